@@ -1,0 +1,147 @@
+"""`Idempotency-Key` on POST, PUT and PATCH.
+
+A registry retries when a response is lost. The first request with a key claims it; a retry
+with the same key and the same *meaning* gets the first response replayed (`Idempotent-Replayed:
+true`); the same key with another meaning is a 422; a retry while the first is still running is
+a 409. "Meaning" is the method, path, query, the form or JSON fields and each file's SHA-256 and
+name — not the raw bytes, because HTTP clients pick a new multipart boundary on each retry.
+Server errors (5xx) release the key so the request can be retried for real.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import QueryDict
+from django.utils import timezone
+from rest_framework.response import Response
+
+from api.models import IdempotencyRecord
+from api.problems import Problem
+
+IDEMPOTENT_METHODS = ("POST", "PUT", "PATCH")
+# A claim older than this without a response belongs to a request whose process died.
+ABANDONED_AFTER = dt.timedelta(minutes=30)
+_REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
+
+
+class Replay(Exception):
+    def __init__(self, record: IdempotencyRecord):
+        self.record = record
+
+
+def request_fingerprint(request) -> str:
+    digest = hashlib.sha256()
+    digest.update(
+        f"{request.method} {request.path}?{request.META.get('QUERY_STRING', '')}\n".encode()
+    )
+    data = request.data
+    if isinstance(data, QueryDict):
+        fields = {key: data.getlist(key) for key in sorted(data.keys())}
+    else:
+        fields = data
+    digest.update(json.dumps(fields, sort_keys=True, default=str).encode())
+    for name in sorted(request.FILES.keys()):
+        for uploaded in request.FILES.getlist(name):
+            digest.update(f"\n{name}={getattr(uploaded, 'sha256', '')}:{uploaded.name}".encode())
+    return digest.hexdigest()
+
+
+def owner_of(request) -> str:
+    auth = request.auth
+    if auth is not None and hasattr(auth, "name"):
+        return f"key:{auth.name}"
+    return f"user:{request.user.pk}"
+
+
+def claim(request, key: str) -> IdempotencyRecord:
+    """Claim `key` for this request, or raise `Replay` / a 409 / a 422 problem."""
+    if len(key) > 200:
+        raise Problem(
+            "validation-error",
+            "Idempotency-Key is longer than 200 characters",
+            field="Idempotency-Key",
+        )
+    owner = owner_of(request)
+    fingerprint = request_fingerprint(request)
+    now = timezone.now()
+    expired = now - dt.timedelta(hours=settings.EDMS_IDEMPOTENCY_TTL_HOURS)
+    IdempotencyRecord.objects.filter(owner=owner, key=key, created_at__lt=expired).delete()
+    IdempotencyRecord.objects.filter(
+        owner=owner, key=key, completed=False, created_at__lt=now - ABANDONED_AFTER
+    ).delete()
+    try:
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(
+                owner=owner,
+                key=key,
+                fingerprint=fingerprint,
+                method=request.method,
+                path=request.path,
+            )
+    except IntegrityError:
+        existing = IdempotencyRecord.objects.get(owner=owner, key=key)
+    if existing.fingerprint != fingerprint:
+        raise Problem(
+            "idempotency-key-reused",
+            "this Idempotency-Key was used for a different request",
+            field="Idempotency-Key",
+        )
+    if not existing.completed:
+        raise Problem(
+            "idempotency-conflict",
+            "a request with this Idempotency-Key is still being processed; retry later",
+            field="Idempotency-Key",
+        )
+    raise Replay(existing)
+
+
+def remember(record: IdempotencyRecord, response) -> None:
+    if response.status_code >= 500:
+        record.delete()
+        return
+    record.completed = True
+    record.status_code = response.status_code
+    record.response_body = getattr(response, "data", None)
+    record.response_headers = {h: response[h] for h in _REPLAYED_HEADERS if response.has_header(h)}
+    record.save(update_fields=["completed", "status_code", "response_body", "response_headers"])
+
+
+def replay(record: IdempotencyRecord) -> Response:
+    headers = dict(record.response_headers)
+    content_type = headers.pop("Content-Type", None)
+    if content_type and "problem+json" not in content_type:
+        content_type = None
+    response = Response(
+        record.response_body, status=record.status_code, headers=headers, content_type=content_type
+    )
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+class IdempotentMixin:
+    """For APIViews: honour `Idempotency-Key` on the unsafe methods they implement."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self._idempotency_record = None
+        key = request.headers.get("Idempotency-Key")
+        if key and request.method in IDEMPOTENT_METHODS:
+            self._idempotency_record = claim(request, key.strip())
+
+    def handle_exception(self, exc):
+        if isinstance(exc, Replay):
+            return replay(exc.record)
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        record = getattr(self, "_idempotency_record", None)
+        if record is not None:
+            self._idempotency_record = None
+            remember(record, response)
+        return response

@@ -1,0 +1,102 @@
+"""API-side records: the keys integrated systems authenticate with, and idempotency records."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import models
+from django.utils import timezone
+
+from dossier.roles import Role
+
+KEY_PREFIX = "edms"
+
+
+def hash_secret(secret: str) -> str:
+    # Keys are 256-bit random strings, so one SHA-256 is enough; a slow hash guards low-entropy
+    # human passwords, which these are not.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiKey(models.Model):
+    """A named credential of one integrated system (e.g. `ipas`), acting as its service user.
+
+    Only the hash of the key is stored; the key itself is shown once, when it is created.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    role = models.CharField(
+        max_length=20, choices=[(r.value, r.value) for r in Role if r != Role.PUBLIC]
+    )
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role})"
+
+    @staticmethod
+    def generate() -> tuple[str, str, str]:
+        """A new (key, prefix, hash). The key reads `edms_<prefix>_<secret>`."""
+        prefix = secrets.token_hex(4)
+        key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+        return key, prefix, hash_secret(key)
+
+    @classmethod
+    def create(cls, name: str, role: Role, user=None) -> tuple[ApiKey, str]:
+        """Create a key (and its service user, in the role's group). Returns (row, the key)."""
+        if user is None:
+            user, _ = get_user_model().objects.get_or_create(username=name)
+            if not user.has_usable_password():
+                user.set_unusable_password()
+                user.save()
+        if role != Role.ADMIN:
+            user.groups.add(Group.objects.get(name=role.value))
+        key, prefix, key_hash = cls.generate()
+        api_key = cls.objects.create(
+            name=name, user=user, role=role.value, prefix=prefix, key_hash=key_hash
+        )
+        return api_key, key
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def revoke(self) -> None:
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["revoked_at"])
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a request sent with an `Idempotency-Key`, replayed on retries."""
+
+    owner = models.CharField(max_length=200, help_text="Who sent the key (keys are per caller).")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64, help_text="Digest of the request's meaning.")
+    method = models.CharField(max_length=10)
+    path = models.TextField()
+    completed = models.BooleanField(default=False)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    response_headers = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key"], name="idempotency_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner}:{self.key}"

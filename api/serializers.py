@@ -1,0 +1,303 @@
+"""What the API reads and writes. Field names are the integration vocabulary of issue #2."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from api.problems import Problem
+from dossier.models import (
+    Channel,
+    Direction,
+    Document,
+    DocumentState,
+    DocumentType,
+    Dossier,
+    Event,
+    IpType,
+    Version,
+    Visibility,
+)
+
+
+def document_type(code: str) -> DocumentType:
+    found = DocumentType.objects.filter(code=code.strip().upper(), active=True).first()
+    if found is None:
+        raise Problem(
+            "unknown-document-type", f"document type {code!r} is not in the table", field="type"
+        )
+    return found
+
+
+class PriorityClaimSerializer(serializers.Serializer):
+    country = serializers.CharField(max_length=2)
+    number = serializers.CharField(max_length=100)
+    date = serializers.DateField()
+
+
+class DossierSerializer(serializers.ModelSerializer):
+    key = serializers.CharField(source="display_key", read_only=True)
+    normalized_key = serializers.CharField(source="key", read_only=True)
+    applicants = serializers.ListField(child=serializers.JSONField())
+    representatives = serializers.ListField(child=serializers.JSONField())
+    priority_claims = PriorityClaimSerializer(many=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Dossier
+        fields = [
+            "id",
+            "key",
+            "normalized_key",
+            "raw_key",
+            "ip_type",
+            "title",
+            "applicants",
+            "representatives",
+            "filing_date",
+            "published_at",
+            "registration_date",
+            "status",
+            "language",
+            "priority_claims",
+            "secret",
+            "paper_location",
+            "created_at",
+            "updated_at",
+            "url",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, dossier: Dossier) -> str:
+        return reverse("api:dossier-detail", args=[dossier.key])
+
+
+class DossierWriteSerializer(serializers.Serializer):
+    """PUT body: the registry's data. Omitted fields keep their values."""
+
+    ip_type = serializers.ChoiceField(choices=IpType.choices, required=False)
+    title = serializers.CharField(required=False, allow_blank=True)
+    applicants = serializers.ListField(child=serializers.JSONField(), required=False)
+    representatives = serializers.ListField(child=serializers.JSONField(), required=False)
+    filing_date = serializers.DateField(required=False, allow_null=True)
+    published_at = serializers.DateField(required=False, allow_null=True)
+    registration_date = serializers.DateField(required=False, allow_null=True)
+    status = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    language = serializers.CharField(required=False, allow_blank=True, max_length=8)
+    priority_claims = PriorityClaimSerializer(many=True, required=False)
+    secret = serializers.BooleanField(required=False)
+    paper_location = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        if "priority_claims" in values:
+            values["priority_claims"] = [
+                {**claim, "date": claim["date"].isoformat()} for claim in values["priority_claims"]
+            ]
+        return values
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    sha256 = serializers.CharField(source="blob_id")
+    size = serializers.IntegerField(source="blob.size")
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    content_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Version
+        fields = [
+            "number",
+            "sha256",
+            "size",
+            "media_type",
+            "filename",
+            "created_at",
+            "created_by",
+            "content_url",
+        ]
+        read_only_fields = fields
+
+    def get_content_url(self, version: Version) -> str:
+        return reverse("api:version-content", args=[version.document_id, version.number])
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    """A document with all its versions (detail view)."""
+
+    dossier = serializers.CharField(source="dossier.display_key")
+    dossier_id = serializers.UUIDField(source="dossier.id")
+    type = serializers.CharField(source="doc_type_id")
+    type_label = serializers.SerializerMethodField()
+    versions = VersionSerializer(many=True)
+    url = serializers.SerializerMethodField()
+    content_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "dossier",
+            "dossier_id",
+            "type",
+            "type_label",
+            "direction",
+            "official_date",
+            "channel",
+            "language",
+            "visibility",
+            "state",
+            "cancel_reason",
+            "cancelled_at",
+            "title",
+            "registry_id",
+            "parent",
+            "page_count",
+            "latest_version",
+            "created_at",
+            "updated_at",
+            "url",
+            "content_url",
+            "versions",
+        ]
+        read_only_fields = fields
+
+    def get_type_label(self, document: Document) -> str:
+        return document.doc_type.label()
+
+    def get_url(self, document: Document) -> str:
+        return reverse("api:document-detail", args=[document.id])
+
+    def get_content_url(self, document: Document) -> str:
+        return reverse("api:document-content", args=[document.id])
+
+
+class DocumentListItemSerializer(DocumentSerializer):
+    """A document in the file-wrapper listing: its latest version only, never its text."""
+
+    latest = serializers.SerializerMethodField()
+
+    class Meta(DocumentSerializer.Meta):
+        fields = [f for f in DocumentSerializer.Meta.fields if f != "versions"] + ["latest"]
+        read_only_fields = fields
+
+    def get_latest(self, document: Document) -> dict | None:
+        versions = [v for v in document.versions.all() if v.number == document.latest_version]
+        return VersionSerializer(versions[0]).data if versions else None
+
+
+class DocumentFilterSerializer(serializers.Serializer):
+    """Query parameters of the file-wrapper listing."""
+
+    type = serializers.CharField(required=False)
+    direction = serializers.ChoiceField(choices=Direction.choices, required=False)
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    state = serializers.ChoiceField(choices=DocumentState.choices, required=False)
+
+    def apply(self, documents):
+        data = self.validated_data
+        if "type" in data:
+            documents = documents.filter(
+                doc_type__in=[c.strip().upper() for c in data["type"].split(",")]
+            )
+        if "direction" in data:
+            documents = documents.filter(direction=data["direction"])
+        if "date_from" in data:
+            documents = documents.filter(official_date__gte=data["date_from"])
+        if "date_to" in data:
+            documents = documents.filter(official_date__lte=data["date_to"])
+        if "visibility" in data:
+            documents = documents.filter(visibility=data["visibility"])
+        if "state" in data:
+            documents = documents.filter(state=data["state"])
+        return documents
+
+
+class DocumentRegisterSerializer(serializers.Serializer):
+    """Multipart fields of `POST /dossiers/{key}/documents`."""
+
+    file = serializers.FileField(allow_empty_file=True)
+    type = serializers.CharField(max_length=20)
+    direction = serializers.ChoiceField(choices=Direction.choices, required=False)
+    official_date = serializers.DateField(required=False, allow_null=True)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False, allow_blank=True)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    registry_id = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    language = serializers.CharField(required=False, allow_blank=True, max_length=8)
+    parent = serializers.UUIDField(required=False, allow_null=True)
+    sha256 = serializers.RegexField(
+        r"^[0-9a-fA-F]{64}$", required=False, help_text="Expected SHA-256 (hex) of the file."
+    )
+
+    def validate_type(self, code: str) -> DocumentType:
+        return document_type(code)
+
+
+class VersionUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+    sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", required=False)
+
+
+class RegistrationSerializer(serializers.Serializer):
+    """The answer to a registration or a new version."""
+
+    id = serializers.UUIDField(source="document.id")
+    dossier = serializers.CharField(source="document.dossier.display_key")
+    type = serializers.CharField(source="document.doc_type_id")
+    version = serializers.IntegerField(source="number")
+    sha256 = serializers.CharField(source="blob_id")
+    size = serializers.IntegerField(source="blob.size")
+    media_type = serializers.CharField()
+    filename = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    url = serializers.SerializerMethodField()
+    content_url = serializers.SerializerMethodField()
+
+    def get_url(self, version: Version) -> str:
+        return reverse("api:document-detail", args=[version.document_id])
+
+    def get_content_url(self, version: Version) -> str:
+        return reverse("api:version-content", args=[version.document_id, version.number])
+
+
+class DocumentPatchSerializer(serializers.Serializer):
+    """PATCH body: metadata changes, a move (`dossier`), or a cancellation (`state`)."""
+
+    type = serializers.CharField(required=False, max_length=20)
+    direction = serializers.ChoiceField(choices=Direction.choices, required=False)
+    official_date = serializers.DateField(required=False, allow_null=True)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False, allow_blank=True)
+    language = serializers.CharField(required=False, allow_blank=True, max_length=8)
+    registry_id = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    dossier = serializers.CharField(required=False, help_text="Move to this dossier (file number).")
+    state = serializers.ChoiceField(choices=["cancelled"], required=False)
+    cancel_reason = serializers.CharField(required=False, allow_blank=True)
+
+    def validate_type(self, code: str) -> DocumentType:
+        return document_type(code)
+
+    def validate(self, attrs):
+        if attrs.get("state") == "cancelled" and not attrs.get("cancel_reason", "").strip():
+            raise serializers.ValidationError({"cancel_reason": "a reason is required to cancel"})
+        return attrs
+
+
+class EventSerializer(serializers.ModelSerializer):
+    cursor = serializers.CharField(source="id")
+    document = serializers.UUIDField(source="document_id")
+    dossier = serializers.CharField(source="dossier_key")
+
+    class Meta:
+        model = Event
+        fields = ["cursor", "kind", "at", "dossier", "document", "version", "payload"]
+        read_only_fields = fields
+
+
+class EventPageSerializer(serializers.Serializer):
+    events = EventSerializer(many=True)
+    next_cursor = serializers.CharField()
+    has_more = serializers.BooleanField()

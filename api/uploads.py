@@ -1,0 +1,90 @@
+"""Streaming uploads: every file part is hashed while it is spooled to disk.
+
+Django hands request bodies to upload handlers chunk by chunk; this handler writes each chunk
+to a temporary file under `FILE_UPLOAD_TEMP_DIR` and feeds it to SHA-256 on the way, so a 2 GB
+upload costs a few chunks of memory, and the digest is known the moment the body has arrived.
+The spool then becomes a `StagedFile` for `dossier.blobstore`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+from urllib.parse import unquote
+
+from django.conf import settings
+from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
+from rest_framework.parsers import FileUploadParser
+
+from dossier.blobstore import StagedFile, UploadTooLarge
+
+# Multipart framing around a file adds a little; refuse obviously oversized bodies up front.
+_FRAMING_ALLOWANCE = 1024 * 1024
+
+
+class HashingUploadHandler(FileUploadHandler):
+    """Spool each file part to disk while computing its SHA-256 and enforcing the size limit."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        limit = settings.EDMS_MAX_UPLOAD_SIZE
+        if content_length and content_length > limit + _FRAMING_ALLOWANCE:
+            raise UploadTooLarge(limit)
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        self.file = TemporaryUploadedFile(
+            self.file_name, self.content_type, 0, self.charset, self.content_type_extra
+        )
+        self.digest = hashlib.sha256()
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > settings.EDMS_MAX_UPLOAD_SIZE:
+            self.file.close()
+            raise UploadTooLarge(settings.EDMS_MAX_UPLOAD_SIZE)
+        self.digest.update(raw_data)
+        self.file.write(raw_data)
+
+    def file_complete(self, file_size):
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.seek(0)
+        self.file.size = file_size
+        self.file.sha256 = self.digest.hexdigest()
+        return self.file
+
+    def upload_interrupted(self):
+        if hasattr(self, "file"):
+            self.file.close()
+
+
+def staged_from_upload(uploaded: UploadedFile) -> StagedFile:
+    """The `StagedFile` view of a file that went through `HashingUploadHandler`."""
+    return StagedFile(
+        path=uploaded.temporary_file_path(),
+        sha256=uploaded.sha256,
+        size=uploaded.size,
+        filename=uploaded.name or "document",
+        declared_type=uploaded.content_type or "",
+    )
+
+
+class RawFileParser(FileUploadParser):
+    """A raw request body as the file: `Content-Type` is its media type, the filename comes from
+    `Content-Disposition: attachment; filename*=UTF-8''…` or an `X-Filename` header."""
+
+    media_type = "*/*"
+
+    def get_filename(self, stream, media_type, parser_context):
+        request = parser_context["request"]
+        header = request.META.get("HTTP_X_FILENAME")
+        if header:
+            return os.path.basename(unquote(header))
+        name = super().get_filename(stream, media_type, parser_context)
+        if name:
+            return name
+        extension = mimetypes.guess_extension(media_type.split(";")[0].strip()) or ""
+        return f"document{extension}"

@@ -1,0 +1,38 @@
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("dossiers", views.DossierListView.as_view(), name="dossier-list"),
+    # File numbers keep their slashes (BG/P/2024/000123); %2F-encoded forms decode to the same.
+    re_path(
+        r"^dossiers/(?P<key>.+)/documents$",
+        views.DossierDocumentsView.as_view(),
+        name="dossier-documents",
+    ),
+    re_path(r"^dossiers/(?P<key>.+)$", views.DossierDetailView.as_view(), name="dossier-detail"),
+    path(
+        "documents/<uuid:document_id>", views.DocumentDetailView.as_view(), name="document-detail"
+    ),
+    path(
+        "documents/<uuid:document_id>/versions",
+        views.DocumentVersionsView.as_view(),
+        name="document-versions",
+    ),
+    path(
+        "documents/<uuid:document_id>/content", views.ContentView.as_view(), name="document-content"
+    ),
+    path(
+        "documents/<uuid:document_id>/versions/<int:number>/content",
+        views.ContentView.as_view(),
+        name="version-content",
+    ),
+    path("events", views.EventFeedView.as_view(), name="events"),
+    path("problems/<slug:slug>", views.ProblemTypeView.as_view(), name="problem-type"),
+    path("schema", SpectacularAPIView.as_view(), name="schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+]

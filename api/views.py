@@ -1,0 +1,361 @@
+"""The registry API (v1). Views validate input, check access, call one action, render."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from django.db.models import Prefetch, Q, TextField
+from django.db.models.functions import Cast
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import serializers as s
+from api.content import content_response
+from api.idempotency import IdempotentMixin
+from api.middleware import client_address
+from api.permissions import require
+from api.problems import PROBLEM_TYPES, Problem
+from api.uploads import RawFileParser, staged_from_upload
+from dossier import access, actions
+from dossier.audit import Actor
+from dossier.models import Document, Event, Version
+
+PROBLEM = inline_serializer(
+    "Problem",
+    {
+        "type": serializers.CharField(),
+        "title": serializers.CharField(),
+        "status": serializers.IntegerField(),
+        "detail": serializers.CharField(),
+        "field": serializers.CharField(required=False),
+        "instance": serializers.CharField(required=False),
+        "request_id": serializers.CharField(required=False),
+    },
+)
+ERRORS = {code: PROBLEM for code in (400, 401, 403, 404, 409, 413, 415, 422)}
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Makes the request safe to retry: a retry replays the first response.",
+)
+
+
+def actor_of(request) -> Actor:
+    return Actor(
+        user=request.user,
+        request_id=getattr(request, "request_id", ""),
+        client_address=client_address(request),
+    )
+
+
+def expected_digest(request, form_value: str | None) -> str | None:
+    """The SHA-256 the client vouches for: form field, `Repr-Digest` (RFC 9530) or `Digest`."""
+    if form_value:
+        return form_value.lower()
+    for header in ("Repr-Digest", "Content-Digest", "Digest"):
+        value = request.headers.get(header)
+        if not value:
+            continue
+        for item in value.split(","):
+            name, _, encoded = item.strip().partition("=")
+            if name.strip().lower() == "sha-256":
+                return _base64_digest_to_hex(encoded.strip().strip(":"), header)
+    return None
+
+
+def _base64_digest_to_hex(encoded: str, header: str) -> str:
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise Problem(
+            "validation-error", f"{header} sha-256 is not a base64 SHA-256 digest", field=header
+        )
+    return raw.hex()
+
+
+def documents_queryset(user):
+    return (
+        access.visible_documents(user)
+        .select_related("dossier", "doc_type")
+        .prefetch_related(
+            Prefetch("versions", queryset=Version.objects.select_related("blob", "created_by"))
+        )
+    )
+
+
+class DossierListView(GenericAPIView):
+    serializer_class = s.DossierSerializer
+
+    @extend_schema(
+        summary="List dossiers",
+        parameters=[
+            OpenApiParameter("ip_type", str),
+            OpenApiParameter("status", str),
+            OpenApiParameter("q", str, description="Words in the key, title or applicants."),
+        ],
+    )
+    def get(self, request):
+        dossiers = access.visible_dossiers(request.user)
+        if ip_type := request.query_params.get("ip_type"):
+            dossiers = dossiers.filter(ip_type=ip_type)
+        if status := request.query_params.get("status"):
+            dossiers = dossiers.filter(status=status)
+        if q := request.query_params.get("q", "").strip():
+            dossiers = dossiers.annotate(applicants_text=Cast("applicants", TextField())).filter(
+                Q(key__icontains=q)
+                | Q(raw_key__icontains=q)
+                | Q(title__icontains=q)
+                | Q(applicants_text__icontains=q)
+            )
+        page = self.paginate_queryset(dossiers.order_by("key"))
+        return self.get_paginated_response(s.DossierSerializer(page, many=True).data)
+
+
+class DossierDetailView(IdempotentMixin, APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(summary="Get a dossier", responses={200: s.DossierSerializer, **ERRORS})
+    def get(self, request, key):
+        return Response(s.DossierSerializer(access.get_dossier_for(request.user, key)).data)
+
+    @extend_schema(
+        summary="Create or update a dossier (idempotent)",
+        request=s.DossierWriteSerializer,
+        responses={200: s.DossierSerializer, 201: s.DossierSerializer, **ERRORS},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def put(self, request, key):
+        require(access.can_manage_dossiers(request.user), "create or update dossiers")
+        body = s.DossierWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        dossier, created = actions.upsert_dossier(key, body.validated_data, actor=actor_of(request))
+        headers = {"Location": reverse("api:dossier-detail", args=[dossier.key])}
+        return Response(
+            s.DossierSerializer(dossier).data, status=201 if created else 200, headers=headers
+        )
+
+
+class DossierDocumentsView(IdempotentMixin, GenericAPIView):
+    parser_classes = [MultiPartParser]
+    serializer_class = s.DocumentListItemSerializer
+
+    @extend_schema(
+        summary="The dossier's file wrapper",
+        parameters=[
+            OpenApiParameter("type", str),
+            OpenApiParameter("direction", str),
+            OpenApiParameter("date_from", OpenApiTypes.DATE),
+            OpenApiParameter("date_to", OpenApiTypes.DATE),
+            OpenApiParameter("visibility", str),
+            OpenApiParameter("state", str, description="active (default: all) or cancelled"),
+        ],
+    )
+    def get(self, request, key):
+        dossier = access.get_dossier_for(request.user, key)
+        documents = documents_queryset(request.user).filter(dossier=dossier)
+        filters = s.DocumentFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        documents = filters.apply(documents)
+        page = self.paginate_queryset(documents.order_by("official_date", "created_at"))
+        return self.get_paginated_response(s.DocumentListItemSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Register a document with its file",
+        request={"multipart/form-data": s.DocumentRegisterSerializer},
+        responses={201: s.RegistrationSerializer, **ERRORS},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def post(self, request, key):
+        require(access.can_file_documents(request.user), "register documents")
+        dossier = access.get_dossier_for(request.user, key)
+        body = s.DocumentRegisterSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        parent = None
+        if data.get("parent"):
+            parent = access.get_document_for(request.user, data["parent"])
+        version = actions.attach_document(
+            dossier,
+            staged_from_upload(data["file"]),
+            doc_type=data["type"],
+            actor=actor_of(request),
+            direction=data.get("direction"),
+            official_date=data.get("official_date"),
+            channel=data.get("channel", ""),
+            visibility=data.get("visibility"),
+            title=data.get("title", ""),
+            registry_id=data.get("registry_id", ""),
+            language=data.get("language", ""),
+            parent=parent,
+            expected_sha256=expected_digest(request, data.get("sha256")),
+        )
+        headers = {"Location": reverse("api:document-detail", args=[version.document_id])}
+        return Response(s.RegistrationSerializer(version).data, status=201, headers=headers)
+
+
+class DocumentDetailView(IdempotentMixin, APIView):
+    parser_classes = [JSONParser]
+
+    def get_document(self, request, document_id) -> Document:
+        access.get_document_for(request.user, document_id)
+        return documents_queryset(request.user).get(id=document_id)
+
+    @extend_schema(
+        summary="A document and its versions", responses={200: s.DocumentSerializer, **ERRORS}
+    )
+    def get(self, request, document_id):
+        return Response(s.DocumentSerializer(self.get_document(request, document_id)).data)
+
+    @extend_schema(
+        summary="Change metadata, move to another dossier, or cancel",
+        request=s.DocumentPatchSerializer,
+        responses={200: s.DocumentSerializer, **ERRORS},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def patch(self, request, document_id):
+        document = access.get_document_for(request.user, document_id)
+        body = s.DocumentPatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        actor = actor_of(request)
+        cancel = data.pop("state", None) == "cancelled"
+        reason = data.pop("cancel_reason", "")
+        if "type" in data:
+            data["doc_type"] = data.pop("type")
+        if "dossier" in data:
+            data["dossier"] = access.get_dossier_for(request.user, data["dossier"])
+        if data:
+            require(access.can_change_documents(request.user), "change documents")
+            document = actions.update_document(document, data, actor=actor)
+        if cancel:
+            require(access.can_cancel_documents(request.user), "cancel documents")
+            document = actions.cancel_document(document, reason=reason, actor=actor)
+        return Response(s.DocumentSerializer(self.get_document(request, document.id)).data)
+
+
+class DocumentVersionsView(IdempotentMixin, APIView):
+    parser_classes = [MultiPartParser, RawFileParser]
+
+    @extend_schema(
+        summary="The document's versions", responses={200: s.VersionSerializer(many=True)}
+    )
+    def get(self, request, document_id):
+        document = access.get_document_for(request.user, document_id)
+        versions = document.versions.select_related("blob", "created_by")
+        return Response(s.VersionSerializer(versions, many=True).data)
+
+    @extend_schema(
+        summary="Add a version (multipart `file`, or the raw body with a filename header)",
+        request={
+            "multipart/form-data": s.VersionUploadSerializer,
+            "application/octet-stream": OpenApiTypes.BINARY,
+        },
+        responses={201: s.RegistrationSerializer, **ERRORS},
+        parameters=[
+            IDEMPOTENCY_HEADER,
+            OpenApiParameter(
+                "X-Filename",
+                str,
+                OpenApiParameter.HEADER,
+                description="Percent-encoded filename for raw-body uploads.",
+            ),
+        ],
+    )
+    def post(self, request, document_id):
+        require(access.can_file_documents(request.user), "add versions")
+        document = access.get_document_for(request.user, document_id)
+        body = s.VersionUploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        version = actions.add_version(
+            document,
+            staged_from_upload(body.validated_data["file"]),
+            actor=actor_of(request),
+            expected_sha256=expected_digest(request, body.validated_data.get("sha256")),
+        )
+        headers = {"Location": reverse("api:document-detail", args=[document.id])}
+        return Response(s.RegistrationSerializer(version).data, status=201, headers=headers)
+
+
+class ContentView(APIView):
+    @extend_schema(
+        summary="Download content (latest version, or version n)",
+        parameters=[OpenApiParameter("disposition", str, enum=["attachment", "inline"])],
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            (206, "application/octet-stream"): OpenApiTypes.BINARY,
+            304: None,
+            **ERRORS,
+        },
+    )
+    def get(self, request, document_id, number=None):
+        document = access.get_document_for(request.user, document_id)
+        number = number or document.latest_version
+        version = (
+            Version.objects.select_related("blob", "document__dossier")
+            .filter(document=document, number=number)
+            .first()
+        )
+        if version is None:
+            raise Problem("unknown-version", f"the document has no version {number}")
+        response = content_response(
+            request, version, inline=request.query_params.get("disposition") == "inline"
+        )
+        if response.status_code in (200, 206):
+            actions.record_download(
+                version, actor=actor_of(request), byte_range=request.headers.get("Range")
+            )
+        return response
+
+
+class EventFeedView(APIView):
+    @extend_schema(
+        summary="Change feed: events after a cursor, oldest first",
+        parameters=[
+            OpenApiParameter("after", str, description="The last cursor you processed."),
+            OpenApiParameter("limit", int),
+        ],
+        responses={200: s.EventPageSerializer, **ERRORS},
+    )
+    def get(self, request):
+        require(access.can_read_event_feed(request.user), "read the event feed")
+        after_raw = request.query_params.get("after", "0") or "0"
+        limit_raw = request.query_params.get("limit", "100")
+        if not after_raw.isdigit():
+            raise Problem(
+                "validation-error", "after must be a cursor from this feed", field="after"
+            )
+        if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 1000:
+            raise Problem("validation-error", "limit must be 1 to 1000", field="limit")
+        limit = int(limit_raw)
+        events = list(Event.objects.filter(id__gt=int(after_raw)).order_by("id")[: limit + 1])
+        has_more = len(events) > limit
+        events = events[:limit]
+        next_cursor = str(events[-1].id) if events else after_raw
+        return Response(
+            {
+                "events": s.EventSerializer(events, many=True).data,
+                "next_cursor": next_cursor,
+                "has_more": has_more,
+            }
+        )
+
+
+class ProblemTypeView(APIView):
+    """Human description of a problem type (the `type` URI of every error)."""
+
+    @extend_schema(exclude=True)
+    def get(self, request, slug):
+        kind = PROBLEM_TYPES.get(slug)
+        if kind is None:
+            raise Problem("not-found", f"no problem type {slug!r}")
+        return Response({"type": kind.uri, "title": kind.title, "status": kind.status})

@@ -1,0 +1,93 @@
+"""Admin pages. Dossiers, documents and versions are read-only here: they change through the
+API's actions, which audit and announce every change; the admin manages the tables around them."""
+
+from django.contrib import admin
+
+from dossier.models import AuditEvent, Document, DocumentType, Dossier, Event, Version
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DocumentType)
+class DocumentTypeAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "label_en",
+        "direction",
+        "default_visibility",
+        "to_be_published",
+        "notify_registry",
+        "paper_original_expected",
+        "active",
+    ]
+    list_filter = ["direction", "default_visibility", "active"]
+    search_fields = ["code", "labels"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # documents point at types; retire a type by unticking "active"
+
+    @admin.display(description="label")
+    def label_en(self, obj: DocumentType) -> str:
+        return obj.label("en")
+
+
+@admin.register(Dossier)
+class DossierAdmin(ReadOnlyAdmin):
+    list_display = ["key", "ip_type", "title", "status", "filing_date", "published_at", "secret"]
+    list_filter = ["ip_type", "status", "secret"]
+    search_fields = ["key", "raw_key", "title"]
+
+
+class VersionInline(admin.TabularInline):
+    model = Version
+    fields = ["number", "blob", "filename", "media_type", "created_at", "created_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "dossier",
+        "doc_type",
+        "direction",
+        "official_date",
+        "visibility",
+        "state",
+    ]
+    list_filter = ["doc_type", "direction", "visibility", "state"]
+    search_fields = ["dossier__key", "title", "registry_id"]
+    inlines = [VersionInline]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "at",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_id",
+        "dossier_key",
+        "client_address",
+        "request_id",
+    ]
+    list_filter = ["action", "object_type"]
+    search_fields = ["object_id", "dossier_key", "actor_label", "request_id"]
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "at", "dossier_key", "document_id", "version"]
+    list_filter = ["kind"]

@@ -1,0 +1,266 @@
+"""Content-addressed blob storage over Django's `STORAGES["blobs"]`.
+
+A blob's key is derived from the SHA-256 of its bytes (`sha256/ab/cd/abcd…`), so identical
+content is stored once and stored content is never overwritten. Content arrives as a local
+*spool* file that was hashed while it was written (`spool()` or the API's upload handler); it is
+then *promoted* to its content key:
+
+- filesystem: the spool is linked (or copied and fsync'ed) to a staging name inside the blob
+  root and renamed onto the content key, so the final name only ever holds complete content;
+- S3: the spool is uploaded to the content key; an S3 object (multipart or not) becomes visible
+  only when the upload completes, so a killed process leaves nothing under the content key.
+
+Only after promotion does an action create the `Version` row that points at the blob, so a row
+never points at missing content. Reads stream in chunks and honour byte ranges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import filetype
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import Storage, storages
+
+CHUNK_SIZE = 1024 * 1024
+KEY_PREFIX = "sha256"
+STAGING_DIR = "staging"
+
+
+class UploadTooLarge(Exception):
+    """The content exceeds `EDMS_MAX_UPLOAD_SIZE`."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"the file exceeds the size limit of {limit} bytes")
+        self.limit = limit
+
+
+class EmptyContent(Exception):
+    """Zero-byte content: nothing to store."""
+
+
+class BlobMissing(Exception):
+    """A blob row exists but its content is not in storage."""
+
+
+def storage_key(sha256: str) -> str:
+    return f"{KEY_PREFIX}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def blob_storage() -> Storage:
+    return storages["blobs"]
+
+
+@dataclass
+class StagedFile:
+    """Content spooled to a local file, with the digest and size computed while writing it."""
+
+    path: str
+    sha256: str
+    size: int
+    filename: str
+    declared_type: str = ""
+
+    def discard(self) -> None:
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+    @property
+    def media_type(self) -> str:
+        return detect_media_type(self.path, self.filename, self.declared_type)
+
+
+def spool(
+    chunks: Iterable[bytes], *, filename: str, declared_type: str = "", max_size: int | None = None
+) -> StagedFile:
+    """Write `chunks` to a local spool file while hashing; raise before exceeding `max_size`."""
+    limit = settings.EDMS_MAX_UPLOAD_SIZE if max_size is None else max_size
+    digest = hashlib.sha256()
+    size = 0
+    handle = tempfile.NamedTemporaryFile(
+        dir=settings.FILE_UPLOAD_TEMP_DIR, prefix="spool-", delete=False
+    )
+    try:
+        with handle:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise UploadTooLarge(limit)
+                digest.update(chunk)
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        os.unlink(handle.name)
+        raise
+    return StagedFile(handle.name, digest.hexdigest(), size, filename, declared_type)
+
+
+def detect_media_type(path: str, filename: str, declared_type: str = "") -> str:
+    """Sniff the media type from the content's magic bytes, then the filename, then the client.
+
+    This is a first guess for the file wrapper listing; the ingestion pipeline refines it.
+    """
+    try:
+        kind = filetype.guess(path)
+    except OSError:
+        kind = None
+    if kind is not None:
+        return kind.mime
+    guessed, _ = mimetypes.guess_type(filename or "")
+    if guessed:
+        return guessed
+    declared = (declared_type or "").split(";")[0].strip().lower()
+    if declared and declared not in {"application/octet-stream", "multipart/form-data"}:
+        return declared
+    return "application/octet-stream"
+
+
+def _local_root(storage: Storage) -> Path | None:
+    """The directory of a filesystem storage, or None for remote storages."""
+    location = getattr(storage, "location", None)
+    if hasattr(storage, "bucket") or location is None:
+        return None
+    return Path(location)
+
+
+def _s3_object(storage: Storage, key: str):
+    # django-storages' S3File downloads the whole object before the first read; for streaming
+    # and ranges we talk to the object directly, under the storage's own key prefix.
+    return storage.bucket.Object(storage._normalize_name(storage._clean_name(key)))
+
+
+def exists(sha256: str) -> bool:
+    return blob_storage().exists(storage_key(sha256))
+
+
+def promote(staged: StagedFile) -> bool:
+    """Make the staged content available under its content key. Idempotent.
+
+    Returns True when the content was written, False when identical content was already stored.
+    """
+    storage = blob_storage()
+    key = storage_key(staged.sha256)
+    root = _local_root(storage)
+    if root is not None:
+        return _promote_local(root, key, staged)
+    if storage.exists(key):
+        return False
+    with open(staged.path, "rb") as handle:
+        storage.save(key, File(handle, name=key))
+    return True
+
+
+def _promote_local(root: Path, key: str, staged: StagedFile) -> bool:
+    final = root / key
+    if final.exists():
+        return False
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging_dir = root / STAGING_DIR
+    staging_dir.mkdir(parents=True, exist_ok=True)
+    staging = staging_dir / f"{uuid.uuid4().hex}.part"
+    try:
+        os.link(staged.path, staging)
+    except OSError:
+        # Another filesystem: copy, then make sure the bytes are on disk before the rename.
+        with open(staged.path, "rb") as src, open(staging, "wb") as dst:
+            shutil.copyfileobj(src, dst, CHUNK_SIZE)
+            dst.flush()
+            os.fsync(dst.fileno())
+    os.chmod(staging, 0o444)
+    os.replace(staging, final)
+    _fsync_dir(final.parent)
+    return True
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def local_path(sha256: str) -> str | None:
+    """The blob's path on a local filesystem storage (for zero-copy sending), else None."""
+    root = _local_root(blob_storage())
+    return str(root / storage_key(sha256)) if root is not None else None
+
+
+def read_chunks(
+    sha256: str, start: int = 0, end: int | None = None, chunk_size: int = CHUNK_SIZE
+) -> Iterator[bytes]:
+    """Stream the blob's bytes `start..end` (inclusive, like HTTP ranges) in chunks."""
+    storage = blob_storage()
+    key = storage_key(sha256)
+    root = _local_root(storage)
+    if root is not None:
+        yield from _read_local(root / key, start, end, chunk_size)
+        return
+    byte_range = f"bytes={start}-{'' if end is None else end}"
+    try:
+        body = _s3_object(storage, key).get(Range=byte_range)["Body"]
+    except storage.connection.meta.client.exceptions.NoSuchKey as exc:
+        raise BlobMissing(sha256) from exc
+    try:
+        yield from body.iter_chunks(chunk_size)
+    finally:
+        body.close()
+
+
+def _read_local(path: Path, start: int, end: int | None, chunk_size: int) -> Iterator[bytes]:
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError as exc:
+        raise BlobMissing(path.name) from exc
+    with handle:
+        handle.seek(start)
+        remaining = None if end is None else end - start + 1
+        while remaining is None or remaining > 0:
+            want = chunk_size if remaining is None else min(chunk_size, remaining)
+            chunk = handle.read(want)
+            if not chunk:
+                return
+            if remaining is not None:
+                remaining -= len(chunk)
+            yield chunk
+
+
+def rehash(sha256: str) -> tuple[str, int]:
+    """Re-read stored content and return its actual (sha256, size); raises `BlobMissing`."""
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in read_chunks(sha256):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def sweep_stale(older_than_seconds: int = 24 * 3600) -> int:
+    """Remove spool and staging leftovers of killed processes; returns how many were removed."""
+    removed = 0
+    cutoff = time.time() - older_than_seconds
+    places = [Path(settings.FILE_UPLOAD_TEMP_DIR)]
+    root = _local_root(blob_storage())
+    if root is not None:
+        places.append(root / STAGING_DIR)
+    for place in places:
+        if not place.is_dir():
+            continue
+        for entry in place.iterdir():
+            if entry.is_file() and entry.stat().st_mtime < cutoff:
+                entry.unlink(missing_ok=True)
+                removed += 1
+    return removed

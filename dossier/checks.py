@@ -1,0 +1,61 @@
+"""System checks for settings combinations that cannot work, with clear messages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+
+@register(Tags.compatibility)
+def check_configuration(app_configs, **kwargs):
+    problems = []
+    db_engine = settings.DATABASES["default"]["ENGINE"]
+    broker = settings.CELERY_BROKER_URL
+    blobs = settings.STORAGES["blobs"]["BACKEND"]
+    if broker.startswith("filesystem://") and "sqlite3" not in db_engine:
+        problems.append(
+            Warning(
+                "The local filesystem Celery broker is meant for the single-machine default.",
+                hint="Set CELERY_BROKER_URL (redis://… or amqp://…) with a database server.",
+                id="edms.W001",
+            )
+        )
+    if "sqlite3" in db_engine and "s3" in blobs.lower():
+        problems.append(
+            Warning(
+                "SQLite with S3 blob storage: the database cannot be shared by several machines.",
+                hint="Use DATABASE_URL=postgres://… for a production setup.",
+                id="edms.W002",
+            )
+        )
+    if not broker.startswith("filesystem://") and "sqlite3" in db_engine:
+        problems.append(
+            Warning(
+                "A shared Celery broker with a local SQLite database: workers on other machines "
+                "would not see the database.",
+                hint="Set DATABASE_URL to a PostgreSQL server, or unset CELERY_BROKER_URL.",
+                id="edms.W003",
+            )
+        )
+    if settings.EDMS_MAX_UPLOAD_SIZE <= 0:
+        problems.append(Error("EDMS_MAX_UPLOAD_SIZE must be positive.", id="edms.E002"))
+    unknown_types = set(settings.EDMS_PUBLIC_FROM_FILING) - {
+        "patent",
+        "utility_model",
+        "trademark",
+        "design",
+        "spc",
+        "gi",
+    }
+    if unknown_types:
+        problems.append(
+            Error(
+                "EDMS_PUBLIC_FROM_FILING names unknown IP types: "
+                + ", ".join(sorted(unknown_types)),
+                hint="Use patent, utility_model, trademark, design, spc or gi.",
+                id="edms.E003",
+            )
+        )
+    if "s3" in blobs.lower() and not settings.STORAGES["blobs"]["OPTIONS"].get("bucket_name"):
+        problems.append(Error("S3 blob storage needs EDMS_S3_BUCKET.", id="edms.E004"))
+    return problems

@@ -1,0 +1,271 @@
+"""The domain model: dossiers, their documents and immutable versions, content-addressed blobs,
+the audit trail and the outbox of domain events.
+
+Rows are changed only through `dossier.actions`; nothing here writes on its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from dossier.blobstore import storage_key
+from dossier.numbering import parse_file_number
+
+
+class IpType(models.TextChoices):
+    PATENT = "patent", "Patent"
+    UTILITY_MODEL = "utility_model", "Utility model"
+    TRADEMARK = "trademark", "Trademark"
+    DESIGN = "design", "Industrial design"
+    SPC = "spc", "Supplementary protection certificate"
+    GI = "gi", "Geographical indication"
+
+
+class Direction(models.TextChoices):
+    IN = "in", "Incoming"
+    OUT = "out", "Outgoing"
+    INTERNAL = "internal", "Internal"
+
+
+class Visibility(models.TextChoices):
+    PUBLIC_AFTER_PUBLICATION = "public_after_publication", "Public after publication"
+    PUBLIC = "public", "Public"
+    CONFIDENTIAL = "confidential", "Confidential"
+    INTERNAL = "internal", "Internal"
+
+
+class Channel(models.TextChoices):
+    COUNTER = "counter", "Counter"
+    MAIL = "mail", "Mail"
+    FAX = "fax", "Fax"
+    EMAIL = "email", "E-mail"
+    EFILING = "efiling", "E-filing"
+    SCAN = "scan", "Scan of a legacy file"
+    IMPORT = "import", "Import"
+    DAS = "das", "DAS priority-document service"
+    PCT = "pct", "PCT"
+    MADRID = "madrid", "Madrid"
+    HAGUE = "hague", "Hague"
+    INTERNAL = "internal", "Internal"
+
+
+class DocumentState(models.TextChoices):
+    ACTIVE = "active", "Active"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Dossier(models.Model):
+    """One IP case's electronic file wrapper, keyed by the registry's file number."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    key = models.CharField(max_length=64, unique=True, help_text="Normalised file number (NFC).")
+    raw_key = models.CharField(max_length=128, help_text="The file number as the registry sent it.")
+    ip_type = models.CharField(max_length=20, choices=IpType.choices)
+    title = models.TextField(blank=True)
+    applicants = models.JSONField(default=list, blank=True)
+    representatives = models.JSONField(default=list, blank=True)
+    filing_date = models.DateField(null=True, blank=True)
+    published_at = models.DateField(null=True, blank=True, help_text="Publication date.")
+    registration_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=64, blank=True, help_text="Mirrored from the registry.")
+    language = models.CharField(max_length=8, blank=True, help_text="Language of proceedings.")
+    priority_claims = models.JSONField(default=list, blank=True)
+    secret = models.BooleanField(default=False, help_text="Secrecy order: overrides every rule.")
+    paper_location = models.CharField(max_length=200, blank=True)
+    revision = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        indexes = [models.Index(fields=["ip_type", "status"])]
+        permissions = [("view_secret_dossier", "Can see dossiers under a secrecy order")]
+
+    def __str__(self) -> str:
+        return self.display_key
+
+    @property
+    def display_key(self) -> str:
+        return parse_file_number(self.key).display
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class DocumentType(models.Model):
+    """An entry of the office's configurable table of document types, with its defaults."""
+
+    code = models.CharField(max_length=20, primary_key=True)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    default_visibility = models.CharField(
+        max_length=32, choices=Visibility.choices, default=Visibility.PUBLIC_AFTER_PUBLICATION
+    )
+    to_be_published = models.BooleanField(default=False)
+    notify_registry = models.BooleanField(default=False)
+    paper_original_expected = models.BooleanField(default=False)
+    labels = models.JSONField(default=dict, help_text='Names by language: {"en": ..., "fr": ...}')
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.label()}"
+
+    def label(self, language: str = "en") -> str:
+        return self.labels.get(language) or self.labels.get("en") or self.code
+
+
+class Blob(models.Model):
+    """Stored content, addressed by its SHA-256; identical content is stored once."""
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    size = models.PositiveBigIntegerField()
+    media_type = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    verified_at = models.DateTimeField(null=True, blank=True, help_text="Last good fixity check.")
+
+    def __str__(self) -> str:
+        return self.sha256
+
+    @property
+    def storage_key(self) -> str:
+        return storage_key(self.sha256)
+
+
+class Document(models.Model):
+    """One logical paper of the file wrapper; its content lives in numbered versions."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="documents")
+    doc_type = models.ForeignKey(
+        DocumentType, on_delete=models.PROTECT, db_column="type_code", related_name="+"
+    )
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    official_date = models.DateField(null=True, blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    title = models.CharField(max_length=500, blank=True)
+    registry_id = models.CharField(max_length=100, blank=True, db_index=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="annexes"
+    )
+    visibility = models.CharField(max_length=32, choices=Visibility.choices)
+    state = models.CharField(
+        max_length=16, choices=DocumentState.choices, default=DocumentState.ACTIVE
+    )
+    cancel_reason = models.TextField(blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    latest_version = models.PositiveIntegerField(default=0)
+    revision = models.PositiveIntegerField(default=1, help_text="Bumped on every change.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["official_date", "created_at"]
+        indexes = [models.Index(fields=["dossier", "official_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.doc_type_id} {self.official_date or ''} ({self.id})"
+
+
+class Version(models.Model):
+    """An immutable, numbered version of a document. A correction is a new version."""
+
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="versions")
+    filename = models.CharField(max_length=255)
+    media_type = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["document", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "number"], name="version_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} v{self.number}"
+
+    @property
+    def sha256(self) -> str:
+        return self.blob_id
+
+    @property
+    def size(self) -> int:
+        return self.blob.size
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, when, from where. Written by every action and download."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=40, db_index=True)
+    object_type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=64)
+    dossier_key = models.CharField(max_length=64, blank=True, db_index=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.object_id}"
+
+
+class EventKind(models.TextChoices):
+    DOSSIER_CREATED = "dossier.created"
+    DOSSIER_UPDATED = "dossier.updated"
+    DOCUMENT_REGISTERED = "document.registered"
+    VERSION_ADDED = "document.version_added"
+    DOCUMENT_UPDATED = "document.updated"
+    DOCUMENT_CANCELLED = "document.cancelled"
+
+
+class Event(models.Model):
+    """The outbox of domain events, written in the same transaction as the change.
+
+    Its id is the change feed's cursor. Writers serialise on a lock while appending (see
+    `dossier.events`), so ids become visible in increasing order and a poller that asks for
+    `after=<last id>` never skips one.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=40, choices=EventKind.choices)
+    at = models.DateTimeField(auto_now_add=True)
+    dossier_key = models.CharField(max_length=64, db_index=True)
+    document_id = models.UUIDField(null=True, blank=True)
+    version = models.PositiveIntegerField(null=True, blank=True)
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.kind} {self.dossier_key}"
+
+
+class SubscriberCursor(models.Model):
+    """How far each event subscriber has been handed events (see `dossier.events`)."""
+
+    name = models.CharField(max_length=200, primary_key=True)
+    last_event_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.last_event_id}"

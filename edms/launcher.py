@@ -1,0 +1,134 @@
+"""`edms run`: prepare the database and start the web server and a Celery worker together.
+
+On the embedded default this is the whole installation: SQLite, blobs under ./var, and a worker
+on the local filesystem broker. The same command works with production settings (it then uses
+whatever DATABASE_URL, S3 and CELERY_BROKER_URL say).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import django
+from django.conf import settings
+from django.core.management import call_command
+
+
+def _ensure_admin() -> str | None:
+    """Create the `admin` superuser on first start; returns its new password, else None."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model()
+    if users.objects.filter(is_superuser=True).exists():
+        return None
+    password = os.environ.get("EDMS_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+    users.objects.create_superuser("admin", "", password)
+    return password
+
+
+def _ensure_api_key() -> str:
+    """The registry's first API key: created once, kept in a private file so it can be shown."""
+    from api.models import ApiKey
+    from dossier.roles import Role
+
+    path = Path(settings.DATA_DIR) / "registry-api-key"
+    if path.exists() and ApiKey.objects.filter(name="registry", revoked_at__isnull=True).exists():
+        return path.read_text().strip()
+    ApiKey.objects.filter(name="registry").delete()
+    _, key = ApiKey.create("registry", Role.REGISTRY_SYSTEM)
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key
+
+
+def prepare() -> tuple[str | None, str]:
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    return _ensure_admin(), _ensure_api_key()
+
+
+def run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="edms run", description=__doc__)
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+    parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
+    parser.add_argument("--no-worker", action="store_true", help="Do not start a Celery worker.")
+    options = parser.parse_args(argv)
+
+    admin_password, api_key = prepare()
+    bin_dir = Path(sys.executable).parent
+    web = [
+        str(bin_dir / "gunicorn"),
+        "edms.wsgi:application",
+        "--bind",
+        f"{options.host}:{options.port}",
+        "--workers",
+        str(options.web_workers),
+        "--threads",
+        "4",
+        "--worker-class",
+        "gthread",
+        "--timeout",
+        "120",
+        "--access-logfile",
+        "-",
+    ]
+    worker = [
+        str(bin_dir / "celery"),
+        "-A",
+        "edms",
+        "worker",
+        "--loglevel",
+        "INFO",
+        "--concurrency",
+        "2",
+    ]
+    processes = [subprocess.Popen(web)]
+    if not options.no_worker:
+        processes.append(subprocess.Popen(worker))
+
+    url = f"http://{options.host}:{options.port}"
+    print(f"\nedms is serving at {url}  (API docs: {url}/api/v1/docs, admin: {url}/admin/)")
+    print(f"data directory: {settings.DATA_DIR}")
+    if admin_password:
+        print(f"admin user created: admin / {admin_password}  (change it in the admin)")
+    print("registry API key (Authorization: Bearer <key>):")
+    print(api_key, flush=True)
+    return _supervise(processes)
+
+
+def _supervise(processes: list[subprocess.Popen]) -> int:
+    """Wait until one process ends or we are told to stop; then stop them all."""
+    stopping = False
+
+    def stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    code = 0
+    while not stopping:
+        ended = [p for p in processes if p.poll() is not None]
+        if ended:
+            code = ended[0].returncode or 1
+            print(f"{ended[0].args[0]} exited ({ended[0].returncode}); stopping", file=sys.stderr)
+            break
+        time.sleep(0.5)
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return code

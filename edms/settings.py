@@ -1,0 +1,224 @@
+"""The one settings module of edms.
+
+Everything is read from environment variables through `edms.env`; the embedded default (SQLite,
+blobs on the filesystem under `./var/`, a local Celery broker) needs no variable at all.
+Production is selected by setting `DATABASE_URL`, the S3 variables and `CELERY_BROKER_URL`.
+Precedence is simple: an environment variable wins over the default written here; nothing is
+read from the database or from other files.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from edms.env import env_bool, env_int, env_list, env_size, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("EDMS_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+
+
+def _embedded_secret_key() -> str:
+    """A secret key generated once and kept under the data directory (embedded default only)."""
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env_str("EDMS_SECRET_KEY") or _embedded_secret_key()
+DEBUG = env_bool("EDMS_DEBUG", False)
+ALLOWED_HOSTS = env_list("EDMS_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("EDMS_CSRF_TRUSTED_ORIGINS")
+USE_X_FORWARDED_HOST = env_bool("EDMS_BEHIND_PROXY", False)
+if USE_X_FORWARDED_HOST:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "dossier.apps.DossierConfig",
+    "api.apps.ApiConfig",
+]
+
+MIDDLEWARE = [
+    "api.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "edms.urls"
+WSGI_APPLICATION = "edms.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "edms.sqlite3",
+            # The web server and the Celery worker write concurrently: WAL lets readers go on
+            # during a write, IMMEDIATE transactions avoid deadlocking lock upgrades.
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+            },
+            "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Blob storage ---------------------------------------------------------------------------
+S3_BUCKET = env_str("EDMS_S3_BUCKET") or env_str("AWS_STORAGE_BUCKET_NAME")
+if S3_BUCKET:
+    BLOB_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("EDMS_S3_ENDPOINT_URL")
+            or env_str("AWS_S3_ENDPOINT_URL")
+            or None,
+            "region_name": env_str("EDMS_S3_REGION")
+            or env_str("AWS_S3_REGION_NAME")
+            or env_str("AWS_DEFAULT_REGION")
+            or None,
+            "access_key": env_str("EDMS_S3_ACCESS_KEY_ID") or env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("EDMS_S3_SECRET_ACCESS_KEY")
+            or env_str("AWS_SECRET_ACCESS_KEY")
+            or None,
+            "location": env_str("EDMS_S3_PREFIX", ""),
+            "file_overwrite": True,
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
+else:
+    BLOB_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "blobs")},
+    }
+
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "media")},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "blobs": BLOB_STORAGE,
+}
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+# --- Uploads --------------------------------------------------------------------------------
+# Uploads are hashed while they are spooled to disk; nothing is held whole in memory.
+FILE_UPLOAD_HANDLERS = ["api.uploads.HashingUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+EDMS_MAX_UPLOAD_SIZE = env_size("EDMS_MAX_UPLOAD_SIZE", 4 * 1024**3)
+
+# --- Domain ---------------------------------------------------------------------------------
+EDMS_SERIAL_PADDING = env_int("EDMS_SERIAL_PADDING", 6, minimum=1)
+# IP types whose documents are open to inspection from filing, not only after publication.
+EDMS_PUBLIC_FROM_FILING = env_list("EDMS_PUBLIC_FROM_FILING")
+# Whether anonymous callers may read what is public (public file inspection).
+EDMS_PUBLIC_ACCESS = env_bool("EDMS_PUBLIC_ACCESS", True)
+EDMS_IDEMPOTENCY_TTL_HOURS = env_int("EDMS_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
+
+# --- Celery ---------------------------------------------------------------------------------
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+if CELERY_BROKER_URL == "filesystem://":
+    _broker_dir = DATA_DIR / "broker"
+    for _sub in ("queue", "processed"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_ALWAYS_EAGER = env_bool("EDMS_CELERY_EAGER", False)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+
+# --- REST API -------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ReadPublicWriteByRole"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PagePagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "edms registry API",
+    "DESCRIPTION": "Electronic dossiers of IP cases: dossiers, documents, versions, events.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
+
+# --- Internationalisation -------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+TIME_ZONE = env_str("EDMS_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("EDMS_LOG_LEVEL", "INFO")},
+}
+
+# --- Domain events --------------------------------------------------------------------------
+# Who reacts to the outbox of domain events (see dossier.events); each gets every event once.
+EDMS_EVENT_SUBSCRIBERS = ["dossier.fixity.verify_new_content"]
