@@ -1,0 +1,110 @@
+"""Shared test fixtures: personas, API clients and ways to file documents through the actions.
+
+Personas are the people and systems of DOMAIN.md: `admin`, `examiner`, `records_clerk`,
+`registry_system` (an API key, like IPAS) and the anonymous `public`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+
+from api.models import ApiKey
+from dossier import actions, blobstore
+from dossier.audit import Actor
+from dossier.models import Document, DocumentType, Dossier
+from dossier.roles import Role
+
+
+def make_user(username: str, role: Role | None = None, **extra):
+    user = get_user_model().objects.create_user(username=username, password="pw", **extra)
+    if role is not None and role != Role.ADMIN:
+        user.groups.add(Group.objects.get(name=role.value))
+    return user
+
+
+def client_for_key(key: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
+@pytest.fixture
+def registry_key(db) -> str:
+    _, key = ApiKey.create("ipas", Role.REGISTRY_SYSTEM)
+    return key
+
+
+@pytest.fixture
+def registry(registry_key) -> APIClient:
+    """The registry system (IPAS), authenticated with its API key."""
+    return client_for_key(registry_key)
+
+
+@pytest.fixture
+def admin_client(db) -> APIClient:
+    user = get_user_model().objects.create_superuser("root", "", "pw")
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def examiner(db) -> APIClient:
+    _, key = ApiKey.create("examiner-ui", Role.EXAMINER, user=make_user("erika"))
+    return client_for_key(key)
+
+
+@pytest.fixture
+def records_clerk(db) -> APIClient:
+    _, key = ApiKey.create("scan-station", Role.RECORDS_CLERK, user=make_user("rico"))
+    return client_for_key(key)
+
+
+@pytest.fixture
+def public(db) -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def system_actor() -> Actor:
+    return Actor(label="tests")
+
+
+def create_dossier(key: str = "BG/P/2024/000123", **fields) -> Dossier:
+    fields.setdefault("ip_type", "patent")
+    fields.setdefault("title", "Widget with a handle")
+    dossier, _ = actions.upsert_dossier(key, fields, actor=Actor(label="tests"))
+    return dossier
+
+
+def file_document(
+    dossier: Dossier,
+    content: bytes | None = None,
+    *,
+    type_code: str = "CLM",
+    filename: str = "claims.txt",
+    **fields,
+) -> Document:
+    """Register a document through the action, as the API would."""
+    content = os.urandom(64) if content is None else content
+    staged = blobstore.spool([content], filename=filename)
+    fields.setdefault("official_date", dt.date(2024, 3, 1))
+    version = actions.attach_document(
+        dossier,
+        staged,
+        doc_type=DocumentType.objects.get(code=type_code),
+        actor=Actor(label="tests"),
+        **fields,
+    )
+    return version.document
+
+
+@pytest.fixture
+def dossier(db) -> Dossier:
+    return create_dossier()
