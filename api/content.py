@@ -70,7 +70,11 @@ def content_response(request, version: Version, *, inline: bool = False) -> Http
         path = blobstore.local_path(version.blob_id)
         if path is not None:
             # FileResponse lets the WSGI server send the file without copying it (sendfile).
-            response = FileResponse(open(path, "rb"), content_type=version.media_type)
+            try:
+                handle = open(path, "rb")
+            except FileNotFoundError as exc:
+                raise blobstore.BlobMissing(version.blob_id) from exc
+            response = FileResponse(handle, content_type=version.media_type)
         else:
             response = StreamingHttpResponse(
                 blobstore.read_chunks(version.blob_id), content_type=version.media_type

@@ -23,7 +23,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from dossier.models import Document, DocumentState, Dossier, Visibility
-from dossier.numbering import InvalidFileNumber, normalise_key
+from dossier.numbering import normalise_key
 from dossier.roles import Role, role_of
 
 SECRET_PERMISSION = "dossier.view_secret_dossier"
@@ -90,10 +90,7 @@ def get_dossier_for(user, raw_key: str) -> Dossier:
     try:
         lookup = {"id": uuid.UUID(raw_key)}
     except ValueError:
-        try:
-            lookup = {"key": normalise_key(raw_key)}
-        except InvalidFileNumber:
-            raise
+        lookup = {"key": normalise_key(raw_key)}  # raises InvalidFileNumber for nonsense
     try:
         return visible_dossiers(user).get(**lookup)
     except Dossier.DoesNotExist:

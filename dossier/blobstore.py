@@ -202,29 +202,36 @@ def local_path(sha256: str) -> str | None:
 def read_chunks(
     sha256: str, start: int = 0, end: int | None = None, chunk_size: int = CHUNK_SIZE
 ) -> Iterator[bytes]:
-    """Stream the blob's bytes `start..end` (inclusive, like HTTP ranges) in chunks."""
+    """Stream the blob's bytes `start..end` (inclusive, like HTTP ranges) in chunks.
+
+    The content is opened before this returns, so a missing blob raises `BlobMissing` here and
+    not halfway through a response that has already started.
+    """
     storage = blob_storage()
     key = storage_key(sha256)
     root = _local_root(storage)
     if root is not None:
-        yield from _read_local(root / key, start, end, chunk_size)
-        return
+        try:
+            handle = open(root / key, "rb")
+        except FileNotFoundError as exc:
+            raise BlobMissing(sha256) from exc
+        return _iter_local(handle, start, end, chunk_size)
     byte_range = f"bytes={start}-{'' if end is None else end}"
     try:
         body = _s3_object(storage, key).get(Range=byte_range)["Body"]
     except storage.connection.meta.client.exceptions.NoSuchKey as exc:
         raise BlobMissing(sha256) from exc
+    return _iter_s3(body, chunk_size)
+
+
+def _iter_s3(body, chunk_size: int) -> Iterator[bytes]:
     try:
         yield from body.iter_chunks(chunk_size)
     finally:
         body.close()
 
 
-def _read_local(path: Path, start: int, end: int | None, chunk_size: int) -> Iterator[bytes]:
-    try:
-        handle = open(path, "rb")
-    except FileNotFoundError as exc:
-        raise BlobMissing(path.name) from exc
+def _iter_local(handle, start: int, end: int | None, chunk_size: int) -> Iterator[bytes]:
     with handle:
         handle.seek(start)
         remaining = None if end is None else end - start + 1

@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from boto3.s3.transfer import TransferConfig
 
 from edms.env import env_bool, env_int, env_list, env_size, env_str
 
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "dossier.apps.DossierConfig",
     "api.apps.ApiConfig",
 ]
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "api.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -88,7 +91,8 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "edms.sqlite3",
+            # EDMS_SQLITE_PATH lets another process (a test's Celery worker) open a given file.
+            "NAME": Path(env_str("EDMS_SQLITE_PATH", str(DATA_DIR / "edms.sqlite3"))),
             # The web server and the Celery worker write concurrently: WAL lets readers go on
             # during a write, IMMEDIATE transactions avoid deadlocking lock upgrades.
             "OPTIONS": {
@@ -123,6 +127,13 @@ if S3_BUCKET:
             "file_overwrite": True,
             "default_acl": None,
             "querystring_auth": True,
+            # Bounded multipart uploads: at most 4 parts of 8 MB in flight, so storing a large
+            # file keeps well under the ~64 MB memory budget of a server process.
+            "transfer_config": TransferConfig(
+                multipart_threshold=8 * 1024**2,
+                multipart_chunksize=8 * 1024**2,
+                max_concurrency=4,
+            ),
         },
     }
 else:
@@ -136,7 +147,7 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(DATA_DIR / "media")},
     },
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
     "blobs": BLOB_STORAGE,
 }
 STATIC_URL = "static/"
@@ -204,6 +215,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # The docs page loads its scripts from edms itself, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Internationalisation -------------------------------------------------------------------
