@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.utils import timezone
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
 from api.models import IdempotencyRecord
 from api.problems import Problem
@@ -45,8 +46,9 @@ def request_fingerprint(request) -> str:
     else:
         fields = data
     digest.update(json.dumps(fields, sort_keys=True, default=str).encode())
-    for name in sorted(request.FILES.keys()):
-        for uploaded in request.FILES.getlist(name):
+    files = request.FILES  # a MultiValueDict, or a plain dict from the raw-body parser
+    for name in sorted(files.keys()):
+        for uploaded in files.getlist(name) if hasattr(files, "getlist") else [files[name]]:
             digest.update(f"\n{name}={getattr(uploaded, 'sha256', '')}:{uploaded.name}".encode())
     return digest.hexdigest()
 
@@ -106,8 +108,12 @@ def remember(record: IdempotencyRecord, response) -> None:
         return
     record.completed = True
     record.status_code = response.status_code
-    record.response_body = getattr(response, "data", None)
+    # Through DRF's encoder, as the response itself is rendered: bodies may hold UUIDs.
+    record.response_body = json.loads(json.dumps(getattr(response, "data", None), cls=JSONEncoder))
     record.response_headers = {h: response[h] for h in _REPLAYED_HEADERS if response.has_header(h)}
+    if getattr(response, "content_type", None):
+        # DRF sets Content-Type only when it renders; a problem's own type is known already.
+        record.response_headers["Content-Type"] = response.content_type
     record.save(update_fields=["completed", "status_code", "response_body", "response_headers"])
 
 

@@ -18,7 +18,13 @@ class ReadPublicWriteByRole(permissions.BasePermission):
         return True
 
 
-def require(allowed: bool, what: str) -> None:
-    """Raise 403 unless `allowed`; `what` completes "your role may not …"."""
-    if not allowed:
-        raise exceptions.PermissionDenied(f"your role may not {what}")
+def require(allowed: bool, what: str, user=None) -> None:
+    """Raise unless `allowed`: 401 for an anonymous `user` (log in first), else 403.
+
+    `what` completes "your role may not …".
+    """
+    if allowed:
+        return
+    if user is not None and role_of(user) == Role.PUBLIC:
+        raise exceptions.NotAuthenticated(f"send Authorization: Bearer <api key> to {what}")
+    raise exceptions.PermissionDenied(f"your role may not {what}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.problems import Problem
@@ -100,7 +101,9 @@ class DossierWriteSerializer(serializers.Serializer):
 class VersionSerializer(serializers.ModelSerializer):
     sha256 = serializers.CharField(source="blob_id")
     size = serializers.IntegerField(source="blob.size")
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     content_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -128,6 +131,8 @@ class DocumentSerializer(serializers.ModelSerializer):
     dossier_id = serializers.UUIDField(source="dossier.id")
     type = serializers.CharField(source="doc_type_id")
     type_label = serializers.SerializerMethodField()
+    # Declared, because read-only model fields lose `allow_blank` and the schema would refuse "".
+    channel = serializers.ChoiceField(choices=Channel.choices, allow_blank=True, read_only=True)
     versions = VersionSerializer(many=True)
     url = serializers.SerializerMethodField()
     content_url = serializers.SerializerMethodField()
@@ -180,6 +185,7 @@ class DocumentListItemSerializer(DocumentSerializer):
         fields = [f for f in DocumentSerializer.Meta.fields if f != "versions"] + ["latest"]
         read_only_fields = fields
 
+    @extend_schema_field(VersionSerializer(allow_null=True))
     def get_latest(self, document: Document) -> dict | None:
         versions = [v for v in document.versions.all() if v.number == document.latest_version]
         return VersionSerializer(versions[0]).data if versions else None
@@ -288,7 +294,7 @@ class DocumentPatchSerializer(serializers.Serializer):
 
 class EventSerializer(serializers.ModelSerializer):
     cursor = serializers.CharField(source="id")
-    document = serializers.UUIDField(source="document_id")
+    document = serializers.UUIDField(source="document_id", allow_null=True)
     dossier = serializers.CharField(source="dossier_key")
 
     class Meta:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 
 from django.db.models import Prefetch, Q, TextField
 from django.db.models.functions import Cast
@@ -21,7 +22,7 @@ from api.content import content_response
 from api.idempotency import IdempotentMixin
 from api.middleware import client_address
 from api.permissions import require
-from api.problems import PROBLEM_TYPES, Problem
+from api.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, Problem
 from api.uploads import RawFileParser, staged_from_upload
 from dossier import access, actions
 from dossier.audit import Actor
@@ -37,9 +38,12 @@ PROBLEM = inline_serializer(
         "field": serializers.CharField(required=False),
         "instance": serializers.CharField(required=False),
         "request_id": serializers.CharField(required=False),
+        "errors": serializers.ListField(child=serializers.DictField(), required=False),
     },
 )
-ERRORS = {code: PROBLEM for code in (400, 401, 403, 404, 409, 413, 415, 422)}
+ERRORS = {
+    (code, PROBLEM_CONTENT_TYPE): PROBLEM for code in (400, 401, 403, 404, 409, 413, 415, 422)
+}
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
@@ -98,6 +102,8 @@ class DossierListView(GenericAPIView):
 
     @extend_schema(
         summary="List dossiers",
+        operation_id="dossiers_list",
+        responses={200: s.DossierSerializer(many=True), **ERRORS},
         parameters=[
             OpenApiParameter("ip_type", str),
             OpenApiParameter("status", str),
@@ -111,17 +117,22 @@ class DossierListView(GenericAPIView):
         if status := request.query_params.get("status"):
             dossiers = dossiers.filter(status=status)
         if q := request.query_params.get("q", "").strip():
+            # SQLite keeps JSON text ASCII-escaped (\u0418…): match that form of q too.
+            json_q = json.dumps(q)[1:-1]
             dossiers = dossiers.annotate(applicants_text=Cast("applicants", TextField())).filter(
                 Q(key__icontains=q)
                 | Q(raw_key__icontains=q)
                 | Q(title__icontains=q)
                 | Q(applicants_text__icontains=q)
+                | Q(applicants_text__icontains=json_q)
             )
         page = self.paginate_queryset(dossiers.order_by("key"))
         return self.get_paginated_response(s.DossierSerializer(page, many=True).data)
 
 
 class DossierDetailView(IdempotentMixin, APIView):
+    """One dossier, addressed by any form of its file number (or its UUID)."""
+
     parser_classes = [JSONParser]
 
     @extend_schema(summary="Get a dossier", responses={200: s.DossierSerializer, **ERRORS})
@@ -135,7 +146,7 @@ class DossierDetailView(IdempotentMixin, APIView):
         parameters=[IDEMPOTENCY_HEADER],
     )
     def put(self, request, key):
-        require(access.can_manage_dossiers(request.user), "create or update dossiers")
+        require(access.can_manage_dossiers(request.user), "create or update dossiers", request.user)
         body = s.DossierWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         dossier, created = actions.upsert_dossier(key, body.validated_data, actor=actor_of(request))
@@ -146,11 +157,14 @@ class DossierDetailView(IdempotentMixin, APIView):
 
 
 class DossierDocumentsView(IdempotentMixin, GenericAPIView):
+    """A dossier's file wrapper: list its documents, register a new one with its file."""
+
     parser_classes = [MultiPartParser]
     serializer_class = s.DocumentListItemSerializer
 
     @extend_schema(
         summary="The dossier's file wrapper",
+        responses={200: s.DocumentListItemSerializer(many=True), **ERRORS},
         parameters=[
             OpenApiParameter("type", str),
             OpenApiParameter("direction", str),
@@ -176,7 +190,7 @@ class DossierDocumentsView(IdempotentMixin, GenericAPIView):
         parameters=[IDEMPOTENCY_HEADER],
     )
     def post(self, request, key):
-        require(access.can_file_documents(request.user), "register documents")
+        require(access.can_file_documents(request.user), "register documents", request.user)
         dossier = access.get_dossier_for(request.user, key)
         body = s.DocumentRegisterSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -204,6 +218,8 @@ class DossierDocumentsView(IdempotentMixin, GenericAPIView):
 
 
 class DocumentDetailView(IdempotentMixin, APIView):
+    """One document with its versions; metadata changes, moves and cancellation."""
+
     parser_classes = [JSONParser]
 
     def get_document(self, request, document_id) -> Document:
@@ -234,16 +250,21 @@ class DocumentDetailView(IdempotentMixin, APIView):
             data["doc_type"] = data.pop("type")
         if "dossier" in data:
             data["dossier"] = access.get_dossier_for(request.user, data["dossier"])
+        # Check every permission first, so a refused request is not half applied.
         if data:
-            require(access.can_change_documents(request.user), "change documents")
+            require(access.can_change_documents(request.user), "change documents", request.user)
+        if cancel:
+            require(access.can_cancel_documents(request.user), "cancel documents", request.user)
+        if data:
             document = actions.update_document(document, data, actor=actor)
         if cancel:
-            require(access.can_cancel_documents(request.user), "cancel documents")
             document = actions.cancel_document(document, reason=reason, actor=actor)
         return Response(s.DocumentSerializer(self.get_document(request, document.id)).data)
 
 
 class DocumentVersionsView(IdempotentMixin, APIView):
+    """A document's immutable, numbered versions."""
+
     parser_classes = [MultiPartParser, RawFileParser]
 
     @extend_schema(
@@ -272,7 +293,7 @@ class DocumentVersionsView(IdempotentMixin, APIView):
         ],
     )
     def post(self, request, document_id):
-        require(access.can_file_documents(request.user), "add versions")
+        require(access.can_file_documents(request.user), "add versions", request.user)
         document = access.get_document_for(request.user, document_id)
         body = s.VersionUploadSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -299,7 +320,7 @@ class ContentView(APIView):
     )
     def get(self, request, document_id, number=None):
         document = access.get_document_for(request.user, document_id)
-        number = number or document.latest_version
+        number = document.latest_version if number is None else number
         version = (
             Version.objects.select_related("blob", "document__dossier")
             .filter(document=document, number=number)
@@ -327,7 +348,7 @@ class EventFeedView(APIView):
         responses={200: s.EventPageSerializer, **ERRORS},
     )
     def get(self, request):
-        require(access.can_read_event_feed(request.user), "read the event feed")
+        require(access.can_read_event_feed(request.user), "read the event feed", request.user)
         after_raw = request.query_params.get("after", "0") or "0"
         limit_raw = request.query_params.get("limit", "100")
         if not after_raw.isdigit():

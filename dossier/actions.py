@@ -138,7 +138,17 @@ def _upsert_dossier(key: str, raw_key: str, fields: dict, actor: Actor) -> tuple
 
 
 def _store(staged: StagedFile, expected_sha256: str | None) -> Blob:
-    """Check and promote staged content; returns its (possibly pre-existing) blob row."""
+    """Check and promote staged content; returns its (possibly pre-existing) blob row.
+
+    The staged spool file is used up either way: it is removed once stored or refused.
+    """
+    try:
+        return _check_and_promote(staged, expected_sha256)
+    finally:
+        staged.discard()
+
+
+def _check_and_promote(staged: StagedFile, expected_sha256: str | None) -> Blob:
     if staged.size == 0:
         raise EmptyContent("the file is empty")
     if expected_sha256 and expected_sha256.lower() != staged.sha256:

@@ -70,8 +70,12 @@ class StagedFile:
     size: int
     filename: str
     declared_type: str = ""
+    # False when someone else removes the spool (Django deletes its upload temp files).
+    owned: bool = True
 
     def discard(self) -> None:
+        if not self.owned:
+            return
         try:
             os.unlink(self.path)
         except FileNotFoundError:
@@ -138,8 +142,9 @@ def _local_root(storage: Storage) -> Path | None:
 
 def _s3_object(storage: Storage, key: str):
     # django-storages' S3File downloads the whole object before the first read; for streaming
-    # and ranges we talk to the object directly, under the storage's own key prefix.
-    return storage.bucket.Object(storage._normalize_name(storage._clean_name(key)))
+    # and ranges we talk to the object directly, under the storage's own key prefix. Our keys
+    # (`storage_key()`) are already clean, so only the prefix is applied.
+    return storage.bucket.Object(storage._normalize_name(key))
 
 
 def exists(sha256: str) -> bool:

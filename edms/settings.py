@@ -106,6 +106,21 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Blob storage ---------------------------------------------------------------------------
+
+
+def _bounded_transfer_config() -> TransferConfig:
+    """Multipart uploads in 8 MB parts, at most 4 in memory and in flight at once.
+
+    boto3 reads each part of a file object into memory and by default holds up to 10 of them;
+    bounding that keeps storing a large file well under the ~64 MB budget of a server process.
+    """
+    config = TransferConfig(
+        multipart_threshold=8 * 1024**2, multipart_chunksize=8 * 1024**2, max_concurrency=4
+    )
+    config.max_in_memory_upload_chunks = 4  # not a constructor argument of boto3's subclass
+    return config
+
+
 S3_BUCKET = env_str("EDMS_S3_BUCKET") or env_str("AWS_STORAGE_BUCKET_NAME")
 if S3_BUCKET:
     BLOB_STORAGE = {
@@ -127,13 +142,7 @@ if S3_BUCKET:
             "file_overwrite": True,
             "default_acl": None,
             "querystring_auth": True,
-            # Bounded multipart uploads: at most 4 parts of 8 MB in flight, so storing a large
-            # file keeps well under the ~64 MB memory budget of a server process.
-            "transfer_config": TransferConfig(
-                multipart_threshold=8 * 1024**2,
-                multipart_chunksize=8 * 1024**2,
-                max_concurrency=4,
-            ),
+            "transfer_config": _bounded_transfer_config(),
         },
     }
 else:
@@ -152,6 +161,7 @@ STORAGES = {
 }
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # collected by `edms run`; whitenoise serves it
 
 # --- Uploads --------------------------------------------------------------------------------
 # Uploads are hashed while they are spooled to disk; nothing is held whole in memory.
@@ -173,12 +183,13 @@ EDMS_IDEMPOTENCY_TTL_HOURS = env_int("EDMS_IDEMPOTENCY_TTL_HOURS", 24, minimum=1
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = DATA_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("EDMS_CELERY_EAGER", False)

@@ -20,6 +20,8 @@ from dossier.audit import Actor
 from dossier.models import Document, DocumentType, Dossier
 from dossier.roles import Role
 
+pytest_plugins = ["tests.services"]
+
 
 def make_user(username: str, role: Role | None = None, **extra):
     user = get_user_model().objects.create_user(username=username, password="pw", **extra)
