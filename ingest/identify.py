@@ -1,7 +1,4 @@
-"""Identify a file: its media type by content, and for PDFs what pikepdf (qpdf) finds inside.
-
-Runs in the sandbox child: a hostile PDF may make qpdf loop or allocate without bound.
-"""
+"""Identify a file: its media type by content, and for PDFs what pikepdf (qpdf) finds inside."""
 
 from __future__ import annotations
 
@@ -31,19 +28,21 @@ def sniff_media_type(path: str, filename: str) -> str:
     return mimetypes.guess_type(filename or "")[0] or "application/octet-stream"
 
 
-def identify(*, path: str, filename: str, workdir: str) -> dict:
-    """Sandbox operation: `{"media_type", "page_count", "encrypted", "pdfa", "repaired_path",
-    "detail"}`; raises `ExtractionFailed` for an encrypted or unreadable PDF."""
+def is_pdf(path: str, media_type: str) -> bool:
+    return media_type == PDF_MEDIA_TYPE or looks_like_pdf(path)
+
+
+def identify(*, path: str, filename: str) -> dict:
+    """`{"media_type", "page_count", "encrypted", "pdfa", "repaired_path", "detail"}` as far as
+    magic bytes tell; matching a few header bytes parses nothing, so this runs in the worker."""
     media_type = sniff_media_type(path, filename)
     found = {"media_type": media_type, "page_count": None, "encrypted": False, "pdfa": ""}
-    found |= {"repaired_path": None, "detail": media_type}
-    if media_type == PDF_MEDIA_TYPE or looks_like_pdf(path):
-        found |= inspect_pdf(path, workdir)
-        found["media_type"] = PDF_MEDIA_TYPE
-    return found
+    return found | {"repaired_path": None, "detail": media_type}
 
 
-def inspect_pdf(path: str, workdir: str) -> dict:
+def inspect_pdf(*, path: str, workdir: str) -> dict:
+    """Sandbox operation: what qpdf finds in a PDF (a hostile one may make it loop or allocate
+    without bound). Raises `ExtractionFailed` for an encrypted or unreadable PDF."""
     import pikepdf
 
     try:
@@ -58,6 +57,8 @@ def inspect_pdf(path: str, workdir: str) -> dict:
         except pikepdf.PdfError as exc:
             raise ExtractionFailed(f"not a valid PDF: {_qpdf_message(exc, path)}") from None
         found = {
+            "media_type": PDF_MEDIA_TYPE,
+            "repaired_path": None,
             "page_count": pages,
             "encrypted": pdf.is_encrypted,
             "pdfa": _pdfa_status(pdf),

@@ -27,6 +27,8 @@ from dossier import blobstore
 from dossier.models import Blob, Version
 from ingest import tika_metadata
 from ingest.extractors import load as load_extractor
+from ingest.identify import identify as sniff
+from ingest.identify import is_pdf
 from ingest.languages import detect_languages
 from ingest.models import Processing, State, StepState
 from ingest.sandbox import Limits, SandboxFailure
@@ -113,12 +115,14 @@ def fetch(run: Run) -> StepResult:
 
 def identify(run: Run) -> StepResult:
     """Media type by content; for PDFs page count, encryption, PDF/A claim, xref repair."""
-    found = _sandboxed(
-        run,
-        "ingest.identify:identify",
-        {"path": run.source, "filename": run.version.filename, "workdir": run.workdir},
-        network=False,
-    )
+    found = sniff(path=run.source, filename=run.version.filename)
+    if is_pdf(run.source, found["media_type"]):
+        found |= _sandboxed(
+            run,
+            "ingest.identify:inspect_pdf",
+            {"path": run.source, "workdir": run.workdir},
+            network=False,
+        )
     run.identity = found
     run.readable = found.get("repaired_path") or run.source
     processing = run.processing
@@ -147,7 +151,7 @@ def extract(run: Run) -> StepResult:
     text = Path(text_path).read_text(encoding="utf-8", errors="replace")
     processing = run.processing
     processing.text = store_text(text_path) if text.strip() else None
-    processing.text_chars = len(text)
+    processing.text_chars = len(text) if text.strip() else 0
     processing.languages = detect_languages(text)
     summary = tika_metadata.summary(found["metadata"])
     processing.metadata = {

@@ -56,3 +56,12 @@ class PhoningHomeExtractor(BaseExtractor):
         except OSError as exc:
             outcome = f"blocked: {exc}"
         return Extraction(text=outcome, media_type="text/plain")
+
+
+class EnvironmentExtractor(BaseExtractor):
+    """Reports the environment it sees, to show that no secrets are handed to the child."""
+
+    name = "environment"
+
+    def extract(self, path: str, *, max_chars: int) -> Extraction:
+        return Extraction(text="\n".join(f"{k}={v}" for k, v in sorted(os.environ.items())))
