@@ -19,6 +19,7 @@ from dossier.models import (
     Version,
     Visibility,
 )
+from ingest.models import Processing, State
 
 
 def document_type(code: str) -> DocumentType:
@@ -98,6 +99,15 @@ class DossierWriteSerializer(serializers.Serializer):
         return values
 
 
+class ProcessingSerializer(serializers.ModelSerializer):
+    """The ingestion pipeline's state for one version (never its text)."""
+
+    class Meta:
+        model = Processing
+        fields = ["state", "reason", "steps", "attempts", "started_at", "finished_at"]
+        read_only_fields = fields
+
+
 class VersionSerializer(serializers.ModelSerializer):
     sha256 = serializers.CharField(source="blob_id")
     size = serializers.IntegerField(source="blob.size")
@@ -105,6 +115,12 @@ class VersionSerializer(serializers.ModelSerializer):
         slug_field="username", read_only=True, allow_null=True
     )
     content_url = serializers.SerializerMethodField()
+    processing = serializers.SerializerMethodField()
+    detected_media_type = serializers.SerializerMethodField()
+    page_count = serializers.SerializerMethodField()
+    languages = serializers.SerializerMethodField()
+    metadata = serializers.SerializerMethodField()
+    text_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Version
@@ -117,11 +133,51 @@ class VersionSerializer(serializers.ModelSerializer):
             "created_at",
             "created_by",
             "content_url",
+            "processing",
+            "detected_media_type",
+            "page_count",
+            "languages",
+            "metadata",
+            "text_url",
         ]
         read_only_fields = fields
 
     def get_content_url(self, version: Version) -> str:
         return reverse("api:version-content", args=[version.document_id, version.number])
+
+    @staticmethod
+    def _processing(version: Version) -> Processing | None:
+        try:
+            return version.processing
+        except Processing.DoesNotExist:
+            return None
+
+    @extend_schema_field(ProcessingSerializer(allow_null=True))
+    def get_processing(self, version: Version) -> dict | None:
+        processing = self._processing(version)
+        return ProcessingSerializer(processing).data if processing else None
+
+    def get_detected_media_type(self, version: Version) -> str | None:
+        processing = self._processing(version)
+        return (processing.media_type or None) if processing else None
+
+    def get_page_count(self, version: Version) -> int | None:
+        processing = self._processing(version)
+        return processing.page_count if processing else None
+
+    def get_languages(self, version: Version) -> list[str]:
+        processing = self._processing(version)
+        return processing.languages if processing else []
+
+    def get_metadata(self, version: Version) -> dict:
+        processing = self._processing(version)
+        return processing.metadata if processing else {}
+
+    def get_text_url(self, version: Version) -> str | None:
+        processing = self._processing(version)
+        if processing is None or processing.state != State.DONE:
+            return None
+        return reverse("api:version-text", args=[version.document_id, version.number])
 
 
 class DocumentSerializer(serializers.ModelSerializer):

@@ -30,6 +30,16 @@ urlpatterns = [
         views.ContentView.as_view(),
         name="version-content",
     ),
+    path(
+        "documents/<uuid:document_id>/versions/<int:number>/text",
+        views.VersionTextView.as_view(),
+        name="version-text",
+    ),
+    path(
+        "documents/<uuid:document_id>/versions/<int:number>/reprocess",
+        views.VersionReprocessView.as_view(),
+        name="version-reprocess",
+    ),
     path("events", views.EventFeedView.as_view(), name="events"),
     path("problems/<slug:slug>", views.ProblemTypeView.as_view(), name="problem-type"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),

@@ -8,6 +8,7 @@ import json
 
 from django.db.models import Prefetch, Q, TextField
 from django.db.models.functions import Cast
+from django.http import StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -24,9 +25,11 @@ from api.middleware import client_address
 from api.permissions import require
 from api.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, Problem
 from api.uploads import RawFileParser, staged_from_upload
-from dossier import access, actions
+from dossier import access, actions, blobstore
 from dossier.audit import Actor
 from dossier.models import Document, Event, Version
+from ingest import pipeline
+from ingest.models import Processing, State
 
 PROBLEM = inline_serializer(
     "Problem",
@@ -92,7 +95,10 @@ def documents_queryset(user):
         access.visible_documents(user)
         .select_related("dossier", "doc_type")
         .prefetch_related(
-            Prefetch("versions", queryset=Version.objects.select_related("blob", "created_by"))
+            Prefetch(
+                "versions",
+                queryset=Version.objects.select_related("blob", "created_by", "processing"),
+            )
         )
     )
 
@@ -272,7 +278,7 @@ class DocumentVersionsView(IdempotentMixin, APIView):
     )
     def get(self, request, document_id):
         document = access.get_document_for(request.user, document_id)
-        versions = document.versions.select_related("blob", "created_by")
+        versions = document.versions.select_related("blob", "created_by", "processing")
         return Response(s.VersionSerializer(versions, many=True).data)
 
     @extend_schema(
@@ -336,6 +342,53 @@ class ContentView(APIView):
                 version, actor=actor_of(request), byte_range=request.headers.get("Range")
             )
         return response
+
+
+def _version_of(document: Document, number: int) -> Version:
+    version = Version.objects.filter(document=document, number=number).first()
+    if version is None:
+        raise Problem("unknown-version", f"the document has no version {number}")
+    return version
+
+
+class VersionTextView(APIView):
+    @extend_schema(
+        summary="The version's extracted text (once its processing is done)",
+        responses={(200, "text/plain"): OpenApiTypes.STR, **ERRORS},
+    )
+    def get(self, request, document_id, number):
+        document = access.get_document_for(request.user, document_id)
+        version = _version_of(document, number)
+        processing = Processing.objects.filter(version=version).first()
+        if processing is None or processing.state != State.DONE:
+            state = processing.state if processing else "not queued"
+            raise Problem(
+                "text-not-available",
+                f"version {number} has no extracted text yet (processing: {state})",
+            )
+        if processing.text_id is None:  # done, but nothing to read (e.g. a photo before OCR)
+            return StreamingHttpResponse([], content_type=pipeline.TEXT_MEDIA_TYPE)
+        chunks = blobstore.read_chunks(processing.text_id)
+        response = StreamingHttpResponse(chunks, content_type=pipeline.TEXT_MEDIA_TYPE)
+        response["Content-Length"] = str(processing.text.size)
+        return response
+
+
+class VersionReprocessView(APIView):
+    @extend_schema(
+        summary="Run the ingestion pipeline on the version again",
+        request=None,
+        responses={202: s.ProcessingSerializer, **ERRORS},
+    )
+    def post(self, request, document_id, number):
+        require(access.can_change_documents(request.user), "reprocess versions")
+        document = access.get_document_for(request.user, document_id)
+        version = _version_of(document, number)
+        try:
+            processing = pipeline.request_processing(version, again=True)
+        except pipeline.AlreadyRunning as exc:
+            raise Problem("processing-in-progress", str(exc)) from None
+        return Response(s.ProcessingSerializer(processing).data, status=202)
 
 
 class EventFeedView(APIView):

@@ -90,6 +90,9 @@ def run(argv: list[str]) -> int:
         "INFO",
         "--concurrency",
         "2",
+        # Every queue of CELERY_TASK_ROUTES: on the embedded default one worker does it all.
+        "-Q",
+        "celery,extract,ocr,render",
     ]
     processes = [subprocess.Popen(web)]
     if not options.no_worker:

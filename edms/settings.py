@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "dossier.apps.DossierConfig",
     "api.apps.ApiConfig",
+    "ingest.apps.IngestConfig",
 ]
 
 MIDDLEWARE = [
@@ -197,6 +198,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Queues by kind of work, so a backlog of OCR never delays text extraction of born-digital files.
+# `edms run` starts a worker consuming all of them.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "ingest.tasks.process_version": {"queue": "extract"},
+}
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -247,4 +254,22 @@ LOGGING = {
 
 # --- Domain events --------------------------------------------------------------------------
 # Who reacts to the outbox of domain events (see dossier.events); each gets every event once.
-EDMS_EVENT_SUBSCRIBERS = ["dossier.fixity.verify_new_content"]
+EDMS_EVENT_SUBSCRIBERS = [
+    "dossier.fixity.verify_new_content",
+    "ingest.subscribers.queue_processing",
+]
+
+# --- Ingestion ------------------------------------------------------------------------------
+# Text extraction: embedded Tika (native code, no Java, no server) unless a Tika server is named.
+TIKA_SERVER_URL = env_str("TIKA_SERVER_URL")
+if TIKA_SERVER_URL:
+    EDMS_EXTRACTOR = {
+        "BACKEND": "ingest.extractors.tika_server.Extractor",
+        "OPTIONS": {"url": TIKA_SERVER_URL},
+    }
+else:
+    EDMS_EXTRACTOR = {"BACKEND": "ingest.extractors.embedded.Extractor", "OPTIONS": {}}
+# Every step that reads an untrusted file runs in a child process with these limits.
+EDMS_INGEST_TIMEOUT = env_int("EDMS_INGEST_TIMEOUT", 120, minimum=1)  # seconds, wall clock
+EDMS_INGEST_MEMORY_MIB = env_int("EDMS_INGEST_MEMORY_MIB", 1024, minimum=128)
+EDMS_INGEST_MAX_TEXT_CHARS = env_int("EDMS_INGEST_MAX_TEXT_CHARS", 5_000_000, minimum=1000)

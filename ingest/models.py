@@ -1,0 +1,55 @@
+"""What ingestion knows about each version: its processing state and what it extracted."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from dossier.models import Blob, Version
+
+
+class State(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class StepState(models.TextChoices):
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class Processing(models.Model):
+    """One per version. Changed only by `ingest.pipeline`; the original is never touched.
+
+    `steps` is the list the API shows: `[{"name", "state", "ms", "detail"}]`, in order. The text
+    is a content-addressed blob (like originals), so list endpoints never carry it.
+    """
+
+    version = models.OneToOneField(Version, on_delete=models.CASCADE, related_name="processing")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    reason = models.TextField(blank=True, help_text="Why it failed, for a person to act on.")
+    steps = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    media_type = models.CharField(max_length=200, blank=True, help_text="Detected from content.")
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    languages = models.JSONField(default=list, blank=True, help_text="ISO 639-1 codes.")
+    metadata = models.JSONField(
+        default=dict, blank=True, help_text="title, author, created, pdfa, encrypted"
+    )
+    text = models.ForeignKey(
+        Blob, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    text_chars = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "processing"
+        indexes = [models.Index(fields=["state", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.state}"

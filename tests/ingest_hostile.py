@@ -1,0 +1,67 @@
+"""Extractors that behave like hostile files do, for the sandbox tests.
+
+They run inside the sandbox child (imported there by name from `EDMS_EXTRACTOR`), so this module
+must not import Django models or test fixtures.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+from ingest.extractors import BaseExtractor, Extraction
+
+
+class GreedyExtractor(BaseExtractor):
+    """Allocates without bound, like a decompression bomb."""
+
+    name = "greedy"
+
+    def extract(self, path: str, *, max_chars: int) -> Extraction:
+        hoard = []
+        while True:
+            hoard.append(bytearray(64 * 1024**2))
+
+
+class SleepyExtractor(BaseExtractor):
+    """Never finishes, like a parser caught in a loop."""
+
+    name = "sleepy"
+
+    def extract(self, path: str, *, max_chars: int) -> Extraction:
+        while True:
+            time.sleep(60)
+
+
+class CrashingExtractor(BaseExtractor):
+    """Dies of a signal, like a native parser hitting a bug."""
+
+    name = "crashing"
+
+    def extract(self, path: str, *, max_chars: int) -> Extraction:
+        os.abort()
+
+
+class PhoningHomeExtractor(BaseExtractor):
+    """Tries to reach a service on this machine, like an XML external entity would."""
+
+    name = "phoning-home"
+    OPTIONS = {"port": 5432}
+
+    def extract(self, path: str, *, max_chars: int) -> Extraction:
+        try:
+            with socket.create_connection(("127.0.0.1", self.options["port"]), timeout=2):
+                outcome = "connected"
+        except OSError as exc:
+            outcome = f"blocked: {exc}"
+        return Extraction(text=outcome, media_type="text/plain")
+
+
+class EnvironmentExtractor(BaseExtractor):
+    """Reports the environment it sees, to show that no secrets are handed to the child."""
+
+    name = "environment"
+
+    def extract(self, path: str, *, max_chars: int) -> Extraction:
+        return Extraction(text="\n".join(f"{k}={v}" for k, v in sorted(os.environ.items())))

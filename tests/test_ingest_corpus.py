@@ -1,0 +1,92 @@
+"""The corpus test: every file of ../shared/corpus (real files from public test suites, hostile
+ones included) goes through the pipeline, each in the sandbox, and ends `done` or `failed` with a
+specific reason; born-digital documents yield text. Prints the outcome per kind.
+
+The corpus is required: if it is missing the test fails and says where it looked.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ingest.models import Processing, State
+from ingest.pipeline import process_version
+from tests.ingest_support import corpus_files, file_version
+
+BORN_DIGITAL = {"pdf", "docx", "odt", "rtf", "html", "eml"}
+NO_TEXT_EXPECTED = ("image-only", "no-extractable-text")
+# Born-digital files that honestly have no text to give, and why (checked, so a change shows).
+EXPECTED_EMPTY = {"8707c7b2_testHTML_head.html": "an HTML page whose <body> is empty"}
+EXPECTED_FAILURES = {
+    # Tika (PDFBox) cannot map this CID font's glyphs to text.
+    "56e73c75_issue12823.pdf": "could not extract text: Unable to extract PDF content",
+}
+GENERIC_REASONS = ("internal error", "the extractor failed")
+
+
+def test_every_corpus_file_ends_done_or_failed_with_a_specific_reason(dossier, settings):
+    settings.EDMS_INGEST_TIMEOUT = 60
+    outcomes: dict[str, Processing] = {}
+    files = corpus_files()
+    for corpus in files:
+        version = file_version(dossier, corpus.path.read_bytes(), corpus.name)
+        process_version(version.id)
+        outcomes[corpus.name] = Processing.objects.get(version=version)
+
+    print_table(files, outcomes)
+    assert len(outcomes) == len(files) >= 150
+    for name, processing in outcomes.items():
+        assert processing.state in (State.DONE, State.FAILED), name
+        if processing.state == State.FAILED:
+            assert processing.reason, name
+            assert not processing.reason.startswith(GENERIC_REASONS), (name, processing.reason)
+            assert "timed out" not in processing.reason, (name, processing.reason)
+
+    for corpus in files:
+        processing = outcomes[corpus.name]
+        if corpus.name in EXPECTED_FAILURES:
+            assert processing.reason == EXPECTED_FAILURES[corpus.name]
+            continue
+        if not born_digital(corpus) or corpus.name in EXPECTED_EMPTY:
+            continue
+        assert processing.state == State.DONE, (corpus.name, processing.reason)
+        assert processing.text_chars and processing.text_id, corpus.name
+    for name in EXPECTED_EMPTY:
+        assert outcomes[name].state == State.DONE and outcomes[name].text_id is None
+
+    reasons = {name: processing.reason for name, processing in outcomes.items()}
+    assert reasons["3e333bff_libreoffice-writer-password.pdf"] == (
+        "encrypted PDF: a password is required"
+    )
+    assert reasons["93bc474d_testODTEncrypted.odt"] == "encrypted document: a password is required"
+    assert reasons["38caddee_issue18986.pdf"].startswith("not a valid PDF: ")
+    # A fuzzed OneNote file makes Tika's heap grow until the memory cap stops it.
+    assert reasons["3d3c8287_testOneNote-fuzz2.one"] == "ran out of memory (limit 1024 MiB)"
+
+
+def born_digital(corpus) -> bool:
+    return (
+        corpus.kind != "malformed"
+        and corpus.extension in BORN_DIGITAL
+        and not any(note in corpus.notes for note in NO_TEXT_EXPECTED)
+    )
+
+
+def print_table(files, outcomes: dict[str, Processing]) -> None:
+    per_kind: dict[str, Counter] = {}
+    for corpus in files:
+        processing = outcomes[corpus.name]
+        counts = per_kind.setdefault(corpus.kind, Counter())
+        counts["files"] += 1
+        counts[processing.state] += 1
+        counts["with text"] += bool(processing.text_chars)
+    print("\nkind        files  done  failed  with text")
+    for kind, counts in sorted(per_kind.items()):
+        print(
+            f"{kind:<10} {counts['files']:>6} {counts['done']:>5} {counts['failed']:>7}"
+            f" {counts['with text']:>10}"
+        )
+    print("\nfailures:")
+    for name, processing in sorted(outcomes.items()):
+        if processing.state == State.FAILED:
+            print(f"  {name}: {processing.reason}")

@@ -1,0 +1,101 @@
+"""Hostile behaviour in the sandbox child ends as a failed processing with the right reason; the
+worker (this test process) survives and goes on processing."""
+
+from __future__ import annotations
+
+import os
+
+import psutil
+
+from dossier import blobstore
+from ingest.models import Processing, State
+from ingest.pipeline import process_version
+from tests.ingest_support import corpus_file, file_version
+
+DOCX = corpus_file("67797f56_testWORD.docx")
+
+
+def hostile(name: str, **options) -> dict:
+    return {"BACKEND": f"tests.ingest_hostile.{name}", "OPTIONS": options}
+
+
+def process(dossier, **fields) -> Processing:
+    version = file_version(dossier, DOCX.path.read_bytes(), DOCX.name, **fields)
+    process_version(version.id)
+    return Processing.objects.get(version=version)
+
+
+def no_children_left() -> bool:
+    return not psutil.Process(os.getpid()).children(recursive=True)
+
+
+def test_a_file_that_allocates_too_much_runs_out_of_memory(dossier, settings):
+    settings.EDMS_EXTRACTOR = hostile("GreedyExtractor")
+    settings.EDMS_INGEST_MEMORY_MIB = 256
+
+    processing = process(dossier)
+
+    assert processing.state == State.FAILED
+    assert processing.reason == "ran out of memory (limit 256 MiB)"
+    assert processing.steps[-1]["name"] == "extract"
+    assert no_children_left()
+
+
+def test_a_file_that_never_finishes_times_out(dossier, settings):
+    settings.EDMS_EXTRACTOR = hostile("SleepyExtractor")
+    settings.EDMS_INGEST_TIMEOUT = 2
+
+    processing = process(dossier)
+
+    assert processing.state == State.FAILED
+    assert processing.reason == "timed out after 2 s"
+    assert no_children_left()
+
+
+def test_a_parser_crash_is_reported_with_its_signal(dossier, settings):
+    settings.EDMS_EXTRACTOR = hostile("CrashingExtractor")
+
+    processing = process(dossier)
+
+    assert processing.state == State.FAILED
+    assert processing.reason == "the extractor crashed (SIGABRT)"
+
+
+def test_the_worker_survives_and_processes_the_next_file(dossier, settings):
+    settings.EDMS_EXTRACTOR = hostile("GreedyExtractor")
+    settings.EDMS_INGEST_MEMORY_MIB = 256
+    assert process(dossier).state == State.FAILED
+
+    settings.EDMS_EXTRACTOR = {"BACKEND": "ingest.extractors.embedded.Extractor", "OPTIONS": {}}
+    settings.EDMS_INGEST_MEMORY_MIB = 1024
+    assert process(dossier).state == State.DONE
+
+
+def test_the_child_cannot_reach_the_network(dossier, settings):
+    # PostgreSQL listens on this machine; from inside the sandbox it is unreachable.
+    settings.EDMS_EXTRACTOR = hostile("PhoningHomeExtractor", port=5432)
+
+    processing = process(dossier)
+
+    assert processing.state == State.DONE
+    text = open_text(processing)
+    assert text.startswith("blocked:"), text
+
+
+def test_the_child_does_not_inherit_secrets(dossier, settings, monkeypatch):
+    monkeypatch.setenv("EDMS_SECRET_KEY", "do-not-leak")
+    settings.EDMS_EXTRACTOR = hostile("EnvironmentExtractor")
+    processing = process(dossier)
+    assert processing.state == State.DONE
+    assert "do-not-leak" not in open_text(processing)
+    assert "EDMS_SECRET_KEY" not in open_text(processing)
+
+
+def open_text(processing: Processing) -> str:
+    return b"".join(blobstore.read_chunks(processing.text_id)).decode()
+
+
+def test_embedded_tika_works_within_a_small_memory_cap(dossier, settings):
+    # The cap is on data, not address space: GraalVM reserves ~32 GiB of addresses up front.
+    settings.EDMS_INGEST_MEMORY_MIB = 256
+    assert process(dossier).state == State.DONE
