@@ -152,10 +152,13 @@ class VersionSerializer(serializers.ModelSerializer):
         except Processing.DoesNotExist:
             return None
 
-    @extend_schema_field(ProcessingSerializer(allow_null=True))
-    def get_processing(self, version: Version) -> dict | None:
+    @extend_schema_field(ProcessingSerializer)
+    def get_processing(self, version: Version) -> dict:
         processing = self._processing(version)
-        return ProcessingSerializer(processing).data if processing else None
+        if processing is None:
+            # Committed, and its processing not yet queued: to a client that is "pending".
+            return ProcessingSerializer(Processing(version=version)).data
+        return ProcessingSerializer(processing).data
 
     def get_detected_media_type(self, version: Version) -> str | None:
         processing = self._processing(version)
