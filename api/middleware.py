@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import uuid
 
+from api.problems import problem_response
+
 _SANE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -15,9 +17,24 @@ class RequestIdMiddleware:
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         request.request_id = incoming if _SANE.match(incoming) else uuid.uuid4().hex
-        response = self.get_response(request)
+        if _is_chunked_without_length(request):
+            response = problem_response(
+                request,
+                "length-required",
+                "chunked request bodies are not supported; send a Content-Length",
+                field="Content-Length",
+            )
+        else:
+            response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         return response
+
+
+def _is_chunked_without_length(request) -> bool:
+    # Django reads exactly CONTENT_LENGTH bytes: a chunked body would arrive as an empty one
+    # and the caller would be told "no file was submitted", which misleads.
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    return chunked and not request.META.get("CONTENT_LENGTH")
 
 
 def client_address(request) -> str | None:

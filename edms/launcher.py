@@ -94,7 +94,7 @@ def run(argv: list[str]) -> int:
         "-Q",
         "celery,extract,ocr,render",
     ]
-    processes = [subprocess.Popen(web)]
+    processes = [subprocess.Popen(web, env=_web_environment())]
     if not options.no_worker:
         processes.append(subprocess.Popen(worker))
 
@@ -106,6 +106,16 @@ def run(argv: list[str]) -> int:
     print("registry API key (Authorization: Bearer <key>):")
     print(api_key, flush=True)
     return _supervise(processes)
+
+
+def _web_environment() -> dict[str, str]:
+    # glibc hands each 1 MiB upload buffer back to the OS and maps a fresh one for the next
+    # chunk; raising its thresholds keeps buffers reused (measured: half the server CPU time of
+    # a large upload was page faults). Values already in the environment win.
+    env = dict(os.environ)
+    env.setdefault("MALLOC_MMAP_THRESHOLD_", str(4 * 1024 * 1024))
+    env.setdefault("MALLOC_TRIM_THRESHOLD_", str(16 * 1024 * 1024))
+    return env
 
 
 def _supervise(processes: list[subprocess.Popen]) -> int:

@@ -50,8 +50,6 @@ import django
 
 django.setup()
 
-from django.core.files import File
-
 from dossier import actions, blobstore
 from dossier.audit import Actor
 from dossier.models import Document, DocumentType, Dossier
@@ -73,20 +71,27 @@ def chunks():
         yield chunk
 
 
-class DyingFile(File):
-    # S3 promotion reads the spool while uploading it: die after the first part is read.
-    reads = 0
+def die_after_first_part(upload_file):
+    # S3 promotion uploads the spool in parts: die once the first part has been sent.
+    sent = 0
 
-    def read(self, *args):
-        DyingFile.reads += 1
-        if DyingFile.reads > 1:
+    def killer(count):
+        nonlocal sent
+        sent += count
+        if sent >= 8 * 1024 * 1024:
             die()
-        return self.file.read(*args)
+
+    def dying_upload_file(*args, **kwargs):
+        return upload_file(*args, **{**kwargs, "Callback": killer})
+
+    return dying_upload_file
 
 
 if point == "promote":
     blobstore.os.replace = die  # filesystem: the staging file is complete, not yet renamed
-    blobstore.File = DyingFile  # S3: the upload is under way, not completed
+    storage = blobstore.blob_storage()
+    if hasattr(storage, "bucket"):  # S3: the upload is under way, not completed
+        storage.bucket.upload_file = die_after_first_part(storage.bucket.upload_file)
 elif point == "commit":
     actions.record_audit = die  # inside the action's transaction, version row written
 

@@ -115,10 +115,10 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, *, want_ok: bo
         if process.poll() is not None:
             raise RuntimeError(f"{process.args[0]} exited early:\n{tail(log)}")
         try:
-            if requests.get(url, timeout=2).ok or not want_ok:
+            if requests.get(url, timeout=5).ok or not want_ok:
                 return
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or still loading the application
         time.sleep(0.2)
     raise RuntimeError(f"{url} did not come up within 60 s:\n{tail(log)}")
 
