@@ -230,3 +230,12 @@ def test_stamps_list_every_document_and_generations_switch(engine):
     assert dict(engine.stamps()) == {a.id: "4.x"}
     assert ask(engine, "rebuilt").count == 1
     assert engine.status()["generation"] == generation
+
+
+def test_a_new_installation_answers_before_anything_is_indexed(tmp_path):
+    backend = build(backend_configs(tmp_path)["embedded"])  # never reset: no index on disk
+    found = ask(backend, "anything")
+    assert (found.count, found.hits) == (0, [])
+    assert found.facets["type"] == []
+    assert backend.count() == 0
+    assert not (tmp_path / "search").exists()  # searching created nothing

@@ -251,7 +251,10 @@ class Backend(SearchBackend):
     # --- Reading ----------------------------------------------------------------------------
 
     def search(self, request: SearchRequest) -> SearchResult:
-        index = self._active(create=True)
+        if self._current_name() is None:
+            # Nothing indexed yet (a new installation): only the indexer creates the index.
+            return SearchResult(count=0, hits=[], facets={name: [] for name in request.facets})
+        index = self._active(create=False)
         searcher = index.searcher()
         text_query = QueryBuilder().build(request.query)
         clauses = [(tantivy.Occur.Must, text_query), (tantivy.Occur.Must, _readable(request))]
@@ -310,7 +313,9 @@ class Backend(SearchBackend):
             yield document_id, stamp
 
     def count(self) -> int:
-        return self._active(create=True).searcher().num_docs
+        if self._current_name() is None:
+            return 0
+        return self._active(create=False).searcher().num_docs
 
     def status(self) -> dict:
         generation = self._current_name()
