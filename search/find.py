@@ -6,15 +6,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from dossier.access import user_principals
 from dossier.numbering import InvalidFileNumber, normalise_key, parse_file_number
 from search import querylang as q
 from search.backends import FACETS, SearchRequest, get_backend
-from search.indexer import today
 
 MAX_PAGE_SIZE = 100
 # Deep pages cost the engine offset + limit hits; nobody reads page 500 of a result list.
 MAX_OFFSET = 10_000
+
+
+def today() -> dt.date:
+    """The day public visibility is judged on (documents carry their publication date)."""
+    return timezone.localdate()
 
 
 @dataclass

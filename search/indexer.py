@@ -15,7 +15,6 @@ operator's `edms search` command on a new generation.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable, Iterable
@@ -249,7 +248,3 @@ def lag() -> dict:
         "indexed_documents": IndexedDocument.objects.count(),
         "documents": Document.objects.count(),
     }
-
-
-def today() -> dt.date:
-    return timezone.localdate()
