@@ -41,6 +41,7 @@ _TYPES = [
     ProblemType("unknown-document-type", "The document type is unknown", 400),
     ProblemType("empty-file", "The file is empty", 400),
     ProblemType("invalid-change", "The change is not allowed", 400),
+    ProblemType("invalid-query", "The search query is malformed", 400),
     ProblemType("not-authenticated", "Credentials are missing", 401),
     ProblemType("authentication-failed", "The credentials are wrong", 401),
     ProblemType("forbidden", "The caller's role does not allow this", 403),
@@ -63,6 +64,7 @@ _TYPES = [
     ProblemType("throttled", "Too many requests", 429),
     ProblemType("server-error", "Internal error", 500),
     ProblemType("content-unavailable", "The stored content cannot be read", 503),
+    ProblemType("search-unavailable", "The search engine cannot answer right now", 503),
 ]
 PROBLEM_TYPES = {t.slug: t for t in _TYPES}
 

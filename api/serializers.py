@@ -366,3 +366,73 @@ class EventPageSerializer(serializers.Serializer):
     events = EventSerializer(many=True)
     next_cursor = serializers.CharField()
     has_more = serializers.BooleanField()
+
+
+class SearchParamsSerializer(serializers.Serializer):
+    """Query parameters of `GET /search`. List filters take `a,b` or repeated parameters."""
+
+    q = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    dossier = serializers.CharField(required=False, default="")
+    date_from = serializers.DateField(required=False, default=None)
+    date_to = serializers.DateField(required=False, default=None)
+    sort = serializers.ChoiceField(choices=["relevance", "date"], default="relevance")
+    page = serializers.IntegerField(min_value=1, default=1)
+    page_size = serializers.IntegerField(min_value=1, max_value=100, default=20)
+
+    LIST_PARAMS = {
+        "type": "types",
+        "direction": "directions",
+        "lang": "languages",
+        "ip_type": "ip_types",
+        "status": "statuses",
+        "year": "years",
+    }
+
+    @classmethod
+    def list_values(cls, query_params) -> dict[str, list[str]]:
+        values = {}
+        for param, name in cls.LIST_PARAMS.items():
+            raw = query_params.getlist(param)
+            values[name] = [v.strip() for item in raw for v in item.split(",") if v.strip()]
+        return values
+
+
+class SearchHitSerializer(serializers.Serializer):
+    document = serializers.UUIDField()
+    version = serializers.IntegerField()
+    dossier = serializers.CharField()
+    dossier_title = serializers.CharField()
+    title = serializers.CharField()
+    type = serializers.CharField()
+    direction = serializers.CharField()
+    official_date = serializers.DateField(allow_null=True)
+    language = serializers.CharField()
+    state = serializers.CharField()
+    score = serializers.FloatField(
+        help_text="Relevance (or the date as a number when sorted by date)."
+    )
+    snippets = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="HTML: the text is escaped; only <mark> tags wrap the words found.",
+    )
+    pages = serializers.ListField(
+        child=serializers.IntegerField(allow_null=True), help_text="Page of each snippet."
+    )
+
+
+class FacetValueSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class SearchResultSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    results = SearchHitSerializer(many=True)
+    facets = serializers.DictField(child=FacetValueSerializer(many=True))
+
+
+class SearchStatusSerializer(serializers.Serializer):
+    lag = serializers.DictField()
+    engine = serializers.DictField()

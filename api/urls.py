@@ -41,6 +41,8 @@ urlpatterns = [
         name="version-reprocess",
     ),
     path("events", views.EventFeedView.as_view(), name="events"),
+    path("search", views.SearchView.as_view(), name="search"),
+    path("search/status", views.SearchStatusView.as_view(), name="search-status"),
     path("problems/<slug:slug>", views.ProblemTypeView.as_view(), name="problem-type"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -30,6 +30,9 @@ from dossier.audit import Actor
 from dossier.models import Document, Event, Version
 from ingest import pipeline
 from ingest.models import Processing, State
+from search import find, indexer
+from search.backends import SearchUnavailable, get_backend
+from search.querylang import QuerySyntaxError
 
 PROBLEM = inline_serializer(
     "Problem",
@@ -422,6 +425,62 @@ class EventFeedView(APIView):
                 "has_more": has_more,
             }
         )
+
+
+class SearchView(APIView):
+    """Full-text search over every document the caller may read."""
+
+    @extend_schema(
+        summary="Search documents: text, metadata, facets, highlighted snippets",
+        description=(
+            '`q` takes words, "exact phrases", AND / OR / NOT (and -word), prefix*, fuzzy~ '
+            "and fields: type:CLM dossier:BG/P/2024/* applicant:acme direction:in lang:fr "
+            "ip:patent status:granted title:word date:2020-01-01..2021-06-30. A malformed "
+            "query is answered with the problem `invalid-query`."
+        ),
+        parameters=[
+            OpenApiParameter("q", str, description="The query (see above)."),
+            OpenApiParameter("dossier", str, description="Only this dossier (file number)."),
+            OpenApiParameter("type", str, description="Document type code(s), comma-separated."),
+            OpenApiParameter("direction", str, description="in, out, internal (comma-separated)."),
+            OpenApiParameter("lang", str, description="Language code(s)."),
+            OpenApiParameter("ip_type", str, description="IP type(s) of the dossier."),
+            OpenApiParameter("status", str, description="Dossier status(es)."),
+            OpenApiParameter("year", str, description="Year(s) of the official date."),
+            OpenApiParameter("date_from", OpenApiTypes.DATE),
+            OpenApiParameter("date_to", OpenApiTypes.DATE),
+            OpenApiParameter("sort", str, enum=["relevance", "date"]),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int, description="1 to 100 (default 20)."),
+        ],
+        responses={200: s.SearchResultSerializer, 503: PROBLEM, **ERRORS},
+    )
+    def get(self, request):
+        params = s.SearchParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        criteria = find.Criteria(
+            **params.validated_data, **s.SearchParamsSerializer.list_values(request.query_params)
+        )
+        try:
+            return Response(find.find_documents(request.user, criteria))
+        except QuerySyntaxError as exc:
+            raise Problem("invalid-query", str(exc), field="q") from None
+        except SearchUnavailable as exc:
+            raise Problem("search-unavailable", str(exc)) from None
+
+
+class SearchStatusView(APIView):
+    @extend_schema(
+        summary="Search index status: lag behind the outbox, engine facts",
+        responses={200: s.SearchStatusSerializer, **ERRORS},
+    )
+    def get(self, request):
+        require(access.can_see_operations(request.user), "see the search status", request.user)
+        try:
+            engine = get_backend().status()
+        except SearchUnavailable as exc:
+            engine = {"available": False, "detail": str(exc)}
+        return Response({"lag": indexer.lag(), "engine": engine})
 
 
 class ProblemTypeView(APIView):

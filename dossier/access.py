@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -85,6 +86,79 @@ def visible_documents(user) -> QuerySet[Document]:
     return documents
 
 
+# --- The same rules as principals, for engines that filter inside their index (search) ---------
+#
+# A document carries the principals that may read it; a user holds principals; the user may read
+# the document when they share one, except that `PUBLIC` applies only from the document's
+# `public_from` date (its dossier's publication), so an index need not change on that day.
+
+PUBLIC = "public"
+SECRET_CLEARED = "secret-cleared"
+
+
+def _role_principal(role: Role) -> str:
+    return f"role:{role.value}"
+
+
+@dataclass(frozen=True)
+class Readers:
+    """Who may read a document: `principals`, and from when `PUBLIC` among them applies."""
+
+    principals: frozenset[str]
+    public_from: dt.date | None = None
+
+    def allow(self, principals: frozenset[str], today: dt.date) -> bool:
+        if self.principals & (principals - {PUBLIC}):
+            return True
+        return (
+            PUBLIC in principals
+            and PUBLIC in self.principals
+            and self.public_from is not None
+            and self.public_from <= today
+        )
+
+
+def document_readers(document: Document) -> Readers:
+    """The principals that may read `document` (its dossier loaded), mirroring
+    `visible_documents`: never compute visibility for an index anywhere else."""
+    dossier = document.dossier
+    if dossier.secret:
+        principals = {_role_principal(Role.ADMIN), _role_principal(Role.REGISTRY_SYSTEM)}
+        return Readers(frozenset(principals | {SECRET_CLEARED}))
+    principals = {
+        _role_principal(Role.ADMIN),
+        _role_principal(Role.REGISTRY_SYSTEM),
+        _role_principal(Role.EXAMINER),
+    }
+    if document.visibility != Visibility.INTERNAL:
+        principals.add(_role_principal(Role.RECORDS_CLERK))
+    public_from = _public_from(document)
+    if public_from is not None:
+        principals.add(PUBLIC)
+    return Readers(frozenset(principals), public_from)
+
+
+def _public_from(document: Document) -> dt.date | None:
+    """The day the public may start reading the document; None if never (as things stand)."""
+    public_kind = document.visibility in (Visibility.PUBLIC, Visibility.PUBLIC_AFTER_PUBLICATION)
+    if document.state != DocumentState.ACTIVE or not public_kind:
+        return None
+    if document.dossier.ip_type in settings.EDMS_PUBLIC_FROM_FILING:
+        return dt.date.min
+    return document.dossier.published_at
+
+
+def user_principals(user) -> frozenset[str]:
+    """The principals `user` holds; agrees with `visible_documents(user)` via `Readers.allow`."""
+    role = role_of(user)
+    if role == Role.PUBLIC:
+        return frozenset({PUBLIC}) if settings.EDMS_PUBLIC_ACCESS else frozenset()
+    principals = {_role_principal(role)}
+    if _sees_secrets(user):
+        principals.add(SECRET_CLEARED)
+    return frozenset(principals)
+
+
 def get_dossier_for(user, raw_key: str) -> Dossier:
     """The dossier named by any accepted form of its file number (or its UUID), if visible."""
     try:
@@ -125,6 +199,11 @@ def can_change_documents(user) -> bool:
 
 def can_cancel_documents(user) -> bool:
     return role_of(user) in (Role.ADMIN, Role.REGISTRY_SYSTEM)
+
+
+def can_see_operations(user) -> bool:
+    """Operational state (index lag, queues): staff and the registry, not the public."""
+    return role_of(user) != Role.PUBLIC
 
 
 def can_read_event_feed(user) -> bool:

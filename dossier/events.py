@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from celery import current_app
 from django.conf import settings
@@ -85,3 +86,42 @@ def claim_events(name: str, batch_size: int = 500) -> list[int]:
             cursor.last_event_id = ids[-1]
             cursor.save(update_fields=["last_event_id"])
     return ids
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Events read after a subscriber's cursor, which stood at `after` when they were read."""
+
+    name: str
+    after: int
+    events: list[Event]
+
+
+def pending_events(name: str, batch_size: int = 500) -> Batch:
+    """The next events after `name`'s cursor, without advancing it (see `acknowledge_events`).
+
+    For a subscriber that must not lose a batch when it dies half-way (the search indexer):
+    it reads, does its work, then acknowledges, so a crash means the batch is seen again.
+    """
+    cursor, _ = SubscriberCursor.objects.get_or_create(name=name)
+    events = Event.objects.filter(id__gt=cursor.last_event_id).order_by("id")[:batch_size]
+    return Batch(name, cursor.last_event_id, list(events))
+
+
+def acknowledge_events(batch: Batch) -> bool:
+    """Move the cursor past `batch`; False (the batch will be read again) if someone moved the
+    cursor meanwhile, e.g. a reindex rewinding it."""
+    if not batch.events:
+        return True
+    moved = SubscriberCursor.objects.filter(name=batch.name, last_event_id=batch.after).update(
+        last_event_id=batch.events[-1].id
+    )
+    return bool(moved)
+
+
+def rewind_cursor(name: str, to_event_id: int) -> None:
+    """Make `name` see every event after `to_event_id` again (never moves the cursor forward)."""
+    SubscriberCursor.objects.get_or_create(name=name)
+    SubscriberCursor.objects.filter(name=name, last_event_id__gt=to_event_id).update(
+        last_event_id=to_event_id
+    )

@@ -236,6 +236,8 @@ class EventKind(models.TextChoices):
     VERSION_ADDED = "document.version_added"
     DOCUMENT_UPDATED = "document.updated"
     DOCUMENT_CANCELLED = "document.cancelled"
+    # Ingestion finished a version (text extracted, or failed): appended by `ingest`.
+    DOCUMENT_PROCESSED = "document.processed"
 
 
 class Event(models.Model):

@@ -94,9 +94,25 @@ def run(argv: list[str]) -> int:
         "-Q",
         "celery,extract,ocr,render",
     ]
+    # The index has a single writer: its own worker, one process, consuming only `index`.
+    indexer = [
+        str(bin_dir / "celery"),
+        "-A",
+        "edms",
+        "worker",
+        "--loglevel",
+        "INFO",
+        "--concurrency",
+        "1",
+        "--hostname",
+        "index@%h",
+        "-Q",
+        "index",
+    ]
     processes = [subprocess.Popen(web, env=_web_environment())]
     if not options.no_worker:
         processes.append(subprocess.Popen(worker))
+        processes.append(subprocess.Popen(indexer))
 
     url = f"http://{options.host}:{options.port}"
     print(f"\nedms is serving at {url}  (API docs: {url}/api/v1/docs, admin: {url}/admin/)")

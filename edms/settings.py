@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "dossier.apps.DossierConfig",
     "api.apps.ApiConfig",
     "ingest.apps.IngestConfig",
+    "search.apps.SearchConfig",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +204,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "ingest.tasks.process_version": {"queue": "extract"},
+    # One consumer only (`edms run` starts it with concurrency 1): the index has one writer.
+    "search.tasks.sync_index": {"queue": "index"},
 }
 
 # --- REST API -------------------------------------------------------------------------------
@@ -257,6 +260,7 @@ LOGGING = {
 EDMS_EVENT_SUBSCRIBERS = [
     "dossier.fixity.verify_new_content",
     "ingest.subscribers.queue_processing",
+    "search.subscribers.wake_indexer",
 ]
 
 # --- Ingestion ------------------------------------------------------------------------------
@@ -273,3 +277,24 @@ else:
 EDMS_INGEST_TIMEOUT = env_int("EDMS_INGEST_TIMEOUT", 120, minimum=1)  # seconds, wall clock
 EDMS_INGEST_MEMORY_MIB = env_int("EDMS_INGEST_MEMORY_MIB", 1024, minimum=128)
 EDMS_INGEST_MAX_TEXT_CHARS = env_int("EDMS_INGEST_MAX_TEXT_CHARS", 5_000_000, minimum=1000)
+
+# --- Search ---------------------------------------------------------------------------------
+# The embedded engine (tantivy, index under DATA_DIR/search) unless an Elasticsearch cluster is
+# named. Options are those of the backend class; unknown ones are refused at start-up.
+ELASTICSEARCH_URL = env_str("ELASTICSEARCH_URL")
+if ELASTICSEARCH_URL:
+    EDMS_SEARCH = {
+        "BACKEND": "search.backends.elasticsearch.Backend",
+        "OPTIONS": {
+            "hosts": ELASTICSEARCH_URL,
+            "index_prefix": env_str("EDMS_SEARCH_INDEX_PREFIX", "edms-documents"),
+            "api_key": env_str("ELASTICSEARCH_API_KEY") or None,
+        },
+    }
+else:
+    # EDMS_SEARCH_PATH moves the index off DATA_DIR/search (a faster disk, a test's own index).
+    _search_path = env_str("EDMS_SEARCH_PATH")
+    EDMS_SEARCH = {
+        "BACKEND": "search.backends.embedded.Backend",
+        "OPTIONS": {"path": _search_path} if _search_path else {},
+    }

@@ -24,7 +24,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from dossier import blobstore
-from dossier.models import Blob, Version
+from dossier.events import append_event
+from dossier.models import Blob, EventKind, Version
 from ingest import tika_metadata
 from ingest.extractors import load as load_extractor
 from ingest.identify import identify as sniff
@@ -301,10 +302,25 @@ def _record_step(processing: Processing, name: str, state: str, started: float, 
 
 
 def _finish(processing: Processing, state: str, reason: str) -> None:
+    """Record the outcome and, in the same transaction, announce it (search indexes the text)."""
     processing.state = state
     processing.reason = reason
     processing.finished_at = timezone.now()
-    processing.save(update_fields=["state", "reason", "finished_at"])
+    version = Version.objects.select_related("document__dossier").get(pk=processing.version_id)
+    with transaction.atomic():
+        processing.save(update_fields=["state", "reason", "finished_at"])
+        append_event(
+            EventKind.DOCUMENT_PROCESSED,
+            dossier_key=version.document.dossier.key,
+            document_id=version.document_id,
+            version=version.number,
+            payload={
+                "documentId": str(version.document_id),
+                "version": version.number,
+                "state": str(state),
+                "languages": processing.languages,
+            },
+        )
 
 
 def _release(processing: Processing) -> None:

@@ -113,7 +113,10 @@ def _purge_broker() -> None:
     app.control.purge()
 
 
-def _start_worker(log_path: Path) -> WorkerProcess:
+def _start_worker(
+    log_path: Path, *, queues: list[str] | None = None, env: dict[str, str] | None = None
+) -> WorkerProcess:
+    """Start a worker; `queues` (default: Celery's default queue) and extra `env` variables."""
     celery = Path(sys.executable).with_name("celery")
     command = [
         str(celery),
@@ -130,6 +133,7 @@ def _start_worker(log_path: Path) -> WorkerProcess:
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
+        *(["-Q", ",".join(queues)] if queues else []),
     ]
     log = open(log_path, "wb")
     try:
@@ -138,7 +142,7 @@ def _start_worker(log_path: Path) -> WorkerProcess:
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=_worker_env(),
+            env=_worker_env() | (env or {}),
             cwd=settings.BASE_DIR,
             # Its own process group, so teardown can reach anything it started.
             start_new_session=True,

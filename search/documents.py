@@ -1,0 +1,155 @@
+"""What the index holds for a document: its metadata, its latest version's extracted text and
+the principals that may read it — built from the database, never from event payloads, so that
+indexing a document twice, or late, always writes its current state.
+
+A document's *stamp* names that state without reading its text: the document's revision, its
+dossier and the dossier's revision, and the digest of the latest version's text. Any change the
+index must follow changes the stamp (`reconcile` compares them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from dossier import blobstore
+from dossier.access import document_readers
+from dossier.models import Document, Dossier
+from ingest.models import Processing, State
+from search.backends.base import STEMMED_LANGUAGES, IndexDocument
+
+MAX_TEXT_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Source:
+    """A document row with its dossier and its latest version's processing (if any)."""
+
+    document: Document
+    processing: Processing | None
+
+    @property
+    def text_sha256(self) -> str:
+        processing = self.processing
+        if processing is None or processing.state != State.DONE or not processing.text_id:
+            return ""
+        return processing.text_id
+
+    @property
+    def stamp(self) -> str:
+        document = self.document
+        text = self.text_sha256[:16] or "-"
+        return f"{document.revision}.{document.dossier_id}.{document.dossier.revision}.{text}"
+
+
+def load_sources(ids: Iterable[str]) -> list[Source]:
+    """The current rows of the documents in `ids` (missing ones are left out)."""
+    documents = list(Document.objects.filter(id__in=list(ids)).select_related("dossier"))
+    return _with_processing(documents)
+
+
+def iter_sources(*, after: str | None = None, chunk: int = 500) -> Iterator[list[Source]]:
+    """Every document, in chunks ordered by id, starting after `after` (to resume)."""
+    documents = Document.objects.select_related("dossier").order_by("id")
+    while True:
+        page = documents.filter(id__gt=after) if after else documents
+        rows = list(page[:chunk])
+        if not rows:
+            return
+        yield _with_processing(rows)
+        after = str(rows[-1].id)
+
+
+def _with_processing(documents: list[Document]) -> list[Source]:
+    wanted = {(d.id, d.latest_version) for d in documents}
+    processings = {
+        (p.version.document_id, p.version.number): p
+        for p in Processing.objects.filter(version__document__in=documents).select_related(
+            "version"
+        )
+        if (p.version.document_id, p.version.number) in wanted
+    }
+    return [Source(d, processings.get((d.id, d.latest_version))) for d in documents]
+
+
+def document_ids_of_dossier(key: str) -> list[str]:
+    return [str(i) for i in Document.objects.filter(dossier__key=key).values_list("id", flat=True)]
+
+
+def build(source: Source, *, max_text_chars: int) -> IndexDocument:
+    document, dossier = source.document, source.document.dossier
+    readers = document_readers(document)
+    detected = list(source.processing.languages) if source.processing else []
+    language = (document.language or (detected[0] if detected else "") or "").lower()[:8]
+    return IndexDocument(
+        id=str(document.id),
+        stamp=source.stamp,
+        version=document.latest_version,
+        dossier=dossier.key,
+        dossier_title=dossier.title,
+        ip_type=dossier.ip_type,
+        status=dossier.status.lower(),
+        applicants=[str(a) for a in _names(dossier.applicants)],
+        type=document.doc_type_id,
+        direction=document.direction,
+        official_date=document.official_date,
+        language=language,
+        analysis_languages=_analysis_languages(language, detected, dossier),
+        title=document.title,
+        state=document.state,
+        text=_text(source, max_text_chars),
+        meta=_meta(document, dossier),
+        principals=sorted(readers.principals),
+        public_from=readers.public_from,
+    )
+
+
+def _analysis_languages(language: str, detected: list[str], dossier: Dossier) -> list[str]:
+    candidates = [language, *detected, dossier.language.lower()]
+    chosen = []
+    for code in candidates:
+        code = (code or "")[:2]
+        if code in STEMMED_LANGUAGES and code not in chosen:
+            chosen.append(code)
+    return chosen
+
+
+def _names(values) -> Iterator[str]:
+    # Applicants come from the registry as strings or {"name": ...} objects.
+    for value in values or []:
+        if isinstance(value, dict):
+            name = value.get("name") or " ".join(str(v) for v in value.values() if v)
+            if name:
+                yield name
+        elif value:
+            yield str(value)
+
+
+def _meta(document: Document, dossier: Dossier) -> str:
+    parts = [
+        dossier.title,
+        dossier.key,
+        dossier.display_key,
+        dossier.raw_key,
+        *_names(dossier.applicants),
+        *_names(dossier.representatives),
+        document.registry_id,
+        document.doc_type_id,
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+def _text(source: Source, max_text_chars: int) -> str:
+    sha256 = source.text_sha256
+    if not sha256:
+        return ""
+    chunks, size = [], 0
+    try:
+        for chunk in blobstore.read_chunks(sha256):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= MAX_TEXT_BYTES:
+                break
+    except blobstore.BlobMissing:
+        return ""  # fixity reports it; the metadata stays findable
+    return b"".join(chunks).decode("utf-8", "replace")[:max_text_chars]

@@ -1,0 +1,241 @@
+"""The search engine contract, run against every configured engine.
+
+The embedded engine (tantivy) always runs; Elasticsearch runs when ELASTICSEARCH_URL names a
+cluster. Each test writes `IndexDocument`s through the contract and asks `SearchRequest`s, so
+what is proven here holds for whichever engine an office configures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dossier.access import PUBLIC
+from search import querylang as q
+from search.backends import SearchRequest, build
+from tests.search_support import ENGINES, backend_configs, index_doc
+
+TODAY = dt.date(2025, 6, 1)
+EXAMINER = frozenset({"role:examiner"})
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, tmp_path, settings):
+    config = backend_configs(tmp_path)[request.param]
+    settings.EDMS_SEARCH = config
+    backend = build(config)
+    backend.reset()
+    yield backend
+    if request.param == "elasticsearch":
+        backend.drop_all()
+
+
+def ask(engine, text="", *, principals=EXAMINER, **options):
+    request = SearchRequest(query=q.parse(text), principals=principals, today=TODAY, **options)
+    return engine.search(request)
+
+
+def ids(result) -> set[str]:
+    return {hit.id for hit in result.hits}
+
+
+def test_upsert_then_find_by_a_word_of_the_text(engine):
+    claims = index_doc(text="A widget with a detachable handle.")
+    other = index_doc(text="A teapot.")
+    engine.upsert([claims, other])
+    found = ask(engine, "handle")
+    assert ids(found) == {claims.id}
+    assert found.count == 1
+    assert engine.count() == 2
+
+
+def test_upsert_replaces_and_delete_removes(engine):
+    doc = index_doc(text="first text about gears")
+    engine.upsert([doc])
+    doc.text = "second text about pulleys"
+    engine.upsert([doc])
+    assert ask(engine, "gears").count == 0
+    assert ids(ask(engine, "pulleys")) == {doc.id}
+    assert engine.count() == 1
+    engine.delete([doc.id])
+    assert ask(engine, "pulleys").count == 0
+    assert engine.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "query"),
+    [
+        ("fr", "Le brevet couvre une revendication nouvelle.", "brevets"),
+        ("en", "The patented inventions are described.", "invention"),
+        ("es", "Las patentes y las reivindicaciones.", "patente"),
+        ("ru", "Патенты на изобретения выданы.", "изобретение"),
+        ("ar", "براءات الاختراع المسجلة", "الاختراعات"),
+    ],
+)
+def test_each_language_is_stemmed(engine, language, text, query):
+    doc = index_doc(text=text, language=language, analysis_languages=[language])
+    engine.upsert([doc, index_doc(text="unrelated words entirely")])
+    assert ids(ask(engine, query)) == {doc.id}
+
+
+def test_cjk_words_are_found_inside_unsegmented_text(engine):
+    doc = index_doc(text="本发明涉及一种专利申请的方法。特許出願の明細書。", language="zh-cn")
+    engine.upsert([doc, index_doc(text="nothing in chinese")])
+    assert ids(ask(engine, "专利申请")) == {doc.id}
+    assert ids(ask(engine, "特許")) == {doc.id}
+    assert ask(engine, "申专").count == 0  # characters out of order are not the word
+
+
+def test_phrases_booleans_prefix_and_fuzzy(engine):
+    a = index_doc(text="rotating shaft with a bearing")
+    b = index_doc(text="shaft rotating inside a housing")
+    c = index_doc(text="a bearing housing")
+    engine.upsert([a, b, c])
+    assert ids(ask(engine, '"rotating shaft"')) == {a.id}
+    assert ids(ask(engine, "shaft AND housing")) == {b.id}
+    assert ids(ask(engine, "shaft housing")) == {b.id}  # adjacent words are ANDed
+    assert ids(ask(engine, "bearing OR housing")) == {a.id, b.id, c.id}
+    assert ids(ask(engine, "bearing -housing")) == {a.id}
+    assert ids(ask(engine, "bearing NOT housing")) == {a.id}
+    assert ids(ask(engine, "NOT bearing")) == {b.id}
+    assert ids(ask(engine, "(shaft OR bearing) AND NOT rotating")) == {c.id}
+    assert ids(ask(engine, "hous*")) == {b.id, c.id}
+    assert ids(ask(engine, "bearimg~")) == {a.id, c.id}
+
+
+def test_fields_filter_by_metadata(engine):
+    claims = index_doc(
+        type="CLM",
+        direction="in",
+        language="fr",
+        dossier="BG/P/2024/7",
+        applicants=["Acme Corp"],
+        official_date=dt.date(2020, 5, 1),
+    )
+    action = index_doc(
+        type="OA",
+        direction="out",
+        language="en",
+        dossier="BG/T/2023/9",
+        applicants=["Globex"],
+        official_date=dt.date(2021, 8, 1),
+    )
+    engine.upsert([claims, action])
+    assert ids(ask(engine, "type:CLM")) == {claims.id}
+    assert ids(ask(engine, "type:clm")) == {claims.id}
+    assert ids(ask(engine, "direction:out")) == {action.id}
+    assert ids(ask(engine, "lang:fr")) == {claims.id}
+    assert ids(ask(engine, "applicant:globex")) == {action.id}
+    assert ids(ask(engine, "dossier:BG/P/2024/*")) == {claims.id}
+    assert ids(ask(engine, "dossier:BG/P/2024/000007")) == {claims.id}
+    assert ids(ask(engine, "date:2020-01-01..2020-12-31")) == {claims.id}
+    assert ids(ask(engine, "date:2021")) == {action.id}
+    assert ids(ask(engine, "date:..2021-08-01")) == {claims.id, action.id}
+    filtered = ask(engine, "", filters=[q.Keyword("type", "OA")])
+    assert ids(filtered) == {action.id}
+
+
+def test_facets_count_the_whole_result_set(engine):
+    docs = [index_doc(text="gear", type="CLM") for _ in range(3)]
+    docs += [index_doc(text="gear", type="DESC", official_date=dt.date(2019, 1, 1))]
+    docs += [index_doc(text="other", type="OA")]
+    engine.upsert(docs)
+    found = ask(engine, "gear", limit=1)
+    assert found.count == 4
+    assert len(found.hits) == 1
+    assert dict(found.facets["type"]) == {"CLM": 3, "DESC": 1}
+    assert dict(found.facets["year"]) == {"2024": 3, "2019": 1}
+    assert dict(found.facets["direction"]) == {"in": 4}
+
+
+def test_principals_filter_inside_the_engine(engine):
+    public = index_doc(text="gear public", principals=["role:examiner", PUBLIC])
+    confidential = index_doc(text="gear confidential", principals=["role:examiner"])
+    later = index_doc(
+        text="gear later", principals=["role:examiner", PUBLIC], public_from=dt.date(2026, 1, 1)
+    )
+    secret = index_doc(text="gear secret", principals=["role:admin", "secret-cleared"])
+    engine.upsert([public, confidential, later, secret])
+    as_public = ask(engine, "gear", principals=frozenset({PUBLIC}))
+    assert ids(as_public) == {public.id}
+    assert as_public.count == 1
+    assert dict(as_public.facets["type"]) == {"CLM": 1}
+    assert ids(ask(engine, "gear")) == {public.id, confidential.id, later.id}
+    cleared = EXAMINER | {"secret-cleared"}
+    assert ids(ask(engine, "gear", principals=cleared)) == {
+        public.id,
+        confidential.id,
+        later.id,
+        secret.id,
+    }
+    assert ask(engine, "gear", principals=frozenset()).count == 0
+    # Publication day arrives: the same index now shows the document to the public.
+    request = SearchRequest(
+        query=q.parse("gear"), principals=frozenset({PUBLIC}), today=dt.date(2026, 1, 1)
+    )
+    assert ids(engine.search(request)) == {public.id, later.id}
+
+
+def test_snippets_mark_the_words_and_escape_the_rest(engine):
+    text = "Intro. The <b>patented</b> widget & its brevet: claims follow." * 3
+    doc = index_doc(text=text, language="fr", analysis_languages=["fr"])
+    engine.upsert([doc])
+    (hit,) = ask(engine, "brevets").hits
+    (snippet,) = hit.snippets
+    assert "<mark>brevet</mark>" in snippet
+    assert "&lt;b&gt;patented&lt;/b&gt;" in snippet
+    assert "&amp;" in snippet
+    without_marks = snippet.replace("<mark>", "").replace("</mark>", "")
+    assert "<" not in without_marks
+
+
+def test_snippet_page_numbers_follow_form_feeds(engine):
+    doc = index_doc(text="first page text\fsecond page\fthird page has the sprocket")
+    engine.upsert([doc])
+    (hit,) = ask(engine, "sprocket").hits
+    assert hit.pages == [3]
+
+
+def test_sort_by_date_and_pages(engine):
+    docs = [index_doc(text="gear", official_date=dt.date(2020, 1, day)) for day in range(1, 8)]
+    engine.upsert(docs)
+    newest_first = sorted(docs, key=lambda d: d.official_date, reverse=True)
+    page1 = ask(engine, "gear", sort="date", limit=3)
+    page2 = ask(engine, "gear", sort="date", limit=3, offset=3)
+    assert [h.id for h in page1.hits] == [d.id for d in newest_first[:3]]
+    assert [h.id for h in page2.hits] == [d.id for d in newest_first[3:6]]
+    assert page1.count == page2.count == 7
+    assert page1.hits[0].fields["official_date"] == dt.date(2020, 1, 7)
+
+
+def test_metadata_words_are_found_too(engine):
+    doc = index_doc(text="", title="Abstract", dossier_title="Self-cleaning window", meta="")
+    engine.upsert([doc])
+    # The dossier title reaches the index through `meta` built by search.documents.
+    doc.meta = "Self-cleaning window BG/P/2024/123"
+    engine.upsert([doc])
+    assert ids(ask(engine, "window")) == {doc.id}
+    assert ids(ask(engine, "title:abstract")) == {doc.id}
+
+
+def test_stamps_list_every_document_and_generations_switch(engine):
+    a, b = index_doc(stamp="3.x"), index_doc(stamp="7.y")
+    engine.upsert([a, b])
+    assert dict(engine.stamps()) == {a.id: "3.x", b.id: "7.y"}
+    generation = engine.create_generation()
+    engine.upsert([index_doc(id=a.id, stamp="4.x", text="rebuilt")], generation=generation)
+    assert ask(engine, "rebuilt").count == 0  # not active yet: searches still see the old one
+    engine.activate(generation)
+    assert dict(engine.stamps()) == {a.id: "4.x"}
+    assert ask(engine, "rebuilt").count == 1
+    assert engine.status()["generation"] == generation
+
+
+def test_a_new_installation_answers_before_anything_is_indexed(tmp_path):
+    backend = build(backend_configs(tmp_path)["embedded"])  # never reset: no index on disk
+    found = ask(backend, "anything")
+    assert (found.count, found.hits) == (0, [])
+    assert found.facets["type"] == []
+    assert backend.count() == 0
+    assert not (tmp_path / "search").exists()  # searching created nothing

@@ -1,0 +1,190 @@
+"""The Elasticsearch engine's builders, checked against the shapes the client's DSL produces.
+
+No Elasticsearch server runs here: these tests pin the query, mapping, template and bulk shapes
+(what the engine sends); the contract suite (`test_search_contract.py`) runs the same engine
+live when ELASTICSEARCH_URL names a cluster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from search import querylang as q
+from search.backends import SearchRequest, SearchUnavailable, build
+from search.backends import elasticsearch as es
+from search.checks import check_search_backend
+from tests.search_support import ELASTICSEARCH, index_doc
+
+TODAY = dt.date(2025, 6, 1)
+ALL_TEXT = es.TEXT_FIELDS
+
+
+def shape(text: str) -> dict:
+    return es.QueryBuilder().build(q.parse(text)).to_dict()
+
+
+def test_words_search_every_language_subfield():
+    assert shape("brevet") == {
+        "multi_match": {
+            "query": "brevet",
+            "fields": ALL_TEXT,
+            "type": "best_fields",
+            "operator": "and",
+            "tie_breaker": 0.1,
+        }
+    }
+    assert {"text.fr", "text.ar", "text.cjk"} <= set(ALL_TEXT)
+    assert shape('"exact phrase"') == {
+        "multi_match": {"query": "exact phrase", "fields": ALL_TEXT, "type": "phrase"}
+    }
+
+
+def test_fields_prefix_fuzzy_and_ranges():
+    assert shape("type:clm") == {"term": {"type": "CLM"}}
+    assert shape("dossier:BG/P/2024/*") == {"wildcard": {"dossier": {"value": "BG/P/2024/*"}}}
+    assert shape("applicant:acme") == {"match": {"applicant": {"query": "acme", "operator": "and"}}}
+    assert shape("date:2020-01-01..2021-06-30") == {
+        "range": {"official_date": {"gte": "2020-01-01", "lte": "2021-06-30"}}
+    }
+    assert shape("date:..2021") == {"range": {"official_date": {"lte": "2021-12-31"}}}
+    assert shape("Paten*") == {
+        "bool": {
+            "should": [
+                {"prefix": {"text": {"value": "paten"}}},
+                {"prefix": {"meta": {"value": "paten"}}},
+            ]
+        }
+    }
+    assert shape("brevit~2") == {
+        "multi_match": {"query": "brevit", "fields": ["text", "meta"], "fuzziness": 2}
+    }
+
+
+def test_booleans():
+    word = shape("a")
+    assert shape("a -b") == {"bool": {"must": [word], "must_not": [shape("b")]}}
+    assert shape("a OR b") == {"bool": {"should": [word, shape("b")], "minimum_should_match": 1}}
+    assert shape("NOT a") == {"bool": {"must": [{"match_all": {}}], "must_not": [word]}}
+    assert shape("-a -b") == {"bool": {"must": [{"match_all": {}}], "must_not": [word, shape("b")]}}
+
+
+def test_permissions_are_a_filter_inside_the_query():
+    principals = frozenset({"public", "role:examiner"})
+    assert es.readable(principals, TODAY).to_dict() == {
+        "bool": {
+            "should": [
+                {"terms": {"principals": ["role:examiner"]}},
+                {
+                    "bool": {
+                        "filter": [
+                            {"term": {"principals": "public"}},
+                            {"range": {"public_from": {"lte": "2025-06-01"}}},
+                        ]
+                    }
+                },
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+    assert es.readable(frozenset(), TODAY).to_dict() == {"bool": {"must_not": [{"match_all": {}}]}}
+
+
+def test_the_search_body_filters_before_counting_faceting_and_highlighting():
+    request = SearchRequest(
+        query=q.parse("brevet"),
+        principals=frozenset({"public"}),
+        today=TODAY,
+        filters=[q.Keyword("type", "CLM")],
+        sort="date",
+        offset=40,
+        limit=20,
+    )
+    body = es.search_body(request, index="edms-documents").to_dict()
+    query = body["query"]["bool"]
+    assert query["must"] == [shape("brevet")]
+    assert query["filter"] == [
+        es.readable(frozenset({"public"}), TODAY).to_dict(),
+        {"term": {"type": "CLM"}},
+    ]
+    assert body["track_total_hits"] is True
+    assert (body["from"], body["size"]) == (40, 20)
+    assert body["sort"][0] == {"official_date": {"order": "desc", "missing": "_last"}}
+    assert set(body["aggs"]) == {"ip_type", "type", "direction", "year", "language", "status"}
+    assert body["aggs"]["type"] == {"terms": {"field": "type", "size": 100}}
+    highlight = body["highlight"]
+    assert highlight["encoder"] == "html"  # the text is escaped; only <mark> is markup
+    assert (highlight["pre_tags"], highlight["post_tags"]) == (["<mark>"], ["</mark>"])
+    assert highlight["highlight_query"] == shape("brevet")  # not the permission filter
+    assert {"text", "text.fr", "text.cjk"} <= set(highlight["fields"])
+    assert body["_source"] == {"excludes": ["text", "meta"]}
+
+
+def test_the_template_carries_analyzers_and_a_subfield_per_language():
+    template = es.index_definition("edms-documents-template").as_composable_template(
+        "edms-documents", "edms-documents-*", priority=100
+    )
+    body = template.to_dict()
+    assert body["index_patterns"] == ["edms-documents-*"]
+    settings = body["template"]["settings"]
+    assert settings["analysis"]["analyzer"]["edms_words"] == {
+        "type": "custom",
+        "tokenizer": "standard",
+        "filter": ["lowercase"],
+    }
+    properties = body["template"]["mappings"]["properties"]
+    subfields = properties["text"]["fields"]
+    assert {name: f["analyzer"] for name, f in subfields.items()} == {
+        "en": "english",
+        "fr": "french",
+        "es": "spanish",
+        "ru": "russian",
+        "ar": "arabic",
+        "cjk": "cjk",
+    }
+    assert properties["principals"] == {"type": "keyword"}
+    assert properties["public_from"] == {"type": "date", "format": "strict_date"}
+
+
+def test_bulk_actions_index_and_delete_by_document_id():
+    doc = index_doc(text="x" * 50, public_from=dt.date.min)
+    actions = list(es.bulk_actions([doc], ["gone-id"], index="edms-documents-1", max_text_chars=10))
+    assert actions[0] == {"_op_type": "delete", "_index": "edms-documents-1", "_id": "gone-id"}
+    indexed = actions[1]
+    assert (indexed["_op_type"], indexed["_id"]) == ("index", doc.id)
+    assert indexed["text"] == "x" * 10
+    assert indexed["public_from"] == "1000-01-01"
+    assert indexed["official_date"] == "2024-03-01"
+    assert indexed["year"] == "2024"
+    private = index_doc(principals=["role:examiner"])
+    (action,) = es.bulk_actions([private], [], index="i", max_text_chars=10)
+    assert action["public_from"] is None
+
+
+def test_options_are_checked_and_an_unreachable_cluster_is_unavailable():
+    with pytest.raises(ImproperlyConfigured, match="OPTIONS"):
+        build({"BACKEND": ELASTICSEARCH, "OPTIONS": {"hosts": "http://x", "shards_count": 3}})
+    backend = build(
+        {
+            "BACKEND": ELASTICSEARCH,
+            # Port 9 (discard) refuses connections: nothing is contacted on the network.
+            "OPTIONS": {"hosts": "http://127.0.0.1:9", "request_timeout": 1},
+        }
+    )
+    backend.client = backend.client.options(max_retries=0)
+    request = SearchRequest(query=q.parse("x"), principals=frozenset(), today=TODAY)
+    with pytest.raises(SearchUnavailable, match="unreachable"):
+        backend.search(request)
+
+
+def test_a_bad_search_configuration_fails_the_system_check(settings):
+    settings.EDMS_SEARCH = {"BACKEND": "search.backends.embedded.Backend", "OPTIONS": {"pth": "x"}}
+    (error,) = check_search_backend(None)
+    assert error.id == "search.E001"
+    assert "pth" in error.msg
+    settings.EDMS_SEARCH = {"BACKEND": "search.backends.nothing.Backend"}
+    assert check_search_backend(None)[0].id == "search.E001"
+    settings.EDMS_SEARCH = {"BACKEND": "search.backends.embedded.Backend", "EXTRA": 1}
+    assert "EXTRA" in check_search_backend(None)[0].msg
