@@ -30,8 +30,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Benchmarks print figures; they are not tests. BENCH_ARGS goes to the transfer benchmark.
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.transfer $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.search
 
 clean:
 	rm -rf $(VENV) var
