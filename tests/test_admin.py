@@ -1,0 +1,72 @@
+"""An admin manages document types, users, roles and API keys in the Django admin."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from api.models import ApiKey
+from dossier.models import DocumentType
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "/admin/dossier/documenttype/",
+    "/admin/dossier/documenttype/CLM/change/",
+    "/admin/dossier/dossier/",
+    "/admin/dossier/document/",
+    "/admin/dossier/auditevent/",
+    "/admin/dossier/event/",
+    "/admin/api/apikey/",
+    "/admin/api/apikey/add/",
+    "/admin/auth/user/",
+    "/admin/auth/group/",
+]
+
+
+@pytest.fixture
+def admin_browser(client):
+    admin = get_user_model().objects.create_superuser("boss", "", "pw")
+    client.force_login(admin)
+    return client
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_admin_pages_render(admin_browser, path):
+    assert admin_browser.get(path).status_code == 200
+
+
+def test_admin_edits_a_document_type_label(admin_browser):
+    claims = DocumentType.objects.get(code="CLM")
+    form = {
+        "code": "CLM",
+        "direction": claims.direction,
+        "default_visibility": "public_after_publication",
+        "labels": '{"en": "Claims (amended table)", "fr": "Revendications"}',
+        "active": "on",
+        "to_be_published": "on",
+    }
+    response = admin_browser.post("/admin/dossier/documenttype/CLM/change/", form)
+    assert response.status_code == 302
+    assert DocumentType.objects.get(code="CLM").label("en") == "Claims (amended table)"
+
+
+def test_role_groups_exist_for_assignment(admin_browser):
+    response = admin_browser.get("/admin/auth/group/")
+    for role in ("admin", "examiner", "records_clerk", "registry_system"):
+        assert role.encode() in response.content
+
+
+def test_admin_creates_an_api_key_shown_once(admin_browser):
+    response = admin_browser.post(
+        "/admin/api/apikey/add/", {"name": "epo-exchange", "role": "registry_system"}, follow=True
+    )
+    assert response.status_code == 200
+    shown = re.search(rb"edms_[0-9a-f]{8}_[A-Za-z0-9_-]+", response.content)
+    assert shown, "the new key is shown to the admin once"
+    api_key = ApiKey.objects.get(name="epo-exchange")
+    assert api_key.key_hash != shown.group(0).decode()  # only the hash is stored
+    listing = admin_browser.get(
+        "/api/v1/events", HTTP_AUTHORIZATION=f"Bearer {shown.group(0).decode()}"
+    )
+    assert listing.status_code == 200
