@@ -40,6 +40,12 @@ urlpatterns = [
         views.VersionReprocessView.as_view(),
         name="version-reprocess",
     ),
+    path(
+        "documents/<uuid:document_id>/versions/<int:number>/renditions/<slug:kind>",
+        views.VersionRenditionView.as_view(),
+        name="version-rendition",
+    ),
+    path("ingest/capabilities", views.IngestCapabilitiesView.as_view(), name="ingest-capabilities"),
     path("events", views.EventFeedView.as_view(), name="events"),
     path("problems/<slug:slug>", views.ProblemTypeView.as_view(), name="problem-type"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),

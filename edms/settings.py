@@ -203,6 +203,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "ingest.tasks.process_version": {"queue": "extract"},
+    "ingest.tasks.ocr_version": {"queue": "ocr"},
+    "ingest.tasks.render_version": {"queue": "render"},
 }
 
 # --- REST API -------------------------------------------------------------------------------
@@ -273,3 +275,11 @@ else:
 EDMS_INGEST_TIMEOUT = env_int("EDMS_INGEST_TIMEOUT", 120, minimum=1)  # seconds, wall clock
 EDMS_INGEST_MEMORY_MIB = env_int("EDMS_INGEST_MEMORY_MIB", 1024, minimum=128)
 EDMS_INGEST_MAX_TEXT_CHARS = env_int("EDMS_INGEST_MAX_TEXT_CHARS", 5_000_000, minimum=1000)
+# OCR of scans (OCRmyPDF + Tesseract) into a searchable PDF/A. The office's languages, in
+# Tesseract's codes or ISO 639-1, `+`-joined (`ara+eng`); a document's own language comes first.
+EDMS_OCR_LANGUAGES = env_str("EDMS_OCR_LANGUAGES", "eng")
+EDMS_OCR_TIMEOUT = env_int("EDMS_OCR_TIMEOUT", 600, minimum=1)  # seconds per version
+EDMS_OCR_MEMORY_MIB = env_int("EDMS_OCR_MEMORY_MIB", 2048, minimum=256)
+# Office documents to PDF (LibreOffice) and thumbnails.
+EDMS_RENDER_TIMEOUT = env_int("EDMS_RENDER_TIMEOUT", 180, minimum=1)
+EDMS_THUMBNAIL_WIDTH = env_int("EDMS_THUMBNAIL_WIDTH", 320, minimum=16)
