@@ -81,12 +81,22 @@ def _scanned_pages(pdf) -> int:
     count = 0
     for page in pdf.pages:
         try:
-            fonts = page.resources.get("/Font")
-            has_image = bool(page.get_images())
+            if page.resources.get("/Font"):
+                continue
+            count += bool(page.get_images()) or _has_inline_image(page)
         except (pikepdf.PdfError, AttributeError, KeyError, TypeError, ValueError):
             continue  # a damaged page: not evidence of a scan
-        count += bool(has_image and not fonts)
     return count
+
+
+def _has_inline_image(page) -> bool:
+    """Images written into the page's content stream (BI … ID … EI), as some scanners do."""
+    import pikepdf
+
+    return any(
+        isinstance(instruction, pikepdf.ContentStreamInlineImage)
+        for instruction in pikepdf.parse_content_stream(page, "BI ID EI")
+    )
 
 
 def _repair(pdf, path: str, workdir: str, warnings: list[str]) -> tuple[str | None, str]:
