@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench clean system-packages
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
@@ -16,8 +16,13 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) system-packages
 	$(BIN)/edms run
+
+# OCR (Tesseract, Ghostscript) and office renditions (LibreOffice): installed when missing as
+# root, else listed; edms runs without them and says which renditions are disabled.
+system-packages:
+	infra/install-system-packages.sh
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -34,6 +39,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.transfer $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.search
+	$(BIN)/python -m tests.bench.ingest $(INGEST_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -9,13 +9,13 @@ from django.utils.http import content_disposition_header
 
 from api.problems import problem_response
 from dossier import blobstore
-from dossier.models import Version
+from dossier.models import Blob, Version
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-def _etag(version: Version) -> str:
-    return f'"{version.blob_id}"'
+def _etag(blob: Blob) -> str:
+    return f'"{blob.sha256}"'
 
 
 def _matches(header: str, etag: str) -> bool:
@@ -46,8 +46,22 @@ def parse_range(header: str, size: int) -> tuple[int, int] | str | None:
 
 def content_response(request, version: Version, *, inline: bool = False) -> HttpResponse:
     """The version's bytes; the caller has checked access and records the download."""
-    size = version.blob.size
-    etag = _etag(version)
+    return blob_response(
+        request,
+        version.blob,
+        media_type=version.media_type,
+        filename=version.filename,
+        inline=inline,
+    )
+
+
+def blob_response(
+    request, blob: Blob, *, media_type: str, filename: str, inline: bool = False
+) -> HttpResponse:
+    """A stored blob's bytes (an original or a rendition): streamed, `ETag` = its SHA-256,
+    conditional GET, single byte ranges. The caller has checked access."""
+    size = blob.size
+    etag = _etag(blob)
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match and _matches(if_none_match, etag):
         response = HttpResponse(status=304)
@@ -67,32 +81,32 @@ def content_response(request, version: Version, *, inline: bool = False) -> Http
         return response
 
     if byte_range is None:
-        path = blobstore.local_path(version.blob_id)
+        path = blobstore.local_path(blob.sha256)
         if path is not None:
             # FileResponse lets the WSGI server send the file without copying it (sendfile).
             try:
                 handle = open(path, "rb")
             except FileNotFoundError as exc:
-                raise blobstore.BlobMissing(version.blob_id) from exc
-            response = FileResponse(handle, content_type=version.media_type)
+                raise blobstore.BlobMissing(blob.sha256) from exc
+            response = FileResponse(handle, content_type=media_type)
         else:
             response = StreamingHttpResponse(
-                blobstore.read_chunks(version.blob_id), content_type=version.media_type
+                blobstore.read_chunks(blob.sha256), content_type=media_type
             )
         response["Content-Length"] = str(size)
     else:
         start, end = byte_range
         response = StreamingHttpResponse(
-            blobstore.read_chunks(version.blob_id, start, end),
+            blobstore.read_chunks(blob.sha256, start, end),
             status=206,
-            content_type=version.media_type,
+            content_type=media_type,
         )
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(end - start + 1)
     response["ETag"] = etag
     response["Accept-Ranges"] = "bytes"
     response["Content-Disposition"] = content_disposition_header(
-        as_attachment=not inline, filename=version.filename
+        as_attachment=not inline, filename=filename
     )
     response["Cache-Control"] = "private, no-cache"
     response["X-Content-Type-Options"] = "nosniff"

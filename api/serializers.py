@@ -19,7 +19,7 @@ from dossier.models import (
     Version,
     Visibility,
 )
-from ingest.models import Processing, State
+from ingest.models import Processing, Rendition, State
 
 
 def document_type(code: str) -> DocumentType:
@@ -74,6 +74,32 @@ class DossierSerializer(serializers.ModelSerializer):
         return reverse("api:dossier-detail", args=[dossier.key])
 
 
+class TextStatusSerializer(serializers.Serializer):
+    """How many of the dossier's active documents (latest versions) can be searched."""
+
+    searchable = serializers.IntegerField()
+    processing = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    without_text = serializers.IntegerField(help_text="Processed, but with nothing to read.")
+    total = serializers.IntegerField()
+
+
+class DossierDetailSerializer(DossierSerializer):
+    """One dossier, with the text status of the documents the caller may see.
+
+    Expects `context["text_status"]` (computed in one query by `ingest.status.text_status`)."""
+
+    text_status = serializers.SerializerMethodField()
+
+    class Meta(DossierSerializer.Meta):
+        fields = [*DossierSerializer.Meta.fields, "text_status"]
+        read_only_fields = fields
+
+    @extend_schema_field(TextStatusSerializer)
+    def get_text_status(self, dossier: Dossier) -> dict:
+        return self.context["text_status"]
+
+
 class DossierWriteSerializer(serializers.Serializer):
     """PUT body: the registry's data. Omitted fields keep their values."""
 
@@ -104,8 +130,27 @@ class ProcessingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Processing
-        fields = ["state", "reason", "steps", "attempts", "started_at", "finished_at"]
+        fields = ["state", "stage", "reason", "steps", "attempts", "started_at", "finished_at"]
         read_only_fields = fields
+
+
+class RenditionSerializer(serializers.ModelSerializer):
+    """A file made from the version (PDF/A by OCR, PDF of an office document, thumbnail)."""
+
+    sha256 = serializers.CharField(source="blob_id")
+    size = serializers.IntegerField(source="blob.size")
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Rendition
+        fields = ["kind", "media_type", "sha256", "size", "url"]
+        read_only_fields = fields
+
+    def get_url(self, rendition: Rendition) -> str:
+        version = rendition.version
+        return reverse(
+            "api:version-rendition", args=[version.document_id, version.number, rendition.kind]
+        )
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -121,6 +166,7 @@ class VersionSerializer(serializers.ModelSerializer):
     languages = serializers.SerializerMethodField()
     metadata = serializers.SerializerMethodField()
     text_url = serializers.SerializerMethodField()
+    renditions = serializers.SerializerMethodField()
 
     class Meta:
         model = Version
@@ -139,6 +185,7 @@ class VersionSerializer(serializers.ModelSerializer):
             "languages",
             "metadata",
             "text_url",
+            "renditions",
         ]
         read_only_fields = fields
 
@@ -181,6 +228,14 @@ class VersionSerializer(serializers.ModelSerializer):
         if processing is None or processing.state != State.DONE:
             return None
         return reverse("api:version-text", args=[version.document_id, version.number])
+
+    @extend_schema_field(RenditionSerializer(many=True))
+    def get_renditions(self, version: Version) -> list[dict]:
+        # `renditions` is prefetched by the views; each knows its version without a query.
+        renditions = list(version.renditions.all())
+        for rendition in renditions:
+            rendition.version = version
+        return RenditionSerializer(renditions, many=True).data
 
 
 class DocumentSerializer(serializers.ModelSerializer):

@@ -40,6 +40,12 @@ urlpatterns = [
         views.VersionReprocessView.as_view(),
         name="version-reprocess",
     ),
+    path(
+        "documents/<uuid:document_id>/versions/<int:number>/renditions/<slug:kind>",
+        views.VersionRenditionView.as_view(),
+        name="version-rendition",
+    ),
+    path("ingest/capabilities", views.IngestCapabilitiesView.as_view(), name="ingest-capabilities"),
     path("events", views.EventFeedView.as_view(), name="events"),
     path("search", views.SearchView.as_view(), name="search"),
     path("search/status", views.SearchStatusView.as_view(), name="search-status"),

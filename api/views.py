@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import serializers as s
-from api.content import content_response
+from api.content import blob_response, content_response
 from api.idempotency import IdempotentMixin
 from api.middleware import client_address
 from api.permissions import require
@@ -28,8 +28,10 @@ from api.uploads import RawFileParser, staged_from_upload
 from dossier import access, actions, blobstore
 from dossier.audit import Actor
 from dossier.models import Document, Event, Version
-from ingest import pipeline
-from ingest.models import Processing, State
+from dossier.roles import Role, role_of
+from ingest import capabilities, pipeline
+from ingest.models import Processing, Rendition, RenditionKind, State
+from ingest.status import text_status
 from search import find, indexer
 from search.backends import SearchUnavailable, get_backend
 from search.querylang import QuerySyntaxError
@@ -93,16 +95,19 @@ def _base64_digest_to_hex(encoded: str, header: str) -> str:
     return raw.hex()
 
 
+def versions_queryset():
+    """Versions as the API shows them: blob, author, processing and renditions in 2 queries."""
+    renditions = Prefetch("renditions", queryset=Rendition.objects.select_related("blob"))
+    return Version.objects.select_related("blob", "created_by", "processing").prefetch_related(
+        renditions
+    )
+
+
 def documents_queryset(user):
     return (
         access.visible_documents(user)
         .select_related("dossier", "doc_type")
-        .prefetch_related(
-            Prefetch(
-                "versions",
-                queryset=Version.objects.select_related("blob", "created_by", "processing"),
-            )
-        )
+        .prefetch_related(Prefetch("versions", queryset=versions_queryset()))
     )
 
 
@@ -144,9 +149,12 @@ class DossierDetailView(IdempotentMixin, APIView):
 
     parser_classes = [JSONParser]
 
-    @extend_schema(summary="Get a dossier", responses={200: s.DossierSerializer, **ERRORS})
+    @extend_schema(summary="Get a dossier", responses={200: s.DossierDetailSerializer, **ERRORS})
     def get(self, request, key):
-        return Response(s.DossierSerializer(access.get_dossier_for(request.user, key)).data)
+        dossier = access.get_dossier_for(request.user, key)
+        documents = access.visible_documents(request.user).filter(dossier=dossier)
+        context = {"text_status": text_status(documents)}
+        return Response(s.DossierDetailSerializer(dossier, context=context).data)
 
     @extend_schema(
         summary="Create or update a dossier (idempotent)",
@@ -281,7 +289,7 @@ class DocumentVersionsView(IdempotentMixin, APIView):
     )
     def get(self, request, document_id):
         document = access.get_document_for(request.user, document_id)
-        versions = document.versions.select_related("blob", "created_by", "processing")
+        versions = versions_queryset().filter(document=document)
         return Response(s.VersionSerializer(versions, many=True).data)
 
     @extend_schema(
@@ -375,6 +383,74 @@ class VersionTextView(APIView):
         response = StreamingHttpResponse(chunks, content_type=pipeline.TEXT_MEDIA_TYPE)
         response["Content-Length"] = str(processing.text.size)
         return response
+
+
+class VersionRenditionView(APIView):
+    @extend_schema(
+        summary="Download a rendition of the version (pdfa, pdf or thumbnail)",
+        parameters=[OpenApiParameter("disposition", str, enum=["attachment", "inline"])],
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            (206, "application/octet-stream"): OpenApiTypes.BINARY,
+            304: None,
+            **ERRORS,
+        },
+    )
+    def get(self, request, document_id, number, kind):
+        document = access.get_document_for(request.user, document_id)
+        version = _version_of(document, number)
+        rendition = (
+            Rendition.objects.select_related("blob").filter(version=version, kind=kind).first()
+        )
+        if rendition is None:
+            raise Problem(
+                "unknown-rendition", f"version {number} has no {kind!r} rendition", field="kind"
+            )
+        response = blob_response(
+            request,
+            rendition.blob,
+            media_type=rendition.media_type,
+            filename=rendition_filename(version, kind),
+            inline=request.query_params.get("disposition") == "inline",
+        )
+        # Reading a document in another form is reading it; thumbnails (shown in listings by
+        # the dozen) are not audited one by one.
+        if response.status_code in (200, 206) and kind != RenditionKind.THUMBNAIL:
+            version.document = document
+            actions.record_download(
+                version, actor=actor_of(request), byte_range=request.headers.get("Range")
+            )
+        return response
+
+
+def rendition_filename(version: Version, kind: str) -> str:
+    stem = version.filename.rsplit(".", 1)[0] or "document"
+    return {
+        RenditionKind.PDFA: f"{stem}.pdfa.pdf",
+        RenditionKind.PDF: f"{stem}.pdf",
+        RenditionKind.THUMBNAIL: f"{stem}.page-1.png",
+    }.get(kind, f"{stem}.{kind}")
+
+
+class IngestCapabilitiesView(APIView):
+    @extend_schema(
+        summary="Which renditions this installation makes, and what is missing for the others",
+        responses={
+            200: inline_serializer(
+                "IngestCapabilities",
+                {
+                    "renditions": serializers.ListField(child=serializers.DictField()),
+                    "ocr_languages": serializers.ListField(child=serializers.CharField()),
+                },
+            ),
+            **ERRORS,
+        },
+    )
+    def get(self, request):
+        require(
+            role_of(request.user) != Role.PUBLIC, "see the ingestion capabilities", request.user
+        )
+        return Response(capabilities.report())
 
 
 class VersionReprocessView(APIView):

@@ -117,6 +117,7 @@ def run(argv: list[str]) -> int:
     url = f"http://{options.host}:{options.port}"
     print(f"\nedms is serving at {url}  (API docs: {url}/api/v1/docs, admin: {url}/admin/)")
     print(f"data directory: {settings.DATA_DIR}")
+    print(_renditions_status())
     if admin_password:
         print(f"admin user created: admin / {admin_password}  (change it in the admin)")
     print("registry API key (Authorization: Bearer <key>):")
@@ -132,6 +133,16 @@ def _web_environment() -> dict[str, str]:
     env.setdefault("MALLOC_MMAP_THRESHOLD_", str(4 * 1024 * 1024))
     env.setdefault("MALLOC_TRIM_THRESHOLD_", str(16 * 1024 * 1024))
     return env
+
+
+def _renditions_status() -> str:
+    """Say at start-up which renditions this machine cannot make (and what to install)."""
+    from ingest import capabilities
+
+    disabled = capabilities.disabled_summary()
+    if not disabled:
+        return "renditions: searchable PDF/A (OCR), office PDF and thumbnails are enabled"
+    return f"WARNING {disabled}; infra/install-system-packages.sh installs them (as root)"
 
 
 def _supervise(processes: list[subprocess.Popen]) -> int:

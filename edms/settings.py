@@ -206,6 +206,8 @@ CELERY_TASK_ROUTES = {
     "ingest.tasks.process_version": {"queue": "extract"},
     # One consumer only (`edms run` starts it with concurrency 1): the index has one writer.
     "search.tasks.sync_index": {"queue": "index"},
+    "ingest.tasks.ocr_version": {"queue": "ocr"},
+    "ingest.tasks.render_version": {"queue": "render"},
 }
 
 # --- REST API -------------------------------------------------------------------------------
@@ -298,3 +300,11 @@ else:
         "BACKEND": "search.backends.embedded.Backend",
         "OPTIONS": {"path": _search_path} if _search_path else {},
     }
+# OCR of scans (OCRmyPDF + Tesseract) into a searchable PDF/A. The office's languages, in
+# Tesseract's codes or ISO 639-1, `+`-joined (`ara+eng`); a document's own language comes first.
+EDMS_OCR_LANGUAGES = env_str("EDMS_OCR_LANGUAGES", "eng")
+EDMS_OCR_TIMEOUT = env_int("EDMS_OCR_TIMEOUT", 600, minimum=1)  # seconds per version
+EDMS_OCR_MEMORY_MIB = env_int("EDMS_OCR_MEMORY_MIB", 2048, minimum=256)
+# Office documents to PDF (LibreOffice) and thumbnails.
+EDMS_RENDER_TIMEOUT = env_int("EDMS_RENDER_TIMEOUT", 180, minimum=1)
+EDMS_THUMBNAIL_WIDTH = env_int("EDMS_THUMBNAIL_WIDTH", 320, minimum=16)

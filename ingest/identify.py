@@ -37,7 +37,7 @@ def identify(*, path: str, filename: str) -> dict:
     magic bytes tell; matching a few header bytes parses nothing, so this runs in the worker."""
     media_type = sniff_media_type(path, filename)
     found = {"media_type": media_type, "page_count": None, "encrypted": False, "pdfa": ""}
-    return found | {"repaired_path": None, "detail": media_type}
+    return found | {"repaired_path": None, "detail": media_type, "scanned_pages": 0}
 
 
 def inspect_pdf(*, path: str, workdir: str) -> dict:
@@ -63,6 +63,7 @@ def inspect_pdf(*, path: str, workdir: str) -> dict:
             "encrypted": pdf.is_encrypted,
             "pdfa": _pdfa_status(pdf),
             "detail": f"PDF {pdf.pdf_version}, {pages} page{'s' if pages != 1 else ''}",
+            "scanned_pages": _scanned_pages(pdf),
         }
         warnings = pdf.get_warnings()
         if warnings:
@@ -71,6 +72,31 @@ def inspect_pdf(*, path: str, workdir: str) -> dict:
     if found["encrypted"]:
         found["detail"] += ", encrypted (opens without a password)"
     return found
+
+
+def _scanned_pages(pdf) -> int:
+    """Pages that look scanned: an image and no font of their own (so no text layer)."""
+    import pikepdf
+
+    count = 0
+    for page in pdf.pages:
+        try:
+            if page.resources.get("/Font"):
+                continue
+            count += bool(page.get_images()) or _has_inline_image(page)
+        except (pikepdf.PdfError, AttributeError, KeyError, TypeError, ValueError):
+            continue  # a damaged page: not evidence of a scan
+    return count
+
+
+def _has_inline_image(page) -> bool:
+    """Images written into the page's content stream (BI … ID … EI), as some scanners do."""
+    import pikepdf
+
+    return any(
+        isinstance(instruction, pikepdf.ContentStreamInlineImage)
+        for instruction in pikepdf.parse_content_stream(page, "BI ID EI")
+    )
 
 
 def _repair(pdf, path: str, workdir: str, warnings: list[str]) -> tuple[str | None, str]:

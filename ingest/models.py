@@ -20,6 +20,21 @@ class StepState(models.TextChoices):
     SKIPPED = "skipped", "Skipped"
 
 
+class Stage(models.TextChoices):
+    """Which queue's task takes the processing next: OCR and office renders wait on their own
+    queues, so a backlog there never delays extraction."""
+
+    EXTRACT = "extract", "Identify and extract"
+    OCR = "ocr", "OCR"
+    RENDER = "render", "Render"
+
+
+class RenditionKind(models.TextChoices):
+    PDFA = "pdfa", "Searchable PDF/A (OCR)"
+    PDF = "pdf", "PDF for viewing"
+    THUMBNAIL = "thumbnail", "First-page thumbnail"
+
+
 class Processing(models.Model):
     """One per version. Changed only by `ingest.pipeline`; the original is never touched.
 
@@ -29,6 +44,7 @@ class Processing(models.Model):
 
     version = models.OneToOneField(Version, on_delete=models.CASCADE, related_name="processing")
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.EXTRACT)
     reason = models.TextField(blank=True, help_text="Why it failed, for a person to act on.")
     steps = models.JSONField(default=list, blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -53,3 +69,23 @@ class Processing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} {self.state}"
+
+
+class Rendition(models.Model):
+    """A file made from a version (never replacing its original): content-addressed like
+    originals, and regenerable, so reprocessing replaces it."""
+
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="renditions")
+    kind = models.CharField(max_length=10, choices=RenditionKind.choices)
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
+    media_type = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["version", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "kind"], name="rendition_kind_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.kind}"

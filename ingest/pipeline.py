@@ -1,10 +1,13 @@
-"""The pipeline run on every version: fetch → identify → extract (→ OCR → renditions, later
-slices) → done.
+"""The pipeline run on every version, in stages that each run as a task on its own queue:
 
-Each step is a small function taking the `Run` and returning what it did; steps that read the
-untrusted file do so in the sandbox child (`ingest.sandbox`). A run is claimed with a conditional
-UPDATE, so running it twice (a redelivered task, a double click on "reprocess") is harmless, and
-a claim whose worker died is taken over once it is older than `stale_after()`.
+    extract  fetch → identify → extract → plan (→ thumbnail, when nothing else is needed)
+    ocr      OCR to a searchable PDF/A, its text replacing the empty extraction → thumbnail
+    render   office document → PDF with LibreOffice → thumbnail
+
+then done. Each step is a small function taking the `Run` and returning what it did; steps that
+read the untrusted file do so in the sandbox child (`ingest.sandbox`). A stage is claimed with a
+conditional UPDATE, so running it twice (a redelivered task, a double click on "reprocess") is
+harmless, and a claim whose worker died is taken over once it is older than `stale_after()`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -25,52 +27,28 @@ from django.utils import timezone
 
 from dossier import blobstore
 from dossier.events import append_event
-from dossier.models import Blob, EventKind, Version
+from dossier.models import EventKind, Version
 from ingest import tika_metadata
 from ingest.extractors import load as load_extractor
 from ingest.identify import identify as sniff
 from ingest.identify import is_pdf
 from ingest.languages import detect_languages
-from ingest.models import Processing, State, StepState
-from ingest.sandbox import Limits, SandboxFailure
-from ingest.sandbox import run as run_sandboxed
+from ingest.models import Processing, Rendition, Stage, State, StepState
+from ingest.renditions import ocr, office_pdf, plan, thumbnail
+from ingest.sandbox import Limits
+from ingest.steps import (
+    TEXT_MEDIA_TYPE,
+    Run,
+    StepFailed,
+    StepResult,
+    TransientFault,
+    sandboxed,
+    store_text,
+)
+
+__all__ = ["TEXT_MEDIA_TYPE", "StepFailed", "TransientFault", "process_version", "queue"]
 
 log = logging.getLogger(__name__)
-
-TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
-
-
-class StepFailed(Exception):
-    """A permanent failure of this version's processing, with a reason for a person."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-class TransientFault(Exception):
-    """Something outside the file failed (storage, an extractor service): try again later."""
-
-
-@dataclass
-class StepResult:
-    detail: str = ""
-    state: str = StepState.DONE
-
-
-@dataclass
-class Run:
-    processing: Processing
-    workdir: str
-    limits: Limits
-    source: str = ""  # local path of the original (never modified)
-    readable: str = ""  # what the extractor reads: the original or qpdf's repair of it
-    identity: dict = field(default_factory=dict)
-
-    @property
-    def version(self) -> Version:
-        return self.processing.version
-
 
 # --- Configuration --------------------------------------------------------------------------
 
@@ -82,9 +60,15 @@ def limits() -> Limits:
     )
 
 
-def stale_after() -> dt.timedelta:
-    # Longer than every sandboxed step of one run can take.
-    return dt.timedelta(seconds=3 * settings.EDMS_INGEST_TIMEOUT + 60)
+def stale_after(stage: str = "") -> dt.timedelta:
+    """Longer than every sandboxed step of the stage (of any stage, by default) can take."""
+    step_s = settings.EDMS_INGEST_TIMEOUT
+    seconds = {
+        Stage.EXTRACT: 4 * step_s,
+        Stage.OCR: settings.EDMS_OCR_TIMEOUT + step_s,
+        Stage.RENDER: settings.EDMS_RENDER_TIMEOUT + step_s,
+    }
+    return dt.timedelta(seconds=(seconds[stage] if stage else max(seconds.values())) + 60)
 
 
 # --- Steps ----------------------------------------------------------------------------------
@@ -118,7 +102,7 @@ def identify(run: Run) -> StepResult:
     """Media type by content; for PDFs page count, encryption, PDF/A claim, xref repair."""
     found = sniff(path=run.source, filename=run.version.filename)
     if is_pdf(run.source, found["media_type"]):
-        found |= _sandboxed(
+        found |= sandboxed(
             run,
             "ingest.identify:inspect_pdf",
             {"path": run.source, "workdir": run.workdir},
@@ -138,7 +122,7 @@ def extract(run: Run) -> StepResult:
     """Text and document metadata through the configured extractor; the text becomes a blob."""
     extractor = load_extractor(settings.EDMS_EXTRACTOR)
     text_path = os.path.join(run.workdir, "text.txt")
-    found = _sandboxed(
+    found = sandboxed(
         run,
         "ingest.extractors:extract_to_file",
         {
@@ -173,89 +157,69 @@ def extract(run: Run) -> StepResult:
     return StepResult(detail)
 
 
-def ocr(run: Run) -> StepResult | None:
-    """Seam for the OCR slice: say so when a version would need OCR; run nothing yet."""
-    processing = run.processing
-    has_text = (processing.text_chars or 0) > 20 * max(processing.page_count or 1, 1)
-    scannable = processing.media_type.startswith("image/") or processing.media_type == (
-        "application/pdf"
-    )
-    if has_text or not scannable:
-        return None
-    return StepResult("no text layer; OCR is not enabled in this version", StepState.SKIPPED)
-
-
-STEPS: list[tuple[str, Callable[[Run], StepResult | None]]] = [
-    ("fetch", fetch),
-    ("identify", identify),
-    ("extract", extract),
-    ("ocr", ocr),
-    # Later slices: ("renditions", renditions), ("index", hand_over_to_search).
-]
-
-
-def _sandboxed(run: Run, operation: str, params: dict, *, network: bool) -> dict:
-    limits = Limits(**{**run.limits.__dict__, "isolate_network": not network})
-    try:
-        return run_sandboxed(operation, params, limits=limits, workdir=run.workdir)
-    except SandboxFailure as failure:
-        if failure.transient:
-            raise TransientFault(failure.reason) from None
-        raise StepFailed(failure.reason) from None
-
-
-def store_text(path: str) -> Blob:
-    """Store extracted text content-addressed, like originals (identical text is stored once)."""
-    with open(path, "rb") as handle:
-        staged = blobstore.spool(
-            iter(lambda: handle.read(blobstore.CHUNK_SIZE), b""),
-            filename="text.txt",
-            declared_type=TEXT_MEDIA_TYPE,
-        )
-    try:
-        blobstore.promote(staged)
-    finally:
-        staged.discard()
-    blob, _ = Blob.objects.get_or_create(
-        sha256=staged.sha256, defaults={"size": staged.size, "media_type": TEXT_MEDIA_TYPE}
-    )
-    return blob
+Step = Callable[[Run], StepResult | None]
+STAGES: dict[str, list[tuple[str, Step]]] = {
+    Stage.EXTRACT: [
+        ("fetch", fetch),
+        ("identify", identify),
+        ("extract", extract),
+        ("plan", plan),
+        ("thumbnail", thumbnail),
+    ],
+    # Later stages fetch the original again (their worker may be another machine), unrecorded.
+    Stage.OCR: [("ocr", ocr), ("thumbnail", thumbnail)],
+    Stage.RENDER: [("pdf", office_pdf), ("thumbnail", thumbnail)],
+}
+# Later slice: hand over to search indexing once the last stage is done.
 
 
 # --- Running --------------------------------------------------------------------------------
 
 
-def claim(version_id: int) -> Processing | None:
-    """Take the version's processing if it is pending (or its runner died); else None."""
+def claim(version_id: int, stage: str = Stage.EXTRACT) -> Processing | None:
+    """Take the version's processing if it is pending in `stage` (or its runner died); else
+    None. Claiming the first stage starts afresh: what an earlier run found is cleared."""
     now = timezone.now()
-    claimable = Q(state=State.PENDING) | Q(state=State.RUNNING, started_at__lt=now - stale_after())
-    taken = Processing.objects.filter(claimable, version_id=version_id).update(
-        state=State.RUNNING,
-        started_at=now,
-        finished_at=None,
-        attempts=F("attempts") + 1,
-        reason="",
-        steps=[],
-        media_type="",
-        page_count=None,
-        languages=[],
-        metadata={},
-        text=None,
-        text_chars=None,
+    claimable = Q(state=State.PENDING) | Q(
+        state=State.RUNNING, started_at__lt=now - stale_after(stage)
+    )
+    fresh_start = {}
+    if stage == Stage.EXTRACT:
+        fresh_start = {
+            "finished_at": None,
+            "attempts": F("attempts") + 1,
+            "reason": "",
+            "steps": [],
+            "media_type": "",
+            "page_count": None,
+            "languages": [],
+            "metadata": {},
+            "text": None,
+            "text_chars": None,
+        }
+    taken = Processing.objects.filter(claimable, version_id=version_id, stage=stage).update(
+        state=State.RUNNING, started_at=now, **fresh_start
     )
     if not taken:
         return None
-    return Processing.objects.select_related("version__blob").get(version_id=version_id)
+    if stage == Stage.EXTRACT:
+        Rendition.objects.filter(version_id=version_id).delete()  # regenerated by this run
+    return Processing.objects.select_related("version__blob", "version__document__dossier").get(
+        version_id=version_id
+    )
 
 
-def process_version(version_id: int, *, final_attempt: bool = True) -> Processing | None:
-    """Run the pipeline on one version. Returns quietly (None) for a missing version or one
-    that is already processed or being processed. Raises `TransientFault` (after putting the
-    work back to pending) unless this is the `final_attempt`."""
+def process_version(
+    version_id: int, *, stage: str = Stage.EXTRACT, final_attempt: bool = True
+) -> Processing | None:
+    """Run one stage of the pipeline on a version. Returns quietly (None) for a missing version
+    or one that is not pending in this stage. Raises `TransientFault` (after putting the work
+    back to pending) unless this is the `final_attempt`. A stage that needs another hands the
+    version over to that stage's queue (pending again) instead of finishing it."""
     if not Version.objects.filter(pk=version_id).exists():
         return None
     Processing.objects.get_or_create(version_id=version_id)
-    processing = claim(version_id)
+    processing = claim(version_id, stage)
     if processing is None:
         return None
     run_dir = Path(settings.FILE_UPLOAD_TEMP_DIR)
@@ -263,7 +227,9 @@ def process_version(version_id: int, *, final_attempt: bool = True) -> Processin
     with tempfile.TemporaryDirectory(dir=run_dir, prefix="ingest-") as workdir:
         run = Run(processing=processing, workdir=workdir, limits=limits())
         try:
-            for name, step in STEPS:
+            if stage != Stage.EXTRACT:
+                fetch(run)
+            for name, step in STAGES[stage]:
                 _perform(run, name, step)
         except StepFailed as failure:
             _finish(processing, State.FAILED, failure.reason)
@@ -277,7 +243,18 @@ def process_version(version_id: int, *, final_attempt: bool = True) -> Processin
             log.exception("ingestion of version %s failed", version_id)
             _finish(processing, State.FAILED, "internal error while processing; see the logs")
         else:
-            _finish(processing, State.DONE, "")
+            if run.next_stage:
+                _hand_over(processing, run.next_stage)
+            else:
+                _finish(processing, State.DONE, "")
+    return processing
+
+
+def run_to_completion(version_id: int) -> Processing | None:
+    """Run every stage of a version in this process, one after the other (tests, benchmarks)."""
+    processing = process_version(version_id)
+    while processing is not None and processing.state == State.PENDING:
+        processing = process_version(version_id, stage=processing.stage)
     return processing
 
 
@@ -323,6 +300,14 @@ def _finish(processing: Processing, state: str, reason: str) -> None:
         )
 
 
+def _hand_over(processing: Processing, stage: str) -> None:
+    processing.state = State.PENDING
+    processing.stage = stage
+    processing.started_at = None
+    processing.save(update_fields=["state", "stage", "started_at"])
+    transaction.on_commit(lambda: queue(processing.version_id, stage))
+
+
 def _release(processing: Processing) -> None:
     Processing.objects.filter(pk=processing.pk, state=State.RUNNING).update(
         state=State.PENDING, started_at=None
@@ -344,21 +329,27 @@ def request_processing(version: Version, *, again: bool = False) -> Processing:
         reset = (
             Processing.objects.filter(pk=processing.pk)
             .exclude(state=State.RUNNING, started_at__gte=fresh)
-            .update(state=State.PENDING, reason="", queued_at=timezone.now())
+            .update(state=State.PENDING, stage=Stage.EXTRACT, reason="", queued_at=timezone.now())
         )
         if not reset:
             raise AlreadyRunning(f"version {version.number} is being processed right now")
         processing.refresh_from_db()
     if processing.state == State.PENDING:
-        transaction.on_commit(lambda: queue(version.pk))
+        stage = processing.stage
+        transaction.on_commit(lambda: queue(version.pk, stage))
     return processing
 
 
-def queue(version_id: int) -> None:
-    from ingest.tasks import process_version as task
+def queue(version_id: int, stage: str = Stage.EXTRACT) -> None:
+    from ingest import tasks
 
+    task = {
+        Stage.EXTRACT: tasks.process_version,
+        Stage.OCR: tasks.ocr_version,
+        Stage.RENDER: tasks.render_version,
+    }[stage]
     try:
         task.delay(version_id)
     except Exception:
         # The row stays pending: reprocessing (or the next event) queues it again.
-        log.exception("could not queue processing of version %s", version_id)
+        log.exception("could not queue %s of version %s", stage, version_id)

@@ -92,6 +92,8 @@ def run(operation: str, params: dict, *, limits: Limits, workdir: str) -> dict:
         except subprocess.TimeoutExpired:
             _kill_group(child)
             raise SandboxFailure(f"timed out after {limits.timeout_s:g} s") from None
+        # Programs the operation started (OCRmyPDF's Tesseract, LibreOffice) must not outlive it.
+        _kill_group(child)
     return _outcome(child.returncode, result_path, stderr_path, limits)
 
 
@@ -103,6 +105,8 @@ def _child_environment(workdir: str) -> dict[str, str]:
         "TMPDIR": workdir,
         "PYTHONPATH": str(PROJECT_ROOT),
         "PYTHONDONTWRITEBYTECODE": "1",
+        # Tesseract's OpenMP threads would multiply its memory and fight the worker's processes.
+        "OMP_THREAD_LIMIT": "1",
     }
     if "VIRTUAL_ENV" in os.environ:
         env["VIRTUAL_ENV"] = os.environ["VIRTUAL_ENV"]

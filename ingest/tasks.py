@@ -1,25 +1,48 @@
-"""Celery tasks of ingestion: thin, taking ids only, safe to run twice (queue `extract`)."""
+"""Celery tasks of ingestion: thin, taking ids only, safe to run twice.
+
+One task per stage, each on its own queue (`extract`, `ocr`, `render`; see CELERY_TASK_ROUTES),
+so a backlog of scans to OCR never delays the text of born-digital files.
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
 
 from ingest import pipeline
+from ingest.models import Stage
+
+# Every stage is idempotent (claimed with a conditional UPDATE), so a task lost with its worker
+# may be redelivered (`acks_late`); only transient faults are retried, with backoff and jitter.
+RETRYING = {
+    "bind": True,
+    "ignore_result": True,
+    "acks_late": True,
+    "autoretry_for": (pipeline.TransientFault,),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
 
 
-@shared_task(
-    bind=True,
-    name="ingest.tasks.process_version",
-    ignore_result=True,
-    # Idempotent (the run is claimed with a conditional UPDATE), so a task lost with its worker
-    # may be redelivered.
-    acks_late=True,
-    autoretry_for=(pipeline.TransientFault,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=6,
-)
+@shared_task(name="ingest.tasks.process_version", **RETRYING)
 def process_version(self, version_id: int) -> None:
-    final = self.request.retries >= self.max_retries
-    pipeline.process_version(version_id, final_attempt=final)
+    """Identify and extract (queue `extract`); hands over to OCR or render when needed."""
+    _run_stage(self, version_id, Stage.EXTRACT)
+
+
+@shared_task(name="ingest.tasks.ocr_version", **RETRYING)
+def ocr_version(self, version_id: int) -> None:
+    """OCR a scan into a searchable PDF/A (queue `ocr`)."""
+    _run_stage(self, version_id, Stage.OCR)
+
+
+@shared_task(name="ingest.tasks.render_version", **RETRYING)
+def render_version(self, version_id: int) -> None:
+    """An office document's PDF for viewing (queue `render`)."""
+    _run_stage(self, version_id, Stage.RENDER)
+
+
+def _run_stage(task, version_id: int, stage: str) -> None:
+    final = task.request.retries >= task.max_retries
+    pipeline.process_version(version_id, stage=stage, final_attempt=final)

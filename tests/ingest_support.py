@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import csv
+import os
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from dossier.models import Version
 from tests.conftest import file_document
@@ -47,3 +52,39 @@ def corpus_file(name_part: str) -> CorpusFile:
 def file_version(dossier, content: bytes, filename: str, **fields) -> Version:
     document = file_document(dossier, content, filename=filename, **fields)
     return document.versions.get()
+
+
+# --- System programs ------------------------------------------------------------------------
+# OCR and office renditions need Debian packages (infra/install-system-packages.sh). CI installs
+# them, so there a missing program fails the test; on a developer's machine it is skipped, saying
+# what to install.
+
+OCR_PROGRAMS = ("tesseract", "gs")
+OFFICE_PROGRAMS = ("soffice",)
+
+
+def require_programs(*programs: str) -> None:
+    missing = [program for program in programs if shutil.which(program) is None]
+    if not missing:
+        return
+    reason = (
+        f"{', '.join(missing)} not installed: run infra/install-system-packages.sh as root "
+        "(CI does)"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def require_font(family: str) -> str:
+    """The file of a font family (fontconfig), or skip/fail like a missing program."""
+    found = subprocess.run(
+        ["fc-match", "-f", "%{file}\t%{family}", family], capture_output=True, text=True
+    )
+    path, _, matched = found.stdout.partition("\t")
+    if found.returncode == 0 and family.lower() in matched.lower() and os.path.exists(path):
+        return path
+    reason = f"font {family!r} not installed: run infra/install-system-packages.sh (CI does)"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)

@@ -271,7 +271,7 @@ def test_list_hides_secret_dossiers_from_examiners(registry, examiner, portfolio
 
 # The API key's `last_used_at` is touched at most once a minute: warm up so it is not counted.
 DOSSIER_LIST_QUERIES = 3  # API key, count, page
-FILE_WRAPPER_QUERIES = 5  # API key, dossier, count, page, versions with their blobs
+FILE_WRAPPER_QUERIES = 6  # API key, dossier, count, page, versions with blobs, renditions
 
 
 def test_dossier_list_does_constant_queries(registry, django_assert_num_queries):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ingest.models import Processing, State
-from ingest.pipeline import process_version
+from ingest import capabilities
+from ingest.models import Processing, Rendition, State
+from ingest.pipeline import run_to_completion
 from tests.ingest_support import corpus_files, file_version
 
 BORN_DIGITAL = {"pdf", "docx", "odt", "rtf", "html", "eml"}
@@ -30,7 +31,7 @@ def test_every_corpus_file_ends_done_or_failed_with_a_specific_reason(dossier, s
     files = corpus_files()
     for corpus in files:
         version = file_version(dossier, corpus.path.read_bytes(), corpus.name)
-        process_version(version.id)
+        run_to_completion(version.id)
         outcomes[corpus.name] = Processing.objects.get(version=version)
 
     print_table(files, outcomes)
@@ -53,6 +54,14 @@ def test_every_corpus_file_ends_done_or_failed_with_a_specific_reason(dossier, s
         assert processing.text_chars and processing.text_id, corpus.name
     for name in EXPECTED_EMPTY:
         assert outcomes[name].state == State.DONE and outcomes[name].text_id is None
+
+    # Scanned PDFs are OCR'd into a searchable PDF/A (when Tesseract is installed).
+    if capabilities.ocr_capability().enabled:
+        for corpus in files:
+            if corpus.extension == "pdf" and "image-only" in corpus.notes:
+                processing = outcomes[corpus.name]
+                kinds = set(processing.version.renditions.values_list("kind", flat=True))
+                assert "pdfa" in kinds, (corpus.name, processing.reason, processing.steps)
 
     reasons = {name: processing.reason for name, processing in outcomes.items()}
     assert reasons["3e333bff_libreoffice-writer-password.pdf"] == (
@@ -80,11 +89,16 @@ def print_table(files, outcomes: dict[str, Processing]) -> None:
         counts["files"] += 1
         counts[processing.state] += 1
         counts["with text"] += bool(processing.text_chars)
-    print("\nkind        files  done  failed  with text")
+        for kind in Rendition.objects.filter(version=processing.version_id).values_list(
+            "kind", flat=True
+        ):
+            counts[kind] += 1
+    print("\nkind        files  done  failed  with text  pdfa  pdf  thumbnail")
     for kind, counts in sorted(per_kind.items()):
         print(
             f"{kind:<10} {counts['files']:>6} {counts['done']:>5} {counts['failed']:>7}"
-            f" {counts['with text']:>10}"
+            f" {counts['with text']:>10} {counts['pdfa']:>5} {counts['pdf']:>4}"
+            f" {counts['thumbnail']:>10}"
         )
     print("\nfailures:")
     for name, processing in sorted(outcomes.items()):

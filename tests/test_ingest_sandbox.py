@@ -9,7 +9,7 @@ import psutil
 
 from dossier import blobstore
 from ingest.models import Processing, State
-from ingest.pipeline import process_version
+from ingest.pipeline import run_to_completion
 from tests.ingest_support import corpus_file, file_version
 
 DOCX = corpus_file("67797f56_testWORD.docx")
@@ -21,7 +21,7 @@ def hostile(name: str, **options) -> dict:
 
 def process(dossier, **fields) -> Processing:
     version = file_version(dossier, DOCX.path.read_bytes(), DOCX.name, **fields)
-    process_version(version.id)
+    run_to_completion(version.id)
     return Processing.objects.get(version=version)
 
 

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The Debian packages edms's renditions need, installed when missing (idempotent).
+#
+#   OCR to searchable PDF/A  tesseract-ocr + language packs, ghostscript, qpdf, unpaper, pngquant
+#   office → PDF             libreoffice-core/-writer/-calc/-impress (no recommends)
+#   test scans               fonts with Arabic and Latin glyphs (DejaVu, Noto)
+#
+# As root it runs apt-get for whatever is missing; as anyone else it only prints what to install
+# and exits 0, because edms still starts without them (it reports which renditions are disabled:
+# `edms check`, the startup log, GET /api/v1/ingest/capabilities).
+#
+# EDMS_SKIP_SYSTEM_PACKAGES=1 skips the script entirely (e.g. a machine managed by other means).
+set -euo pipefail
+
+PACKAGES=(
+    tesseract-ocr
+    tesseract-ocr-eng
+    tesseract-ocr-fra
+    tesseract-ocr-spa
+    tesseract-ocr-ara
+    tesseract-ocr-rus
+    ghostscript
+    qpdf
+    unpaper
+    pngquant
+    libreoffice-core
+    libreoffice-writer
+    libreoffice-calc
+    libreoffice-impress
+    fonts-dejavu-core
+    fonts-noto-core
+)
+
+if [[ "${EDMS_SKIP_SYSTEM_PACKAGES:-}" == 1 ]]; then
+    exit 0
+fi
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "install-system-packages: not a Debian-like system; install by hand: ${PACKAGES[*]}" >&2
+    exit 0
+fi
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
+    [[ "$status" == installed ]] || missing+=("$package")
+done
+
+if ((${#missing[@]} == 0)); then
+    exit 0
+fi
+
+if [[ "$(id -u)" != 0 ]]; then
+    echo "install-system-packages: not root; to enable every rendition run:" >&2
+    echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 0
+fi
+
+echo "install-system-packages: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
+    # A stale package index is the usual cause: refresh it once and retry.
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

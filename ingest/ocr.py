@@ -1,0 +1,174 @@
+"""OCR of scanned paper into a searchable PDF/A, with OCRmyPDF and Tesseract (sandbox side).
+
+`ocr_to_pdfa` runs in the sandbox child (`ingest.sandbox`), never in a worker: OCRmyPDF parses
+the untrusted file and starts Tesseract (and, for some files, Ghostscript) as its own children,
+which inherit the child's memory cap and process group, so a timeout kills them all.
+
+Debian 12's Ghostscript 10.0.0 makes OCRmyPDF refuse `skip_text` with PDF/A output; the
+`internal` PDF/A backend (pikepdf writes the PDF/A declarations, no Ghostscript pass) avoids
+that, and keeps the scan's images as they are.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from ingest.extractors.base import ExtractionFailed
+
+# What img2pdf (inside OCRmyPDF) embeds as is; other images are converted with Pillow first.
+NATIVE_IMAGE_TYPES = {"image/jpeg", "image/png", "image/tiff", "image/jp2"}
+# Raster images worth reading as scans (Pillow opens them all); vector images carry their text.
+OCR_IMAGE_TYPES = NATIVE_IMAGE_TYPES | {"image/gif", "image/bmp", "image/x-ms-bmp", "image/webp"}
+# Images without a credible resolution (none, or the 72/96 dpi of screens and cameras, which
+# OCRmyPDF refuses) are read as 300 dpi, the usual scanning resolution: Tesseract reads pixels,
+# the resolution only sets the PDF page's size.
+DEFAULT_DPI = 300
+MIN_CREDIBLE_DPI = 97
+PAGE_TIMEOUT_S = 180
+_SKIPPED_MARKER = re.compile(r"\[OCR skipped on page\(s\) [0-9, -]+\]")
+
+
+def ocr_to_pdfa(
+    *, path: str, media_type: str, languages: list[str], output_path: str, text_path: str
+) -> dict:
+    """Sandbox operation: OCR `path` (a PDF without a text layer, or an image) into a PDF/A at
+    `output_path` and its text into `text_path`. Returns `{"pages", "pdfa", "chars",
+    "languages"}`; raises `ExtractionFailed` with a reason a person can act on."""
+    import ocrmypdf
+    from ocrmypdf import exceptions as errors
+
+    options = {
+        "language": languages,
+        "sidecar": text_path,
+        "jobs": 1,  # one page at a time: the sandbox's memory cap is per process
+        "progress_bar": False,
+        "pdfa_backend": "internal",
+        "tesseract_timeout": PAGE_TIMEOUT_S,
+        # The rendition is a new file: a signature on the original stays valid there.
+        "invalidate_digital_signatures": True,
+    }
+    source = path
+    if media_type.startswith("image/"):
+        source, dpi = _ocrmypdf_image(path, media_type, os.path.dirname(output_path))
+        if dpi is not None:
+            options["image_dpi"] = dpi
+    else:
+        options["skip_text"] = True  # pages that do have text keep it
+    try:
+        try:
+            ocrmypdf.ocr(source, output_path, output_type="pdfa", **options)
+        except errors.PdfaConversionFailedError:
+            # A few inputs cannot be made PDF/A-valid without Ghostscript: keep a plain PDF.
+            ocrmypdf.ocr(source, output_path, output_type="pdf", **options)
+    except errors.EncryptedPdfError:
+        raise ExtractionFailed("encrypted PDF: a password is required") from None
+    except errors.DpiError:
+        raise ExtractionFailed("OCR: the image's resolution is too low to read") from None
+    except errors.UnsupportedImageFormatError:
+        raise ExtractionFailed(f"OCR: {media_type} images are not supported") from None
+    except errors.MissingDependencyError as exc:
+        raise ExtractionFailed(f"OCR is not available: {_first_line(exc)}") from None
+    except errors.ExitCodeException as exc:
+        raise ExtractionFailed(f"OCR failed: {_first_line(exc) or type(exc).__name__}") from None
+    return {
+        "pages": _page_count(output_path),
+        "pdfa": _pdfa_status(output_path),
+        "chars": _clean_sidecar(text_path),
+        "languages": languages,
+    }
+
+
+def _ocrmypdf_image(path: str, media_type: str, workdir: str) -> tuple[str, int | None]:
+    """The image OCRmyPDF should read, and the resolution to assume (None: the file says).
+
+    Multi-page TIFFs (fax G4 included) stay as they are; images img2pdf refuses (alpha
+    channels, palette transparency, formats it does not know) become a TIFF first."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            file_dpi = _credible_dpi(image)
+            native = media_type in NATIVE_IMAGE_TYPES and not _has_alpha(image)
+            if native:
+                return path, None if file_dpi else DEFAULT_DPI
+            converted = os.path.join(workdir, "ocr-input.tiff")
+            frames = [_flatten(frame) for frame in _frames(image)]
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ExtractionFailed(f"OCR: not a readable image ({exc})") from None
+    resolution = file_dpi or DEFAULT_DPI
+    frames[0].save(
+        converted,
+        save_all=True,
+        append_images=frames[1:],
+        compression="tiff_lzw",
+        dpi=(resolution, resolution),
+    )
+    return converted, None
+
+
+def _credible_dpi(image) -> float | None:
+    """The file's own resolution, unless it is missing or not credible."""
+    found = image.info.get("dpi")
+    try:
+        horizontal = float(found[0]) if found else 0
+    except (TypeError, ValueError, IndexError):
+        horizontal = 0
+    return horizontal if horizontal >= MIN_CREDIBLE_DPI else None
+
+
+def _has_alpha(image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+
+
+def _frames(image):
+    for index in range(getattr(image, "n_frames", 1)):
+        image.seek(index)
+        yield image.copy()
+
+
+def _flatten(frame):
+    """Transparent pixels on white, as paper is."""
+    from PIL import Image
+
+    if frame.mode in ("1", "L", "RGB"):
+        return frame
+    rgba = frame.convert("RGBA")
+    page = Image.new("RGB", rgba.size, "white")
+    page.paste(rgba, mask=rgba.getchannel("A"))
+    return page
+
+
+def _clean_sidecar(text_path: str) -> int:
+    """Drop OCRmyPDF's '[OCR skipped on page(s) …]' notes; returns the text's length."""
+    try:
+        with open(text_path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        text = ""
+    text = _SKIPPED_MARKER.sub("", text)
+    with open(text_path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return len(text)
+
+
+def _page_count(pdf_path: str) -> int:
+    import pikepdf
+
+    with pikepdf.open(pdf_path) as pdf:
+        return len(pdf.pages)
+
+
+def _pdfa_status(pdf_path: str) -> str:
+    import pikepdf
+
+    with pikepdf.open(pdf_path) as pdf:
+        try:
+            return pdf.open_metadata().pdfa_status or ""
+        except Exception:  # unreadable XMP: no PDF/A claim
+            return ""
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else ""

@@ -1,0 +1,154 @@
+"""The steps after extraction: plan what else a version needs, OCR scans into a searchable
+PDF/A, render office documents to PDF, make a first-page thumbnail; and storing renditions."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.conf import settings
+
+from dossier.models import Version
+from ingest import capabilities
+from ingest.languages import detect_languages, ocr_languages
+from ingest.models import Processing, Rendition, RenditionKind, Stage, StepState
+from ingest.ocr import OCR_IMAGE_TYPES
+from ingest.render import PDF_MEDIA_TYPE, THUMBNAIL_MEDIA_TYPE, office_extension
+from ingest.sandbox import Limits
+from ingest.steps import Run, StepFailed, StepResult, sandboxed, store_file, store_text
+
+
+def needs_ocr(processing: Processing, identity: dict) -> bool:
+    """Scanned paper: an image, or a PDF with (almost) no text whose pages hold images and no
+    fonts (a born-digital PDF with three words on its page is not a scan)."""
+    if processing.media_type.startswith("image/"):
+        return processing.media_type in OCR_IMAGE_TYPES
+    if processing.media_type != PDF_MEDIA_TYPE or not identity.get("scanned_pages"):
+        return False
+    return (processing.text_chars or 0) <= 20 * max(processing.page_count or 1, 1)
+
+
+def plan(run: Run) -> StepResult | None:
+    """Hand the version to the OCR or render queue when it needs them (and they are enabled)."""
+    processing = run.processing
+    if needs_ocr(processing, run.identity):
+        ocr_enabled = capabilities.ocr_capability()
+        if ocr_enabled.enabled:
+            run.next_stage = Stage.OCR
+            return None
+        return StepResult(f"no text layer; {ocr_enabled.detail}", StepState.SKIPPED)
+    if office_extension(processing.media_type):
+        office = capabilities.office_capability()
+        if office.enabled:
+            run.next_stage = Stage.RENDER
+            return None
+        return StepResult(office.detail, StepState.SKIPPED)
+    return None
+
+
+def ocr(run: Run) -> StepResult:
+    """OCR (OCRmyPDF + Tesseract) into a searchable PDF/A; its text replaces the extraction."""
+    processing = run.processing
+    version = run.version
+    languages = ocr_languages(
+        version.document.language,
+        version.document.dossier.language,
+        settings.EDMS_OCR_LANGUAGES,
+        installed=capabilities.tesseract_languages(),
+    )
+    output_path = os.path.join(run.workdir, "ocr.pdf")
+    text_path = os.path.join(run.workdir, "ocr.txt")
+    found = sandboxed(
+        run,
+        "ingest.ocr:ocr_to_pdfa",
+        {
+            "path": run.readable,
+            "media_type": processing.media_type,
+            "languages": languages,
+            "output_path": output_path,
+            "text_path": text_path,
+        },
+        network=False,
+        limits=Limits(timeout_s=settings.EDMS_OCR_TIMEOUT, memory_mib=settings.EDMS_OCR_MEMORY_MIB),
+    )
+    kind = RenditionKind.PDFA
+    save_rendition(run.version, kind, output_path, PDF_MEDIA_TYPE, filename="ocr.pdf")
+    run.rendered_pdf = output_path
+    text = Path(text_path).read_text(encoding="utf-8", errors="replace")
+    if text.strip():
+        processing.text = store_text(text_path)
+        processing.text_chars = len(text)
+        processing.languages = detect_languages(text)
+    if processing.page_count is None:
+        processing.page_count = found["pages"]
+    processing.save(update_fields=["text", "text_chars", "languages", "page_count"])
+    pdfa = f"PDF/A-{found['pdfa']}" if found["pdfa"] else "PDF (not PDF/A)"
+    return StepResult(
+        f"{found['pages']} page(s) read in {'+'.join(languages)}: {len(text.strip())} "
+        f"characters, {pdfa}"
+    )
+
+
+def office_pdf(run: Run) -> StepResult:
+    """A PDF for viewing an office document, made by LibreOffice. Not fatal: the text is there."""
+    output_path = os.path.join(run.workdir, "office.pdf")
+    try:
+        found = sandboxed(
+            run,
+            "ingest.render:office_to_pdf",
+            {
+                "path": run.source,
+                "extension": office_extension(run.processing.media_type),
+                "soffice": capabilities.soffice(),
+                "output_path": output_path,
+            },
+            network=False,
+            limits=Limits(timeout_s=settings.EDMS_RENDER_TIMEOUT, memory_mib=run.limits.memory_mib),
+        )
+    except StepFailed as failure:
+        return StepResult(failure.reason, StepState.FAILED)
+    save_rendition(run.version, RenditionKind.PDF, output_path, PDF_MEDIA_TYPE, "view.pdf")
+    run.rendered_pdf = output_path
+    return StepResult(f"{found['pages']} page(s) by LibreOffice")
+
+
+def thumbnail(run: Run) -> StepResult | None:
+    """The first page as a PNG, from the PDF made in this stage or the original PDF or image.
+    Not fatal: a version without a thumbnail is still readable and searchable."""
+    media_type = run.processing.media_type
+    if run.next_stage:
+        return None  # the next stage makes it, from its own PDF
+    if run.rendered_pdf:
+        source, media_type = run.rendered_pdf, PDF_MEDIA_TYPE
+    elif media_type == PDF_MEDIA_TYPE:
+        source = run.readable
+    elif media_type in OCR_IMAGE_TYPES:
+        source = run.source
+    else:
+        return None
+    output_path = os.path.join(run.workdir, "thumbnail.png")
+    params = {"path": source, "media_type": media_type, "output_path": output_path}
+    try:
+        found = sandboxed(
+            run,
+            "ingest.render:thumbnail",
+            params | {"width": settings.EDMS_THUMBNAIL_WIDTH},
+            network=False,
+        )
+    except StepFailed as failure:
+        return StepResult(failure.reason, StepState.FAILED)
+    save_rendition(
+        run.version, RenditionKind.THUMBNAIL, output_path, THUMBNAIL_MEDIA_TYPE, "page-1.png"
+    )
+    return StepResult(f"{found['width']}x{found['height']} PNG")
+
+
+def save_rendition(
+    version: Version, kind: str, path: str, media_type: str, filename: str
+) -> Rendition:
+    """Store a rendition and list it on the version, replacing one of the same kind."""
+    blob = store_file(path, filename=filename, media_type=media_type)
+    rendition, _ = Rendition.objects.update_or_create(
+        version=version, kind=kind, defaults={"blob": blob, "media_type": media_type}
+    )
+    return rendition

@@ -1,0 +1,86 @@
+"""What every pipeline step shares: the run it works on, its result, its two ways to fail, the
+sandbox call and storing what it made (content-addressed, like originals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dossier import blobstore
+from dossier.models import Blob, Version
+from ingest.models import Processing, StepState
+from ingest.sandbox import Limits, SandboxFailure
+from ingest.sandbox import run as run_sandboxed
+
+TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
+
+
+class StepFailed(Exception):
+    """A permanent failure of this version's processing, with a reason for a person."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TransientFault(Exception):
+    """Something outside the file failed (storage, an extractor service): try again later."""
+
+
+@dataclass
+class StepResult:
+    detail: str = ""
+    state: str = StepState.DONE
+
+
+@dataclass
+class Run:
+    processing: Processing
+    workdir: str
+    limits: Limits
+    source: str = ""  # local path of the original (never modified)
+    readable: str = ""  # what the extractor reads: the original or qpdf's repair of it
+    identity: dict = field(default_factory=dict)
+    next_stage: str = ""  # set by `plan`: the queue that takes the version over
+    rendered_pdf: str = ""  # a PDF made in this stage (OCR, LibreOffice): its thumbnail source
+
+    @property
+    def version(self) -> Version:
+        return self.processing.version
+
+
+def sandboxed(
+    run: Run, operation: str, params: dict, *, network: bool, limits: Limits | None = None
+) -> dict:
+    limits = Limits(**{**(limits or run.limits).__dict__, "isolate_network": not network})
+    try:
+        return run_sandboxed(operation, params, limits=limits, workdir=run.workdir)
+    except SandboxFailure as failure:
+        if failure.transient:
+            raise TransientFault(failure.reason) from None
+        raise StepFailed(failure.reason) from None
+
+
+def store_text(path: str) -> Blob:
+    """Store extracted text content-addressed, like originals (identical text is stored once)."""
+    return store_file(path, filename="text.txt", media_type=TEXT_MEDIA_TYPE)
+
+
+def store_file(path: str, *, filename: str, media_type: str) -> Blob:
+    """Store a file made by the pipeline content-addressed, like originals (stored once)."""
+    with open(path, "rb") as handle:
+        staged = blobstore.spool(
+            iter(lambda: handle.read(blobstore.CHUNK_SIZE), b""),
+            filename=filename,
+            declared_type=media_type,
+            max_size=2**62,  # made by us from a bounded input, not an upload
+        )
+    try:
+        blobstore.promote(staged)
+    except OSError as exc:
+        raise TransientFault(f"could not store {filename}: {exc}") from exc
+    finally:
+        staged.discard()
+    blob, _ = Blob.objects.get_or_create(
+        sha256=staged.sha256, defaults={"size": staged.size, "media_type": media_type}
+    )
+    return blob

@@ -1,0 +1,279 @@
+"""Ingestion benchmark (`make bench`): the corpus through the whole pipeline, with references.
+
+Every file of ../shared/corpus is filed as a new version (through the action, as the API does)
+and run through every stage of the pipeline in this process, exactly as a Celery worker runs
+them (sandboxed identify/extract/OCR/render children included; the broker hop is not counted).
+Printed:
+
+- documents/s and pages/s end to end (commit → text stored, renditions made), per corpus kind;
+- the pipeline's overhead: its extraction stage against calling the extractor directly, in this
+  process and without a sandbox, on the same files (those the pipeline processed successfully:
+  hostile files are not run unprotected);
+- OCR pages/s against running the `ocrmypdf` command directly on the same files with the same
+  options;
+- peak RSS of the worker (this process) and of the worker with its sandbox children, sampled
+  every 20 ms.
+
+    python -m tests.bench.ingest [--kind pdf --kind office] [--limit N] [--tmp-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+MIB = 1024 * 1024
+
+
+@dataclass
+class Outcome:
+    name: str
+    kind: str
+    path: Path
+    state: str = ""
+    stage: str = ""
+    pages: int = 0
+    extract_s: float = 0.0
+    total_s: float = 0.0
+    ocr_ms: int = 0
+    media_type: str = ""
+
+
+@dataclass
+class RssSampler:
+    """Peak RSS of this process alone and with all its descendants (the sandbox children)."""
+
+    interval_s: float = 0.02
+    peak_self: int = 0
+    peak_tree: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __enter__(self) -> RssSampler:
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        me = psutil.Process(os.getpid())
+        while not self._stop.wait(self.interval_s):
+            try:
+                own = me.memory_info().rss
+                tree = own + sum(_rss(child) for child in me.children(recursive=True))
+            except psutil.Error:
+                continue
+            self.peak_self = max(self.peak_self, own)
+            self.peak_tree = max(self.peak_tree, tree)
+
+
+def _rss(process: psutil.Process) -> int:
+    try:
+        return process.memory_info().rss
+    except psutil.Error:
+        return 0
+
+
+def setup_django(data_dir: str) -> None:
+    """A fresh embedded installation (SQLite, filesystem blobs) in `data_dir`."""
+    for name in list(os.environ):
+        if name.startswith(("EDMS_", "DATABASE_URL", "CELERY_", "AWS_")):
+            del os.environ[name]
+    os.environ["EDMS_DATA_DIR"] = data_dir
+    os.environ["DJANGO_SETTINGS_MODULE"] = "edms.settings"
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def run_pipeline(files) -> list[Outcome]:
+    from ingest.models import Processing, Stage, State
+    from ingest.pipeline import process_version
+    from tests.conftest import create_dossier
+    from tests.ingest_support import file_version
+
+    dossier = create_dossier("BG/P/2024/900001")
+    outcomes = []
+    for corpus in files:
+        version = file_version(dossier, corpus.path.read_bytes(), corpus.name)
+        started = time.perf_counter()
+        processing = process_version(version.id)
+        extracted = time.perf_counter()
+        while processing is not None and processing.state == State.PENDING:
+            processing = process_version(version.id, stage=processing.stage)
+        finished = time.perf_counter()
+        processing = Processing.objects.get(version=version)
+        ocr_ms = sum(s["ms"] for s in processing.steps if s["name"] == "ocr")
+        outcomes.append(
+            Outcome(
+                name=corpus.name,
+                kind=corpus.kind,
+                path=corpus.path,
+                state=processing.state,
+                stage=processing.stage if processing.stage != Stage.EXTRACT else "",
+                pages=processing.page_count or 1,
+                extract_s=extracted - started,
+                total_s=finished - started,
+                ocr_ms=ocr_ms if processing.state == State.DONE else 0,
+                media_type=processing.media_type,
+            )
+        )
+    return outcomes
+
+
+def print_end_to_end(outcomes: list[Outcome]) -> None:
+    per_kind: dict[str, list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        per_kind[outcome.kind].append(outcome)
+    print("\nend to end (commit → text stored, renditions made), in a worker process")
+    print(
+        f"{'kind':<10} {'files':>5} {'done':>5} {'pages':>6} {'seconds':>8} {'docs/s':>7} "
+        f"{'pages/s':>8}"
+    )
+    rows = [*sorted(per_kind.items()), ("all", outcomes)]
+    for kind, group in rows:
+        seconds = sum(o.total_s for o in group)
+        pages = sum(o.pages for o in group)
+        done = sum(o.state == "done" for o in group)
+        print(
+            f"{kind:<10} {len(group):>5} {done:>5} {pages:>6} {seconds:>8.1f} "
+            f"{len(group) / seconds:>7.2f} {pages / seconds:>8.2f}"
+        )
+    by_stage: dict[str, list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        by_stage[outcome.stage or "extract only"].append(outcome)
+    print("\nby the last stage a version needed")
+    for stage, group in sorted(by_stage.items()):
+        seconds = sum(o.total_s for o in group)
+        print(f"  {stage:<13} {len(group):>4} files  {seconds / len(group):>6.2f} s/file")
+
+
+def direct_extraction(outcomes: list[Outcome]) -> None:
+    """The configured extractor called in this process on the files the pipeline extracted."""
+    from django.conf import settings
+
+    from ingest.extractors import ExtractionFailed, load
+
+    extractor = load(settings.EDMS_EXTRACTOR)
+    chosen = [o for o in outcomes if o.state == "done"]
+    direct_s = 0.0
+    for outcome in chosen:
+        started = time.perf_counter()
+        try:
+            extractor.extract(str(outcome.path), max_chars=settings.EDMS_INGEST_MAX_TEXT_CHARS)
+        except ExtractionFailed:
+            pass
+        direct_s += time.perf_counter() - started
+    pipeline_s = sum(o.extract_s for o in chosen)
+    print(f"\npipeline overhead on {len(chosen)} files the pipeline processed")
+    print(
+        f"  extraction stage (fetch, identify, extract, plan, thumbnail; sandboxed): "
+        f"{pipeline_s:.1f} s"
+    )
+    print(
+        f"  {extractor.name} called directly, in process, no sandbox:               "
+        f"{direct_s:.1f} s"
+    )
+    per_file_ms = (pipeline_s - direct_s) / len(chosen) * 1000
+    print(f"  ratio: {pipeline_s / direct_s:.2f}x  ({per_file_ms:.0f} ms more per file)")
+
+
+def direct_ocr(outcomes: list[Outcome], workdir: Path) -> None:
+    """`ocrmypdf` run directly (same options as the pipeline) on the files the pipeline OCR'd."""
+    from django.conf import settings
+
+    ocred = [o for o in outcomes if o.ocr_ms]
+    if not ocred:
+        print("\nOCR: no file was OCR'd (is Tesseract installed?)")
+        return
+    ocrmypdf = Path(sys.executable).parent / "ocrmypdf"
+    direct_s = 0.0
+    for number, outcome in enumerate(ocred):
+        command = [
+            str(ocrmypdf),
+            "--quiet",
+            "--output-type",
+            "pdfa",
+            "--pdfa-backend",
+            "internal",
+            "--jobs",
+            "1",
+            "-l",
+            settings.EDMS_OCR_LANGUAGES,
+            "--sidecar",
+            str(workdir / f"direct-{number}.txt"),
+        ]
+        if outcome.media_type.startswith("image/"):
+            command += ["--image-dpi", "300"]
+        else:
+            command += ["--skip-text"]
+        command += [str(outcome.path), str(workdir / f"direct-{number}.pdf")]
+        started = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=False)
+        direct_s += time.perf_counter() - started
+    pages = sum(o.pages for o in ocred)
+    pipeline_s = sum(o.ocr_ms for o in ocred) / 1000
+    print(f"\nOCR on {len(ocred)} files, {pages} pages")
+    print(
+        f"  pipeline OCR step (sandboxed OCRmyPDF):  {pipeline_s:6.1f} s  "
+        f"{pages / pipeline_s:5.2f} pages/s"
+    )
+    print(
+        f"  ocrmypdf command, same options:           {direct_s:6.1f} s  "
+        f"{pages / direct_s:5.2f} pages/s"
+    )
+
+
+def print_machine() -> None:
+    cpu = platform.processor() or platform.machine()
+    print(
+        f"edms ingestion benchmark — {platform.node()}, {cpu}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}"
+    )
+    for program in ("tesseract", "gs", "soffice"):
+        print(f"  {program}: {shutil.which(program) or 'not installed'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.ingest", description=__doc__)
+    parser.add_argument("--kind", action="append", help="only corpus files of this kind")
+    parser.add_argument("--limit", type=int, help="at most this many files")
+    parser.add_argument("--tmp-dir", help="where the data directory goes ($TMPDIR)")
+    options = parser.parse_args(argv)
+
+    print_machine()
+    with tempfile.TemporaryDirectory(prefix="edms-bench-ingest-", dir=options.tmp_dir) as tmp:
+        setup_django(tmp)
+        from tests.ingest_support import corpus_files
+
+        files = [f for f in corpus_files() if not options.kind or f.kind in options.kind]
+        files = files[: options.limit] if options.limit else files
+        print(f"{len(files)} corpus files")
+        with RssSampler() as sampler:
+            outcomes = run_pipeline(files)
+        print_end_to_end(outcomes)
+        direct_extraction(outcomes)
+        direct_ocr(outcomes, Path(tmp))
+        print(f"\npeak RSS of the worker process:              {sampler.peak_self / MIB:7.0f} MiB")
+        print(f"peak RSS of the worker with sandbox children: {sampler.peak_tree / MIB:7.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
