@@ -204,6 +204,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "ingest.tasks.process_version": {"queue": "extract"},
+    "ingest.tasks.split_scan_batch": {"queue": "scan"},
     # One consumer only (`edms run` starts it with concurrency 1): the index has one writer.
     "search.tasks.sync_index": {"queue": "index"},
 }

@@ -53,3 +53,6 @@ class Processing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} {self.state}"
+
+
+from ingest.batch_models import BatchState, PartState, ScanBatch, ScanPart  # noqa: F401, E402

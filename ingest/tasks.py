@@ -23,3 +23,11 @@ from ingest import pipeline
 def process_version(self, version_id: int) -> None:
     final = self.request.retries >= self.max_retries
     pipeline.process_version(version_id, final_attempt=final)
+
+
+@shared_task(name="ingest.tasks.split_scan_batch", ignore_result=True, acks_late=True)
+def split_scan_batch(batch_id: str) -> None:
+    """Split a scan batch (queue `scan`); idempotent, so a redelivery is harmless."""
+    from ingest.scanning.splitting import split_batch
+
+    split_batch(batch_id)
