@@ -241,6 +241,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `state`: name each choice set after its model's enum.
+    "ENUM_NAME_OVERRIDES": {
+        "DocumentStateEnum": "dossier.models.DocumentState",
+        "ProcessingStateEnum": "ingest.models.State",
+        "ScanBatchStateEnum": "ingest.batch_models.BatchState",
+    },
 }
 
 # --- Internationalisation -------------------------------------------------------------------

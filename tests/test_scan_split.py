@@ -47,9 +47,8 @@ def batch_file(tmp_path_factory):
 
 
 def submit(path, **options):
-    return splitting.submit_batch(
-        str(path), filename=path.name, actor=Actor(label="station-1"), station="S1", **options
-    )
+    staged = blobstore.spool([path.read_bytes()], filename=path.name)
+    return splitting.submit_batch(staged, actor=Actor(label="station-1"), station="S1", **options)
 
 
 def part_pdf(part: ScanPart) -> pikepdf.Pdf:

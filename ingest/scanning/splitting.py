@@ -22,6 +22,7 @@ from PIL import Image
 
 from dossier import actions, blobstore
 from dossier.audit import Actor, record_audit
+from dossier.blobstore import StagedFile
 from dossier.models import Blob, Channel, DocumentType, Dossier
 from dossier.numbering import InvalidFileNumber, normalise_key
 from ingest.batch_models import BatchState, PartState, ScanBatch, ScanPart
@@ -36,8 +37,8 @@ SPLIT_TASK = "ingest.tasks.split_scan_batch"
 READING_SHARE = 90  # percent of the progress bar spent reading pages; the rest builds parts
 
 
-class NotAScan(actions.DomainError):
-    code = "unsupported-media-type"
+class NotAScan(ValueError):
+    """The file is neither a PDF nor a TIFF."""
 
 
 # --- Content helpers ------------------------------------------------------------------------
@@ -86,25 +87,26 @@ def tiff_to_pdf(tiff: bytes) -> bytes:
 
 
 def submit_batch(
-    content_path: str,
+    staged: StagedFile,
     *,
-    filename: str,
     actor: Actor,
     station: str = "",
     drop_blank_pages: bool = True,
     origin: str = "api",
 ) -> ScanBatch:
     """Store the scanner's file and queue the batch for splitting (in the background)."""
-    with open(content_path, "rb") as handle:
+    with open(staged.path, "rb") as handle:
         head = handle.read(8)
     if head.startswith(PDF_MAGIC):
         media_type = "application/pdf"
     elif head[:4] in TIFF_MAGICS:
         media_type = "image/tiff"
     else:
-        raise NotAScan("a scan batch is a PDF or a (multi-page) TIFF file", field="file")
-    staged = blobstore.spool(_chunks(content_path), filename=filename, declared_type=media_type)
+        staged.discard()
+        raise NotAScan("a scan batch is a PDF or a (multi-page) TIFF file")
     try:
+        if staged.size == 0:
+            raise NotAScan("the file is empty")
         blobstore.promote(staged)
         source, _ = Blob.objects.get_or_create(
             sha256=staged.sha256, defaults={"size": staged.size, "media_type": media_type}
@@ -114,7 +116,7 @@ def submit_batch(
     with transaction.atomic():
         batch = ScanBatch.objects.create(
             source=source,
-            source_filename=filename,
+            source_filename=staged.filename,
             station=station,
             operator=actor.user_or_none,
             operator_label=actor.name,
@@ -126,16 +128,10 @@ def submit_batch(
             "scan.submit",
             object_type="scan_batch",
             object_id=batch.id,
-            detail={"sha256": source.sha256, "filename": filename, "station": station},
+            detail={"sha256": source.sha256, "filename": staged.filename, "station": station},
         )
         transaction.on_commit(lambda: queue_split(batch.id))
     return batch
-
-
-def _chunks(path: str, size: int = 1 << 20):
-    with open(path, "rb") as handle:
-        while chunk := handle.read(size):
-            yield chunk
 
 
 def queue_split(batch_id) -> None:
