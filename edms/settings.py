@@ -285,6 +285,13 @@ EDMS_INGEST_TIMEOUT = env_int("EDMS_INGEST_TIMEOUT", 120, minimum=1)  # seconds,
 EDMS_INGEST_MEMORY_MIB = env_int("EDMS_INGEST_MEMORY_MIB", 1024, minimum=128)
 EDMS_INGEST_MAX_TEXT_CHARS = env_int("EDMS_INGEST_MAX_TEXT_CHARS", 5_000_000, minimum=1000)
 
+# --- Digitization ---------------------------------------------------------------------------
+# The scanners' watched folder (empty: none). `edms run` watches it; files are moved to done/.
+EDMS_SCAN_INBOX = env_str("EDMS_SCAN_INBOX")
+# Seconds a file's size must stay unchanged before it is taken (unless a `<name>.done` exists).
+EDMS_SCAN_INBOX_SETTLE = env_int("EDMS_SCAN_INBOX_SETTLE", 5, minimum=0)
+EDMS_SCAN_INBOX_STATION = env_str("EDMS_SCAN_INBOX_STATION")
+
 # --- Search ---------------------------------------------------------------------------------
 # The embedded engine (tantivy, index under DATA_DIR/search) unless an Elasticsearch cluster is
 # named. Options are those of the backend class; unknown ones are refused at start-up.

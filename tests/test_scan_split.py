@@ -143,3 +143,13 @@ def test_blank_pages_are_kept_when_asked(batch_file):
     create_dossier(D1), create_dossier(D2)
     batch = splitting.split_batch(submit(batch_file, drop_blank_pages=False).id)
     assert batch.parts.get(index=0).source_pages == [2, 3, 4]
+
+
+@pytest.mark.django_db
+def test_an_unreadable_batch_fails_with_a_reason(tmp_path):
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(b"%PDF-1.7\n garbage that no reader can open")
+    batch = splitting.split_batch(submit(path).id)
+    assert batch.state == BatchState.FAILED
+    assert batch.error
+    assert batch.parts.count() == 0
