@@ -7,6 +7,7 @@ from api import scan_views
 scan_urlpatterns = [
     path("cover-sheets", scan_views.CoverSheetsView.as_view(), name="cover-sheets"),
     path("scan-batches", scan_views.ScanBatchListView.as_view(), name="scan-batch-list"),
+    path("scan-batches/stats", scan_views.ScanStatsView.as_view(), name="scan-stats"),
     path(
         "scan-batches/<uuid:batch_id>",
         scan_views.ScanBatchDetailView.as_view(),

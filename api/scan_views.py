@@ -10,7 +10,7 @@ from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -24,7 +24,7 @@ from api.views import ERRORS, actor_of
 from dossier import access, blobstore
 from dossier.models import DocumentType
 from ingest.batch_models import PartState, ScanBatch, ScanPart
-from ingest.scanning import coversheets, qc, splitting
+from ingest.scanning import coversheets, qc, splitting, stats
 
 # --- Serializers ----------------------------------------------------------------------------
 
@@ -273,6 +273,21 @@ class ScanBatchDetailView(APIView):
         if batch is None:
             raise Problem("not-found", f"no scan batch {batch_id}")
         return Response(BatchSerializer(batch).data)
+
+
+class ScanStatsView(APIView):
+    @extend_schema(
+        summary="Digitization dashboard: pages per day per station and operator, error, "
+        "rejection and rescan rates, backlog",
+        parameters=[OpenApiParameter("days", int, description="1 to 366 (default 30).")],
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+    )
+    def get(self, request):
+        _require_qc(request, "see scanning figures")
+        raw = request.query_params.get("days", "30")
+        if not raw.isdigit() or not 1 <= int(raw) <= 366:
+            raise Problem("validation-error", "days must be 1 to 366", field="days")
+        return Response(stats.dashboard(int(raw)))
 
 
 def _part(part_id) -> ScanPart:

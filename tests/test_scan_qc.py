@@ -319,3 +319,27 @@ def test_cover_sheets_pdf_carries_the_routing_in_its_barcodes(registry, records_
     assert unknown.status_code == 404
     bad_type = registry.post("/api/v1/cover-sheets", {"dossier": D1, "type": "NOPE"}, format="json")
     assert bad_type.status_code in (400, 422)
+
+
+def test_dashboard_figures(batch, records_clerk, examiner):
+    part = part_of(batch, 0)
+    rescan = io.BytesIO()
+    scan.text_page("RESCAN").save(rescan, format="PNG")
+    rescan.seek(0)
+    records_clerk.post(
+        f"/api/v1/scan-parts/{part.id}/replace-page",
+        {"page": 1, "file": rescan},
+        format="multipart",
+    )
+    qc(records_clerk, part, "approve")
+    qc(records_clerk, part_of(batch, 1), "reject", {"reason": "blurred"})
+    figures = records_clerk.get("/api/v1/scan-batches/stats").json()
+    [day] = figures["per_day"]
+    assert (day["station"], day["operator"], day["batches"]) == ("S1", "rico", 1)
+    assert (day["pages_in"], day["pages_out"]) == (8, 5)
+    assert figures["parts"] == {"unassigned": 1, "qc": 0, "approved": 1, "rejected": 1, "merged": 0}
+    assert figures["rejection_rate"] == 0.5
+    assert figures["rescan_rate"] == 0.2  # one page of five rescanned
+    assert figures["error_rate"] == 0.0
+    assert figures["backlog"]["open_parts"] == 1 and figures["backlog"]["unassigned_parts"] == 1
+    assert examiner.get("/api/v1/scan-batches/stats").status_code == 403
