@@ -34,6 +34,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.transfer $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.search
+	$(BIN)/python -m tests.bench.scan
 
 clean:
 	rm -rf $(VENV) var
