@@ -21,7 +21,7 @@ from api.problems import Problem
 from api.serializers import document_type
 from api.uploads import staged_from_upload
 from api.views import ERRORS, actor_of
-from dossier import access, blobstore
+from dossier import access, actions, blobstore
 from dossier.models import DocumentType
 from ingest.batch_models import PartState, ScanBatch, ScanPart
 from ingest.scanning import coversheets, qc, splitting, stats
@@ -273,6 +273,36 @@ class ScanBatchDetailView(APIView):
         if batch is None:
             raise Problem("not-found", f"no scan batch {batch_id}")
         return Response(BatchSerializer(batch).data)
+
+
+class PaperLocationSerializer(serializers.Serializer):
+    paper_location = serializers.CharField(allow_blank=True, max_length=200)
+
+
+class PaperLocationView(APIView):
+    """Where a dossier's paper file is (records staff keep it current while back-scanning)."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        summary="Record where the dossier's paper file is",
+        request=PaperLocationSerializer,
+        responses={200: PaperLocationSerializer, **ERRORS},
+    )
+    def put(self, request, key):
+        allowed = access.can_do_quality_control(request.user) or access.can_manage_dossiers(
+            request.user
+        )
+        require(allowed, "record paper locations", request.user)
+        dossier = access.get_dossier_for(request.user, key)
+        body = PaperLocationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        dossier, _ = actions.upsert_dossier(
+            dossier.key,
+            {"paper_location": body.validated_data["paper_location"]},
+            actor=actor_of(request),
+        )
+        return Response({"paper_location": dossier.paper_location})
 
 
 class ScanStatsView(APIView):

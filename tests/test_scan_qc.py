@@ -343,3 +343,14 @@ def test_dashboard_figures(batch, records_clerk, examiner):
     assert figures["error_rate"] == 0.0
     assert figures["backlog"]["open_parts"] == 1 and figures["backlog"]["unassigned_parts"] == 1
     assert examiner.get("/api/v1/scan-batches/stats").status_code == 403
+
+
+@pytest.mark.django_db
+def test_records_staff_record_where_the_paper_file_is(records_clerk, examiner, registry):
+    create_dossier(D1)
+    body = {"paper_location": "archive room 2, shelf 14; scanned, paper kept until 2027-06"}
+    response = records_clerk.put(f"/api/v1/paper-locations/{D1}", body, format="json")
+    assert response.status_code == 200, response.content
+    assert registry.get(f"/api/v1/dossiers/{D1}").json()["paper_location"] == body["paper_location"]
+    assert AuditEvent.objects.filter(action="dossier.update", dossier_key="BG/P/2024/123").exists()
+    assert examiner.put(f"/api/v1/paper-locations/{D1}", body, format="json").status_code == 403

@@ -226,11 +226,14 @@ def split_batch(batch_id) -> ScanBatch | None:
 
 
 def _source_pdf(batch: ScanBatch, workdir: Path) -> Path:
-    content = read_blob(batch.source_id)
-    if batch.source.media_type == "image/tiff":
-        content = tiff_to_pdf(content)
+    """The batch as a local PDF file (streamed: a 200-page greyscale batch is 100+ MiB)."""
     path = workdir / "batch.pdf"
-    path.write_bytes(content)
+    if batch.source.media_type == "image/tiff":
+        path.write_bytes(tiff_to_pdf(read_blob(batch.source_id)))
+        return path
+    with open(path, "wb") as handle:
+        for chunk in blobstore.read_chunks(batch.source_id):
+            handle.write(chunk)
     return path
 
 
