@@ -16,11 +16,12 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.idempotency import IdempotentMixin
 from api.permissions import require
 from api.problems import Problem
 from api.serializers import document_type
 from api.uploads import staged_from_upload
-from api.views import ERRORS, actor_of
+from api.views import ERRORS, IDEMPOTENCY_HEADER, actor_of
 from dossier import access, actions, blobstore
 from dossier.models import DocumentType
 from ingest.batch_models import PartState, ScanBatch, ScanPart
@@ -230,7 +231,7 @@ def batches_queryset():
     return ScanBatch.objects.prefetch_related(Prefetch("parts", queryset=parts))
 
 
-class ScanBatchListView(APIView):
+class ScanBatchListView(IdempotentMixin, APIView):
     parser_classes = [MultiPartParser]
 
     @extend_schema(summary="Recent scan batches", responses={200: BatchSerializer(many=True)})
@@ -243,6 +244,7 @@ class ScanBatchListView(APIView):
         summary="Submit a scan batch (split in the background)",
         request={"multipart/form-data": BatchSubmitSerializer},
         responses={202: BatchSerializer, **ERRORS},
+        parameters=[IDEMPOTENCY_HEADER],
     )
     def post(self, request):
         _require_qc(request, "submit scan batches")
@@ -349,7 +351,7 @@ class ScanPartContentView(APIView):
         return response
 
 
-class ScanPartOperationView(APIView):
+class ScanPartOperationView(IdempotentMixin, APIView):
     """`POST /scan-parts/{id}/{operation}`: one quality-control operation, audited."""
 
     parser_classes = [JSONParser, MultiPartParser]
@@ -370,6 +372,7 @@ class ScanPartOperationView(APIView):
         "split, merge, replace-page",
         request=OpenApiTypes.OBJECT,
         responses={200: PartSerializer, 201: PartSerializer, **ERRORS},
+        parameters=[IDEMPOTENCY_HEADER],
     )
     def post(self, request, part_id, operation):
         _require_qc(request, "do quality control")

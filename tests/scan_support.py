@@ -14,11 +14,20 @@ from ingest.scanning.coversheets import MARGIN, QR_SIDE, SheetData, _font, rende
 A4 = (2480, 3508)
 
 
-def scanned(image: Image.Image, *, skew: float = 0.0, upside_down: bool = False, seed: int = 0):
+def scanned(
+    image: Image.Image,
+    *,
+    skew: float = 0.0,
+    upside_down: bool = False,
+    quarter_turn: bool = False,
+    seed: int = 0,
+):
     """What a scanner makes of a printed page: grey, slightly rotated, a little dirt."""
     page = image.convert("L")
     if upside_down:
         page = page.rotate(180)
+    if quarter_turn:  # fed sideways
+        page = page.rotate(90, expand=True)
     if skew:
         page = page.rotate(skew, resample=Image.Resampling.BILINEAR, fillcolor=255)
     draw = ImageDraw.Draw(page)

@@ -354,3 +354,22 @@ def test_records_staff_record_where_the_paper_file_is(records_clerk, examiner, r
     assert registry.get(f"/api/v1/dossiers/{D1}").json()["paper_location"] == body["paper_location"]
     assert AuditEvent.objects.filter(action="dossier.update", dossier_key="BG/P/2024/123").exists()
     assert examiner.put(f"/api/v1/paper-locations/{D1}", body, format="json").status_code == 403
+
+
+def test_retried_submissions_and_operations_do_not_repeat(batch, records_clerk, batch_bytes):
+    part = part_of(batch, 0)
+    first = qc(records_clerk, part, "split", {"page": 2}, HTTP_IDEMPOTENCY_KEY="split-1")
+    again = qc(records_clerk, part, "split", {"page": 2}, HTTP_IDEMPOTENCY_KEY="split-1")
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert ScanPart.objects.filter(batch_id=batch["id"]).count() == 4
+    assert part_of(batch, 0).page_count == 1
+
+    def post():
+        upload = io.BytesIO(batch_bytes)
+        upload.name = "retry.pdf"
+        return records_clerk.post(
+            "/api/v1/scan-batches", {"file": upload}, format="multipart", HTTP_IDEMPOTENCY_KEY="b-7"
+        )
+
+    assert post().json()["id"] == post().json()["id"]

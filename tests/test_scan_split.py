@@ -126,7 +126,7 @@ def test_multipage_tiff_batches_split_like_pdfs(tmp_path):
     create_dossier(D1)
     path = tmp_path / "batch.tif"
     pages = [
-        scan.cover(D1, "CLM", skew=1.0),
+        scan.cover(D1, "CLM", skew=1.0, quarter_turn=True),
         scan.text_page("ONE"),
         scan.separator(upside_down=True),
         scan.text_page("TWO"),
