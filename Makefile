@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench.transfer $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.search
 	$(BIN)/python -m tests.bench.ingest $(INGEST_BENCH_ARGS)
+	$(BIN)/python -m tests.bench.scan
 
 clean:
 	rm -rf $(VENV) var

@@ -2,6 +2,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from api import views
+from api.scan_urls import scan_urlpatterns
 
 app_name = "api"
 
@@ -47,6 +48,7 @@ urlpatterns = [
     ),
     path("ingest/capabilities", views.IngestCapabilitiesView.as_view(), name="ingest-capabilities"),
     path("events", views.EventFeedView.as_view(), name="events"),
+    *scan_urlpatterns,
     path("search", views.SearchView.as_view(), name="search"),
     path("search/status", views.SearchStatusView.as_view(), name="search-status"),
     path("problems/<slug:slug>", views.ProblemTypeView.as_view(), name="problem-type"),

@@ -10,7 +10,9 @@ a result limit and never re-implemented in a view. The rules follow DOMAIN.md "W
   `EDMS_PUBLIC_FROM_FILING`), and of it only active documents whose visibility is `public` or
   `public_after_publication` — never `confidential` or `internal` ones;
 - records clerks see every document except `internal` ones (drafts, examiner notes);
-- examiners, the registry system and admins see every document, cancelled tombstones included.
+- examiners, the registry system and admins see every document, cancelled tombstones included;
+- scanned documents awaiting (or rejected in) quality control are seen only by records clerks and
+  admins: they are not yet part of the file wrapper.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from dossier.models import Document, DocumentState, Dossier, Visibility
+from dossier.models import QC_STATES, Document, DocumentState, Dossier, Visibility
 from dossier.numbering import normalise_key
 from dossier.roles import Role, role_of
 
@@ -83,6 +85,8 @@ def visible_documents(user) -> QuerySet[Document]:
         documents = documents.filter(dossier__secret=False)
     if role == Role.RECORDS_CLERK:
         documents = documents.exclude(visibility=Visibility.INTERNAL)
+    if not can_do_quality_control(user):
+        documents = documents.exclude(state__in=QC_STATES)
     return documents
 
 
@@ -122,6 +126,9 @@ def document_readers(document: Document) -> Readers:
     """The principals that may read `document` (its dossier loaded), mirroring
     `visible_documents`: never compute visibility for an index anywhere else."""
     dossier = document.dossier
+    if document.state in QC_STATES:
+        qc_roles = (Role.ADMIN,) if dossier.secret else (Role.ADMIN, Role.RECORDS_CLERK)
+        return Readers(frozenset(_role_principal(role) for role in qc_roles))
     if dossier.secret:
         principals = {_role_principal(Role.ADMIN), _role_principal(Role.REGISTRY_SYSTEM)}
         return Readers(frozenset(principals | {SECRET_CLEARED}))
@@ -204,6 +211,15 @@ def can_cancel_documents(user) -> bool:
 def can_see_operations(user) -> bool:
     """Operational state (index lag, queues): staff and the registry, not the public."""
     return role_of(user) != Role.PUBLIC
+
+
+def can_do_quality_control(user) -> bool:
+    """Submit scan batches, print cover sheets, and judge scanned documents before they count."""
+    return role_of(user) in (Role.ADMIN, Role.RECORDS_CLERK)
+
+
+def can_print_cover_sheets(user) -> bool:
+    return role_of(user) in (Role.ADMIN, Role.RECORDS_CLERK, Role.REGISTRY_SYSTEM)
 
 
 def can_read_event_feed(user) -> bool:

@@ -17,6 +17,7 @@ from dossier.audit import Actor, record_audit
 from dossier.blobstore import EmptyContent, StagedFile
 from dossier.events import append_event
 from dossier.models import (
+    QC_STATES,
     Blob,
     Document,
     DocumentState,
@@ -179,8 +180,13 @@ def attach_document(
     language: str = "",
     parent: Document | None = None,
     expected_sha256: str | None = None,
+    held_for_qc: bool = False,
 ) -> Version:
-    """Register a new document in `dossier` with `staged` as its version 1."""
+    """Register a new document in `dossier` with `staged` as its version 1.
+
+    `held_for_qc` (scanned documents): the document waits in state `qc_pending`, seen only by
+    records staff, and nothing is announced until `approve_scanned_document`.
+    """
     if parent is not None and parent.dossier_id != dossier.id:
         raise InvalidChange("an annex must be in its parent's dossier", field="parent")
     blob = _store(staged, expected_sha256)
@@ -197,6 +203,7 @@ def attach_document(
             language=language,
             parent=parent,
             latest_version=1,
+            state=DocumentState.QC_PENDING if held_for_qc else DocumentState.ACTIVE,
         )
         version = Version.objects.create(
             document=document,
@@ -212,30 +219,36 @@ def attach_document(
             object_type="document",
             object_id=document.id,
             dossier_key=dossier.key,
-            detail={"type": doc_type.code, "sha256": blob.sha256, "size": blob.size},
+            detail={"type": doc_type.code, "sha256": blob.sha256, "size": blob.size}
+            | ({"held_for_qc": True} if held_for_qc else {}),
         )
-        append_event(
-            EventKind.DOCUMENT_REGISTERED,
-            dossier_key=dossier.key,
-            document_id=document.id,
-            version=1,
-            payload=_document_payload(document, version),
-        )
+        if not held_for_qc:
+            append_event(
+                EventKind.DOCUMENT_REGISTERED,
+                dossier_key=dossier.key,
+                document_id=document.id,
+                version=1,
+                payload=_document_payload(document, version),
+            )
     return version
 
 
 def add_version(
     document: Document, staged: StagedFile, *, actor: Actor, expected_sha256: str | None = None
 ) -> Version:
-    """Add the next numbered version to `document`; earlier versions stay untouched."""
-    if document.state == DocumentState.CANCELLED:
+    """Add the next numbered version to `document`; earlier versions stay untouched.
+
+    A document held for quality control takes versions silently (QC page operations): the
+    registry hears of it, with its latest version, only once it is approved.
+    """
+    if document.state in (DocumentState.CANCELLED, DocumentState.QC_REJECTED):
         raise DocumentCancelledError("the document is cancelled; it takes no new versions")
     blob = _store(staged, expected_sha256)
     with transaction.atomic():
         document = (
             Document.objects.select_for_update().select_related("dossier").get(pk=document.pk)
         )
-        if document.state == DocumentState.CANCELLED:
+        if document.state in (DocumentState.CANCELLED, DocumentState.QC_REJECTED):
             raise DocumentCancelledError("the document is cancelled; it takes no new versions")
         document.latest_version += 1
         document.revision += 1
@@ -256,13 +269,14 @@ def add_version(
             dossier_key=document.dossier.key,
             detail={"version": version.number, "sha256": blob.sha256, "size": blob.size},
         )
-        append_event(
-            EventKind.VERSION_ADDED,
-            dossier_key=document.dossier.key,
-            document_id=document.id,
-            version=version.number,
-            payload=_document_payload(document, version),
-        )
+        if document.state not in QC_STATES:
+            append_event(
+                EventKind.VERSION_ADDED,
+                dossier_key=document.dossier.key,
+                document_id=document.id,
+                version=version.number,
+                payload=_document_payload(document, version),
+            )
     return version
 
 
@@ -275,7 +289,7 @@ def update_document(document: Document, changes: dict, *, actor: Actor) -> Docum
         document = (
             Document.objects.select_for_update().select_related("dossier").get(pk=document.pk)
         )
-        if document.state == DocumentState.CANCELLED:
+        if document.state in (DocumentState.CANCELLED, DocumentState.QC_REJECTED):
             raise DocumentCancelledError("the document is cancelled; its metadata is frozen")
         previous_dossier = document.dossier
         changed = {}
@@ -299,6 +313,8 @@ def update_document(document: Document, changes: dict, *, actor: Actor) -> Docum
             dossier_key=document.dossier.key,
             detail=detail,
         )
+        if document.state in QC_STATES:
+            return document  # the registry has not heard of it yet
         payload = _document_payload(document) | {"fields": sorted(changed)}
         if "dossier" in changed:
             payload["movedFrom"] = previous_dossier.key
@@ -321,6 +337,8 @@ def cancel_document(document: Document, *, reason: str, actor: Actor) -> Documen
         )
         if document.state == DocumentState.CANCELLED:
             return document
+        if document.state in QC_STATES:
+            raise InvalidChange("a document in quality control is rejected, not cancelled")
         document.state = DocumentState.CANCELLED
         document.cancel_reason = reason.strip()
         document.cancelled_at = dt.datetime.now(tz=dt.UTC)
@@ -339,6 +357,69 @@ def cancel_document(document: Document, *, reason: str, actor: Actor) -> Documen
             dossier_key=document.dossier.key,
             document_id=document.id,
             payload=_document_payload(document) | {"reason": document.cancel_reason},
+        )
+    return document
+
+
+def approve_scanned_document(document: Document, *, actor: Actor) -> Document:
+    """Quality control passed: the document joins the file wrapper and the registry hears of it
+    (with its latest version, which ingestion then processes). Approving twice changes nothing.
+    """
+    with transaction.atomic():
+        document = (
+            Document.objects.select_for_update().select_related("dossier").get(pk=document.pk)
+        )
+        if document.state == DocumentState.ACTIVE:
+            return document
+        if document.state != DocumentState.QC_PENDING:
+            raise InvalidChange(f"a document in state {document.state} cannot be approved")
+        document.state = DocumentState.ACTIVE
+        document.revision += 1
+        document.save()
+        version = document.versions.get(number=document.latest_version)
+        record_audit(
+            actor,
+            "document.qc_approve",
+            object_type="document",
+            object_id=document.id,
+            dossier_key=document.dossier.key,
+            detail={"version": version.number, "sha256": version.blob_id},
+        )
+        append_event(
+            EventKind.DOCUMENT_REGISTERED,
+            dossier_key=document.dossier.key,
+            document_id=document.id,
+            version=version.number,
+            payload=_document_payload(document, version),
+        )
+    return document
+
+
+def reject_scanned_document(document: Document, *, reason: str, actor: Actor) -> Document:
+    """Quality control failed (or the part was merged away): the document never reaches the
+    file wrapper; it stays, with its reason, for records staff. Nothing is announced."""
+    if not reason.strip():
+        raise InvalidChange("a reason is required to reject a document", field="reason")
+    with transaction.atomic():
+        document = (
+            Document.objects.select_for_update().select_related("dossier").get(pk=document.pk)
+        )
+        if document.state == DocumentState.QC_REJECTED:
+            return document
+        if document.state != DocumentState.QC_PENDING:
+            raise InvalidChange(f"a document in state {document.state} cannot be rejected")
+        document.state = DocumentState.QC_REJECTED
+        document.cancel_reason = reason.strip()
+        document.cancelled_at = dt.datetime.now(tz=dt.UTC)
+        document.revision += 1
+        document.save()
+        record_audit(
+            actor,
+            "document.qc_reject",
+            object_type="document",
+            object_id=document.id,
+            dossier_key=document.dossier.key,
+            detail={"reason": document.cancel_reason},
         )
     return document
 

@@ -55,6 +55,14 @@ class Channel(models.TextChoices):
 class DocumentState(models.TextChoices):
     ACTIVE = "active", "Active"
     CANCELLED = "cancelled", "Cancelled"
+    # Scanned documents wait for quality control before anyone but records staff sees them
+    # and before the registry hears of them (see `ingest.scanning`).
+    QC_PENDING = "qc_pending", "Awaiting quality control"
+    QC_REJECTED = "qc_rejected", "Rejected in quality control"
+
+
+# States of documents that are not (yet) part of the file wrapper: records staff only.
+QC_STATES = (DocumentState.QC_PENDING, DocumentState.QC_REJECTED)
 
 
 class Dossier(models.Model):

@@ -92,7 +92,7 @@ def run(argv: list[str]) -> int:
         "2",
         # Every queue of CELERY_TASK_ROUTES: on the embedded default one worker does it all.
         "-Q",
-        "celery,extract,ocr,render",
+        "celery,extract,ocr,render,scan",
     ]
     # The index has a single writer: its own worker, one process, consuming only `index`.
     indexer = [
@@ -113,6 +113,8 @@ def run(argv: list[str]) -> int:
     if not options.no_worker:
         processes.append(subprocess.Popen(worker))
         processes.append(subprocess.Popen(indexer))
+        if settings.EDMS_SCAN_INBOX:
+            processes.append(subprocess.Popen([str(bin_dir / "edms"), "scan_inbox"]))
 
     url = f"http://{options.host}:{options.port}"
     print(f"\nedms is serving at {url}  (API docs: {url}/api/v1/docs, admin: {url}/admin/)")

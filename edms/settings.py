@@ -204,6 +204,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "ingest.tasks.process_version": {"queue": "extract"},
+    "ingest.tasks.split_scan_batch": {"queue": "scan"},
     # One consumer only (`edms run` starts it with concurrency 1): the index has one writer.
     "search.tasks.sync_index": {"queue": "index"},
     "ingest.tasks.ocr_version": {"queue": "ocr"},
@@ -242,6 +243,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `state`: name each choice set after its model's enum.
+    "ENUM_NAME_OVERRIDES": {
+        "DocumentStateEnum": "dossier.models.DocumentState",
+        "ProcessingStateEnum": "ingest.models.State",
+        "ScanBatchStateEnum": "ingest.batch_models.BatchState",
+    },
 }
 
 # --- Internationalisation -------------------------------------------------------------------
@@ -279,6 +286,13 @@ else:
 EDMS_INGEST_TIMEOUT = env_int("EDMS_INGEST_TIMEOUT", 120, minimum=1)  # seconds, wall clock
 EDMS_INGEST_MEMORY_MIB = env_int("EDMS_INGEST_MEMORY_MIB", 1024, minimum=128)
 EDMS_INGEST_MAX_TEXT_CHARS = env_int("EDMS_INGEST_MAX_TEXT_CHARS", 5_000_000, minimum=1000)
+
+# --- Digitization ---------------------------------------------------------------------------
+# The scanners' watched folder (empty: none). `edms run` watches it; files are moved to done/.
+EDMS_SCAN_INBOX = env_str("EDMS_SCAN_INBOX")
+# Seconds a file's size must stay unchanged before it is taken (unless a `<name>.done` exists).
+EDMS_SCAN_INBOX_SETTLE = env_int("EDMS_SCAN_INBOX_SETTLE", 5, minimum=0)
+EDMS_SCAN_INBOX_STATION = env_str("EDMS_SCAN_INBOX_STATION")
 
 # --- Search ---------------------------------------------------------------------------------
 # The embedded engine (tantivy, index under DATA_DIR/search) unless an Elasticsearch cluster is

@@ -46,3 +46,11 @@ def render_version(self, version_id: int) -> None:
 def _run_stage(task, version_id: int, stage: str) -> None:
     final = task.request.retries >= task.max_retries
     pipeline.process_version(version_id, stage=stage, final_attempt=final)
+
+
+@shared_task(name="ingest.tasks.split_scan_batch", ignore_result=True, acks_late=True)
+def split_scan_batch(batch_id: str) -> None:
+    """Split a scan batch (queue `scan`); idempotent, so a redelivery is harmless."""
+    from ingest.scanning.splitting import split_batch
+
+    split_batch(batch_id)

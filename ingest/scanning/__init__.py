@@ -1,0 +1,1 @@
+"""Digitization: cover sheets, scan batches split at them, routing, and quality control."""

@@ -1,0 +1,302 @@
+"""Quality control of scanned parts: approve, reject, assign, and page operations.
+
+Every operation runs on a part still open (unassigned or waiting for QC) of a batch that has been
+split, is audited (who, what, when, on which part), and — when it changes pages — stores the new
+PDF as the part's content and, for a routed part, as a new version of its document (silent while
+the document is held; the registry hears only of the approved result).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pikepdf
+from django.db import transaction
+from django.db.models import Max
+
+from dossier import actions, blobstore
+from dossier.audit import Actor, record_audit
+from dossier.models import DocumentType, Dossier
+from ingest.batch_models import OPEN_PART_STATES, BatchState, PartState, ScanPart
+from ingest.scanning.splitting import (
+    pdf_bytes,
+    read_blob,
+    route,
+    settle_batch,
+    store_bytes,
+    tiff_to_pdf,
+)
+
+ROTATIONS = (90, 180, 270)
+
+
+class QcError(actions.DomainError):
+    code = "invalid-change"
+
+
+# --- Helpers --------------------------------------------------------------------------------
+
+
+def _lock_open(part: ScanPart) -> ScanPart:
+    part = ScanPart.objects.select_for_update().select_related("batch").get(pk=part.pk)
+    if part.batch.state != BatchState.QC:
+        raise QcError(f"the batch is {part.batch.state}, not waiting for quality control")
+    if part.state not in OPEN_PART_STATES:
+        raise QcError(f"the part is {part.state}; only open parts can be changed")
+    return part
+
+
+def _audit(actor: Actor, action: str, part: ScanPart, **detail) -> None:
+    key = part.document.dossier.key if part.document_id else ""
+    record_audit(
+        actor,
+        f"scan.{action}",
+        object_type="scan_part",
+        object_id=part.id,
+        dossier_key=key,
+        detail={"batch": str(part.batch_id), **detail},
+    )
+
+
+def open_pdf(part: ScanPart) -> pikepdf.Pdf:
+    return pikepdf.open(io.BytesIO(read_blob(part.content_id)))
+
+
+def _pages(part: ScanPart, numbers: list[int], field: str = "pages") -> list[int]:
+    """1-based page numbers of the part, checked; returned 0-based."""
+    if not numbers:
+        raise QcError("name at least one page", field=field)
+    bad = [n for n in numbers if not 1 <= n <= part.page_count]
+    if bad:
+        raise QcError(f"the part has pages 1 to {part.page_count}, not {bad}", field=field)
+    return [n - 1 for n in numbers]
+
+
+def _set_content(part: ScanPart, content: bytes, actor: Actor) -> None:
+    """The part's pages changed: store them, and version its document (if routed)."""
+    blob = store_bytes(content, f"scan-part-{part.index + 1:03d}.pdf")
+    with pikepdf.open(io.BytesIO(content)) as pdf:
+        part.page_count = len(pdf.pages)
+    part.content = blob
+    part.save(update_fields=["content", "page_count", "updated_at"])
+    if part.document_id:
+        filename = f"{part.document.doc_type_id}-scan.pdf"
+        staged = blobstore.spool([content], filename=filename, declared_type=blob.media_type)
+        actions.add_version(part.document, staged, actor=actor)
+
+
+def _change_pages(part: ScanPart, actor: Actor, action: str, edit, **detail) -> ScanPart:
+    with transaction.atomic():
+        part = _lock_open(part)
+        with open_pdf(part) as pdf:
+            edit(pdf)
+            if not len(pdf.pages):
+                raise QcError("a part keeps at least one page (reject it instead)")
+            content = pdf_bytes(pdf)
+        _set_content(part, content, actor)
+        _audit(actor, action, part, pages_after=part.page_count, **detail)
+    return part
+
+
+# --- Decisions ------------------------------------------------------------------------------
+
+
+def approve(part: ScanPart, *, actor: Actor) -> ScanPart:
+    with transaction.atomic():
+        part = _lock_open(part)
+        if part.document_id is None:
+            raise QcError("assign the part to a dossier and type before approving it")
+        actions.approve_scanned_document(part.document, actor=actor)
+        part.state = PartState.APPROVED
+        part.save(update_fields=["state", "updated_at"])
+        _audit(actor, "approve", part, document=str(part.document_id))
+    settle_batch(part.batch_id)
+    return part
+
+
+def reject(part: ScanPart, *, reason: str, actor: Actor) -> ScanPart:
+    if not reason.strip():
+        raise QcError("a reason is required to reject a part", field="reason")
+    with transaction.atomic():
+        part = _lock_open(part)
+        if part.document_id:
+            actions.reject_scanned_document(part.document, reason=reason, actor=actor)
+        part.state = PartState.REJECTED
+        part.reason = reason.strip()
+        part.save(update_fields=["state", "reason", "updated_at"])
+        _audit(actor, "reject", part, reason=part.reason)
+    settle_batch(part.batch_id)
+    return part
+
+
+def assign(
+    part: ScanPart,
+    *,
+    dossier: Dossier,
+    doc_type: DocumentType,
+    actor: Actor,
+    official_date: dt.date | None = None,
+    title: str | None = None,
+) -> ScanPart:
+    """Name (or correct) the dossier and type of a part; an unassigned part gets its document."""
+    with transaction.atomic():
+        part = _lock_open(part)
+        if official_date is not None:
+            part.official_date = official_date
+        if title is not None:
+            part.title = title
+        part.dossier_key, part.type_code = dossier.display_key, doc_type.code
+        if part.document_id is None:
+            part.document = route(part, dossier, doc_type, read_blob(part.content_id), actor)
+        else:
+            changes = {"dossier": dossier, "doc_type": doc_type, "direction": doc_type.direction}
+            if official_date is not None:
+                changes["official_date"] = official_date
+            if title is not None:
+                changes["title"] = title or doc_type.label()
+            actions.update_document(part.document, changes, actor=actor)
+        part.state, part.reason = PartState.QC, ""
+        part.save()
+        _audit(actor, "assign", part, dossier=dossier.key, type=doc_type.code)
+    return part
+
+
+# --- Page operations ------------------------------------------------------------------------
+
+
+def rotate_pages(part: ScanPart, pages: list[int], degrees: int, *, actor: Actor) -> ScanPart:
+    """Turn pages clockwise by 90, 180 or 270 degrees (the page's /Rotate; pixels untouched)."""
+    if degrees not in ROTATIONS:
+        raise QcError("rotate by 90, 180 or 270 degrees", field="degrees")
+    indexes = _pages(part, pages)
+
+    def edit(pdf):
+        for index in indexes:
+            pdf.pages[index].rotate(degrees, relative=True)
+
+    return _change_pages(part, actor, "rotate", edit, pages=pages, degrees=degrees)
+
+
+def delete_pages(part: ScanPart, pages: list[int], *, actor: Actor) -> ScanPart:
+    indexes = sorted(set(_pages(part, pages)), reverse=True)
+
+    def edit(pdf):
+        for index in indexes:
+            del pdf.pages[index]
+
+    return _change_pages(part, actor, "delete_pages", edit, pages=pages)
+
+
+def move_page(part: ScanPart, page: int, to: int, *, actor: Actor) -> ScanPart:
+    """Move page `page` so that it becomes page `to` (both 1-based)."""
+    source = _pages(part, [page], "page")[0]
+    target = _pages(part, [to], "to")[0]
+
+    def edit(pdf):
+        order = list(range(len(pdf.pages)))
+        order.insert(target, order.pop(source))
+        copies = [pdf.pages[i] for i in order]
+        pdf.pages.extend(copies)  # append the new order, then drop the old one
+        del pdf.pages[: len(order)]
+
+    return _change_pages(part, actor, "move_page", edit, page=page, to=to)
+
+
+def replace_page(part: ScanPart, page: int, rescan: bytes, *, actor: Actor) -> ScanPart:
+    """Put the first page of `rescan` (a PDF, TIFF, PNG or JPEG) in place of page `page`."""
+    index = _pages(part, [page], "page")[0]
+    replacement = pikepdf.open(io.BytesIO(_as_pdf(rescan)))
+
+    def edit(pdf):
+        pdf.pages.insert(index, replacement.pages[0])
+        del pdf.pages[index + 1]
+
+    try:
+        return _change_pages(part, actor, "replace_page", edit, page=page)
+    finally:
+        replacement.close()
+
+
+def _as_pdf(content: bytes) -> bytes:
+    if content.startswith(b"%PDF-"):
+        return content
+    if content[:4] in (b"II*\x00", b"MM\x00*"):
+        return tiff_to_pdf(content)
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            out = io.BytesIO()
+            dpi = image.info.get("dpi", (300, 300))[0] or 300
+            image.convert("L" if image.mode in ("1", "L", "LA") else "RGB").save(
+                out, format="PDF", resolution=float(dpi)
+            )
+            return out.getvalue()
+    except UnidentifiedImageError:
+        raise QcError("the rescan is not a PDF or an image", field="file") from None
+
+
+# --- Cutting and joining parts --------------------------------------------------------------
+
+
+def split_part(part: ScanPart, at_page: int, *, actor: Actor) -> ScanPart:
+    """Cut the part before page `at_page`: the pages from there on become a new part, routed
+    like this one (or unassigned like it). Returns the new part."""
+    with transaction.atomic():
+        part = _lock_open(part)
+        _pages(part, [at_page], "page")
+        if at_page < 2:
+            raise QcError("split before page 2 or later", field="page")
+        with open_pdf(part) as pdf:
+            tail = pikepdf.new()
+            tail.pages.extend(pdf.pages[at_page - 1 :])
+            tail_content = pdf_bytes(tail)
+            del pdf.pages[at_page - 1 :]
+            head_content = pdf_bytes(pdf)
+        _set_content(part, head_content, actor)
+        index = part.batch.parts.aggregate(last=Max("index"))["last"] + 1
+        new = ScanPart.objects.create(
+            batch=part.batch,
+            index=index,
+            state=part.state,
+            reason=part.reason,
+            dossier_key=part.dossier_key,
+            type_code=part.type_code,
+            official_date=part.official_date,
+            title=part.title,
+            source_pages=part.source_pages[at_page - 1 :],
+            content=store_bytes(tail_content, f"scan-part-{index + 1:03d}.pdf"),
+            page_count=len(tail.pages),
+        )
+        part.source_pages = part.source_pages[: at_page - 1]
+        part.save(update_fields=["source_pages"])
+        if part.document_id:
+            document = part.document
+            new.document = route(new, document.dossier, document.doc_type, tail_content, actor)
+            new.save(update_fields=["document"])
+        _audit(actor, "split", part, page=at_page, new_part=str(new.id))
+    return new
+
+
+def merge_parts(part: ScanPart, other: ScanPart, *, actor: Actor) -> ScanPart:
+    """Append `other`'s pages to `part`; `other` is closed as merged (its document rejected)."""
+    if part.pk == other.pk or part.batch_id != other.batch_id:
+        raise QcError("merge two different parts of the same batch", field="other")
+    with transaction.atomic():
+        # Lock in a stable order, so two clerks merging the same pair cannot deadlock.
+        locked = {p.pk: _lock_open(p) for p in sorted([part, other], key=lambda p: p.index)}
+        part, other = locked[part.pk], locked[other.pk]
+        with open_pdf(part) as pdf, open_pdf(other) as tail:
+            pdf.pages.extend(tail.pages)
+            content = pdf_bytes(pdf)
+        _set_content(part, content, actor)
+        part.source_pages = part.source_pages + other.source_pages
+        part.save(update_fields=["source_pages"])
+        reason = f"merged into part {part.index + 1} ({part.id})"
+        if other.document_id:
+            actions.reject_scanned_document(other.document, reason=reason, actor=actor)
+        other.state, other.reason = PartState.MERGED, reason
+        other.save(update_fields=["state", "reason", "updated_at"])
+        _audit(actor, "merge", part, merged=str(other.id), pages_after=part.page_count)
+    return part

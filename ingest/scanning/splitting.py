@@ -1,0 +1,355 @@
+"""Submitting a scan batch, and splitting it at its sheets into routed or unassigned parts.
+
+Splitting is idempotent: parts are numbered by their place in the batch and each is created,
+with its document, in one transaction, so a run interrupted half-way (a worker killed) and run
+again creates only the parts still missing, and re-running a finished batch does nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pikepdf
+import pypdfium2 as pdfium
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image
+
+from dossier import actions, blobstore
+from dossier.audit import Actor, record_audit
+from dossier.blobstore import StagedFile
+from dossier.models import Blob, Channel, DocumentType, Dossier
+from dossier.numbering import InvalidFileNumber, normalise_key
+from ingest.batch_models import BatchState, PartState, ScanBatch, ScanPart
+from ingest.scanning.coversheets import SheetData
+from ingest.scanning.pages import Kind, PageReading, read_page, render
+
+log = logging.getLogger(__name__)
+
+PDF_MAGIC = b"%PDF-"
+TIFF_MAGICS = (b"II*\x00", b"MM\x00*")
+SPLIT_TASK = "ingest.tasks.split_scan_batch"
+READING_SHARE = 90  # percent of the progress bar spent reading pages; the rest builds parts
+
+
+class NotAScan(ValueError):
+    """The file is neither a PDF nor a TIFF."""
+
+
+# --- Content helpers ------------------------------------------------------------------------
+
+
+def store_bytes(content: bytes, filename: str, media_type: str = "application/pdf") -> Blob:
+    """Store `content` as a blob (content-addressed: storing it twice stores it once)."""
+    staged = blobstore.spool([content], filename=filename, declared_type=media_type)
+    try:
+        blobstore.promote(staged)
+        blob, _ = Blob.objects.get_or_create(
+            sha256=staged.sha256, defaults={"size": staged.size, "media_type": media_type}
+        )
+        return blob
+    finally:
+        staged.discard()
+
+
+def read_blob(sha256: str) -> bytes:
+    return b"".join(blobstore.read_chunks(sha256))
+
+
+def pdf_bytes(pdf: pikepdf.Pdf) -> bytes:
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def tiff_to_pdf(tiff: bytes) -> bytes:
+    """A multi-page TIFF (what many production scanners write) as a PDF, one page per frame."""
+    frames = []
+    with Image.open(io.BytesIO(tiff)) as image:
+        dpi = image.info.get("dpi", (300, 300))[0] or 300
+        for number in range(getattr(image, "n_frames", 1)):
+            image.seek(number)
+            frame = image.copy()
+            frames.append(frame if frame.mode in ("1", "L", "RGB") else frame.convert("RGB"))
+    out = io.BytesIO()
+    frames[0].save(
+        out, format="PDF", resolution=float(dpi), save_all=True, append_images=frames[1:]
+    )
+    return out.getvalue()
+
+
+# --- Submitting -----------------------------------------------------------------------------
+
+
+def submit_batch(
+    staged: StagedFile,
+    *,
+    actor: Actor,
+    station: str = "",
+    drop_blank_pages: bool = True,
+    origin: str = "api",
+) -> ScanBatch:
+    """Store the scanner's file and queue the batch for splitting (in the background)."""
+    with open(staged.path, "rb") as handle:
+        head = handle.read(8)
+    if head.startswith(PDF_MAGIC):
+        media_type = "application/pdf"
+    elif head[:4] in TIFF_MAGICS:
+        media_type = "image/tiff"
+    else:
+        staged.discard()
+        raise NotAScan("a scan batch is a PDF or a (multi-page) TIFF file")
+    try:
+        if staged.size == 0:
+            raise NotAScan("the file is empty")
+        blobstore.promote(staged)
+        source, _ = Blob.objects.get_or_create(
+            sha256=staged.sha256, defaults={"size": staged.size, "media_type": media_type}
+        )
+    finally:
+        staged.discard()
+    with transaction.atomic():
+        batch = ScanBatch.objects.create(
+            source=source,
+            source_filename=staged.filename,
+            station=station,
+            operator=actor.user_or_none,
+            operator_label=actor.name,
+            drop_blank_pages=drop_blank_pages,
+            origin=origin,
+        )
+        record_audit(
+            actor,
+            "scan.submit",
+            object_type="scan_batch",
+            object_id=batch.id,
+            detail={"sha256": source.sha256, "filename": staged.filename, "station": station},
+        )
+        transaction.on_commit(lambda: queue_split(batch.id))
+    return batch
+
+
+def queue_split(batch_id) -> None:
+    from ingest.tasks import split_scan_batch  # the task module imports this one
+
+    try:
+        split_scan_batch.delay(str(batch_id))
+    except Exception:
+        # The batch stays `queued`; `edms scan-inbox` (or a resubmission) queues it again.
+        log.exception("could not queue scan batch %s", batch_id)
+
+
+# --- Planning the parts ---------------------------------------------------------------------
+
+
+@dataclass
+class PlannedPart:
+    pages: list[int] = field(default_factory=list)  # 0-based pages of the batch
+    sheet: SheetData | None = None
+    reason: str = ""  # why it cannot be routed, if known from the sheets alone
+
+
+def plan_parts(readings: list[PageReading], drop_blank_pages: bool) -> list[PlannedPart]:
+    """Cut the batch at its sheets. Pages before any sheet, or after an unreadable one, are
+    kept as unassigned parts: never guessed, never lost."""
+    parts: list[PlannedPart] = []
+    current = PlannedPart(reason="no cover sheet before these pages")
+    context: tuple[SheetData | None, str] = (None, "no cover sheet before these pages")
+    for number, reading in enumerate(readings):
+        if reading.kind == Kind.SHEET and not reading.sheet.is_separator:
+            context = (reading.sheet, "")
+        elif reading.kind == Kind.UNREADABLE_SHEET:
+            context = (None, f"cover sheet on page {number + 1} unreadable ({reading.problem})")
+        if reading.kind in (Kind.SHEET, Kind.UNREADABLE_SHEET):
+            if current.pages:
+                parts.append(current)
+            current = PlannedPart(sheet=context[0], reason=context[1])
+        elif reading.kind == Kind.CONTENT or not drop_blank_pages:
+            current.pages.append(number)
+    if current.pages:
+        parts.append(current)
+    return parts
+
+
+def _resolve(planned: PlannedPart) -> tuple[Dossier | None, DocumentType | None, str]:
+    """The dossier and type a part goes to, or why it cannot go anywhere."""
+    if planned.sheet is None:
+        return None, None, planned.reason
+    try:
+        key = normalise_key(planned.sheet.dossier)
+    except InvalidFileNumber:
+        return None, None, f"cover sheet names no valid file number: {planned.sheet.dossier!r}"
+    dossier = Dossier.objects.filter(key=key).first()
+    if dossier is None:
+        return None, None, f"dossier {planned.sheet.dossier} does not exist"
+    doc_type = DocumentType.objects.filter(code=planned.sheet.type_code, active=True).first()
+    if doc_type is None:
+        return None, None, f"unknown document type {planned.sheet.type_code!r}"
+    return dossier, doc_type, ""
+
+
+# --- Splitting ------------------------------------------------------------------------------
+
+
+def _claim(batch_id) -> ScanBatch | None:
+    """Take the batch for splitting; a batch left `splitting` by a dead worker is taken again."""
+    with transaction.atomic():
+        batch = ScanBatch.objects.select_for_update().filter(id=batch_id).first()
+        if batch is None or batch.state not in (BatchState.QUEUED, BatchState.SPLITTING):
+            return None
+        batch.state = BatchState.SPLITTING
+        batch.started_at = batch.started_at or timezone.now()
+        batch.save(update_fields=["state", "started_at"])
+        return batch
+
+
+def split_batch(batch_id) -> ScanBatch | None:
+    """Split, route and hold for QC. Returns the batch, or None if there was nothing to do."""
+    batch = _claim(batch_id)
+    if batch is None:
+        return None
+    try:
+        with tempfile.TemporaryDirectory(prefix="scan-") as workdir:
+            _split(batch, Path(workdir))
+    except Exception as exc:
+        log.exception("scan batch %s failed", batch.id)
+        ScanBatch.objects.filter(id=batch.id).update(
+            state=BatchState.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+    batch.refresh_from_db()
+    return batch
+
+
+def _source_pdf(batch: ScanBatch, workdir: Path) -> Path:
+    """The batch as a local PDF file (streamed: a 200-page greyscale batch is 100+ MiB)."""
+    path = workdir / "batch.pdf"
+    if batch.source.media_type == "image/tiff":
+        path.write_bytes(tiff_to_pdf(read_blob(batch.source_id)))
+        return path
+    with open(path, "wb") as handle:
+        for chunk in blobstore.read_chunks(batch.source_id):
+            handle.write(chunk)
+    return path
+
+
+def _read_all(batch: ScanBatch, path: Path) -> list[PageReading]:
+    document = pdfium.PdfDocument(str(path))
+    try:
+        total = len(document)
+        ScanBatch.objects.filter(id=batch.id).update(pages_in=total)
+        readings = []
+        for index in range(total):
+            readings.append(read_page(render(document, index)))
+            if index % 5 == 4 or index == total - 1:
+                done = (index + 1) * READING_SHARE // total
+                ScanBatch.objects.filter(id=batch.id).update(progress=done)
+        return readings
+    finally:
+        document.close()
+
+
+def _split(batch: ScanBatch, workdir: Path) -> None:
+    path = _source_pdf(batch, workdir)
+    readings = _read_all(batch, path)
+    planned = plan_parts(readings, batch.drop_blank_pages)
+    actor = batch_actor(batch)
+    with pikepdf.open(path) as source:
+        for index, part in enumerate(planned):
+            make_part(batch, index, part, source, actor)
+    with transaction.atomic():
+        batch = ScanBatch.objects.select_for_update().get(id=batch.id)
+        batch.cover_sheets = sum(r.kind in (Kind.SHEET, Kind.UNREADABLE_SHEET) for r in readings)
+        batch.blank_pages = sum(r.kind == Kind.BLANK for r in readings)
+        batch.pages_out = sum(len(p.pages) for p in planned)
+        batch.progress = 100
+        batch.split_at = timezone.now()
+        batch.state = BatchState.QC
+        batch.save()
+        record_audit(
+            actor,
+            "scan.split",
+            object_type="scan_batch",
+            object_id=batch.id,
+            detail={"parts": len(planned), "pages_in": batch.pages_in},
+        )
+    settle_batch(batch.id)
+
+
+def batch_actor(batch: ScanBatch) -> Actor:
+    if batch.operator is not None:
+        return Actor(user=batch.operator)
+    return Actor(label=batch.operator_label or "scanning")
+
+
+def extract_pages(source: pikepdf.Pdf, pages: list[int]) -> bytes:
+    part = pikepdf.new()
+    for number in pages:
+        part.pages.append(source.pages[number])
+    return pdf_bytes(part)
+
+
+def make_part(
+    batch: ScanBatch, index: int, planned: PlannedPart, source: pikepdf.Pdf, actor: Actor
+) -> ScanPart:
+    if (existing := ScanPart.objects.filter(batch=batch, index=index).first()) is not None:
+        return existing  # made by an earlier run of this batch
+    content = extract_pages(source, planned.pages)
+    filename = f"scan-{str(batch.id)[:8]}-{index + 1:03d}.pdf"
+    blob = store_bytes(content, filename)
+    dossier, doc_type, reason = _resolve(planned)
+    sheet = planned.sheet or SheetData()
+    with transaction.atomic():
+        part = ScanPart.objects.create(
+            batch=batch,
+            index=index,
+            state=PartState.UNASSIGNED if reason else PartState.QC,
+            reason=reason,
+            dossier_key=sheet.dossier,
+            type_code=sheet.type_code,
+            official_date=sheet.official_date,
+            title=sheet.title,
+            source_pages=[number + 1 for number in planned.pages],
+            content=blob,
+            page_count=len(planned.pages),
+        )
+        if not reason:
+            part.document = route(part, dossier, doc_type, content, actor)
+            part.save(update_fields=["document"])
+    return part
+
+
+def route(part: ScanPart, dossier: Dossier, doc_type: DocumentType, content: bytes, actor: Actor):
+    """File the part's pages as a new document of `dossier`, held for quality control."""
+    staged = blobstore.spool(
+        [content], filename=f"{doc_type.code}-scan.pdf", declared_type="application/pdf"
+    )
+    version = actions.attach_document(
+        dossier,
+        staged,
+        doc_type=doc_type,
+        actor=actor,
+        official_date=part.official_date,
+        channel=Channel.SCAN,
+        title=part.title,
+        held_for_qc=True,
+    )
+    return version.document
+
+
+def settle_batch(batch_id) -> None:
+    """A batch whose parts are all approved, rejected or merged is done."""
+    from ingest.batch_models import OPEN_PART_STATES
+
+    with transaction.atomic():
+        batch = ScanBatch.objects.select_for_update().get(id=batch_id)
+        if batch.state != BatchState.QC:
+            return
+        if not batch.parts.filter(state__in=OPEN_PART_STATES).exists():
+            batch.state = BatchState.DONE
+            batch.finished_at = dt.datetime.now(tz=dt.UTC)
+            batch.save(update_fields=["state", "finished_at"])

@@ -1,0 +1,96 @@
+"""Realistic scan batches for the digitization tests: edms's own cover sheets, printed and
+scanned again (skewed, noisy, one upside down, one smudged), text pages at 300 dpi, blank pages.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+
+from PIL import Image, ImageDraw
+
+from ingest.scanning.coversheets import MARGIN, QR_SIDE, SheetData, _font, render_sheet
+
+A4 = (2480, 3508)
+
+
+def scanned(
+    image: Image.Image,
+    *,
+    skew: float = 0.0,
+    upside_down: bool = False,
+    quarter_turn: bool = False,
+    seed: int = 0,
+):
+    """What a scanner makes of a printed page: grey, slightly rotated, a little dirt."""
+    page = image.convert("L")
+    if upside_down:
+        page = page.rotate(180)
+    if quarter_turn:  # fed sideways
+        page = page.rotate(90, expand=True)
+    if skew:
+        page = page.rotate(skew, resample=Image.Resampling.BILINEAR, fillcolor=255)
+    draw = ImageDraw.Draw(page)
+    rng = random.Random(seed)
+    for _ in range(40):  # toner specks
+        x, y = rng.randrange(A4[0]), rng.randrange(A4[1])
+        draw.ellipse((x, y, x + 3, y + 3), fill=rng.randrange(60, 200))
+    return page
+
+
+def cover(dossier: str, type_code: str, date=None, title: str = "", **scan) -> Image.Image:
+    return scanned(render_sheet(SheetData(dossier, type_code, date, title), type_code), **scan)
+
+
+def separator(**scan) -> Image.Image:
+    return scanned(render_sheet(SheetData()), **scan)
+
+
+def smudged(image: Image.Image) -> Image.Image:
+    """Coffee and a marker over the QR code's finder patterns: no reader recovers it."""
+    page = image.copy()
+    draw = ImageDraw.Draw(page)
+    draw.ellipse((MARGIN - 40, MARGIN - 40, MARGIN + 420, MARGIN + 380), fill=30)
+    right = MARGIN + QR_SIDE
+    draw.rectangle((right - 360, MARGIN - 20, right + 30, MARGIN + 300), fill=0)
+    return page
+
+
+def text_page(label: str, *, lines: int = 30, **scan) -> Image.Image:
+    """A page of typed text at 300 dpi, headed by `label` (so tests can tell pages apart)."""
+    page = Image.new("L", A4, 255)
+    draw = ImageDraw.Draw(page)
+    draw.text((250, 250), label, fill=0, font=_font(90))
+    body = _font(44)
+    rng = random.Random(label)
+    words = "claim device handle widget wherein comprising said member first second".split()
+    for row in range(lines):
+        text = " ".join(rng.choice(words) for _ in range(12))
+        draw.text((250, 450 + row * 80), text, fill=0, font=body)
+    return scanned(page, **scan)
+
+
+def blank_page(**scan) -> Image.Image:
+    return scanned(Image.new("L", A4, 255), **scan)
+
+
+def batch_pdf(pages: list[Image.Image]) -> bytes:
+    """The pages as one PDF, JPEG-compressed greyscale at 300 dpi, as scanners write them."""
+    out = io.BytesIO()
+    pages[0].save(out, format="PDF", resolution=300, save_all=True, append_images=pages[1:])
+    return out.getvalue()
+
+
+def batch_tiff(pages: list[Image.Image]) -> bytes:
+    """The pages as one multi-page bilevel TIFF (CCITT G4), the other usual scanner output."""
+    frames = [page.convert("1") for page in pages]
+    out = io.BytesIO()
+    frames[0].save(
+        out,
+        format="TIFF",
+        compression="group4",
+        dpi=(300, 300),
+        save_all=True,
+        append_images=frames[1:],
+    )
+    return out.getvalue()
