@@ -55,6 +55,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.transfer $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.search
+	$(BIN)/python -m tests.bench.ui
 
 clean:
 	rm -rf $(VENV) var frontend/node_modules $(VENDOR)

@@ -16,6 +16,12 @@ urlpatterns = [
     ),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("documents/<uuid:document_id>", views.viewer, name="viewer"),
+    path("operations", views.operations, name="operations"),
+    path(
+        "operations/retry/<uuid:document_id>/<int:number>",
+        views.retry_processing,
+        name="retry",
+    ),
     # File numbers keep their slashes (BG/P/2024/000123), as in the API.
     re_path(r"^dossiers/(?P<key>.+)/zip$", views.download_zip, name="dossier-zip"),
     re_path(r"^dossiers/(?P<key>.+)$", views.dossier_detail, name="dossier"),

@@ -8,8 +8,10 @@ import uuid
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -25,8 +27,9 @@ from dossier import access, actions
 from dossier.models import Direction, DocumentType, Dossier, IpType, Version, Visibility
 from dossier.numbering import InvalidFileNumber
 from frontend import zipstream
+from ingest import pipeline
 from ingest.models import Processing, State
-from search import find
+from search import find, indexer
 from search.backends import SearchUnavailable
 from search.querylang import QuerySyntaxError
 
@@ -412,3 +415,59 @@ def _page_links(request, result: dict) -> dict:
         "previous": link(page - 1) if page > 1 else None,
         "next": link(page + 1) if page < last else None,
     }
+
+
+# --- Operations: the ingestion pipeline for records staff and admins ----------------------------
+
+FAILED_SHOWN = 100
+
+
+@require_GET
+def operations(request):
+    """Processing queue by state, index lag, failed versions with their reasons (and retry)."""
+    if not access.can_see_operations(request.user):
+        return redirect_to_login(request.get_full_path())
+    readable = access.visible_documents(request.user)
+    counts = dict(
+        Processing.objects.filter(version__document__in=readable)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .values_list("state", "n")
+    )
+    states = {value: _(value) for value in State.values}
+    failed = list(
+        Processing.objects.filter(state=State.FAILED, version__document__in=readable)
+        .select_related("version__document__dossier", "version__document__doc_type")
+        .order_by("-finished_at")[:FAILED_SHOWN]
+    )
+    return render(
+        request,
+        "frontend/operations.html",
+        {
+            "counts": [(states[s], s, counts.get(s, 0)) for s in State.values],
+            "lag": indexer.lag(),
+            "failed": failed,
+            "can_retry": access.can_change_documents(request.user),
+        },
+    )
+
+
+@require_POST
+def retry_processing(request, document_id, number):
+    """Run the pipeline on a version again (as `POST .../reprocess` does in the API)."""
+    if not access.can_change_documents(request.user):
+        raise PermissionDenied
+    try:
+        document = access.get_document_for(request.user, document_id)
+    except access.NotFound:
+        raise Http404(_("No such document, or you may not see it.")) from None
+    version = Version.objects.filter(document=document, number=number).first()
+    if version is None:
+        raise Http404(_("No such version."))
+    try:
+        pipeline.request_processing(version, again=True)
+    except pipeline.AlreadyRunning:
+        messages.error(request, _("This version is being processed right now."))
+    else:
+        messages.success(request, _("Processing queued again."))
+    return HttpResponseRedirect(reverse("frontend:operations"))

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 from playwright import sync_api as playwright_sync
 
+from dossier.models import AuditEvent
 from dossier.roles import Role
 from search import indexer
 from tests.conftest import create_dossier, file_document
@@ -42,6 +43,8 @@ ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 CORPUS = Path(settings.BASE_DIR).parent / "shared" / "corpus"
 # A born-digital PDF of five pages with a text layer (pdf.js's own test file).
 FIVE_PAGES = CORPUS / "pdf" / "851fb6bf_file_pdfjs_test.pdf"
+# 352 pages, 2.6 MB (Lessig's "Free Culture", from pdf.js's test files).
+LARGE_PDF = CORPUS / "pdf" / "753441c6_freeculture.pdf"
 TIMEOUT_MS = 30_000
 PASSWORD = "correct horse"
 
@@ -141,6 +144,34 @@ def test_open_a_pdf_and_go_to_page_3(page, examiner_user, five_page_pdf):
     page.wait_for_selector(".page[data-page-number='3'] .textLayer span")
 
 
+def test_a_large_pdf_opens_on_page_1_from_byte_ranges(page, examiner_user):
+    dossier = create_dossier("BG/P/2024/352", title="A long book")
+    document = file_document(
+        dossier, LARGE_PDF.read_bytes(), type_code="DESC", filename="book.pdf", title="Book"
+    )
+    size = LARGE_PDF.stat().st_size
+    statuses: list[int] = []
+    page.on(
+        "response",
+        lambda response: "/content" in response.url and statuses.append(response.status),
+    )
+    sign_in(page, "erika")
+    page.goto(f"/documents/{document.id}")
+    page.wait_for_selector("#viewer-root[data-ready='true']")
+    page.wait_for_selector(".page[data-page-number='1'] canvas")
+    assert page.locator("#page-count").inner_text() == "352"
+    # pdf.js asked for byte ranges (206) rather than reading the whole file first.
+    assert 206 in statuses
+    ranges = AuditEvent.objects.filter(action="document.download", object_id=str(document.id))
+    fetched = sum(_range_length(event.detail.get("range", "")) for event in ranges)
+    assert 0 < fetched < size // 2, f"{fetched} of {size} bytes fetched to show page 1"
+
+
+def _range_length(header: str) -> int:
+    match = re.match(r"bytes=(\d+)-(\d+)$", header)
+    return int(match[2]) - int(match[1]) + 1 if match else 0
+
+
 def test_switch_to_arabic_renders_right_to_left(page, examiner_user, five_page_pdf):
     sign_in(page, "erika")
     page.goto("/dossiers/BG/P/2024/4242")
@@ -168,20 +199,30 @@ def test_public_visitor_cannot_reach_an_unpublished_dossier(page, transactional_
 
 
 def test_search_and_open_a_hit_on_its_page(page, examiner_user, five_page_pdf, search_backend):
-    # The text as ingestion leaves it: pages separated by form feeds (the hit is on page 2).
-    give_text(five_page_pdf, "Front page.\fThe Trace-based just-in-time compiler.\fThird.")
+    # The text as ingestion leaves it, pages separated by form feeds: "reftest" is on page 2.
+    give_text(
+        five_page_pdf,
+        "Mozilla automated testing.\f"
+        "A reftest verifies that two web pages are rendered identically.\f"
+        "Talos tests on buildbot.",
+    )
     indexer.sync()
     sign_in(page, "erika")
     page.goto("/search")
-    page.get_by_label("Query").fill("compiler")
+    page.get_by_label("Query").fill("reftest")
     page.get_by_role("button", name="Search").last.click()
     page.wait_for_selector(".hit")
-    assert page.locator(".hit .snippet mark").first.inner_text().lower() == "compiler"
+    assert page.locator(".hit .snippet mark").first.inner_text().lower() == "reftest"
+    assert "page 2" in page.locator(".hit .meta").first.inner_text()
     page.locator(".hit h3 a").first.click()
     page.wait_for_selector("#viewer-root[data-ready='true']")
-    assert page.locator("#viewer-root").get_attribute("data-page") == "2"
     page.wait_for_selector("#viewer-root[data-current-page='2']")
-    assert page.locator("#find").input_value().lower() == "compiler"
+    assert page.locator("#find").input_value().lower() == "reftest"
+    # pdf.js found the term in page 2's text layer and highlighted it there.
+    highlight = page.locator(".page[data-page-number='2'] .textLayer .highlight").first
+    highlight.wait_for()
+    assert "reftest" in highlight.inner_text().lower()
+    assert page.locator("#page-number").input_value() == "2"
 
 
 @pytest.fixture(scope="module")

@@ -303,3 +303,40 @@ def test_wrong_password_is_refused(db):
     UserFactory(username="erika", password="pw", role=Role.EXAMINER)
     page = Client().post("/login", {"username": "erika", "password": "no"}).content.decode()
     assert "did not match" in page
+
+
+# --- Operations ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def failed_version(cabinet):
+    from ingest import pipeline
+    from ingest.models import Processing, State
+
+    version = cabinet["confidential"].versions.get()
+    processing, _ = Processing.objects.get_or_create(version=version)
+    pipeline._finish(processing, State.FAILED, "the file is encrypted")
+    return version
+
+
+def test_operations_lists_failed_versions_with_reasons(failed_version):
+    page = client_as(Role.RECORDS_CLERK).get("/operations").content.decode()
+    assert "the file is encrypted" in page
+    assert f'data-document="{failed_version.document_id}"' in page
+    failed_row = '<tr data-state="failed"><td><span class="state failed">failed</span></td>'
+    assert f'{failed_row}<td class="num">1</td>' in page
+
+
+def test_operations_is_not_for_the_public(failed_version):
+    response = client_as(None).get("/operations")
+    assert response.status_code == 302 and response["Location"].startswith("/login")
+
+
+def test_retry_queues_the_version_again(failed_version):
+    client = client_as(Role.EXAMINER)
+    url = f"/operations/retry/{failed_version.document_id}/1"
+    page = client.post(url, follow=True).content.decode()
+    assert "Processing queued again." in page
+    failed_version.processing.refresh_from_db()
+    assert failed_version.processing.state == "pending"
+    assert client_as(None).post(url).status_code in (403, 404)
