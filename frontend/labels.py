@@ -27,4 +27,6 @@ CHOICE_LABELS = (
     gettext_noop("running"),
     gettext_noop("done"),
     gettext_noop("failed"),
+    # ... and once the search index holds the processed document
+    gettext_noop("searchable"),
 )

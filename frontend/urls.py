@@ -16,6 +16,7 @@ urlpatterns = [
     ),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("documents/<uuid:document_id>", views.viewer, name="viewer"),
+    path("documents/<uuid:document_id>/state", views.document_state, name="document-state"),
     path("operations", views.operations, name="operations"),
     path(
         "operations/retry/<uuid:document_id>/<int:number>",

@@ -12,7 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Subquery
-from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,8 +29,10 @@ from dossier.numbering import InvalidFileNumber
 from frontend import zipstream
 from ingest import pipeline
 from ingest.models import Processing, State
+from search import documents as search_documents
 from search import find, indexer
 from search.backends import SearchUnavailable
+from search.models import IndexedDocument
 from search.querylang import QuerySyntaxError
 
 DOSSIERS_PER_PAGE = 50
@@ -43,6 +45,8 @@ SORTS = {
     "title": ("title", "official_date"),
     "pages": ("page_count", "official_date"),
 }
+# What the file wrapper can be grouped by, and the field behind it.
+GROUPS = {"type": "doc_type_id", "direction": "direction"}
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/svg+xml"}
 
 
@@ -161,9 +165,16 @@ def dossier_detail(request, key):
     else:
         messages.error(request, _("Some filters were ignored: they are not valid."))
     sort, ordering = _sort_of(request.GET.get("sort", "date"))
+    group = request.GET.get("group", "")
+    if group in GROUPS:
+        ordering = [GROUPS[group], *ordering]  # rows of a group together, sorted within it
+    else:
+        group = ""
     labels = type_labels()
     rows = list(documents.order_by(*ordering))
     _prepare_rows(rows, labels)
+    for document in rows if group else ():
+        document.group_label = document.type_group if group == "type" else document.direction_label
     filter_query = {k: v for k, v in request.GET.items() if k != "sort" and v}
     return render(
         request,
@@ -172,6 +183,7 @@ def dossier_detail(request, key):
             "dossier": dossier,
             "documents": rows,
             "sort": sort,
+            "group": group,
             "filters": request.GET,
             "filter_query": urlencode(filter_query),
             "type_choices": sorted(labels.items()),
@@ -199,6 +211,7 @@ def _prepare_rows(rows: list, labels: dict[str, str]) -> None:
         document.direction_label = directions.get(document.direction, document.direction)
         document.visibility_label = visibilities.get(document.visibility, document.visibility)
         document.viewer_url = f"{viewer_base}{document.id}"
+        document.type_group = f"{document.doc_type_id} — {document.type_label}"
         document.display_title = document.title or document.type_label
         document.date_text = document.official_date.isoformat() if document.official_date else "—"
         # The registry's page count if it sent one, else what ingestion counted.
@@ -298,6 +311,28 @@ def viewer(request, document_id):
             "terms": request.GET.get("hl", "") or request.GET.get("q", ""),
         },
     )
+
+
+@require_GET
+def document_state(request, document_id):
+    """What the upload form polls: the latest version's processing state, and whether the
+    search index holds the document as it is now (`searchable`)."""
+    try:
+        document = access.get_document_for(request.user, document_id)
+    except access.NotFound:
+        raise Http404(_("No such document, or you may not see it.")) from None
+    processing = Processing.objects.filter(
+        version__document=document, version__number=document.latest_version
+    ).first()
+    state = processing.state if processing else State.PENDING
+    searchable = False
+    if state == State.DONE:
+        source = search_documents.Source(document, processing)
+        searchable = IndexedDocument.objects.filter(
+            document_id=document.id, stamp=source.stamp
+        ).exists()
+    shown = "searchable" if searchable else state
+    return JsonResponse({"state": state, "searchable": searchable, "label": _(shown)})
 
 
 # --- Search -------------------------------------------------------------------------------------
@@ -426,6 +461,8 @@ FAILED_SHOWN = 100
 def operations(request):
     """Processing queue by state, index lag, failed versions with their reasons (and retry)."""
     if not access.can_see_operations(request.user):
+        if request.user.is_authenticated:
+            raise PermissionDenied
         return redirect_to_login(request.get_full_path())
     readable = access.visible_documents(request.user)
     counts = dict(

@@ -239,7 +239,7 @@ def ingest_worker(django_db_setup, tmp_path_factory):
 
 
 @pytest.mark.worker
-def test_upload_two_files_and_watch_them_processed(
+def test_upload_two_files_and_watch_them_become_searchable(
     page, examiner_user, ingest_worker, tmp_path, settings
 ):
     settings.EDMS_SEARCH = {
@@ -261,11 +261,14 @@ def test_upload_two_files_and_watch_them_processed(
     for index in range(2):
         row = rows.nth(index)
         page.wait_for_function(
-            "i => document.querySelectorAll('#uploads li')[i].dataset.state === 'done'",
+            "i => document.querySelectorAll('#uploads li')[i].dataset.state === 'searchable'",
             arg=index,
             timeout=120_000,
         )
         assert row.locator("progress").get_attribute("value") == "100"
+        assert row.locator(".status").inner_text() == "searchable"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "upload-list-searchable.png"), full_page=True)
     page.reload()
     assert page.locator("#wrapper tbody tr").count() == 2
     assert page.locator("#wrapper .state.done").count() == 2

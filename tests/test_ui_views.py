@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 
 import pytest
@@ -340,3 +341,30 @@ def test_retry_queues_the_version_again(failed_version):
     failed_version.processing.refresh_from_db()
     assert failed_version.processing.state == "pending"
     assert client_as(None).post(url).status_code in (403, 404)
+
+
+def test_file_wrapper_grouped_by_direction(cabinet):
+    page = client_as(Role.EXAMINER).get("/dossiers/BG/P/2023/7", {"group": "direction"})
+    html = page.content.decode()
+    headers = re.findall(r'<th colspan="8" scope="rowgroup">([^<]+)</th>', html)
+    assert headers == ["Incoming", "Outgoing"]
+    # The outgoing paper comes after the group header of its direction.
+    assert html.index(">Conf</a>") > html.index('scope="rowgroup">Outgoing<')
+
+
+def test_operations_refuses_signed_in_users_without_a_role(db):
+    client = Client()
+    client.force_login(UserFactory(username="nobody"))
+    assert client.get("/operations").status_code == 403
+
+
+def test_document_state_says_when_a_document_is_searchable(cabinet, search_backend):
+    client = client_as(Role.EXAMINER)
+    url = f"/documents/{cabinet['public'].id}/state"
+    assert client.get(url).json() == {"state": "pending", "searchable": False, "label": "pending"}
+    give_text(cabinet["public"], "gear teeth")
+    assert client.get(url).json()["state"] == "done"
+    assert client.get(url).json()["searchable"] is False
+    indexer.sync()
+    assert client.get(url).json() == {"state": "done", "searchable": True, "label": "searchable"}
+    assert client_as(None).get(f"/documents/{cabinet['internal'].id}/state").status_code == 404

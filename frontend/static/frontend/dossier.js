@@ -21,6 +21,7 @@
   const template = document.getElementById("upload-row");
   const uploadButton = document.getElementById("upload-button");
   const pending = [];
+  const NIL_UUID = "00000000-0000-0000-0000-000000000000";
   const message = (name) => section.dataset["msg" + name[0].toUpperCase() + name.slice(1)] || name;
 
   function addFiles(files) {
@@ -52,12 +53,15 @@
 
   function poll(row, url) {
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then((response) => response.json())
-      .then((document_) => {
-        const latest = document_.versions[document_.versions.length - 1];
-        const state = latest && latest.processing ? latest.processing.state : "pending";
-        showState(row, state);
-        if (state === "pending" || state === "running") setTimeout(() => poll(row, url), 1000);
+      .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+      .then((answer) => {
+        const shown = answer.searchable ? "searchable" : answer.state;
+        const status = row.querySelector(".status");
+        status.textContent = answer.label;
+        status.className = "status state " + shown;
+        row.dataset.state = shown;
+        // Until the document can be found by its text (or processing failed for good).
+        if (shown !== "searchable" && shown !== "failed") setTimeout(() => poll(row, url), 1000);
       })
       .catch(() => setTimeout(() => poll(row, url), 3000));
   }
@@ -85,7 +89,7 @@
         const body = JSON.parse(request.responseText);
         row.dataset.document = body.id;
         showState(row, "pending");
-        poll(row, request.getResponseHeader("Location"));
+        poll(row, section.dataset.stateUrl.replace(NIL_UUID, body.id));
       } else {
         let detail = "";
         try { detail = JSON.parse(request.responseText).detail || ""; } catch (e) { /* not JSON */ }
