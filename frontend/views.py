@@ -405,7 +405,16 @@ def _facet_links(request, facets: dict, labels: dict[str, str]) -> list[dict]:
 @require_GET
 def search(request):
     """The same search as `GET /api/v1/search`: the same parameters, the same function."""
-    context = {"q": request.GET.get("q", ""), "dossier": request.GET.get("dossier", "")}
+    context = {
+        "q": request.GET.get("q", ""),
+        "dossier": request.GET.get("dossier", ""),
+        # Facet filters chosen so far stay on when the query is changed.
+        "kept_filters": [
+            (name, request.GET.getlist(name))
+            for name in SearchParamsSerializer.LIST_PARAMS
+            if request.GET.getlist(name)
+        ],
+    }
     params = SearchParamsSerializer(data=request.GET)
     if not params.is_valid():
         context["error"] = _("Some search parameters are not valid.")

@@ -272,3 +272,24 @@ def test_upload_two_files_and_watch_them_become_searchable(
     page.reload()
     assert page.locator("#wrapper tbody tr").count() == 2
     assert page.locator("#wrapper .state.done").count() == 2
+
+
+def test_keyboard_only_from_the_jump_box_to_the_viewer(page, examiner_user, five_page_pdf):
+    sign_in(page, "erika")
+    page.goto("/")
+    # The first Tab reaches the skip link, which is visible when focused.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.focus("#jump-number")
+    page.keyboard.type("BG/P/2024/4242")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/dossiers/BG/P/2024/004242")
+    link = page.get_by_role("link", name="Description")
+    link.focus()
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # focus is visible
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#viewer-root[data-ready='true']")
+    page.focus("#next-page")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#viewer-root[data-current-page='2']")

@@ -115,7 +115,9 @@ def test_jump_box_explains_nonsense_and_unknown_numbers(cabinet):
 def test_public_cannot_jump_to_an_unpublished_dossier(cabinet):
     response = client_as(None).get("/go", {"number": "BG/T/2024/8"}, follow=True)
     assert "No dossier BG/T/2024/8" in response.content.decode()
-    assert client_as(None).get("/dossiers/BG/T/2024/000008").status_code == 404
+    response = client_as(None).get("/dossiers/BG/T/2024/000008")
+    assert response.status_code == 404
+    assert "There is nothing here, or you may not see it." in response.content.decode()
 
 
 # --- The dossier page ---------------------------------------------------------------------------
@@ -368,3 +370,12 @@ def test_document_state_says_when_a_document_is_searchable(cabinet, search_backe
     indexer.sync()
     assert client.get(url).json() == {"state": "done", "searchable": True, "label": "searchable"}
     assert client_as(None).get(f"/documents/{cabinet['internal'].id}/state").status_code == 404
+
+
+def test_search_by_date_range_keeps_facet_filters(indexed):
+    client = client_as(Role.EXAMINER)
+    params = {"q": "sprocket", "date_to": "2020-01-01"}
+    assert "0 documents found" in client.get("/search", params).content.decode()
+    page = client.get("/search", {"q": "sprocket", "type": "DESC", "sort": "date"}).content
+    assert b'<input type="hidden" name="type" value="DESC">' in page
+    assert b"1 document found" in page
