@@ -47,7 +47,8 @@ SORTS = {
 }
 # What the file wrapper can be grouped by, and the field behind it.
 GROUPS = {"type": "doc_type_id", "direction": "direction"}
-IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/svg+xml"}
+# Not SVG: it can carry scripts, and is shown as its extracted text instead.
+IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"}
 
 
 def ui_language() -> str:
