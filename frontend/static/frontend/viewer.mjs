@@ -103,8 +103,25 @@ findInput.addEventListener("keydown", (event) => {
 });
 document.getElementById("find-next").addEventListener("click", () => find(findInput.value, true));
 
-async function renderThumbnails(pdf) {
-  // Small renders, one after the other, so the first pages of the document come first.
+function renderThumbnails(pdf) {
+  // Placeholders for every page; a thumbnail is drawn only when it scrolls into view, so a
+  // 500-page scan does not fetch every page's bytes just to draw its thumbnails.
+  const draw = async (button) => {
+    const page = await pdf.getPage(Number(button.dataset.page));
+    const viewport = page.getViewport({ scale: 1 });
+    const small = page.getViewport({ scale: 110 / viewport.width });
+    const canvas = button.querySelector("canvas");
+    canvas.width = Math.floor(small.width);
+    canvas.height = Math.floor(small.height);
+    await page.render({ canvas, viewport: small }).promise;
+  };
+  const observer = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      if (!entry.isIntersecting) continue;
+      observer.unobserve(entry.target);
+      draw(entry.target).catch(() => {});
+    }
+  }, { root: thumbnails, rootMargin: "200px" });
   for (let number = 1; number <= pdf.numPages; number++) {
     const button = document.createElement("button");
     button.type = "button";
@@ -112,18 +129,11 @@ async function renderThumbnails(pdf) {
     button.setAttribute("aria-label", `${number}`);
     button.addEventListener("click", () => { viewer.currentPageNumber = number; });
     const canvas = document.createElement("canvas");
+    canvas.width = 110;
+    canvas.height = 140;
     button.append(canvas, document.createTextNode(String(number)));
     thumbnails.append(button);
-  }
-  for (let number = 1; number <= Math.min(pdf.numPages, 200); number++) {
-    const page = await pdf.getPage(number);
-    const viewport = page.getViewport({ scale: 1 });
-    const scale = 110 / viewport.width;
-    const small = page.getViewport({ scale });
-    const canvas = thumbnails.querySelector(`button[data-page="${number}"] canvas`);
-    canvas.width = Math.floor(small.width);
-    canvas.height = Math.floor(small.height);
-    await page.render({ canvas, viewport: small }).promise;
+    observer.observe(button);
   }
 }
 
@@ -146,7 +156,7 @@ loading.promise.then(
     pageInput.max = pdf.numPages;
     viewer.setDocument(pdf);
     linkService.setDocument(pdf, null);
-    renderThumbnails(pdf).catch(() => {});
+    renderThumbnails(pdf);
   },
   (error) => {
     root.dataset.error = String(error);
