@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean system-packages
+.PHONY: run test lint format bench clean system-packages vendor messages
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
@@ -16,15 +16,38 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-run: $(STAMP) system-packages
+# The web UI's front-end packages (frontend/package.json, exact versions) from the npm registry,
+# copied into frontend/static/vendor: served by edms itself, never from a CDN.
+PDFJS        := frontend/node_modules/pdfjs-dist
+VENDOR       := frontend/static/vendor
+VENDOR_STAMP := $(VENDOR)/.installed
+
+$(VENDOR_STAMP): frontend/package.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: run infra/install-ui-packages.sh"; exit 1; }
+	cd frontend && npm install --no-audit --no-fund --omit=optional --no-package-lock
+	rm -rf $(VENDOR)/pdfjs && mkdir -p $(VENDOR)/pdfjs/build $(VENDOR)/pdfjs/web
+	cp $(PDFJS)/build/pdf.min.mjs $(PDFJS)/build/pdf.worker.min.mjs $(VENDOR)/pdfjs/build/
+	cp -r $(PDFJS)/web/pdf_viewer.mjs $(PDFJS)/web/pdf_viewer.css $(PDFJS)/web/images $(VENDOR)/pdfjs/web/
+	cp -r $(PDFJS)/cmaps $(PDFJS)/standard_fonts $(PDFJS)/wasm $(PDFJS)/LICENSE $(VENDOR)/pdfjs/
+	touch $@
+
+vendor: $(VENDOR_STAMP)
+
+# Recompile the UI translations (the .mo files are committed; needs gettext's msgfmt).
+messages: $(STAMP)
+	cd frontend && ../$(BIN)/django-admin compilemessages
+
+run: $(STAMP) system-packages $(VENDOR_STAMP)
 	$(BIN)/edms run
 
-# OCR (Tesseract, Ghostscript) and office renditions (LibreOffice): installed when missing as
-# root, else listed; edms runs without them and says which renditions are disabled.
+# OCR (Tesseract, Ghostscript), office renditions (LibreOffice), and npm/gettext for the UI's
+# build: installed when missing as root, else listed; edms runs without the rendition tools and
+# says which renditions are disabled.
 system-packages:
 	infra/install-system-packages.sh
+	infra/install-ui-packages.sh --runtime
 
-test: $(STAMP)
+test: $(STAMP) $(VENDOR_STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -41,6 +64,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench.search
 	$(BIN)/python -m tests.bench.ingest $(INGEST_BENCH_ARGS)
 	$(BIN)/python -m tests.bench.scan
+	$(BIN)/python -m tests.bench.ui
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var frontend/node_modules $(VENDOR)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "api.apps.ApiConfig",
     "ingest.apps.IngestConfig",
     "search.apps.SearchConfig",
+    "frontend.apps.FrontendConfig",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The UI's language: the user's choice (set_language's cookie), else the browser's.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -78,6 +81,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -253,6 +257,12 @@ SPECTACULAR_SETTINGS = {
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+# The languages of the web UI (Arabic is right to left; see frontend/templates/frontend/base.html).
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español"), ("ar", "العربية")]
+LOCALE_PATHS = [BASE_DIR / "frontend" / "locale"]
+LOGIN_URL = "frontend:login"
+LOGIN_REDIRECT_URL = "frontend:home"
+LOGOUT_REDIRECT_URL = "frontend:home"
 TIME_ZONE = env_str("EDMS_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
 from django.views.defaults import page_not_found, server_error
-from django.views.generic import RedirectView
 
 from api.problems import problem_response
 
@@ -12,10 +11,11 @@ def health(request):
 
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("healthz", health),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the UI's language switcher
+    path("", include("frontend.urls")),
 ]
 
 

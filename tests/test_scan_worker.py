@@ -27,7 +27,8 @@ D1 = "BG/P/2024/000321"
 def scan_worker(django_db_setup, tmp_path_factory):
     _purge_broker()
     worker = _start_worker(
-        tmp_path_factory.mktemp("celery") / "worker.log", queues=["celery", "extract", "ocr", "render", "scan"]
+        tmp_path_factory.mktemp("celery") / "worker.log",
+        queues=["celery", "extract", "ocr", "render", "scan"],
     )
     try:
         _wait_ready(worker)

@@ -1,0 +1,165 @@
+// The PDF viewer: pdf.js (self-hosted from pdfjs-dist) with page navigation, zoom, rotation,
+// find (search hits arrive with their terms and page), thumbnails and download.
+// Large files open on their first page: pdf.js fetches byte ranges from the content endpoint
+// (which answers `Range`) instead of the whole file.
+import "../vendor/pdfjs/build/pdf.min.mjs";
+import {
+  EventBus,
+  PDFFindController,
+  PDFLinkService,
+  PDFViewer,
+} from "../vendor/pdfjs/web/pdf_viewer.mjs";
+
+const pdfjsLib = globalThis.pdfjsLib;
+const root = document.getElementById("viewer-root");
+const container = document.getElementById("viewer-container");
+const pageInput = document.getElementById("page-number");
+const pageCount = document.getElementById("page-count");
+const zoomSelect = document.getElementById("zoom");
+const findInput = document.getElementById("find");
+const findStatus = document.getElementById("find-status");
+const thumbnails = document.getElementById("thumbnails");
+
+pdfjsLib.GlobalWorkerOptions.workerSrc = root.dataset.worker;
+
+const eventBus = new EventBus();
+const linkService = new PDFLinkService({ eventBus });
+const findController = new PDFFindController({ eventBus, linkService });
+const viewer = new PDFViewer({
+  container,
+  viewer: document.getElementById("pdf-viewer"),
+  eventBus,
+  linkService,
+  findController,
+  textLayerMode: 1,
+});
+linkService.setViewer(viewer);
+
+const wantedPage = Number(root.dataset.page) || 1;
+const terms = root.dataset.terms || "";
+
+function find(query, again = false) {
+  if (!query) return;
+  eventBus.dispatch("find", {
+    source: window,
+    type: again ? "again" : "",
+    query,
+    caseSensitive: false,
+    entireWord: false,
+    highlightAll: true,
+    findPrevious: false,
+    matchDiacritics: false,
+  });
+}
+
+eventBus.on("pagesinit", () => {
+  viewer.currentScaleValue = zoomSelect.value;
+  if (wantedPage > 1) viewer.currentPageNumber = Math.min(wantedPage, viewer.pagesCount);
+  if (terms) {
+    // Highlight the search terms without moving away from the page the hit is on.
+    eventBus.dispatch("find", {
+      source: window, type: "", query: terms, caseSensitive: false, entireWord: false,
+      highlightAll: true, findPrevious: false, matchDiacritics: false,
+    });
+    if (wantedPage > 1) viewer.currentPageNumber = Math.min(wantedPage, viewer.pagesCount);
+  }
+  root.dataset.ready = "true";
+});
+eventBus.on("pagechanging", (event) => {
+  pageInput.value = event.pageNumber;
+  root.dataset.currentPage = String(event.pageNumber);
+  for (const button of thumbnails.querySelectorAll("button")) {
+    button.toggleAttribute("aria-current", Number(button.dataset.page) === event.pageNumber);
+    if (button.hasAttribute("aria-current")) button.setAttribute("aria-current", "page");
+  }
+});
+eventBus.on("updatefindmatchescount", ({ matchesCount }) => {
+  findStatus.textContent = matchesCount.total ? `${matchesCount.current}/${matchesCount.total}` : "";
+});
+eventBus.on("updatefindcontrolstate", ({ matchesCount }) => {
+  if (matchesCount) {
+    findStatus.textContent = matchesCount.total ? `${matchesCount.current}/${matchesCount.total}` : "0";
+  }
+});
+
+document.getElementById("prev-page").addEventListener("click", () => viewer.previousPage());
+document.getElementById("next-page").addEventListener("click", () => viewer.nextPage());
+pageInput.addEventListener("change", () => {
+  const number = Number(pageInput.value);
+  if (number >= 1 && number <= viewer.pagesCount) viewer.currentPageNumber = number;
+});
+zoomSelect.addEventListener("change", () => { viewer.currentScaleValue = zoomSelect.value; });
+document.getElementById("zoom-in").addEventListener("click", () => {
+  viewer.currentScale = Math.min(viewer.currentScale * 1.25, 8);
+});
+document.getElementById("zoom-out").addEventListener("click", () => {
+  viewer.currentScale = Math.max(viewer.currentScale / 1.25, 0.2);
+});
+document.getElementById("rotate").addEventListener("click", () => {
+  viewer.pagesRotation = (viewer.pagesRotation + 90) % 360;
+});
+findInput.addEventListener("keydown", (event) => {
+  if (event.key === "Enter") find(findInput.value, false);
+});
+document.getElementById("find-next").addEventListener("click", () => find(findInput.value, true));
+
+function renderThumbnails(pdf) {
+  // Placeholders for every page; a thumbnail is drawn only when it scrolls into view, so a
+  // 500-page scan does not fetch every page's bytes just to draw its thumbnails.
+  const draw = async (button) => {
+    const page = await pdf.getPage(Number(button.dataset.page));
+    const viewport = page.getViewport({ scale: 1 });
+    const small = page.getViewport({ scale: 110 / viewport.width });
+    const canvas = button.querySelector("canvas");
+    canvas.width = Math.floor(small.width);
+    canvas.height = Math.floor(small.height);
+    await page.render({ canvas, viewport: small }).promise;
+  };
+  const observer = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      if (!entry.isIntersecting) continue;
+      observer.unobserve(entry.target);
+      draw(entry.target).catch(() => {});
+    }
+  }, { root: thumbnails, rootMargin: "200px" });
+  for (let number = 1; number <= pdf.numPages; number++) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.page = String(number);
+    button.setAttribute("aria-label", `${number}`);
+    button.addEventListener("click", () => { viewer.currentPageNumber = number; });
+    const canvas = document.createElement("canvas");
+    canvas.width = 110;
+    canvas.height = 140;
+    button.append(canvas, document.createTextNode(String(number)));
+    thumbnails.append(button);
+    observer.observe(button);
+  }
+}
+
+const loading = pdfjsLib.getDocument({
+  url: root.dataset.url,
+  withCredentials: true,
+  // Ranges of 256 KiB on demand: a 500-page scan opens on page 1 without the whole file.
+  rangeChunkSize: 262144,
+  disableAutoFetch: true,
+  disableStream: true,
+  cMapUrl: root.dataset.cmaps,
+  cMapPacked: true,
+  standardFontDataUrl: root.dataset.fonts,
+  wasmUrl: root.dataset.wasm,
+  isEvalSupported: false,
+});
+loading.promise.then(
+  (pdf) => {
+    pageCount.textContent = pdf.numPages;
+    pageInput.max = pdf.numPages;
+    viewer.setDocument(pdf);
+    linkService.setDocument(pdf, null);
+    renderThumbnails(pdf);
+  },
+  (error) => {
+    root.dataset.error = String(error);
+    container.textContent = String(error);
+  },
+);
