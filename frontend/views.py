@@ -270,6 +270,15 @@ def viewer_kind(media_type: str) -> str:
     return "text"
 
 
+def _rendition_to_show(kind: str, renditions: dict) -> str | None:
+    """Which rendition the viewer shows instead of the original, if any."""
+    if "pdfa" in renditions:
+        return "pdfa"
+    if kind == "text" and "pdf" in renditions:
+        return "pdf"
+    return None
+
+
 @require_GET
 def viewer(request, document_id):
     try:
@@ -290,6 +299,15 @@ def viewer(request, document_id):
     if processing is not None and processing.media_type:
         media_type = processing.media_type
     content_url = reverse("api:version-content", args=[document.id, current.number])
+    renditions = {r.kind: r for r in current.renditions.all()}
+    kind = viewer_kind(media_type)
+    shown_url = f"{content_url}?disposition=inline"
+    shown = _rendition_to_show(kind, renditions)
+    if shown is not None:
+        # A scan's PDF/A carries the OCR text layer (find, search highlights); an office
+        # document is shown as its PDF rendition. The original stays the download.
+        kind = "pdf"
+        shown_url = reverse("api:version-rendition", args=[document.id, current.number, shown])
     page = request.GET.get("page", "")
     return render(
         request,
@@ -302,10 +320,17 @@ def viewer(request, document_id):
             "current": current,
             "processing": processing,
             "pages": document.page_count or (processing.page_count if processing else None),
-            "kind": viewer_kind(media_type),
+            "kind": kind,
             "media_type": media_type,
             "content_url": content_url,
-            "inline_url": f"{content_url}?disposition=inline",
+            "inline_url": shown_url,
+            "renditions": [
+                (
+                    r.kind,
+                    reverse("api:version-rendition", args=[document.id, current.number, r.kind]),
+                )
+                for r in renditions.values()
+            ],
             "text_url": reverse("api:version-text", args=[document.id, current.number]),
             "document_url": reverse("api:document-detail", args=[document.id]),
             "page": int(page) if page.isdigit() and int(page) > 0 else 1,

@@ -12,8 +12,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from dossier.models import AuditEvent
+from dossier import blobstore
+from dossier.models import AuditEvent, Blob
 from dossier.roles import Role
+from ingest.models import Rendition
 from search import indexer
 from tests.conftest import create_dossier, file_document
 from tests.factories import UserFactory
@@ -208,6 +210,37 @@ def test_viewer_shows_text_for_formats_a_browser_cannot_show(cabinet):
     page = client_as(Role.EXAMINER).get(f"/documents/{cabinet['internal'].id}").content.decode()
     assert 'data-kind="text"' in page
     assert f"/api/v1/documents/{cabinet['internal'].id}/versions/1/text" in page
+
+
+def _give_rendition(document, kind: str, content: bytes) -> None:
+    """Attach a rendition as the pipeline stores it: content-addressed, beside the original."""
+    staged = blobstore.spool([content], filename=f"rendition.{kind}.pdf")
+    blobstore.promote(staged)
+    blob, _ = Blob.objects.get_or_create(
+        sha256=staged.sha256, defaults={"size": staged.size, "media_type": "application/pdf"}
+    )
+    staged.discard()
+    version = document.versions.get(number=1)
+    Rendition.objects.create(version=version, kind=kind, blob=blob, media_type="application/pdf")
+
+
+def test_viewer_shows_an_office_document_as_its_pdf_rendition(cabinet):
+    document = cabinet["internal"]
+    _give_rendition(document, "pdf", b"%PDF-1.7 office rendition")
+    page = client_as(Role.EXAMINER).get(f"/documents/{document.id}").content.decode()
+    rendition_url = f"/api/v1/documents/{document.id}/versions/1/renditions/pdf"
+    assert 'data-kind="pdf"' in page
+    assert f'data-url="{rendition_url}"' in page
+    # The original stays what "Download" gives.
+    assert f"/api/v1/documents/{document.id}/versions/1/content" in page
+    assert "Renditions" in page
+
+
+def test_viewer_prefers_the_ocr_pdfa_of_a_scan(cabinet):
+    document = cabinet["public"]
+    _give_rendition(document, "pdfa", b"%PDF-1.7 ocr text layer")
+    page = client_as(Role.EXAMINER).get(f"/documents/{document.id}").content.decode()
+    assert f'data-url="/api/v1/documents/{document.id}/versions/1/renditions/pdfa"' in page
 
 
 def test_viewer_respects_access(cabinet):
