@@ -322,9 +322,16 @@ class ScanStatsView(APIView):
         return Response(stats.dashboard(int(raw)))
 
 
-def _part(part_id) -> ScanPart:
+def _part(part_id, user) -> ScanPart:
+    """The part, if `user` may see it: a part filed to a dossier is seen only by those who may see
+    its document (a secret dossier's parts stay hidden); unassigned parts by every QC role."""
     part = ScanPart.objects.select_related("document__dossier", "batch").filter(id=part_id).first()
-    if part is None:
+    hidden = (
+        part is not None
+        and part.document_id is not None
+        and not (access.visible_documents(user).filter(id=part.document_id).exists())
+    )
+    if part is None or hidden:
         raise Problem("not-found", f"no scan part {part_id}")
     return part
 
@@ -333,7 +340,7 @@ class ScanPartView(APIView):
     @extend_schema(summary="One part of a scan batch", responses={200: PartSerializer, **ERRORS})
     def get(self, request, part_id):
         _require_qc(request, "see scan parts")
-        return Response(PartSerializer(_part(part_id)).data)
+        return Response(PartSerializer(_part(part_id, request.user)).data)
 
 
 class ScanPartContentView(APIView):
@@ -343,7 +350,7 @@ class ScanPartContentView(APIView):
     )
     def get(self, request, part_id):
         _require_qc(request, "see scan parts")
-        part = _part(part_id)
+        part = _part(part_id, request.user)
         response = HttpResponse(
             b"".join(blobstore.read_chunks(part.content_id)), content_type="application/pdf"
         )
@@ -378,7 +385,7 @@ class ScanPartOperationView(IdempotentMixin, APIView):
         _require_qc(request, "do quality control")
         if operation not in self.BODIES:
             raise Problem("not-found", f"no quality-control operation {operation!r}")
-        part = _part(part_id)
+        part = _part(part_id, request.user)
         data = {}
         if (body_class := self.BODIES[operation]) is not None:
             body = body_class(data=request.data)
@@ -386,7 +393,7 @@ class ScanPartOperationView(IdempotentMixin, APIView):
             data = body.validated_data
         result = getattr(self, operation.replace("-", "_"))(part, data, actor_of(request), request)
         status = 201 if operation == "split" else 200
-        return Response(PartSerializer(_part(result.id)).data, status=status)
+        return Response(PartSerializer(_part(result.id, request.user)).data, status=status)
 
     def approve(self, part, data, actor, request):
         return qc.approve(part, actor=actor)
@@ -418,7 +425,7 @@ class ScanPartOperationView(IdempotentMixin, APIView):
         return qc.split_part(part, data["page"], actor=actor)
 
     def merge(self, part, data, actor, request):
-        return qc.merge_parts(part, _part(data["other"]), actor=actor)
+        return qc.merge_parts(part, _part(data["other"], request.user), actor=actor)
 
     def replace_page(self, part, data, actor, request):
         upload = data["file"]

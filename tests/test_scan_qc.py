@@ -14,7 +14,7 @@ import pytest
 import zxingcpp
 from celery import current_app
 
-from dossier.models import AuditEvent, Document, DocumentState, Event, EventKind
+from dossier.models import AuditEvent, Document, DocumentState, Dossier, Event, EventKind
 from ingest.batch_models import BatchState, PartState, ScanPart
 from tests import scan_support as scan
 from tests.conftest import create_dossier
@@ -373,3 +373,16 @@ def test_retried_submissions_and_operations_do_not_repeat(batch, records_clerk, 
         )
 
     assert post().json()["id"] == post().json()["id"]
+
+
+def test_parts_filed_to_a_secret_dossier_stay_hidden_from_records_staff(
+    batch, records_clerk, admin_client
+):
+    """A secrecy order overrides every rule, scanned parts included."""
+    part = ScanPart.objects.get(batch_id=batch["id"], document__dossier__key="BG/P/2024/124")
+    assert records_clerk.get(f"/api/v1/scan-parts/{part.id}").status_code == 200
+    Dossier.objects.filter(key="BG/P/2024/124").update(secret=True)
+    assert records_clerk.get(f"/api/v1/scan-parts/{part.id}").status_code == 404
+    assert records_clerk.get(f"/api/v1/scan-parts/{part.id}/content").status_code == 404
+    assert qc(records_clerk, part, "approve").status_code == 404
+    assert admin_client.get(f"/api/v1/scan-parts/{part.id}").status_code == 200
