@@ -28,7 +28,7 @@ from dossier.models import Direction, DocumentType, Dossier, IpType, Version, Vi
 from dossier.numbering import InvalidFileNumber
 from frontend import zipstream
 from ingest import pipeline
-from ingest.models import Processing, State
+from ingest.models import Processing, Stage, State
 from search import documents as search_documents
 from search import find, indexer
 from search.backends import SearchUnavailable
@@ -507,6 +507,15 @@ def operations(request):
         .values_list("state", "n")
     )
     states = {value: _(value) for value in State.values}
+    # What waits on each pipeline queue: versions whose next stage is that queue's.
+    waiting = dict(
+        Processing.objects.filter(
+            version__document__in=readable, state__in=[State.PENDING, State.RUNNING]
+        )
+        .values_list("stage")
+        .annotate(n=Count("id"))
+        .values_list("stage", "n")
+    )
     failed = list(
         Processing.objects.filter(state=State.FAILED, version__document__in=readable)
         .select_related("version__document__dossier", "version__document__doc_type")
@@ -517,6 +526,7 @@ def operations(request):
         "frontend/operations.html",
         {
             "counts": [(states[s], s, counts.get(s, 0)) for s in State.values],
+            "queues": [(stage.value, waiting.get(stage.value, 0)) for stage in Stage],
             "lag": indexer.lag(),
             "failed": failed,
             "can_retry": access.can_change_documents(request.user),

@@ -363,6 +363,17 @@ def test_operations_lists_failed_versions_with_reasons(failed_version):
     assert f'{failed_row}<td class="num">1</td>' in page
 
 
+def test_operations_shows_what_waits_on_each_queue(cabinet):
+    from ingest.models import Processing, Stage, State
+
+    waiting_ocr = cabinet["public"].versions.get()
+    Processing.objects.create(version=waiting_ocr, state=State.PENDING, stage=Stage.OCR)
+    page = client_as(Role.RECORDS_CLERK).get("/operations").content.decode()
+    assert '<tr data-queue="ocr"><td>ocr</td><td class="num">1</td></tr>' in page
+    assert '<tr data-queue="extract"><td>extract</td><td class="num">0</td></tr>' in page
+    assert 'data-queue="index"' in page
+
+
 def test_operations_is_not_for_the_public(failed_version):
     response = client_as(None).get("/operations")
     assert response.status_code == 302 and response["Location"].startswith("/login")
