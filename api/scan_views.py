@@ -16,6 +16,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import scan_operations
 from api.idempotency import IdempotentMixin
 from api.permissions import require
 from api.problems import Problem
@@ -23,7 +24,6 @@ from api.serializers import document_type
 from api.uploads import staged_from_upload
 from api.views import ERRORS, IDEMPOTENCY_HEADER, actor_of
 from dossier import access, actions, blobstore
-from dossier.models import DocumentType
 from ingest.batch_models import PartState, ScanBatch, ScanPart
 from ingest.scanning import coversheets, qc, splitting, stats
 
@@ -143,47 +143,6 @@ class BatchSerializer(serializers.ModelSerializer):
         return BatchUnassignedSerializer(parts, many=True).data
 
 
-class AssignSerializer(serializers.Serializer):
-    dossier = serializers.CharField(max_length=128)
-    type = serializers.CharField(max_length=20)
-    official_date = serializers.DateField(required=False, allow_null=True)
-    title = serializers.CharField(required=False, allow_blank=True, max_length=500)
-
-    def validate_type(self, code: str) -> DocumentType:
-        return document_type(code)
-
-
-class RejectSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
-
-
-class RotateSerializer(serializers.Serializer):
-    pages = serializers.ListField(child=serializers.IntegerField(), min_length=1)
-    degrees = serializers.ChoiceField(choices=qc.ROTATIONS)
-
-
-class PagesSerializer(serializers.Serializer):
-    pages = serializers.ListField(child=serializers.IntegerField(), min_length=1)
-
-
-class MovePageSerializer(serializers.Serializer):
-    page = serializers.IntegerField()
-    to = serializers.IntegerField()
-
-
-class SplitSerializer(serializers.Serializer):
-    page = serializers.IntegerField(help_text="The first page of the new part.")
-
-
-class MergeSerializer(serializers.Serializer):
-    other = serializers.UUIDField(help_text="The part whose pages are appended to this one.")
-
-
-class ReplacePageSerializer(serializers.Serializer):
-    page = serializers.IntegerField()
-    file = serializers.FileField(help_text="The rescan: a PDF (its first page) or an image.")
-
-
 # --- Views ----------------------------------------------------------------------------------
 
 
@@ -216,14 +175,12 @@ class CoverSheetsView(APIView):
 
     def _render(self, user, item):
         if item.get("separator"):
-            return coversheets.render_sheet(coversheets.SEPARATOR)
+            return coversheets.separator_sheet()
         # The sheet must route somewhere real: the dossier must exist (and be visible).
         dossier = access.get_dossier_for(user, item["dossier"])
-        doc_type = item["type"]
-        sheet = coversheets.SheetData(
-            dossier.display_key, doc_type.code, item.get("official_date"), item.get("title", "")
+        return coversheets.cover_sheet(
+            dossier, item["type"], item.get("official_date"), item.get("title", "")
         )
-        return coversheets.render_sheet(sheet, doc_type.label())
 
 
 def batches_queryset():
@@ -323,17 +280,10 @@ class ScanStatsView(APIView):
 
 
 def _part(part_id, user) -> ScanPart:
-    """The part, if `user` may see it: a part filed to a dossier is seen only by those who may see
-    its document (a secret dossier's parts stay hidden); unassigned parts by every QC role."""
-    part = ScanPart.objects.select_related("document__dossier", "batch").filter(id=part_id).first()
-    hidden = (
-        part is not None
-        and part.document_id is not None
-        and not (access.visible_documents(user).filter(id=part.document_id).exists())
-    )
-    if part is None or hidden:
-        raise Problem("not-found", f"no scan part {part_id}")
-    return part
+    try:
+        return qc.get_part_for(user, part_id)
+    except access.NotFound:
+        raise Problem("not-found", f"no scan part {part_id}") from None
 
 
 class ScanPartView(APIView):
@@ -362,72 +312,20 @@ class ScanPartOperationView(IdempotentMixin, APIView):
     """`POST /scan-parts/{id}/{operation}`: one quality-control operation, audited."""
 
     parser_classes = [JSONParser, MultiPartParser]
-    BODIES = {
-        "approve": None,
-        "reject": RejectSerializer,
-        "assign": AssignSerializer,
-        "rotate": RotateSerializer,
-        "delete-pages": PagesSerializer,
-        "move-page": MovePageSerializer,
-        "split": SplitSerializer,
-        "merge": MergeSerializer,
-        "replace-page": ReplacePageSerializer,
-    }
 
     @extend_schema(
-        summary="Quality control: approve, reject, assign, rotate, delete-pages, move-page, "
-        "split, merge, replace-page",
+        summary="Quality control: " + ", ".join(scan_operations.OPERATIONS),
         request=OpenApiTypes.OBJECT,
         responses={200: PartSerializer, 201: PartSerializer, **ERRORS},
         parameters=[IDEMPOTENCY_HEADER],
     )
     def post(self, request, part_id, operation):
         _require_qc(request, "do quality control")
-        if operation not in self.BODIES:
+        if operation not in scan_operations.OPERATIONS:
             raise Problem("not-found", f"no quality-control operation {operation!r}")
         part = _part(part_id, request.user)
-        data = {}
-        if (body_class := self.BODIES[operation]) is not None:
-            body = body_class(data=request.data)
-            body.is_valid(raise_exception=True)
-            data = body.validated_data
-        result = getattr(self, operation.replace("-", "_"))(part, data, actor_of(request), request)
+        result = scan_operations.run_operation(
+            operation, part, request.data, actor=actor_of(request), user=request.user
+        )
         status = 201 if operation == "split" else 200
         return Response(PartSerializer(_part(result.id, request.user)).data, status=status)
-
-    def approve(self, part, data, actor, request):
-        return qc.approve(part, actor=actor)
-
-    def reject(self, part, data, actor, request):
-        return qc.reject(part, reason=data["reason"], actor=actor)
-
-    def assign(self, part, data, actor, request):
-        dossier = access.get_dossier_for(request.user, data["dossier"])
-        return qc.assign(
-            part,
-            dossier=dossier,
-            doc_type=data["type"],
-            official_date=data.get("official_date"),
-            title=data.get("title"),
-            actor=actor,
-        )
-
-    def rotate(self, part, data, actor, request):
-        return qc.rotate_pages(part, data["pages"], data["degrees"], actor=actor)
-
-    def delete_pages(self, part, data, actor, request):
-        return qc.delete_pages(part, data["pages"], actor=actor)
-
-    def move_page(self, part, data, actor, request):
-        return qc.move_page(part, data["page"], data["to"], actor=actor)
-
-    def split(self, part, data, actor, request):
-        return qc.split_part(part, data["page"], actor=actor)
-
-    def merge(self, part, data, actor, request):
-        return qc.merge_parts(part, _part(data["other"], request.user), actor=actor)
-
-    def replace_page(self, part, data, actor, request):
-        upload = data["file"]
-        upload.seek(0)
-        return qc.replace_page(part, data["page"], upload.read(), actor=actor)

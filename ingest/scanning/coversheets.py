@@ -144,6 +144,17 @@ def render_sheet(sheet: SheetData, type_label: str = "") -> Image.Image:
     return page.convert("1")
 
 
+def cover_sheet(dossier, doc_type, official_date: dt.date | None = None, title: str = ""):
+    """The sheet that routes what follows it to `dossier` (a Dossier) as a `doc_type` document."""
+    sheet = SheetData(dossier.display_key, doc_type.code, official_date, title or "")
+    return render_sheet(sheet, doc_type.label())
+
+
+def separator_sheet() -> Image.Image:
+    """The generic "next document" sheet: what follows goes where the previous part went."""
+    return render_sheet(SEPARATOR)
+
+
 def sheets_pdf(pages: list[Image.Image]) -> bytes:
     """A PDF of bilevel 300 dpi pages (CCITT G4 compressed: a few kB a page)."""
     out = io.BytesIO()

@@ -13,9 +13,9 @@ import io
 
 import pikepdf
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q, QuerySet
 
-from dossier import actions, blobstore
+from dossier import access, actions, blobstore
 from dossier.audit import Actor, record_audit
 from dossier.models import DocumentType, Dossier
 from ingest.batch_models import OPEN_PART_STATES, BatchState, PartState, ScanPart
@@ -33,6 +33,27 @@ ROTATIONS = (90, 180, 270)
 
 class QcError(actions.DomainError):
     code = "invalid-change"
+
+
+def visible_parts(user) -> QuerySet[ScanPart]:
+    """The parts `user` may see: a part filed to a dossier only by whoever may see its document
+    (a secret dossier's parts stay hidden); an unassigned part by every quality-control role."""
+    readable = access.visible_documents(user).values("id")
+    return ScanPart.objects.filter(Q(document__isnull=True) | Q(document__in=readable))
+
+
+def get_part_for(user, part_id) -> ScanPart:
+    """The part, if `user` may see it; else `access.NotFound`, as for a part that does not exist."""
+    part = visible_parts(user).select_related("document__dossier", "batch").filter(id=part_id)
+    found = part.first()
+    if found is None:
+        raise access.NotFound("scan part", str(part_id))
+    return found
+
+
+def open_parts(user) -> QuerySet[ScanPart]:
+    """The quality-control queue: parts still needing a clerk, in batches that are split."""
+    return visible_parts(user).filter(state__in=OPEN_PART_STATES, batch__state=BatchState.QC)
 
 
 # --- Helpers --------------------------------------------------------------------------------
