@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from frontend import views
+from frontend import scanning, views
 
 app_name = "frontend"
 
@@ -23,7 +23,24 @@ urlpatterns = [
         views.retry_processing,
         name="retry",
     ),
+    path("scanning", scanning.dashboard, name="scanning"),
+    path("scanning/batches", scanning.submit_batch, name="scan-submit"),
+    path("scanning/batches/<uuid:batch_id>", scanning.batch_detail, name="scan-batch"),
+    path("scanning/qc", scanning.qc_queue, name="scan-queue"),
+    path("scanning/parts/<uuid:part_id>", scanning.part_detail, name="scan-part"),
+    path(
+        "scanning/parts/<uuid:part_id>/pages/<int:number>",
+        scanning.part_page,
+        name="scan-part-page",
+    ),
+    path(
+        "scanning/parts/<uuid:part_id>/<slug:operation>",
+        scanning.part_operation,
+        name="scan-part-operation",
+    ),
+    path("scanning/cover-sheets", scanning.cover_sheets, name="cover-sheets"),
     # File numbers keep their slashes (BG/P/2024/000123), as in the API.
     re_path(r"^dossiers/(?P<key>.+)/zip$", views.download_zip, name="dossier-zip"),
+    re_path(r"^dossiers/(?P<key>.+)/paper-location$", views.paper_location, name="paper-location"),
     re_path(r"^dossiers/(?P<key>.+)$", views.dossier_detail, name="dossier"),
 ]

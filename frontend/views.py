@@ -191,11 +191,28 @@ def dossier_detail(request, key):
             "directions": Direction.choices,
             "visibilities": Visibility.choices,
             "can_file": access.can_file_documents(request.user),
+            "can_record_paper": _can_record_paper(request.user),
             "select_label": _("Select"),
             "cancelled_label": _("Cancelled"),
             "today": timezone.localdate(),
         },
     )
+
+
+def _can_record_paper(user) -> bool:
+    return access.can_do_quality_control(user) or access.can_manage_dossiers(user)
+
+
+@require_POST
+def paper_location(request, key):
+    """Where the dossier's paper file is now (records staff keep it current while scanning)."""
+    if not _can_record_paper(request.user):
+        raise PermissionDenied
+    dossier = _dossier_or_404(request.user, key)
+    location = request.POST.get("paper_location", "").strip()[:200]
+    actions.upsert_dossier(dossier.key, {"paper_location": location}, actor=actor_of(request))
+    messages.success(request, _("Paper location recorded."))
+    return HttpResponseRedirect(reverse("frontend:dossier", args=[dossier.display_key]))
 
 
 def _prepare_rows(rows: list, labels: dict[str, str]) -> None:

@@ -94,3 +94,16 @@ def batch_tiff(pages: list[Image.Image]) -> bytes:
         append_images=frames[1:],
     )
     return out.getvalue()
+
+
+def split_now(content: bytes, *, actor=None, station: str = "S1", filename: str = "s1-0001.pdf"):
+    """Submit `content` as a scan batch and split it in this process, as the `scan` worker
+    would; returns the batch, split (state `qc`)."""
+    from dossier import blobstore
+    from dossier.audit import Actor
+    from ingest.scanning import splitting
+
+    actor = actor or Actor(label="scanner")
+    staged = blobstore.spool([content], filename=filename)
+    batch = splitting.submit_batch(staged, actor=actor, station=station)
+    return splitting.split_batch(batch.id)
