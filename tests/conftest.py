@@ -20,7 +20,7 @@ from dossier.audit import Actor
 from dossier.models import Document, DocumentType, Dossier
 from dossier.roles import Role
 
-pytest_plugins = ["tests.services", "tests.search_support"]
+pytest_plugins = ["tests.services", "tests.search_support", "tests.browser_support"]
 
 
 def make_user(username: str, role: Role | None = None, **extra):
