@@ -113,6 +113,9 @@ def run(argv: list[str]) -> int:
     if not options.no_worker:
         processes.append(subprocess.Popen(worker))
         processes.append(subprocess.Popen(indexer))
+        # Work whose task was lost (see ingest.sweeper) is queued again now and then.
+        sweeper = [str(bin_dir / "edms"), "sweep", "--every", str(settings.EDMS_SWEEP_INTERVAL)]
+        processes.append(subprocess.Popen(sweeper))
         if settings.EDMS_SCAN_INBOX:
             processes.append(subprocess.Popen([str(bin_dir / "edms"), "scan_inbox"]))
 

@@ -304,7 +304,8 @@ def _hand_over(processing: Processing, stage: str) -> None:
     processing.state = State.PENDING
     processing.stage = stage
     processing.started_at = None
-    processing.save(update_fields=["state", "stage", "started_at"])
+    processing.queued_at = timezone.now()
+    processing.save(update_fields=["state", "stage", "started_at", "queued_at"])
     transaction.on_commit(lambda: queue(processing.version_id, stage))
 
 

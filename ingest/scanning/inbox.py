@@ -10,7 +10,6 @@ just moves it, so a file is neither lost nor submitted twice.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import time
@@ -22,7 +21,7 @@ from django.utils import timezone
 
 from dossier import blobstore
 from dossier.audit import Actor
-from ingest.batch_models import BatchState, ScanBatch
+from ingest.batch_models import ScanBatch
 from ingest.scanning import splitting
 
 log = logging.getLogger(__name__)
@@ -33,7 +32,6 @@ DONE_DIR = "done"
 FAILED_DIR = "failed"
 ORIGIN = "folder"
 # A batch still `queued` after this long lost its task (broker down at submission): send again.
-REQUEUE_AFTER = dt.timedelta(minutes=10)
 
 
 @dataclass
@@ -63,7 +61,6 @@ class Inbox:
                 batch = self._take(candidate)
                 if batch is not None:
                     batches.append(batch)
-        requeue_lost_batches()
         return batches
 
     def _candidates(self) -> list[Path]:
@@ -128,16 +125,6 @@ def _read(path: Path, size: int = 1 << 20):
     with open(path, "rb") as handle:
         while chunk := handle.read(size):
             yield chunk
-
-
-def requeue_lost_batches() -> int:
-    """Queue again batches whose task never arrived (splitting is idempotent)."""
-    stale = ScanBatch.objects.filter(
-        state=BatchState.QUEUED, created_at__lt=timezone.now() - REQUEUE_AFTER
-    ).values_list("id", flat=True)
-    for batch_id in stale:
-        splitting.queue_split(batch_id)
-    return len(stale)
 
 
 def watch(inbox: Inbox, *, interval: float, once: bool = False) -> None:

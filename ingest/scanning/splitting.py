@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 PDF_MAGIC = b"%PDF-"
 TIFF_MAGICS = (b"II*\x00", b"MM\x00*")
 SPLIT_TASK = "ingest.tasks.split_scan_batch"
+# Longer than any batch takes to split (2,000 pages take about 5 minutes): a batch `splitting`
+# for longer lost its worker and is taken over.
+STALE_SPLIT = dt.timedelta(minutes=30)
 READING_SHARE = 90  # percent of the progress bar spent reading pages; the rest builds parts
 
 
@@ -197,13 +200,21 @@ def _resolve(planned: PlannedPart) -> tuple[Dossier | None, DocumentType | None,
 
 
 def _claim(batch_id) -> ScanBatch | None:
-    """Take the batch for splitting; a batch left `splitting` by a dead worker is taken again."""
+    """Take the batch for splitting. A batch being split is left alone (a duplicate task must
+    not split it twice at once) unless its split started longer ago than any split takes: then
+    its worker died, and the batch is taken over."""
+    now = timezone.now()
     with transaction.atomic():
         batch = ScanBatch.objects.select_for_update().filter(id=batch_id).first()
-        if batch is None or batch.state not in (BatchState.QUEUED, BatchState.SPLITTING):
+        if batch is None:
+            return None
+        abandoned = batch.state == BatchState.SPLITTING and (
+            batch.started_at is None or batch.started_at < now - STALE_SPLIT
+        )
+        if batch.state != BatchState.QUEUED and not abandoned:
             return None
         batch.state = BatchState.SPLITTING
-        batch.started_at = batch.started_at or timezone.now()
+        batch.started_at = now
         batch.save(update_fields=["state", "started_at"])
         return batch
 
