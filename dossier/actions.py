@@ -327,6 +327,23 @@ def update_document(document: Document, changes: dict, *, actor: Actor) -> Docum
     return document
 
 
+def _close(document: Document, state: str, reason: str, *, actor: Actor, action: str) -> None:
+    """Make the (locked) document a tombstone in `state`: kept with its reason and content."""
+    document.state = state
+    document.cancel_reason = reason.strip()
+    document.cancelled_at = dt.datetime.now(tz=dt.UTC)
+    document.revision += 1
+    document.save()
+    record_audit(
+        actor,
+        action,
+        object_type="document",
+        object_id=document.id,
+        dossier_key=document.dossier.key,
+        detail={"reason": document.cancel_reason},
+    )
+
+
 def cancel_document(document: Document, *, reason: str, actor: Actor) -> Document:
     """Cancel the document: it stays as a tombstone with its reason, content kept."""
     if not reason.strip():
@@ -339,19 +356,7 @@ def cancel_document(document: Document, *, reason: str, actor: Actor) -> Documen
             return document
         if document.state in QC_STATES:
             raise InvalidChange("a document in quality control is rejected, not cancelled")
-        document.state = DocumentState.CANCELLED
-        document.cancel_reason = reason.strip()
-        document.cancelled_at = dt.datetime.now(tz=dt.UTC)
-        document.revision += 1
-        document.save()
-        record_audit(
-            actor,
-            "document.cancel",
-            object_type="document",
-            object_id=document.id,
-            dossier_key=document.dossier.key,
-            detail={"reason": document.cancel_reason},
-        )
+        _close(document, DocumentState.CANCELLED, reason, actor=actor, action="document.cancel")
         append_event(
             EventKind.DOCUMENT_CANCELLED,
             dossier_key=document.dossier.key,
@@ -408,18 +413,8 @@ def reject_scanned_document(document: Document, *, reason: str, actor: Actor) ->
             return document
         if document.state != DocumentState.QC_PENDING:
             raise InvalidChange(f"a document in state {document.state} cannot be rejected")
-        document.state = DocumentState.QC_REJECTED
-        document.cancel_reason = reason.strip()
-        document.cancelled_at = dt.datetime.now(tz=dt.UTC)
-        document.revision += 1
-        document.save()
-        record_audit(
-            actor,
-            "document.qc_reject",
-            object_type="document",
-            object_id=document.id,
-            dossier_key=document.dossier.key,
-            detail={"reason": document.cancel_reason},
+        _close(
+            document, DocumentState.QC_REJECTED, reason, actor=actor, action="document.qc_reject"
         )
     return document
 
