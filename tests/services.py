@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -189,8 +190,17 @@ def celery_worker(django_db_setup, tmp_path_factory) -> Iterator[WorkerProcess]:
     Fails (never skips) when the worker cannot start: the tests that use it are the proof
     that follow-up work really runs in another process.
     """
+    with running_worker(tmp_path_factory.mktemp("celery") / "worker.log") as worker:
+        yield worker
+
+
+@contextmanager
+def running_worker(
+    log_path: Path, *, queues: list[str] | None = None, env: dict[str, str] | None = None
+) -> Iterator[WorkerProcess]:
+    """A worker started on an empty broker, ready when entered, stopped when left."""
     _purge_broker()
-    worker = _start_worker(tmp_path_factory.mktemp("celery") / "worker.log")
+    worker = _start_worker(log_path, queues=queues, env=env)
     try:
         _wait_ready(worker)
         yield worker

@@ -13,7 +13,7 @@ from dossier.models import Event, EventKind, Version
 from ingest.models import Processing, State
 from tests import scan_support as scan
 from tests.conftest import create_dossier
-from tests.services import _purge_broker, _start_worker, _stop_worker, _wait_ready, wait_until
+from tests.services import running_worker, wait_until
 
 pytestmark = [
     pytest.mark.worker,
@@ -25,16 +25,11 @@ D1 = "BG/P/2024/000321"
 
 @pytest.fixture(scope="module")
 def scan_worker(django_db_setup, tmp_path_factory):
-    _purge_broker()
-    worker = _start_worker(
+    with running_worker(
         tmp_path_factory.mktemp("celery") / "worker.log",
         queues=["celery", "extract", "ocr", "render", "scan"],
-    )
-    try:
-        _wait_ready(worker)
+    ) as worker:
         yield worker
-    finally:
-        _stop_worker(worker)
 
 
 def test_a_batch_is_split_in_the_background_and_processed_after_approval(

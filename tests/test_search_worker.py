@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.services import _purge_broker, _start_worker, _stop_worker, _wait_ready, wait_until
+from tests.services import running_worker, wait_until
 
 pytestmark = [
     pytest.mark.worker,
@@ -31,17 +31,12 @@ def index_path(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def search_worker(django_db_setup, tmp_path_factory, index_path):
-    _purge_broker()
-    worker = _start_worker(
+    with running_worker(
         tmp_path_factory.mktemp("celery") / "worker.log",
         queues=["celery", "extract", "index"],
         env={"EDMS_SEARCH_PATH": str(index_path)},
-    )
-    try:
-        _wait_ready(worker)
+    ) as worker:
         yield worker
-    finally:
-        _stop_worker(worker)
 
 
 def test_an_uploaded_document_becomes_findable_by_its_text(

@@ -18,7 +18,7 @@ from tests.browser_support import PASSWORD, sign_in
 from tests.conftest import create_dossier, file_document
 from tests.factories import UserFactory
 from tests.search_support import give_text
-from tests.services import _purge_broker, _start_worker, _stop_worker, _wait_ready
+from tests.services import running_worker
 
 # Serialized rollback restores the migrations' rows (groups, document types) after each test.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -167,15 +167,10 @@ def test_search_and_open_a_hit_on_its_page(page, examiner_user, five_page_pdf, s
 
 @pytest.fixture(scope="module")
 def ingest_worker(django_db_setup, tmp_path_factory):
-    _purge_broker()
-    worker = _start_worker(
+    with running_worker(
         tmp_path_factory.mktemp("celery") / "worker.log", queues=["celery", "extract", "index"]
-    )
-    try:
-        _wait_ready(worker)
+    ) as worker:
         yield worker
-    finally:
-        _stop_worker(worker)
 
 
 @pytest.mark.worker

@@ -19,7 +19,7 @@ from tests import scan_support as scan
 from tests.browser_support import ARTIFACTS, PASSWORD, sign_in
 from tests.conftest import create_dossier
 from tests.factories import UserFactory
-from tests.services import _purge_broker, _start_worker, _stop_worker, _wait_ready
+from tests.services import running_worker
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -136,15 +136,10 @@ def test_quality_control_approve_resplit_and_replace_a_page(
 
 @pytest.fixture(scope="module")
 def scan_worker(django_db_setup, tmp_path_factory):
-    _purge_broker()
-    worker = _start_worker(
+    with running_worker(
         tmp_path_factory.mktemp("celery") / "worker.log", queues=["celery", "scan"]
-    )
-    try:
-        _wait_ready(worker)
+    ) as worker:
         yield worker
-    finally:
-        _stop_worker(worker)
 
 
 @pytest.mark.worker
