@@ -381,3 +381,19 @@ def test_records_staff_record_where_the_paper_file_is(clerk):
     assert 'name="paper_location"' not in examiner.get(f"/dossiers/{D1}").content.decode()
     refused = examiner.post(f"/dossiers/{D1}/paper-location", {"paper_location": "x"})
     assert refused.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "state"),
+    [
+        ("fr", "Contrôle qualité", "Approuvée"),
+        ("es", "Control de calidad", "Aprobada"),
+        ("ar", "مراقبة الجودة", "معتمد"),
+    ],
+)
+def test_scanning_pages_follow_the_ui_language(clerk, batch, language, heading, state):
+    clerk.post("/i18n/setlang/", {"language": language})
+    assert heading in clerk.get("/scanning/qc").content.decode()
+    first = parts(batch)[0]
+    clerk.post(f"/scanning/parts/{first.id}/approve")
+    assert state in clerk.get(f"/scanning/batches/{batch.id}").content.decode()
