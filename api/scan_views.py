@@ -17,13 +17,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import scan_operations
+from api.content import blob_response
 from api.idempotency import IdempotentMixin
 from api.permissions import require
 from api.problems import Problem
 from api.serializers import document_type
 from api.uploads import staged_from_upload
 from api.views import ERRORS, IDEMPOTENCY_HEADER, actor_of
-from dossier import access, actions, blobstore
+from dossier import access, actions
 from ingest.batch_models import PartState, ScanBatch, ScanPart
 from ingest.scanning import coversheets, qc, splitting, stats
 
@@ -301,11 +302,10 @@ class ScanPartContentView(APIView):
     def get(self, request, part_id):
         _require_qc(request, "see scan parts")
         part = _part(part_id, request.user)
-        response = HttpResponse(
-            b"".join(blobstore.read_chunks(part.content_id)), content_type="application/pdf"
+        filename = f"scan-part-{part.index + 1:03d}.pdf"
+        return blob_response(
+            request, part.content, media_type="application/pdf", filename=filename, inline=True
         )
-        response["ETag"] = f'"{part.content_id}"'
-        return response
 
 
 class ScanPartOperationView(IdempotentMixin, APIView):

@@ -16,7 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -26,12 +26,12 @@ from rest_framework.exceptions import ValidationError
 from api.scan_operations import OPERATIONS, run_operation
 from api.uploads import staged_from_upload
 from api.views import actor_of
-from dossier import access, actions, blobstore
+from dossier import access, actions
 from dossier.models import DocumentType
 from dossier.numbering import InvalidFileNumber
 from frontend.views import type_labels
 from ingest.batch_models import OPEN_PART_STATES, BatchState, PartState, ScanBatch, ScanPart
-from ingest.scanning import coversheets, pages, qc, splitting, stats
+from ingest.scanning import coversheets, qc, splitting, stats, thumbnails
 
 PARTS_PER_PAGE = 25
 BATCHES_SHOWN = 50
@@ -216,8 +216,8 @@ def part_page(request, part_id, number):
     part = _part_or_404(request.user, part_id)
     if not 1 <= number <= part.page_count:
         raise Http404(_("No such page."))
-    content = b"".join(blobstore.read_chunks(part.content_id))
-    response = HttpResponse(pages.thumbnail_png(content, number), content_type="image/png")
+    path = thumbnails.thumbnail_path(part.content_id, number)
+    response = FileResponse(open(path, "rb"), content_type="image/png")
     if request.GET.get("c") == part.content_id:
         response["Cache-Control"] = "private, max-age=31536000, immutable"
     else:

@@ -5,7 +5,8 @@ conditional update), so sending a task twice is harmless while never sending it 
 `pending` — or a batch `queued` — for good: the broker was restarted without its messages, the
 `queue()` call failed, or a worker died after acknowledging — and a version whose "new content"
 event was lost on its way to the ingest subscriber never gets a processing row at all. `sweep()`
-dispatches what the event outbox still holds, then finds such work and sends its task again; `edms sweep` runs it (periodically under `edms run`, from a timer in production).
+dispatches what the event outbox still holds, then finds such work and sends its task again.
+`edms sweep` runs it: periodically under `edms run`, from a systemd timer in production.
 """
 
 from __future__ import annotations

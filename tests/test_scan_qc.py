@@ -85,7 +85,7 @@ def part_of(batch: dict, index: int) -> ScanPart:
 def pages_of(client, part_id) -> pikepdf.Pdf:
     response = client.get(f"/api/v1/scan-parts/{part_id}/content")
     assert response.status_code == 200
-    return pikepdf.open(io.BytesIO(response.content))
+    return pikepdf.open(io.BytesIO(b"".join(response.streaming_content)))
 
 
 def labels(client, part_id, page_ids) -> list[str]:

@@ -19,6 +19,7 @@ from PIL import Image
 from dossier.models import AuditEvent, Document, DocumentState, Dossier
 from dossier.roles import Role
 from ingest.batch_models import BatchState, PartState, ScanBatch, ScanPart
+from ingest.scanning import thumbnails
 from tests import scan_support as scan
 from tests.conftest import create_dossier
 from tests.factories import UserFactory
@@ -205,13 +206,35 @@ def test_thumbnails_show_each_page_as_turned(clerk, batch):
     response = clerk.get(url)
     assert response["Content-Type"] == "image/png"
     assert "immutable" in response["Cache-Control"]
-    upright = Image.open(io.BytesIO(response.content))
+    upright = Image.open(io.BytesIO(b"".join(response.streaming_content)))
     assert upright.width == 240 and upright.height > upright.width  # A4, portrait
     operate(clerk, part, "rotate", {"pages": "1", "degrees": "90"})
     part.refresh_from_db()
-    turned = Image.open(io.BytesIO(clerk.get(f"/scanning/parts/{part.id}/pages/1").content))
+    turned_page = clerk.get(f"/scanning/parts/{part.id}/pages/1")
+    turned = Image.open(io.BytesIO(b"".join(turned_page.streaming_content)))
     assert turned.width == 240 and turned.height < turned.width  # now landscape
     assert clerk.get(f"/scanning/parts/{part.id}/pages/4").status_code == 404
+
+
+def test_a_parts_thumbnails_are_rendered_together_once_and_kept(clerk, batch):
+    part = parts(batch)[0]
+    assert clerk.get(f"/scanning/parts/{part.id}/pages/2").status_code == 200
+    kept = sorted(thumbnails.cache_dir().glob(f"*/{part.content_id}/*.png"))
+    assert [p.name for p in kept] == ["1-240.png", "2-240.png", "3-240.png"]
+    first_rendered = kept[2].stat().st_mtime_ns
+    third = clerk.get(f"/scanning/parts/{part.id}/pages/3")
+    assert b"".join(third.streaming_content) == kept[2].read_bytes()
+    assert kept[2].stat().st_mtime_ns == first_rendered  # served from the cache
+
+
+def test_a_parts_pages_download_as_a_streamed_pdf_with_ranges(clerk, batch):
+    part = parts(batch)[0]
+    url = f"/api/v1/scan-parts/{part.id}/content"
+    whole = clerk.get(url)
+    body = b"".join(whole.streaming_content)
+    assert whole["ETag"] == f'"{part.content_id}"' and body.startswith(b"%PDF-")
+    head = clerk.get(url, HTTP_RANGE="bytes=0-9")
+    assert head.status_code == 206 and b"".join(head.streaming_content) == body[:10]
 
 
 def test_a_secret_dossiers_parts_stay_hidden_in_the_ui(clerk, batch):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import io
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
@@ -77,22 +76,3 @@ def read_page(image: Image.Image) -> PageReading:
     if ink_ratio(image) < BLANK_INK_RATIO:
         return PageReading(Kind.BLANK)
     return PageReading(Kind.CONTENT)
-
-
-def thumbnail_png(content: bytes, page: int, width: int = 240) -> bytes:
-    """Page `page` (1-based) of the PDF `content` as a greyscale PNG `width` pixels wide, turned
-    as the page's /Rotate says (what a clerk checks before approving)."""
-    document = pdfium.PdfDocument(content)
-    try:
-        pdf_page = document[page - 1]
-        try:
-            # pdfium rounds the bitmap size up: aim half a pixel short to get `width` exactly.
-            scale = (width - 0.5) / max(pdf_page.get_width(), 1)
-            image = pdf_page.render(scale=scale, grayscale=True).to_pil()
-        finally:
-            pdf_page.close()
-    finally:
-        document.close()
-    out = io.BytesIO()
-    image.convert("L").save(out, format="PNG", optimize=False)
-    return out.getvalue()

@@ -1,0 +1,84 @@
+"""Page thumbnails of scan parts for the QC pages, rendered once per content and kept on disk.
+
+A part's content is content-addressed and never changes (a QC operation makes new content), so a
+thumbnail rendered for (content, page) stays right for good. All pages of a content are rendered
+together on the first miss — the QC page asks for every page at once, and with S3 the part is
+downloaded once rather than once per page — from a local file that pdfium reads lazily, never
+from a copy of the whole part in memory.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import pypdfium2 as pdfium
+from django.conf import settings
+
+from dossier import blobstore
+
+WIDTH = 240  # pixels; shown at half size in the queue, full size on the part page
+
+
+def cache_dir() -> Path:
+    return Path(settings.DATA_DIR) / "cache" / "thumbnails"
+
+
+def thumbnail_path(sha256: str, page: int) -> Path:
+    """The PNG of page `page` (1-based) of the PDF stored as `sha256`, rendering it if needed."""
+    folder = cache_dir() / sha256[:2] / sha256
+    target = folder / f"{page}-{WIDTH}.png"
+    if target.exists():
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    # One renderer per content: a second request for a page waits, then finds its file.
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not target.exists():
+            _render_all(sha256, folder)
+    return target
+
+
+def _render_all(sha256: str, folder: Path) -> None:
+    with _local_file(sha256) as path:
+        document = pdfium.PdfDocument(path)
+        try:
+            for index in range(len(document)):
+                page = document[index]
+                try:
+                    # pdfium rounds the bitmap size up: aim half a pixel short of WIDTH.
+                    scale = (WIDTH - 0.5) / max(page.get_width(), 1)
+                    image = page.render(scale=scale, grayscale=True).to_pil().convert("L")
+                finally:
+                    page.close()
+                _write_atomically(folder / f"{index + 1}-{WIDTH}.png", image)
+        finally:
+            document.close()
+
+
+def _write_atomically(target: Path, image) -> None:
+    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            image.save(out, format="PNG")
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+@contextmanager
+def _local_file(sha256: str):
+    """The blob as a local file: the stored file itself, or a streamed temporary copy (S3)."""
+    local = blobstore.local_path(sha256)
+    if local is not None and os.path.exists(local):
+        yield local
+        return
+    with tempfile.NamedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR, suffix=".pdf") as copy:
+        for chunk in blobstore.read_chunks(sha256):
+            copy.write(chunk)
+        copy.flush()
+        yield copy.name
