@@ -24,7 +24,7 @@ from dossier.tasks import dispatch_events
 from ingest import pipeline
 from ingest.batch_models import BatchState, ScanBatch
 from ingest.models import Processing, Stage, State
-from ingest.scanning import splitting
+from ingest.scanning import splitting, thumbnails
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,7 @@ def sweep(*, dry_run: bool = False) -> SweepReport:
     for batch_id in batches:
         ScanBatch.objects.filter(id=batch_id).update(queued_at=now)
         splitting.queue_split(batch_id)
+    thumbnails.prune()  # housekeeping that fits the same schedule
     report = SweepReport(events, len(unprocessed) + len(versions), len(batches))
     if versions or batches:
         log.warning("sweep: %s", report)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import os
+import time
 
 import pikepdf
 import pypdfium2 as pdfium
@@ -225,6 +227,11 @@ def test_a_parts_thumbnails_are_rendered_together_once_and_kept(clerk, batch):
     third = clerk.get(f"/scanning/parts/{part.id}/pages/3")
     assert b"".join(third.streaming_content) == kept[2].read_bytes()
     assert kept[2].stat().st_mtime_ns == first_rendered  # served from the cache
+    assert thumbnails.prune(max_age_days=1) == 0  # just used
+    old = time.time() - 3 * 86400
+    os.utime(kept[0].parent, (old, old))
+    assert thumbnails.prune(max_age_days=1) == 1
+    assert not kept[0].exists()
 
 
 def test_a_parts_pages_download_as_a_streamed_pdf_with_ranges(clerk, batch):

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,6 +34,7 @@ def thumbnail_path(sha256: str, page: int) -> Path:
     folder = cache_dir() / sha256[:2] / sha256
     target = folder / f"{page}-{WIDTH}.png"
     if target.exists():
+        os.utime(folder)  # in use: kept by `prune`
         return target
     folder.mkdir(parents=True, exist_ok=True)
     # One renderer per content: a second request for a page waits, then finds its file.
@@ -82,3 +85,15 @@ def _local_file(sha256: str):
             copy.write(chunk)
         copy.flush()
         yield copy.name
+
+
+def prune(max_age_days: int = 30) -> int:
+    """Forget thumbnails of contents nobody looked at for `max_age_days` (a part's old pages
+    after a QC change, parts long approved); returns how many contents were forgotten."""
+    cutoff = time.time() - max_age_days * 86400
+    forgotten = 0
+    for folder in cache_dir().glob("*/*"):
+        if folder.is_dir() and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            forgotten += 1
+    return forgotten
