@@ -6,6 +6,7 @@ import datetime as dt
 
 import pikepdf
 import pytest
+from django.utils import timezone
 
 from dossier import access, blobstore
 from dossier.audit import Actor
@@ -108,8 +109,12 @@ def test_splitting_again_never_duplicates_documents(batch_file):
     create_dossier(D1), create_dossier(D2)
     batch = splitting.split_batch(submit(batch_file).id)
     assert splitting.split_batch(batch.id) is None  # finished batches are left alone
-    # A worker that died half-way: the batch is still `splitting` and one part exists.
-    batch.__class__.objects.filter(id=batch.id).update(state=BatchState.SPLITTING)
+    # A worker that died half-way (longer ago than any split takes): the batch is still
+    # `splitting` and one part exists.
+    died_at = timezone.now() - splitting.STALE_SPLIT - dt.timedelta(minutes=1)
+    batch.__class__.objects.filter(id=batch.id).update(
+        state=BatchState.SPLITTING, started_at=died_at
+    )
     batch.parts.filter(index__gte=1).delete()
     from dossier.models import Document, Version
 
