@@ -27,7 +27,7 @@ from api.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, Problem
 from api.uploads import RawFileParser, staged_from_upload
 from dossier import access, actions, blobstore
 from dossier.audit import Actor
-from dossier.models import Document, Event, Version
+from dossier.models import Document, Version
 from dossier.roles import Role, role_of
 from ingest import capabilities, pipeline
 from ingest.models import Processing, Rendition, RenditionKind, State
@@ -490,7 +490,8 @@ class EventFeedView(APIView):
         if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 1000:
             raise Problem("validation-error", "limit must be 1 to 1000", field="limit")
         limit = int(limit_raw)
-        events = list(Event.objects.filter(id__gt=int(after_raw)).order_by("id")[: limit + 1])
+        visible = access.visible_events(request.user).filter(id__gt=int(after_raw))
+        events = list(visible.order_by("id")[: limit + 1])
         has_more = len(events) > limit
         events = events[:limit]
         next_cursor = str(events[-1].id) if events else after_raw

@@ -13,6 +13,9 @@ a result limit and never re-implemented in a view. The rules follow DOMAIN.md "W
 - examiners, the registry system and admins see every document, cancelled tombstones included;
 - scanned documents awaiting (or rejected in) quality control are seen only by records clerks and
   admins: they are not yet part of the file wrapper.
+
+Domain events (the registry's change feed and webhooks) follow the same rules through
+`visible_events`.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from dossier.models import QC_STATES, Document, DocumentState, Dossier, Visibility
+from dossier.models import QC_STATES, Document, DocumentState, Dossier, Event, Visibility
 from dossier.numbering import normalise_key
 from dossier.roles import Role, role_of
 
@@ -88,6 +91,25 @@ def visible_documents(user) -> QuerySet[Document]:
     if not can_do_quality_control(user):
         documents = documents.exclude(state__in=QC_STATES)
     return documents
+
+
+def visible_events(user) -> QuerySet[Event]:
+    """The domain events `user` may learn of, by the change feed or by webhook.
+
+    Only roles that may read the feed learn of events at all, and of those never events of a
+    secret dossier unless they see secrets, nor of a document still held for quality control
+    (none is announced while it is held, but a reprocessed held scan could be). The rule is
+    applied when the event is read, so an event of a dossier made secret since disappears.
+    """
+    if not can_read_event_feed(user):
+        return Event.objects.none()
+    events = Event.objects.all()
+    if not _sees_secrets(user):
+        events = events.exclude(dossier_key__in=Dossier.objects.filter(secret=True).values("key"))
+    if not can_do_quality_control(user):
+        held = Document.objects.filter(state__in=QC_STATES).values("id")
+        events = events.exclude(document_id__in=held)
+    return events
 
 
 # --- The same rules as principals, for engines that filter inside their index (search) ---------

@@ -7,8 +7,13 @@ import math
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 
-from dossier.models import Event
+from dossier import actions, blobstore
+from dossier.audit import Actor
+from dossier.events import append_event
+from dossier.models import DocumentType, Event, EventKind
+from tests.conftest import create_dossier
 
 DOSSIER_URL = "/api/v1/dossiers/BG/P/2024/000123"
 
@@ -163,3 +168,35 @@ def test_bad_parameters_are_problems(registry, params, field):
     response = registry.get("/api/v1/events", params)
     assert response.status_code == 400
     assert response.json()["field"] == field
+
+
+def test_events_of_a_scan_held_for_qc_stay_hidden_until_it_is_approved(registry):
+    """Nothing is announced while a scan is held; should an event of it exist anyway (a records
+    clerk reprocessed it), the feed does not show it before the document joins the file."""
+    dossier = create_dossier("BG/P/2024/000321")
+    staged = blobstore.spool([b"scanned page"], filename="scan.pdf")
+    held = actions.attach_document(
+        dossier,
+        staged,
+        doc_type=DocumentType.objects.get(code="CLM"),
+        actor=Actor(label="tests"),
+        held_for_qc=True,
+    ).document
+    with transaction.atomic():
+        append_event(
+            EventKind.DOCUMENT_PROCESSED,
+            dossier_key=dossier.key,
+            document_id=held.id,
+            version=1,
+            payload={"documentId": str(held.id)},
+        )
+    assert [e["kind"] for e in feed(registry)["events"]] == ["dossier.created"]
+
+    actions.approve_scanned_document(held, actor=Actor(label="tests"))
+    kinds = [e["kind"] for e in feed(registry)["events"]]
+    assert kinds == ["dossier.created", "document.processed", "document.registered"]
+
+
+def test_the_registry_hears_of_secret_dossiers_it_may_read(registry):
+    create_dossier("BG/P/2024/000777", secret=True)
+    assert [e["dossier"] for e in feed(registry)["events"]] == ["BG/P/2024/777"]
