@@ -92,7 +92,7 @@ def run(argv: list[str]) -> int:
         "2",
         # Every queue of CELERY_TASK_ROUTES: on the embedded default one worker does it all.
         "-Q",
-        "celery,extract,ocr,render,scan",
+        "celery,extract,ocr,render,scan,webhook",
     ]
     # The index has a single writer: its own worker, one process, consuming only `index`.
     indexer = [

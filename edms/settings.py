@@ -214,6 +214,8 @@ CELERY_TASK_ROUTES = {
     "search.tasks.sync_index": {"queue": "index"},
     "ingest.tasks.ocr_version": {"queue": "ocr"},
     "ingest.tasks.render_version": {"queue": "render"},
+    # Its own queue, so receivers that time out never delay ingestion.
+    "api.tasks.deliver_webhook": {"queue": "webhook"},
 }
 
 # --- REST API -------------------------------------------------------------------------------
@@ -253,6 +255,8 @@ SPECTACULAR_SETTINGS = {
         "DocumentStateEnum": "dossier.models.DocumentState",
         "ProcessingStateEnum": "ingest.models.State",
         "ScanBatchStateEnum": "ingest.batch_models.BatchState",
+        "EventKindEnum": "dossier.models.EventKind",
+        "WebhookDeliveryStateEnum": "api.webhook_models.DeliveryState",
     },
 }
 
@@ -281,7 +285,12 @@ EDMS_EVENT_SUBSCRIBERS = [
     "dossier.fixity.verify_new_content",
     "ingest.subscribers.queue_processing",
     "search.subscribers.wake_indexer",
+    "api.webhooks.queue_deliveries",
 ]
+
+# Webhooks (see api.webhook_delivery): attempts at a delivery before giving up. Retries wait
+# 30 s doubling to an hour, so 30 attempts span about a day of a receiver being down.
+EDMS_WEBHOOK_MAX_ATTEMPTS = env_int("EDMS_WEBHOOK_MAX_ATTEMPTS", 30, minimum=1)
 
 # --- Ingestion ------------------------------------------------------------------------------
 # Text extraction: embedded Tika (native code, no Java, no server) unless a Tika server is named.
