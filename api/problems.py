@@ -56,6 +56,7 @@ _TYPES = [
     ProblemType("idempotency-conflict", "A request with this Idempotency-Key is in progress", 409),
     ProblemType("document-cancelled", "The document is cancelled", 409),
     ProblemType("processing-in-progress", "The version is being processed right now", 409),
+    ProblemType("delivery-in-progress", "The webhook delivery is being sent right now", 409),
     ProblemType("length-required", "Send the body with a Content-Length", 411),
     ProblemType("file-too-large", "The file exceeds the size limit", 413),
     ProblemType("unsupported-media-type", "The content type is not accepted here", 415),

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from api import views
 from api.scan_urls import scan_urlpatterns
+from api.webhook_urls import webhook_urlpatterns
 
 app_name = "api"
 
@@ -48,6 +49,7 @@ urlpatterns = [
     ),
     path("ingest/capabilities", views.IngestCapabilitiesView.as_view(), name="ingest-capabilities"),
     path("events", views.EventFeedView.as_view(), name="events"),
+    *webhook_urlpatterns,
     *scan_urlpatterns,
     path("search", views.SearchView.as_view(), name="search"),
     path("search/status", views.SearchStatusView.as_view(), name="search-status"),

@@ -1,12 +1,12 @@
-"""An admin manages document types, users, roles and API keys in the Django admin."""
+"""An admin manages document types, users, roles, API keys and webhooks in the Django admin."""
 
 import re
 
 import pytest
 from django.contrib.auth import get_user_model
 
-from api.models import ApiKey
-from dossier.models import DocumentType
+from api.models import ApiKey, Webhook
+from dossier.models import AuditEvent, DocumentType
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +19,9 @@ PAGES = [
     "/admin/dossier/event/",
     "/admin/api/apikey/",
     "/admin/api/apikey/add/",
+    "/admin/api/webhook/",
+    "/admin/api/webhook/add/",
+    "/admin/api/webhookdelivery/",
     "/admin/auth/user/",
     "/admin/auth/group/",
 ]
@@ -70,3 +73,22 @@ def test_admin_creates_an_api_key_shown_once(admin_browser):
         "/api/v1/events", HTTP_AUTHORIZATION=f"Bearer {shown.group(0).decode()}"
     )
     assert listing.status_code == 200
+
+
+def test_admin_creates_a_webhook_shown_once_and_refuses_a_bad_url(admin_browser):
+    owner = get_user_model().objects.get(username="boss")
+    form = {"owner": owner.pk, "url": "ftp://ipas.example.org/", "kinds": "[]", "active": "on"}
+    refused = admin_browser.post("/admin/api/webhook/add/", form)
+    assert refused.status_code == 200 and b"https://" in refused.content
+    assert not Webhook.objects.exists()
+
+    form["url"] = "https://ipas.example.org/hook"
+    response = admin_browser.post("/admin/api/webhook/add/", form, follow=True)
+    assert response.status_code == 200
+    webhook = Webhook.objects.get()
+    assert webhook.secret.encode() in response.content  # shown to the admin once
+    assert (
+        webhook.secret.encode()
+        not in admin_browser.get(f"/admin/api/webhook/{webhook.pk}/change/").content
+    )
+    assert AuditEvent.objects.filter(action="webhook.create", object_id=str(webhook.pk)).exists()

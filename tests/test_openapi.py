@@ -220,3 +220,32 @@ def test_problem_responses_conform(registry, public, examiner, conforms):
     )
     invalid = registry.put(f"/api/v1/dossiers/{KEY}", {"ip_type": "spaceship"}, format="json")
     assert conforms(invalid, template)["errors"]
+
+
+@pytest.mark.django_db
+def test_webhook_responses_conform(registry, conforms):
+    created = registry.post(
+        "/api/v1/webhooks",
+        {"url": "https://ipas.example.org/hook", "kinds": ["document.registered"]},
+        format="json",
+    )
+    assert created.status_code == 201
+    hook = conforms(created, "/api/v1/webhooks")
+    detail = f"/api/v1/webhooks/{hook['id']}"
+    conforms(registry.get("/api/v1/webhooks"), "/api/v1/webhooks")
+    conforms(registry.get(detail), "/api/v1/webhooks/{webhook_id}")
+    conforms(
+        registry.patch(detail, {"description": "IPAS"}, format="json"),
+        "/api/v1/webhooks/{webhook_id}",
+    )
+    conforms(registry.post(f"{detail}/secret"), "/api/v1/webhooks/{webhook_id}/secret")
+    ping = conforms(registry.post(f"{detail}/ping"), "/api/v1/webhooks/{webhook_id}/ping")
+    assert ping["kind"] == "ping"
+    listing = conforms(
+        registry.get(f"{detail}/deliveries"), "/api/v1/webhooks/{webhook_id}/deliveries"
+    )
+    assert [d["id"] for d in listing] == [ping["id"]]
+    redelivered = registry.post(f"{detail}/deliveries/{ping['id']}/redeliver")
+    conforms(redelivered, "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")
+    refused = registry.post("/api/v1/webhooks", {"url": "ftp://x.example/"}, format="json")
+    assert conforms(refused, "/api/v1/webhooks")["field"] == "url"
