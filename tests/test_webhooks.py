@@ -35,6 +35,11 @@ from dossier.models import AuditEvent, DocumentType, Event, EventKind
 from dossier.roles import Role
 from dossier.tasks import handle_event
 from tests.conftest import client_for_key, create_dossier, make_user
+from tests.services import running_worker, wait_until
+
+# Tests that get their personas dynamically must be seen as database tests too, so that they
+# run before the transactional one (which leaves an emptied database behind).
+pytestmark = pytest.mark.django_db
 
 KEY = "BG/P/2024/000123"
 DOSSIER_URL = f"/api/v1/dossiers/{KEY}"
@@ -414,6 +419,26 @@ def test_revoking_the_key_a_webhook_was_made_with_stops_it(registry, receiver, h
     hand_over()
     assert len(receiver.requests) == 1
     assert Webhook.objects.get(pk=hook["id"]).deliveries.count() == 1
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_real_worker_consuming_the_webhook_queue_delivers(tmp_path, registry, receiver):
+    """No eager mode: the committed change is dispatched by a worker process, whose webhook
+    subscriber queues the delivery on the `webhook` queue, which that worker consumes."""
+    with running_worker(tmp_path / "worker.log", queues=["celery", "webhook"]) as worker:
+        hook = add_webhook(registry, url=receiver.url, kinds=["dossier.created"])
+        registry.put(DOSSIER_URL, {"ip_type": "patent"}, format="json")
+        wait_until(
+            lambda: receiver.requests,
+            timeout=60,
+            what="the worker to deliver dossier.created",
+            explain=worker.log_tail,
+        )
+    [request] = receiver.requests
+    assert request.json["kind"] == "dossier.created"
+    assert signature_is_valid(request, hook["secret"])
+    assert the_delivery().state == "delivered"
 
 
 # --- Lost tasks ----------------------------------------------------------------------------
