@@ -311,6 +311,9 @@ EDMS_INGEST_MAX_TEXT_CHARS = env_int("EDMS_INGEST_MAX_TEXT_CHARS", 5_000_000, mi
 # than this many seconds. `edms run` sweeps every EDMS_SWEEP_INTERVAL seconds.
 EDMS_REQUEUE_AFTER = env_int("EDMS_REQUEUE_AFTER", 900, minimum=60)
 EDMS_SWEEP_INTERVAL = env_int("EDMS_SWEEP_INTERVAL", 300, minimum=10)
+# What else `edms sweep` queues again: functions of other apps (returning how many they sent),
+# so that `ingest` need not know them.
+EDMS_SWEEP_HOOKS = {"webhook deliveries": "api.webhooks.requeue_due_deliveries"}
 
 # --- Digitization ---------------------------------------------------------------------------
 # The scanners' watched folder (empty: none). `edms run` watches it; files are moved to done/.

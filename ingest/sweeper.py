@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from dossier.models import DocumentState, Version
 from dossier.tasks import dispatch_events
@@ -34,11 +35,17 @@ class SweepReport:
     events: int  # events still in the outbox, handed to their subscribers
     versions: int  # versions whose processing was requested or whose stage task was sent again
     batches: int  # scan batches whose split task was sent again
+    others: dict[str, int] = field(default_factory=dict)  # what EDMS_SWEEP_HOOKS sent again
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.events or self.versions or self.batches or any(self.others.values()))
 
     def __str__(self) -> str:
+        others = "".join(f", {count} {name}" for name, count in self.others.items())
         return (
             f"{self.events} events dispatched, {self.versions} versions and "
-            f"{self.batches} scan batches queued again"
+            f"{self.batches} scan batches{others} queued again"
         )
 
 
@@ -98,8 +105,9 @@ def sweep(*, dry_run: bool = False) -> SweepReport:
     for batch_id in batches:
         ScanBatch.objects.filter(id=batch_id).update(queued_at=now)
         splitting.queue_split(batch_id)
+    others = {name: import_string(path)() for name, path in settings.EDMS_SWEEP_HOOKS.items()}
     thumbnails.prune()  # housekeeping that fits the same schedule
-    report = SweepReport(events, len(unprocessed) + len(versions), len(batches))
-    if versions or batches:
+    report = SweepReport(events, len(unprocessed) + len(versions), len(batches), others)
+    if report.anything:
         log.warning("sweep: %s", report)
     return report

@@ -36,7 +36,7 @@ class Command(BaseCommand):
                         f"{report.versions} versions and {report.batches} scan batches would "
                         "be queued again"
                     )
-                elif not options["every"] or report.events or report.versions or report.batches:
+                elif not options["every"] or report.anything:
                     self.stdout.write(str(report))
             if not options["every"]:
                 return
