@@ -15,7 +15,7 @@ from pathlib import Path
 import dj_database_url
 from boto3.s3.transfer import TransferConfig
 
-from edms.env import env_bool, env_int, env_list, env_size, env_str
+from edms.env import env_bool, env_float, env_int, env_list, env_size, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("EDMS_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -347,6 +347,19 @@ else:
 EDMS_OCR_LANGUAGES = env_str("EDMS_OCR_LANGUAGES", "eng")
 EDMS_OCR_TIMEOUT = env_int("EDMS_OCR_TIMEOUT", 600, minimum=1)  # seconds per version
 EDMS_OCR_MEMORY_MIB = env_int("EDMS_OCR_MEMORY_MIB", 2048, minimum=256)
+# Scans arrive upside down, sideways, skewed and speckled. Pages are turned upright by
+# Tesseract's orientation detection (osd pack): only the page's /Rotate changes, not its image.
+EDMS_OCR_ROTATE_PAGES = env_bool("EDMS_OCR_ROTATE_PAGES", True)
+# The orientation confidence a page needs to be turned (OCRmyPDF's default, which turns a full
+# page of text; drawings and sparse pages score lower). Lower turns more pages, and wrongly more.
+EDMS_OCR_ROTATE_PAGES_THRESHOLD = env_float("EDMS_OCR_ROTATE_PAGES_THRESHOLD", 14.0, minimum=0)
+# Straightening replaces the scanner's page image in the PDF/A by a re-encoded one and costs
+# ~40% more time per page, while Tesseract reads pages skewed up to ~5° as well without it: off.
+EDMS_OCR_DESKEW = env_bool("EDMS_OCR_DESKEW", False)
+# unpaper cleans the image Tesseract reads (the PDF/A keeps the scanner's image); `_FINAL` also
+# cleans the image the PDF/A shows (and implies the first). Both need unpaper (ingest.W005).
+EDMS_OCR_CLEAN = env_bool("EDMS_OCR_CLEAN", False)
+EDMS_OCR_CLEAN_FINAL = env_bool("EDMS_OCR_CLEAN_FINAL", False)
 # Office documents to PDF (LibreOffice) and thumbnails.
 EDMS_RENDER_TIMEOUT = env_int("EDMS_RENDER_TIMEOUT", 180, minimum=1)
 EDMS_THUMBNAIL_WIDTH = env_int("EDMS_THUMBNAIL_WIDTH", 320, minimum=16)

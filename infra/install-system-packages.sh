@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Debian packages edms's renditions need, installed when missing (idempotent).
 #
-#   OCR to searchable PDF/A  tesseract-ocr + language packs, ghostscript, qpdf, unpaper, pngquant
+#   OCR to searchable PDF/A  tesseract-ocr + language packs + osd (which way up a page is),
+#                            ghostscript, qpdf, unpaper (cleaning scans), pngquant
 #   office → PDF             libreoffice-core/-writer/-calc/-impress (no recommends)
 #   test scans               fonts with Arabic and Latin glyphs (DejaVu, Noto)
 #
@@ -19,6 +20,7 @@ PACKAGES=(
     tesseract-ocr-spa
     tesseract-ocr-ara
     tesseract-ocr-rus
+    tesseract-ocr-osd
     ghostscript
     qpdf
     unpaper

@@ -1,9 +1,10 @@
 """Which renditions this machine can make, from the system programs it finds.
 
-OCR needs Tesseract (with its language packs) and Ghostscript; the office → PDF rendition needs
-LibreOffice; thumbnails need only Python packages. edms starts without the system programs and
-says what is disabled: a log line at start-up, the system check `ingest.W001`/`W002`, and
-`GET /api/v1/ingest/capabilities`. `infra/install-system-packages.sh` installs them.
+OCR needs Tesseract (with its language packs, and `osd` to turn pages upright) and Ghostscript,
+and unpaper when scans are cleaned; the office → PDF rendition needs LibreOffice; thumbnails
+need only Python packages. edms starts without the system programs and says what is disabled: a
+log line at start-up, the system checks `ingest.W00x`, and `GET /api/v1/ingest/capabilities`.
+`infra/install-system-packages.sh` installs them.
 """
 
 from __future__ import annotations
@@ -30,9 +31,19 @@ def which(program: str) -> str | None:
     return shutil.which(program)
 
 
-@functools.cache
 def tesseract_languages() -> tuple[str, ...]:
     """The language packs Tesseract has (`eng`, `fra`, …); empty without Tesseract."""
+    return tuple(pack for pack in tesseract_packs() if pack != "osd")
+
+
+def tesseract_osd() -> bool:
+    """Whether Tesseract can tell which way up a page is (the `osd` pack), to turn it upright."""
+    return "osd" in tesseract_packs()
+
+
+@functools.cache
+def tesseract_packs() -> tuple[str, ...]:
+    """The data packs Tesseract has: languages and `osd`; empty without Tesseract."""
     tesseract = which("tesseract")
     if tesseract is None:
         return ()
@@ -44,7 +55,7 @@ def tesseract_languages() -> tuple[str, ...]:
         return ()
     # The first line is a header ("List of available languages in …").
     lines = listed.stdout.splitlines()[1:]
-    return tuple(sorted(line.strip() for line in lines if line.strip() and line != "osd"))
+    return tuple(sorted(line.strip() for line in lines if line.strip()))
 
 
 def soffice() -> str | None:

@@ -45,6 +45,7 @@ def check_renditions(app_configs, **kwargs):
         )
     if ocr.enabled:
         found.extend(_missing_ocr_languages())
+        found.extend(_missing_preprocessing_programs())
     return found
 
 
@@ -62,3 +63,28 @@ def _missing_ocr_languages():
             id="ingest.W003",
         )
     ]
+
+
+def _missing_preprocessing_programs():
+    """Scans are still OCR'd without these; the OCR step's detail says what was left out."""
+    found = []
+    if settings.EDMS_OCR_ROTATE_PAGES and not capabilities.tesseract_osd():
+        found.append(
+            Warning(
+                "EDMS_OCR_ROTATE_PAGES is on but Tesseract has no osd pack: pages upside down "
+                "or sideways are OCR'd as they are, and read as nothing",
+                hint="Install tesseract-ocr-osd, or set EDMS_OCR_ROTATE_PAGES=false.",
+                id="ingest.W004",
+            )
+        )
+    cleaning = settings.EDMS_OCR_CLEAN or settings.EDMS_OCR_CLEAN_FINAL
+    if cleaning and capabilities.which("unpaper") is None:
+        found.append(
+            Warning(
+                "EDMS_OCR_CLEAN is on but unpaper is not installed: scans are OCR'd uncleaned",
+                hint="Install unpaper (infra/install-system-packages.sh), or set "
+                "EDMS_OCR_CLEAN=false and EDMS_OCR_CLEAN_FINAL=false.",
+                id="ingest.W005",
+            )
+        )
+    return found

@@ -7,6 +7,13 @@ which inherit the child's memory cap and process group, so a timeout kills them 
 Debian 12's Ghostscript 10.0.0 makes OCRmyPDF refuse `skip_text` with PDF/A output; the
 `internal` PDF/A backend (pikepdf writes the PDF/A declarations, no Ghostscript pass) avoids
 that, and keeps the scan's images as they are.
+
+Preprocessing (`rotate_pages`, `deskew`, `clean`, `clean_final`) comes from the worker, which
+reads the settings and leaves out what this machine lacks (`ingest.renditions.ocr_preprocessing`).
+Turning a page upright only changes its `/Rotate`, and `clean` only cleans the image Tesseract
+reads: the PDF/A still shows the scanner's image. `deskew` and `clean_final` replace it with a
+re-encoded one. OCRmyPDF refuses both with `redo_ocr`; edms uses `skip_text`, which leaves pages
+that already have text untouched and straightens or cleans only the others.
 """
 
 from __future__ import annotations
@@ -26,19 +33,34 @@ OCR_IMAGE_TYPES = NATIVE_IMAGE_TYPES | {"image/gif", "image/bmp", "image/x-ms-bm
 DEFAULT_DPI = 300
 MIN_CREDIBLE_DPI = 97
 PAGE_TIMEOUT_S = 180
+# OCRmyPDF's options that prepare the page images (edms's settings EDMS_OCR_ROTATE_PAGES, …).
+PREPROCESSING = {"rotate_pages", "rotate_pages_threshold", "deskew", "clean", "clean_final"}
 _SKIPPED_MARKER = re.compile(r"\[OCR skipped on page\(s\) [0-9, -]+\]")
 
 
 def ocr_to_pdfa(
-    *, path: str, media_type: str, languages: list[str], output_path: str, text_path: str
+    *,
+    path: str,
+    media_type: str,
+    languages: list[str],
+    output_path: str,
+    text_path: str,
+    preprocessing: dict[str, bool | float] | None = None,
 ) -> dict:
     """Sandbox operation: OCR `path` (a PDF without a text layer, or an image) into a PDF/A at
-    `output_path` and its text into `text_path`. Returns `{"pages", "pdfa", "chars",
-    "languages"}`; raises `ExtractionFailed` with a reason a person can act on."""
+    `output_path` and its text into `text_path`, with OCRmyPDF's `preprocessing` options (any of
+    `PREPROCESSING`). Returns `{"pages", "pdfa", "chars", "languages", "turned"}` (`turned`: how
+    many pages were turned upright); raises `ExtractionFailed` with a reason a person can act
+    on."""
     import ocrmypdf
     from ocrmypdf import exceptions as errors
 
+    preprocessing = preprocessing or {}
+    unknown = set(preprocessing) - PREPROCESSING
+    if unknown:
+        raise ValueError(f"unknown OCR preprocessing options: {sorted(unknown)}")
     options = {
+        **preprocessing,
         "language": languages,
         "sidecar": text_path,
         "jobs": 1,  # one page at a time: the sandbox's memory cap is per process
@@ -71,11 +93,15 @@ def ocr_to_pdfa(
         raise ExtractionFailed(f"OCR is not available: {_first_line(exc)}") from None
     except errors.ExitCodeException as exc:
         raise ExtractionFailed(f"OCR failed: {_first_line(exc) or type(exc).__name__}") from None
+    rotations = _rotations(output_path)
+    # An image becomes pages without a turn; a PDF's pages may have been turned already.
+    before = [0] * len(rotations) if media_type.startswith("image/") else _rotations(path)
     return {
-        "pages": _page_count(output_path),
+        "pages": len(rotations),
         "pdfa": _pdfa_status(output_path),
         "chars": _clean_sidecar(text_path),
         "languages": languages,
+        "turned": sum(1 for old, new in zip(before, rotations, strict=False) if old != new),
     }
 
 
@@ -152,11 +178,25 @@ def _clean_sidecar(text_path: str) -> int:
     return len(text)
 
 
-def _page_count(pdf_path: str) -> int:
+def _rotations(pdf_path: str) -> list[int]:
+    """Each page's `/Rotate` in degrees (0, 90, 180, 270), inherited from the page tree."""
     import pikepdf
 
     with pikepdf.open(pdf_path) as pdf:
-        return len(pdf.pages)
+        return [_rotation(page.obj) for page in pdf.pages]
+
+
+def _rotation(node) -> int:
+    for _ in range(64):  # a page tree is shallow; a cycle in a hostile file must not hang us
+        if node is None:
+            break
+        if "/Rotate" in node:
+            try:
+                return int(node.Rotate) % 360
+            except (TypeError, ValueError):
+                return 0
+        node = node.get("/Parent")
+    return 0
 
 
 def _pdfa_status(pdf_path: str) -> str:

@@ -56,6 +56,7 @@ def ocr(run: Run) -> StepResult:
         settings.EDMS_OCR_LANGUAGES,
         installed=capabilities.tesseract_languages(),
     )
+    preprocessing, left_out = ocr_preprocessing()
     output_path = os.path.join(run.workdir, "ocr.pdf")
     text_path = os.path.join(run.workdir, "ocr.txt")
     found = sandboxed(
@@ -67,6 +68,7 @@ def ocr(run: Run) -> StepResult:
             "languages": languages,
             "output_path": output_path,
             "text_path": text_path,
+            "preprocessing": preprocessing,
         },
         network=False,
         limits=Limits(timeout_s=settings.EDMS_OCR_TIMEOUT, memory_mib=settings.EDMS_OCR_MEMORY_MIB),
@@ -83,10 +85,44 @@ def ocr(run: Run) -> StepResult:
         processing.page_count = found["pages"]
     processing.save(update_fields=["text", "text_chars", "languages", "page_count"])
     pdfa = f"PDF/A-{found['pdfa']}" if found["pdfa"] else "PDF (not PDF/A)"
+    notes = _preprocessing_notes(found["turned"], preprocessing) + left_out
     return StepResult(
         f"{found['pages']} page(s) read in {'+'.join(languages)}: {len(text.strip())} "
-        f"characters, {pdfa}"
+        f"characters, {pdfa}" + "".join(f"; {note}" for note in notes)
     )
+
+
+def ocr_preprocessing() -> tuple[dict[str, bool | float], list[str]]:
+    """OCRmyPDF's preprocessing options from the settings, less those this machine lacks the
+    programs for (system checks ingest.W004/W005), and notes saying which were left out: a scan
+    is better OCR'd unrotated or uncleaned than not at all."""
+    options = {
+        "rotate_pages": settings.EDMS_OCR_ROTATE_PAGES,
+        "deskew": settings.EDMS_OCR_DESKEW,
+        "clean": settings.EDMS_OCR_CLEAN or settings.EDMS_OCR_CLEAN_FINAL,
+        "clean_final": settings.EDMS_OCR_CLEAN_FINAL,
+    }
+    left_out = []
+    if options["rotate_pages"] and not capabilities.tesseract_osd():
+        options["rotate_pages"] = False
+        left_out.append("not turned upright: Tesseract's osd pack is missing")
+    if options["rotate_pages"]:  # OCRmyPDF refuses a threshold without rotation
+        options["rotate_pages_threshold"] = settings.EDMS_OCR_ROTATE_PAGES_THRESHOLD
+    if options["clean"] and capabilities.which("unpaper") is None:
+        options["clean"] = options["clean_final"] = False
+        left_out.append("not cleaned: unpaper not found")
+    return options, left_out
+
+
+def _preprocessing_notes(turned: int, preprocessing: dict[str, bool | float]) -> list[str]:
+    notes = [f"{turned} turned upright"] if turned else []
+    if preprocessing["deskew"]:
+        notes.append("deskewed")
+    if preprocessing["clean_final"]:
+        notes.append("cleaned (unpaper)")
+    elif preprocessing["clean"]:
+        notes.append("cleaned for OCR (unpaper)")
+    return notes
 
 
 def office_pdf(run: Run) -> StepResult:

@@ -108,8 +108,10 @@ def _child_environment(workdir: str) -> dict[str, str]:
         # Tesseract's OpenMP threads would multiply its memory and fight the worker's processes.
         "OMP_THREAD_LIMIT": "1",
     }
-    if "VIRTUAL_ENV" in os.environ:
-        env["VIRTUAL_ENV"] = os.environ["VIRTUAL_ENV"]
+    # The worker's virtualenv, and Tesseract's data packs where the worker found them.
+    for name in ("VIRTUAL_ENV", "TESSDATA_PREFIX"):
+        if name in os.environ:
+            env[name] = os.environ[name]
     return env
 
 

@@ -172,6 +172,27 @@ def test_edms_check_fails_on_a_bad_public_from_filing(tmp_path):
     assert "spaceship" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("EDMS_OCR_DESKEW", "sometimes", "EDMS_OCR_DESKEW='sometimes' is not a boolean"),
+        (
+            "EDMS_OCR_ROTATE_PAGES_THRESHOLD",
+            "high",
+            "EDMS_OCR_ROTATE_PAGES_THRESHOLD='high' is not",
+        ),
+        ("EDMS_OCR_ROTATE_PAGES_THRESHOLD", "-1", "EDMS_OCR_ROTATE_PAGES_THRESHOLD=-1.0 is below"),
+    ],
+)
+def test_edms_refuses_to_start_on_nonsense_ocr_options(tmp_path, variable, value, said):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SETUP_VARIABLES)}
+    env["EDMS_DATA_DIR"] = str(tmp_path)
+    env[variable] = value
+    result = edms("check", env=env)
+    assert result.returncode != 0
+    assert said in result.stderr
+
+
 def test_system_check_flags_unknown_ip_types(settings):
     settings.EDMS_PUBLIC_FROM_FILING = ["trademark", "tradmark"]
     errors = [p for p in check_configuration(None) if p.id == "edms.E003"]

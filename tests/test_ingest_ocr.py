@@ -1,23 +1,33 @@
-"""OCR of scanned paper into a searchable PDF/A: real OCRmyPDF, Tesseract and Ghostscript in the
-sandbox, on pages drawn at 300 dpi and on an image-only PDF from the corpus."""
+"""OCR of scanned paper into a searchable PDF/A: real OCRmyPDF, Tesseract, Ghostscript and unpaper
+in the sandbox, on pages drawn at 300 dpi (also upside down, sideways, skewed and speckled, as
+scanners deliver them) and on an image-only PDF from the corpus."""
 
 from __future__ import annotations
 
 import io
 import os
+import random
+import re
+import statistics
+import subprocess
 import unicodedata
+from pathlib import Path
 
 import pikepdf
 import psutil
 import pytest
 from celery import current_app
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from dossier import blobstore
+from ingest import capabilities
+from ingest.checks import check_renditions
 from ingest.languages import ocr_languages, tesseract_code
 from ingest.models import Processing, Rendition, Stage, State
 from ingest.pipeline import run_to_completion
 from tests.ingest_support import OCR_PROGRAMS, corpus_file, file_version, require_programs
 from tests.ingest_support import require_font as font
+from tests.scan_support import A4, scanned
 from tests.scans import encoded, g4_tiff, page
 
 IMAGE_ONLY_PATENT = corpus_file("472407ff_US11762912.pdf")  # 2 scanned pages, no text layer
@@ -156,6 +166,204 @@ def test_ocr_and_render_have_their_own_queues():
     assert route({}, "ingest.tasks.process_version")["queue"].name == "extract"
     assert route({}, "ingest.tasks.ocr_version")["queue"].name == "ocr"
     assert route({}, "ingest.tasks.render_version")["queue"].name == "render"
+
+
+# --- Pages as scanners deliver them: upside down, sideways, skewed, speckled ---------------------
+
+TITLE = "Opposition against the registration"
+# A page of varied text: Tesseract tells which way up a page is from its letters, and a full
+# page of them scores above the confidence needed to turn it (EDMS_OCR_ROTATE_PAGES_THRESHOLD).
+LETTER = [
+    "The applicant requests the examination of claims 1 to 12 as filed.",
+    "Priority is claimed from the earlier application filed in June.",
+    "A handle is fixed to the body of the device by two screws, wherein",
+    "the screws pass through the flange and engage a threaded sleeve.",
+    "The examiner objects to the lack of unity between both inventions.",
+    "Amended pages of the description are enclosed with this letter.",
+    "The renewal fee for the fifth year was paid with the surcharge.",
+    "Kindly acknowledge receipt of this reply within the time limit.",
+    "The opponent relies on prior use of the sign in three countries.",
+    "Evidence of use: invoices, catalogues and an affidavit (Annex 4).",
+    "The mark was registered for goods in classes 9, 28 and 41.",
+    "Oral proceedings are requested should the board intend to refuse.",
+    "Translations of the cited documents are filed at the same time.",
+    "Yours faithfully, the representative of the proprietor.",
+]
+
+
+def scan_of(image: Image.Image) -> bytes:
+    return encoded(image, "JPEG", quality=90)
+
+
+def letter(**scan) -> Image.Image:
+    """An A4 letter at 300 dpi (`TITLE`, then `LETTER`), as `scanned` makes of it."""
+    dejavu = font("DejaVu Sans")
+    page = Image.new("L", A4, 255)
+    draw = ImageDraw.Draw(page)
+    draw.text((250, 250), TITLE, fill=0, font=ImageFont.truetype(dejavu, 90))
+    body = ImageFont.truetype(dejavu, 44)
+    for number, line in enumerate(LETTER):
+        draw.text((250, 450 + number * 80), line, fill=0, font=body)
+    return scanned(page, **scan)
+
+
+def speckled(image: Image.Image, specks: int = 3000) -> Image.Image:
+    """Dust and toner specks all over the page, as a dirty scanner glass leaves them."""
+    page = image.copy()
+    draw = ImageDraw.Draw(page)
+    rng = random.Random(specks)
+    for _ in range(specks):
+        x, y = rng.randrange(page.width), rng.randrange(page.height)
+        draw.rectangle((x, y, x + 1, y + 1), fill=0)
+    return page
+
+
+def page_image(pdf: bytes) -> Image.Image:
+    """The image the PDF's first page shows (scans have one)."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        (image,) = document.pages[0].get_images().values()
+        return pikepdf.PdfImage(image).as_pil_image().convert("L")
+
+
+def same_pixels(first: Image.Image, second: Image.Image) -> bool:
+    return first.size == second.size and ImageChops.difference(first, second).getbbox() is None
+
+
+def dark_pixels(image: Image.Image, top: int) -> int:
+    """Dark pixels below `top` (where the letter has no text: specks only)."""
+    below = image.crop((0, top, image.width, image.height)).point(lambda v: 255 if v < 128 else 0)
+    return below.histogram()[255]
+
+
+def line_contrast(image: Image.Image) -> float:
+    """How sharply text lines stand out from the gaps between them, row by row: a straight page
+    has dark rows and white rows, a skewed one smears them into grey (the projection profile
+    deskewing programs maximise)."""
+    rows = image.convert("L").resize((1, image.height), Image.Resampling.BOX)
+    return statistics.pstdev(rows.tobytes())
+
+
+def read_correctly(processing: Processing) -> None:
+    text = text_of(processing)
+    for words in (TITLE, "examination of claims", "threaded sleeve", "surcharge"):
+        assert words in text, text
+
+
+@pytest.mark.parametrize(
+    ("turn", "rotate"), [("upside_down", 180), ("quarter_turn", 90)], ids=["180", "90"]
+)
+def test_a_page_upside_down_or_sideways_is_turned_upright_and_read(dossier, turn, rotate):
+    scan = scan_of(letter(**{turn: True}))
+
+    processing = ocr(dossier, scan, "turned.jpg")
+
+    assert processing.state == State.DONE, processing.reason
+    assert "; 1 turned upright" in step(processing, "ocr")["detail"]
+    read_correctly(processing)
+    # Turning is lossless: the page's /Rotate says how to show it, its image is the scanner's.
+    pdfa = rendition(processing, "pdfa")
+    with pikepdf.open(io.BytesIO(pdfa)) as pdf:
+        assert pdf.pages[0].obj.Rotate == rotate
+    assert same_pixels(page_image(pdfa), Image.open(io.BytesIO(scan)).convert("L"))
+    with Image.open(io.BytesIO(rendition(processing, "thumbnail"))) as thumbnail:
+        assert thumbnail.height > thumbnail.width  # shown upright, as A4 portrait
+
+
+def test_with_rotation_off_an_upside_down_page_stays_unread(dossier, settings):
+    settings.EDMS_OCR_ROTATE_PAGES = False
+
+    processing = ocr(dossier, scan_of(letter(upside_down=True)), "upside-down.jpg")
+
+    assert processing.state == State.DONE, processing.reason
+    assert "turned" not in step(processing, "ocr")["detail"]
+    assert processing.text_id is None or TITLE not in text_of(processing)
+
+
+def test_a_skewed_page_is_straightened_and_read_with_deskew_on(dossier, settings):
+    settings.EDMS_OCR_DESKEW = True
+    skewed = letter(skew=3)
+
+    processing = ocr(dossier, scan_of(skewed), "skewed.jpg")
+
+    assert processing.state == State.DONE, processing.reason
+    assert step(processing, "ocr")["detail"].endswith("; deskewed")
+    read_correctly(processing)
+    # The PDF/A shows a straightened page in place of the scanner's image.
+    shown = page_image(rendition(processing, "pdfa"))
+    straight = line_contrast(letter())
+    assert line_contrast(skewed) < 0.6 * straight
+    assert shown.size == skewed.size and line_contrast(shown) > 0.9 * straight
+
+
+def test_cleaning_uses_unpaper_on_what_tesseract_reads_and_keeps_the_scanners_image(
+    dossier, settings
+):
+    require_programs("unpaper")
+    settings.EDMS_OCR_CLEAN = True
+    scan = scan_of(speckled(letter()))
+
+    processing = ocr(dossier, scan, "speckled.jpg")
+
+    assert processing.state == State.DONE, processing.reason
+    assert step(processing, "ocr")["detail"].endswith("; cleaned for OCR (unpaper)")
+    read_correctly(processing)
+    assert same_pixels(page_image(rendition(processing, "pdfa")), Image.open(io.BytesIO(scan)))
+
+
+def test_clean_final_also_removes_the_specks_from_the_page_the_pdfa_shows(dossier, settings):
+    require_programs("unpaper")
+    settings.EDMS_OCR_CLEAN_FINAL = True
+    scan = scan_of(speckled(letter()))
+
+    processing = ocr(dossier, scan, "speckled.jpg")
+
+    assert processing.state == State.DONE, processing.reason
+    assert step(processing, "ocr")["detail"].endswith("; cleaned (unpaper)")
+    read_correctly(processing)
+    below_text = 1700
+    before = dark_pixels(Image.open(io.BytesIO(scan)).convert("L"), below_text)
+    after = dark_pixels(page_image(rendition(processing, "pdfa")), below_text)
+    assert after < 0.7 * before, (before, after)
+
+
+@pytest.fixture
+def without_unpaper_or_osd(monkeypatch, tmp_path):
+    """A machine without unpaper (PATH has every other program) whose Tesseract has its
+    language packs but not `osd`."""
+    programs = tmp_path / "bin"
+    programs.mkdir()
+    for directory in os.environ["PATH"].split(os.pathsep):
+        for program in Path(directory).glob("*") if Path(directory).is_dir() else ():
+            if program.name != "unpaper" and not (programs / program.name).exists():
+                (programs / program.name).symlink_to(program)
+    listed = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True)
+    tessdata = Path(re.search(r'"(.+?)"', listed.stdout).group(1))
+    packs = tmp_path / "tessdata"
+    packs.mkdir()
+    for entry in tessdata.iterdir():
+        if entry.name != "osd.traineddata":
+            (packs / entry.name).symlink_to(entry)
+    monkeypatch.setenv("PATH", str(programs))
+    monkeypatch.setenv("TESSDATA_PREFIX", str(packs))
+    capabilities.tesseract_packs.cache_clear()
+    yield
+    capabilities.tesseract_packs.cache_clear()
+
+
+def test_without_unpaper_or_osd_scans_are_read_and_edms_says_what_it_left_out(
+    dossier, settings, without_unpaper_or_osd
+):
+    settings.EDMS_OCR_CLEAN = True  # EDMS_OCR_ROTATE_PAGES is on by default
+
+    processing = ocr(dossier, scan_of(speckled(letter())), "speckled.jpg")
+
+    assert processing.state == State.DONE, processing.reason
+    detail = step(processing, "ocr")["detail"]
+    assert detail.endswith(
+        "; not turned upright: Tesseract's osd pack is missing; not cleaned: unpaper not found"
+    )
+    read_correctly(processing)
+    assert {"ingest.W004", "ingest.W005"} <= {w.id for w in check_renditions(None)}
 
 
 # --- Languages (no OCR run) -----------------------------------------------------------------

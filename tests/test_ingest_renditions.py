@@ -59,9 +59,9 @@ def assert_png_thumbnail(content: bytes, width: int = 320) -> None:
 def without_system_programs(monkeypatch, tmp_path):
     """A machine without Tesseract, Ghostscript or LibreOffice (an empty PATH for lookups)."""
     monkeypatch.setenv("PATH", str(tmp_path))
-    capabilities.tesseract_languages.cache_clear()
+    capabilities.tesseract_packs.cache_clear()
     yield
-    capabilities.tesseract_languages.cache_clear()
+    capabilities.tesseract_packs.cache_clear()
 
 
 # --- Office documents and thumbnails ----------------------------------------------------------

@@ -198,11 +198,18 @@ def direct_ocr(outcomes: list[Outcome], workdir: Path) -> None:
     """`ocrmypdf` run directly (same options as the pipeline) on the files the pipeline OCR'd."""
     from django.conf import settings
 
+    from ingest.renditions import ocr_preprocessing
+
     ocred = [o for o in outcomes if o.ocr_ms]
     if not ocred:
         print("\nOCR: no file was OCR'd (is Tesseract installed?)")
         return
     ocrmypdf = Path(sys.executable).parent / "ocrmypdf"
+    options, _ = ocr_preprocessing()
+    flags = ("rotate_pages", "deskew", "clean", "clean_final")
+    preprocessing = [f"--{name.replace('_', '-')}" for name in flags if options[name]]
+    if options["rotate_pages"]:
+        preprocessing += ["--rotate-pages-threshold", str(options["rotate_pages_threshold"])]
     direct_s = 0.0
     for number, outcome in enumerate(ocred):
         command = [
@@ -219,6 +226,7 @@ def direct_ocr(outcomes: list[Outcome], workdir: Path) -> None:
             "--sidecar",
             str(workdir / f"direct-{number}.txt"),
         ]
+        command += preprocessing
         if outcome.media_type.startswith("image/"):
             command += ["--image-dpi", "300"]
         else:
