@@ -15,6 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -236,8 +237,21 @@ class DossierDocumentsView(IdempotentMixin, GenericAPIView):
         return Response(s.RegistrationSerializer(version).data, status=201, headers=headers)
 
 
+class JsonForErrors(BaseContentNegotiation):
+    """For views that answer with a file: `Accept: application/zip` must not be refused (406);
+    whatever the client accepts, errors are problem documents in JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class DossierExportView(APIView):
     """The dossier as a package: the files the caller may see and a manifest, one streamed ZIP."""
+
+    content_negotiation_class = JsonForErrors
 
     @extend_schema(
         summary="Export the dossier as a ZIP package (files + manifest.json)",

@@ -316,6 +316,17 @@ def test_unknown_dossier_is_404(registry, db):
     assert response.json()["type"].endswith("/unknown-dossier")
 
 
+def test_a_client_accepting_only_zip_gets_the_zip_and_json_problems(registry, case):
+    accept = {"HTTP_ACCEPT": "application/zip"}
+    response = registry.get(f"/api/v1/dossiers/{KEY}/export", **accept)
+    assert response.status_code == 200
+    assert zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))).namelist()
+    missing = registry.get("/api/v1/dossiers/BG/P/2020/1/export", **accept)
+    assert missing.status_code == 404
+    assert missing["Content-Type"] == "application/problem+json"
+    assert missing.json()["type"].endswith("/unknown-dossier")
+
+
 # --- The command ------------------------------------------------------------------------------
 
 
