@@ -222,6 +222,18 @@ def test_renditions_are_added_when_present(registry, case):
     assert not any(f["rendition"] for f in manifest_of(export(registry))["files"])
 
 
+def test_queries_do_not_grow_with_the_documents_beyond_one_audit_row_each(registry, case):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        manifest = manifest_of(export(registry, versions="all", renditions="pdfa"))
+    writes = [q for q in queries if q["sql"].startswith("INSERT")]
+    reads = [q for q in queries if q["sql"].startswith("SELECT")]
+    assert len(writes) == len(manifest["files"]) == 6  # the audit rows
+    assert len(reads) <= 8, [q["sql"] for q in reads]
+
+
 def test_cancelled_documents_as_tombstones_on_request(registry, case):
     manifest = assert_verifiable(export(registry, include_cancelled="true"))
     assert str(case["withdrawn"].id) not in {f["document_id"] for f in manifest["files"]}
