@@ -6,6 +6,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.export import EXPORTABLE_RENDITIONS
 from api.problems import Problem
 from dossier.models import (
     Channel,
@@ -305,10 +306,21 @@ class DocumentListItemSerializer(DocumentSerializer):
         return VersionSerializer(versions[0]).data if versions else None
 
 
+class CommaListField(serializers.ListField):
+    """`a,b`, `x=a&x=b` in a query string, or a plain string or list in a dict: a flat list."""
+
+    child = serializers.CharField()
+
+    def to_internal_value(self, data):
+        values = [data] if isinstance(data, str) else super().to_internal_value(data)
+        return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
 class DocumentFilterSerializer(serializers.Serializer):
     """Query parameters of the file-wrapper listing."""
 
-    type = serializers.CharField(required=False)
+    # `type=CLM,DESC` or `type=CLM&type=DESC`.
+    type = CommaListField(required=False)
     direction = serializers.ChoiceField(choices=Direction.choices, required=False)
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
@@ -318,9 +330,7 @@ class DocumentFilterSerializer(serializers.Serializer):
     def apply(self, documents):
         data = self.validated_data
         if "type" in data:
-            documents = documents.filter(
-                doc_type__in=[c.strip().upper() for c in data["type"].split(",")]
-            )
+            documents = documents.filter(doc_type__in=[c.upper() for c in data["type"]])
         if "direction" in data:
             documents = documents.filter(direction=data["direction"])
         if "date_from" in data:
@@ -332,6 +342,31 @@ class DocumentFilterSerializer(serializers.Serializer):
         if "state" in data:
             documents = documents.filter(state=data["state"])
         return documents
+
+
+class ExportParamsSerializer(DocumentFilterSerializer):
+    """Query parameters of `GET /dossiers/{key}/export`: the listing's filters, and what to add."""
+
+    state = None  # cancelled documents come in through include_cancelled, held scans never
+    versions = serializers.ChoiceField(choices=["latest", "all"], default="latest")
+    # `renditions=pdfa` or `renditions=pdfa,pdf` or repeated.
+    renditions = CommaListField(required=False)
+    include_cancelled = serializers.BooleanField(default=False)
+
+    def validate_renditions(self, values: list[str]) -> list[str]:
+        kinds = [kind.lower() for kind in values]
+        allowed = [str(kind) for kind in EXPORTABLE_RENDITIONS]
+        unknown = sorted(set(kinds) - set(allowed))
+        if unknown:
+            raise serializers.ValidationError(
+                f"unknown rendition {', '.join(unknown)}; one of {', '.join(allowed)}"
+            )
+        return list(dict.fromkeys(kinds))
+
+    def filters(self) -> dict:
+        """The listing filters given, for the manifest."""
+        names = set(DocumentFilterSerializer().fields) - {"state"}
+        return {k: v for k, v in self.validated_data.items() if k in names}
 
 
 class DocumentRegisterSerializer(serializers.Serializer):

@@ -15,6 +15,9 @@ urlpatterns = [
         views.DossierDocumentsView.as_view(),
         name="dossier-documents",
     ),
+    re_path(
+        r"^dossiers/(?P<key>.+)/export$", views.DossierExportView.as_view(), name="dossier-export"
+    ),
     re_path(r"^dossiers/(?P<key>.+)$", views.DossierDetailView.as_view(), name="dossier-detail"),
     path(
         "documents/<uuid:document_id>", views.DocumentDetailView.as_view(), name="document-detail"

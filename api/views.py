@@ -10,14 +10,17 @@ from django.db.models import Prefetch, Q, TextField
 from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import export
 from api import serializers as s
 from api.content import blob_response, content_response
 from api.idempotency import IdempotentMixin
@@ -232,6 +235,68 @@ class DossierDocumentsView(IdempotentMixin, GenericAPIView):
         )
         headers = {"Location": reverse("api:document-detail", args=[version.document_id])}
         return Response(s.RegistrationSerializer(version).data, status=201, headers=headers)
+
+
+class JsonForErrors(BaseContentNegotiation):
+    """For views that answer with a file: `Accept: application/zip` must not be refused (406);
+    whatever the client accepts, errors are problem documents in JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class DossierExportView(APIView):
+    """The dossier as a package: the files the caller may see and a manifest, one streamed ZIP."""
+
+    content_negotiation_class = JsonForErrors
+
+    @extend_schema(
+        summary="Export the dossier as a ZIP package (files + manifest.json)",
+        description=(
+            "Every document the caller may see, its latest version (or every version with "
+            "`versions=all`), optionally its renditions, and `manifest.json` (first in the "
+            "archive) giving per file the document's metadata, the path in the archive, media "
+            "type, size and SHA-256. Filters as in the file-wrapper listing. Cancelled documents "
+            "are left out; `include_cancelled=true` lists their tombstones in the manifest "
+            "(without content). Each exported file is audited as a download."
+        ),
+        parameters=[
+            OpenApiParameter("type", str, many=True, description="Type code(s), repeated or a,b"),
+            OpenApiParameter("direction", str, enum=["in", "out", "internal"]),
+            OpenApiParameter("date_from", OpenApiTypes.DATE),
+            OpenApiParameter("date_to", OpenApiTypes.DATE),
+            OpenApiParameter("visibility", str),
+            OpenApiParameter("versions", str, enum=["latest", "all"]),
+            OpenApiParameter(
+                "renditions", str, many=True, description="pdfa and/or pdf, when present"
+            ),
+            OpenApiParameter("include_cancelled", bool),
+        ],
+        responses={(200, "application/zip"): OpenApiTypes.BINARY, **ERRORS},
+    )
+    def get(self, request, key):
+        dossier = access.get_dossier_for(request.user, key)
+        params = s.ExportParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        selection = export.Selection(
+            all_versions=data["versions"] == "all",
+            renditions=tuple(data.get("renditions", ())),
+            include_cancelled=data["include_cancelled"],
+            filters=params.filters(),
+        )
+        package = export.build_package(
+            request.user, dossier, params.apply(Document.objects.all()), selection
+        )
+        package.record_downloads(actor_of(request))
+        response = StreamingHttpResponse(package.stream(), content_type="application/zip")
+        response["Content-Disposition"] = content_disposition_header(True, package.filename)
+        response["Cache-Control"] = "private, no-cache"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 class DocumentDetailView(IdempotentMixin, APIView):

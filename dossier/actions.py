@@ -419,11 +419,20 @@ def reject_scanned_document(document: Document, *, reason: str, actor: Actor) ->
     return document
 
 
-def record_download(version: Version, *, actor: Actor, byte_range: str | None = None) -> None:
-    """Audit a content download (every view and download is audited, public ones too)."""
+def record_download(
+    version: Version,
+    *,
+    actor: Actor,
+    byte_range: str | None = None,
+    rendition: str | None = None,
+) -> None:
+    """Audit a content download (every view and download is audited, public ones too);
+    `rendition` names the form read when it is not the original (e.g. `pdfa`)."""
     detail = {"version": version.number, "sha256": version.blob_id}
     if byte_range:
         detail["range"] = byte_range
+    if rendition:
+        detail["rendition"] = rendition
     record_audit(
         actor,
         "document.download",

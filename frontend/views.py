@@ -23,10 +23,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from api.serializers import DocumentFilterSerializer, SearchParamsSerializer
 from api.views import actor_of
-from dossier import access, actions
+from dossier import access, actions, zipstream
 from dossier.models import Direction, DocumentType, Dossier, IpType, Version, Visibility
 from dossier.numbering import InvalidFileNumber
-from frontend import zipstream
 from ingest import pipeline
 from ingest.models import Processing, Stage, State
 from search import documents as search_documents
@@ -264,7 +263,8 @@ def download_zip(request, key):
     actor = actor_of(request)
     for version in versions:
         actions.record_download(version, actor=actor)
-    response = StreamingHttpResponse(zipstream.stream_zip(versions), content_type="application/zip")
+    archive = zipstream.stream_zip(zipstream.version_members(versions))
+    response = StreamingHttpResponse(archive, content_type="application/zip")
     filename = f"{dossier.display_key.replace('/', '-')}.zip"
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response

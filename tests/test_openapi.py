@@ -33,6 +33,7 @@ OPERATIONS = [
     ("/api/v1/documents/{document_id}/content", "get"),
     ("/api/v1/documents/{document_id}/versions/{number}/content", "get"),
     ("/api/v1/events", "get"),
+    ("/api/v1/dossiers/{key}/export", "get"),
 ]
 
 
@@ -219,6 +220,24 @@ def test_problem_responses_conform(registry, public, examiner, conforms):
         examiner.put(f"/api/v1/dossiers/{KEY}", {"ip_type": "patent"}, format="json"), template
     )
     invalid = registry.put(f"/api/v1/dossiers/{KEY}", {"ip_type": "spaceship"}, format="json")
+    assert conforms(invalid, template)["errors"]
+
+
+@pytest.mark.django_db
+def test_export_is_a_zip_and_its_problems_conform(registry, conforms, schema_document):
+    operation = schema_document["paths"]["/api/v1/dossiers/{key}/export"]["get"]
+    assert "application/zip" in operation["responses"]["200"]["content"]
+    parameters = {p["name"] for p in operation["parameters"]}
+    assert {"type", "versions", "renditions", "include_cancelled", "date_from"} <= parameters
+    template = "/api/v1/dossiers/{key}/export"
+    DossierFactory(key=KEY)
+    response = registry.get(f"/api/v1/dossiers/{KEY}/export")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    b"".join(response.streaming_content)
+    conforms(registry.get("/api/v1/dossiers/BG/P/2024/404/export"), template)
+    invalid = registry.get(f"/api/v1/dossiers/{KEY}/export", {"versions": "some"})
+    assert invalid.status_code == 400
     assert conforms(invalid, template)["errors"]
 
 

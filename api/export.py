@@ -1,0 +1,272 @@
+"""A dossier as a package: its files and a `manifest.json` describing them, as one ZIP.
+
+For publication servers and exchange with WIPO services (DOMAIN.md, "What the registry system
+needs from edms", item 8). The same package comes from `GET /api/v1/dossiers/{key}/export` and
+from `edms export`. What goes in is what the caller may see (`access.visible_documents`), never a
+scan still held for quality control; the manifest is written first (everything it says is known
+from the database: content is addressed by its SHA-256) and the files follow, each streamed from
+blob storage, so a package is never held in memory or on disk.
+
+Layout (stable for the same selection, unique within the package)::
+
+    manifest.json
+    BG-P-2024-000123/2024-03-01_CLM_1a2b3c4d_v1.pdf
+    BG-P-2024-000123/2024-03-01_CLM_1a2b3c4d_v1.pdfa.pdf     (with renditions=pdfa)
+
+Cancelled documents are left out; with `include_cancelled` their tombstones (type, dates, reason)
+are listed in the manifest's `cancelled`, without content: a cancelled paper is no longer part
+of the file wrapper, and a receiver should withdraw what it may hold of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import mimetypes
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from dossier import access, actions, zipstream
+from dossier.audit import Actor
+from dossier.models import QC_STATES, Document, DocumentState, Dossier, Version
+from ingest.models import Rendition, RenditionKind
+
+MANIFEST_NAME = "manifest.json"
+FORMAT = "edms-dossier-export"
+FORMAT_VERSION = 1
+# Renditions worth sending along: the OCR PDF/A of a scan, the viewing PDF of an office file.
+EXPORTABLE_RENDITIONS = (RenditionKind.PDFA, RenditionKind.PDF)
+_RENDITION_SUFFIX = {RenditionKind.PDFA: "pdfa.pdf", RenditionKind.PDF: "pdf"}
+_UNSAFE = re.compile(r"[^\w.-]+")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What to put in the package, besides what the caller may see."""
+
+    all_versions: bool = False
+    renditions: tuple[str, ...] = ()
+    include_cancelled: bool = False
+    filters: dict = field(default_factory=dict)  # as given, for the manifest
+
+    def describe(self) -> dict:
+        return {
+            "versions": "all" if self.all_versions else "latest",
+            "renditions": list(self.renditions),
+            "include_cancelled": self.include_cancelled,
+            "filters": {k: _jsonable(v) for k, v in self.filters.items()},
+        }
+
+
+@dataclass(frozen=True)
+class PackageFile:
+    """One file of the package: a version's original, or one of its renditions."""
+
+    path: str
+    version: Version
+    sha256: str
+    size: int
+    media_type: str
+    rendition: str = ""
+
+
+@dataclass
+class Package:
+    dossier: Dossier
+    selection: Selection
+    files: list[PackageFile]
+    cancelled: list[Document]
+    generated_at: dt.datetime = field(default_factory=timezone.now)
+
+    @property
+    def filename(self) -> str:
+        """`BG-P-2024-000123.zip`: the file number, readable and safe as one path segment."""
+        return f"{folder_name(self.dossier)}.zip"
+
+    def manifest(self) -> dict:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "generator": "edms",
+            "generated_at": self.generated_at.isoformat(),
+            "dossier": _dossier_entry(self.dossier),
+            "selection": self.selection.describe(),
+            "files": [_file_entry(f) for f in self.files],
+            "cancelled": [_tombstone_entry(d) for d in self.cancelled],
+        }
+
+    def members(self) -> Iterator[zipstream.Member]:
+        manifest = json.dumps(self.manifest(), ensure_ascii=False, indent=2).encode()
+        yield zipstream.Member.of_bytes(MANIFEST_NAME, manifest, self.generated_at)
+        for item in self.files:
+            yield zipstream.Member(
+                name=item.path, modified=item.version.created_at, sha256=item.sha256, size=item.size
+            )
+
+    def stream(self) -> Iterator[bytes]:
+        """The ZIP, chunk by chunk."""
+        return zipstream.stream_zip(self.members())
+
+    def record_downloads(self, actor: Actor) -> None:
+        """Audit every exported file as a download of its version, like any other download."""
+        for item in self.files:
+            actions.record_download(item.version, actor=actor, rendition=item.rendition or None)
+
+
+def build_package(user, dossier: Dossier, documents: QuerySet[Document], selection: Selection):
+    """The package of `dossier` for `user`: `documents` narrows it (filters), access decides.
+
+    `documents` must not widen what `user` may see: it is intersected with
+    `access.visible_documents(user)` here, so callers pass filters, never permissions.
+    """
+    chosen = (
+        documents.filter(dossier=dossier)
+        .filter(id__in=access.visible_documents(user).values("id"))
+        .exclude(state__in=QC_STATES)
+        .select_related("doc_type", "dossier")
+        .order_by("official_date", "created_at", "id")
+    )
+    active = [d for d in chosen if d.state != DocumentState.CANCELLED]
+    cancelled = [d for d in chosen if d.state == DocumentState.CANCELLED]
+    versions = Version.objects.filter(document__in=active).select_related("blob")
+    if not selection.all_versions:
+        versions = versions.filter(number=F("document__latest_version"))
+    by_document: dict = {}
+    for version in versions.order_by("number"):
+        by_document.setdefault(version.document_id, []).append(version)
+    renditions: dict = {}
+    if selection.renditions:
+        wanted = Rendition.objects.filter(
+            version__in=[v for vs in by_document.values() for v in vs],
+            kind__in=selection.renditions,
+        ).select_related("blob")
+        for rendition in wanted:
+            renditions[(rendition.version_id, rendition.kind)] = rendition
+
+    folder = folder_name(dossier)
+    files: list[PackageFile] = []
+    taken: set[str] = set()
+    for document in active:
+        for version in by_document.get(document.id, []):
+            version.document = document  # loaded, with its dossier (for the audit)
+            stem = _unique_stem(folder, document, version, taken)
+            files.append(
+                PackageFile(
+                    path=f"{stem}.{_extension(version)}",
+                    version=version,
+                    sha256=version.blob_id,
+                    size=version.blob.size,
+                    media_type=version.media_type,
+                )
+            )
+            for kind in selection.renditions:
+                rendition = renditions.get((version.id, kind))
+                if rendition is not None:
+                    files.append(
+                        PackageFile(
+                            path=f"{stem}.{_RENDITION_SUFFIX[kind]}",
+                            version=version,
+                            sha256=rendition.blob_id,
+                            size=rendition.blob.size,
+                            media_type=rendition.media_type,
+                            rendition=kind,
+                        )
+                    )
+    if not selection.include_cancelled:
+        cancelled = []
+    return Package(dossier=dossier, selection=selection, files=files, cancelled=cancelled)
+
+
+def folder_name(dossier: Dossier) -> str:
+    """The dossier's display key with dashes for slashes: `BG-P-2024-000123`."""
+    return _UNSAFE.sub("-", dossier.display_key.replace("/", "-"))
+
+
+def _unique_stem(folder: str, document: Document, version: Version, taken: set[str]) -> str:
+    # The short document id keeps names readable; the full id settles the rare collision.
+    date = document.official_date.isoformat() if document.official_date else "undated"
+    type_code = _UNSAFE.sub("-", document.doc_type_id)
+    stem = f"{folder}/{date}_{type_code}_{document.id.hex[:8]}_v{version.number}"
+    if stem in taken:
+        stem = f"{folder}/{date}_{type_code}_{document.id.hex}_v{version.number}"
+    taken.add(stem)
+    return stem
+
+
+def _extension(version: Version) -> str:
+    _, dot, ext = version.filename.rpartition(".")
+    ext = ext.lower()
+    if dot and re.fullmatch(r"[a-z0-9]{1,10}", ext):
+        return ext
+    guessed = mimetypes.guess_extension(version.media_type or "")
+    return guessed.lstrip(".") if guessed else "bin"
+
+
+def _dossier_entry(dossier: Dossier) -> dict:
+    return {
+        "id": str(dossier.id),
+        "key": dossier.display_key,
+        "normalized_key": dossier.key,
+        "raw_key": dossier.raw_key,
+        "ip_type": dossier.ip_type,
+        "title": dossier.title,
+        "status": dossier.status,
+        "language": dossier.language,
+        "filing_date": _jsonable(dossier.filing_date),
+        "published_at": _jsonable(dossier.published_at),
+        "registration_date": _jsonable(dossier.registration_date),
+        "applicants": dossier.applicants,
+        "representatives": dossier.representatives,
+        "priority_claims": dossier.priority_claims,
+    }
+
+
+def _document_fields(document: Document) -> dict:
+    return {
+        "document_id": str(document.id),
+        "registry_id": document.registry_id,
+        "type": document.doc_type_id,
+        "type_label": document.doc_type.label(),
+        "direction": document.direction,
+        "official_date": _jsonable(document.official_date),
+        "title": document.title,
+        "visibility": document.visibility,
+        "state": document.state,
+    }
+
+
+def _file_entry(item: PackageFile) -> dict:
+    version = item.version
+    return {
+        "path": item.path,
+        **_document_fields(version.document),
+        "version": version.number,
+        "latest_version": version.document.latest_version,
+        "rendition": item.rendition or None,
+        "original_filename": version.filename,
+        "media_type": item.media_type,
+        "size": item.size,
+        "sha256": item.sha256,
+        "version_created_at": version.created_at.isoformat(),
+    }
+
+
+def _tombstone_entry(document: Document) -> dict:
+    return {
+        **_document_fields(document),
+        "latest_version": document.latest_version,
+        "cancel_reason": document.cancel_reason,
+        "cancelled_at": _jsonable(document.cancelled_at),
+    }
+
+
+def _jsonable(value):
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
