@@ -78,5 +78,7 @@ def test_quality_control_of_a_large_part_keeps_it_out_of_memory(large_batch, tmp
 
     part.refresh_from_db()
     assert part.page_count == PAGES and part.document.latest_version == 6
-    # A chunk or two (1 MiB each) at a time; one copy of either part would be over 10 MiB.
-    assert max(peaks.values()) < 4 * MiB, {name: peak // 1024 for name, peak in peaks.items()}
+    # A few chunks at a time: 1 MiB ones (about 2 MiB in all on a filesystem store), and on S3
+    # boto3's multipart upload (about 6 MiB for this part). Reading the 20+ MiB part into
+    # `bytes` and saving it into a `BytesIO`, as this code once did, peaked at 50 MiB.
+    assert max(peaks.values()) < 8 * MiB, {name: peak // 1024 for name, peak in peaks.items()}
