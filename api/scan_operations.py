@@ -70,9 +70,10 @@ def _assign(part, data, actor, user):
 
 
 def _replace_page(part, data, actor, user):
+    # Uploads are spooled to disk (`api.uploads.HashingUploadHandler`): the rescan is read from
+    # its file, never into memory.
     upload = data["file"]
-    upload.seek(0)
-    return qc.replace_page(part, data["page"], upload.read(), actor=actor)
+    return qc.replace_page(part, data["page"], upload.temporary_file_path(), actor=actor)
 
 
 @dataclass(frozen=True)

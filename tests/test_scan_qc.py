@@ -386,3 +386,32 @@ def test_parts_filed_to_a_secret_dossier_stay_hidden_from_records_staff(
     assert records_clerk.get(f"/api/v1/scan-parts/{part.id}/content").status_code == 404
     assert qc(records_clerk, part, "approve").status_code == 404
     assert admin_client.get(f"/api/v1/scan-parts/{part.id}").status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["pdf", "tiff"])
+def test_a_rescan_can_be_a_pdf_or_a_tiff(batch, records_clerk, page_ids, kind):
+    part = part_of(batch, 0)
+    page = scan.text_page("PAGE B RESCANNED")
+    rescan = io.BytesIO(scan.batch_pdf([page]) if kind == "pdf" else scan.batch_tiff([page]))
+    rescan.name = f"rescan.{kind}"
+    response = records_clerk.post(
+        f"/api/v1/scan-parts/{part.id}/replace-page",
+        {"page": 2, "file": rescan},
+        format="multipart",
+    )
+    assert response.status_code == 200, response.content
+    assert labels(records_clerk, part.id, page_ids) == ["PAGE A", "?", "PAGE C"]
+    assert Document.objects.get(id=part.document_id).latest_version == 2
+
+
+def test_a_rescan_that_is_no_image_is_refused(batch, records_clerk):
+    part = part_of(batch, 0)
+    rescan = io.BytesIO(b"not a scan at all")
+    rescan.name = "rescan.txt"
+    response = records_clerk.post(
+        f"/api/v1/scan-parts/{part.id}/replace-page",
+        {"page": 2, "file": rescan},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert "the rescan is not a PDF or an image" in response.content.decode()

@@ -9,24 +9,20 @@ the document is held; the registry hears only of the approved result).
 from __future__ import annotations
 
 import datetime as dt
-import io
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pikepdf
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 
-from dossier import access, actions, blobstore
+from dossier import access, actions
 from dossier.audit import Actor, record_audit
 from dossier.models import DocumentType, Dossier
 from ingest.batch_models import OPEN_PART_STATES, BatchState, PartState, ScanPart
-from ingest.scanning.splitting import (
-    pdf_bytes,
-    read_blob,
-    route,
-    settle_batch,
-    store_bytes,
-    tiff_to_pdf,
-)
+from ingest.scanning import files
+from ingest.scanning.splitting import route, settle_batch
 
 ROTATIONS = (90, 180, 270)
 
@@ -80,8 +76,9 @@ def _audit(actor: Actor, action: str, part: ScanPart, **detail) -> None:
     )
 
 
-def open_pdf(part: ScanPart) -> pikepdf.Pdf:
-    return pikepdf.open(io.BytesIO(read_blob(part.content_id)))
+def open_pdf(part: ScanPart):
+    """The part's PDF, opened lazily from a local file (a context manager)."""
+    return files.open_blob_pdf(part.content_id)
 
 
 def _pages(part: ScanPart, numbers: list[int], field: str = "pages") -> list[int]:
@@ -94,17 +91,16 @@ def _pages(part: ScanPart, numbers: list[int], field: str = "pages") -> list[int
     return [n - 1 for n in numbers]
 
 
-def _set_content(part: ScanPart, content: bytes, actor: Actor) -> None:
-    """The part's pages changed: store them, and version its document (if routed)."""
-    blob = store_bytes(content, f"scan-part-{part.index + 1:03d}.pdf")
-    with pikepdf.open(io.BytesIO(content)) as pdf:
-        part.page_count = len(pdf.pages)
-    part.content = blob
-    part.save(update_fields=["content", "page_count", "updated_at"])
-    if part.document_id:
-        filename = f"{part.document.doc_type_id}-scan.pdf"
-        staged = blobstore.spool([content], filename=filename, declared_type=blob.media_type)
-        actions.add_version(part.document, staged, actor=actor)
+def _set_content(part: ScanPart, pdf: pikepdf.Pdf, actor: Actor) -> None:
+    """The part's pages changed: store them, and version its document (if routed). `pdf` and
+    the PDFs its pages come from are still open."""
+    with files.stored_pdf(pdf, f"scan-part-{part.index + 1:03d}.pdf") as content:
+        part.content = content.blob
+        part.page_count = content.page_count
+        part.save(update_fields=["content", "page_count", "updated_at"])
+        if part.document_id:
+            filename = f"{part.document.doc_type_id}-scan.pdf"
+            actions.add_version(part.document, content.staged_as(filename), actor=actor)
 
 
 def _change_pages(part: ScanPart, actor: Actor, action: str, edit, **detail) -> ScanPart:
@@ -114,8 +110,7 @@ def _change_pages(part: ScanPart, actor: Actor, action: str, edit, **detail) -> 
             edit(pdf)
             if not len(pdf.pages):
                 raise QcError("a part keeps at least one page (reject it instead)")
-            content = pdf_bytes(pdf)
-        _set_content(part, content, actor)
+            _set_content(part, pdf, actor)
         _audit(actor, action, part, pages_after=part.page_count, **detail)
     return part
 
@@ -169,7 +164,8 @@ def assign(
             part.title = title
         part.dossier_key, part.type_code = dossier.display_key, doc_type.code
         if part.document_id is None:
-            part.document = route(part, dossier, doc_type, read_blob(part.content_id), actor)
+            content = files.spool_blob(part.content_id, f"{doc_type.code}-scan.pdf")
+            part.document = route(part, dossier, doc_type, content, actor)
         else:
             changes = {"dossier": dossier, "doc_type": doc_type, "direction": doc_type.direction}
             if official_date is not None:
@@ -224,38 +220,37 @@ def move_page(part: ScanPart, page: int, to: int, *, actor: Actor) -> ScanPart:
     return _change_pages(part, actor, "move_page", edit, page=page, to=to)
 
 
-def replace_page(part: ScanPart, page: int, rescan: bytes, *, actor: Actor) -> ScanPart:
-    """Put the first page of `rescan` (a PDF, TIFF, PNG or JPEG) in place of page `page`."""
+def replace_page(part: ScanPart, page: int, rescan: str | os.PathLike, *, actor: Actor) -> ScanPart:
+    """Put the first page of the file at `rescan` (a PDF, TIFF, PNG or JPEG) in place of page
+    `page`."""
     index = _pages(part, [page], "page")[0]
-    replacement = pikepdf.open(io.BytesIO(_as_pdf(rescan)))
+    with _as_pdf(rescan) as path, pikepdf.open(path) as replacement:
 
-    def edit(pdf):
-        pdf.pages.insert(index, replacement.pages[0])
-        del pdf.pages[index + 1]
+        def edit(pdf):
+            pdf.pages.insert(index, replacement.pages[0])
+            del pdf.pages[index + 1]
 
-    try:
         return _change_pages(part, actor, "replace_page", edit, page=page)
-    finally:
-        replacement.close()
 
 
-def _as_pdf(content: bytes) -> bytes:
-    if content.startswith(b"%PDF-"):
-        return content
-    if content[:4] in (b"II*\x00", b"MM\x00*"):
-        return tiff_to_pdf(content)
-    from PIL import Image, UnidentifiedImageError
+@contextmanager
+def _as_pdf(path: str | os.PathLike) -> Iterator[str | os.PathLike]:
+    """The rescan as a PDF file: itself, or a converted temporary copy."""
+    head = files.head(path)
+    if head.startswith(files.PDF_MAGIC):
+        yield path
+        return
+    from PIL import UnidentifiedImageError
 
-    try:
-        with Image.open(io.BytesIO(content)) as image:
-            out = io.BytesIO()
-            dpi = image.info.get("dpi", (300, 300))[0] or 300
-            image.convert("L" if image.mode in ("1", "L", "LA") else "RGB").save(
-                out, format="PDF", resolution=float(dpi)
-            )
-            return out.getvalue()
-    except UnidentifiedImageError:
-        raise QcError("the rescan is not a PDF or an image", field="file") from None
+    with files.temporary_path() as converted:
+        if head[:4] in files.TIFF_MAGICS:
+            files.tiff_to_pdf(path, converted)
+        else:
+            try:
+                files.image_to_pdf(path, converted)
+            except UnidentifiedImageError:
+                raise QcError("the rescan is not a PDF or an image", field="file") from None
+        yield converted
 
 
 # --- Cutting and joining parts --------------------------------------------------------------
@@ -269,34 +264,40 @@ def split_part(part: ScanPart, at_page: int, *, actor: Actor) -> ScanPart:
         _pages(part, [at_page], "page")
         if at_page < 2:
             raise QcError("split before page 2 or later", field="page")
-        with open_pdf(part) as pdf:
-            tail = pikepdf.new()
-            tail.pages.extend(pdf.pages[at_page - 1 :])
-            tail_content = pdf_bytes(tail)
-            del pdf.pages[at_page - 1 :]
-            head_content = pdf_bytes(pdf)
-        _set_content(part, head_content, actor)
         index = part.batch.parts.aggregate(last=Max("index"))["last"] + 1
-        new = ScanPart.objects.create(
-            batch=part.batch,
-            index=index,
-            state=part.state,
-            reason=part.reason,
-            dossier_key=part.dossier_key,
-            type_code=part.type_code,
-            official_date=part.official_date,
-            title=part.title,
-            source_pages=part.source_pages[at_page - 1 :],
-            content=store_bytes(tail_content, f"scan-part-{index + 1:03d}.pdf"),
-            page_count=len(tail.pages),
-        )
-        part.source_pages = part.source_pages[: at_page - 1]
-        part.save(update_fields=["source_pages"])
-        if part.document_id:
-            document = part.document
-            new.document = route(new, document.dossier, document.doc_type, tail_content, actor)
-            new.save(update_fields=["document"])
+        with open_pdf(part) as pdf, pikepdf.new() as tail_pdf:
+            tail_pdf.pages.extend(pdf.pages[at_page - 1 :])
+            with files.stored_pdf(tail_pdf, f"scan-part-{index + 1:03d}.pdf") as tail:
+                del pdf.pages[at_page - 1 :]
+                _set_content(part, pdf, actor)
+                new = _split_off(part, index, at_page, tail, actor)
         _audit(actor, "split", part, page=at_page, new_part=str(new.id))
+    return new
+
+
+def _split_off(
+    part: ScanPart, index: int, at_page: int, tail: files.StoredPdf, actor: Actor
+) -> ScanPart:
+    """The new part of `part`'s pages from `at_page` on, filed like `part`."""
+    new = ScanPart.objects.create(
+        batch=part.batch,
+        index=index,
+        state=part.state,
+        reason=part.reason,
+        dossier_key=part.dossier_key,
+        type_code=part.type_code,
+        official_date=part.official_date,
+        title=part.title,
+        source_pages=part.source_pages[at_page - 1 :],
+        content=tail.blob,
+        page_count=tail.page_count,
+    )
+    part.source_pages = part.source_pages[: at_page - 1]
+    part.save(update_fields=["source_pages"])
+    if part.document_id:
+        document = part.document
+        new.document = route(new, document.dossier, document.doc_type, tail.staged, actor)
+        new.save(update_fields=["document"])
     return new
 
 
@@ -310,8 +311,7 @@ def merge_parts(part: ScanPart, other: ScanPart, *, actor: Actor) -> ScanPart:
         part, other = locked[part.pk], locked[other.pk]
         with open_pdf(part) as pdf, open_pdf(other) as tail:
             pdf.pages.extend(tail.pages)
-            content = pdf_bytes(pdf)
-        _set_content(part, content, actor)
+            _set_content(part, pdf, actor)
         part.source_pages = part.source_pages + other.source_pages
         part.save(update_fields=["source_pages"])
         reason = f"merged into part {part.index + 1} ({part.id})"

@@ -7,8 +7,8 @@ again creates only the parts still missing, and re-running a finished batch does
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import io
 import logging
 import tempfile
 from dataclasses import dataclass, field
@@ -18,7 +18,6 @@ import pikepdf
 import pypdfium2 as pdfium
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image
 
 from dossier import actions, blobstore
 from dossier.audit import Actor, record_audit
@@ -26,13 +25,13 @@ from dossier.blobstore import StagedFile
 from dossier.models import Blob, Channel, DocumentType, Dossier
 from dossier.numbering import InvalidFileNumber, normalise_key
 from ingest.batch_models import BatchState, PartState, ScanBatch, ScanPart
+from ingest.scanning import files
 from ingest.scanning.coversheets import SheetData
+from ingest.scanning.files import PDF_MAGIC, TIFF_MAGICS
 from ingest.scanning.pages import Kind, PageReading, read_page, render
 
 log = logging.getLogger(__name__)
 
-PDF_MAGIC = b"%PDF-"
-TIFF_MAGICS = (b"II*\x00", b"MM\x00*")
 SPLIT_TASK = "ingest.tasks.split_scan_batch"
 # Longer than any batch takes to split (2,000 pages take about 5 minutes): a batch `splitting`
 # for longer lost its worker and is taken over.
@@ -42,48 +41,6 @@ READING_SHARE = 90  # percent of the progress bar spent reading pages; the rest 
 
 class NotAScan(ValueError):
     """The file is neither a PDF nor a TIFF."""
-
-
-# --- Content helpers ------------------------------------------------------------------------
-
-
-def store_bytes(content: bytes, filename: str, media_type: str = "application/pdf") -> Blob:
-    """Store `content` as a blob (content-addressed: storing it twice stores it once)."""
-    staged = blobstore.spool([content], filename=filename, declared_type=media_type)
-    try:
-        blobstore.promote(staged)
-        blob, _ = Blob.objects.get_or_create(
-            sha256=staged.sha256, defaults={"size": staged.size, "media_type": media_type}
-        )
-        return blob
-    finally:
-        staged.discard()
-
-
-def read_blob(sha256: str) -> bytes:
-    return b"".join(blobstore.read_chunks(sha256))
-
-
-def pdf_bytes(pdf: pikepdf.Pdf) -> bytes:
-    out = io.BytesIO()
-    pdf.save(out)
-    return out.getvalue()
-
-
-def tiff_to_pdf(tiff: bytes) -> bytes:
-    """A multi-page TIFF (what many production scanners write) as a PDF, one page per frame."""
-    frames = []
-    with Image.open(io.BytesIO(tiff)) as image:
-        dpi = image.info.get("dpi", (300, 300))[0] or 300
-        for number in range(getattr(image, "n_frames", 1)):
-            image.seek(number)
-            frame = image.copy()
-            frames.append(frame if frame.mode in ("1", "L", "RGB") else frame.convert("RGB"))
-    out = io.BytesIO()
-    frames[0].save(
-        out, format="PDF", resolution=float(dpi), save_all=True, append_images=frames[1:]
-    )
-    return out.getvalue()
 
 
 # --- Submitting -----------------------------------------------------------------------------
@@ -240,7 +197,8 @@ def _source_pdf(batch: ScanBatch, workdir: Path) -> Path:
     """The batch as a local PDF file (streamed: a 200-page greyscale batch is 100+ MiB)."""
     path = workdir / "batch.pdf"
     if batch.source.media_type == "image/tiff":
-        path.write_bytes(tiff_to_pdf(read_blob(batch.source_id)))
+        with files.local_file(batch.source_id) as tiff:
+            files.tiff_to_pdf(tiff, path)
         return path
     with open(path, "wb") as handle:
         for chunk in blobstore.read_chunks(batch.source_id):
@@ -297,11 +255,12 @@ def batch_actor(batch: ScanBatch) -> Actor:
     return Actor(label=batch.operator_label or "scanning")
 
 
-def extract_pages(source: pikepdf.Pdf, pages: list[int]) -> bytes:
+def extract_pages(source: pikepdf.Pdf, pages: list[int]) -> pikepdf.Pdf:
+    """A new PDF of `source`'s pages (0-based); `source` stays open until it is saved."""
     part = pikepdf.new()
     for number in pages:
         part.pages.append(source.pages[number])
-    return pdf_bytes(part)
+    return part
 
 
 def make_part(
@@ -309,35 +268,41 @@ def make_part(
 ) -> ScanPart:
     if (existing := ScanPart.objects.filter(batch=batch, index=index).first()) is not None:
         return existing  # made by an earlier run of this batch
-    content = extract_pages(source, planned.pages)
     filename = f"scan-{str(batch.id)[:8]}-{index + 1:03d}.pdf"
-    blob = store_bytes(content, filename)
-    dossier, doc_type, reason = _resolve(planned)
-    sheet = planned.sheet or SheetData()
-    with transaction.atomic():
-        part = ScanPart.objects.create(
-            batch=batch,
-            index=index,
-            state=PartState.UNASSIGNED if reason else PartState.QC,
-            reason=reason,
-            dossier_key=sheet.dossier,
-            type_code=sheet.type_code,
-            official_date=sheet.official_date,
-            title=sheet.title,
-            source_pages=[number + 1 for number in planned.pages],
-            content=blob,
-            page_count=len(planned.pages),
-        )
-        if not reason:
-            part.document = route(part, dossier, doc_type, content, actor)
-            part.save(update_fields=["document"])
+    with (
+        extract_pages(source, planned.pages) as pdf,
+        files.stored_pdf(pdf, filename) as content,
+    ):
+        dossier, doc_type, reason = _resolve(planned)
+        sheet = planned.sheet or SheetData()
+        with transaction.atomic():
+            part = ScanPart.objects.create(
+                batch=batch,
+                index=index,
+                state=PartState.UNASSIGNED if reason else PartState.QC,
+                reason=reason,
+                dossier_key=sheet.dossier,
+                type_code=sheet.type_code,
+                official_date=sheet.official_date,
+                title=sheet.title,
+                source_pages=[number + 1 for number in planned.pages],
+                content=content.blob,
+                page_count=content.page_count,
+            )
+            if not reason:
+                part.document = route(part, dossier, doc_type, content.staged, actor)
+                part.save(update_fields=["document"])
     return part
 
 
-def route(part: ScanPart, dossier: Dossier, doc_type: DocumentType, content: bytes, actor: Actor):
-    """File the part's pages as a new document of `dossier`, held for quality control."""
-    staged = blobstore.spool(
-        [content], filename=f"{doc_type.code}-scan.pdf", declared_type="application/pdf"
+def route(
+    part: ScanPart, dossier: Dossier, doc_type: DocumentType, content: StagedFile, actor: Actor
+):
+    """File the part's pages as a new document of `dossier`, held for quality control.
+
+    `content` (a spool of the part's PDF) is used up, as by `actions.attach_document`."""
+    staged = dataclasses.replace(
+        content, filename=f"{doc_type.code}-scan.pdf", declared_type=files.PDF_TYPE
     )
     version = actions.attach_document(
         dossier,

@@ -14,13 +14,12 @@ import os
 import shutil
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pypdfium2 as pdfium
 from django.conf import settings
 
-from dossier import blobstore
+from ingest.scanning.files import local_file
 
 WIDTH = 240  # pixels; shown at half size in the queue, full size on the part page
 
@@ -46,7 +45,7 @@ def thumbnail_path(sha256: str, page: int) -> Path:
 
 
 def _render_all(sha256: str, folder: Path) -> None:
-    with _local_file(sha256) as path:
+    with local_file(sha256) as path:
         document = pdfium.PdfDocument(path)
         try:
             for index in range(len(document)):
@@ -71,20 +70,6 @@ def _write_atomically(target: Path, image) -> None:
     except BaseException:
         os.unlink(temporary)
         raise
-
-
-@contextmanager
-def _local_file(sha256: str):
-    """The blob as a local file: the stored file itself, or a streamed temporary copy (S3)."""
-    local = blobstore.local_path(sha256)
-    if local is not None and os.path.exists(local):
-        yield local
-        return
-    with tempfile.NamedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR, suffix=".pdf") as copy:
-        for chunk in blobstore.read_chunks(sha256):
-            copy.write(chunk)
-        copy.flush()
-        yield copy.name
 
 
 def prune(max_age_days: int = 30) -> int:
