@@ -368,6 +368,18 @@ class ExportParamsSerializer(DocumentFilterSerializer):
         names = set(DocumentFilterSerializer().fields) - {"state"}
         return {k: v for k, v in self.validated_data.items() if k in names}
 
+    def selection(self):
+        """What to put in the package, from the validated parameters (`api.export.Selection`)."""
+        from api.export import Selection
+
+        data = self.validated_data
+        return Selection(
+            all_versions=data["versions"] == "all",
+            renditions=tuple(data.get("renditions", ())),
+            include_cancelled=data["include_cancelled"],
+            filters=self.filters(),
+        )
+
 
 class DocumentRegisterSerializer(serializers.Serializer):
     """Multipart fields of `POST /dossiers/{key}/documents`."""

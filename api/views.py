@@ -281,13 +281,7 @@ class DossierExportView(APIView):
         dossier = access.get_dossier_for(request.user, key)
         params = s.ExportParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        data = params.validated_data
-        selection = export.Selection(
-            all_versions=data["versions"] == "all",
-            renditions=tuple(data.get("renditions", ())),
-            include_cancelled=data["include_cancelled"],
-            filters=params.filters(),
-        )
+        selection = params.selection()
         package = export.build_package(
             request.user, dossier, params.apply(Document.objects.all()), selection
         )

@@ -48,13 +48,7 @@ class Command(BaseCommand):
         params = ExportParamsSerializer(data=self._query(options))
         if not params.is_valid():
             raise CommandError(f"invalid options: {params.errors}")
-        data = params.validated_data
-        selection = export.Selection(
-            all_versions=data["versions"] == "all",
-            renditions=tuple(data.get("renditions", ())),
-            include_cancelled=data["include_cancelled"],
-            filters=params.filters(),
-        )
+        selection = params.selection()
         failed = []
         for key in keys:
             try:
