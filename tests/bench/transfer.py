@@ -43,7 +43,9 @@ CHUNK = MIB
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DOSSIER_KEY = "BG/P/2024/1"
-POSTGRES = "postgres://postgres@127.0.0.1:5432"
+# The server (no database name) the PostgreSQL leg creates its database on; .ci/run's is
+# postgres://postgres:edms-ci@127.0.0.1:5432.
+POSTGRES = os.environ.get("EDMS_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 BENCH_DATABASE = "edms_bench"
 BUCKET = "edms-bench"
 S3_CREDENTIALS = {
