@@ -1,17 +1,71 @@
-"""Streaming content downloads with ETag (the SHA-256), conditional GET and byte ranges."""
+"""Streaming content downloads with ETag (the SHA-256), conditional GET and byte ranges.
+
+Content is untrusted: whatever anyone filed is served from the application's origin, so only
+passive media types may be shown inline, every answer forbids script and sniffing, and content
+is verified against its digest as it streams (see `dossier.fixity.read_content`).
+"""
 
 from __future__ import annotations
 
 import re
 
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
 from api.problems import problem_response
-from dossier import blobstore
+from dossier import blobstore, fixity
 from dossier.models import Blob, Version
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+# Media types a browser shows passively (no script, no document of its own to navigate): only
+# these are ever served inline. Everything else — HTML, SVG, XHTML, XML, and any type not
+# listed — is always an attachment, even when `disposition=inline` is asked for.
+INLINE_TYPES = frozenset(
+    {
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "image/bmp",
+        "image/tiff",
+        "text/plain",
+        "audio/mpeg",
+        "audio/ogg",
+        "audio/wav",
+        "video/mp4",
+        "video/webm",
+        "video/ogg",
+    }
+)
+# On every content answer: should a browser render it anyway, it renders it in an opaque
+# origin, without script, plugins or requests (so no session, no CSRF token, no API call).
+CONTENT_SECURITY_POLICY = "sandbox; default-src 'none'"
+
+
+def base_media_type(media_type: str) -> str:
+    return media_type.split(";", 1)[0].strip().lower()
+
+
+def served_media_type(media_type: str) -> str:
+    """The `Content-Type` to send. Text always names its charset, so no browser guesses one
+    (UTF-8: stored media types carry no parameters, and the viewer shows extracted text, not
+    the original, so a legacy encoding only matters to the program a download is opened in)."""
+    if base_media_type(media_type) == "text/plain":
+        return "text/plain; charset=utf-8"
+    return media_type
+
+
+def may_show_inline(media_type: str) -> bool:
+    return base_media_type(media_type) in INLINE_TYPES
+
+
+def harden(response: HttpResponse) -> HttpResponse:
+    """Add the headers every content answer carries (also 304s and problems)."""
+    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _etag(blob: Blob) -> str:
@@ -59,7 +113,21 @@ def blob_response(
     request, blob: Blob, *, media_type: str, filename: str, inline: bool = False
 ) -> HttpResponse:
     """A stored blob's bytes (an original or a rendition): streamed, `ETag` = its SHA-256,
-    conditional GET, single byte ranges. The caller has checked access."""
+    conditional GET, single byte ranges; inline only for passive types (`INLINE_TYPES`).
+    The caller has checked access."""
+    return harden(_blob_response(request, blob, media_type, filename, inline))
+
+
+def _blob_response(request, blob: Blob, media_type: str, filename: str, inline: bool):
+    if blob.is_corrupt:
+        # Checked before conditional requests and ranges: content that failed its integrity
+        # check is neither served nor confirmed by its old ETag (no 304) until repaired.
+        return problem_response(
+            request,
+            "content-unavailable",
+            "the stored content failed its integrity check; it is served again once an "
+            "operator restores it or the same file is uploaded again",
+        )
     size = blob.size
     etag = _etag(blob)
     if_none_match = request.headers.get("If-None-Match")
@@ -80,34 +148,30 @@ def blob_response(
         response["Content-Range"] = f"bytes */{size}"
         return response
 
-    if byte_range is None:
-        path = blobstore.local_path(blob.sha256)
-        if path is not None:
-            # FileResponse lets the WSGI server send the file without copying it (sendfile).
-            try:
-                handle = open(path, "rb")
-            except FileNotFoundError as exc:
-                raise blobstore.BlobMissing(blob.sha256) from exc
-            response = FileResponse(handle, content_type=media_type)
+    content_type = served_media_type(media_type)
+    try:
+        if byte_range is None:
+            # Streamed through the digest check rather than sent zero-copy (sendfile), which
+            # would hand the bytes to the client unverified; memory stays at two chunks.
+            response = StreamingHttpResponse(fixity.read_content(blob), content_type=content_type)
+            response["Content-Length"] = str(size)
         else:
+            # A range is served unverified (checking it means reading everything): whole reads
+            # and `edms fixity` find damage, and a blob marked corrupt is refused above.
+            start, end = byte_range
             response = StreamingHttpResponse(
-                blobstore.read_chunks(blob.sha256), content_type=media_type
+                fixity.read_content(blob, start, end), status=206, content_type=content_type
             )
-        response["Content-Length"] = str(size)
-    else:
-        start, end = byte_range
-        response = StreamingHttpResponse(
-            blobstore.read_chunks(blob.sha256, start, end),
-            status=206,
-            content_type=media_type,
+            response["Content-Range"] = f"bytes {start}-{end}/{size}"
+            response["Content-Length"] = str(end - start + 1)
+    except blobstore.BlobMissing:
+        return problem_response(
+            request, "content-unavailable", "the stored content is missing; an operator is needed"
         )
-        response["Content-Range"] = f"bytes {start}-{end}/{size}"
-        response["Content-Length"] = str(end - start + 1)
     response["ETag"] = etag
     response["Accept-Ranges"] = "bytes"
     response["Content-Disposition"] = content_disposition_header(
-        as_attachment=not inline, filename=filename
+        as_attachment=not (inline and may_show_inline(media_type)), filename=filename
     )
     response["Cache-Control"] = "private, no-cache"
-    response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -22,13 +22,13 @@ from rest_framework.views import APIView
 
 from api import export
 from api import serializers as s
-from api.content import blob_response, content_response
+from api.content import blob_response, content_response, harden
 from api.idempotency import IdempotentMixin
 from api.middleware import client_address
 from api.permissions import require
 from api.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, Problem
 from api.uploads import RawFileParser, staged_from_upload
-from dossier import access, actions, blobstore
+from dossier import access, actions
 from dossier.audit import Actor
 from dossier.models import Document, Version
 from dossier.roles import Role, role_of
@@ -437,11 +437,16 @@ class VersionTextView(APIView):
                 f"version {number} has no extracted text yet (processing: {state})",
             )
         if processing.text_id is None:  # done, but nothing to read (e.g. a photo before OCR)
-            return StreamingHttpResponse([], content_type=pipeline.TEXT_MEDIA_TYPE)
-        chunks = blobstore.read_chunks(processing.text_id)
-        response = StreamingHttpResponse(chunks, content_type=pipeline.TEXT_MEDIA_TYPE)
-        response["Content-Length"] = str(processing.text.size)
-        return response
+            return harden(StreamingHttpResponse([], content_type=pipeline.TEXT_MEDIA_TYPE))
+        # Text extracted from untrusted content is untrusted too: served like content.
+        stem = version.filename.rsplit(".", 1)[0] or "document"
+        return blob_response(
+            request,
+            processing.text,
+            media_type=pipeline.TEXT_MEDIA_TYPE,
+            filename=f"{stem}.txt",
+            inline=True,
+        )
 
 
 class VersionRenditionView(APIView):

@@ -12,7 +12,7 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 
-from dossier import blobstore
+from dossier import fixity
 from dossier.audit import Actor, record_audit
 from dossier.blobstore import EmptyContent, StagedFile
 from dossier.events import append_event
@@ -138,18 +138,18 @@ def _upsert_dossier(key: str, raw_key: str, fields: dict, actor: Actor) -> tuple
     return dossier, False
 
 
-def _store(staged: StagedFile, expected_sha256: str | None) -> Blob:
+def _store(staged: StagedFile, expected_sha256: str | None, actor: Actor) -> Blob:
     """Check and promote staged content; returns its (possibly pre-existing) blob row.
 
     The staged spool file is used up either way: it is removed once stored or refused.
     """
     try:
-        return _check_and_promote(staged, expected_sha256)
+        return _check_and_promote(staged, expected_sha256, actor)
     finally:
         staged.discard()
 
 
-def _check_and_promote(staged: StagedFile, expected_sha256: str | None) -> Blob:
+def _check_and_promote(staged: StagedFile, expected_sha256: str | None, actor: Actor) -> Blob:
     if staged.size == 0:
         raise EmptyContent("the file is empty")
     if expected_sha256 and expected_sha256.lower() != staged.sha256:
@@ -157,12 +157,8 @@ def _check_and_promote(staged: StagedFile, expected_sha256: str | None) -> Blob:
             f"the content's SHA-256 is {staged.sha256}, not {expected_sha256.lower()}",
             field="sha256",
         )
-    media_type = staged.media_type
-    blobstore.promote(staged)
-    blob, _ = Blob.objects.get_or_create(
-        sha256=staged.sha256, defaults={"size": staged.size, "media_type": media_type}
-    )
-    return blob
+    # Verifies a stored copy before deduplicating onto it, and repairs a corrupt one.
+    return fixity.store_blob(staged, media_type=staged.media_type, actor=actor)
 
 
 def attach_document(
@@ -189,7 +185,7 @@ def attach_document(
     """
     if parent is not None and parent.dossier_id != dossier.id:
         raise InvalidChange("an annex must be in its parent's dossier", field="parent")
-    blob = _store(staged, expected_sha256)
+    blob = _store(staged, expected_sha256, actor)
     with transaction.atomic():
         document = Document.objects.create(
             dossier=dossier,
@@ -243,7 +239,7 @@ def add_version(
     """
     if document.state in (DocumentState.CANCELLED, DocumentState.QC_REJECTED):
         raise DocumentCancelledError("the document is cancelled; it takes no new versions")
-    blob = _store(staged, expected_sha256)
+    blob = _store(staged, expected_sha256, actor)
     with transaction.atomic():
         document = (
             Document.objects.select_for_update().select_related("dossier").get(pk=document.pk)

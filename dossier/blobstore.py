@@ -10,12 +10,17 @@ then *promoted* to its content key:
 - S3: the spool is uploaded to the content key; an S3 object (multipart or not) becomes visible
   only when the upload completes, so a killed process leaves nothing under the content key.
 
+Content already under its key is re-read before a new upload is deduplicated onto it: a copy
+that no longer hashes to its key (a flipped bit, a truncated file) is replaced by the new,
+verified bytes the same crash-safe way, so a corrupt copy never spreads to new documents.
+
 Only after promotion does an action create the `Version` row that points at the blob, so a row
 never points at missing content. Reads stream in chunks and honour byte ranges.
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import mimetypes
 import os
@@ -50,6 +55,23 @@ class EmptyContent(Exception):
 
 class BlobMissing(Exception):
     """A blob row exists but its content is not in storage."""
+
+
+class ContentCorrupt(Exception):
+    """Stored content does not hash to the digest it is filed under."""
+
+    def __init__(self, sha256: str, detail: str):
+        super().__init__(f"blob {sha256}: {detail}")
+        self.sha256 = sha256
+        self.detail = detail
+
+
+class Promotion(enum.Enum):
+    """What `promote` found under the content key."""
+
+    STORED = "stored"  # nothing: the content was written
+    REPLACED = "replaced"  # a copy that no longer matched its digest: overwritten with good bytes
+    PRESENT = "present"  # an intact copy: nothing written (deduplicated)
 
 
 def storage_key(sha256: str) -> str:
@@ -150,20 +172,37 @@ def exists(sha256: str) -> bool:
     return blob_storage().exists(storage_key(sha256))
 
 
-def promote(staged: StagedFile) -> bool:
+def promote(staged: StagedFile) -> Promotion:
     """Make the staged content available under its content key. Idempotent.
 
-    Returns True when the content was written, False when identical content was already stored.
+    Content already stored under the key is re-hashed first and deduplicated onto only when it
+    is intact; a missing or altered copy is (re)written from the staged bytes.
     """
     storage = blob_storage()
     key = storage_key(staged.sha256)
     root = _local_root(storage)
     if root is not None:
-        return _promote_local(root, key, staged)
-    if storage.exists(key):
+        present = (root / key).exists()
+    else:
+        present = storage.exists(key)
+    if present and _stored_copy_intact(staged):
+        return Promotion.PRESENT
+    if root is not None:
+        _promote_local(root, key, staged)
+    else:
+        # An S3 PUT replaces the object whole, visible only once complete: a reader sees the
+        # old copy or the new one, never a mix.
+        _upload_s3(storage, key, staged.path)
+    return Promotion.REPLACED if present else Promotion.STORED
+
+
+def _stored_copy_intact(staged: StagedFile) -> bool:
+    """The stored copy of `staged`'s content hashes to its key (and has its size)."""
+    try:
+        actual, size = rehash(staged.sha256)
+    except BlobMissing:
         return False
-    _upload_s3(storage, key, staged.path)
-    return True
+    return actual == staged.sha256 and size == staged.size
 
 
 def _upload_s3(storage: Storage, key: str, path: str) -> None:
@@ -177,10 +216,11 @@ def _upload_s3(storage: Storage, key: str, path: str) -> None:
     )
 
 
-def _promote_local(root: Path, key: str, staged: StagedFile) -> bool:
+def _promote_local(root: Path, key: str, staged: StagedFile) -> None:
+    # Written under a staging name and renamed onto the key: the key only ever holds complete
+    # content, and a corrupt copy (read-only like all stored content) is replaced atomically,
+    # which needs write access to its directory only, not to the file.
     final = root / key
-    if final.exists():
-        return False
     final.parent.mkdir(parents=True, exist_ok=True)
     staging_dir = root / STAGING_DIR
     staging_dir.mkdir(parents=True, exist_ok=True)
@@ -196,7 +236,6 @@ def _promote_local(root: Path, key: str, staged: StagedFile) -> bool:
     os.chmod(staging, 0o444)
     os.replace(staging, final)
     _fsync_dir(final.parent)
-    return True
 
 
 def _fsync_dir(path: Path) -> None:
@@ -257,6 +296,41 @@ def _iter_local(handle, start: int, end: int | None, chunk_size: int) -> Iterato
             if remaining is not None:
                 remaining -= len(chunk)
             yield chunk
+
+
+def read_verified(sha256: str, size: int, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """Stream the whole blob, checking it against its digest and size on the way.
+
+    The last chunk is held back until the digest is confirmed, so a reader never receives all
+    of altered content: on a mismatch `ContentCorrupt` is raised in its place (a server then
+    aborts the response, whose `Content-Length` the client sees unmet). Like `read_chunks`, the
+    content is opened before this returns. Memory: two chunks at most.
+    """
+    return _iter_verified(read_chunks(sha256, chunk_size=chunk_size), sha256, size)
+
+
+def _iter_verified(chunks: Iterator[bytes], sha256: str, size: int) -> Iterator[bytes]:
+    digest = hashlib.sha256()
+    total = 0
+    held = b""
+    try:
+        for chunk in chunks:
+            if held:
+                yield held
+            digest.update(chunk)
+            total += len(chunk)
+            if total > size:
+                raise ContentCorrupt(sha256, f"the stored copy is longer than {size} bytes")
+            held = chunk
+        if total != size:
+            raise ContentCorrupt(sha256, f"the stored copy has {total} of {size} bytes")
+        actual = digest.hexdigest()
+        if actual != sha256:
+            raise ContentCorrupt(sha256, f"the stored copy hashes to {actual}")
+        if held:
+            yield held
+    finally:
+        chunks.close()
 
 
 def rehash(sha256: str) -> tuple[str, int]:

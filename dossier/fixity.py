@@ -1,14 +1,27 @@
-"""Fixity: stored content still hashes to the digest it is filed under."""
+"""Fixity: stored content still hashes to the digest it is filed under.
+
+Content is checked at three moments: when it is read whole (`read_content`, while it streams
+out), when `edms fixity` re-hashes it, and when the same bytes are uploaded again
+(`store_blob`, before deduplicating onto the stored copy). A missing or altered copy is *marked
+corrupt* and is no longer served; a new upload of the same bytes, or a fixity check that finds
+the copy restored, *repairs* it. Both are audited and announced on the event feed
+(`blob.corrupted`, `blob.repaired`), one event per document version whose content it is.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.utils import timezone
 
 from dossier import blobstore
-from dossier.models import Blob, Event, EventKind
+from dossier.audit import SYSTEM, Actor, record_audit
+from dossier.blobstore import Promotion, StagedFile
+from dossier.events import append_event
+from dossier.models import Blob, Event, EventKind, Version
 
 
 @dataclass(frozen=True)
@@ -19,19 +32,24 @@ class FixityProblem:
 
 
 def check_blob(blob: Blob) -> FixityProblem | None:
-    """Re-hash one blob; record `verified_at` when it is intact, else describe the problem."""
+    """Re-hash one blob: mark it corrupt when it is missing or altered, else record
+    `verified_at` (and repair the mark of a copy that was restored meanwhile)."""
+    started = timezone.now()
     try:
         actual, size = blobstore.rehash(blob.sha256)
     except blobstore.BlobMissing:
-        return FixityProblem(blob.sha256, "missing", "no content in storage")
-    if actual != blob.sha256 or size != blob.size:
-        return FixityProblem(
+        problem = FixityProblem(blob.sha256, "missing", "no content in storage")
+    else:
+        if actual == blob.sha256 and size == blob.size:
+            mark_repaired(blob, by="fixity")
+            return None
+        problem = FixityProblem(
             blob.sha256,
             "mismatch",
             f"content hashes to {actual} ({size} bytes, expected {blob.size})",
         )
-    Blob.objects.filter(pk=blob.pk).update(verified_at=timezone.now())
-    return None
+    mark_corrupt(blob, problem.problem, problem.detail, unless_verified_since=started)
+    return problem
 
 
 def check_all(blobs=None) -> Iterator[tuple[Blob, FixityProblem | None]]:
@@ -50,3 +68,124 @@ def verify_new_content(event: Event) -> None:
     problem = check_blob(blob)
     if problem is not None:
         raise RuntimeError(f"fixity check failed for {sha256}: {problem.detail}")
+
+
+# --- Reading and storing content --------------------------------------------------------------
+
+
+def read_content(blob: Blob, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+    """Stream the blob's bytes `start..end` (inclusive); the caller refuses corrupt blobs.
+
+    A whole read is verified against the digest as it streams (`blobstore.read_verified`): on a
+    mismatch the blob is marked corrupt and `ContentCorrupt` ends the stream before its last
+    chunk. A byte range cannot be verified without reading everything, so ranges are served
+    unverified; whole reads and `edms fixity` find the damage, and from then on ranges of the
+    blob are refused too. Missing content raises `BlobMissing` here, before any byte is sent.
+    """
+    started = timezone.now()
+    whole = start == 0 and (end is None or end >= blob.size - 1)
+    try:
+        if whole:
+            chunks = blobstore.read_verified(blob.sha256, blob.size)
+        else:
+            chunks = blobstore.read_chunks(blob.sha256, start, end)
+    except blobstore.BlobMissing:
+        mark_corrupt(blob, "missing", "no content in storage", unless_verified_since=started)
+        raise
+    return _marking_corrupt(chunks, blob, started) if whole else chunks
+
+
+def _marking_corrupt(chunks: Iterator[bytes], blob: Blob, started: dt.datetime):
+    try:
+        yield from chunks
+    except blobstore.ContentCorrupt as exc:
+        mark_corrupt(blob, "mismatch", exc.detail, unless_verified_since=started)
+        raise
+
+
+def store_blob(staged: StagedFile, *, media_type: str, actor: Actor = SYSTEM) -> Blob:
+    """Promote staged content to storage and return its blob row (created if new).
+
+    Deduplication onto a stored copy verifies that copy first (`blobstore.promote`): a missing
+    or altered one is replaced by these bytes, hashed while they were spooled. A blob marked
+    corrupt is then repaired: served again, with `blob.repaired` announced.
+    """
+    outcome = blobstore.promote(staged)
+    blob, created = Blob.objects.get_or_create(
+        sha256=staged.sha256, defaults={"size": staged.size, "media_type": media_type}
+    )
+    if not created and (outcome is Promotion.REPLACED or blob.is_corrupt):
+        mark_repaired(blob, by="upload", actor=actor)
+    return blob
+
+
+# --- Marking ---------------------------------------------------------------------------------
+
+
+def mark_corrupt(
+    blob: Blob, problem: str, detail: str, *, unless_verified_since: dt.datetime | None = None
+) -> bool:
+    """Record that `blob`'s stored copy is missing or altered: it is no longer served, and
+    `blob.corrupted` is announced. False if it was marked already, or if the content was
+    verified or repaired after `unless_verified_since`: a reader that opened the old copy
+    just before a repair must not condemn the new one."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = Blob.objects.filter(pk=blob.pk, corrupt_since__isnull=True)
+        if unless_verified_since is not None:
+            rows = rows.exclude(verified_at__gte=unless_verified_since)
+        if not rows.update(corrupt_since=now):
+            return False
+        record_audit(
+            SYSTEM,
+            "blob.corrupted",
+            object_type="blob",
+            object_id=blob.pk,
+            detail={"problem": problem, "detail": detail},
+        )
+        payload = {"sha256": blob.pk, "problem": problem, "detail": detail}
+        _announce(EventKind.BLOB_CORRUPTED, blob.pk, payload)
+    blob.corrupt_since = now
+    return True
+
+
+def mark_repaired(blob: Blob, *, by: str, actor: Actor = SYSTEM) -> bool:
+    """Record that `blob`'s stored copy was just verified intact (`by`: "upload", "fixity").
+    If it was marked corrupt, clear the mark, audit and announce `blob.repaired` (True)."""
+    now = timezone.now()
+    with transaction.atomic():
+        repaired = Blob.objects.filter(pk=blob.pk, corrupt_since__isnull=False).update(
+            corrupt_since=None, verified_at=now
+        )
+        if repaired:
+            record_audit(
+                actor, "blob.repaired", object_type="blob", object_id=blob.pk, detail={"by": by}
+            )
+            _announce(EventKind.BLOB_REPAIRED, blob.pk, {"sha256": blob.pk, "by": by})
+        else:
+            Blob.objects.filter(pk=blob.pk).update(verified_at=now)
+    blob.corrupt_since, blob.verified_at = None, now
+    return bool(repaired)
+
+
+def _announce(kind: EventKind, sha256: str, payload: dict) -> None:
+    """One event per document version whose content the blob is, so the feed's visibility rules
+    (secret dossiers, held scans) apply as to any document event; a blob that is no version's
+    content (a rendition, extracted text, a scan) gets one event of no dossier."""
+    versions = (
+        Version.objects.filter(blob_id=sha256)
+        .select_related("document__dossier")
+        .order_by("document_id", "number")
+    )
+    announced = False
+    for version in versions:
+        append_event(
+            kind,
+            dossier_key=version.document.dossier.key,
+            document_id=version.document_id,
+            version=version.number,
+            payload=payload,
+        )
+        announced = True
+    if not announced:
+        append_event(kind, dossier_key="", payload=payload)

@@ -136,9 +136,19 @@ class Blob(models.Model):
     media_type = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
     verified_at = models.DateTimeField(null=True, blank=True, help_text="Last good fixity check.")
+    corrupt_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set when the stored copy was found missing or altered; it is not served "
+        "until a new upload of the same bytes (or a good fixity check) repairs it.",
+    )
 
     def __str__(self) -> str:
         return self.sha256
+
+    @property
+    def is_corrupt(self) -> bool:
+        return self.corrupt_since is not None
 
     @property
     def storage_key(self) -> str:
@@ -246,6 +256,10 @@ class EventKind(models.TextChoices):
     DOCUMENT_CANCELLED = "document.cancelled"
     # Ingestion finished a version (text extracted, or failed): appended by `ingest`.
     DOCUMENT_PROCESSED = "document.processed"
+    # A version's stored content was found missing or altered, and later restored: appended by
+    # `dossier.fixity`, one per document version whose content it is.
+    BLOB_CORRUPTED = "blob.corrupted"
+    BLOB_REPAIRED = "blob.repaired"
 
 
 class Event(models.Model):

@@ -279,7 +279,8 @@ def _uuids(values: list[str]) -> list[str]:
 
 
 def viewer_kind(media_type: str) -> str:
-    """How the browser shows a version: pdf.js, an <img>, or its extracted text."""
+    """How the browser shows a version: pdf.js, an <img> (raster images only: an SVG is a
+    document that can run script), or its extracted text."""
     if media_type == "application/pdf":
         return "pdf"
     if media_type in IMAGE_TYPES:
@@ -318,7 +319,9 @@ def viewer(request, document_id):
     content_url = reverse("api:version-content", args=[document.id, current.number])
     renditions = {r.kind: r for r in current.renditions.all()}
     kind = viewer_kind(media_type)
-    shown_url = f"{content_url}?disposition=inline"
+    # Only a PDF or a raster image is loaded inline; anything else (HTML, SVG, XML, ...) is
+    # shown as its extracted text and never loaded from the content URL at all.
+    shown_url = f"{content_url}?disposition=inline" if kind != "text" else ""
     shown = _rendition_to_show(kind, renditions)
     if shown is not None:
         # A scan's PDF/A carries the OCR text layer (find, search highlights); an office

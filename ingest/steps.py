@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dossier import blobstore
+from dossier import blobstore, fixity
 from dossier.models import Blob, Version
 from ingest.models import Processing, StepState
 from ingest.sandbox import Limits, SandboxFailure
@@ -75,12 +75,8 @@ def store_file(path: str, *, filename: str, media_type: str) -> Blob:
             max_size=2**62,  # made by us from a bounded input, not an upload
         )
     try:
-        blobstore.promote(staged)
+        return fixity.store_blob(staged, media_type=media_type)
     except OSError as exc:
         raise TransientFault(f"could not store {filename}: {exc}") from exc
     finally:
         staged.discard()
-    blob, _ = Blob.objects.get_or_create(
-        sha256=staged.sha256, defaults={"size": staged.size, "media_type": media_type}
-    )
-    return blob

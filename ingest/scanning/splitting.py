@@ -19,10 +19,10 @@ import pypdfium2 as pdfium
 from django.db import transaction
 from django.utils import timezone
 
-from dossier import actions, blobstore
+from dossier import actions, blobstore, fixity
 from dossier.audit import Actor, record_audit
 from dossier.blobstore import StagedFile
-from dossier.models import Blob, Channel, DocumentType, Dossier
+from dossier.models import Channel, DocumentType, Dossier
 from dossier.numbering import InvalidFileNumber, normalise_key
 from ingest.batch_models import BatchState, PartState, ScanBatch, ScanPart
 from ingest.scanning import files
@@ -67,10 +67,7 @@ def submit_batch(
     try:
         if staged.size == 0:
             raise NotAScan("the file is empty")
-        blobstore.promote(staged)
-        source, _ = Blob.objects.get_or_create(
-            sha256=staged.sha256, defaults={"size": staged.size, "media_type": media_type}
-        )
+        source = fixity.store_blob(staged, media_type=media_type, actor=actor)
     finally:
         staged.discard()
     with transaction.atomic():
