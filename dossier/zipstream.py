@@ -38,7 +38,9 @@ class Member:
     def chunks(self) -> Iterator[bytes]:
         if self.data is not None:
             return iter((self.data,))
-        return blobstore.read_chunks(self.sha256)
+        # Verified like a download: altered content ends the archive with an error before its
+        # last chunk, rather than going out as good.
+        return blobstore.read_verified(self.sha256, self.size)
 
 
 class _Pipe:

@@ -308,6 +308,16 @@ def test_a_download_of_the_old_copy_does_not_condemn_the_repaired_one(registry, 
     assert events(EventKind.BLOB_CORRUPTED) == []
 
 
+def test_an_export_does_not_carry_altered_content_as_good(registry, dossier):
+    content = os.urandom(4096)
+    file_document(dossier, content, filename="claims.pdf")
+    tamper(sha256_of(content))
+    response = registry.get(f"/api/v1/dossiers/{dossier.key}/export")
+    assert response.status_code == 200
+    with pytest.raises(blobstore.ContentCorrupt):
+        b"".join(response.streaming_content)
+
+
 def test_the_event_feed_announces_corruption_and_repair(registry, dossier):
     content = os.urandom(4096)
     document = file_document(dossier, content, filename="claims.pdf")
