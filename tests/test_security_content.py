@@ -24,10 +24,12 @@ from django.core.management.base import CommandError
 from django.test import Client
 
 from dossier import actions, blobstore
+from dossier import events as outbox
 from dossier.audit import Actor
 from dossier.models import Blob, Document, Event, EventKind
 from dossier.roles import Role
-from ingest.models import Rendition
+from ingest.models import Processing, Rendition
+from search import indexer
 from tests.browser_support import PASSWORD, sign_in
 from tests.conftest import file_document
 from tests.factories import UserFactory
@@ -462,3 +464,19 @@ def test_a_filed_document_runs_no_script_in_the_browser(page, dossier, name):
     page.evaluate(TAKEOVER % victim.id)
     victim.refresh_from_db()
     assert victim.title.startswith("taken over with token ")
+
+
+def test_subscribers_take_blob_events_in_their_stride(registry, dossier):
+    content = os.urandom(4096)
+    file_document(dossier, content, filename="claims.pdf")
+    tamper(sha256_of(content))
+    run_fixity()
+    file_document(dossier, content, filename="claims-again.pdf")
+    blob_events = list(Event.objects.filter(kind__startswith="blob."))
+    assert len(blob_events) == 2
+    processings = Processing.objects.count()
+    for subscriber in outbox.subscribers().values():
+        for event in blob_events:
+            subscriber(event)  # none fails on a kind it does not act on
+    assert indexer.affected_documents(blob_events) == []
+    assert Processing.objects.count() == processings  # nothing queued again
