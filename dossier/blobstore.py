@@ -28,7 +28,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -254,7 +254,7 @@ def local_path(sha256: str) -> str | None:
 
 def read_chunks(
     sha256: str, start: int = 0, end: int | None = None, chunk_size: int = CHUNK_SIZE
-) -> Iterator[bytes]:
+) -> Generator[bytes, None, None]:
     """Stream the blob's bytes `start..end` (inclusive, like HTTP ranges) in chunks.
 
     The content is opened before this returns, so a missing blob raises `BlobMissing` here and
@@ -309,7 +309,7 @@ def read_verified(sha256: str, size: int, chunk_size: int = CHUNK_SIZE) -> Itera
     return _iter_verified(read_chunks(sha256, chunk_size=chunk_size), sha256, size)
 
 
-def _iter_verified(chunks: Iterator[bytes], sha256: str, size: int) -> Iterator[bytes]:
+def _iter_verified(chunks: Generator[bytes, None, None], sha256: str, size: int) -> Iterator[bytes]:
     digest = hashlib.sha256()
     total = 0
     held = b""
