@@ -177,6 +177,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 0
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 EDMS_MAX_UPLOAD_SIZE = env_size("EDMS_MAX_UPLOAD_SIZE", 4 * 1024**3)
+# What is read into memory: a JSON body, or the non-file fields of a form (files stream to the
+# spool above and are bounded by EDMS_MAX_UPLOAD_SIZE alone). Over it: 413 request-too-large.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_size("EDMS_MAX_REQUEST_BODY", 2_621_440)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("EDMS_MAX_FORM_FIELDS", 1000, minimum=10)
 
 # --- Domain ---------------------------------------------------------------------------------
 EDMS_SERIAL_PADDING = env_int("EDMS_SERIAL_PADDING", 6, minimum=1)
