@@ -10,6 +10,7 @@ read from the database or from other files.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
     "ingest.apps.IngestConfig",
     "search.apps.SearchConfig",
     "frontend.apps.FrontendConfig",
+    # Failed sign-ins and API keys, counted per address and per account (see "Rate limits").
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -68,7 +71,35 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a lockout found while authenticating into edms.lockout's 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    # Refuses a sign-in (UI, admin) from a locked-out address or account before the password
+    # is checked; then Django's own backend.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# --- Rate limits of sign-in and API keys (django-axes) ----------------------------------------
+# After EDMS_LOGIN_FAILURE_LIMIT failed sign-ins or wrong API keys from one address, or for one
+# account (a username, an API key's prefix), further attempts are answered 429 for
+# EDMS_LOGIN_COOLOFF_MINUTES; a successful sign-in resets the address's and account's count.
+# Wrong API keys only are refused: a valid key keeps working, so nobody can lock an integrator
+# out by sending wrong keys (and a key's 256-bit secret cannot be guessed anyway).
+# The address is REMOTE_ADDR: behind a proxy, have the proxy (or gunicorn's forwarded_allow_ips)
+# set it to the client's address. `edms axes_reset` lifts every lockout.
+AXES_ENABLED = env_bool("EDMS_LOGIN_LIMITS", True)
+AXES_FAILURE_LIMIT = env_int("EDMS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("EDMS_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "edms.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "api.middleware.client_address"
+# Log failures only (AccessAttempt); no row per successful sign-in.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "edms.urls"
 WSGI_APPLICATION = "edms.wsgi.application"

@@ -11,8 +11,11 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from rest_framework.test import APIClient
 
-from tests.factories import DocumentFactory, DossierFactory
+from dossier.roles import Role
+from tests.factories import DocumentFactory, DossierFactory, UserFactory
 from tests.test_problems import assert_problem, nothing_stored
 
 KEY = "BG/P/2024/000123"
@@ -87,3 +90,83 @@ def test_a_request_django_refuses_before_the_view_is_a_problem(registry):
     """Django's own 400 (here: a Host not allowed) is problem+json under the API too."""
     response = registry.get("/api/v1/dossiers", HTTP_HOST="attacker.example")
     assert_problem(response, 400, "bad-request")
+
+
+# --- Rate limits of sign-in and API keys -----------------------------------------------------
+
+LIMIT = 5  # EDMS_LOGIN_FAILURE_LIMIT's default
+
+
+def sign_in(username: str, password: str, *, address: str = "198.51.100.7", path: str = "/login"):
+    return Client(REMOTE_ADDR=address).post(path, {"username": username, "password": password})
+
+
+@pytest.fixture
+def erika(db):
+    return UserFactory(username="erika", password="right", role=Role.EXAMINER)
+
+
+def test_repeated_wrong_passwords_lock_the_account_with_a_readable_429(erika):
+    for attempt in range(LIMIT - 1):
+        assert sign_in("erika", f"wrong{attempt}").status_code == 200  # the form again
+    locked = sign_in("erika", "wrong-again")
+    assert locked.status_code == 429
+    assert "Too many attempts" in locked.content.decode()
+    assert int(locked["Retry-After"]) > 0
+    # Now even the right password, and from another address, waits for the cool-off.
+    assert sign_in("erika", "right", address="203.0.113.9").status_code == 429
+
+
+def test_wrong_passwords_for_many_accounts_lock_the_address(erika):
+    for n in range(LIMIT):
+        sign_in(f"guess{n}", "wrong")
+    assert sign_in("erika", "right").status_code == 429
+    assert sign_in("erika", "right", address="203.0.113.9").status_code == 302  # signed in
+
+
+def test_a_successful_sign_in_resets_the_count(erika):
+    for _ in range(LIMIT - 1):
+        sign_in("erika", "wrong")
+    assert sign_in("erika", "right").status_code == 302
+    for _ in range(LIMIT - 1):
+        sign_in("erika", "wrong")
+    assert sign_in("erika", "right").status_code == 302
+
+
+def test_the_admin_sign_in_is_limited_too(db):
+    UserFactory(username="root", password="right", is_staff=True, is_superuser=True)
+    for _ in range(LIMIT):
+        sign_in("root", "wrong", path="/admin/login/")
+    assert sign_in("root", "right", path="/admin/login/").status_code == 429
+
+
+def test_the_limit_is_configurable(erika, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    sign_in("erika", "wrong")
+    assert sign_in("erika", "wrong").status_code == 429
+
+
+def api_get(key: str, address: str = "198.51.100.7"):
+    client = APIClient(REMOTE_ADDR=address)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client.get("/api/v1/dossiers")
+
+
+def test_wrong_api_keys_from_one_address_get_a_429_problem(registry_key):
+    for n in range(LIMIT - 1):
+        assert_problem(api_get(f"edms_{n:08x}_guess"), 401, "authentication-failed")
+    locked = api_get("edms_0badc0de_guess")
+    assert_problem(locked, 429, "throttled")
+    assert int(locked["Retry-After"]) > 0
+    assert_problem(api_get("edms_0badc0df_guess"), 429, "throttled")
+    # Another address is not affected, and a valid key keeps working from the locked address.
+    assert_problem(api_get("edms_0badc0e0_guess", "203.0.113.9"), 401, "authentication-failed")
+    assert api_get(registry_key).status_code == 200
+
+
+def test_wrong_secrets_for_one_api_key_lock_that_key_account(registry_key):
+    prefix = registry_key.split("_")[1]
+    for n in range(LIMIT):
+        api_get(f"edms_{prefix}_wrong{n}", address=f"198.51.100.{n + 1}")
+    assert_problem(api_get(f"edms_{prefix}_wrong", "203.0.113.9"), 429, "throttled")
+    assert api_get(registry_key, "203.0.113.9").status_code == 200
