@@ -71,9 +71,29 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "frontend.middleware.ContentSecurityPolicyMiddleware",
     # Last: turns a lockout found while authenticating into edms.lockout's 429 answer.
     "axes.middleware.AxesMiddleware",
 ]
+
+# The policy of every HTML page (frontend.middleware): no inline script, no event handler
+# attribute, nothing from another origin. pdf.js runs its worker from a static file and draws
+# page images as blob:/data: URLs.
+EDMS_CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "worker-src 'self' blob:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 AUTHENTICATION_BACKENDS = [
     # Refuses a sign-in (UI, admin) from a locked-out address or account before the password

@@ -7,14 +7,21 @@ UI pages, and `edms check --deploy` clean with the production example environmen
 
 from __future__ import annotations
 
+import io
 import json
+from html.parser import HTMLParser
 
+import pikepdf
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpResponse
 from django.test import Client
 from rest_framework.test import APIClient
 
 from dossier.roles import Role
+from frontend.middleware import ContentSecurityPolicyMiddleware
+from tests import browser_support
+from tests.conftest import create_dossier, file_document
 from tests.factories import DocumentFactory, DossierFactory, UserFactory
 from tests.test_problems import assert_problem, nothing_stored
 
@@ -170,3 +177,129 @@ def test_wrong_secrets_for_one_api_key_lock_that_key_account(registry_key):
         api_get(f"edms_{prefix}_wrong{n}", address=f"198.51.100.{n + 1}")
     assert_problem(api_get(f"edms_{prefix}_wrong", "203.0.113.9"), 429, "throttled")
     assert api_get(registry_key, "203.0.113.9").status_code == 200
+
+
+# --- Content-Security-Policy on UI pages -----------------------------------------------------
+
+
+class InlineCode(HTMLParser):
+    """Collects inline scripts and event handler attributes of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        for name, _ in attrs:
+            if name.startswith("on"):
+                self.found.append(f"<{tag} {name}=...>")
+        if tag == "script" and "src" not in attributes:
+            if attributes.get("type") not in ("application/json", "application/ld+json"):
+                self.found.append("<script> without src")
+
+
+def directives(response) -> dict[str, list[str]]:
+    policy = response["Content-Security-Policy"]
+    parsed = {}
+    for part in policy.split(";"):
+        name, *values = part.split()
+        parsed[name] = values
+    return parsed
+
+
+UI_PAGES = ["/", "/search", "/login", "/dossiers/BG/P/2024/000123", "/admin/login/", "/nowhere"]
+API_PAGES = ["/api/v1/docs", "/api/v1/redoc", "/api/v1/problems/throttled?format=api"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", UI_PAGES + API_PAGES)
+def test_html_pages_carry_a_strict_policy_and_no_inline_code(path, dossier, settings):
+    settings.EDMS_PUBLIC_ACCESS = True
+    response = Client().get(path)
+    assert response["Content-Type"].startswith("text/html"), response.status_code
+    policy = directives(response)
+    assert policy["script-src"] == ["'self'"]
+    assert policy["object-src"] == ["'none'"]
+    assert policy["base-uri"] == ["'none'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    parser = InlineCode()
+    parser.feed(response.content.decode())
+    assert parser.found == []
+
+
+@pytest.mark.django_db
+def test_pages_of_a_signed_in_user_carry_the_policy(dossier):
+    client = Client()
+    client.force_login(UserFactory(role=Role.EXAMINER))
+    document = DocumentFactory(dossier=dossier)
+    for path in ["/", "/operations", f"/documents/{document.id}"]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert directives(response)["script-src"] == ["'self'"], path
+        parser = InlineCode()
+        parser.feed(response.content.decode())
+        assert parser.found == [], path
+
+
+def test_a_policy_the_response_already_carries_is_kept(rf):
+    """Content and renditions set their own sandbox policy; the page policy never replaces it."""
+    sandbox = "sandbox; default-src 'none'"
+
+    def view(request):
+        response = HttpResponse("<p>uploaded</p>", content_type="text/html")
+        response["Content-Security-Policy"] = sandbox
+        return response
+
+    response = ContentSecurityPolicyMiddleware(view)(rf.get("/"))
+    assert response["Content-Security-Policy"] == sandbox
+
+
+def text_pdf(text: str) -> bytes:
+    """A one-page PDF with `text` in its text layer (Helvetica, no embedded font)."""
+    pdf = pikepdf.new()
+    font = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1)
+    font.BaseFont = pikepdf.Name.Helvetica
+    page = pdf.add_blank_page(page_size=(595, 842))
+    page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+    page.Contents = pdf.make_stream(f"BT /F1 24 Tf 72 700 Td ({text}) Tj ET".encode())
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def test_the_policy_blocks_an_injected_event_handler_and_the_viewer_still_works(
+    page, transactional_db
+):
+    """pdf.js renders a page (canvas, text layer, worker) with no policy violation, and an inline
+    handler injected into the page does not run."""
+    UserFactory(username="erika", password=browser_support.PASSWORD, role=Role.EXAMINER)
+    dossier = create_dossier("BG/P/2024/4242", title="Escapement")
+    document = file_document(
+        dossier, text_pdf("Escapement wheel"), type_code="DESC", filename="d.pdf", title="Descr."
+    )
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text and violations.append(message.text)
+        ),
+    )
+    browser_support.sign_in(page, "erika")
+    page.goto(f"/documents/{document.id}")
+    page.wait_for_selector("#viewer-root[data-ready='true']")
+    page.wait_for_selector(".page[data-page-number='1'] canvas")
+    page.wait_for_selector(".page[data-page-number='1'] .textLayer span")
+    assert violations == []
+    # The attribute's handler is registered first, so it would have run before this listener.
+    blocked = page.evaluate(
+        """() => new Promise((resolve) => {
+               const img = document.createElement('img');
+               img.setAttribute('onerror', 'window.injected = true');
+               img.addEventListener('error', () => resolve(window.injected === undefined));
+               img.src = '/no-such-image.png';
+               document.body.append(img);
+           })"""
+    )
+    assert blocked
+    assert any("inline event handler" in text or "script-src" in text for text in violations)
