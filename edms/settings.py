@@ -39,6 +39,20 @@ CSRF_TRUSTED_ORIGINS = env_list("EDMS_CSRF_TRUSTED_ORIGINS")
 USE_X_FORWARDED_HOST = env_bool("EDMS_BEHIND_PROXY", False)
 if USE_X_FORWARDED_HOST:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Served over TLS (by the proxy above, or by gunicorn itself): cookies only over HTTPS, plain
+# HTTP redirected (the health probe excepted), and HSTS tells browsers to never use HTTP again.
+EDMS_BEHIND_TLS = env_bool("EDMS_BEHIND_TLS", False)
+if EDMS_BEHIND_TLS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("EDMS_HSTS_SECONDS", 365 * 24 * 3600, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("EDMS_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Asking to be preloaded into browsers is a decision for the domain's owner, not a default:
+    # Django's reminder about it (security.W021) is silenced unless EDMS_HSTS_PRELOAD is set.
+    SECURE_HSTS_PRELOAD = env_bool("EDMS_HSTS_PRELOAD", False)
+    SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

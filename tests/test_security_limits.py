@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import secrets
+import subprocess
+import sys
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pikepdf
 import pytest
+from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpResponse
 from django.test import Client
@@ -303,3 +309,59 @@ def test_the_policy_blocks_an_injected_event_handler_and_the_viewer_still_works(
     )
     assert blocked
     assert any("inline event handler" in text or "script-src" in text for text in violations)
+
+
+# --- TLS: Secure cookies, HSTS, `edms check --deploy` ----------------------------------------
+
+PRODUCTION_ENV = Path(django_settings.BASE_DIR) / "infra" / "production.env.example"
+
+
+def production_env(tmp_path) -> dict[str, str]:
+    """The example production environment, with the secret key file its comment says to make."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EDMS_", "DATABASE_URL"))}
+    for line in PRODUCTION_ENV.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.partition("=")
+            env[name.strip()] = value.strip()
+    key_file = tmp_path / "secret_key"
+    key_file.write_text(secrets.token_urlsafe(50))
+    env["EDMS_SECRET_KEY_FILE"] = str(key_file)
+    env["EDMS_DATA_DIR"] = str(tmp_path / "data")
+    return env
+
+
+def edms(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    command = [str(Path(sys.executable).with_name("edms")), *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_deploy_check_is_clean_with_the_production_example(tmp_path):
+    result = edms("check", "--deploy", "--fail-level", "WARNING", env=production_env(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_behind_tls_cookies_are_secure_and_hsts_is_sent(tmp_path):
+    probe = (
+        "from django.test import Client\n"
+        "from django.test.utils import setup_test_environment\n"
+        "setup_test_environment()\n"
+        "host = {'HTTP_HOST': 'edms.example.org'}\n"
+        "response = Client(HTTP_X_FORWARDED_PROTO='https').get('/login', **host)\n"
+        "print(response.status_code, response['Strict-Transport-Security'])\n"
+        "print(response.cookies['csrftoken']['secure'])\n"
+        "plain = Client().get('/login', **host)\n"
+        "print(plain.status_code, plain['Location'])\n"
+        "from django.conf import settings; print(settings.SESSION_COOKIE_SECURE)\n"
+    )
+    env = production_env(tmp_path)
+    # The page needs a database: the embedded one in the temporary data directory.
+    env.pop("DATABASE_URL")
+    assert edms("migrate", "--noinput", env=env).returncode == 0
+    result = edms("shell", "-c", probe, env=env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()[-4:]
+    assert lines[0] == "200 max-age=31536000; includeSubDomains"
+    assert lines[1] == "True"
+    assert lines[2] == "301 https://edms.example.org/login"
+    assert lines[3] == "True"
