@@ -70,6 +70,7 @@ _TYPES = [
     ProblemType("digest-mismatch", "The content does not match the digest sent", 422),
     ProblemType("idempotency-key-reused", "The Idempotency-Key was used for another request", 422),
     ProblemType("throttled", "Too many requests", 429),
+    ProblemType("request-headers-too-large", "The request's headers are too large", 431),
     ProblemType("server-error", "Internal error", 500),
     ProblemType("content-unavailable", "The stored content cannot be read", 503),
     ProblemType("search-unavailable", "The search engine cannot answer right now", 503),

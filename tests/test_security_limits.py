@@ -11,6 +11,7 @@ import io
 import json
 import os
 import secrets
+import socket
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -24,11 +25,14 @@ from django.http import HttpResponse
 from django.test import Client
 from rest_framework.test import APIClient
 
+from api.problems import PROBLEM_TYPES
 from dossier.roles import Role
+from edms import gunicorn_conf
 from frontend.middleware import ContentSecurityPolicyMiddleware
 from tests import browser_support
 from tests.conftest import create_dossier, file_document
 from tests.factories import DocumentFactory, DossierFactory, UserFactory
+from tests.gunicorn_server import gunicorn_server
 from tests.test_problems import assert_problem, nothing_stored
 
 KEY = "BG/P/2024/000123"
@@ -365,3 +369,55 @@ def test_behind_tls_cookies_are_secure_and_hsts_is_sent(tmp_path):
     assert lines[1] == "True"
     assert lines[2] == "301 https://edms.example.org/login"
     assert lines[3] == "True"
+
+
+# --- Requests the web server refuses itself (a real gunicorn, as `edms run` starts it) --------
+
+
+def raw_exchange(server, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send `request` as is; the status, headers and body of the answer."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers, body
+
+
+def assert_raw_problem(status: int, headers: dict, body: bytes, expected: int, slug: str) -> dict:
+    assert status == expected, body
+    assert headers["content-type"] == "application/problem+json"
+    problem = json.loads(body)
+    assert problem["type"] == f"/api/v1/problems/{slug}"
+    assert problem["status"] == expected
+    assert problem["title"] == PROBLEM_TYPES[slug].title
+    return problem
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_requests_gunicorn_refuses_are_problems(tmp_path):
+    with gunicorn_server(tmp_path) as server:
+        long_line = b"GET /api/v1/search?q=" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        problem = assert_raw_problem(*raw_exchange(server, long_line), 414, "request-line-too-long")
+        assert problem["limit"] == 4094
+        big_header = (
+            b"GET /api/v1/dossiers HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n"
+        )
+        assert_raw_problem(*raw_exchange(server, big_header), 431, "request-headers-too-large")
+        garbage = b"NOT A REQUEST\r\n\r\n"
+        assert_raw_problem(*raw_exchange(server, garbage), 400, "bad-request")
+        # A request within the limits reaches edms as before.
+        fine = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        assert raw_exchange(server, fine)[0] == 200
+
+
+def test_the_web_server_names_problems_of_the_catalogue():
+    for status, (slug, title) in gunicorn_conf.PROBLEMS.items():
+        assert PROBLEM_TYPES[slug].status == status
+        assert PROBLEM_TYPES[slug].title == title
