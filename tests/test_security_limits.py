@@ -278,9 +278,9 @@ def text_pdf(text: str) -> bytes:
     return out.getvalue()
 
 
-def test_the_policy_blocks_an_injected_event_handler_and_the_viewer_still_works(
-    page, transactional_db
-):
+# Serialized rollback restores the migrations' rows (groups, document types) afterwards.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_policy_blocks_an_injected_event_handler_and_the_viewer_still_works(page):
     """pdf.js renders a page (canvas, text layer, worker) with no policy violation, and an inline
     handler injected into the page does not run."""
     UserFactory(username="erika", password=browser_support.PASSWORD, role=Role.EXAMINER)
