@@ -36,8 +36,11 @@ SECRET_KEY = env_str("EDMS_SECRET_KEY") or _embedded_secret_key()
 DEBUG = env_bool("EDMS_DEBUG", False)
 ALLOWED_HOSTS = env_list("EDMS_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("EDMS_CSRF_TRUSTED_ORIGINS")
-USE_X_FORWARDED_HOST = env_bool("EDMS_BEHIND_PROXY", False)
-if USE_X_FORWARDED_HOST:
+# Behind a reverse proxy: host and scheme from its X-Forwarded-* headers, and the client's
+# address from the entry it appends to X-Forwarded-For (api.middleware.client_address).
+EDMS_BEHIND_PROXY = env_bool("EDMS_BEHIND_PROXY", False)
+USE_X_FORWARDED_HOST = EDMS_BEHIND_PROXY
+if EDMS_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Served over TLS (by the proxy above, or by gunicorn itself): cookies only over HTTPS, plain
 # HTTP redirected (the health probe excepted), and HSTS tells browsers to never use HTTP again.
@@ -122,8 +125,8 @@ AUTHENTICATION_BACKENDS = [
 # EDMS_LOGIN_COOLOFF_MINUTES; a successful sign-in resets the address's and account's count.
 # Wrong API keys only are refused: a valid key keeps working, so nobody can lock an integrator
 # out by sending wrong keys (and a key's 256-bit secret cannot be guessed anyway).
-# The address is REMOTE_ADDR: behind a proxy, have the proxy (or gunicorn's forwarded_allow_ips)
-# set it to the client's address. `edms axes_reset` lifts every lockout.
+# The address is api.middleware.client_address's, as in the audit trail (behind a proxy: the
+# one the proxy appended to X-Forwarded-For). `edms axes_reset` lifts every lockout.
 AXES_ENABLED = env_bool("EDMS_LOGIN_LIMITS", True)
 AXES_FAILURE_LIMIT = env_int("EDMS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("EDMS_LOGIN_COOLOFF_MINUTES", 15, minimum=1))

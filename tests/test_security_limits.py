@@ -141,6 +141,21 @@ def test_wrong_passwords_for_many_accounts_lock_the_address(erika):
     assert sign_in("erika", "right", address="203.0.113.9").status_code == 302  # signed in
 
 
+def test_behind_a_proxy_the_address_is_the_one_the_proxy_appended(erika, settings):
+    """Behind a proxy every client shares its REMOTE_ADDR: counting that would lock everybody
+    out; the X-Forwarded-For entries a client writes itself must not help it escape either."""
+    settings.EDMS_BEHIND_PROXY = True
+    proxy = "10.0.0.2"
+    for n in range(LIMIT):
+        Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 198.51.100.7").post(
+            "/login", {"username": f"guess{n}", "password": "wrong"}
+        )
+    attacker = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="192.0.2.99, 198.51.100.7")
+    assert attacker.post("/login", {"username": "erika", "password": "right"}).status_code == 429
+    colleague = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert colleague.post("/login", {"username": "erika", "password": "right"}).status_code == 302
+
+
 def test_a_successful_sign_in_resets_the_count(erika):
     for _ in range(LIMIT - 1):
         sign_in("erika", "wrong")
