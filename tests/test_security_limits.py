@@ -134,6 +134,16 @@ def test_repeated_wrong_passwords_lock_the_account_with_a_readable_429(erika):
     assert sign_in("erika", "right", address="203.0.113.9").status_code == 429
 
 
+def test_the_lockout_page_speaks_the_users_language(erika):
+    for _ in range(LIMIT):
+        sign_in("erika", "wrong")
+    client = Client(REMOTE_ADDR="198.51.100.7", HTTP_ACCEPT_LANGUAGE="fr")
+    locked = client.post("/login", {"username": "erika", "password": "right"})
+    assert locked.status_code == 429
+    assert "Trop de tentatives" in locked.content.decode()
+    assert "15 minutes" in locked.content.decode()
+
+
 def test_wrong_passwords_for_many_accounts_lock_the_address(erika):
     for n in range(LIMIT):
         sign_in(f"guess{n}", "wrong")
