@@ -26,6 +26,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from api.problems import PROBLEM_TYPES
+from dossier.models import Document
 from dossier.roles import Role
 from edms import gunicorn_conf
 from frontend.middleware import ContentSecurityPolicyMiddleware
@@ -98,7 +99,7 @@ def test_a_file_larger_than_the_body_limit_is_still_accepted(registry, dossier):
         format="multipart",
     )
     assert response.status_code == 201, response.content
-    document = DocumentFactory._meta.model.objects.get(id=response.json()["id"])
+    document = Document.objects.get(id=response.json()["id"])
     assert document.versions.get().blob.size == len(content)
 
 
