@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
+
+from django.conf import settings
 
 from api.problems import problem_response
 
@@ -38,5 +41,13 @@ def _is_chunked_without_length(request) -> bool:
 
 
 def client_address(request) -> str | None:
-    # REMOTE_ADDR is what the socket saw; behind a proxy, configure the proxy to set it.
+    """The caller's address (audit trail, sign-in limits): what the socket saw, or behind a
+    proxy (EDMS_BEHIND_PROXY) the address the proxy appended last to X-Forwarded-For. Earlier
+    entries are whatever the client claimed, so they are never believed."""
+    if settings.EDMS_BEHIND_PROXY:
+        appended = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
+        try:
+            return str(ipaddress.ip_address(appended))
+        except ValueError:
+            pass
     return request.META.get("REMOTE_ADDR") or None

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import JsonResponse
 from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
@@ -42,6 +44,8 @@ _TYPES = [
     ProblemType("empty-file", "The file is empty", 400),
     ProblemType("invalid-change", "The change is not allowed", 400),
     ProblemType("invalid-query", "The search query is malformed", 400),
+    ProblemType("bad-request", "The request is malformed", 400),
+    ProblemType("too-many-fields", "The request has too many fields or files", 400),
     ProblemType("not-authenticated", "Credentials are missing", 401),
     ProblemType("authentication-failed", "The credentials are wrong", 401),
     ProblemType("forbidden", "The caller's role does not allow this", 403),
@@ -59,11 +63,14 @@ _TYPES = [
     ProblemType("delivery-in-progress", "The webhook delivery is being sent right now", 409),
     ProblemType("length-required", "Send the body with a Content-Length", 411),
     ProblemType("file-too-large", "The file exceeds the size limit", 413),
+    ProblemType("request-too-large", "The request body exceeds the size limit", 413),
+    ProblemType("request-line-too-long", "The request line (URL) is too long", 414),
     ProblemType("unsupported-media-type", "The content type is not accepted here", 415),
     ProblemType("range-not-satisfiable", "The requested range is outside the content", 416),
     ProblemType("digest-mismatch", "The content does not match the digest sent", 422),
     ProblemType("idempotency-key-reused", "The Idempotency-Key was used for another request", 422),
     ProblemType("throttled", "Too many requests", 429),
+    ProblemType("request-headers-too-large", "The request's headers are too large", 431),
     ProblemType("server-error", "Internal error", 500),
     ProblemType("content-unavailable", "The stored content cannot be read", 503),
     ProblemType("search-unavailable", "The search engine cannot answer right now", 503),
@@ -110,6 +117,19 @@ def _from_exception(exc) -> tuple[str, str, str | None, dict]:
         return slug, str(exc), None, {}
     if isinstance(exc, UploadTooLarge):
         return "file-too-large", str(exc), "file", {"limit": exc.limit}
+    if isinstance(exc, RequestDataTooBig):
+        # JSON bodies and form fields other than files are read into memory: bounded by
+        # DATA_UPLOAD_MAX_MEMORY_SIZE. Files stream to the spool under EDMS_MAX_UPLOAD_SIZE.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        detail = f"the request body (other than files) exceeds {limit} bytes"
+        return "request-too-large", detail, None, {"limit": limit}
+    if isinstance(exc, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        detail = f"the request has more than {limit} fields"
+        return "too-many-fields", detail, None, {"limit": limit}
+    if isinstance(exc, TooManyFilesSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return "too-many-fields", f"the request has more than {limit} files", None, {"limit": limit}
     if isinstance(exc, EmptyContent):
         return "empty-file", "the file is empty (0 bytes)", "file", {}
     if isinstance(exc, BlobMissing):
@@ -193,6 +213,14 @@ def problem_exception_handler(exc, context):
     if slug in ("not-authenticated", "authentication-failed"):
         response["WWW-Authenticate"] = 'Bearer realm="edms"'
     return response
+
+
+def problem_for_exception(request, exc) -> JsonResponse:
+    """The problem answer for an exception raised outside a DRF view (Django's 400 handler)."""
+    slug, detail, field, extra = _from_exception(exc)
+    if slug == "server-error":
+        slug, detail = "bad-request", "the request is malformed"
+    return problem_response(request, slug, detail, field=field, extra=extra)
 
 
 def problem_response(request, slug: str, detail: str, **kwargs) -> JsonResponse:

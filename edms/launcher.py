@@ -68,6 +68,9 @@ def run(argv: list[str]) -> int:
     web = [
         str(bin_dir / "gunicorn"),
         "edms.wsgi:application",
+        # Limits, and problem+json for the requests gunicorn refuses itself.
+        "--config",
+        "python:edms.gunicorn_conf",
         "--bind",
         f"{options.host}:{options.port}",
         "--workers",

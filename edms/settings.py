@@ -10,6 +10,7 @@ read from the database or from other files.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -35,9 +36,26 @@ SECRET_KEY = env_str("EDMS_SECRET_KEY") or _embedded_secret_key()
 DEBUG = env_bool("EDMS_DEBUG", False)
 ALLOWED_HOSTS = env_list("EDMS_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("EDMS_CSRF_TRUSTED_ORIGINS")
-USE_X_FORWARDED_HOST = env_bool("EDMS_BEHIND_PROXY", False)
-if USE_X_FORWARDED_HOST:
+# Behind a reverse proxy: host and scheme from its X-Forwarded-* headers, and the client's
+# address from the entry it appends to X-Forwarded-For (api.middleware.client_address).
+EDMS_BEHIND_PROXY = env_bool("EDMS_BEHIND_PROXY", False)
+USE_X_FORWARDED_HOST = EDMS_BEHIND_PROXY
+if EDMS_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Served over TLS (by the proxy above, or by gunicorn itself): cookies only over HTTPS, plain
+# HTTP redirected (the health probe excepted), and HSTS tells browsers to never use HTTP again.
+EDMS_BEHIND_TLS = env_bool("EDMS_BEHIND_TLS", False)
+if EDMS_BEHIND_TLS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("EDMS_HSTS_SECONDS", 365 * 24 * 3600, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("EDMS_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Asking to be preloaded into browsers is a decision for the domain's owner, not a default:
+    # Django's reminder about it (security.W021) is silenced unless EDMS_HSTS_PRELOAD is set.
+    SECURE_HSTS_PRELOAD = env_bool("EDMS_HSTS_PRELOAD", False)
+    SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -54,6 +72,8 @@ INSTALLED_APPS = [
     "ingest.apps.IngestConfig",
     "search.apps.SearchConfig",
     "frontend.apps.FrontendConfig",
+    # Failed sign-ins and API keys, counted per address and per account (see "Rate limits").
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -68,7 +88,55 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "frontend.middleware.ContentSecurityPolicyMiddleware",
+    # Last: turns a lockout found while authenticating into edms.lockout's 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# The policy of every HTML page (frontend.middleware): no inline script, no event handler
+# attribute, nothing from another origin. pdf.js runs its worker from a static file and draws
+# page images as blob:/data: URLs.
+EDMS_CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "worker-src 'self' blob:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+AUTHENTICATION_BACKENDS = [
+    # Refuses a sign-in (UI, admin) from a locked-out address or account before the password
+    # is checked; then Django's own backend.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# --- Rate limits of sign-in and API keys (django-axes) ----------------------------------------
+# After EDMS_LOGIN_FAILURE_LIMIT failed sign-ins or wrong API keys from one address, or for one
+# account (a username, an API key's prefix), further attempts are answered 429 for
+# EDMS_LOGIN_COOLOFF_MINUTES; a successful sign-in resets the address's and account's count.
+# Wrong API keys only are refused: a valid key keeps working, so nobody can lock an integrator
+# out by sending wrong keys (and a key's 256-bit secret cannot be guessed anyway).
+# The address is api.middleware.client_address's, as in the audit trail (behind a proxy: the
+# one the proxy appended to X-Forwarded-For). `edms axes_reset` lifts every lockout.
+AXES_ENABLED = env_bool("EDMS_LOGIN_LIMITS", True)
+AXES_FAILURE_LIMIT = env_int("EDMS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("EDMS_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "edms.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "api.middleware.client_address"
+# Log failures only (AccessAttempt); no row per successful sign-in.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "edms.urls"
 WSGI_APPLICATION = "edms.wsgi.application"
@@ -177,6 +245,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 0
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 EDMS_MAX_UPLOAD_SIZE = env_size("EDMS_MAX_UPLOAD_SIZE", 4 * 1024**3)
+# What is read into memory: a JSON body, or the non-file fields of a form (files stream to the
+# spool above and are bounded by EDMS_MAX_UPLOAD_SIZE alone). Over it: 413 request-too-large.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_size("EDMS_MAX_REQUEST_BODY", 2_621_440)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("EDMS_MAX_FORM_FIELDS", 1000, minimum=10)
 
 # --- Domain ---------------------------------------------------------------------------------
 EDMS_SERIAL_PADDING = env_int("EDMS_SERIAL_PADDING", 6, minimum=1)

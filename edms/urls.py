@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
-from django.views.defaults import page_not_found, server_error
+from django.views.defaults import bad_request, page_not_found, server_error
 
-from api.problems import problem_response
+from api.problems import problem_for_exception, problem_response
 
 
 def health(request):
@@ -17,6 +17,14 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the UI's language switcher
     path("", include("frontend.urls")),
 ]
+
+
+def handler400(request, exception=None):
+    # Django's answer to a request it refuses itself (too many fields, a body over the limit
+    # read outside a DRF view): a problem under the API, its page elsewhere.
+    if request.path.startswith("/api/"):
+        return problem_for_exception(request, exception)
+    return bad_request(request, exception)
 
 
 def handler404(request, exception=None):

@@ -134,6 +134,9 @@ def gunicorn_server(log_dir: Path) -> Iterator[GunicornServer]:
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
         "edms.wsgi:application",
+        # The production configuration (limits, problem+json refusals), as `edms run` uses it.
+        "--config",
+        "python:edms.gunicorn_conf",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
