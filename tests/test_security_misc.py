@@ -1,0 +1,209 @@
+"""Security findings of issue 10 (webhooks, API keys, spool files, filenames, exports), replayed.
+
+Each test repeats what an attacker or a careless operator did and shows it no longer works.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.utils import timezone
+
+from api import webhook_delivery
+from api.models import ApiKey
+from api.webhook_models import Webhook, WebhookDelivery
+
+pytestmark = pytest.mark.django_db
+
+SECRET_ANSWER = b"aws_secret_access_key=wJalrXUtnFEMI"
+
+# --- Webhooks: no requests to this machine, the intranet or a metadata service ----------------
+
+
+@contextmanager
+def http_receiver(status: int = 500) -> Iterator[list[bytes]]:
+    """An HTTP server on 127.0.0.1 answering `status` with a secret in the body; yields the
+    bodies it received, and its port as the list's `port` attribute."""
+    received = _Received()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(SECRET_ANSWER)))
+            self.end_headers()
+            self.wfile.write(SECRET_ANSWER)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    received.port = server.server_port
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield received
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+class _Received(list):
+    port: int = 0
+
+
+@contextmanager
+def raw_tcp_service(banner: bytes) -> Iterator[int]:
+    """Not an HTTP server: answers every connection with `banner` (an SSH server, a Redis)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(banner)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+        thread.join(timeout=5)
+
+
+def create_hook(client, url: str):
+    return client.post("/api/v1/webhooks", {"url": url}, format="json")
+
+
+def ping_now(hook_id: int) -> WebhookDelivery:
+    """Send the webhook a ping at once (the test drives the attempt, no task queue)."""
+    delivery = WebhookDelivery.objects.create(
+        webhook_id=hook_id, kind="ping", next_attempt_at=timezone.now()
+    )
+    webhook_delivery.attempt(delivery.pk)
+    delivery.refresh_from_db()
+    return delivery
+
+
+REFUSED_HOSTS = [
+    "127.0.0.1",
+    "localhost",
+    "api.localhost",
+    "10.1.2.3",
+    "172.16.0.1",
+    "192.168.0.10",
+    "100.64.0.1",  # carrier-grade NAT
+    "169.254.169.254",  # cloud metadata
+    "169.254.1.1",  # link-local
+    "0.0.0.0",
+    "224.0.0.1",
+    "2130706433",  # 127.0.0.1 as one decimal number
+    "0177.0.0.1",  # octal
+    "0x7f.1",  # hex, short form
+    "127.1",
+    "017700000001",
+    "[::1]",
+    "[::]",
+    "[fd00:ec2::254]",  # AWS metadata over IPv6
+    "[fc00::1]",
+    "[fe80::1]",
+    "[ff02::1]",
+    "[::ffff:127.0.0.1]",  # IPv4-mapped
+    "[::ffff:a9fe:a9fe]",  # 169.254.169.254, mapped, in hex
+    "[2002:7f00:1::]",  # 6to4 of 127.0.0.1
+    "[64:ff9b::a9fe:a9fe]",  # NAT64 of 169.254.169.254
+    "100.100.100.200",  # Alibaba metadata
+]
+
+
+@pytest.mark.parametrize("host", REFUSED_HOSTS)
+def test_a_webhook_to_a_private_address_is_refused_when_created(registry, host):
+    response = create_hook(registry, f"http://{host}:8080/hook")
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["field"] == "url"
+    assert not Webhook.objects.exists()
+
+
+def test_a_webhook_changed_to_a_private_address_is_refused(registry):
+    created = create_hook(registry, "https://93.184.216.34/hook")
+    assert created.status_code == 201, created.content
+    hook = created.json()
+    response = registry.patch(
+        f"/api/v1/webhooks/{hook['id']}", {"url": "http://169.254.169.254/latest/"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["field"] == "url"
+    assert Webhook.objects.get().url == "https://93.184.216.34/hook"
+
+
+def test_the_metadata_service_stays_refused_when_its_network_is_allowed(registry, settings):
+    settings.EDMS_WEBHOOK_ALLOWED_NETWORKS = ["169.254.0.0/16", "fd00::/8"]
+    assert create_hook(registry, "http://169.254.10.10/hook").status_code == 201
+    for url in ("http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/"):
+        response = create_hook(registry, url)
+        assert response.status_code == 400
+        assert "metadata" in response.json()["detail"]
+
+
+def test_a_name_resolving_to_loopback_is_refused_at_delivery(registry, settings):
+    """A name is checked after it is resolved: one stored before the check existed, or one
+    whose DNS now answers a private address (DNS rebinding), gets nothing sent to it."""
+    with http_receiver(200) as received:
+        hook = Webhook.objects.create(
+            owner=ApiKey.objects.get(name="ipas").user,
+            url=f"http://localhost:{received.port}/hook",
+        )
+        delivery = ping_now(hook.pk)
+        assert delivery.state == "failed"
+        assert delivery.last_error.startswith("refused: localhost resolves to")
+        assert received == []
+
+        # The same name, its addresses allowed: resolved, checked and delivered.
+        settings.EDMS_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
+        assert ping_now(hook.pk).state == "delivered"
+        assert len(received) == 1
+
+
+def test_an_address_no_longer_allowed_is_refused_at_delivery(registry, settings):
+    settings.EDMS_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    with http_receiver(200) as received:
+        hook = create_hook(registry, f"http://127.0.0.1:{received.port}/hook").json()
+        assert ping_now(hook["id"]).state == "delivered"
+        settings.EDMS_WEBHOOK_ALLOWED_NETWORKS = []
+        delivery = ping_now(hook["id"])
+        assert delivery.state == "failed"
+        assert "not a public address" in delivery.last_error
+        assert len(received) == 1
+
+
+def test_the_delivery_log_keeps_the_status_code_not_the_answer(registry, settings):
+    settings.EDMS_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    with http_receiver(404) as received:
+        hook = create_hook(registry, f"http://127.0.0.1:{received.port}/hook").json()
+        delivery = ping_now(hook["id"])
+    assert (delivery.state, delivery.last_status_code) == ("failed", 404)
+    shown = registry.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json()
+    assert shown[0]["last_status_code"] == 404
+    assert SECRET_ANSWER.decode() not in shown[0]["last_error"]
+    assert "wJalrXUtnFEMI" not in shown[0]["last_error"]
+
+
+def test_a_service_that_is_not_http_does_not_leak_its_banner(registry, settings):
+    settings.EDMS_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    with raw_tcp_service(b"SSH-2.0-OpenSSH_9.6 internal-bastion-7\r\n") as port:
+        hook = create_hook(registry, f"http://127.0.0.1:{port}/hook").json()
+        delivery = ping_now(hook["id"])
+    assert delivery.last_status_code is None
+    assert "OpenSSH" not in delivery.last_error and "bastion" not in delivery.last_error
