@@ -207,3 +207,31 @@ def test_a_service_that_is_not_http_does_not_leak_its_banner(registry, settings)
         delivery = ping_now(hook["id"])
     assert delivery.last_status_code is None
     assert "OpenSSH" not in delivery.last_error and "bastion" not in delivery.last_error
+
+
+def test_answers_logged_before_the_upgrade_are_forgotten(registry):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("api.migrations.0003_webhook_delivery_errors_without_answers")
+    hook = create_hook(registry, "https://93.184.216.34/hook").json()
+    logged = {
+        "HTTP 404: aws_secret_access_key=wJalrXUtnFEMI": (404, "HTTP 404"),
+        "HTTP 302 to http://10.0.0.7/admin: redirects are not followed": (
+            302,
+            "HTTP 302: redirects are not followed",
+        ),
+        "ProtocolError: ('Connection aborted.', BadStatusLine('SSH-2.0-OpenSSH_9.6'))": (
+            None,
+            "ProtocolError: the answer is not HTTP, or the connection broke",
+        ),
+        "cannot connect: connection refused": (None, "cannot connect: connection refused"),
+    }
+    for error, (status, _) in logged.items():
+        WebhookDelivery.objects.create(
+            webhook_id=hook["id"], kind="ping", last_status_code=status, last_error=error
+        )
+    migration.forget_answers(apps, None)
+    kept = {d.last_error for d in WebhookDelivery.objects.all()}
+    assert kept == {expected for _, expected in logged.values()}
