@@ -10,13 +10,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from api import webhook_delivery
 from api.models import ApiKey
 from api.webhook_models import Webhook, WebhookDelivery
+from tests.conftest import client_for_key
 
 pytestmark = pytest.mark.django_db
 
@@ -235,3 +239,58 @@ def test_answers_logged_before_the_upgrade_are_forgotten(registry):
     migration.forget_answers(apps, None)
     kept = {d.last_error for d in WebhookDelivery.objects.all()}
     assert kept == {expected for _, expected in logged.values()}
+
+
+# --- createapikey: a key never takes over a person's account -----------------------------------
+
+
+def _last_line(out: StringIO) -> str:
+    return out.getvalue().rstrip("\n").splitlines()[-1]
+
+
+def test_createapikey_named_like_the_superuser_is_refused():
+    admin = get_user_model().objects.create_superuser("admin", "", "pw")
+    with pytest.raises(CommandError, match="person's account"):
+        call_command("createapikey", "--name", "admin", "--role", "examiner", stdout=StringIO())
+    assert not ApiKey.objects.exists()
+    admin.refresh_from_db()
+    assert admin.is_superuser and not admin.groups.exists()
+
+
+@pytest.mark.parametrize(
+    "person",
+    [
+        {"password": "pw"},  # signs in with a password
+        {"is_staff": True},
+        {"last_login": timezone.now()},  # has signed in (without a password edms knows of)
+    ],
+)
+def test_createapikey_named_like_a_person_leaves_them_alone(person):
+    password = person.pop("password", None)
+    user = get_user_model().objects.create_user("erika", password=password, **person)
+    with pytest.raises(CommandError, match="'erika' is a person's account"):
+        call_command("createapikey", "--name", "erika", "--role", "admin", stdout=StringIO())
+    assert not ApiKey.objects.exists()
+    assert not user.groups.exists()
+
+
+def test_createapikey_reuses_its_own_service_user():
+    """A key replaced (revoked, deleted, made again) acts as the same service user."""
+    out = StringIO()
+    call_command("createapikey", "--name", "ipas", stdout=out)
+    first = ApiKey.objects.get(name="ipas")
+    assert not first.user.has_usable_password()
+    first.delete()
+    call_command("createapikey", "--name", "ipas", stdout=(out := StringIO()))
+    assert ApiKey.objects.get(name="ipas").user_id == first.user_id
+    events = client_for_key(_last_line(out)).get("/api/v1/events")
+    assert events.status_code == 200
+
+
+def test_the_admin_does_not_attach_a_key_to_a_person(client):
+    boss = get_user_model().objects.create_superuser("boss", "", "pw")
+    client.force_login(boss)
+    response = client.post("/admin/api/apikey/add/", {"name": "boss", "role": "examiner"})
+    assert response.status_code == 200
+    assert b"person&#x27;s account" in response.content
+    assert not ApiKey.objects.exists()
