@@ -177,6 +177,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 0
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 EDMS_MAX_UPLOAD_SIZE = env_size("EDMS_MAX_UPLOAD_SIZE", 4 * 1024**3)
+# Spool and staging files untouched this many seconds are leftovers of a killed process (an
+# upload being written is touched with every chunk); `edms run` removes them at start and at
+# every sweep. Hours: far beyond what promoting, OCR-ing or splitting a finished spool takes.
+EDMS_SPOOL_MAX_AGE = env_int("EDMS_SPOOL_MAX_AGE", 6 * 3600, minimum=3600)
 
 # --- Domain ---------------------------------------------------------------------------------
 EDMS_SERIAL_PADDING = env_int("EDMS_SERIAL_PADDING", 6, minimum=1)

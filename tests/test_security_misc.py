@@ -5,12 +5,15 @@ Each test repeats what an attacker or a careless operator did and shows it no lo
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -20,6 +23,9 @@ from django.utils import timezone
 from api import webhook_delivery
 from api.models import ApiKey
 from api.webhook_models import Webhook, WebhookDelivery
+from dossier import blobstore
+from edms import launcher
+from ingest.sweeper import sweep
 from tests.conftest import client_for_key
 
 pytestmark = pytest.mark.django_db
@@ -294,3 +300,62 @@ def test_the_admin_does_not_attach_a_key_to_a_person(client):
     assert response.status_code == 200
     assert b"person&#x27;s account" in response.content
     assert not ApiKey.objects.exists()
+
+
+# --- Spool files of killed uploads are reclaimed -------------------------------------------------
+
+
+def _written_long_ago(path: Path, settings) -> Path:
+    long_ago = time.time() - 7 * 24 * 3600  # beyond any age edms waits for
+    os.utime(path, (long_ago, long_ago))
+    return path
+
+
+@pytest.fixture
+def spool_dir(settings, tmp_path) -> Path:
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "spool")
+    Path(settings.FILE_UPLOAD_TEMP_DIR).mkdir()
+    return Path(settings.FILE_UPLOAD_TEMP_DIR)
+
+
+def test_the_periodic_sweep_reclaims_a_killed_uploads_spool(spool_dir, settings):
+    killed = spool_dir / "tmp1x2y3z.upload"
+    killed.write_bytes(b"x" * 1024)
+    _written_long_ago(killed, settings)
+    # A killed ingestion run's work directory, nothing in it written for as long.
+    workdir = spool_dir / "ingest-abc"
+    workdir.mkdir()
+    (workdir / "page-1.png").write_bytes(b"png")
+    _written_long_ago(workdir / "page-1.png", settings)
+    _written_long_ago(workdir, settings)
+    # An upload still being written: touched with every chunk, however long it has been going.
+    with open(spool_dir / "tmp4u5v6w.upload", "wb") as in_progress:
+        in_progress.write(b"first chunk")
+        in_progress.flush()
+        # A work directory created long ago whose run is still writing into it.
+        busy = spool_dir / "ingest-busy"
+        busy.mkdir()
+        (busy / "page-1.png").write_bytes(b"being rendered")
+        _written_long_ago(busy, settings)
+
+        sweep()
+
+        assert sorted(p.name for p in spool_dir.iterdir()) == ["ingest-busy", "tmp4u5v6w.upload"]
+        in_progress.write(b"second chunk")
+
+
+def test_edms_run_reclaims_leftovers_when_it_starts(spool_dir, settings, tmp_path, capsys):
+    settings.DATA_DIR = tmp_path  # where `edms run` keeps the registry's key
+    settings.STATIC_ROOT = tmp_path / "static"
+    killed = spool_dir / "spool-abc"
+    killed.write_bytes(b"303 MB, in spirit")
+    _written_long_ago(killed, settings)
+    staged = Path(blobstore.blob_storage().location) / blobstore.STAGING_DIR / "killed.part"
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    staged.write_bytes(b"half promoted")
+    _written_long_ago(staged, settings)
+
+    launcher.prepare()
+
+    assert not killed.exists() and not staged.exists()
+    assert "removed 2 spool/staging leftover(s)" in capsys.readouterr().out
