@@ -14,19 +14,22 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from api import webhook_delivery
 from api.models import ApiKey
+from api.uploads import clean_filename
 from api.webhook_models import Webhook, WebhookDelivery
 from dossier import blobstore
 from edms import launcher
 from ingest.sweeper import sweep
-from tests.conftest import client_for_key
+from tests.conftest import client_for_key, create_dossier, file_document
 
 pytestmark = pytest.mark.django_db
 
@@ -359,3 +362,52 @@ def test_edms_run_reclaims_leftovers_when_it_starts(spool_dir, settings, tmp_pat
 
     assert not killed.exists() and not staged.exists()
     assert "removed 2 spool/staging leftover(s)" in capsys.readouterr().out
+
+
+# --- Raw-body filenames are cleaned like multipart ones ------------------------------------------
+
+HOSTILE_NAMES = [
+    "evil\x1b[31m\x07name\x00.txt",  # terminal escapes, bell, NUL
+    "tab\there\x0b\x0c\x85\x7f.txt",  # other line breaks, DEL
+    "..\\..\\windows\\system32\\evil.txt",  # Windows path separators
+    "../../etc/passwd",
+    "invoice\u202etxt.exe",  # right-to-left override: shows as "invoiceexe.txt"
+    "x" * 300 + ".pdf",
+]
+
+
+def _add_version_raw(client, document_id, name: str, how: str):
+    headers = (
+        {"HTTP_X_FILENAME": quote(name)}
+        if how == "x-filename"
+        else {"HTTP_CONTENT_DISPOSITION": f"attachment; filename*=UTF-8''{quote(name)}"}
+    )
+    return client.generic(
+        "POST",
+        f"/api/v1/documents/{document_id}/versions",
+        b"new content " + name.encode("utf-8", "replace"),
+        content_type="application/octet-stream",
+        **headers,
+    )
+
+
+@pytest.mark.parametrize("how", ["x-filename", "content-disposition"])
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_raw_filenames_are_cleaned_like_multipart_ones(registry, name, how):
+    dossier = create_dossier()
+    document = file_document(dossier)
+    multipart = registry.post(
+        f"/api/v1/documents/{document.id}/versions",
+        {"file": SimpleUploadedFile(name, b"multipart " + name.encode("utf-8", "replace"))},
+        format="multipart",
+    )
+    assert multipart.status_code == 201, multipart.content
+    raw = _add_version_raw(registry, document.id, name, how)
+    assert raw.status_code == 201, raw.content
+
+    cleaned = raw.json()["filename"]
+    assert cleaned == multipart.json()["filename"]
+    assert cleaned.isprintable() and "/" not in cleaned and "\\" not in cleaned
+    assert 0 < len(cleaned) <= 255
+    assert cleaned == clean_filename(name)
+    assert os.path.splitext(cleaned)[1] == os.path.splitext(name.replace("\u202e", ""))[1]
