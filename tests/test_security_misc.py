@@ -5,10 +5,14 @@ Each test repeats what an attacker or a careless operator did and shows it no lo
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import os
 import socket
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,16 +24,21 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.utils import timezone
 
-from api import webhook_delivery
+from api import export, webhook_delivery
 from api.models import ApiKey
 from api.uploads import clean_filename
 from api.webhook_models import Webhook, WebhookDelivery
-from dossier import blobstore
+from dossier import actions, blobstore
+from dossier.audit import Actor
+from dossier.models import Document
+from dossier.roles import Role
 from edms import launcher
 from ingest.sweeper import sweep
 from tests.conftest import client_for_key, create_dossier, file_document
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -411,3 +420,107 @@ def test_raw_filenames_are_cleaned_like_multipart_ones(registry, name, how):
     assert 0 < len(cleaned) <= 255
     assert cleaned == clean_filename(name)
     assert os.path.splitext(cleaned)[1] == os.path.splitext(name.replace("\u202e", ""))[1]
+
+
+# --- Export: a missing blob is listed, the ZIP completes; the UI's ZIP follows the same rules ---
+
+EXPORT_KEY = "BG/P/2024/000123"
+TESTS = Actor(label="tests")
+
+
+def _lose_content(document) -> str:
+    """Remove a document's content from blob storage, as a failing disk or operator would."""
+    sha256 = document.versions.get().blob_id
+    blobstore.blob_storage().delete(blobstore.storage_key(sha256))
+    return sha256
+
+
+def _zip(response) -> zipfile.ZipFile:
+    assert response.status_code == 200, response.content
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert archive.testzip() is None  # every member's CRC checks: a complete archive
+    return archive
+
+
+@pytest.fixture
+def three_papers():
+    dossier = create_dossier(EXPORT_KEY)
+    return {
+        "claims": file_document(dossier, b"1. A widget. " + os.urandom(8), filename="c.txt"),
+        "lost": file_document(
+            dossier, b"lost " + os.urandom(8), type_code="DESC", filename="desc.txt"
+        ),
+        "drawing": file_document(
+            dossier, b"drawing " + os.urandom(8), type_code="DRW", filename="d.txt"
+        ),
+    }
+
+
+def test_an_export_with_a_missing_blob_lists_it_and_completes(registry, three_papers):
+    lost = _lose_content(three_papers["lost"])
+    archive = _zip(registry.get(f"/api/v1/dossiers/{EXPORT_KEY}/export"))
+    manifest = json.loads(archive.read("manifest.json"))
+    assert [entry["sha256"] for entry in manifest["missing"]] == [lost]
+    assert manifest["missing"][0]["document_id"] == str(three_papers["lost"].id)
+    listed = {entry["path"] for entry in manifest["files"]}
+    assert listed == set(archive.namelist()) - {"manifest.json"}
+    assert len(listed) == 2
+    assert manifest["missing"][0]["path"] not in archive.namelist()
+
+
+def test_edms_export_with_a_missing_blob_writes_a_complete_package(three_papers, tmp_path):
+    lost = _lose_content(three_papers["lost"])
+    err = StringIO()
+    examiner = UserFactory(role=Role.EXAMINER)
+    call_command(
+        "export",
+        EXPORT_KEY,
+        "--out",
+        str(tmp_path),
+        "--user",
+        examiner.username,
+        stdout=StringIO(),
+        stderr=err,
+    )
+    [written] = tmp_path.glob("*.zip")
+    with zipfile.ZipFile(written) as archive:
+        assert archive.testzip() is None
+        assert json.loads(archive.read("manifest.json"))["missing"][0]["sha256"] == lost
+    assert lost in err.getvalue()
+
+
+def test_content_lost_while_a_package_streams_costs_that_file_not_the_zip(three_papers):
+    examiner = UserFactory(role=Role.EXAMINER)
+    package = export.build_package(
+        examiner, three_papers["claims"].dossier, Document.objects.all(), export.Selection()
+    )
+    assert len(package.files) == 3
+    _lose_content(three_papers["drawing"])  # after the package was put together
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(package.stream())))
+    assert archive.testzip() is None
+    assert len(archive.namelist()) == 3  # the manifest and the two files still there
+
+
+def _ui_client(role: Role) -> Client:
+    client = Client()
+    client.force_login(UserFactory(role=role))
+    return client
+
+
+def test_the_ui_zip_leaves_out_what_the_export_leaves_out(registry, three_papers):
+    actions.cancel_document(three_papers["drawing"], reason="filed by mistake", actor=TESTS)
+    ids = [str(paper.id) for paper in three_papers.values()]
+    ui = _zip(_ui_client(Role.EXAMINER).post(f"/dossiers/{EXPORT_KEY}/zip", {"document": ids}))
+    api = _zip(registry.get(f"/api/v1/dossiers/{EXPORT_KEY}/export"))
+    exported = {e["sha256"] for e in json.loads(api.read("manifest.json"))["files"]}
+    in_ui = {hashlib.sha256(ui.read(name)).hexdigest() for name in ui.namelist()}
+    assert in_ui == exported
+    assert len(in_ui) == 2  # the cancelled drawing in neither
+
+
+def test_the_ui_zip_with_a_missing_blob_completes_and_says_so(three_papers):
+    lost = _lose_content(three_papers["lost"])
+    ids = [str(paper.id) for paper in three_papers.values()]
+    ui = _zip(_ui_client(Role.EXAMINER).post(f"/dossiers/{EXPORT_KEY}/zip", {"document": ids}))
+    assert len(ui.namelist()) == 3  # two files and the note
+    assert lost in ui.read("MISSING.txt").decode()
