@@ -16,11 +16,12 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from io import StringIO
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
@@ -232,10 +233,6 @@ def test_a_service_that_is_not_http_does_not_leak_its_banner(registry, settings)
 
 
 def test_answers_logged_before_the_upgrade_are_forgotten(registry):
-    from importlib import import_module
-
-    from django.apps import apps
-
     migration = import_module("api.migrations.0003_webhook_delivery_errors_without_answers")
     hook = create_hook(registry, "https://93.184.216.34/hook").json()
     logged = {
@@ -262,14 +259,14 @@ def test_answers_logged_before_the_upgrade_are_forgotten(registry):
 # --- createapikey: a key never takes over a person's account -----------------------------------
 
 
-def _last_line(out: StringIO) -> str:
+def _last_line(out: io.StringIO) -> str:
     return out.getvalue().rstrip("\n").splitlines()[-1]
 
 
 def test_createapikey_named_like_the_superuser_is_refused():
     admin = get_user_model().objects.create_superuser("admin", "", "pw")
     with pytest.raises(CommandError, match="person's account"):
-        call_command("createapikey", "--name", "admin", "--role", "examiner", stdout=StringIO())
+        call_command("createapikey", "--name", "admin", "--role", "examiner", stdout=io.StringIO())
     assert not ApiKey.objects.exists()
     admin.refresh_from_db()
     assert admin.is_superuser and not admin.groups.exists()
@@ -287,19 +284,19 @@ def test_createapikey_named_like_a_person_leaves_them_alone(person):
     password = person.pop("password", None)
     user = get_user_model().objects.create_user("erika", password=password, **person)
     with pytest.raises(CommandError, match="'erika' is a person's account"):
-        call_command("createapikey", "--name", "erika", "--role", "admin", stdout=StringIO())
+        call_command("createapikey", "--name", "erika", "--role", "admin", stdout=io.StringIO())
     assert not ApiKey.objects.exists()
     assert not user.groups.exists()
 
 
 def test_createapikey_reuses_its_own_service_user():
     """A key replaced (revoked, deleted, made again) acts as the same service user."""
-    out = StringIO()
+    out = io.StringIO()
     call_command("createapikey", "--name", "ipas", stdout=out)
     first = ApiKey.objects.get(name="ipas")
     assert not first.user.has_usable_password()
     first.delete()
-    call_command("createapikey", "--name", "ipas", stdout=(out := StringIO()))
+    call_command("createapikey", "--name", "ipas", stdout=(out := io.StringIO()))
     assert ApiKey.objects.get(name="ipas").user_id == first.user_id
     events = client_for_key(_last_line(out)).get("/api/v1/events")
     assert events.status_code == 200
@@ -470,7 +467,7 @@ def test_an_export_with_a_missing_blob_lists_it_and_completes(registry, three_pa
 
 def test_edms_export_with_a_missing_blob_writes_a_complete_package(three_papers, tmp_path):
     lost = _lose_content(three_papers["lost"])
-    err = StringIO()
+    err = io.StringIO()
     examiner = UserFactory(role=Role.EXAMINER)
     call_command(
         "export",
@@ -479,7 +476,7 @@ def test_edms_export_with_a_missing_blob_writes_a_complete_package(three_papers,
         str(tmp_path),
         "--user",
         examiner.username,
-        stdout=StringIO(),
+        stdout=io.StringIO(),
         stderr=err,
     )
     [written] = tmp_path.glob("*.zip")
