@@ -5,12 +5,32 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 
 from api import webhooks
-from api.models import ApiKey, Webhook, WebhookDelivery
+from api.models import ApiKey, Webhook, WebhookDelivery, is_service_user, service_user
 from dossier.audit import Actor
+
+
+class ApiKeyForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ["name", "role", "user", "revoked_at"]
+
+    def clean(self):
+        cleaned = super().clean()
+        name = cleaned.get("name")
+        if self.instance.pk is None and not cleaned.get("user") and name:
+            existing = get_user_model().objects.filter(username=name).first()
+            if existing is not None and not is_service_user(existing):
+                self.add_error(
+                    "name",
+                    f"{name!r} is a person's account: a key without a user acts as a service "
+                    "user named like it. Choose another name, or pick the user explicitly.",
+                )
+        return cleaned
 
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
+    form = ApiKeyForm
     list_display = ["name", "role", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["role"]
     readonly_fields = ["prefix", "created_at", "last_used_at"]
@@ -24,7 +44,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if not change:
             key, obj.prefix, obj.key_hash = ApiKey.generate()
             if obj.user_id is None:
-                obj.user, _ = get_user_model().objects.get_or_create(username=obj.name)
+                obj.user = service_user(obj.name)
             super().save_model(request, obj, form, change)
             messages.warning(request, f"The new API key (shown once, copy it now): {key}")
             return

@@ -15,7 +15,9 @@ Layout (stable for the same selection, unique within the package)::
 
 Cancelled documents are left out; with `include_cancelled` their tombstones (type, dates, reason)
 are listed in the manifest's `cancelled`, without content: a cancelled paper is no longer part
-of the file wrapper, and a receiver should withdraw what it may hold of it.
+of the file wrapper, and a receiver should withdraw what it may hold of it. A file whose content
+is missing from blob storage is listed under `missing` (path it would have had, SHA-256, size)
+and left out of the ZIP, which is complete and valid all the same.
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from dossier import access, actions, zipstream
+from dossier import actions, packages, zipstream
 from dossier.audit import Actor
-from dossier.models import QC_STATES, Document, DocumentState, Dossier, Version
+from dossier.models import Document, Dossier, Version
 from ingest.models import Rendition, RenditionKind
 
 MANIFEST_NAME = "manifest.json"
@@ -80,6 +82,7 @@ class Package:
     selection: Selection
     files: list[PackageFile]
     cancelled: list[Document]
+    missing: list[PackageFile] = field(default_factory=list)  # content not in storage
     generated_at: dt.datetime = field(default_factory=timezone.now)
 
     @property
@@ -96,6 +99,7 @@ class Package:
             "dossier": _dossier_entry(self.dossier),
             "selection": self.selection.describe(),
             "files": [_file_entry(f) for f in self.files],
+            "missing": [_file_entry(f) for f in self.missing],
             "cancelled": [_tombstone_entry(d) for d in self.cancelled],
         }
 
@@ -120,29 +124,15 @@ class Package:
 def build_package(user, dossier: Dossier, documents: QuerySet[Document], selection: Selection):
     """The package of `dossier` for `user`: `documents` narrows it (filters), access decides.
 
-    `documents` must not widen what `user` may see: it is intersected with
-    `access.visible_documents(user)` here, so callers pass filters, never permissions.
+    What goes in is decided by `dossier.packages`, the rules the UI's ZIP follows too. A file
+    whose content is missing from storage is listed in the manifest's `missing` instead.
     """
-    chosen = (
-        documents.filter(dossier=dossier)
-        .filter(id__in=access.visible_documents(user).values("id"))
-        .exclude(state__in=QC_STATES)
-        .select_related("doc_type", "dossier")
-        .order_by("official_date", "created_at", "id")
-    )
-    active = [d for d in chosen if d.state != DocumentState.CANCELLED]
-    cancelled = [d for d in chosen if d.state == DocumentState.CANCELLED]
-    versions = Version.objects.filter(document__in=active).select_related("blob")
-    if not selection.all_versions:
-        versions = versions.filter(number=F("document__latest_version"))
-    by_document: dict = {}
-    for version in versions.order_by("number"):
-        by_document.setdefault(version.document_id, []).append(version)
+    chosen = packages.select_documents(user, dossier, documents)
+    versions = packages.select_versions(chosen.active, all_versions=selection.all_versions)
     renditions: dict = {}
     if selection.renditions:
         wanted = Rendition.objects.filter(
-            version__in=[v for vs in by_document.values() for v in vs],
-            kind__in=selection.renditions,
+            version__in=versions, kind__in=selection.renditions
         ).select_related("blob")
         for rendition in wanted:
             renditions[(rendition.version_id, rendition.kind)] = rendition
@@ -150,35 +140,38 @@ def build_package(user, dossier: Dossier, documents: QuerySet[Document], selecti
     folder = folder_name(dossier)
     files: list[PackageFile] = []
     taken: set[str] = set()
-    for document in active:
-        for version in by_document.get(document.id, []):
-            version.document = document  # loaded, with its dossier (for the audit)
-            stem = _unique_stem(folder, document, version, taken)
-            files.append(
-                PackageFile(
-                    path=f"{stem}.{_extension(version)}",
-                    version=version,
-                    sha256=version.blob_id,
-                    size=version.blob.size,
-                    media_type=version.media_type,
-                )
+    for version in versions:
+        stem = _unique_stem(folder, version.document, version, taken)
+        files.append(
+            PackageFile(
+                path=f"{stem}.{_extension(version)}",
+                version=version,
+                sha256=version.blob_id,
+                size=version.blob.size,
+                media_type=version.media_type,
             )
-            for kind in selection.renditions:
-                rendition = renditions.get((version.id, kind))
-                if rendition is not None:
-                    files.append(
-                        PackageFile(
-                            path=f"{stem}.{_RENDITION_SUFFIX[kind]}",
-                            version=version,
-                            sha256=rendition.blob_id,
-                            size=rendition.blob.size,
-                            media_type=rendition.media_type,
-                            rendition=kind,
-                        )
+        )
+        for kind in selection.renditions:
+            rendition = renditions.get((version.id, kind))
+            if rendition is not None:
+                files.append(
+                    PackageFile(
+                        path=f"{stem}.{_RENDITION_SUFFIX[kind]}",
+                        version=version,
+                        sha256=rendition.blob_id,
+                        size=rendition.blob.size,
+                        media_type=rendition.media_type,
+                        rendition=kind,
                     )
-    if not selection.include_cancelled:
-        cancelled = []
-    return Package(dossier=dossier, selection=selection, files=files, cancelled=cancelled)
+                )
+    gone = packages.missing_content(f.sha256 for f in files)
+    return Package(
+        dossier=dossier,
+        selection=selection,
+        files=[f for f in files if f.sha256 not in gone],
+        missing=[f for f in files if f.sha256 in gone],
+        cancelled=chosen.cancelled if selection.include_cancelled else [],
+    )
 
 
 def folder_name(dossier: Dossier) -> str:

@@ -22,6 +22,31 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+class NotAServiceUser(Exception):
+    """The name of a new API key's service user is taken by a person's account."""
+
+
+def is_service_user(user) -> bool:
+    """Whether `user` is an account made for API keys rather than a person's: a person's account
+    has a password, staff or superuser status, or has logged in."""
+    return not (user.is_superuser or user.is_staff or user.has_usable_password() or user.last_login)
+
+
+def service_user(name: str):
+    """The service user an API key named `name` acts as: an earlier key's, or a new one (no
+    password, no login). Raises `NotAServiceUser` if `name` is a person's account."""
+    users = get_user_model()
+    user = users.objects.filter(username=name).first()
+    if user is None:
+        return users.objects.create_user(username=name)  # no password: it cannot log in
+    if not is_service_user(user):
+        raise NotAServiceUser(
+            f"the user {name!r} is a person's account (a password, staff or superuser status, "
+            "or a login): an API key acts as a service user of its own; choose another name"
+        )
+    return user
+
+
 class ApiKey(models.Model):
     """A named credential of one integrated system (e.g. `ipas`), acting as its service user.
 
@@ -56,12 +81,14 @@ class ApiKey(models.Model):
 
     @classmethod
     def create(cls, name: str, role: Role, user=None) -> tuple[ApiKey, str]:
-        """Create a key (and its service user, in the role's group). Returns (row, the key)."""
+        """Create a key (and its service user, in the role's group). Returns (row, the key).
+
+        Without `user`, the key acts as the service user named like it: made now, or an earlier
+        key's; `NotAServiceUser` if the name is a person's account (never given a key behind
+        their back, nor a role).
+        """
         if user is None:
-            user, _ = get_user_model().objects.get_or_create(username=name)
-            if not user.has_usable_password():
-                user.set_unusable_password()
-                user.save()
+            user = service_user(name)
         if role != Role.ADMIN:
             user.groups.add(Group.objects.get(name=role.value))
         key, prefix, key_hash = cls.generate()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
+import re
+import unicodedata
 from urllib.parse import unquote
 
 from django.conf import settings
@@ -22,6 +24,27 @@ from dossier.blobstore import StagedFile, UploadTooLarge
 
 # Multipart framing around a file adds a little; refuse obviously oversized bodies up front.
 _FRAMING_ALLOWANCE = 1024 * 1024
+MAX_FILENAME = 255  # characters: `Version.filename`, and what file systems take
+_LONGEST_EXTENSION = 20
+
+
+def clean_filename(raw: str, fallback: str = "document") -> str:
+    """The name an uploaded file is kept under, however it came (a multipart part's filename,
+    `X-Filename`, `Content-Disposition` of a raw body): its last path segment (`/` or `\\`),
+    without control, format (bidirectional overrides) or other unprintable characters, NFC,
+    at most `MAX_FILENAME` characters with its extension kept; `fallback` if nothing is left.
+    """
+    name = unicodedata.normalize("NFC", raw)
+    name = re.split(r"[/\\]", name)[-1]
+    name = "".join(char for char in name if char.isprintable()).strip()
+    if name in {"", ".", ".."}:
+        return fallback
+    if len(name) > MAX_FILENAME:
+        stem, extension = os.path.splitext(name)
+        if len(extension) > _LONGEST_EXTENSION:
+            stem, extension = name, ""
+        name = stem[: MAX_FILENAME - len(extension)] + extension
+    return name
 
 
 class HashingUploadHandler(FileUploadHandler):
@@ -70,7 +93,7 @@ def staged_from_upload(uploaded: UploadedFile) -> StagedFile:
         path=uploaded.temporary_file_path(),
         sha256=uploaded.sha256,
         size=uploaded.size,
-        filename=uploaded.name or "document",
+        filename=clean_filename(uploaded.name or ""),
         declared_type=uploaded.content_type or "",
         owned=False,  # Django removes the temporary file when the request ends
     )
@@ -83,12 +106,11 @@ class RawFileParser(FileUploadParser):
     media_type = "*/*"
 
     def get_filename(self, stream, media_type, parser_context):
+        extension = mimetypes.guess_extension(media_type.split(";")[0].strip()) or ""
+        fallback = f"document{extension}"
         request = parser_context["request"]
         header = request.META.get("HTTP_X_FILENAME")
         if header:
-            return os.path.basename(unquote(header))
+            return clean_filename(unquote(header), fallback)
         name = super().get_filename(stream, media_type, parser_context)
-        if name:
-            return name
-        extension = mimetypes.guess_extension(media_type.split(";")[0].strip()) or ""
-        return f"document{extension}"
+        return clean_filename(name, fallback) if name else fallback

@@ -7,7 +7,9 @@ by the sweeper) never sends it twice at once and a task that comes early does no
 
 A receiver's answer decides: 2xx delivered; 408, 429, 5xx, a timeout or a connection error are
 transient (retried with exponential backoff and jitter, then given up); any other answer (4xx,
-a redirect, which is never followed) is permanent and recorded with its reason.
+a redirect, which is never followed) is permanent and recorded with its reason. Only the status
+code of an answer is kept, never its body or headers: the delivery log must not become a way to
+read what a URL answers (see `api.webhook_targets` for where edms may send at all).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from rest_framework.renderers import JSONRenderer
 
 from api.serializers import EventSerializer
 from api.webhook_models import OPEN_STATES, PING, DeliveryState, Webhook, WebhookDelivery
+from api.webhook_targets import CheckedPoolManager, TargetRefused
 from dossier import access
 
 log = logging.getLogger(__name__)
@@ -44,16 +47,16 @@ LONGEST_RETRY = 3600.0
 ORDER_WAIT = dt.timedelta(seconds=60)
 ORDER_RETRY = 2.0
 TRANSIENT_CLIENT_ERRORS = (408, 429)
-_ERROR_TEXT = 200  # characters of a refusal's body kept as its reason
 
-_pool: urllib3.PoolManager | None = None
+_pool: CheckedPoolManager | None = None
 
 
-def _http() -> urllib3.PoolManager:
+def _http() -> CheckedPoolManager:
     # One pool per process (created after Celery forks): connections to a receiver are reused.
+    # Each new connection resolves the host and goes only to an address that is let through.
     global _pool
     if _pool is None:
-        _pool = urllib3.PoolManager(num_pools=20, retries=False, timeout=TIMEOUT)
+        _pool = CheckedPoolManager(num_pools=20, retries=False, timeout=TIMEOUT)
     return _pool
 
 
@@ -129,7 +132,11 @@ def attempt(delivery_id, *, now: dt.datetime | None = None) -> Attempt:
         return NOTHING  # another task took it
     delivery.attempts += 1
     delivery.state = DeliveryState.SENDING
-    status, error, retry_after = _post(delivery, now)
+    try:
+        status, error, retry_after = _post(delivery, now)
+    except TargetRefused as exc:
+        _settle(delivery, DeliveryState.FAILED, None, f"refused: {exc}"[:500], now)
+        return Attempt(DeliveryState.FAILED)
     return _record(delivery, status, error, retry_after, now)
 
 
@@ -167,7 +174,8 @@ def _may_not_send(delivery: WebhookDelivery) -> str:
 
 
 def _post(delivery: WebhookDelivery, now: dt.datetime) -> tuple[int | None, str, float | None]:
-    """POST the delivery; (status code or None, error text, Retry-After seconds or None)."""
+    """POST the delivery; (status code or None, error text, Retry-After seconds or None).
+    Raises `TargetRefused` when the URL's host resolves to an address edms may not send to."""
     body = body_of(delivery)
     timestamp = int(now.timestamp())
     headers = {
@@ -190,20 +198,13 @@ def _post(delivery: WebhookDelivery, now: dt.datetime) -> tuple[int | None, str,
         )
     except urllib3.exceptions.HTTPError as exc:
         return None, _describe(exc), None
-    try:
-        # Enough of the body to say why it was refused; never the whole of a huge answer.
-        text = response.read(_ERROR_TEXT, decode_content=False).decode("utf-8", "replace")
-    except urllib3.exceptions.HTTPError:
-        text = ""
-    finally:
-        response.close()
+    response.close()  # unread: what the receiver says is never kept, only its status
     status = response.status
     if 200 <= status < 300:
         return status, "", None
     if 300 <= status < 400:
-        where = response.headers.get("Location", "?")
-        return status, f"HTTP {status} to {where}: redirects are not followed", None
-    return status, f"HTTP {status}: {text.strip()}"[:500], _retry_after(response, status)
+        return status, f"HTTP {status}: redirects are not followed", None
+    return status, f"HTTP {status}", _retry_after(response, status)
 
 
 def _describe(exc: Exception) -> str:
@@ -212,7 +213,11 @@ def _describe(exc: Exception) -> str:
         return f"cannot connect: {exc}"[:500]
     if isinstance(exc, urllib3.exceptions.TimeoutError):
         return f"timed out: {exc}"[:500]
-    return f"{type(exc).__name__}: {exc}"[:500]
+    if isinstance(exc, urllib3.exceptions.SSLError):
+        return f"TLS failed: {exc}"[:500]
+    # Not the exception's text: a ProtocolError quotes the start of what the other end sent
+    # (`BadStatusLine('SSH-2.0-…')`), and the log never keeps what a receiver answers.
+    return f"{type(exc).__name__}: the answer is not HTTP, or the connection broke"
 
 
 def _retry_after(response, status: int) -> float | None:

@@ -29,6 +29,7 @@ from api.webhook_models import (
     WebhookDelivery,
     new_secret,
 )
+from api.webhook_targets import host_problem
 from dossier import access
 from dossier.audit import Actor, record_audit
 from dossier.models import Event
@@ -61,7 +62,8 @@ def url_problem(url: str) -> str:
         return "the URL's port is not a number from 0 to 65535"
     if not parts.hostname:
         return "the URL names no host"
-    return ""
+    # Names are checked again, resolved, at every delivery (api.webhook_targets).
+    return host_problem(parts.hostname)
 
 
 def normalise_prefix(raw: str) -> str:

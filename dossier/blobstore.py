@@ -343,19 +343,46 @@ def rehash(sha256: str) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def sweep_stale(older_than_seconds: int = 24 * 3600) -> int:
-    """Remove spool and staging leftovers of killed processes; returns how many were removed."""
-    removed = 0
-    cutoff = time.time() - older_than_seconds
+def sweep_stale(older_than_seconds: int | None = None) -> int:
+    """Remove spool and staging leftovers of killed processes; returns how many were removed.
+
+    A leftover is a file, or a work directory (an ingestion run's), under the upload spool or the
+    blob store's staging folder that nothing has written to for `older_than_seconds` (default
+    `EDMS_SPOOL_MAX_AGE`). A file being written is modified with every chunk, so an upload in
+    progress is never taken, and the default age is far longer than anything edms does with a
+    finished spool (promoting it, OCR, a split) takes.
+    """
+    age = settings.EDMS_SPOOL_MAX_AGE if older_than_seconds is None else older_than_seconds
+    cutoff = time.time() - age
     places = [Path(settings.FILE_UPLOAD_TEMP_DIR)]
     root = _local_root(blob_storage())
     if root is not None:
         places.append(root / STAGING_DIR)
+    removed = 0
     for place in places:
         if not place.is_dir():
             continue
         for entry in place.iterdir():
-            if entry.is_file() and entry.stat().st_mtime < cutoff:
-                entry.unlink(missing_ok=True)
-                removed += 1
+            try:
+                if entry.is_dir() and not entry.is_symlink():
+                    if _last_written(entry) < cutoff:
+                        shutil.rmtree(entry, ignore_errors=True)
+                        removed += 1
+                elif entry.lstat().st_mtime < cutoff:
+                    entry.unlink(missing_ok=True)
+                    removed += 1
+            except FileNotFoundError:
+                continue  # removed meanwhile by its owner
     return removed
+
+
+def _last_written(directory: Path) -> float:
+    """The latest modification of `directory` or anything in it."""
+    latest = directory.lstat().st_mtime
+    for parent, dirs, files in os.walk(directory):
+        for name in [*dirs, *files]:
+            try:
+                latest = max(latest, os.lstat(os.path.join(parent, name)).st_mtime)
+            except FileNotFoundError:
+                continue
+    return latest

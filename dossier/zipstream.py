@@ -9,12 +9,15 @@ and by the API's dossier export (`api.export`).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from dossier import blobstore
 from dossier.models import Version
+
+log = logging.getLogger(__name__)
 
 # zipfile must know in advance that a member needs ZIP64 sizes (it cannot go back and fix the
 # local header of a stream); members above this size are written with ZIP64 extra fields.
@@ -75,10 +78,17 @@ def stream_zip(members: Iterable[Member]) -> Iterator[bytes]:
     pipe = _Pipe()
     with zipfile.ZipFile(pipe, mode="w", compression=zipfile.ZIP_STORED) as archive:
         for member in members:
+            try:
+                # Opened before its entry is begun: content gone since the package was put
+                # together (checked then, see `dossier.packages`) costs that member, not the ZIP.
+                chunks = member.chunks()
+            except blobstore.BlobMissing:
+                log.error("%s left out of a ZIP: blob %s is missing", member.name, member.sha256)
+                continue
             info = zipfile.ZipInfo(member.name, date_time=_zip_time(member.modified))
             info.file_size = member.size  # lets zipfile choose ZIP64 for large members
             with archive.open(info, mode="w", force_zip64=member.size > _ZIP64_FROM) as handle:
-                for chunk in member.chunks():
+                for chunk in chunks:
                     handle.write(chunk)
                     yield pipe.drain()
             yield pipe.drain()

@@ -8,6 +8,7 @@ containers.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 from pathlib import Path
@@ -93,3 +94,14 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if not raw.strip():
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[str]:
+    """A comma-separated list of IP networks (`10.20.0.0/16, fd12::/48`), each checked."""
+    networks = env_list(name)
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {network!r} is not an IP network") from exc
+    return networks

@@ -52,7 +52,16 @@ def prepare() -> tuple[str | None, str]:
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
+    _sweep_leftovers()
     return _ensure_admin(), _ensure_api_key()
+
+
+def _sweep_leftovers() -> None:
+    """Spool files of uploads killed with the last run (`edms sweep` goes on doing it)."""
+    from dossier import blobstore
+
+    if removed := blobstore.sweep_stale():
+        print(f"removed {removed} spool/staging leftover(s) of killed processes")
 
 
 def run(argv: list[str]) -> int:

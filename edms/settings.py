@@ -16,7 +16,7 @@ from pathlib import Path
 import dj_database_url
 from boto3.s3.transfer import TransferConfig
 
-from edms.env import env_bool, env_float, env_int, env_list, env_size, env_str
+from edms.env import env_bool, env_float, env_int, env_list, env_networks, env_size, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("EDMS_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -249,6 +249,10 @@ EDMS_MAX_UPLOAD_SIZE = env_size("EDMS_MAX_UPLOAD_SIZE", 4 * 1024**3)
 # spool above and are bounded by EDMS_MAX_UPLOAD_SIZE alone). Over it: 413 request-too-large.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_size("EDMS_MAX_REQUEST_BODY", 2_621_440)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("EDMS_MAX_FORM_FIELDS", 1000, minimum=10)
+# Spool and staging files untouched this many seconds are leftovers of a killed process (an
+# upload being written is touched with every chunk); `edms run` removes them at start and at
+# every sweep. Hours: far beyond what promoting, OCR-ing or splitting a finished spool takes.
+EDMS_SPOOL_MAX_AGE = env_int("EDMS_SPOOL_MAX_AGE", 6 * 3600, minimum=3600)
 
 # --- Domain ---------------------------------------------------------------------------------
 EDMS_SERIAL_PADDING = env_int("EDMS_SERIAL_PADDING", 6, minimum=1)
@@ -363,6 +367,9 @@ EDMS_EVENT_SUBSCRIBERS = [
 # Webhooks (see api.webhook_delivery): attempts at a delivery before giving up. Retries wait
 # 30 s doubling to an hour, so 30 attempts span about a day of a receiver being down.
 EDMS_WEBHOOK_MAX_ATTEMPTS = env_int("EDMS_WEBHOOK_MAX_ATTEMPTS", 30, minimum=1)
+# Webhooks go to public addresses only (see api.webhook_targets); these networks are allowed
+# even so, e.g. a receiver on the office's own network (`10.20.0.0/16`). Empty by default.
+EDMS_WEBHOOK_ALLOWED_NETWORKS = env_networks("EDMS_WEBHOOK_ALLOWED_NETWORKS")
 
 # --- Ingestion ------------------------------------------------------------------------------
 # Text extraction: embedded Tika (native code, no Java, no server) unless a Tika server is named.

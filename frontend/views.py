@@ -23,8 +23,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from api.serializers import DocumentFilterSerializer, SearchParamsSerializer
 from api.views import actor_of
-from dossier import access, actions, zipstream
-from dossier.models import Direction, DocumentType, Dossier, IpType, Version, Visibility
+from dossier import access, actions, packages, zipstream
+from dossier.models import Direction, Document, DocumentType, Dossier, IpType, Version, Visibility
 from dossier.numbering import InvalidFileNumber
 from ingest import pipeline
 from ingest.models import Processing, Stage, State
@@ -237,37 +237,38 @@ def _prepare_rows(rows: list, labels: dict[str, str]) -> None:
 
 @require_POST
 def download_zip(request, key):
-    """The selected documents' latest versions as one ZIP, streamed; each download audited."""
+    """The selected documents' latest versions as one ZIP, streamed; each download audited.
+
+    The selection follows the export's rules (`dossier.packages`): no cancelled document, no
+    scan held for quality control; content missing from storage is listed in `MISSING.txt`.
+    """
     dossier = _dossier_or_404(request.user, key)
-    wanted = request.POST.getlist("document")
-    documents = list(
-        access.visible_documents(request.user)
-        .filter(dossier=dossier, id__in=_uuids(wanted))
-        .select_related("doc_type", "dossier")
-        .order_by("official_date", "created_at")
-    )
-    if not documents:
+    wanted = Document.objects.filter(id__in=_uuids(request.POST.getlist("document")))
+    chosen = packages.select_documents(request.user, dossier, wanted)
+    versions = packages.select_versions(chosen.active)
+    if not versions:
         messages.error(request, _("Select at least one document to download."))
         return HttpResponseRedirect(reverse("frontend:dossier", args=[dossier.display_key]))
-    latest = {
-        (v.document_id, v.number): v
-        for v in Version.objects.filter(document__in=documents).select_related("blob")
-    }
-    versions = []
-    for document in documents:
-        version = latest.get((document.id, document.latest_version))
-        if version is None:
-            continue
-        version.document = document  # already loaded, with its dossier (for the audit)
-        versions.append(version)
+    gone = packages.missing_content(v.blob_id for v in versions)
     actor = actor_of(request)
     for version in versions:
-        actions.record_download(version, actor=actor)
-    archive = zipstream.stream_zip(zipstream.version_members(versions))
+        if version.blob_id not in gone:
+            actions.record_download(version, actor=actor)
+    archive = zipstream.stream_zip(_zip_members(versions, gone))
     response = StreamingHttpResponse(archive, content_type="application/zip")
     filename = f"{dossier.display_key.replace('/', '-')}.zip"
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
+
+
+def _zip_members(versions: list[Version], gone: set[str]):
+    members = list(zipstream.version_members(versions))
+    missing = [m for m in members if m.sha256 in gone]
+    yield from (m for m in members if m.sha256 not in gone)
+    if missing:
+        lines = [f"{m.name}\tsha256:{m.sha256}\t{m.size} bytes" for m in missing]
+        text = "Missing from storage, not in this ZIP:\n" + "\n".join(lines) + "\n"
+        yield zipstream.Member.of_bytes("MISSING.txt", text.encode(), timezone.now())
 
 
 def _uuids(values: list[str]) -> list[str]:

@@ -6,7 +6,8 @@ conditional update), so sending a task twice is harmless while never sending it 
 `queue()` call failed, or a worker died after acknowledging — and a version whose "new content"
 event was lost on its way to the ingest subscriber never gets a processing row at all. `sweep()`
 dispatches what the event outbox still holds, then finds such work and sends its task again.
-`edms sweep` runs it: periodically under `edms run`, from a systemd timer in production.
+`edms sweep` runs it: periodically under `edms run`, from a systemd timer in production. It also
+removes spool files that killed uploads left behind (`blobstore.sweep_stale`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from dossier import blobstore
 from dossier.models import DocumentState, Version
 from dossier.tasks import dispatch_events
 from ingest import pipeline
@@ -107,6 +109,8 @@ def sweep(*, dry_run: bool = False) -> SweepReport:
         splitting.queue_split(batch_id)
     others = {name: import_string(path)() for name, path in settings.EDMS_SWEEP_HOOKS.items()}
     thumbnails.prune()  # housekeeping that fits the same schedule
+    if leftovers := blobstore.sweep_stale():
+        log.warning("sweep: removed %d spool/staging leftovers of killed processes", leftovers)
     report = SweepReport(events, len(unprocessed) + len(versions), len(batches), others)
     if report.anything:
         log.warning("sweep: %s", report)

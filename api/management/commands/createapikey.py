@@ -1,11 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from api.models import ApiKey
+from api.models import ApiKey, NotAServiceUser
 from dossier.roles import Role
 
 
 class Command(BaseCommand):
-    help = "Create a named API key for an integrated system; prints the key alone on the last line."
+    help = (
+        "Create a named API key for an integrated system, acting as a service user of the same "
+        "name (never a person's account); prints the key alone on the last line."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--name", required=True, help="The integrated system, e.g. ipas.")
@@ -18,7 +21,10 @@ class Command(BaseCommand):
     def handle(self, *args, name, role, **options):
         if ApiKey.objects.filter(name=name).exists():
             raise CommandError(f"an API key named {name!r} exists; revoke it in the admin first")
-        api_key, key = ApiKey.create(name, Role(role))
+        try:
+            api_key, key = ApiKey.create(name, Role(role))
+        except NotAServiceUser as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write(
             f"Created API key {api_key.name!r} (role {api_key.role}). "
             "It is shown once, on the next line; store it now."

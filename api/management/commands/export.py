@@ -63,6 +63,11 @@ class Command(BaseCommand):
             path = directory / package.filename
             size = self._write(package, path, actor)
             self.stdout.write(f"{path}  {len(package.files)} files, {size} bytes")
+            for item in package.missing:
+                self.stderr.write(
+                    f"{key}: {item.path} left out, its content (sha256 {item.sha256}) is missing "
+                    "from storage; listed under `missing` in the manifest (see edms fixity)"
+                )
         if failed:
             raise CommandError(f"not exported (unknown or not visible): {', '.join(failed)}")
 

@@ -1,0 +1,74 @@
+"""What a package of a dossier's documents holds, whoever builds it.
+
+The API's export (`api.export`, also `edms export`) and the UI's ZIP of selected documents
+(`frontend`) apply the same rules, from here:
+
+- what the user may see (`access.visible_documents`) of that dossier, narrowed by the caller's
+  filters or selection, never widened by them;
+- never a scan held for quality control;
+- never the content of a cancelled document (a cancelled paper is no longer part of the file
+  wrapper; the export may list its tombstone);
+- each document's latest version, or all of them;
+- content missing from blob storage is reported as missing, so a package lists it instead of
+  breaking off halfway through the ZIP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import F, QuerySet
+
+from dossier import access, blobstore
+from dossier.models import QC_STATES, Document, DocumentState, Dossier, Version
+
+
+@dataclass(frozen=True)
+class DocumentSelection:
+    """The documents of a package, in file-wrapper order (official date, then filing)."""
+
+    active: list[Document]  # their content goes in
+    cancelled: list[Document]  # only their tombstones may
+
+
+def select_documents(
+    user, dossier: Dossier, documents: QuerySet[Document] | None = None
+) -> DocumentSelection:
+    """The documents of `dossier` a package for `user` holds; `documents` narrows them (filters,
+    a selection) and is intersected with what `user` may see here, so callers pass filters,
+    never permissions."""
+    chosen = (
+        (Document.objects.all() if documents is None else documents)
+        .filter(dossier=dossier)
+        .filter(id__in=access.visible_documents(user).values("id"))
+        .exclude(state__in=QC_STATES)
+        .select_related("doc_type", "dossier")
+        .order_by("official_date", "created_at", "id")
+    )
+    active, cancelled = [], []
+    for document in chosen:
+        (cancelled if document.state == DocumentState.CANCELLED else active).append(document)
+    return DocumentSelection(active=active, cancelled=cancelled)
+
+
+def select_versions(documents: list[Document], *, all_versions: bool = False) -> list[Version]:
+    """The versions of `documents` a package holds (blobs loaded, each version's document set to
+    the loaded one), in the documents' order, then by number."""
+    versions = Version.objects.filter(document__in=documents).select_related("blob")
+    if not all_versions:
+        versions = versions.filter(number=F("document__latest_version"))
+    by_document: dict = {}
+    for version in versions.order_by("number"):
+        by_document.setdefault(version.document_id, []).append(version)
+    chosen = []
+    for document in documents:
+        for version in by_document.get(document.id, []):
+            version.document = document  # loaded, with its dossier (for the audit)
+            chosen.append(version)
+    return chosen
+
+
+def missing_content(digests: Iterable[str]) -> set[str]:
+    """Which of these blobs are not in storage (one existence check each)."""
+    return {sha256 for sha256 in set(digests) if not blobstore.exists(sha256)}
