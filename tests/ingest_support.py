@@ -102,7 +102,7 @@ def stray_processes(names: tuple[str, ...], candidates=None) -> list[dict]:
     strays = []
     for process in psutil.process_iter() if candidates is None else candidates:
         try:
-            info = process.as_dict(["name", "ppid", "cmdline", "cwd"], ad_value=None)
+            info = process.as_dict(["pid", "name", "ppid", "cmdline", "cwd"], ad_value=None)
         except psutil.NoSuchProcess:
             continue
         if info["name"] not in names or info["ppid"] != 1:
