@@ -148,7 +148,7 @@ class BatchSerializer(serializers.ModelSerializer):
     @extend_schema_field(BatchUnassignedSerializer(many=True))
     def get_set_aside(self, batch) -> list:
         """The pages judged blank, kept as a part in state `blank` (`put-back` returns them)."""
-        parts = [p for p in self._parts(batch) if p.state == PartState.BLANK]
+        parts = [p for p in self._parts(batch) if p.state == PartState.BLANK and p.page_count]
         return BatchUnassignedSerializer(parts, many=True).data
 
 

@@ -148,6 +148,16 @@ def test_a_blank_page_is_put_back_into_a_part_and_audited(batch_with_blanks, rec
     second.refresh_from_db()
     assert second.source_pages == [6]
 
+    # The last blank page put back leaves nothing set aside.
+    last = records_clerk.post(
+        f"/api/v1/scan-parts/{second.id}/put-back", {"source_pages": [7]}, format="json"
+    )
+    assert last.json()["source_pages"] == [6, 7], last.content
+    blank.refresh_from_db()
+    assert (blank.source_pages, blank.page_count, page_count(blank)) == ([], 0, 0)
+    batch = records_clerk.get(f"/api/v1/scan-batches/{batch_with_blanks.id}").json()
+    assert batch["set_aside"] == []
+
 
 def test_the_qc_page_shows_blank_pages_and_puts_them_back(batch_with_blanks):
     clerk = Client()

@@ -339,7 +339,8 @@ def put_back_pages(part: ScanPart, source_pages: list[int], *, actor: Actor) -> 
         raise QcError("name at least one page of the batch", field="source_pages")
     wanted = sorted(set(source_pages))
     with transaction.atomic():
-        part = _lock_open(part)  # the open part comes first in the batch: lock it first
+        # Every put-back locks its part, then the blank part: two never wait on each other.
+        part = _lock_open(part)
         blank = (
             ScanPart.objects.select_for_update()
             .filter(batch_id=part.batch_id, state=PartState.BLANK)
