@@ -157,8 +157,10 @@ def qc_queue(request):
         parts = parts.filter(state=wanted)
     page = Paginator(parts, PARTS_PER_PAGE).get_page(request.GET.get("page"))
     labels = type_labels()
+    set_aside = qc.set_aside_pages({part.batch_id for part in page})
     for part in page:
         part.type_label = labels.get(part.type_code, part.type_code)
+        part.set_aside = set_aside.get(part.batch_id, [])
     return render(request, "frontend/scanning/queue.html", {"page": page, "state": wanted})
 
 

@@ -164,6 +164,8 @@ def test_the_qc_page_shows_blank_pages_and_puts_them_back(batch_with_blanks):
     clerk.force_login(UserFactory(username="rico", role=Role.RECORDS_CLERK))
     first, second, blank = parts(batch_with_blanks)
 
+    queue = clerk.get("/scanning/qc").content.decode()
+    assert queue.count("set aside as blank: 3, 7") == 2  # on both open parts of the batch
     page = clerk.get(f"/scanning/parts/{second.id}").content.decode()
     assert 'id="set-aside"' in page
     assert 'name="source_pages" value="3"' in page and 'name="source_pages" value="7"' in page

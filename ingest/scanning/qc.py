@@ -331,6 +331,12 @@ def blank_part(batch_id) -> ScanPart | None:
     return ScanPart.objects.filter(batch_id=batch_id, state=PartState.BLANK).first()
 
 
+def set_aside_pages(batch_ids) -> dict:
+    """Batch id -> the batch's pages (1-based) judged blank and not put back (one query)."""
+    blank = ScanPart.objects.filter(batch_id__in=batch_ids, state=PartState.BLANK)
+    return {batch_id: pages for batch_id, pages in blank.values_list("batch_id", "source_pages")}
+
+
 def put_back_pages(part: ScanPart, source_pages: list[int], *, actor: Actor) -> ScanPart:
     """Put pages judged blank (named by their page in the batch, as the blank part's
     `source_pages` lists them) back into `part`, each in batch order among the part's pages.
