@@ -53,6 +53,14 @@ class MergeSerializer(serializers.Serializer):
     other = serializers.UUIDField(help_text="The part whose pages are appended to this one.")
 
 
+class PutBackSerializer(serializers.Serializer):
+    source_pages = serializers.ListField(
+        child=serializers.IntegerField(),
+        min_length=1,
+        help_text="Pages of the batch judged blank (the batch's `set_aside`), to put back.",
+    )
+
+
 class ReplacePageSerializer(serializers.Serializer):
     page = serializers.IntegerField()
     file = serializers.FileField(help_text="The rescan: a PDF (its first page) or an image.")
@@ -115,6 +123,10 @@ OPERATIONS: dict[str, Operation] = {
         ),
     ),
     "replace-page": Operation(ReplacePageSerializer, _replace_page),
+    "put-back": Operation(
+        PutBackSerializer,
+        lambda part, data, actor, user: qc.put_back_pages(part, data["source_pages"], actor=actor),
+    ),
 }
 
 

@@ -105,6 +105,7 @@ class BatchUnassignedSerializer(serializers.Serializer):
 class BatchSerializer(serializers.ModelSerializer):
     documents = serializers.SerializerMethodField()
     unassigned = serializers.SerializerMethodField()
+    set_aside = serializers.SerializerMethodField()
     operator = serializers.CharField(source="operator_label")
 
     class Meta:
@@ -128,6 +129,7 @@ class BatchSerializer(serializers.ModelSerializer):
             "finished_at",
             "documents",
             "unassigned",
+            "set_aside",
         ]
 
     def _parts(self, batch) -> list[ScanPart]:
@@ -141,6 +143,12 @@ class BatchSerializer(serializers.ModelSerializer):
     @extend_schema_field(BatchUnassignedSerializer(many=True))
     def get_unassigned(self, batch) -> list:
         parts = [p for p in self._parts(batch) if p.state == PartState.UNASSIGNED]
+        return BatchUnassignedSerializer(parts, many=True).data
+
+    @extend_schema_field(BatchUnassignedSerializer(many=True))
+    def get_set_aside(self, batch) -> list:
+        """The pages judged blank, kept as a part in state `blank` (`put-back` returns them)."""
+        parts = [p for p in self._parts(batch) if p.state == PartState.BLANK and p.page_count]
         return BatchUnassignedSerializer(parts, many=True).data
 
 

@@ -400,6 +400,10 @@ EDMS_SCAN_INBOX = env_str("EDMS_SCAN_INBOX")
 # Seconds a file's size must stay unchanged before it is taken (unless a `<name>.done` exists).
 EDMS_SCAN_INBOX_SETTLE = env_int("EDMS_SCAN_INBOX_SETTLE", 5, minimum=0)
 EDMS_SCAN_INBOX_STATION = env_str("EDMS_SCAN_INBOX_STATION")
+# A scanned page is judged blank when it holds no mark larger than this many millimetres (specks
+# of toner and dust are smaller; one short line of text or a signature is larger). 0: any mark is
+# content. Pages judged blank are set aside in the batch, never deleted; QC can put them back.
+EDMS_SCAN_BLANK_SPECK_MM = env_float("EDMS_SCAN_BLANK_SPECK_MM", 1.0, minimum=0)
 
 # --- Search ---------------------------------------------------------------------------------
 # The embedded engine (tantivy, index under DATA_DIR/search) unless an Elasticsearch cluster is

@@ -40,4 +40,5 @@ CHOICE_LABELS = (
     gettext_noop("Approved"),
     gettext_noop("Rejected"),
     gettext_noop("Merged into another part"),
+    gettext_noop("Set aside as blank"),
 )

@@ -157,8 +157,10 @@ def qc_queue(request):
         parts = parts.filter(state=wanted)
     page = Paginator(parts, PARTS_PER_PAGE).get_page(request.GET.get("page"))
     labels = type_labels()
+    set_aside = qc.set_aside_pages({part.batch_id for part in page})
     for part in page:
         part.type_label = labels.get(part.type_code, part.type_code)
+        part.set_aside = set_aside.get(part.batch_id, [])
     return render(request, "frontend/scanning/queue.html", {"page": page, "state": wanted})
 
 
@@ -185,13 +187,15 @@ def part_detail(request, part_id):
     )
     dossier_key = part.document.dossier.display_key if part.document_id else part.dossier_key
     thumb = reverse("frontend:scan-part-page", args=[part.id, 0]).removesuffix("0")
+    is_open = part.state in OPEN_PART_STATES and part.batch.state == BatchState.QC
     return render(
         request,
         "frontend/scanning/part.html",
         {
             "part": part,
             "batch": part.batch,
-            "is_open": part.state in OPEN_PART_STATES and part.batch.state == BatchState.QC,
+            "is_open": is_open,
+            "set_aside": _set_aside_pages(part) if is_open else [],
             "dossier_key": dossier_key,
             "type_label": labels.get(part.type_code, part.type_code),
             "pages": [
@@ -206,6 +210,18 @@ def part_detail(request, part_id):
             ),
         },
     )
+
+
+def _set_aside_pages(part: ScanPart) -> list[dict]:
+    """The batch's pages judged blank, each with its thumbnail, to put back into `part`."""
+    blank = qc.blank_part(part.batch_id)
+    if blank is None:
+        return []
+    thumb = reverse("frontend:scan-part-page", args=[blank.id, 0]).removesuffix("0")
+    return [
+        {"source_page": source, "thumbnail": f"{thumb}{number}?c={blank.content_id}"}
+        for number, source in enumerate(blank.source_pages, start=1)
+    ]
 
 
 @require_GET
@@ -228,7 +244,7 @@ def part_page(request, part_id, number):
 def _form_data(request) -> dict:
     """The POSTed fields as the operation serializers expect them (lists stay lists)."""
     data = {key: request.POST.get(key) for key in request.POST if key != "csrfmiddlewaretoken"}
-    for key in ("pages",):
+    for key in ("pages", "source_pages"):
         if key in request.POST:
             data[key] = request.POST.getlist(key)
     for key, upload in request.FILES.items():
@@ -287,6 +303,7 @@ def _done_message(operation: str, part: ScanPart) -> str:
         "assign": _("Part %(n)s assigned."),
         "split": _("Split: the pages from there on are now part %(n)s."),
         "merge": _("Merged: part %(n)s now has %(pages)s pages."),
+        "put-back": _("Put back: part %(n)s now has %(pages)s pages."),
     }
     default = _("Pages changed: part %(n)s has %(pages)s pages.")
     return messages_by_operation.get(operation, default) % values

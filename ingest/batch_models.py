@@ -2,7 +2,8 @@
 
 A batch is one file a scanner wrote; splitting cuts it at cover sheets into parts. A part is
 either routed (it has a document, held for quality control until approved) or unassigned (its
-pages wait for a clerk to name the dossier and type). Changed only by `ingest.scanning`.
+pages wait for a clerk to name the dossier and type). The pages judged blank are kept too, as a
+part in state `blank` that is never filed. Changed only by `ingest.scanning`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class PartState(models.TextChoices):
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
     MERGED = "merged", "Merged into another part"
+    # The batch's pages judged blank: kept with the batch, never filed; QC may put them back.
+    BLANK = "blank", "Set aside as blank"
 
 
 # A part in one of these states still needs a clerk.

@@ -9,6 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 
 from dossier.models import Version
@@ -88,3 +89,24 @@ def require_font(family: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+def stray_processes(names: tuple[str, ...], candidates=None) -> list[dict]:
+    """Processes called one of `names` that the sandbox left behind: orphans (adopted by init)
+    started by edms's ingestion (their command line or working directory names an `ingest-`
+    folder). `candidates` defaults to every process of the machine.
+
+    Other processes start and end while this looks (the machine is shared): one that ends
+    between being listed and being inspected is skipped, since an ended process is no
+    leftover; one that cannot be inspected (another user's) is not ours."""
+    strays = []
+    for process in psutil.process_iter() if candidates is None else candidates:
+        try:
+            info = process.as_dict(["pid", "name", "ppid", "cmdline", "cwd"], ad_value=None)
+        except psutil.NoSuchProcess:
+            continue
+        if info["name"] not in names or info["ppid"] != 1:
+            continue
+        if "ingest-" in " ".join(info["cmdline"] or ()) or "ingest-" in (info["cwd"] or ""):
+            strays.append(info)
+    return strays

@@ -84,6 +84,25 @@ def blank_page(**scan) -> Image.Image:
     return scanned(Image.new("L", A4, 255), **scan)
 
 
+def one_line_page(text: str, *, size: int = 44, **scan) -> Image.Image:
+    """A page holding one short line (10 pt at 300 dpi): a signature page, a covering note."""
+    page = Image.new("L", A4, 255)
+    ImageDraw.Draw(page).text((250, 1800), text, fill=0, font=_font(size))
+    return scanned(page, **scan)
+
+
+def speckled_blank_page(*, seed: int = 0, **scan) -> Image.Image:
+    """A blank sheet from a dirty scanner: 400 specks of toner and dust up to 0.85 mm (10 px),
+    grey to black, over the whole page — more ink than a short line of text has."""
+    page = Image.new("L", A4, 255)
+    draw = ImageDraw.Draw(page)
+    rng = random.Random(f"specks-{seed}")
+    for _ in range(400):
+        x, y, side = rng.randrange(A4[0]), rng.randrange(A4[1]), rng.choice((2, 3, 4, 6, 8, 10))
+        draw.ellipse((x, y, x + side, y + side), fill=rng.randrange(0, 200))
+    return scanned(page, seed=seed, **scan)
+
+
 def batch_pdf(pages: list[Image.Image]) -> bytes:
     """The pages as one PDF, JPEG-compressed greyscale at 300 dpi, as scanners write them."""
     out = io.BytesIO()

@@ -25,7 +25,13 @@ from ingest.checks import check_renditions
 from ingest.languages import ocr_languages, tesseract_code
 from ingest.models import Processing, Rendition, Stage, State
 from ingest.pipeline import run_to_completion
-from tests.ingest_support import OCR_PROGRAMS, corpus_file, file_version, require_programs
+from tests.ingest_support import (
+    OCR_PROGRAMS,
+    corpus_file,
+    file_version,
+    require_programs,
+    stray_processes,
+)
 from tests.ingest_support import require_font as font
 from tests.scan_support import A4, scanned
 from tests.scans import encoded, g4_tiff, page
@@ -150,15 +156,7 @@ def test_ocr_that_takes_too_long_is_stopped_with_everything_it_started(dossier, 
     assert step(processing, "ocr")["state"] == "failed"
     # Tesseract and Ghostscript ran in the sandbox's process group: none of them survives.
     assert not psutil.Process(os.getpid()).children(recursive=True)
-    leftovers = [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("tesseract", "gs")]
-    assert not [p for p in leftovers if p.ppid() == 1 and _is_ours(p)]
-
-
-def _is_ours(process: psutil.Process) -> bool:
-    try:
-        return "ingest-" in " ".join(process.cmdline()) or "ingest-" in process.cwd()
-    except psutil.Error:
-        return False
+    assert not stray_processes(("tesseract", "gs"))
 
 
 def test_ocr_and_render_have_their_own_queues():

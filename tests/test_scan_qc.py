@@ -337,7 +337,14 @@ def test_dashboard_figures(batch, records_clerk, examiner):
     [day] = figures["per_day"]
     assert (day["station"], day["operator"], day["batches"]) == ("S1", "rico", 1)
     assert (day["pages_in"], day["pages_out"]) == (8, 5)
-    assert figures["parts"] == {"unassigned": 1, "qc": 0, "approved": 1, "rejected": 1, "merged": 0}
+    assert figures["parts"] == {
+        "unassigned": 1,
+        "qc": 0,
+        "approved": 1,
+        "rejected": 1,
+        "merged": 0,
+        "blank": 0,
+    }
     assert figures["rejection_rate"] == 0.5
     assert figures["rescan_rate"] == 0.2  # one page of five rescanned
     assert figures["error_rate"] == 0.0

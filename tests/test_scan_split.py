@@ -27,7 +27,7 @@ def realistic_pages():
         scan.cover(D1, "CLM", dt.date(2024, 3, 1), "Claims as filed", skew=1.5),  # 1 sheet
         scan.text_page("CLAIMS ONE", skew=-2.0),  # 2 → D1 CLM
         scan.text_page("CLAIMS TWO", skew=0.6),  # 3 → D1 CLM
-        scan.blank_page(seed=4),  # 4 dropped
+        scan.blank_page(seed=4),  # 4 set aside as blank
         scan.separator(skew=-0.8),  # 5 sheet
         scan.text_page("CLAIMS AMENDED"),  # 6 → D1 CLM, second document
         scan.cover(D2, "DESC", dt.date(2024, 4, 2), upside_down=True, skew=0.4),  # 7 sheet, 180°
@@ -75,6 +75,7 @@ def test_batch_is_split_at_cover_sheets_and_routed_for_qc(batch_file):
         (PartState.QC, D2, "DESC", [8, 9]),
         (PartState.UNASSIGNED, "", "", [11]),
         (PartState.UNASSIGNED, MISSING, "REQ", [13]),
+        (PartState.BLANK, "", "", [4]),  # kept with the batch, never filed
     ]
     assert "unreadable" in parts[3].reason
     assert parts[4].reason == f"dossier {MISSING} does not exist"
@@ -87,7 +88,8 @@ def test_batch_is_split_at_cover_sheets_and_routed_for_qc(batch_file):
     assert documents[2].official_date == dt.date(2024, 4, 2)
     assert {d.state for d in documents} == {DocumentState.QC_PENDING}
     assert {d.channel for d in documents} == {Channel.SCAN}
-    assert [len(part_pdf(p).pages) for p in parts] == [2, 1, 2, 1, 1]
+    assert [len(part_pdf(p).pages) for p in parts] == [2, 1, 2, 1, 1, 1]
+    assert parts[5].document is None
     # Nothing reached the registry: no document events before approval.
     assert not Event.objects.filter(kind=EventKind.DOCUMENT_REGISTERED).exists()
 
@@ -122,7 +124,7 @@ def test_splitting_again_never_duplicates_documents(batch_file):
     Version.objects.exclude(document_id=kept).delete()
     Document.objects.exclude(id=kept).delete()
     splitting.split_batch(batch.id)
-    assert batch.parts.count() == 5
+    assert batch.parts.count() == 6  # five parts and the blank pages
     assert Document.objects.count() == 3
 
 

@@ -321,3 +321,56 @@ def merge_parts(part: ScanPart, other: ScanPart, *, actor: Actor) -> ScanPart:
         other.save(update_fields=["state", "reason", "updated_at"])
         _audit(actor, "merge", part, merged=str(other.id), pages_after=part.page_count)
     return part
+
+
+# --- Pages judged blank -----------------------------------------------------------------------
+
+
+def blank_part(batch_id) -> ScanPart | None:
+    """The part holding the batch's pages judged blank, if any were."""
+    return ScanPart.objects.filter(batch_id=batch_id, state=PartState.BLANK).first()
+
+
+def set_aside_pages(batch_ids) -> dict:
+    """Batch id -> the batch's pages (1-based) judged blank and not put back (one query)."""
+    blank = ScanPart.objects.filter(batch_id__in=batch_ids, state=PartState.BLANK)
+    return {batch_id: pages for batch_id, pages in blank.values_list("batch_id", "source_pages")}
+
+
+def put_back_pages(part: ScanPart, source_pages: list[int], *, actor: Actor) -> ScanPart:
+    """Put pages judged blank (named by their page in the batch, as the blank part's
+    `source_pages` lists them) back into `part`, each in batch order among the part's pages.
+    They leave the blank part."""
+    if not source_pages:
+        raise QcError("name at least one page of the batch", field="source_pages")
+    wanted = sorted(set(source_pages))
+    with transaction.atomic():
+        # Every put-back locks its part, then the blank part: two never wait on each other.
+        part = _lock_open(part)
+        blank = (
+            ScanPart.objects.select_for_update()
+            .filter(batch_id=part.batch_id, state=PartState.BLANK)
+            .first()
+        )
+        kept = blank.source_pages if blank is not None else []
+        if missing := [n for n in wanted if n not in kept]:
+            raise QcError(
+                f"pages {missing} of the batch are not set aside as blank", field="source_pages"
+            )
+        with open_pdf(part) as pdf, open_pdf(blank) as blanks:
+            order = list(part.source_pages)
+            for number in wanted:
+                at = min(sum(1 for n in order if n < number), len(pdf.pages))
+                pdf.pages.insert(at, blanks.pages[kept.index(number)])
+                order.insert(at, number)
+            _set_content(part, pdf, actor)
+            for index in sorted((kept.index(n) for n in wanted), reverse=True):
+                del blanks.pages[index]
+            with files.stored_pdf(blanks, f"scan-part-{blank.index + 1:03d}.pdf") as rest:
+                blank.content, blank.page_count = rest.blob, rest.page_count
+        part.source_pages = order
+        part.save(update_fields=["source_pages"])
+        blank.source_pages = [n for n in kept if n not in wanted]
+        blank.save(update_fields=["content", "page_count", "source_pages", "updated_at"])
+        _audit(actor, "put_back", part, source_pages=wanted, pages_after=part.page_count)
+    return part

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pikepdf
 import pypdfium2 as pdfium
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -37,6 +38,7 @@ SPLIT_TASK = "ingest.tasks.split_scan_batch"
 # for longer lost its worker and is taken over.
 STALE_SPLIT = dt.timedelta(minutes=30)
 READING_SHARE = 90  # percent of the progress bar spent reading pages; the rest builds parts
+BLANK_REASON = "judged blank when the batch was split; put a page back into a part if it is not"
 
 
 class NotAScan(ValueError):
@@ -111,31 +113,78 @@ class PlannedPart:
     reason: str = ""  # why it cannot be routed, if known from the sheets alone
 
 
-def plan_parts(readings: list[PageReading], drop_blank_pages: bool) -> list[PlannedPart]:
+@dataclass
+class Plan:
+    parts: list[PlannedPart]
+    set_aside: list[int]  # 0-based pages judged blank and kept out of the parts
+
+
+@dataclass
+class _Run:
+    """The pages between two sheets, as they are read."""
+
+    sheet: SheetData | None
+    reason: str
+    cover: int | None = None  # the cover sheet (0-based page) that starts the run, if any
+    pages: list[int] = field(default_factory=list)
+    blank: list[int] = field(default_factory=list)
+
+
+def plan_parts(readings: list[PageReading], drop_blank_pages: bool) -> Plan:
     """Cut the batch at its sheets. Pages before any sheet, or after an unreadable one, are
-    kept as unassigned parts: never guessed, never lost."""
+    kept as unassigned parts: never guessed, never lost. Pages judged blank are set aside (or,
+    unless `drop_blank_pages`, kept in their part), and a cover sheet with no content page after
+    it still makes an unassigned part: its blank pages, or the sheet itself."""
     parts: list[PlannedPart] = []
-    current = PlannedPart(reason="no cover sheet before these pages")
-    context: tuple[SheetData | None, str] = (None, "no cover sheet before these pages")
+    set_aside: list[int] = []
+    run = _Run(None, "no cover sheet before these pages")
     for number, reading in enumerate(readings):
-        if reading.kind == Kind.SHEET and not reading.sheet.is_separator:
-            context = (reading.sheet, "")
+        if reading.kind == Kind.SHEET and reading.sheet.is_separator:
+            # What follows goes where the last part went; right after a sheet, it changes nothing.
+            if run.pages or run.blank:
+                _close(run, parts, set_aside)
+                run = _Run(run.sheet, run.reason)
+        elif reading.kind == Kind.SHEET:
+            _close(run, parts, set_aside)
+            run = _Run(reading.sheet, "", cover=number)
         elif reading.kind == Kind.UNREADABLE_SHEET:
-            context = (None, f"cover sheet on page {number + 1} unreadable ({reading.problem})")
-        if reading.kind in (Kind.SHEET, Kind.UNREADABLE_SHEET):
-            if current.pages:
-                parts.append(current)
-            current = PlannedPart(sheet=context[0], reason=context[1])
+            _close(run, parts, set_aside)
+            reason = f"cover sheet on page {number + 1} unreadable ({reading.problem})"
+            run = _Run(None, reason, cover=number)
         elif reading.kind == Kind.CONTENT or not drop_blank_pages:
-            current.pages.append(number)
-    if current.pages:
-        parts.append(current)
-    return parts
+            run.pages.append(number)
+        else:
+            run.blank.append(number)
+    _close(run, parts, set_aside)
+    return Plan(parts, set_aside)
+
+
+def _close(run: _Run, parts: list[PlannedPart], set_aside: list[int]) -> None:
+    if run.pages:
+        parts.append(PlannedPart(run.pages, run.sheet, run.reason))
+        set_aside.extend(run.blank)
+    elif run.cover is not None:
+        parts.append(PlannedPart(run.blank or [run.cover], run.sheet, _empty_reason(run)))
+    else:
+        set_aside.extend(run.blank)
+
+
+def _empty_reason(run: _Run) -> str:
+    """Why a cover sheet's part is unassigned: nothing but blank pages (or nothing) follows."""
+    sheet = f"cover sheet on page {run.cover + 1}"
+    if run.sheet is not None:
+        sheet += f" ({run.sheet.dossier} {run.sheet.type_code})"
+    elif run.reason:
+        sheet = run.reason
+    if run.blank:
+        blank = ", ".join(str(number + 1) for number in run.blank)
+        return f"{sheet}: no content page follows it, only pages judged blank ({blank})"
+    return f"{sheet}: no page follows it (this part holds the sheet itself)"
 
 
 def _resolve(planned: PlannedPart) -> tuple[Dossier | None, DocumentType | None, str]:
     """The dossier and type a part goes to, or why it cannot go anywhere."""
-    if planned.sheet is None:
+    if planned.sheet is None or planned.reason:
         return None, None, planned.reason
     try:
         key = normalise_key(planned.sheet.dossier)
@@ -210,7 +259,8 @@ def _read_all(batch: ScanBatch, path: Path) -> list[PageReading]:
         ScanBatch.objects.filter(id=batch.id).update(pages_in=total)
         readings = []
         for index in range(total):
-            readings.append(read_page(render(document, index)))
+            page = render(document, index)
+            readings.append(read_page(page, blank_speck_mm=settings.EDMS_SCAN_BLANK_SPECK_MM))
             if index % 5 == 4 or index == total - 1:
                 done = (index + 1) * READING_SHARE // total
                 ScanBatch.objects.filter(id=batch.id).update(progress=done)
@@ -222,11 +272,14 @@ def _read_all(batch: ScanBatch, path: Path) -> list[PageReading]:
 def _split(batch: ScanBatch, workdir: Path) -> None:
     path = _source_pdf(batch, workdir)
     readings = _read_all(batch, path)
-    planned = plan_parts(readings, batch.drop_blank_pages)
+    plan = plan_parts(readings, batch.drop_blank_pages)
+    planned = plan.parts
     actor = batch_actor(batch)
     with pikepdf.open(path) as source:
         for index, part in enumerate(planned):
             make_part(batch, index, part, source, actor)
+        if plan.set_aside:
+            make_blank_part(batch, len(planned), plan.set_aside, source)
     with transaction.atomic():
         batch = ScanBatch.objects.select_for_update().get(id=batch.id)
         batch.cover_sheets = sum(r.kind in (Kind.SHEET, Kind.UNREADABLE_SHEET) for r in readings)
@@ -290,6 +343,26 @@ def make_part(
                 part.document = route(part, dossier, doc_type, content.staged, actor)
                 part.save(update_fields=["document"])
     return part
+
+
+def make_blank_part(
+    batch: ScanBatch, index: int, pages: list[int], source: pikepdf.Pdf
+) -> ScanPart:
+    """The batch's pages judged blank, kept as a part of their own (state `blank`): never filed,
+    shown in quality control, where a clerk can put a page back into a part."""
+    if (existing := ScanPart.objects.filter(batch=batch, index=index).first()) is not None:
+        return existing
+    filename = f"scan-{str(batch.id)[:8]}-blank.pdf"
+    with extract_pages(source, pages) as pdf, files.stored_pdf(pdf, filename) as content:
+        return ScanPart.objects.create(
+            batch=batch,
+            index=index,
+            state=PartState.BLANK,
+            reason=BLANK_REASON,
+            source_pages=[number + 1 for number in pages],
+            content=content.blob,
+            page_count=content.page_count,
+        )
 
 
 def route(

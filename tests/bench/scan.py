@@ -142,7 +142,8 @@ def split_and_approve(content: bytes, timings: Timings) -> tuple[list, int]:
     for part in routed:
         qc.approve(part, actor=actor)
     timings.approve_s = time.perf_counter() - started
-    return routed, len(parts) - len(routed)
+    unassigned = [part for part in parts if part.state == "unassigned"]
+    return routed, len(unassigned)
 
 
 def process_all(routed: list, timings: Timings) -> list[int]:
