@@ -1,0 +1,135 @@
+"""Issue 10: the OpenAPI schema says what the API really answers.
+
+Found by generated requests: content was declared `application/octet-stream` but answered in its
+own media type, and 401/403/404/406/416 answers that happen were not declared. Each test sends a
+real request and checks that its status and media type are documented for the operation in the
+schema the server serves (tests/test_schemathesis.py then checks every operation at large).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from rest_framework.test import APIClient
+
+from api.problems import PROBLEM_CONTENT_TYPE
+from tests.conftest import client_for_key
+from tests.factories import DocumentFactory, DossierFactory
+
+KEY = "BG/P/2024/000123"
+UUID = "00000000-0000-4000-8000-000000000000"
+
+
+@pytest.fixture(scope="module")
+def schema_document(django_db_blocker) -> dict:
+    with django_db_blocker.unblock():
+        response = APIClient().get("/api/v1/schema", {"format": "json"})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def _media_type_matches(declared: str, received: str) -> bool:
+    declared_main, _, declared_sub = declared.partition("/")
+    received_main, _, received_sub = received.split(";")[0].strip().partition("/")
+    return declared_main in ("*", received_main) and declared_sub in ("*", received_sub)
+
+
+def assert_documented(schema_document: dict, template: str, method: str, response) -> None:
+    """The response's status, and its media type, are declared for the operation."""
+    operation = schema_document["paths"][template][method]
+    status = str(response.status_code)
+    assert status in operation["responses"], (
+        f"{method.upper()} {template} answered {status}, "
+        f"documented: {sorted(operation['responses'])}"
+    )
+    declared = list(operation["responses"][status].get("content", {}))
+    if not declared:
+        return
+    received = response["Content-Type"]
+    assert any(_media_type_matches(option, received) for option in declared), (
+        f"{method.upper()} {template} {status} answered {received}, documented: {declared}"
+    )
+    if received.startswith(PROBLEM_CONTENT_TYPE):
+        schema = operation["responses"][status]["content"][PROBLEM_CONTENT_TYPE]["schema"]
+        assert schema == {"$ref": "#/components/schemas/Problem"}
+
+
+def concrete(template: str, document_id: str = UUID) -> str:
+    values = {
+        "key": KEY,
+        "document_id": document_id,
+        "number": "1",
+        "kind": "pdf",
+        "batch_id": UUID,
+        "part_id": UUID,
+        "operation": "approve",
+        "webhook_id": "1",
+        "delivery_id": UUID,
+    }
+    return re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], template)
+
+
+@pytest.mark.django_db
+def test_content_is_declared_in_the_media_type_it_is_answered_in(registry, schema_document):
+    document = DocumentFactory(dossier=DossierFactory(key=KEY), content=b"1. A widget.")
+    for template in (
+        "/api/v1/documents/{document_id}/content",
+        "/api/v1/documents/{document_id}/versions/{number}/content",
+    ):
+        response = registry.get(concrete(template, str(document.id)))
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/plain")
+        assert_documented(schema_document, template, "get", response)
+
+
+def test_renditions_declare_the_media_types_they_are_made_in(schema_document):
+    template = "/api/v1/documents/{document_id}/versions/{number}/renditions/{kind}"
+    responses = schema_document["paths"][template]["get"]["responses"]
+    assert set(responses["200"]["content"]) == {"application/pdf", "image/png"}
+
+
+@pytest.mark.django_db
+def test_a_range_outside_the_content_is_a_documented_416(registry, schema_document):
+    document = DocumentFactory(dossier=DossierFactory(key=KEY), content=b"1. A widget.")
+    template = "/api/v1/documents/{document_id}/content"
+    response = registry.get(concrete(template, str(document.id)), HTTP_RANGE="bytes=500-")
+    assert response.status_code == 416
+    assert_documented(schema_document, template, "get", response)
+
+
+@pytest.mark.django_db
+def test_versions_of_an_unknown_document_is_a_documented_404(registry, schema_document):
+    template = "/api/v1/documents/{document_id}/versions"
+    response = registry.get(concrete(template))
+    assert response.status_code == 404
+    assert_documented(schema_document, template, "get", response)
+
+
+@pytest.mark.django_db
+def test_scan_batches_refused_to_the_registry_is_a_documented_403(registry, schema_document):
+    response = registry.get("/api/v1/scan-batches")
+    assert response.status_code == 403
+    assert_documented(schema_document, "/api/v1/scan-batches", "get", response)
+
+
+@pytest.mark.django_db
+def test_every_operation_documents_the_401_of_a_wrong_api_key(schema_document):
+    stranger = client_for_key("edms_00000000_not-a-key")
+    for template, operations in schema_document["paths"].items():
+        for method in operations:
+            response = getattr(stranger, method)(concrete(template))
+            assert response.status_code == 401, (method, template, response.content)
+            assert_documented(schema_document, template, method, response)
+
+
+@pytest.mark.django_db
+def test_an_unsatisfiable_accept_header_is_a_documented_406(registry, schema_document):
+    response = registry.get("/api/v1/dossiers", HTTP_ACCEPT="application/xml")
+    assert response.status_code == 406
+    assert_documented(schema_document, "/api/v1/dossiers", "get", response)
+
+
+def test_search_unavailable_is_a_problem_document(schema_document):
+    responses = schema_document["paths"]["/api/v1/search"]["get"]["responses"]
+    assert list(responses["503"]["content"]) == [PROBLEM_CONTENT_TYPE]
