@@ -280,7 +280,7 @@ class ScanStatsView(APIView):
     def get(self, request):
         _require_qc(request, "see scanning figures")
         raw = request.query_params.get("days", "30")
-        if not raw.isdigit() or not 1 <= int(raw) <= 366:
+        if not raw.isdecimal() or not 1 <= int(raw) <= 366:
             raise Problem("validation-error", "days must be 1 to 366", field="days")
         return Response(stats.dashboard(int(raw)))
 

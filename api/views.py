@@ -523,11 +523,11 @@ class EventFeedView(APIView):
         require(access.can_read_event_feed(request.user), "read the event feed", request.user)
         after_raw = request.query_params.get("after", "0") or "0"
         limit_raw = request.query_params.get("limit", "100")
-        if not after_raw.isdigit():
+        if not after_raw.isdecimal():
             raise Problem(
                 "validation-error", "after must be a cursor from this feed", field="after"
             )
-        if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 1000:
+        if not limit_raw.isdecimal() or not 1 <= int(limit_raw) <= 1000:
             raise Problem("validation-error", "limit must be 1 to 1000", field="limit")
         limit = int(limit_raw)
         visible = access.visible_events(request.user).filter(id__gt=int(after_raw))

@@ -133,3 +133,19 @@ def test_an_unsatisfiable_accept_header_is_a_documented_406(registry, schema_doc
 def test_search_unavailable_is_a_problem_document(schema_document):
     responses = schema_document["paths"]["/api/v1/search"]["get"]["responses"]
     assert list(responses["503"]["content"]) == [PROBLEM_CONTENT_TYPE]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/v1/events?after=%C2%B2", "after"),  # "²" is a digit to str.isdigit, not to int()
+        ("/api/v1/events?limit=%C2%B2", "limit"),
+        ("/api/v1/scan-batches/stats?days=%C2%B2", "days"),
+    ],
+)
+def test_numbers_that_are_not_numbers_are_a_400(admin_client, schema_document, path, field):
+    response = admin_client.get(path)
+    assert response.status_code == 400, response.content
+    assert response.json()["field"] == field
+    assert_documented(schema_document, path.split("?")[0], "get", response)
