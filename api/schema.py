@@ -2,10 +2,11 @@
 
 - Errors are problem documents (`application/problem+json`, one `Problem` schema).
 - Every operation lists the error statuses it really returns. Those that follow from the
-  operation's shape are added here, for every operation alike (`ProblemAutoSchema`): a wrong API
-  key (401), rate limits (429), content negotiation (406), CSRF for session callers of unsafe
-  methods (403), a request body (400, 411, 413, 415), `Idempotency-Key` (400, 409, 422), path
-  parameters (404) and file numbers (400). The rest each view names with `problems(...)`.
+  operation's shape are added here, for every operation alike (`ProblemAutoSchema`): a NUL
+  character in the URL (400), a wrong API key (401), rate limits (429), content negotiation
+  (406), CSRF for session callers of unsafe methods (403), a request body (400, 411, 413, 415),
+  `Idempotency-Key` (400, 409, 422), path parameters (404). The rest each view names with
+  `problems(...)`.
 - Downloads declare the media types they really send: stored content is answered with the media
   type it was detected as, so its operations declare `*/*` (see `content_responses`).
 """
@@ -106,8 +107,9 @@ class ProblemAutoSchema(AutoSchema):
         return operation
 
     def _implied_problem_statuses(self, operation: dict) -> set[int]:
-        # Any call may carry a wrong or revoked API key, and be refused by a rate limit.
-        statuses = {401, 429}
+        # Any call may carry a NUL character in its URL (api.middleware), a wrong or revoked
+        # API key, and be refused by a rate limit.
+        statuses = {400, 401, 429}
         if issubclass(self.view.content_negotiation_class, DefaultContentNegotiation):
             statuses.add(406)  # DRF refuses an Accept header none of its renderers satisfies
         if self.method in UNSAFE_METHODS:
@@ -115,8 +117,6 @@ class ProblemAutoSchema(AutoSchema):
         parameters = {(p["in"], p["name"]) for p in operation.get("parameters", [])}
         if any(location == "path" for location, _ in parameters):
             statuses.add(404)
-        if ("path", "key") in parameters:
-            statuses.add(400)  # a malformed file number
         if ("header", "Idempotency-Key") in parameters:
             statuses |= {400, 409, 422}  # too long; still in progress; reused for another body
         if "requestBody" in operation:

@@ -149,3 +149,32 @@ def test_numbers_that_are_not_numbers_are_a_400(admin_client, schema_document, p
     assert response.status_code == 400, response.content
     assert response.json()["field"] == field
     assert_documented(schema_document, path.split("?")[0], "get", response)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "template"),
+    [
+        ("/api/v1/dossiers?q=wid%00get", "/api/v1/dossiers"),
+        ("/api/v1/dossiers?status=%00", "/api/v1/dossiers"),
+        ("/api/v1/search?type=CLM%00", "/api/v1/search"),
+        ("/api/v1/dossiers/BG/P/2024/1%00", "/api/v1/dossiers/{key}"),
+    ],
+)
+def test_a_nul_character_in_the_url_is_a_400(registry, schema_document, path, template):
+    # PostgreSQL cannot hold U+0000 in text: it must be refused before any query, not fail in one.
+    response = registry.get(path)
+    assert response.status_code == 400, response.content
+    assert "NUL" in response.json()["detail"]
+    assert_documented(schema_document, template, "get", response)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("applicants", [["ACME\u0000"], [{"name": "ACME", "\u0000": 1}]])
+def test_a_nul_character_in_json_data_is_a_400(registry, schema_document, applicants):
+    response = registry.put(
+        f"/api/v1/dossiers/{KEY}", {"ip_type": "patent", "applicants": applicants}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["field"].startswith("applicants")
+    assert_documented(schema_document, "/api/v1/dossiers/{key}", "put", response)
