@@ -14,8 +14,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from api.problems import PROBLEM_CONTENT_TYPE
+from dossier.roles import Role
 from tests.conftest import client_for_key
-from tests.factories import DocumentFactory, DossierFactory
+from tests.factories import DocumentFactory, DossierFactory, UserFactory
 
 KEY = "BG/P/2024/000123"
 UUID = "00000000-0000-4000-8000-000000000000"
@@ -178,3 +179,27 @@ def test_a_nul_character_in_json_data_is_a_400(registry, schema_document, applic
     assert response.status_code == 400, response.content
     assert response.json()["field"].startswith("applicants")
     assert_documented(schema_document, "/api/v1/dossiers/{key}", "put", response)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("year", ["%C2%B2", "99999"])
+def test_a_filing_year_that_is_no_year_is_ignored_by_the_dossier_list(client, year):
+    DossierFactory(key=KEY, filing_date="2024-01-15", published_at="2024-07-01")
+    response = client.get(f"/?year={year}")
+    assert response.status_code == 200
+    assert b"BG/P/2024/000123" in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["viewer", "dashboard", "cover sheets"])
+def test_ui_numbers_that_int_refuses_fall_back_to_defaults(client, page):
+    client.force_login(UserFactory(username="rico", role=Role.RECORDS_CLERK))
+    if page == "viewer":
+        document = DocumentFactory(dossier=DossierFactory(key=KEY))
+        response = client.get(f"/documents/{document.id}?page=%C2%B2")
+    elif page == "dashboard":
+        response = client.get("/scanning?days=%C2%B2")
+    else:
+        response = client.post("/scanning/cover-sheets", {"separator": "1", "separators": "²"})
+        assert response["Content-Type"] == "application/pdf"
+    assert response.status_code == 200
