@@ -324,8 +324,14 @@ class ScanPartOperationView(IdempotentMixin, APIView):
     @extend_schema(
         summary="Quality control: " + ", ".join(scan_operations.OPERATIONS),
         request=OpenApiTypes.OBJECT,
-        responses={200: PartSerializer, 201: PartSerializer},
-        parameters=[IDEMPOTENCY_HEADER],
+        # 405: `POST …/content` reaches the part's content, which is only read (GET).
+        responses={200: PartSerializer, 201: PartSerializer, **problems(405)},
+        parameters=[
+            IDEMPOTENCY_HEADER,
+            OpenApiParameter(
+                "operation", str, OpenApiParameter.PATH, enum=list(scan_operations.OPERATIONS)
+            ),
+        ],
     )
     def post(self, request, part_id, operation):
         _require_qc(request, "do quality control")

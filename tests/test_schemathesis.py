@@ -38,7 +38,7 @@ CHECKS = [
 KEY = "BG/P/2024/000123"
 # Bounded and repeatable: a few generated cases per operation and phase, from a fixed seed (the
 # whole module runs in about a minute on two cores).
-GENERATION = {"max-examples": 5, "deterministic": True, "database": "none"}
+GENERATION = {"max-examples": 10, "deterministic": True, "database": "none"}
 
 
 def schemathesis_config(parameters: dict) -> schemathesis.Config:

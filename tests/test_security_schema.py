@@ -205,3 +205,17 @@ def test_ui_numbers_that_int_refuses_fall_back_to_defaults(client, page):
         response = client.post("/scanning/cover-sheets", {"separator": "1", "separators": "²"})
         assert response["Content-Type"] == "application/pdf"
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_quality_control_operations_are_named_and_post_to_content_is_a_documented_405(
+    admin_client, schema_document
+):
+    template = "/api/v1/scan-parts/{part_id}/{operation}"
+    operation = schema_document["paths"][template]["post"]
+    named = next(p for p in operation["parameters"] if p["name"] == "operation")
+    assert "approve" in named["schema"]["enum"]
+    assert "content" not in named["schema"]["enum"]
+    response = admin_client.post(f"/api/v1/scan-parts/{UUID}/content", {}, format="json")
+    assert response.status_code == 405
+    assert_documented(schema_document, template, "post", response)
