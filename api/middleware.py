@@ -1,4 +1,7 @@
-"""Request ids: taken from `X-Request-ID` when the caller sends a sane one, else generated."""
+"""Request ids: taken from `X-Request-ID` when the caller sends a sane one, else generated.
+
+The same middleware refuses, before any view runs, requests no view could answer well: chunked
+bodies without a length, and URLs holding a NUL character."""
 
 from __future__ import annotations
 
@@ -27,6 +30,12 @@ class RequestIdMiddleware:
                 "chunked request bodies are not supported; send a Content-Length",
                 field="Content-Length",
             )
+        elif _has_nul_character(request):
+            response = problem_response(
+                request,
+                "validation-error",
+                "the URL contains a NUL character (%00), which no field may hold",
+            )
         else:
             response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
@@ -38,6 +47,17 @@ def _is_chunked_without_length(request) -> bool:
     # and the caller would be told "no file was submitted", which misleads.
     chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
     return chunked and not request.META.get("CONTENT_LENGTH")
+
+
+def _has_nul_character(request) -> bool:
+    # PostgreSQL cannot store U+0000 in text, so it would fail deep inside a query as a 500;
+    # no file number, filter or search holds one (DRF's CharField refuses it in bodies).
+    if "\x00" in request.path_info:
+        return True
+    return any(
+        "\x00" in name or any("\x00" in value for value in values)
+        for name, values in request.GET.lists()
+    )
 
 
 def client_address(request) -> str | None:

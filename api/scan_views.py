@@ -21,9 +21,10 @@ from api.content import blob_response
 from api.idempotency import IdempotentMixin
 from api.permissions import require
 from api.problems import Problem
+from api.schema import CONTENT_HEADERS, content_responses, problems
 from api.serializers import document_type
 from api.uploads import staged_from_upload
-from api.views import ERRORS, IDEMPOTENCY_HEADER, actor_of
+from api.views import IDEMPOTENCY_HEADER, actor_of
 from dossier import access, actions
 from ingest.batch_models import PartState, ScanBatch, ScanPart
 from ingest.scanning import coversheets, qc, splitting, stats
@@ -165,7 +166,7 @@ class CoverSheetsView(APIView):
     @extend_schema(
         summary="Printable cover/separator sheets (one object or a list) as a PDF",
         request=CoverSheetRequestSerializer(many=True),
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **problems(400, 404)},
     )
     def post(self, request):
         require(access.can_print_cover_sheets(request.user), "print cover sheets", request.user)
@@ -200,7 +201,11 @@ def batches_queryset():
 class ScanBatchListView(IdempotentMixin, APIView):
     parser_classes = [MultiPartParser]
 
-    @extend_schema(summary="Recent scan batches", responses={200: BatchSerializer(many=True)})
+    @extend_schema(
+        summary="Recent scan batches",
+        operation_id="scan_batches_list",
+        responses={200: BatchSerializer(many=True), **problems(403)},
+    )
     def get(self, request):
         _require_qc(request, "see scan batches")
         batches = batches_queryset()[:100]
@@ -209,7 +214,7 @@ class ScanBatchListView(IdempotentMixin, APIView):
     @extend_schema(
         summary="Submit a scan batch (split in the background)",
         request={"multipart/form-data": BatchSubmitSerializer},
-        responses={202: BatchSerializer, **ERRORS},
+        responses={202: BatchSerializer, **problems(415)},
         parameters=[IDEMPOTENCY_HEADER],
     )
     def post(self, request):
@@ -233,7 +238,7 @@ class ScanBatchListView(IdempotentMixin, APIView):
 class ScanBatchDetailView(APIView):
     @extend_schema(
         summary="A scan batch: state, progress, documents, unassigned parts",
-        responses={200: BatchSerializer, **ERRORS},
+        responses={200: BatchSerializer, **problems(403)},
     )
     def get(self, request, batch_id):
         _require_qc(request, "see scan batches")
@@ -255,7 +260,7 @@ class PaperLocationView(APIView):
     @extend_schema(
         summary="Record where the dossier's paper file is",
         request=PaperLocationSerializer,
-        responses={200: PaperLocationSerializer, **ERRORS},
+        responses={200: PaperLocationSerializer},
     )
     def put(self, request, key):
         allowed = access.can_do_quality_control(request.user) or access.can_manage_dossiers(
@@ -278,12 +283,12 @@ class ScanStatsView(APIView):
         summary="Digitization dashboard: pages per day per station and operator, error, "
         "rejection and rescan rates, backlog",
         parameters=[OpenApiParameter("days", int, description="1 to 366 (default 30).")],
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        responses={200: OpenApiTypes.OBJECT, **problems(400, 403)},
     )
     def get(self, request):
         _require_qc(request, "see scanning figures")
         raw = request.query_params.get("days", "30")
-        if not raw.isdigit() or not 1 <= int(raw) <= 366:
+        if not raw.isdecimal() or not 1 <= int(raw) <= 366:
             raise Problem("validation-error", "days must be 1 to 366", field="days")
         return Response(stats.dashboard(int(raw)))
 
@@ -296,7 +301,9 @@ def _part(part_id, user) -> ScanPart:
 
 
 class ScanPartView(APIView):
-    @extend_schema(summary="One part of a scan batch", responses={200: PartSerializer, **ERRORS})
+    @extend_schema(
+        summary="One part of a scan batch", responses={200: PartSerializer, **problems(403)}
+    )
     def get(self, request, part_id):
         _require_qc(request, "see scan parts")
         return Response(PartSerializer(_part(part_id, request.user)).data)
@@ -305,7 +312,8 @@ class ScanPartView(APIView):
 class ScanPartContentView(APIView):
     @extend_schema(
         summary="The part's current pages as a PDF",
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
+        parameters=CONTENT_HEADERS,
+        responses={**content_responses("application/pdf"), **problems(403)},
     )
     def get(self, request, part_id):
         _require_qc(request, "see scan parts")
@@ -324,8 +332,14 @@ class ScanPartOperationView(IdempotentMixin, APIView):
     @extend_schema(
         summary="Quality control: " + ", ".join(scan_operations.OPERATIONS),
         request=OpenApiTypes.OBJECT,
-        responses={200: PartSerializer, 201: PartSerializer, **ERRORS},
-        parameters=[IDEMPOTENCY_HEADER],
+        # 405: `POST …/content` reaches the part's content, which is only read (GET).
+        responses={200: PartSerializer, 201: PartSerializer, **problems(405)},
+        parameters=[
+            IDEMPOTENCY_HEADER,
+            OpenApiParameter(
+                "operation", str, OpenApiParameter.PATH, enum=list(scan_operations.OPERATIONS)
+            ),
+        ],
     )
     def post(self, request, part_id, operation):
         _require_qc(request, "do quality control")

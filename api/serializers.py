@@ -32,6 +32,21 @@ def document_type(code: str) -> DocumentType:
     return found
 
 
+def reject_nul_characters(value) -> None:
+    """Refuse U+0000 anywhere in a JSON value: PostgreSQL cannot store it in `jsonb` (DRF's
+    CharField refuses it; JSONField does not)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise serializers.ValidationError("must not contain NUL characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            reject_nul_characters(key)
+            reject_nul_characters(item)
+    elif isinstance(value, list):
+        for item in value:
+            reject_nul_characters(item)
+
+
 class PriorityClaimSerializer(serializers.Serializer):
     country = serializers.CharField(max_length=2)
     number = serializers.CharField(max_length=100)
@@ -106,8 +121,12 @@ class DossierWriteSerializer(serializers.Serializer):
 
     ip_type = serializers.ChoiceField(choices=IpType.choices, required=False)
     title = serializers.CharField(required=False, allow_blank=True)
-    applicants = serializers.ListField(child=serializers.JSONField(), required=False)
-    representatives = serializers.ListField(child=serializers.JSONField(), required=False)
+    applicants = serializers.ListField(
+        child=serializers.JSONField(validators=[reject_nul_characters]), required=False
+    )
+    representatives = serializers.ListField(
+        child=serializers.JSONField(validators=[reject_nul_characters]), required=False
+    )
     filing_date = serializers.DateField(required=False, allow_null=True)
     published_at = serializers.DateField(required=False, allow_null=True)
     registration_date = serializers.DateField(required=False, allow_null=True)

@@ -26,7 +26,8 @@ from api.content import blob_response, content_response, harden
 from api.idempotency import IdempotentMixin
 from api.middleware import client_address
 from api.permissions import require
-from api.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, Problem
+from api.problems import PROBLEM_TYPES, Problem
+from api.schema import CONTENT_HEADERS, PAGE_PARAMETERS, content_responses, problems
 from api.uploads import RawFileParser, staged_from_upload
 from dossier import access, actions
 from dossier.audit import Actor
@@ -39,22 +40,6 @@ from search import find, indexer
 from search.backends import SearchUnavailable, get_backend
 from search.querylang import QuerySyntaxError
 
-PROBLEM = inline_serializer(
-    "Problem",
-    {
-        "type": serializers.CharField(),
-        "title": serializers.CharField(),
-        "status": serializers.IntegerField(),
-        "detail": serializers.CharField(),
-        "field": serializers.CharField(required=False),
-        "instance": serializers.CharField(required=False),
-        "request_id": serializers.CharField(required=False),
-        "errors": serializers.ListField(child=serializers.DictField(), required=False),
-    },
-)
-ERRORS = {
-    (code, PROBLEM_CONTENT_TYPE): PROBLEM for code in (400, 401, 403, 404, 409, 413, 415, 422)
-}
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
@@ -120,8 +105,9 @@ class DossierListView(GenericAPIView):
     @extend_schema(
         summary="List dossiers",
         operation_id="dossiers_list",
-        responses={200: s.DossierSerializer(many=True), **ERRORS},
+        responses={200: s.DossierSerializer(many=True), **problems(404)},
         parameters=[
+            *PAGE_PARAMETERS,
             OpenApiParameter("ip_type", str),
             OpenApiParameter("status", str),
             OpenApiParameter("q", str, description="Words in the key, title or applicants."),
@@ -152,7 +138,7 @@ class DossierDetailView(IdempotentMixin, APIView):
 
     parser_classes = [JSONParser]
 
-    @extend_schema(summary="Get a dossier", responses={200: s.DossierDetailSerializer, **ERRORS})
+    @extend_schema(summary="Get a dossier", responses={200: s.DossierDetailSerializer})
     def get(self, request, key):
         dossier = access.get_dossier_for(request.user, key)
         documents = access.visible_documents(request.user).filter(dossier=dossier)
@@ -162,7 +148,7 @@ class DossierDetailView(IdempotentMixin, APIView):
     @extend_schema(
         summary="Create or update a dossier (idempotent)",
         request=s.DossierWriteSerializer,
-        responses={200: s.DossierSerializer, 201: s.DossierSerializer, **ERRORS},
+        responses={200: s.DossierSerializer, 201: s.DossierSerializer},
         parameters=[IDEMPOTENCY_HEADER],
     )
     def put(self, request, key):
@@ -184,8 +170,9 @@ class DossierDocumentsView(IdempotentMixin, GenericAPIView):
 
     @extend_schema(
         summary="The dossier's file wrapper",
-        responses={200: s.DocumentListItemSerializer(many=True), **ERRORS},
+        responses={200: s.DocumentListItemSerializer(many=True), **problems(400)},
         parameters=[
+            *PAGE_PARAMETERS,
             OpenApiParameter("type", str),
             OpenApiParameter("direction", str),
             OpenApiParameter("date_from", OpenApiTypes.DATE),
@@ -206,7 +193,7 @@ class DossierDocumentsView(IdempotentMixin, GenericAPIView):
     @extend_schema(
         summary="Register a document with its file",
         request={"multipart/form-data": s.DocumentRegisterSerializer},
-        responses={201: s.RegistrationSerializer, **ERRORS},
+        responses={201: s.RegistrationSerializer, **problems(409, 422)},
         parameters=[IDEMPOTENCY_HEADER],
     )
     def post(self, request, key):
@@ -275,7 +262,7 @@ class DossierExportView(APIView):
             ),
             OpenApiParameter("include_cancelled", bool),
         ],
-        responses={(200, "application/zip"): OpenApiTypes.BINARY, **ERRORS},
+        responses={(200, "application/zip"): OpenApiTypes.BINARY, **problems(400)},
     )
     def get(self, request, key):
         dossier = access.get_dossier_for(request.user, key)
@@ -302,16 +289,14 @@ class DocumentDetailView(IdempotentMixin, APIView):
         access.get_document_for(request.user, document_id)
         return documents_queryset(request.user).get(id=document_id)
 
-    @extend_schema(
-        summary="A document and its versions", responses={200: s.DocumentSerializer, **ERRORS}
-    )
+    @extend_schema(summary="A document and its versions", responses={200: s.DocumentSerializer})
     def get(self, request, document_id):
         return Response(s.DocumentSerializer(self.get_document(request, document_id)).data)
 
     @extend_schema(
         summary="Change metadata, move to another dossier, or cancel",
         request=s.DocumentPatchSerializer,
-        responses={200: s.DocumentSerializer, **ERRORS},
+        responses={200: s.DocumentSerializer, **problems(409)},
         parameters=[IDEMPOTENCY_HEADER],
     )
     def patch(self, request, document_id):
@@ -357,7 +342,7 @@ class DocumentVersionsView(IdempotentMixin, APIView):
             "multipart/form-data": s.VersionUploadSerializer,
             "application/octet-stream": OpenApiTypes.BINARY,
         },
-        responses={201: s.RegistrationSerializer, **ERRORS},
+        responses={201: s.RegistrationSerializer, **problems(409, 422)},
         parameters=[
             IDEMPOTENCY_HEADER,
             OpenApiParameter(
@@ -386,13 +371,12 @@ class DocumentVersionsView(IdempotentMixin, APIView):
 class ContentView(APIView):
     @extend_schema(
         summary="Download content (latest version, or version n)",
-        parameters=[OpenApiParameter("disposition", str, enum=["attachment", "inline"])],
-        responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
-            (206, "application/octet-stream"): OpenApiTypes.BINARY,
-            304: None,
-            **ERRORS,
-        },
+        description="Answered in the media type detected when the content was stored.",
+        parameters=[
+            OpenApiParameter("disposition", str, enum=["attachment", "inline"]),
+            *CONTENT_HEADERS,
+        ],
+        responses=content_responses(),
     )
     def get(self, request, document_id, number=None):
         document = access.get_document_for(request.user, document_id)
@@ -424,7 +408,7 @@ def _version_of(document: Document, number: int) -> Version:
 class VersionTextView(APIView):
     @extend_schema(
         summary="The version's extracted text (once its processing is done)",
-        responses={(200, "text/plain"): OpenApiTypes.STR, **ERRORS},
+        responses={(200, "text/plain"): OpenApiTypes.STR},
     )
     def get(self, request, document_id, number):
         document = access.get_document_for(request.user, document_id)
@@ -452,13 +436,11 @@ class VersionTextView(APIView):
 class VersionRenditionView(APIView):
     @extend_schema(
         summary="Download a rendition of the version (pdfa, pdf or thumbnail)",
-        parameters=[OpenApiParameter("disposition", str, enum=["attachment", "inline"])],
-        responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
-            (206, "application/octet-stream"): OpenApiTypes.BINARY,
-            304: None,
-            **ERRORS,
-        },
+        parameters=[
+            OpenApiParameter("disposition", str, enum=["attachment", "inline"]),
+            *CONTENT_HEADERS,
+        ],
+        responses=content_responses("application/pdf", "image/png"),
     )
     def get(self, request, document_id, number, kind):
         document = access.get_document_for(request.user, document_id)
@@ -507,7 +489,6 @@ class IngestCapabilitiesView(APIView):
                     "ocr_languages": serializers.ListField(child=serializers.CharField()),
                 },
             ),
-            **ERRORS,
         },
     )
     def get(self, request):
@@ -521,7 +502,7 @@ class VersionReprocessView(APIView):
     @extend_schema(
         summary="Run the ingestion pipeline on the version again",
         request=None,
-        responses={202: s.ProcessingSerializer, **ERRORS},
+        responses={202: s.ProcessingSerializer, **problems(409)},
     )
     def post(self, request, document_id, number):
         require(access.can_change_documents(request.user), "reprocess versions")
@@ -541,17 +522,17 @@ class EventFeedView(APIView):
             OpenApiParameter("after", str, description="The last cursor you processed."),
             OpenApiParameter("limit", int),
         ],
-        responses={200: s.EventPageSerializer, **ERRORS},
+        responses={200: s.EventPageSerializer, **problems(400, 403)},
     )
     def get(self, request):
         require(access.can_read_event_feed(request.user), "read the event feed", request.user)
         after_raw = request.query_params.get("after", "0") or "0"
         limit_raw = request.query_params.get("limit", "100")
-        if not after_raw.isdigit():
+        if not after_raw.isdecimal():
             raise Problem(
                 "validation-error", "after must be a cursor from this feed", field="after"
             )
-        if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 1000:
+        if not limit_raw.isdecimal() or not 1 <= int(limit_raw) <= 1000:
             raise Problem("validation-error", "limit must be 1 to 1000", field="limit")
         limit = int(limit_raw)
         visible = access.visible_events(request.user).filter(id__gt=int(after_raw))
@@ -594,7 +575,7 @@ class SearchView(APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int, description="1 to 100 (default 20)."),
         ],
-        responses={200: s.SearchResultSerializer, 503: PROBLEM, **ERRORS},
+        responses={200: s.SearchResultSerializer, **problems(400, 503)},
     )
     def get(self, request):
         params = s.SearchParamsSerializer(data=request.query_params)
@@ -613,7 +594,7 @@ class SearchView(APIView):
 class SearchStatusView(APIView):
     @extend_schema(
         summary="Search index status: lag behind the outbox, engine facts",
-        responses={200: s.SearchStatusSerializer, **ERRORS},
+        responses={200: s.SearchStatusSerializer},
     )
     def get(self, request):
         require(access.can_see_operations(request.user), "see the search status", request.user)

@@ -19,7 +19,8 @@ from api.idempotency import IdempotentMixin
 from api.models import ApiKey
 from api.permissions import require
 from api.problems import Problem
-from api.views import ERRORS, IDEMPOTENCY_HEADER, actor_of
+from api.schema import problems
+from api.views import IDEMPOTENCY_HEADER, actor_of
 from api.webhook_models import DeliveryState, Webhook, WebhookDelivery
 from dossier import access
 from dossier.models import EventKind
@@ -117,7 +118,7 @@ class WebhookListView(IdempotentMixin, APIView):
     @extend_schema(
         summary="Your webhooks",
         operation_id="webhooks_list",
-        responses={200: WebhookSerializer(many=True), **ERRORS},
+        responses={200: WebhookSerializer(many=True), **problems(403)},
     )
     def get(self, request):
         _require_webhooks(request, "manage webhooks")
@@ -128,7 +129,7 @@ class WebhookListView(IdempotentMixin, APIView):
         summary="Create a webhook: events are POSTed to its URL, signed with its secret",
         description="The response holds the secret, shown this once.",
         request=WebhookSerializer,
-        responses={201: NewWebhookSerializer, **ERRORS},
+        responses={201: NewWebhookSerializer},
         parameters=[IDEMPOTENCY_HEADER],
     )
     def post(self, request):
@@ -156,14 +157,16 @@ class WebhookDetailView(IdempotentMixin, APIView):
 
     parser_classes = [JSONParser]
 
-    @extend_schema(summary="One of your webhooks", responses={200: WebhookSerializer, **ERRORS})
+    @extend_schema(
+        summary="One of your webhooks", responses={200: WebhookSerializer, **problems(403)}
+    )
     def get(self, request, webhook_id):
         return Response(WebhookSerializer(_own_webhook(request, webhook_id)).data)
 
     @extend_schema(
         summary="Change a webhook (URL, kinds, dossier prefix, description, active)",
         request=WebhookSerializer(partial=True),
-        responses={200: WebhookSerializer, **ERRORS},
+        responses={200: WebhookSerializer, **problems(403)},
         parameters=[IDEMPOTENCY_HEADER],
     )
     def patch(self, request, webhook_id):
@@ -175,7 +178,9 @@ class WebhookDetailView(IdempotentMixin, APIView):
         )
         return Response(WebhookSerializer(webhook).data)
 
-    @extend_schema(summary="Delete a webhook and its deliveries", responses={204: None, **ERRORS})
+    @extend_schema(
+        summary="Delete a webhook and its deliveries", responses={204: None, **problems(403)}
+    )
     def delete(self, request, webhook_id):
         webhooks.delete_webhook(_own_webhook(request, webhook_id), actor=actor_of(request))
         return Response(status=204)
@@ -185,7 +190,7 @@ class WebhookSecretView(APIView):
     @extend_schema(
         summary="Draw a new secret for the webhook (the old one stops signing at once)",
         request=None,
-        responses={200: WebhookSecretSerializer, **ERRORS},
+        responses={200: WebhookSecretSerializer, **problems(403)},
     )
     def post(self, request, webhook_id):
         webhook = _own_webhook(request, webhook_id)
@@ -199,7 +204,7 @@ class WebhookDeliveriesView(APIView):
         parameters=[
             OpenApiParameter("state", str, enum=DeliveryState.values, description="Only these.")
         ],
-        responses={200: DeliverySerializer(many=True), **ERRORS},
+        responses={200: DeliverySerializer(many=True), **problems(400, 403)},
     )
     def get(self, request, webhook_id):
         webhook = _own_webhook(request, webhook_id)
@@ -220,7 +225,7 @@ class WebhookRedeliverView(APIView):
     @extend_schema(
         summary="Send a delivery again now, with a fresh series of attempts",
         request=None,
-        responses={202: DeliverySerializer, **ERRORS},
+        responses={202: DeliverySerializer, **problems(403, 409)},
     )
     def post(self, request, webhook_id, delivery_id):
         webhook = _own_webhook(request, webhook_id)
@@ -238,7 +243,7 @@ class WebhookPingView(APIView):
     @extend_schema(
         summary="Send a `ping` to the webhook's URL (see its deliveries for the answer)",
         request=None,
-        responses={202: DeliverySerializer, **ERRORS},
+        responses={202: DeliverySerializer, **problems(403)},
     )
     def post(self, request, webhook_id):
         delivery = webhooks.ping(_own_webhook(request, webhook_id))

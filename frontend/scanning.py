@@ -79,7 +79,7 @@ def _batches_with_counts():
 def dashboard(request):
     """Backlog, throughput per day, station and operator, rates, and the latest batches."""
     raw_days = request.GET.get("days", "30")
-    days = int(raw_days) if raw_days.isdigit() and int(raw_days) in DASHBOARD_DAYS else 30
+    days = int(raw_days) if raw_days.isdecimal() and int(raw_days) in DASHBOARD_DAYS else 30
     return render(
         request,
         "frontend/scanning/dashboard.html",
@@ -329,7 +329,7 @@ def cover_sheets(request):
         return render(request, "frontend/scanning/cover_sheets.html", context)
     if "separator" in request.POST:
         count = request.POST.get("separators", "1")
-        count = min(int(count), MAX_SHEETS) if count.isdigit() and int(count) > 0 else 1
+        count = min(int(count), MAX_SHEETS) if count.isdecimal() and int(count) > 0 else 1
         return _pdf([coversheets.separator_sheet() for _ in range(count)], "separator-sheets")
     errors = context["errors"]
     doc_type = DocumentType.objects.filter(code=request.POST.get("type", ""), active=True).first()

@@ -80,7 +80,8 @@ def dossier_list(request):
         dossiers = dossiers.filter(ip_type=filters["ip_type"])
     if filters["status"]:
         dossiers = dossiers.filter(status=filters["status"])
-    if filters["year"].isdigit():
+    # isdecimal, not isdigit: int() refuses "²"; and dates end at year 9999.
+    if filters["year"].isdecimal() and 1 <= int(filters["year"]) <= 9999:
         dossiers = dossiers.filter(filing_date__year=int(filters["year"]))
     today = timezone.localdate()
     if filters["published"] == "yes":
@@ -354,7 +355,7 @@ def viewer(request, document_id):
             ],
             "text_url": reverse("api:version-text", args=[document.id, current.number]),
             "document_url": reverse("api:document-detail", args=[document.id]),
-            "page": int(page) if page.isdigit() and int(page) > 0 else 1,
+            "page": int(page) if page.isdecimal() and int(page) > 0 else 1,
             "terms": request.GET.get("hl", "") or request.GET.get("q", ""),
         },
     )
