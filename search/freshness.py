@@ -1,0 +1,178 @@
+"""Search never shows what the caller may not read *now*, while the index catches up.
+
+The index is written asynchronously: the single consumer of the `index` queue follows the outbox
+(`search.indexer.sync`), so after a document is made confidential, its dossier unpublished or
+made secret, or the document cancelled or moved, the index holds its old readers for a while —
+seconds when idle, minutes under load, for as long as the consumer is down. Two designs close
+that window:
+
+- write every visibility change to the index before the change is acknowledged, or
+- check at query time the few documents whose changes the index has not applied yet.
+
+edms does the second. The first is wrong here: `dossier` may not call `search`; the embedded
+engine has one writer (the consumer holds its lock, so the request would wait for it, or fail);
+a dossier made secret would re-index all its documents inside the request; and with the index
+writer down the change could only fail or leak. The check costs one indexed query per search
+when nothing is pending and one more when documents are (figures: `python -m
+tests.bench.search_freshness`), so search does this:
+
+1. `exclusions(user)` reads, after the indexer's cursor, the outbox's changes that may take
+   readers away (`dossier.updated`, `document.updated`, `document.cancelled`): the dossiers the
+   caller may not see now (`visible_dossiers`, in the same query) and, in one more query only if
+   documents changed, those of the changed documents the caller may not read now
+   (`visible_documents`). They are left out *inside* the engine query (must-not on dossier keys
+   and document ids), so counts, facets and snippets never see them. A dossier-level change can
+   take a document away only by hiding its dossier (the rules of `dossier.access`), so a dossier
+   the caller still sees costs nothing.
+2. Bounds: above `MAX_PENDING` changed documents and dossiers, every dossier a pending change
+   touches (including the one a moved document left) is left out whole; above
+   `MAX_PENDING_DOSSIERS` of those, search answers `SearchUnavailable` ("catching up") rather
+   than guess. Both only delay what the caller may read; neither leaks.
+3. `drop_unreadable` checks each page of hits against the database (one query) and takes a hit
+   the caller cannot read now off the page, the count and the facets: the last guard, for what
+   the outbox does not announce.
+
+Engines must make a write searchable before `bulk` returns, because the indexer moves its cursor
+then: the embedded engine commits and reloads, Elasticsearch writes with `refresh="wait_for"`.
+The exclusions are query-language nodes (`querylang.KeywordSet`), so both engines build them in
+their shared query construction.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from dossier.access import visible_documents, visible_dossiers
+from dossier.models import Document, Event, EventKind, SubscriberCursor
+from search import querylang as q
+from search.backends import SearchResult, SearchUnavailable
+from search.indexer import CURSOR
+
+log = logging.getLogger(__name__)
+
+# The changes that can take readers away; registrations, versions and extracted text cannot.
+VISIBILITY_EVENTS = (
+    EventKind.DOSSIER_UPDATED,
+    EventKind.DOCUMENT_UPDATED,
+    EventKind.DOCUMENT_CANCELLED,
+)
+MAX_PENDING = 2_000  # changed documents and dossiers checked one by one
+MAX_PENDING_DOSSIERS = 5_000  # beyond, left out dossier by dossier; beyond this, unavailable
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    """What the engine must leave out for one caller: documents by id, dossiers by key."""
+
+    documents: frozenset[str] = frozenset()
+    dossiers: frozenset[str] = frozenset()
+
+    def filters(self) -> list[q.Node]:
+        nodes: list[q.Node] = []
+        if self.documents:
+            nodes.append(q.Not(q.KeywordSet("id", self.documents)))
+        if self.dossiers:
+            nodes.append(q.Not(q.KeywordSet("dossier", self.dossiers)))
+        return nodes
+
+
+def _pending_events():
+    """Visibility changes the indexer has not acknowledged (so may not be in the index yet)."""
+    cursor = SubscriberCursor.objects.filter(name=CURSOR).values("last_event_id")[:1]
+    after = Coalesce(Subquery(cursor), Value(0), output_field=models.BigIntegerField())
+    return Event.objects.filter(id__gt=after, kind__in=VISIBILITY_EVENTS).order_by()
+
+
+def exclusions(user) -> Exclusions:
+    """What of the not-yet-indexed changes `user` may not read now (see the module docstring)."""
+    seen = Exists(visible_dossiers(user).filter(key=OuterRef("dossier_key")))
+    rows = list(
+        _pending_events()
+        .annotate(dossier_seen=seen)
+        .values_list("document_id", "dossier_key", "dossier_seen")
+        .distinct()[: MAX_PENDING + 1]
+    )
+    if len(rows) > MAX_PENDING:
+        return _whole_dossiers()
+    # A document indexed under a dossier the caller cannot see now never shows, whatever
+    # else changed: the index would show that dossier's key and title.
+    dossiers = frozenset(key for _, key, dossier_seen in rows if not dossier_seen)
+    changed = {document_id for document_id, _, _ in rows if document_id is not None}
+    if not changed:
+        return Exclusions(dossiers=dossiers)
+    readable = Exists(visible_documents(user).filter(pk=OuterRef("pk")))
+    hidden = (
+        Document.objects.filter(pk__in=changed)
+        .annotate(readable=readable)
+        .filter(readable=False)
+        .values_list("pk", flat=True)
+    )
+    return Exclusions(documents=frozenset(str(pk) for pk in hidden), dossiers=dossiers)
+
+
+def _whole_dossiers() -> Exclusions:
+    """Too many changes to check one by one: leave out every dossier they touch, including the
+    dossier a moved document left (its index entry still names that one)."""
+    rows = list(
+        _pending_events()
+        .values_list("dossier_key", "payload__movedFrom")
+        .distinct()[: MAX_PENDING_DOSSIERS + 1]
+    )
+    if len(rows) > MAX_PENDING_DOSSIERS:
+        raise SearchUnavailable(
+            "search is catching up with many recent changes to who may read what; "
+            "try again in a few minutes"
+        )
+    keys = {key for key, _ in rows} | {moved for _, moved in rows if isinstance(moved, str)}
+    return Exclusions(dossiers=frozenset(keys))
+
+
+def drop_unreadable(user, result: SearchResult) -> SearchResult:
+    """Take the hits `user` cannot read now off the page, the count and the facets (one query)."""
+    if not result.hits:
+        return result
+    ids = [hit.id for hit in result.hits if _is_uuid(hit.id)]
+    readable = {
+        str(pk) for pk in visible_documents(user).filter(pk__in=ids).values_list("pk", flat=True)
+    }
+    dropped = [hit for hit in result.hits if hit.id not in readable]
+    if not dropped:
+        return result
+    # The outbox did not announce this change (or the index lost a write): reconcile repairs it.
+    log.warning("search dropped hits the caller may not read now: %s", [h.id for h in dropped])
+    facets = {name: dict(buckets) for name, buckets in result.facets.items()}
+    for hit in dropped:
+        for name, value in _facet_values(hit.fields):
+            counts = facets.get(name)
+            if counts and value in counts:
+                counts[value] -= 1
+    return SearchResult(
+        count=max(result.count - len(dropped), 0),
+        hits=[hit for hit in result.hits if hit.id in readable],
+        facets={
+            name: [(value, n) for value, n in counts.items() if n > 0]
+            for name, counts in facets.items()
+        },
+    )
+
+
+def _facet_values(fields: dict) -> Iterable[tuple[str, str]]:
+    official = fields.get("official_date")
+    yield "year", str(official.year) if official else ""
+    for name in ("ip_type", "type", "direction", "language", "status"):
+        yield name, fields.get(name) or ""
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (TypeError, ValueError):
+        return False
+    return True
