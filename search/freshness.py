@@ -13,21 +13,21 @@ edms does the second. The first is wrong here: `dossier` may not call `search`; 
 engine has one writer (the consumer holds its lock, so the request would wait for it, or fail);
 a dossier made secret would re-index all its documents inside the request; and with the index
 writer down the change could only fail or leak. The check costs one indexed query per search
-when nothing is pending and one more when documents are (figures: `python -m
+when nothing is pending and one more when anything is (figures: `python -m
 tests.bench.search_freshness`), so search does this:
 
 1. `exclusions(user)` reads, after the indexer's cursor, the outbox's changes that may take
-   readers away (`dossier.updated`, `document.updated`, `document.cancelled`): the dossiers the
-   caller may not see now (`visible_dossiers`, in the same query) and, in one more query only if
-   documents changed, those of the changed documents the caller may not read now
-   (`visible_documents`). They are left out *inside* the engine query (must-not on dossier keys
-   and document ids), so counts, facets and snippets never see them. A dossier-level change can
-   take a document away only by hiding its dossier (the rules of `dossier.access`), so a dossier
-   the caller still sees costs nothing.
-2. Bounds: above `MAX_PENDING` changed documents and dossiers, every dossier a pending change
-   touches (including the one a moved document left) is left out whole; above
-   `MAX_PENDING_DOSSIERS` of those, search answers `SearchUnavailable` ("catching up") rather
-   than guess. Both only delay what the caller may read; neither leaks.
+   readers away (`dossier.updated`, `document.updated`, `document.cancelled`): first the
+   dossiers they touch, with whether the caller may see each now (`visible_dossiers`, in the
+   same query); then, if there were any, the changed documents the caller may not read now
+   (`visible_documents`, one more query). They are left out *inside* the engine query
+   (must-not on dossier keys and document ids), so counts, facets and snippets never see them.
+   A dossier-level change can take a document away only by hiding its dossier (the rules of
+   `dossier.access`), so a dossier the caller still sees costs nothing more.
+2. Bounds: above `MAX_PENDING` hidden documents, every dossier a pending change touches
+   (including the one a moved document left) is left out whole; above `MAX_PENDING_DOSSIERS`
+   dossiers, search answers `SearchUnavailable` ("catching up") rather than guess. Both only
+   delay what the caller may read; neither leaks.
 3. `drop_unreadable` checks each page of hits against the database (one query) and takes a hit
    the caller cannot read now off the page, the count and the facets: the last guard, for what
    the outbox does not announce.
@@ -63,8 +63,8 @@ VISIBILITY_EVENTS = (
     EventKind.DOCUMENT_UPDATED,
     EventKind.DOCUMENT_CANCELLED,
 )
-MAX_PENDING = 2_000  # changed documents and dossiers checked one by one
-MAX_PENDING_DOSSIERS = 5_000  # beyond, left out dossier by dossier; beyond this, unavailable
+MAX_PENDING = 2_000  # hidden documents left out one by one; beyond, whole dossiers
+MAX_PENDING_DOSSIERS = 5_000  # dossiers touched by pending changes; beyond, unavailable
 
 
 @dataclass(frozen=True)
@@ -92,46 +92,37 @@ def _pending_events():
 
 def exclusions(user) -> Exclusions:
     """What of the not-yet-indexed changes `user` may not read now (see the module docstring)."""
+    pending = _pending_events()
     seen = Exists(visible_dossiers(user).filter(key=OuterRef("dossier_key")))
+    # One row per dossier a pending change touches (and per dossier a moved document left).
     rows = list(
-        _pending_events()
-        .annotate(dossier_seen=seen)
-        .values_list("document_id", "dossier_key", "dossier_seen")
-        .distinct()[: MAX_PENDING + 1]
-    )
-    if len(rows) > MAX_PENDING:
-        return _whole_dossiers()
-    # A document indexed under a dossier the caller cannot see now never shows, whatever
-    # else changed: the index would show that dossier's key and title.
-    dossiers = frozenset(key for _, key, dossier_seen in rows if not dossier_seen)
-    changed = {document_id for document_id, _, _ in rows if document_id is not None}
-    if not changed:
-        return Exclusions(dossiers=dossiers)
-    readable = Exists(visible_documents(user).filter(pk=OuterRef("pk")))
-    hidden = (
-        Document.objects.filter(pk__in=changed)
-        .annotate(readable=readable)
-        .filter(readable=False)
-        .values_list("pk", flat=True)
-    )
-    return Exclusions(documents=frozenset(str(pk) for pk in hidden), dossiers=dossiers)
-
-
-def _whole_dossiers() -> Exclusions:
-    """Too many changes to check one by one: leave out every dossier they touch, including the
-    dossier a moved document left (its index entry still names that one)."""
-    rows = list(
-        _pending_events()
-        .values_list("dossier_key", "payload__movedFrom")
+        pending.annotate(dossier_seen=seen)
+        .values_list("dossier_key", "payload__movedFrom", "dossier_seen")
         .distinct()[: MAX_PENDING_DOSSIERS + 1]
     )
+    if not rows:
+        return Exclusions()
     if len(rows) > MAX_PENDING_DOSSIERS:
         raise SearchUnavailable(
             "search is catching up with many recent changes to who may read what; "
             "try again in a few minutes"
         )
-    keys = {key for key, _ in rows} | {moved for _, moved in rows if isinstance(moved, str)}
-    return Exclusions(dossiers=frozenset(keys))
+    # A document indexed under a dossier the caller cannot see now never shows, whatever else
+    # changed: the index would show that dossier's key and title.
+    unseen = frozenset(key for key, _, dossier_seen in rows if not dossier_seen)
+    readable = Exists(visible_documents(user).filter(pk=OuterRef("pk")))
+    hidden = list(
+        Document.objects.filter(pk__in=pending.exclude(document_id=None).values("document_id"))
+        .annotate(readable=readable)
+        .filter(readable=False)
+        .values_list("pk", flat=True)[: MAX_PENDING + 1]
+    )
+    if len(hidden) > MAX_PENDING:
+        # Too many to leave out one by one: every dossier the changes touch, including the one
+        # a moved document left (its index entry still names that one).
+        keys = {key for key, _, _ in rows} | {moved for _, moved, _ in rows if moved}
+        return Exclusions(dossiers=frozenset(keys))
+    return Exclusions(documents=frozenset(str(pk) for pk in hidden), dossiers=unseen)
 
 
 def drop_unreadable(user, result: SearchResult) -> SearchResult:
