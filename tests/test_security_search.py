@@ -23,11 +23,11 @@ from dossier.models import Document, Dossier
 from dossier.roles import Role
 from search import find, freshness, indexer
 from search import querylang as q
-from search.backends import SearchRequest, SearchUnavailable
+from search.backends import SearchRequest, SearchUnavailable, build
 from search.backends import elasticsearch as es
 from tests.conftest import create_dossier, file_document
 from tests.factories import UserFactory
-from tests.search_support import give_text
+from tests.search_support import ELASTICSEARCH, give_text, index_doc
 
 pytestmark = pytest.mark.django_db
 
@@ -257,3 +257,24 @@ def test_with_public_access_off_the_public_finds_nothing(office, settings):
     reclassify("confidential", office["target"])
     body = find.find_documents(AnonymousUser(), find.Criteria(q="zeppelin"))
     assert body["count"] == 0 and body["results"] == []
+
+
+def test_elasticsearch_writes_to_the_searched_alias_are_searchable_when_bulk_returns(
+    monkeypatch,
+):
+    """The indexer moves its cursor when `bulk` returns, and search trusts the index for every
+    change before the cursor: Elasticsearch must not return before the write is searchable
+    (its refresh interval would otherwise be a window). Generations being filled need no wait.
+    The client's bulk helper is replaced: no server runs here."""
+    backend = build({"BACKEND": ELASTICSEARCH, "OPTIONS": {"hosts": "http://127.0.0.1:9"}})
+    refreshes = []
+
+    def streaming_bulk(client, actions, **options):
+        refreshes.append(options["refresh"])
+        return iter([(True, {"index": {"status": 201}}) for _ in actions])
+
+    monkeypatch.setattr(es.helpers, "streaming_bulk", streaming_bulk)
+    backend.bulk(upserts=[index_doc()])
+    backend.bulk(deletes=["gone"])
+    backend.bulk(upserts=[index_doc()], generation="20250101000000-abcdef")
+    assert refreshes == ["wait_for", "wait_for", False]

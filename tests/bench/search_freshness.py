@@ -144,10 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         for number in range(1, 11):
             actions.upsert_dossier(f"BG/P/2020/{number}", {"secret": True}, actor=actor)
         measure("+ 10 dossiers made secret", users, args.runs)
-        over = freshness.MAX_PENDING + 1 - done - 10
-        for document in documents[done : done + over]:
+        over = freshness.MAX_PENDING + 1  # hidden from the public: beyond the bound
+        for document in documents[done:over]:
             actions.update_document(document, {"visibility": "confidential"}, actor=actor)
-        measure(f"{freshness.MAX_PENDING + 1} changes (over the bound)", users, args.runs)
+        measure(f"{over} documents (over the bound)", users, args.runs)
 
         print("\nthe other design: index inside the action before acknowledging it (ms)")
         indexer.sync()
