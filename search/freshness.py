@@ -9,17 +9,18 @@ that window:
 - write every visibility change to the index before the change is acknowledged, or
 - check at query time the few documents whose changes the index has not applied yet.
 
-edms does the second. The first is wrong here: `dossier` may not call `search`; the embedded
-engine has one writer (the consumer holds its lock, so the request would wait for it, or fail);
-with the index writer down the change could only fail or leak; and it is slow where it matters:
-`python -m tests.bench.search_freshness` (10,000 documents, SQLite, a shared 2-core machine)
-measured 180-270 ms to re-index one document and 200-370 ms for a dossier of 50 — inside every
-reclassification, growing with the dossier. The check costs one query per search when nothing
-is pending and one more when anything is (plus one per page of hits); there it measured
-+8-12 ms at p50 with nothing pending, +15-35 ms with 10-100 documents pending and +60-190 ms
-with 1,000 or more (all on a machine where one trivial ORM query took 0.35-2 ms; the check's
-SQL itself runs on indexes in about 0.2 ms, the rest is building the queries). The window it
-closes is seconds to minutes, so search does this:
+edms does the second, measured with `python -m tests.bench.search_freshness` (10,000 documents,
+SQLite, a shared 2-core machine; figures from a quiet and a loaded run). Re-indexing inside the
+action costs 25-270 ms for one document and 32-370 ms for a dossier of 50, growing with the
+dossier — cheap enough when it works, but it cannot always work: the embedded engine has one
+writer and the index consumer holds its lock, so the action would wait for it or fail;
+Elasticsearch needs a refresh (up to a second) before the write is searchable; with the index
+writer down the action could only fail or leak; and `dossier` may not call `search`. The check
+never depends on the index writer. It costs one query per search when nothing is pending, one
+more when anything is, one per page of hits: +7 ms at p50 with nothing pending, +10-18 ms with
+10-100 documents pending, +15-40 ms with 1,000-2,001 (quiet run; a trivial ORM query took
+0.35-0.7 ms, the check's SQL runs on indexes in about 0.2 ms, the rest is building queries).
+The window it closes is seconds to minutes, so search does this:
 
 1. `exclusions(user)` reads, after the indexer's cursor, the outbox's changes that may take
    readers away (`dossier.updated`, `document.updated`, `document.cancelled`): first the
@@ -55,7 +56,7 @@ from django.db.models import Exists, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from dossier.access import visible_documents, visible_dossiers
-from dossier.models import Document, Event, EventKind, SubscriberCursor
+from dossier.models import Document, Dossier, Event, EventKind, SubscriberCursor
 from search import querylang as q
 from search.backends import SearchResult, SearchUnavailable
 from search.indexer import CURSOR
@@ -98,23 +99,22 @@ def _pending_events():
 def exclusions(user) -> Exclusions:
     """What of the not-yet-indexed changes `user` may not read now (see the module docstring)."""
     pending = _pending_events()
-    seen = Exists(visible_dossiers(user).filter(key=OuterRef("dossier_key")))
-    # One row per dossier a pending change touches (and per dossier a moved document left).
+    # One row per dossier a pending change touches, with whether the caller may see it now
+    # (judged once per dossier, not once per event).
+    seen = Exists(visible_dossiers(user).filter(pk=OuterRef("pk")))
     rows = list(
-        pending.annotate(dossier_seen=seen)
-        .values_list("dossier_key", "payload__movedFrom", "dossier_seen")
-        .distinct()[: MAX_PENDING_DOSSIERS + 1]
+        Dossier.objects.filter(key__in=pending.values("dossier_key"))
+        .annotate(seen=seen)
+        .order_by()
+        .values_list("key", "seen")[: MAX_PENDING_DOSSIERS + 1]
     )
     if not rows:
         return Exclusions()
     if len(rows) > MAX_PENDING_DOSSIERS:
-        raise SearchUnavailable(
-            "search is catching up with many recent changes to who may read what; "
-            "try again in a few minutes"
-        )
+        raise _catching_up()
     # A document indexed under a dossier the caller cannot see now never shows, whatever else
     # changed: the index would show that dossier's key and title.
-    unseen = frozenset(key for key, _, dossier_seen in rows if not dossier_seen)
+    unseen = frozenset(key for key, dossier_seen in rows if not dossier_seen)
     readable = Exists(visible_documents(user).filter(pk=OuterRef("pk")))
     hidden = list(
         Document.objects.filter(pk__in=pending.exclude(document_id=None).values("document_id"))
@@ -123,11 +123,27 @@ def exclusions(user) -> Exclusions:
         .values_list("pk", flat=True)[: MAX_PENDING + 1]
     )
     if len(hidden) > MAX_PENDING:
-        # Too many to leave out one by one: every dossier the changes touch, including the one
-        # a moved document left (its index entry still names that one).
-        keys = {key for key, _, _ in rows} | {moved for _, moved, _ in rows if moved}
-        return Exclusions(dossiers=frozenset(keys))
+        return _whole_dossiers(pending, {key for key, _ in rows})
     return Exclusions(documents=frozenset(str(pk) for pk in hidden), dossiers=unseen)
+
+
+def _whole_dossiers(pending, touched: set[str]) -> Exclusions:
+    """Too many hidden documents to leave out one by one: every dossier the changes touch,
+    including the one a moved document left (its index entry still names that one)."""
+    moved = pending.filter(kind=EventKind.DOCUMENT_UPDATED).values_list(
+        "payload__movedFrom", flat=True
+    )
+    left = {key for key in moved.distinct()[: MAX_PENDING_DOSSIERS + 1] if key}
+    if len(touched | left) > MAX_PENDING_DOSSIERS:
+        raise _catching_up()
+    return Exclusions(dossiers=frozenset(touched | left))
+
+
+def _catching_up() -> SearchUnavailable:
+    return SearchUnavailable(
+        "search is catching up with many recent changes to who may read what; "
+        "try again in a few minutes"
+    )
 
 
 def drop_unreadable(user, result: SearchResult) -> SearchResult:
