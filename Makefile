@@ -62,6 +62,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.transfer $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.search
+	$(BIN)/python -m tests.bench.search_freshness
 	$(BIN)/python -m tests.bench.ingest $(INGEST_BENCH_ARGS)
 	$(BIN)/python -m tests.bench.scan
 	$(BIN)/python -m tests.bench.ui

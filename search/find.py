@@ -1,5 +1,9 @@
 """Searching on behalf of a user: parse the query, add the filters, ask the engine with the
-user's principals, shape the answer. The API (and later the UI) call `find_documents`."""
+user's principals, shape the answer. The API and the UI both call `find_documents`.
+
+The index may lag behind the database; `search.freshness` keeps what the caller may no longer
+read out of the engine query and checks each page of hits against the database.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from django.utils import timezone
 
 from dossier.access import user_principals
 from dossier.numbering import InvalidFileNumber, normalise_key, parse_file_number
+from search import freshness
 from search import querylang as q
 from search.backends import FACETS, SearchRequest, get_backend
 
@@ -80,13 +85,13 @@ def find_documents(user, criteria: Criteria) -> dict:
         query=query,
         principals=user_principals(user),
         today=today(),
-        filters=tuple(filters_of(criteria)),
+        filters=(*filters_of(criteria), *freshness.exclusions(user).filters()),
         sort=criteria.sort,
         offset=offset,
         limit=page_size,
         facets=FACETS,
     )
-    result = get_backend().search(request)
+    result = freshness.drop_unreadable(user, get_backend().search(request))
     return {
         "count": result.count,
         "page": max(criteria.page, 1),

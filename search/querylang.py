@@ -91,6 +91,15 @@ class Keyword:
 
 
 @dataclass(frozen=True)
+class KeywordSet:
+    """Any of many exact values of a keyword field. Never typed by people: edms builds it, e.g.
+    to leave out documents whose readers changed since they were indexed (`search.freshness`)."""
+
+    field: str
+    values: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Wildcard:
     """A keyword field matched by a glob where `*` is any run of characters (`dossier:BG/P/*`)."""
 
@@ -122,7 +131,19 @@ class Not:
     child: Node
 
 
-Node = MatchAll | Term | Phrase | Prefix | Fuzzy | Keyword | Wildcard | DateRange | And | Or | Not
+Node = (
+    MatchAll
+    | Term
+    | Phrase
+    | Prefix
+    | Fuzzy
+    | Keyword
+    | KeywordSet
+    | Wildcard
+    | DateRange
+    | And
+    | Or
+) | Not
 
 # --- Fields ---------------------------------------------------------------------------------
 

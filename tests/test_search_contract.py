@@ -239,3 +239,21 @@ def test_a_new_installation_answers_before_anything_is_indexed(tmp_path):
     assert found.facets["type"] == []
     assert backend.count() == 0
     assert not (tmp_path / "search").exists()  # searching created nothing
+
+
+def test_keyword_sets_leave_documents_out_of_hits_counts_and_facets(engine):
+    """What `search.freshness` leaves out (by id, by dossier) is gone from every part of the
+    answer, not only from the page."""
+    kept = index_doc(text="gears", type="CLM")
+    by_id = index_doc(text="gears", type="OA")
+    by_dossier = index_doc(text="gears", type="DESC", dossier="BG/P/2024/8")
+    engine.upsert([kept, by_id, by_dossier])
+    exclusions = [
+        q.Not(q.KeywordSet("id", frozenset({by_id.id}))),
+        q.Not(q.KeywordSet("dossier", frozenset({"BG/P/2024/8"}))),
+    ]
+    result = ask(engine, "gears", filters=exclusions)
+    assert ids(result) == {kept.id}
+    assert result.count == 1
+    assert dict(result.facets["type"]) == {"CLM": 1}
+    assert ask(engine, "gears").count == 3

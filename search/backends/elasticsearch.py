@@ -124,6 +124,11 @@ class QueryBuilder:
     def _keyword(self, node: q.Keyword) -> Query:
         return Q("term", **{node.field: node.value})
 
+    def _keywordset(self, node: q.KeywordSet) -> Query:
+        if not node.values:
+            return Q("bool", must_not=[Q("match_all")])
+        return Q("terms", **{node.field: sorted(node.values)})
+
     def _wildcard(self, node: q.Wildcard) -> Query:
         # `?` is literal in our language; escape ES's other wildcard and its escape character.
         pattern = node.pattern.replace("\\", "\\\\").replace("?", "\\?")
@@ -346,6 +351,10 @@ class Backend(SearchBackend):
     ) -> None:
         index = self._index_name(generation)
         actions = bulk_actions(upserts, deletes, index=index, max_text_chars=self.max_text_chars)
+        # The indexer moves its cursor once this returns, and search trusts the index for every
+        # change before the cursor (`search.freshness`): writes to the searched alias must be
+        # searchable by then. A generation being filled is not searched yet; it needs no wait.
+        searched = generation is None or self.refresh
         failures = []
         for ok, item in self._call(
             helpers.streaming_bulk,
@@ -354,7 +363,7 @@ class Backend(SearchBackend):
             chunk_size=500,
             raise_on_error=False,
             max_retries=3,
-            refresh="wait_for" if self.refresh else False,
+            refresh="wait_for" if searched else False,
         ):
             operation, result = next(iter(item.items()))
             if not ok and not (operation == "delete" and result.get("status") == 404):
@@ -386,6 +395,7 @@ class Backend(SearchBackend):
             "direction": data.get("direction"),
             "language": data.get("language") or "",
             "ip_type": data.get("ip_type"),
+            "status": data.get("status"),
             "state": data.get("state"),
             "official_date": dt.date.fromisoformat(official) if official else None,
         }

@@ -290,6 +290,7 @@ class Backend(SearchBackend):
             "direction": stored.get_first("direction"),
             "language": stored.get_first("language") or "",
             "ip_type": stored.get_first("ip_type"),
+            "status": stored.get_first("status"),
             "state": stored.get_first("state"),
             "official_date": official.date() if official else None,
         }
@@ -437,6 +438,11 @@ class QueryBuilder:
 
     def _keyword(self, node: q.Keyword) -> tantivy.Query:
         return tantivy.Query.term_query(SCHEMA, node.field, node.value)
+
+    def _keywordset(self, node: q.KeywordSet) -> tantivy.Query:
+        if not node.values:
+            return tantivy.Query.empty_query()
+        return tantivy.Query.term_set_query(SCHEMA, node.field, sorted(node.values))
 
     def _wildcard(self, node: q.Wildcard) -> tantivy.Query:
         pattern = ".*".join(re.escape(part) for part in node.pattern.split("*"))
