@@ -359,15 +359,20 @@ def test_edms_run_reclaims_leftovers_when_it_starts(spool_dir, settings, tmp_pat
     killed = spool_dir / "spool-abc"
     killed.write_bytes(b"303 MB, in spirit")
     _written_long_ago(killed, settings)
-    staged = Path(blobstore.blob_storage().location) / blobstore.STAGING_DIR / "killed.part"
-    staged.parent.mkdir(parents=True, exist_ok=True)
-    staged.write_bytes(b"half promoted")
-    _written_long_ago(staged, settings)
+    leftovers = [killed]
+    # Only a filesystem blob store stages promotions locally; on S3 the spool is all there is.
+    if blobstore.local_path("0" * 64) is not None:
+        staged = Path(blobstore.blob_storage().location) / blobstore.STAGING_DIR / "killed.part"
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        staged.write_bytes(b"half promoted")
+        _written_long_ago(staged, settings)
+        leftovers.append(staged)
 
     launcher.prepare()
 
-    assert not killed.exists() and not staged.exists()
-    assert "removed 2 spool/staging leftover(s)" in capsys.readouterr().out
+    assert not any(path.exists() for path in leftovers)
+    expected = f"removed {len(leftovers)} spool/staging leftover(s)"
+    assert expected in capsys.readouterr().out
 
 
 # --- Raw-body filenames are cleaned like multipart ones ------------------------------------------
