@@ -5,8 +5,9 @@ from __future__ import annotations
 from dossier.models import Event, EventKind
 from search.tasks import sync_index
 
-# dossier.created carries no document yet; everything else may change what is indexed.
-IGNORED = {EventKind.DOSSIER_CREATED}
+# dossier.created carries no document yet, and a blob's integrity is not indexed; everything else
+# may change what is indexed.
+IGNORED = {EventKind.DOSSIER_CREATED, EventKind.BLOB_CORRUPTED, EventKind.BLOB_REPAIRED}
 
 
 def wake_indexer(event: Event) -> None:
