@@ -1,12 +1,9 @@
 from django.urls import path, re_path
-from drf_spectacular.views import (
-    SpectacularAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerSplitView,
-)
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from api import views
 from api.scan_urls import scan_urlpatterns
+from api.schema_view import SchemaView
 from api.webhook_urls import webhook_urlpatterns
 
 app_name = "api"
@@ -61,7 +58,7 @@ urlpatterns = [
     path("search", views.SearchView.as_view(), name="search"),
     path("search/status", views.SearchStatusView.as_view(), name="search-status"),
     path("problems/<slug:slug>", views.ProblemTypeView.as_view(), name="problem-type"),
-    path("schema", SpectacularAPIView.as_view(), name="schema"),
+    path("schema", SchemaView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: the page needs no inline script.
     path("docs", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

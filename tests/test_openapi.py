@@ -9,8 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
@@ -270,3 +274,48 @@ def test_webhook_responses_conform(registry, conforms):
     conforms(redelivered, "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")
     refused = registry.post("/api/v1/webhooks", {"url": "ftp://x.example/"}, format="json")
     assert conforms(refused, "/api/v1/webhooks")["field"] == "url"
+
+
+# A fresh process (nothing generated yet) where eight threads ask for the schema at once, as the
+# docs page and a client do on a web worker's first requests.
+CONCURRENT_FIRST_SCHEMA = """
+import threading
+
+import django
+
+django.setup()
+from django.test import RequestFactory
+from django.urls import resolve
+
+view = resolve("/api/v1/schema").func
+start = threading.Barrier(8)
+statuses = []
+
+
+def ask():
+    request = RequestFactory().get("/api/v1/schema", {"format": "json"})
+    start.wait()
+    statuses.append(view(request).render().status_code)
+
+
+threads = [threading.Thread(target=ask) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(sorted(statuses))
+"""
+
+
+def test_the_first_schema_requests_of_a_fresh_process_all_succeed(tmp_path):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "edms.settings", "EDMS_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", CONCURRENT_FIRST_SCHEMA],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == str([200] * 8), done.stderr[-3000:]
