@@ -74,6 +74,16 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--no-worker", action="store_true", help="Do not start a Celery worker.")
     options = parser.parse_args(argv)
 
+    broker = None
+    if settings.EDMS_LOCAL_BROKER_SOCKET is not None:
+        broker = localbroker.LocalBroker(
+            settings.EDMS_LOCAL_BROKER_SOCKET, Path(settings.DATA_DIR) / "broker"
+        )
+        try:
+            broker.check()  # before the migrations: a missing redis-server is said at once
+        except localbroker.BrokerError as exc:
+            print(f"edms run: {exc}", file=sys.stderr)
+            return 1
     admin_password, api_key = prepare()
     bin_dir = Path(sys.executable).parent
     web = [
@@ -95,11 +105,6 @@ def run(argv: list[str]) -> int:
         "--access-logfile",
         "-",
     ]
-    broker = None
-    if settings.EDMS_LOCAL_BROKER_SOCKET is not None:
-        broker = localbroker.LocalBroker(
-            settings.EDMS_LOCAL_BROKER_SOCKET, Path(settings.DATA_DIR) / "broker"
-        )
     children = [supervisor.Child("web server", supervisor.spawner(web, _web_environment()))]
     if not options.no_worker:
         children += [

@@ -98,8 +98,8 @@ class LocalBroker:
             "no",
         ]
 
-    def start(self) -> subprocess.Popen:
-        """Start Redis and wait until it answers; raise BrokerError with the reason if it cannot."""
+    def check(self) -> str:
+        """The redis-server to run; BrokerError saying what to do if it cannot start here."""
         executable = shutil.which(REDIS_SERVER)
         if executable is None:
             raise BrokerError(
@@ -117,6 +117,11 @@ class LocalBroker:
                 f"a broker already answers on {self.socket}: another `edms run` (or test run) "
                 "uses this data directory; stop it, or use another EDMS_DATA_DIR"
             )
+        return executable
+
+    def start(self) -> subprocess.Popen:
+        """Start Redis and wait until it answers; raise BrokerError with the reason if it cannot."""
+        executable = self.check()
         self.socket.parent.mkdir(parents=True, exist_ok=True)
         self.socket.parent.chmod(0o700)
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -303,7 +303,7 @@ CELERY_TASK_ROUTES = {
 EDMS_LOCAL_WORKERS = [
     # On the embedded default one worker does all the work but indexing.
     {
-        "name": "worker",
+        "name": "main",
         "queues": ["celery", "extract", "ocr", "render", "scan", "webhook"],
         "concurrency": 2,
     },
