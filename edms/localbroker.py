@@ -20,6 +20,8 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -174,3 +176,17 @@ class LocalBroker:
                 process.kill()
                 process.wait(timeout=STOP_TIMEOUT)
         self.socket.unlink(missing_ok=True)
+
+
+@contextmanager
+def running(data_dir: Path, log_path: Path | None = None) -> Iterator[LocalBroker]:
+    """The private broker of `data_dir`, for a program that runs the embedded default itself
+    (the benchmarks): started when entered, stopped when left. It logs to `run/broker.log`."""
+    broker = LocalBroker.for_data_dir(
+        data_dir, log_path or socket_path(data_dir).parent / "broker.log"
+    )
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
