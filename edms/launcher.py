@@ -119,6 +119,7 @@ def run(argv: list[str]) -> int:
             children.append(supervisor.Child("scan inbox watcher", supervisor.spawner(inbox)))
     try:
         team = supervisor.Supervisor(children, broker=broker)
+        team.handle_signals()  # before anything starts: a Ctrl-C then still stops all in order
         team.start()
     except localbroker.BrokerError as exc:
         print(f"edms run: {exc}", file=sys.stderr)

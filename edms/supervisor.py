@@ -61,19 +61,21 @@ class Supervisor:
     def everyone(self) -> list[Child]:
         return ([self.broker] if self.broker else []) + self.children
 
-    def start(self) -> None:
-        """Start the broker (and wait until it answers), then the others.
-
-        A broker that cannot start at all (not installed, data directory in use) raises
-        BrokerError: nothing else is started then. From here on, SIGINT, SIGTERM and SIGHUP
-        only ask `run` to stop everything.
-        """
+    def handle_signals(self) -> None:
+        """From now on SIGINT, SIGTERM and SIGHUP ask `run` to stop everything, in order."""
 
         def stop(signum, frame):
             self.stopping = True
 
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, stop)
+
+    def start(self) -> None:
+        """Start the broker (and wait until it answers), then the others.
+
+        A broker that cannot start at all (not installed, data directory in use) raises
+        BrokerError: nothing else is started then.
+        """
         if self.broker is not None:
             self.broker.process = self.broker.spawn()
             self.broker.started_at = time.monotonic()
