@@ -279,6 +279,12 @@ if CELERY_BROKER_URL.startswith("redis"):  # redis://, rediss://, redis+socket:/
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env_int("EDMS_BROKER_VISIBILITY_TIMEOUT", 2 * 3600, minimum=600)
     }
+# A worker that starts while the broker is down (being started again) waits for it.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A broker restart does not abort the tasks running (an OCR of many pages): they finish, and
+# if their acknowledgement is lost with the connection, running one again is harmless (every task
+# is idempotent). Stated, since Celery 6 turns it on by default.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_ALWAYS_EAGER = env_bool("EDMS_CELERY_EAGER", False)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -126,7 +126,7 @@ def _worker_ready(run: EdmsRun, count: int) -> bool:
     return run.log().count(" ready.") >= count
 
 
-def test_a_killed_worker_is_started_again_and_work_goes_on(edms_run):
+def test_a_killed_worker_and_a_killed_broker_are_started_again_and_work_goes_on(edms_run):
     run = edms_run
     # Both workers of EDMS_LOCAL_WORKERS, by their stable names, on the private broker.
     wait_until(
@@ -149,6 +149,17 @@ def test_a_killed_worker_is_started_again_and_work_goes_on(edms_run):
     assert "worker main: next start in 1 s" in log
     assert _answers(run), "the web server stopped answering when a worker died"
     assert run.process.poll() is None
+
+    # The broker too: killed, started again; the workers and the web server reconnect to it.
+    [broker] = run.children("redis-server")
+    broker.send_signal(signal.SIGKILL)
+    wait_until(
+        lambda: [p for p in run.children("redis-server") if p.pid != broker.pid],
+        timeout=RESTART_TIMEOUT,
+        what="the killed broker to be started again",
+        explain=run.log_tail,
+    )
+    assert f"broker (pid {broker.pid}) exited with signal 9" in run.log()
 
     # A document filed now is processed and indexed: the new worker takes the work.
     key = {"Authorization": f"Bearer {run.api_key()}"}
