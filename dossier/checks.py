@@ -51,6 +51,20 @@ def check_configuration(app_configs, **kwargs):
                 id="edms.W004",
             )
         )
+    consumed = {q for worker in settings.EDMS_LOCAL_WORKERS for q in worker.get("queues", [])}
+    routed = {settings.CELERY_TASK_DEFAULT_QUEUE} | {
+        route["queue"] for route in settings.CELERY_TASK_ROUTES.values() if "queue" in route
+    }
+    if routed - consumed:
+        problems.append(
+            Warning(
+                "No worker of EDMS_LOCAL_WORKERS consumes the queue(s) "
+                + ", ".join(sorted(routed - consumed))
+                + ": under `edms run` their tasks would wait for ever.",
+                hint="Add the queue to a worker's `queues` in EDMS_LOCAL_WORKERS.",
+                id="edms.W005",
+            )
+        )
     if settings.EDMS_MAX_UPLOAD_SIZE <= 0:
         problems.append(Error("EDMS_MAX_UPLOAD_SIZE must be positive.", id="edms.E002"))
     unknown_types = set(settings.EDMS_PUBLIC_FROM_FILING) - {

@@ -18,11 +18,12 @@ from pathlib import Path
 import psutil
 import pytest
 import requests
+from django.core.exceptions import ImproperlyConfigured
 
+from dossier.checks import check_configuration
+from edms.launcher import worker_commands
 from tests.gunicorn_server import free_port
 from tests.services import wait_until
-
-pytestmark = pytest.mark.worker
 
 EDMS = str(Path(sys.executable).with_name("edms"))
 # Variables that select a non-default setup (the production leg's); `edms run` runs without them.
@@ -126,6 +127,7 @@ def _worker_ready(run: EdmsRun, count: int) -> bool:
     return run.log().count(" ready.") >= count
 
 
+@pytest.mark.worker
 def test_a_killed_worker_and_a_killed_broker_are_started_again_and_work_goes_on(edms_run):
     run = edms_run
     # Both workers of EDMS_LOCAL_WORKERS, by their stable names, on the private broker.
@@ -195,6 +197,7 @@ def test_a_killed_worker_and_a_killed_broker_are_started_again_and_work_goes_on(
     wait_until(found, timeout=PROCESS_TIMEOUT, what="the document in search", explain=run.log_tail)
 
 
+@pytest.mark.worker
 def test_edms_run_says_what_to_install_without_redis_server(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(SETUP_VARIABLES)}
     # The virtualenv's programs, and nothing else: no redis-server on the PATH.
@@ -210,3 +213,38 @@ def test_edms_run_says_what_to_install_without_redis_server(tmp_path):
     assert result.returncode == 1
     assert "redis-server is not installed" in result.stderr
     assert "apt-get install redis-server" in result.stderr
+
+
+def test_the_workers_are_those_of_edms_local_workers(settings):
+    settings.EDMS_LOCAL_WORKERS = [
+        {"name": "main", "queues": ["celery", "extract"], "concurrency": 2},
+        {"name": "interactive", "queues": ["interactive"], "concurrency": 1},
+    ]
+    commands = dict(worker_commands(Path("/venv/bin")))
+    assert list(commands) == ["main", "interactive"]
+    assert commands["interactive"] == [
+        "/venv/bin/celery", "-A", "edms", "worker", "--loglevel", "INFO", "--concurrency", "1",
+        "--hostname", "interactive@%h", "-Q", "interactive",
+    ]  # fmt: skip
+    assert commands["main"][-2:] == ["-Q", "celery,extract"]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"name": "main", "queues": "celery", "concurrency": 1},
+        {"name": "main", "queues": ["celery"], "concurrency": 0},
+        {"name": "main", "queues": ["celery"]},
+    ],
+)
+def test_nonsense_in_edms_local_workers_is_refused(settings, entry):
+    settings.EDMS_LOCAL_WORKERS = [entry]
+    with pytest.raises(ImproperlyConfigured, match="EDMS_LOCAL_WORKERS"):
+        worker_commands(Path("/venv/bin"))
+
+
+def test_system_check_flags_a_routed_queue_no_local_worker_consumes(settings):
+    assert not [p for p in check_configuration(None) if p.id == "edms.W005"]
+    settings.CELERY_TASK_ROUTES = {"ingest.tasks.process_version": {"queue": "interactive"}}
+    [warning] = [p for p in check_configuration(None) if p.id == "edms.W005"]
+    assert "interactive" in warning.msg
