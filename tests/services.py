@@ -108,7 +108,7 @@ def _worker_env() -> dict[str, str]:
 
 
 def _purge_broker() -> None:
-    """Drop tasks left in the queue by earlier runs (their rows are gone; handlers would skip)."""
+    """Drop tasks queued by earlier tests (their rows are gone; handlers would skip)."""
     from edms.celery import app
 
     app.control.purge()

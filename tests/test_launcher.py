@@ -67,7 +67,7 @@ class EdmsRun:
 def _answers(run: EdmsRun) -> bool:
     try:
         return run.get("/healthz").status_code == 200
-    except requests.ConnectionError:
+    except requests.RequestException:  # not listening yet, or busy starting (a slow first answer)
         return False
 
 
@@ -136,6 +136,7 @@ def test_a_killed_worker_and_a_killed_broker_are_started_again_and_work_goes_on(
     )
     assert (run.data_dir / "run" / "broker.sock").is_socket()
     [worker] = run.children("main@%h")
+    [web] = run.children("gunicorn")
     assert run.children("index@%h")
 
     worker.send_signal(signal.SIGKILL)
@@ -150,6 +151,7 @@ def test_a_killed_worker_and_a_killed_broker_are_started_again_and_work_goes_on(
     assert f"worker main (pid {worker.pid}) exited with signal 9" in log
     assert "worker main: next start in 1 s" in log
     assert _answers(run), "the web server stopped answering when a worker died"
+    assert run.children("gunicorn") == [web]  # the same server, never stopped
     assert run.process.poll() is None
 
     # The broker too: killed, started again; the workers and the web server reconnect to it.
