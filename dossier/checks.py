@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
@@ -10,12 +12,13 @@ from django.core.checks import Error, Tags, Warning, register
 def check_configuration(app_configs, **kwargs):
     problems = []
     db_engine = settings.DATABASES["default"]["ENGINE"]
-    broker = settings.CELERY_BROKER_URL
+    local_broker = settings.EDMS_LOCAL_BROKER_SOCKET is not None
     blobs = settings.STORAGES["blobs"]["BACKEND"]
-    if broker.startswith("filesystem://") and "sqlite3" not in db_engine:
+    if local_broker and "sqlite3" not in db_engine:
         problems.append(
             Warning(
-                "The local filesystem Celery broker is meant for the single-machine default.",
+                "The private local Celery broker (a Redis on a Unix socket that `edms run` "
+                "starts) is meant for the single-machine default.",
                 hint="Set CELERY_BROKER_URL (redis://… or amqp://…) with a database server.",
                 id="edms.W001",
             )
@@ -28,13 +31,38 @@ def check_configuration(app_configs, **kwargs):
                 id="edms.W002",
             )
         )
-    if not broker.startswith("filesystem://") and "sqlite3" in db_engine:
+    # A broker on a Unix socket (the private one, or one named so) is not shared with others.
+    if not settings.CELERY_BROKER_URL.startswith("redis+socket://") and "sqlite3" in db_engine:
         problems.append(
             Warning(
                 "A shared Celery broker with a local SQLite database: workers on other machines "
                 "would not see the database.",
                 hint="Set DATABASE_URL to a PostgreSQL server, or unset CELERY_BROKER_URL.",
                 id="edms.W003",
+            )
+        )
+    if local_broker and shutil.which("redis-server") is None:
+        problems.append(
+            Warning(
+                "redis-server is not installed: `edms run` cannot start the embedded default's "
+                "Celery broker.",
+                hint="apt-get install redis-server (infra/install-system-packages.sh does it), "
+                "or set CELERY_BROKER_URL.",
+                id="edms.W004",
+            )
+        )
+    consumed = {q for worker in settings.EDMS_LOCAL_WORKERS for q in worker.get("queues", [])}
+    routed = {settings.CELERY_TASK_DEFAULT_QUEUE} | {
+        route["queue"] for route in settings.CELERY_TASK_ROUTES.values() if "queue" in route
+    }
+    if routed - consumed:
+        problems.append(
+            Warning(
+                "No worker of EDMS_LOCAL_WORKERS consumes the queue(s) "
+                + ", ".join(sorted(routed - consumed))
+                + ": under `edms run` their tasks would wait for ever.",
+                hint="Add the queue to a worker's `queues` in EDMS_LOCAL_WORKERS.",
+                id="edms.W005",
             )
         )
     if settings.EDMS_MAX_UPLOAD_SIZE <= 0:

@@ -1,8 +1,10 @@
-"""`edms run`: prepare the database and start the web server and a Celery worker together.
+"""`edms run`: prepare the database, then start and keep running the web server, the Celery
+workers of EDMS_LOCAL_WORKERS, the sweeper and the scan inbox watcher.
 
-On the embedded default this is the whole installation: SQLite, blobs under ./var, and a worker
-on the local filesystem broker. The same command works with production settings (it then uses
-whatever DATABASE_URL, S3 and CELERY_BROKER_URL say).
+On the embedded default this is the whole installation: SQLite, blobs under ./var, and the
+workers on a private Redis that `edms run` starts first (edms.localbroker). The same command
+works with production settings (it then uses whatever DATABASE_URL, S3 and CELERY_BROKER_URL
+say, and starts no broker). A process that dies is started again (edms.supervisor).
 """
 
 from __future__ import annotations
@@ -10,15 +12,15 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import django
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
+
+from edms import localbroker, supervisor
 
 
 def _ensure_admin() -> str | None:
@@ -72,6 +74,16 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--no-worker", action="store_true", help="Do not start a Celery worker.")
     options = parser.parse_args(argv)
 
+    broker = None
+    if settings.EDMS_LOCAL_BROKER_SOCKET is not None:
+        broker = localbroker.LocalBroker(
+            settings.EDMS_LOCAL_BROKER_SOCKET, Path(settings.DATA_DIR) / "broker"
+        )
+        try:
+            broker.check()  # before the migrations: a missing redis-server is said at once
+        except localbroker.BrokerError as exc:
+            print(f"edms run: {exc}", file=sys.stderr)
+            return 1
     admin_password, api_key = prepare()
     bin_dir = Path(sys.executable).parent
     web = [
@@ -93,43 +105,25 @@ def run(argv: list[str]) -> int:
         "--access-logfile",
         "-",
     ]
-    worker = [
-        str(bin_dir / "celery"),
-        "-A",
-        "edms",
-        "worker",
-        "--loglevel",
-        "INFO",
-        "--concurrency",
-        "2",
-        # Every queue of CELERY_TASK_ROUTES: on the embedded default one worker does it all.
-        "-Q",
-        "celery,extract,ocr,render,scan,webhook",
-    ]
-    # The index has a single writer: its own worker, one process, consuming only `index`.
-    indexer = [
-        str(bin_dir / "celery"),
-        "-A",
-        "edms",
-        "worker",
-        "--loglevel",
-        "INFO",
-        "--concurrency",
-        "1",
-        "--hostname",
-        "index@%h",
-        "-Q",
-        "index",
-    ]
-    processes = [subprocess.Popen(web, env=_web_environment())]
+    children = [supervisor.Child("web server", supervisor.spawner(web, _web_environment()))]
     if not options.no_worker:
-        processes.append(subprocess.Popen(worker))
-        processes.append(subprocess.Popen(indexer))
+        children += [
+            supervisor.Child(f"worker {name}", supervisor.spawner(command))
+            for name, command in worker_commands(bin_dir)
+        ]
         # Work whose task was lost (see ingest.sweeper) is queued again now and then.
         sweeper = [str(bin_dir / "edms"), "sweep", "--every", str(settings.EDMS_SWEEP_INTERVAL)]
-        processes.append(subprocess.Popen(sweeper))
+        children.append(supervisor.Child("sweeper", supervisor.spawner(sweeper)))
         if settings.EDMS_SCAN_INBOX:
-            processes.append(subprocess.Popen([str(bin_dir / "edms"), "scan_inbox"]))
+            inbox = [str(bin_dir / "edms"), "scan_inbox"]
+            children.append(supervisor.Child("scan inbox watcher", supervisor.spawner(inbox)))
+    try:
+        team = supervisor.Supervisor(children, broker=broker)
+        team.handle_signals()  # before anything starts: a Ctrl-C then still stops all in order
+        team.start()
+    except localbroker.BrokerError as exc:
+        print(f"edms run: {exc}", file=sys.stderr)
+        return 1
 
     url = f"http://{options.host}:{options.port}"
     print(f"\nedms is serving at {url}  (API docs: {url}/api/v1/docs, admin: {url}/admin/)")
@@ -139,7 +133,40 @@ def run(argv: list[str]) -> int:
         print(f"admin user created: admin / {admin_password}  (change it in the admin)")
     print("registry API key (Authorization: Bearer <key>):")
     print(api_key, flush=True)
-    return _supervise(processes)
+    return team.run()
+
+
+def worker_commands(bin_dir: Path) -> list[tuple[str, list[str]]]:
+    """`celery worker` command lines of EDMS_LOCAL_WORKERS, by worker name."""
+    commands = []
+    for entry in settings.EDMS_LOCAL_WORKERS:
+        try:
+            name, queues, concurrency = entry["name"], entry["queues"], int(entry["concurrency"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ImproperlyConfigured(
+                f"EDMS_LOCAL_WORKERS: {entry!r} needs a name, a list of queues and a concurrency"
+            ) from exc
+        if not queues or isinstance(queues, str) or concurrency < 1:
+            raise ImproperlyConfigured(
+                f"EDMS_LOCAL_WORKERS: {name!r} needs a list of queues and a concurrency ≥ 1"
+            )
+        command = [
+            str(bin_dir / "celery"),
+            "-A",
+            "edms",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            str(concurrency),
+            # A stable name across restarts: the operations page lists workers by it.
+            "--hostname",
+            f"{name}@%h",
+            "-Q",
+            ",".join(queues),
+        ]
+        commands.append((name, command))
+    return commands
 
 
 def _web_environment() -> dict[str, str]:
@@ -160,32 +187,3 @@ def _renditions_status() -> str:
     if not disabled:
         return "renditions: searchable PDF/A (OCR), office PDF and thumbnails are enabled"
     return f"WARNING {disabled}; infra/install-system-packages.sh installs them (as root)"
-
-
-def _supervise(processes: list[subprocess.Popen]) -> int:
-    """Wait until one process ends or we are told to stop; then stop them all."""
-    stopping = False
-
-    def stop(signum, frame):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    code = 0
-    while not stopping:
-        ended = [p for p in processes if p.poll() is not None]
-        if ended:
-            code = ended[0].returncode or 1
-            print(f"{ended[0].args[0]} exited ({ended[0].returncode}); stopping", file=sys.stderr)
-            break
-        time.sleep(0.5)
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-    return code

@@ -1,7 +1,7 @@
 """The one settings module of edms.
 
 Everything is read from environment variables through `edms.env`; the embedded default (SQLite,
-blobs on the filesystem under `./var/`, a local Celery broker) needs no variable at all.
+blobs on the filesystem under `./var/`, a private Redis as Celery broker) needs no variable at all.
 Production is selected by setting `DATABASE_URL`, the S3 variables and `CELERY_BROKER_URL`.
 Precedence is simple: an environment variable wins over the default written here; nothing is
 read from the database or from other files.
@@ -16,6 +16,7 @@ from pathlib import Path
 import dj_database_url
 from boto3.s3.transfer import TransferConfig
 
+from edms import localbroker
 from edms.env import env_bool, env_float, env_int, env_list, env_networks, env_size, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -263,25 +264,34 @@ EDMS_PUBLIC_ACCESS = env_bool("EDMS_PUBLIC_ACCESS", True)
 EDMS_IDEMPOTENCY_TTL_HOURS = env_int("EDMS_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
-if CELERY_BROKER_URL == "filesystem://":
-    _broker_dir = DATA_DIR / "broker"
-    for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+# Unset: the embedded default's private Redis on a Unix socket under DATA_DIR, started by
+# `edms run` (edms.localbroker says why Redis). Set: that broker (redis://…, amqp://…) only.
+EDMS_LOCAL_BROKER_SOCKET = (
+    None if env_str("CELERY_BROKER_URL") else localbroker.socket_path(DATA_DIR)
+)
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or localbroker.broker_url(EDMS_LOCAL_BROKER_SOCKET)
+if CELERY_BROKER_URL.startswith("redis"):  # redis://, rediss://, redis+socket://
+    # Redis gives a message taken but not acknowledged (acks_late tasks; tasks waiting for their
+    # countdown) back to the queue after this many seconds, whether or not its worker still lives.
+    # It must outlast the longest such wait: a webhook retry comes back after up to 72 min, an OCR
+    # takes up to EDMS_OCR_TIMEOUT; shorter, and the same task runs twice, or multiplies. Work of a
+    # worker that really died is found sooner by the sweeper (EDMS_REQUEUE_AFTER).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "queue"),
-        "data_folder_out": str(_broker_dir / "queue"),
-        "processed_folder": str(_broker_dir / "processed"),
-        "control_folder": str(_broker_dir / "control"),
-        "store_processed": False,
+        "visibility_timeout": env_int("EDMS_BROKER_VISIBILITY_TIMEOUT", 2 * 3600, minimum=600)
     }
+# A worker that starts while the broker is down (being started again) waits for it.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A broker restart does not abort the tasks running (an OCR of many pages): they finish, and
+# if their acknowledgement is lost with the connection, running one again is harmless (every task
+# is idempotent). Stated, since Celery 6 turns it on by default.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_ALWAYS_EAGER = env_bool("EDMS_CELERY_EAGER", False)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Queues by kind of work, so a backlog of OCR never delays text extraction of born-digital files.
-# `edms run` starts a worker consuming all of them.
+# `edms run` starts workers consuming all of them (EDMS_LOCAL_WORKERS).
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "ingest.tasks.process_version": {"queue": "extract"},
@@ -293,6 +303,19 @@ CELERY_TASK_ROUTES = {
     # Its own queue, so receivers that time out never delay ingestion.
     "api.tasks.deliver_webhook": {"queue": "webhook"},
 }
+# The Celery workers `edms run` starts and keeps running: a name (its hostname is `<name>@<host>`,
+# stable across restarts, as the operations page shows it), the queues it consumes and how many
+# tasks it runs at once. Every queue of CELERY_TASK_ROUTES needs a worker here.
+EDMS_LOCAL_WORKERS = [
+    # On the embedded default one worker does all the work but indexing.
+    {
+        "name": "main",
+        "queues": ["celery", "extract", "ocr", "render", "scan", "webhook"],
+        "concurrency": 2,
+    },
+    # The index has a single writer: its own worker, one process, consuming only `index`.
+    {"name": "index", "queues": ["index"], "concurrency": 1},
+]
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -26,6 +26,7 @@ from api.views import actor_of
 from dossier import access, actions, packages, zipstream
 from dossier.models import Direction, Document, DocumentType, Dossier, IpType, Version, Visibility
 from dossier.numbering import InvalidFileNumber
+from edms import queues
 from ingest import pipeline
 from ingest.models import Processing, Stage, State
 from search import documents as search_documents
@@ -552,6 +553,7 @@ def operations(request):
             "lag": indexer.lag(),
             "failed": failed,
             "can_retry": access.can_change_documents(request.user),
+            "broker": queues.broker_state(),
         },
     )
 

@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# The Debian packages edms's renditions need, installed when missing (idempotent).
+# The Debian packages edms's embedded default and its renditions need, installed when missing
+# (idempotent).
 #
+#   Celery broker            redis-server (the private Redis `edms run` starts on a Unix socket)
 #   OCR to searchable PDF/A  tesseract-ocr + language packs + osd (which way up a page is),
 #                            ghostscript, qpdf, unpaper (cleaning scans), pngquant
 #   office → PDF             libreoffice-core/-writer/-calc/-impress (no recommends)
 #   test scans               fonts with Arabic and Latin glyphs (DejaVu, Noto)
 #
 # As root it runs apt-get for whatever is missing; as anyone else it only prints what to install
-# and exits 0, because edms still starts without them (it reports which renditions are disabled:
-# `edms check`, the startup log, GET /api/v1/ingest/capabilities).
+# and exits 0, because edms still starts without the rendition tools (it reports which renditions
+# are disabled: `edms check`, the startup log, GET /api/v1/ingest/capabilities); without
+# redis-server `edms run` says what to install, unless CELERY_BROKER_URL names a broker.
 #
 # EDMS_SKIP_SYSTEM_PACKAGES=1 skips the script entirely (e.g. a machine managed by other means).
 set -euo pipefail
 
 PACKAGES=(
+    redis-server
     tesseract-ocr
     tesseract-ocr-eng
     tesseract-ocr-fra

@@ -10,6 +10,7 @@ import datetime as dt
 import os
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
@@ -19,8 +20,28 @@ from dossier import actions, blobstore
 from dossier.audit import Actor
 from dossier.models import Document, DocumentType, Dossier
 from dossier.roles import Role
+from edms.localbroker import LocalBroker
 
 pytest_plugins = ["tests.services", "tests.search_support", "tests.browser_support"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def local_broker(tmp_path_factory):
+    """The embedded default's private Redis, as `edms run` starts it, for the whole session.
+
+    Tests queue tasks (and worker tests consume them) on it; nothing is started when
+    CELERY_BROKER_URL names a broker (the production leg).
+    """
+    if settings.EDMS_LOCAL_BROKER_SOCKET is None:
+        yield None
+        return
+    data = tmp_path_factory.mktemp("broker")  # an empty broker for each session
+    broker = LocalBroker(settings.EDMS_LOCAL_BROKER_SOCKET, data, log_path=data / "redis.log")
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
 
 
 def make_user(username: str, role: Role | None = None, **extra):

@@ -100,7 +100,7 @@ def _worker_env() -> dict[str, str]:
     env.pop("DATABASE_URL", None)
     env.update(_database_env())
     env["DJANGO_SETTINGS_MODULE"] = "edms.settings"
-    # Same blobs, same filesystem broker folders, same secret key as this process.
+    # Same blobs, same broker, same secret key as this process.
     env["EDMS_DATA_DIR"] = str(settings.DATA_DIR)
     env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
     env["PYTHONUNBUFFERED"] = "1"
@@ -108,7 +108,7 @@ def _worker_env() -> dict[str, str]:
 
 
 def _purge_broker() -> None:
-    """Drop tasks left in the queue by earlier runs (their rows are gone; handlers would skip)."""
+    """Drop tasks queued by earlier tests (their rows are gone; handlers would skip)."""
     from edms.celery import app
 
     app.control.purge()
@@ -130,10 +130,9 @@ def _start_worker(
         "INFO",
         "--hostname",
         f"edms-test-{os.getpid()}@%h",
-        # Gossip, mingle and heartbeats need broadcast messages the filesystem broker lacks.
+        # Gossip and mingle talk to other workers at start-up; a test worker has none to meet.
         "--without-gossip",
         "--without-mingle",
-        "--without-heartbeat",
         *(["-Q", ",".join(queues)] if queues else []),
     ]
     log = open(log_path, "wb")

@@ -209,3 +209,11 @@ def test_system_check_accepts_known_ip_types(settings):
 def test_system_check_flags_a_non_positive_upload_limit(settings):
     settings.EDMS_MAX_UPLOAD_SIZE = 0
     assert "edms.E002" in {p.id for p in run_checks()}
+
+
+def test_system_check_says_when_the_local_broker_cannot_start(settings, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no redis-server to be found
+    warnings = [p for p in check_configuration(None) if p.id == "edms.W004"]
+    assert len(warnings) == 1 and "redis-server" in warnings[0].hint
+    settings.EDMS_LOCAL_BROKER_SOCKET = None  # a broker of its own: nothing to start
+    assert not [p for p in check_configuration(None) if p.id == "edms.W004"]

@@ -34,6 +34,8 @@ from pathlib import Path
 
 import psutil
 
+from edms import localbroker
+
 MIB = 1024 * 1024
 
 
@@ -266,7 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
 
     print_machine()
-    with tempfile.TemporaryDirectory(prefix="edms-bench-ingest-", dir=options.tmp_dir) as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="edms-bench-ingest-", dir=options.tmp_dir) as tmp,
+        localbroker.running(Path(tmp)),
+    ):
         setup_django(tmp)
         from tests.ingest_support import corpus_files
 

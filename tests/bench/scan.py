@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from edms import localbroker
 from tests.bench.search import setup_django
 
 STATION_PAGES_PER_DAY = 10_000
@@ -196,7 +197,10 @@ def describe_ocr_options() -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv if argv is not None else sys.argv[1:])
     per_document = (args.pages - args.covers) // args.covers
-    with tempfile.TemporaryDirectory(dir=args.tmp_dir, prefix="edms-scan-bench-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(dir=args.tmp_dir, prefix="edms-scan-bench-") as tmp,
+        localbroker.running(Path(tmp)),
+    ):
         setup_django(Path(tmp))
         from tests.conftest import create_dossier
 

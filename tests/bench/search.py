@@ -24,6 +24,8 @@ import time
 import uuid
 from pathlib import Path
 
+from edms import localbroker
+
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus"
 
@@ -316,7 +318,10 @@ def raw_runner(index, tantivy, query: str, kind: str):
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv if argv is not None else sys.argv[1:])
     rng = random.Random(args.seed)
-    with tempfile.TemporaryDirectory(dir=args.tmp_dir, prefix="edms-search-bench-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(dir=args.tmp_dir, prefix="edms-search-bench-") as tmp,
+        localbroker.running(Path(tmp)),
+    ):
         data_dir = Path(tmp)
         setup_django(data_dir)
         import tantivy

@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from edms import localbroker
 from tests.bench.search import percentile, setup_django, timed
 
 
@@ -101,7 +102,10 @@ def measure(label: str, users: dict, runs: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv if argv is not None else sys.argv[1:])
-    with tempfile.TemporaryDirectory(dir=args.tmp_dir, prefix="edms-fresh-bench-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(dir=args.tmp_dir, prefix="edms-fresh-bench-") as tmp,
+        localbroker.running(Path(tmp)),
+    ):
         setup_django(Path(tmp))
         from django.contrib.auth.models import AnonymousUser
 

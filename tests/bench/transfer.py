@@ -38,6 +38,8 @@ import psycopg
 import requests
 from requests.adapters import HTTPAdapter
 
+from edms import localbroker
+
 MIB = 1024 * 1024
 CHUNK = MIB
 REPO = Path(__file__).resolve().parents[2]
@@ -457,9 +459,10 @@ def embedded_leg(bench: BenchFile, workdir: Path) -> None:
     data_dir = workdir / "embedded"
     env = leg_environment(data_dir)
     print(f"embedded    (SQLite, filesystem blobs under {data_dir})", flush=True)
-    (upload_raw_, upload_multipart_, download), high_water = api_figures(
-        env, bench, workdir / "embedded-server.log"
-    )
+    with localbroker.running(data_dir):  # `edms run` would start it: the uploads queue tasks
+        (upload_raw_, upload_multipart_, download), high_water = api_figures(
+            env, bench, workdir / "embedded-server.log"
+        )
     copy_in, copy_out = data_dir / "copy-in.bin", workdir / "copy-out.bin"
 
     def copy_and_sync() -> None:

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from edms import localbroker
+
 
 def setup_django(data_dir: Path) -> None:
     for name in list(os.environ):
@@ -69,7 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--documents", type=int, default=500)
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
-    with tempfile.TemporaryDirectory(prefix="edms-bench-ui-") as data_dir:
+    with (
+        tempfile.TemporaryDirectory(prefix="edms-bench-ui-") as data_dir,
+        localbroker.running(Path(data_dir)),
+    ):
         setup_django(Path(data_dir))
         result = measure(args.documents, args.runs)
     times_ms = sorted(t * 1000 for t in result["times"])

@@ -1,0 +1,167 @@
+"""Keep `edms run`'s processes running: one that dies is started again, the others go on.
+
+A process that exits (a worker killed by the OOM killer, a crashed index writer, even the web
+server or the private broker) is started again after a pause that doubles with each quick death
+(1 s, 2 s, 4 s … at most a minute) and starts afresh once it has run for a minute; every exit and
+restart is logged with the process's name and exit code. Only SIGTERM, SIGINT or SIGHUP stop
+everything: the others first, the broker last, so workers can give their messages back.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from subprocess import Popen
+from typing import TextIO
+
+from edms.localbroker import BrokerError, LocalBroker
+
+FIRST_BACKOFF = 1.0
+LONGEST_BACKOFF = 60.0
+STABLE_AFTER = 60.0  # seconds a process must run before its backoff starts from the beginning
+POLL_INTERVAL = 0.5
+STOP_TIMEOUT = 30.0  # seconds a process has to finish its work when asked to stop
+
+
+def spawner(command: list[str], env: dict[str, str] | None = None) -> Callable[[], Popen]:
+    """Start `command` in its own process group, so whatever it leaves behind can be reached."""
+
+    def spawn() -> subprocess.Popen:
+        return subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+
+    return spawn
+
+
+@dataclass
+class Child:
+    """A supervised process: how to start it, and its restart state."""
+
+    name: str
+    spawn: Callable[[], subprocess.Popen]
+    process: subprocess.Popen | None = field(default=None, init=False)
+    deaths: int = field(default=0, init=False)  # in a row, each after less than STABLE_AFTER
+    started_at: float = field(default=0.0, init=False)
+    restart_at: float | None = field(default=None, init=False)
+
+
+class Supervisor:
+    def __init__(
+        self, children: list[Child], *, broker: LocalBroker | None = None, log: TextIO = sys.stderr
+    ):
+        self.broker = Child("broker", broker.start) if broker is not None else None
+        self.children = children
+        self.log = log
+        self.stopping = False
+
+    def everyone(self) -> list[Child]:
+        return ([self.broker] if self.broker else []) + self.children
+
+    def handle_signals(self) -> None:
+        """From now on SIGINT, SIGTERM and SIGHUP ask `run` to stop everything, in order."""
+
+        def stop(signum, frame):
+            self.stopping = True
+
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, stop)
+
+    def start(self) -> None:
+        """Start the broker (and wait until it answers), then the others.
+
+        A broker that cannot start at all (not installed, data directory in use) raises
+        BrokerError: nothing else is started then.
+        """
+        if self.broker is not None:
+            self.broker.process = self.broker.spawn()
+            self.broker.started_at = time.monotonic()
+        for child in self.children:
+            self._start(child)
+
+    def run(self) -> int:
+        """Tend the processes until told to stop; then stop them all. Returns the exit status."""
+        try:
+            while not self.stopping:
+                self.tend()
+                time.sleep(POLL_INTERVAL)
+        finally:
+            self.stop()
+        return 0
+
+    def tend(self) -> None:
+        """Note processes that ended, and start again those whose pause is over."""
+        now = time.monotonic()
+        for child in self.everyone():
+            if child.restart_at is None and child.process.poll() is not None:
+                self._ended(child, now)
+            if child.restart_at is not None and now >= child.restart_at:
+                self._start(child)
+
+    def stop(self) -> None:
+        # Everything but the broker at once (each may take a while to finish its task), then
+        # the broker, which by then holds every message given back.
+        for child in self.children:
+            if child.process is not None and child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for child in self.children:
+            _finish(child, deadline)
+        if self.broker is not None and self.broker.process is not None:
+            if self.broker.process.poll() is None:
+                self.broker.process.send_signal(signal.SIGTERM)
+            _finish(self.broker, time.monotonic() + STOP_TIMEOUT)
+
+    def _start(self, child: Child) -> None:
+        child.restart_at = None
+        child.started_at = time.monotonic()
+        try:
+            child.process = child.spawn()
+        except (OSError, BrokerError) as exc:
+            self._say(f"{child.name} could not start: {exc}")
+            child.process = None
+            self._schedule(child, time.monotonic())
+            return
+        if child.deaths:
+            self._say(f"{child.name} started again (pid {child.process.pid})")
+
+    def _ended(self, child: Child, now: float) -> None:
+        code = child.process.returncode
+        _kill_group(child.process)  # what it started (a worker's pool processes) goes with it
+        how = f"signal {-code} ({signal.strsignal(-code)})" if code < 0 else f"code {code}"
+        self._say(f"{child.name} (pid {child.process.pid}) exited with {how}")
+        self._schedule(child, now)
+
+    def _schedule(self, child: Child, now: float) -> None:
+        if now - child.started_at >= STABLE_AFTER:
+            child.deaths = 0
+        delay = min(FIRST_BACKOFF * 2**child.deaths, LONGEST_BACKOFF)
+        child.deaths += 1
+        child.restart_at = now + delay
+        self._say(f"{child.name}: next start in {delay:.0f} s")
+
+    def _say(self, message: str) -> None:
+        print(f"edms run: {message}", file=self.log, flush=True)
+
+
+def _finish(child: Child, deadline: float) -> None:
+    """Wait for a process asked to stop until `deadline`; then kill its whole group."""
+    process = child.process
+    if process is None:
+        return
+    try:
+        process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+    except subprocess.TimeoutExpired:
+        pass
+    _kill_group(process)
+    process.wait()
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # nothing left of it

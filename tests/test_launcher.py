@@ -1,0 +1,252 @@
+"""`edms run` for real, on a fresh embedded default: its private broker, its workers, and a
+supervisor that starts a killed worker again while the web server goes on answering.
+
+Runs on both CI legs the same way: the production variables are removed, so `edms run` starts
+its own broker and database under a temporary data directory.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+from django.core.exceptions import ImproperlyConfigured
+
+from dossier.checks import check_configuration
+from edms.launcher import worker_commands
+from tests.gunicorn_server import free_port
+from tests.services import wait_until
+
+EDMS = str(Path(sys.executable).with_name("edms"))
+# Variables that select a non-default setup (the production leg's); `edms run` runs without them.
+SETUP_VARIABLES = ("EDMS_", "DATABASE_URL", "AWS_", "CELERY_", "DJANGO_SETTINGS_MODULE", "PYTEST_")
+START_TIMEOUT = 180.0  # migrations and collectstatic on a fresh data directory, then the workers
+RESTART_TIMEOUT = 60.0
+PROCESS_TIMEOUT = 120.0
+
+
+@dataclass
+class EdmsRun:
+    process: subprocess.Popen
+    url: str
+    data_dir: Path
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log().splitlines()[-lines:])
+
+    def api_key(self) -> str:
+        return (self.data_dir / "registry-api-key").read_text().strip()
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return requests.get(self.url + path, timeout=10, **kwargs)
+
+    def children(self, marker: str) -> list[psutil.Process]:
+        """Live processes `edms run` started whose command line contains `marker`."""
+        found = []
+        for child in psutil.Process(self.process.pid).children():
+            try:
+                if marker in " ".join(child.cmdline()) and child.status() != "zombie":
+                    found.append(child)
+            except psutil.NoSuchProcess:
+                pass
+        return found
+
+
+def _answers(run: EdmsRun) -> bool:
+    try:
+        return run.get("/healthz").status_code == 200
+    except requests.RequestException:  # not listening yet, or busy starting (a slow first answer)
+        return False
+
+
+@pytest.fixture
+def edms_run(tmp_path) -> Iterator[EdmsRun]:
+    port = free_port()
+    data_dir = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SETUP_VARIABLES)}
+    env |= {"EDMS_DATA_DIR": str(data_dir), "EDMS_ADMIN_PASSWORD": "pw", "PYTHONUNBUFFERED": "1"}
+    log_path = tmp_path / "edms-run.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [EDMS, "run", "--port", str(port), "--web-workers", "1"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    run = EdmsRun(process, f"http://127.0.0.1:{port}", data_dir, log_path)
+    try:
+        wait_until(
+            lambda: _answers(run) or process.poll() is not None,
+            timeout=START_TIMEOUT,
+            what="edms run to serve",
+            explain=run.log_tail,
+        )
+        assert process.poll() is None, run.log_tail()
+        yield run
+    finally:
+        _stop(run)
+
+
+def _stop(run: EdmsRun) -> None:
+    """SIGTERM, as a service manager would; then make sure nothing it started is left."""
+    try:
+        family = psutil.Process(run.process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        family = []
+    run.process.send_signal(signal.SIGTERM)
+    try:
+        run.process.wait(timeout=90)
+    except subprocess.TimeoutExpired:
+        os.killpg(run.process.pid, signal.SIGKILL)
+        run.process.wait()
+        pytest.fail(f"edms run did not stop on SIGTERM:\n{run.log_tail()}")
+    for group in {p.pid for p in family}:
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    _, alive = psutil.wait_procs(family, timeout=10)
+    assert not alive, f"left running by edms run: {[p.cmdline() for p in alive]}"
+
+
+def _worker_ready(run: EdmsRun, count: int) -> bool:
+    return run.log().count(" ready.") >= count
+
+
+@pytest.mark.worker
+def test_a_killed_worker_and_a_killed_broker_are_started_again_and_work_goes_on(edms_run):
+    run = edms_run
+    # Both workers of EDMS_LOCAL_WORKERS, by their stable names, on the private broker.
+    wait_until(
+        lambda: _worker_ready(run, 2), timeout=START_TIMEOUT, what="workers", explain=run.log_tail
+    )
+    assert (run.data_dir / "run" / "broker.sock").is_socket()
+    [worker] = run.children("main@%h")
+    [web] = run.children("gunicorn")
+    assert run.children("index@%h")
+
+    worker.send_signal(signal.SIGKILL)
+
+    wait_until(
+        lambda: [p for p in run.children("main@%h") if p.pid != worker.pid],
+        timeout=RESTART_TIMEOUT,
+        what="the killed worker to be started again",
+        explain=run.log_tail,
+    )
+    log = run.log()
+    assert f"worker main (pid {worker.pid}) exited with signal 9" in log
+    assert "worker main: next start in 1 s" in log
+    assert _answers(run), "the web server stopped answering when a worker died"
+    assert run.children("gunicorn") == [web]  # the same server, never stopped
+    assert run.process.poll() is None
+
+    # The broker too: killed, started again; the workers and the web server reconnect to it.
+    [broker] = run.children("redis-server")
+    broker.send_signal(signal.SIGKILL)
+    wait_until(
+        lambda: [p for p in run.children("redis-server") if p.pid != broker.pid],
+        timeout=RESTART_TIMEOUT,
+        what="the killed broker to be started again",
+        explain=run.log_tail,
+    )
+    assert f"broker (pid {broker.pid}) exited with signal 9" in run.log()
+
+    # A document filed now is processed and indexed: the new worker takes the work.
+    key = {"Authorization": f"Bearer {run.api_key()}"}
+    dossier = requests.put(
+        run.url + "/api/v1/dossiers/BG/P/2024/1",
+        json={"ip_type": "patent", "title": "Restarted worker"},
+        headers=key,
+        timeout=30,
+    )
+    assert dossier.status_code in (200, 201), dossier.text
+    filed = requests.post(
+        run.url + "/api/v1/dossiers/BG/P/2024/1/documents",
+        data={"type": "CLM"},
+        files={"file": ("claims.txt", b"A gearbox with a self-healing supervisor.", "text/plain")},
+        headers=key,
+        timeout=30,
+    )
+    assert filed.status_code == 201, filed.text
+    document_url = f"/api/v1/documents/{filed.json()['id']}"
+
+    def processed():
+        version = run.get(document_url, headers=key).json()["versions"][0]
+        return version["processing"]["state"] == "done"
+
+    wait_until(
+        processed, timeout=PROCESS_TIMEOUT, what="the document's processing", explain=run.log_tail
+    )
+
+    def found():
+        hits = run.get("/api/v1/search", params={"q": "self-healing"}, headers=key).json()
+        return hits["count"] == 1
+
+    wait_until(found, timeout=PROCESS_TIMEOUT, what="the document in search", explain=run.log_tail)
+
+
+@pytest.mark.worker
+def test_edms_run_says_what_to_install_without_redis_server(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SETUP_VARIABLES)}
+    # The virtualenv's programs, and nothing else: no redis-server on the PATH.
+    env |= {"EDMS_DATA_DIR": str(tmp_path / "data"), "PATH": str(Path(sys.executable).parent)}
+    result = subprocess.run(
+        [EDMS, "run", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "redis-server is not installed" in result.stderr
+    assert "apt-get install redis-server" in result.stderr
+
+
+def test_the_workers_are_those_of_edms_local_workers(settings):
+    settings.EDMS_LOCAL_WORKERS = [
+        {"name": "main", "queues": ["celery", "extract"], "concurrency": 2},
+        {"name": "interactive", "queues": ["interactive"], "concurrency": 1},
+    ]
+    commands = dict(worker_commands(Path("/venv/bin")))
+    assert list(commands) == ["main", "interactive"]
+    assert commands["interactive"] == [
+        "/venv/bin/celery", "-A", "edms", "worker", "--loglevel", "INFO", "--concurrency", "1",
+        "--hostname", "interactive@%h", "-Q", "interactive",
+    ]  # fmt: skip
+    assert commands["main"][-2:] == ["-Q", "celery,extract"]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"name": "main", "queues": "celery", "concurrency": 1},
+        {"name": "main", "queues": ["celery"], "concurrency": 0},
+        {"name": "main", "queues": ["celery"]},
+    ],
+)
+def test_nonsense_in_edms_local_workers_is_refused(settings, entry):
+    settings.EDMS_LOCAL_WORKERS = [entry]
+    with pytest.raises(ImproperlyConfigured, match="EDMS_LOCAL_WORKERS"):
+        worker_commands(Path("/venv/bin"))
+
+
+def test_system_check_flags_a_routed_queue_no_local_worker_consumes(settings):
+    assert not [p for p in check_configuration(None) if p.id == "edms.W005"]
+    settings.CELERY_TASK_ROUTES = {"ingest.tasks.process_version": {"queue": "interactive"}}
+    [warning] = [p for p in check_configuration(None) if p.id == "edms.W005"]
+    assert "interactive" in warning.msg
