@@ -1,8 +1,8 @@
-"""`edms run`: prepare the database and start the web server and a Celery worker together.
+"""`edms run`: prepare the database and start the web server and the Celery workers together.
 
-On the embedded default this is the whole installation: SQLite, blobs under ./var, and a worker
-on the local filesystem broker. The same command works with production settings (it then uses
-whatever DATABASE_URL, S3 and CELERY_BROKER_URL say).
+On the embedded default this is the whole installation: SQLite, blobs under ./var, and the
+workers of EDMS_LOCAL_WORKERS on the local filesystem broker. The same command works with
+production settings (it then uses whatever DATABASE_URL, S3 and CELERY_BROKER_URL say).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
     parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
-    parser.add_argument("--no-worker", action="store_true", help="Do not start a Celery worker.")
+    parser.add_argument("--no-worker", action="store_true", help="Do not start the Celery workers.")
     options = parser.parse_args(argv)
 
     admin_password, api_key = prepare()
@@ -93,38 +93,9 @@ def run(argv: list[str]) -> int:
         "--access-logfile",
         "-",
     ]
-    worker = [
-        str(bin_dir / "celery"),
-        "-A",
-        "edms",
-        "worker",
-        "--loglevel",
-        "INFO",
-        "--concurrency",
-        "2",
-        # Every queue of CELERY_TASK_ROUTES: on the embedded default one worker does it all.
-        "-Q",
-        "celery,extract,ocr,render,scan,webhook",
-    ]
-    # The index has a single writer: its own worker, one process, consuming only `index`.
-    indexer = [
-        str(bin_dir / "celery"),
-        "-A",
-        "edms",
-        "worker",
-        "--loglevel",
-        "INFO",
-        "--concurrency",
-        "1",
-        "--hostname",
-        "index@%h",
-        "-Q",
-        "index",
-    ]
     processes = [subprocess.Popen(web, env=_web_environment())]
     if not options.no_worker:
-        processes.append(subprocess.Popen(worker))
-        processes.append(subprocess.Popen(indexer))
+        processes.extend(subprocess.Popen(command) for command in worker_commands(bin_dir))
         # Work whose task was lost (see ingest.sweeper) is queued again now and then.
         sweeper = [str(bin_dir / "edms"), "sweep", "--every", str(settings.EDMS_SWEEP_INTERVAL)]
         processes.append(subprocess.Popen(sweeper))
@@ -140,6 +111,27 @@ def run(argv: list[str]) -> int:
     print("registry API key (Authorization: Bearer <key>):")
     print(api_key, flush=True)
     return _supervise(processes)
+
+
+def worker_commands(bin_dir: Path) -> list[list[str]]:
+    """One `celery worker` command line per entry of EDMS_LOCAL_WORKERS."""
+    return [
+        [
+            str(bin_dir / "celery"),
+            "-A",
+            "edms",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            str(worker["concurrency"]),
+            "--hostname",
+            f"{worker['name']}@%h",
+            "-Q",
+            ",".join(worker["queues"]),
+        ]
+        for worker in settings.EDMS_LOCAL_WORKERS
+    ]
 
 
 def _web_environment() -> dict[str, str]:

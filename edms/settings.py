@@ -78,6 +78,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "api.middleware.RequestIdMiddleware",
+    # `Edms-Lane: bulk` (an importer's requests): their work queues behind interactive work.
+    "api.middleware.LaneMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -281,7 +283,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Queues by kind of work, so a backlog of OCR never delays text extraction of born-digital files.
-# `edms run` starts a worker consuming all of them.
+# `edms run` starts workers consuming all of them (EDMS_LOCAL_WORKERS).
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "ingest.tasks.process_version": {"queue": "extract"},
@@ -293,6 +295,23 @@ CELERY_TASK_ROUTES = {
     # Its own queue, so receivers that time out never delay ingestion.
     "api.tasks.deliver_webhook": {"queue": "webhook"},
 }
+# Interactive work (a single upload, a new version, an approved scan part: see dossier.lanes)
+# sends every pipeline stage to this queue instead, consumed by a worker of its own, so bulk
+# work (imports, scan batches, reprocessing) never stands in its way.
+EDMS_INTERACTIVE_QUEUE = "interactive"
+# The workers `edms run` starts (name, queues, processes). A production deployment runs the same
+# consumers (see infra/systemd). The interactive worker has one process: bulk work may take
+# every other process of a 2-core machine, never that one.
+EDMS_LOCAL_WORKERS = [
+    {
+        "name": "main",
+        "queues": ["celery", "extract", "ocr", "render", "scan", "webhook"],
+        "concurrency": 2,
+    },
+    {"name": "interactive", "queues": [EDMS_INTERACTIVE_QUEUE], "concurrency": 1},
+    # The index has a single writer: its own worker, one process, consuming only `index`.
+    {"name": "index", "queues": ["index"], "concurrency": 1},
+]
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
