@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from celery.signals import before_task_publish
 from django.conf import settings
 from django.utils import timezone
 
@@ -24,34 +21,13 @@ from dossier.models import Document, Event, EventKind, Version
 from edms.launcher import worker_commands
 from ingest import pipeline
 from ingest.models import Processing, Stage, State
-from ingest.subscribers import queue_processing
 from ingest.sweeper import sweep
 from tests.conftest import create_dossier, file_document
+from tests.lanes_support import deliver, published
 
 pytestmark = pytest.mark.django_db
 
-PIPELINE_TASKS = {
-    "ingest.tasks.process_version",
-    "ingest.tasks.ocr_version",
-    "ingest.tasks.render_version",
-}
 KEY = "BG/P/2024/000123"
-
-
-@contextmanager
-def published() -> Iterator[list[tuple[str, str]]]:
-    """(task name, queue) of every pipeline task published inside the block."""
-    sent: list[tuple[str, str]] = []
-
-    def record(sender=None, routing_key=None, headers=None, **kwargs):
-        if sender in PIPELINE_TASKS:
-            sent.append((sender, routing_key))
-
-    before_task_publish.connect(record)
-    try:
-        yield sent
-    finally:
-        before_task_publish.disconnect(record)
 
 
 def upload(client, *, content: bytes = b"Claims: a clock escapement.", **headers):
@@ -67,14 +43,6 @@ def upload(client, *, content: bytes = b"Claims: a clock escapement.", **headers
 
 def registered_event(document_id) -> Event:
     return Event.objects.get(kind=EventKind.DOCUMENT_REGISTERED, document_id=document_id)
-
-
-def deliver(event: Event, capture) -> list[tuple[str, str]]:
-    """Hand `event` to ingestion's subscriber, as the dispatcher does, and return what it sent
-    once its transaction committed."""
-    with published() as sent, capture(execute=True):
-        queue_processing(event)
-    return sent
 
 
 def test_an_api_upload_is_interactive(registry, django_capture_on_commit_callbacks):
