@@ -4,10 +4,12 @@
     ocr      OCR to a searchable PDF/A, its text replacing the empty extraction → thumbnail
     render   office document → PDF with LibreOffice → thumbnail
 
-then done. Each step is a small function taking the `Run` and returning what it did; steps that
-read the untrusted file do so in the sandbox child (`ingest.sandbox`). A stage is claimed with a
-conditional UPDATE, so running it twice (a redelivered task, a double click on "reprocess") is
-harmless, and a claim whose worker died is taken over once it is older than `stale_after()`.
+then done. That is bulk work's way; interactive work (see `dossier.lanes`) runs every stage on
+the `interactive` queue, whose worker bulk work never occupies. Each step is a small function
+taking the `Run` and returning what it did; steps that read the untrusted file do so in the
+sandbox child (`ingest.sandbox`). A stage is claimed with a conditional UPDATE, so running it
+twice (a redelivered task, a double click on "reprocess") is harmless, and a claim whose worker
+died is taken over once it is older than `stale_after()`.
 """
 
 from __future__ import annotations
