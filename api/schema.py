@@ -22,6 +22,7 @@ from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 
 from api.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPES
+from dossier.lanes import Lane
 
 ANY_MEDIA_TYPE = "*/*"
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -81,7 +82,7 @@ LANE_PARAMETER = OpenApiParameter(
     "Edms-Lane",
     str,
     OpenApiParameter.HEADER,
-    enum=["interactive", "bulk"],
+    enum=[lane.value for lane in Lane],
     description=(
         "`bulk` for requests of a batch (a backfile import, a migration): the processing they "
         "cause queues behind interactive work, so people filing one document at a time never "
