@@ -1,7 +1,8 @@
 """Request ids: taken from `X-Request-ID` when the caller sends a sane one, else generated.
 
 The same middleware refuses, before any view runs, requests no view could answer well: chunked
-bodies without a length, and URLs holding a NUL character."""
+bodies without a length, and URLs holding a NUL character. `LaneMiddleware` runs a request in
+the lane its caller names (`Edms-Lane: bulk`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import uuid
 from django.conf import settings
 
 from api.problems import problem_response
+from dossier import lanes
+
+LANE_HEADER = "Edms-Lane"
 
 _SANE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -39,6 +43,32 @@ class RequestIdMiddleware:
         else:
             response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
+        return response
+
+
+class LaneMiddleware:
+    """Run the request in the lane named by its `Edms-Lane` header (default: interactive).
+
+    An importer sends `Edms-Lane: bulk` with each request of a backfile, so that the work it
+    causes queues behind what people file one at a time (see `dossier.lanes`). A value that
+    names no lane is refused (400) rather than guessed. The answer repeats the header when it
+    was sent, so a client can tell that no proxy dropped it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        named = request.headers.get(LANE_HEADER)
+        if named is None:
+            return self.get_response(request)
+        try:
+            lane = lanes.parse(named)
+        except ValueError as exc:
+            return problem_response(request, "validation-error", str(exc), field=LANE_HEADER)
+        with lanes.using(lane):
+            response = self.get_response(request)
+        response[LANE_HEADER] = lane.value
         return response
 
 

@@ -7,6 +7,8 @@
   (406), CSRF for session callers of unsafe methods (403), a request body (400, 411, 413, 415),
   `Idempotency-Key` (400, 409, 422), path parameters (404). The rest each view names with
   `problems(...)`.
+- Every write operation (POST, PUT, PATCH, DELETE) documents the `Edms-Lane` header, with which
+  an importer marks its requests as bulk work (`api.middleware.LaneMiddleware`).
 - Downloads declare the media types they really send: stored content is answered with the media
   type it was detected as, so its operations declare `*/*` (see `content_responses`).
 """
@@ -20,6 +22,7 @@ from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 
 from api.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPES
+from dossier.lanes import Lane
 
 ANY_MEDIA_TYPE = "*/*"
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -75,6 +78,20 @@ CONTENT_HEADERS = [
 ]
 
 
+LANE_PARAMETER = OpenApiParameter(
+    "Edms-Lane",
+    str,
+    OpenApiParameter.HEADER,
+    enum=[lane.value for lane in Lane],
+    description=(
+        "`bulk` for requests of a batch (a backfile import, a migration): the processing they "
+        "cause queues behind interactive work, so people filing one document at a time never "
+        "wait for a batch. Default `interactive`. Another value is refused (400, "
+        "`validation-error`). The answer repeats the header."
+    ),
+)
+
+
 def content_responses(*media_types: str) -> dict:
     """`responses` of a download of stored bytes (`api.content.blob_response`): the whole
     content or one range, in `media_types` (default: any, as detected when it was stored), a
@@ -91,7 +108,14 @@ def content_responses(*media_types: str) -> dict:
 
 
 class ProblemAutoSchema(AutoSchema):
-    """drf-spectacular's AutoSchema, adding the error statuses implied by an operation's shape."""
+    """drf-spectacular's AutoSchema, adding the error statuses implied by an operation's shape
+    (and the `Edms-Lane` header of write operations)."""
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if self.method in UNSAFE_METHODS:
+            parameters = [*parameters, LANE_PARAMETER]
+        return parameters
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)

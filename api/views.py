@@ -31,6 +31,7 @@ from api.schema import CONTENT_HEADERS, PAGE_PARAMETERS, content_responses, prob
 from api.uploads import RawFileParser, staged_from_upload
 from dossier import access, actions
 from dossier.audit import Actor
+from dossier.lanes import Lane
 from dossier.models import Document, Version
 from dossier.roles import Role, role_of
 from ingest import capabilities, pipeline
@@ -509,7 +510,8 @@ class VersionReprocessView(APIView):
         document = access.get_document_for(request.user, document_id)
         version = _version_of(document, number)
         try:
-            processing = pipeline.request_processing(version, again=True)
+            # Reprocessing is bulk work: it never delays what people are filing now.
+            processing = pipeline.request_processing(version, again=True, lane=Lane.BULK)
         except pipeline.AlreadyRunning as exc:
             raise Problem("processing-in-progress", str(exc)) from None
         return Response(s.ProcessingSerializer(processing).data, status=202)

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.module_loading import import_string
 
+from dossier import lanes
 from dossier.models import Event, EventKind, SubscriberCursor
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,9 @@ def append_event(
     order, so a poller reading `after=<cursor>` could skip an id that commits late. Taking a
     transaction-scoped advisory lock before allocating the id makes event-writing transactions
     commit in id order. SQLite serialises writers already.
+
+    The event carries the lane in effect (`dossier.lanes.current()`), so that the work it causes
+    is queued in the same lane.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("append_event must run inside the action's transaction")
@@ -54,6 +58,7 @@ def append_event(
         document_id=document_id,
         version=version,
         payload=payload or {},
+        lane=lanes.current(),
     )
     transaction.on_commit(_schedule_dispatch)
     return event

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 
 from dossier.blobstore import storage_key
+from dossier.lanes import Lane
 from dossier.numbering import parse_file_number
 
 
@@ -277,6 +278,9 @@ class Event(models.Model):
     document_id = models.UUIDField(null=True, blank=True)
     version = models.PositiveIntegerField(null=True, blank=True)
     payload = models.JSONField(default=dict)
+    # The lane the change was made in (see `dossier.lanes`): subscribers queue follow-up work in
+    # it. Internal routing, not part of the registry's feed.
+    lane = models.CharField(max_length=12, choices=Lane.choices, default=Lane.INTERACTIVE)
 
     class Meta:
         ordering = ["id"]

@@ -71,7 +71,7 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
     parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
-    parser.add_argument("--no-worker", action="store_true", help="Do not start a Celery worker.")
+    parser.add_argument("--no-worker", action="store_true", help="Do not start the Celery workers.")
     options = parser.parse_args(argv)
 
     broker = None

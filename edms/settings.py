@@ -79,6 +79,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "api.middleware.RequestIdMiddleware",
+    # `Edms-Lane: bulk` (an importer's requests): their work queues behind interactive work.
+    "api.middleware.LaneMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -303,16 +305,22 @@ CELERY_TASK_ROUTES = {
     # Its own queue, so receivers that time out never delay ingestion.
     "api.tasks.deliver_webhook": {"queue": "webhook"},
 }
+# Interactive work (a single upload, a new version, an approved scan part: see dossier.lanes)
+# sends every pipeline stage to this queue instead, consumed by a worker of its own, so bulk
+# work (imports, scan batches, reprocessing) never stands in its way.
+EDMS_INTERACTIVE_QUEUE = "interactive"
 # The Celery workers `edms run` starts and keeps running: a name (its hostname is `<name>@<host>`,
 # stable across restarts, as the operations page shows it), the queues it consumes and how many
 # tasks it runs at once. Every queue of CELERY_TASK_ROUTES needs a worker here.
+# A production deployment runs the same consumers (see infra/systemd). The interactive worker
+# has one process: bulk work may take every other process of a 2-core machine, never that one.
 EDMS_LOCAL_WORKERS = [
-    # On the embedded default one worker does all the work but indexing.
     {
         "name": "main",
         "queues": ["celery", "extract", "ocr", "render", "scan", "webhook"],
         "concurrency": 2,
     },
+    {"name": "interactive", "queues": [EDMS_INTERACTIVE_QUEUE], "concurrency": 1},
     # The index has a single writer: its own worker, one process, consuming only `index`.
     {"name": "index", "queues": ["index"], "concurrency": 1},
 ]

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from api.serializers import DocumentFilterSerializer, SearchParamsSerializer
 from api.views import actor_of
 from dossier import access, actions, packages, zipstream
+from dossier.lanes import Lane
 from dossier.models import Direction, Document, DocumentType, Dossier, IpType, Version, Visibility
 from dossier.numbering import InvalidFileNumber
 from edms import queues
@@ -571,7 +572,8 @@ def retry_processing(request, document_id, number):
     if version is None:
         raise Http404(_("No such version."))
     try:
-        pipeline.request_processing(version, again=True)
+        # Reprocessing is bulk work: it never delays what people are filing now.
+        pipeline.request_processing(version, again=True, lane=Lane.BULK)
     except pipeline.AlreadyRunning:
         messages.error(request, _("This version is being processed right now."))
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from dossier.lanes import Lane
 from dossier.models import Blob, Version
 
 
@@ -48,6 +49,9 @@ class Processing(models.Model):
     reason = models.TextField(blank=True, help_text="Why it failed, for a person to act on.")
     steps = models.JSONField(default=list, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Whose queues its tasks go to (see `dossier.lanes`): kept here so that a stage handed over,
+    # or a task queued again by the sweeper, stays in the lane the version came in.
+    lane = models.CharField(max_length=12, choices=Lane.choices, default=Lane.INTERACTIVE)
     queued_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

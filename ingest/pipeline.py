@@ -4,10 +4,12 @@
     ocr      OCR to a searchable PDF/A, its text replacing the empty extraction → thumbnail
     render   office document → PDF with LibreOffice → thumbnail
 
-then done. Each step is a small function taking the `Run` and returning what it did; steps that
-read the untrusted file do so in the sandbox child (`ingest.sandbox`). A stage is claimed with a
-conditional UPDATE, so running it twice (a redelivered task, a double click on "reprocess") is
-harmless, and a claim whose worker died is taken over once it is older than `stale_after()`.
+then done. That is bulk work's way; interactive work (see `dossier.lanes`) runs every stage on
+the `interactive` queue, whose worker bulk work never occupies. Each step is a small function
+taking the `Run` and returning what it did; steps that read the untrusted file do so in the
+sandbox child (`ingest.sandbox`). A stage is claimed with a conditional UPDATE, so running it
+twice (a redelivered task, a double click on "reprocess") is harmless, and a claim whose worker
+died is taken over once it is older than `stale_after()`.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from dossier import blobstore
+from dossier import blobstore, lanes
 from dossier.events import append_event
+from dossier.lanes import Lane
 from dossier.models import EventKind, Version
 from ingest import tika_metadata
 from ingest.extractors import load as load_extractor
@@ -224,7 +227,11 @@ def process_version(
         return None
     run_dir = Path(settings.FILE_UPLOAD_TEMP_DIR)
     run_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=run_dir, prefix="ingest-") as workdir:
+    # In the version's lane: what it announces (`document.processed`) and hands over stays there.
+    with (
+        lanes.using(processing.lane),
+        tempfile.TemporaryDirectory(dir=run_dir, prefix="ingest-") as workdir,
+    ):
         run = Run(processing=processing, workdir=workdir, limits=limits())
         try:
             if stage != Stage.EXTRACT:
@@ -306,7 +313,7 @@ def _hand_over(processing: Processing, stage: str) -> None:
     processing.started_at = None
     processing.queued_at = timezone.now()
     processing.save(update_fields=["state", "stage", "started_at", "queued_at"])
-    transaction.on_commit(lambda: queue(processing.version_id, stage))
+    transaction.on_commit(lambda: queue(processing.version_id, stage, processing.lane))
 
 
 def _release(processing: Processing) -> None:
@@ -322,26 +329,45 @@ class AlreadyRunning(Exception):
     """Reprocessing was asked for while a run is in progress."""
 
 
-def request_processing(version: Version, *, again: bool = False) -> Processing:
-    """Mark the version for (re)processing and queue it once the transaction commits."""
-    processing, created = Processing.objects.get_or_create(version=version)
+def request_processing(
+    version: Version, *, again: bool = False, lane: Lane | None = None
+) -> Processing:
+    """Mark the version for (re)processing and queue it once the transaction commits, in `lane`
+    (default: the lane in effect). A version already known keeps its lane unless processed
+    `again`."""
+    lane = Lane(lane or lanes.current())
+    processing, created = Processing.objects.get_or_create(version=version, defaults={"lane": lane})
     if again and not created:
         fresh = timezone.now() - stale_after()
         reset = (
             Processing.objects.filter(pk=processing.pk)
             .exclude(state=State.RUNNING, started_at__gte=fresh)
-            .update(state=State.PENDING, stage=Stage.EXTRACT, reason="", queued_at=timezone.now())
+            .update(
+                state=State.PENDING,
+                stage=Stage.EXTRACT,
+                reason="",
+                queued_at=timezone.now(),
+                lane=lane,
+            )
         )
         if not reset:
             raise AlreadyRunning(f"version {version.number} is being processed right now")
         processing.refresh_from_db()
     if processing.state == State.PENDING:
-        stage = processing.stage
-        transaction.on_commit(lambda: queue(version.pk, stage))
+        stage, lane = processing.stage, processing.lane
+        transaction.on_commit(lambda: queue(version.pk, stage, lane))
     return processing
 
 
-def queue(version_id: int, stage: str = Stage.EXTRACT) -> None:
+def queue_of(lane: str) -> str | None:
+    """The queue every stage of interactive work goes to; None for bulk work, whose stages go
+    to their own queues (`extract`, `ocr`, `render`: CELERY_TASK_ROUTES)."""
+    return settings.EDMS_INTERACTIVE_QUEUE if lane == Lane.INTERACTIVE else None
+
+
+def queue(version_id: int, stage: str = Stage.EXTRACT, lane: str | None = None) -> None:
+    """Send the task of the version's `stage` to its lane's queue (`lane` defaults to the one
+    recorded on its processing, as when the sweeper queues it again)."""
     from ingest import tasks
 
     task = {
@@ -349,8 +375,13 @@ def queue(version_id: int, stage: str = Stage.EXTRACT) -> None:
         Stage.OCR: tasks.ocr_version,
         Stage.RENDER: tasks.render_version,
     }[stage]
+    if lane is None:
+        recorded = Processing.objects.filter(version_id=version_id).values_list("lane", flat=True)
+        lane = recorded.first() or lanes.current()
+    target = queue_of(lane)
     try:
-        task.delay(version_id)
+        # A retry goes back to the queue the task came from (Celery keeps its routing key).
+        task.apply_async((version_id,), **({"queue": target} if target else {}))
     except Exception:
         # The row stays pending: reprocessing (or the next event) queues it again.
         log.exception("could not queue %s of version %s", stage, version_id)

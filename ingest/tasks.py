@@ -1,7 +1,8 @@
 """Celery tasks of ingestion: thin, taking ids only, safe to run twice.
 
 One task per stage, each on its own queue (`extract`, `ocr`, `render`; see CELERY_TASK_ROUTES),
-so a backlog of scans to OCR never delays the text of born-digital files.
+so a backlog of scans to OCR never delays the text of born-digital files. Interactive work sends
+every stage to the `interactive` queue instead (`pipeline.queue`, `dossier.lanes`).
 """
 
 from __future__ import annotations

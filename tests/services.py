@@ -108,10 +108,16 @@ def _worker_env() -> dict[str, str]:
 
 
 def _purge_broker() -> None:
-    """Drop tasks queued by earlier tests (their rows are gone; handlers would skip)."""
+    """Drop tasks left in the queues by earlier tests and runs: their rows are gone, and a task
+    naming a row id that a later test's row reuses would act on that row. Every queue a local
+    worker consumes (`app.control.purge()` empties only the default one)."""
     from edms.celery import app
 
     app.control.purge()
+    queues = {queue for worker in settings.EDMS_LOCAL_WORKERS for queue in worker["queues"]}
+    with app.connection_for_write() as connection:
+        for queue in sorted(queues):
+            connection.default_channel.queue_purge(queue)
 
 
 def _start_worker(

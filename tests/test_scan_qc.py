@@ -14,10 +14,12 @@ import pytest
 import zxingcpp
 from celery import current_app
 
+from dossier.lanes import Lane
 from dossier.models import AuditEvent, Document, DocumentState, Dossier, Event, EventKind
 from ingest.batch_models import BatchState, PartState, ScanPart
 from tests import scan_support as scan
 from tests.conftest import create_dossier
+from tests.lanes_support import deliver
 
 D1 = "BG/P/2024/000123"
 D2 = "BG/P/2024/000124"
@@ -130,6 +132,19 @@ def test_approval_makes_the_document_visible_and_tells_the_registry(
     assert AuditEvent.objects.filter(action="scan.approve", object_id=str(part.id)).exists()
     # Approving is a decision: the part is closed, a second one is refused.
     assert qc(records_clerk, part, "approve").json()["type"].endswith("invalid-change")
+
+
+def test_an_approval_is_interactive_work_though_the_batch_was_bulk(
+    batch, records_clerk, django_capture_on_commit_callbacks
+):
+    """The batch was split in the bulk lane; the clerk's approval is what someone waits for:
+    the approved document is processed on the interactive queue."""
+    part = part_of(batch, 0)
+    assert qc(records_clerk, part, "approve").status_code == 200
+    event = Event.objects.get(kind=EventKind.DOCUMENT_REGISTERED, document_id=part.document_id)
+    assert event.lane == Lane.INTERACTIVE
+    sent = deliver(event, django_capture_on_commit_callbacks)
+    assert sent == [("ingest.tasks.process_version", "interactive")]
 
 
 def test_rejection_keeps_the_document_away_from_everyone_but_records_staff(

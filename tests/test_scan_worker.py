@@ -27,7 +27,7 @@ D1 = "BG/P/2024/000321"
 def scan_worker(django_db_setup, tmp_path_factory):
     with running_worker(
         tmp_path_factory.mktemp("celery") / "worker.log",
-        queues=["celery", "extract", "ocr", "render", "scan"],
+        queues=["celery", "extract", "ocr", "render", "scan", "interactive"],
     ) as worker:
         yield worker
 

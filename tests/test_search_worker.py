@@ -2,10 +2,10 @@
 word of its text, with no call to the indexer from the test.
 
 The chain: the upload commits `document.registered`; after commit the web process queues the
-dispatch; a real Celery worker (consuming `celery`, `extract` and `index`, like the one-machine
-default) hands the event to ingestion, which extracts the text and appends `document.processed`;
-the search subscriber wakes the `index` queue's consumer, which writes the index this process
-then searches.
+dispatch; a real Celery worker (consuming `celery`, `extract`, `interactive` and `index`, the
+one-machine default's queues) hands the event to ingestion, which extracts the text and appends
+`document.processed`; the search subscriber wakes the `index` queue's consumer, which writes the
+index this process then searches.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def index_path(tmp_path_factory):
 def search_worker(django_db_setup, tmp_path_factory, index_path):
     with running_worker(
         tmp_path_factory.mktemp("celery") / "worker.log",
-        queues=["celery", "extract", "index"],
+        queues=["celery", "extract", "interactive", "index"],
         env={"EDMS_SEARCH_PATH": str(index_path)},
     ) as worker:
         yield worker

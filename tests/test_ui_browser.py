@@ -168,7 +168,8 @@ def test_search_and_open_a_hit_on_its_page(page, examiner_user, five_page_pdf, s
 @pytest.fixture(scope="module")
 def ingest_worker(django_db_setup, tmp_path_factory):
     with running_worker(
-        tmp_path_factory.mktemp("celery") / "worker.log", queues=["celery", "extract", "index"]
+        tmp_path_factory.mktemp("celery") / "worker.log",
+        queues=["celery", "extract", "interactive", "index"],
     ) as worker:
         yield worker
 

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from dossier import actions, blobstore, fixity
+from dossier import actions, blobstore, fixity, lanes
 from dossier.audit import Actor, record_audit
 from dossier.blobstore import StagedFile
 from dossier.models import Channel, DocumentType, Dossier
@@ -223,7 +223,15 @@ def _claim(batch_id) -> ScanBatch | None:
 
 
 def split_batch(batch_id) -> ScanBatch | None:
-    """Split, route and hold for QC. Returns the batch, or None if there was nothing to do."""
+    """Split, route and hold for QC. Returns the batch, or None if there was nothing to do.
+
+    Bulk work: whatever it causes queues behind interactive work (its parts are processed once
+    approved in quality control, which is interactive)."""
+    with lanes.bulk():
+        return _split_claimed(batch_id)
+
+
+def _split_claimed(batch_id) -> ScanBatch | None:
     batch = _claim(batch_id)
     if batch is None:
         return None
