@@ -7,15 +7,12 @@ its own broker and database under a temporary data directory.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 import pytest
 import requests
 from django.core.exceptions import ImproperlyConfigured
@@ -23,108 +20,24 @@ from django.core.exceptions import ImproperlyConfigured
 from dossier.checks import check_configuration
 from edms.launcher import worker_commands
 from tests.gunicorn_server import free_port
+from tests.launcher_support import (
+    EDMS,
+    START_TIMEOUT,
+    EdmsRun,
+    answers,
+    edms_running,
+    embedded_env,
+)
 from tests.services import wait_until
 
-EDMS = str(Path(sys.executable).with_name("edms"))
-# Variables that select a non-default setup (the production leg's); `edms run` runs without them.
-SETUP_VARIABLES = ("EDMS_", "DATABASE_URL", "AWS_", "CELERY_", "DJANGO_SETTINGS_MODULE", "PYTEST_")
-START_TIMEOUT = 180.0  # migrations and collectstatic on a fresh data directory, then the workers
 RESTART_TIMEOUT = 60.0
 PROCESS_TIMEOUT = 120.0
 
 
-@dataclass
-class EdmsRun:
-    process: subprocess.Popen
-    url: str
-    data_dir: Path
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log().splitlines()[-lines:])
-
-    def api_key(self) -> str:
-        return (self.data_dir / "registry-api-key").read_text().strip()
-
-    def get(self, path: str, **kwargs) -> requests.Response:
-        return requests.get(self.url + path, timeout=10, **kwargs)
-
-    def children(self, marker: str) -> list[psutil.Process]:
-        """Live processes `edms run` started whose command line contains `marker`."""
-        found = []
-        for child in psutil.Process(self.process.pid).children():
-            try:
-                if marker in " ".join(child.cmdline()) and child.status() != "zombie":
-                    found.append(child)
-            except psutil.NoSuchProcess:
-                pass
-        return found
-
-
-def _answers(run: EdmsRun) -> bool:
-    try:
-        return run.get("/healthz").status_code == 200
-    except requests.RequestException:  # not listening yet, or busy starting (a slow first answer)
-        return False
-
-
 @pytest.fixture
 def edms_run(tmp_path) -> Iterator[EdmsRun]:
-    port = free_port()
-    data_dir = tmp_path / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(SETUP_VARIABLES)}
-    env |= {"EDMS_DATA_DIR": str(data_dir), "EDMS_ADMIN_PASSWORD": "pw", "PYTHONUNBUFFERED": "1"}
-    log_path = tmp_path / "edms-run.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [EDMS, "run", "--port", str(port), "--web-workers", "1"],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    run = EdmsRun(process, f"http://127.0.0.1:{port}", data_dir, log_path)
-    try:
-        wait_until(
-            lambda: _answers(run) or process.poll() is not None,
-            timeout=START_TIMEOUT,
-            what="edms run to serve",
-            explain=run.log_tail,
-        )
-        assert process.poll() is None, run.log_tail()
+    with edms_running(tmp_path, embedded_env(tmp_path / "data")) as run:
         yield run
-    finally:
-        _stop(run)
-
-
-def _stop(run: EdmsRun) -> None:
-    """SIGTERM, as a service manager would; then make sure nothing it started is left."""
-    try:
-        family = psutil.Process(run.process.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        family = []
-    run.process.send_signal(signal.SIGTERM)
-    try:
-        run.process.wait(timeout=90)
-    except subprocess.TimeoutExpired:
-        os.killpg(run.process.pid, signal.SIGKILL)
-        run.process.wait()
-        pytest.fail(f"edms run did not stop on SIGTERM:\n{run.log_tail()}")
-    for group in {p.pid for p in family}:
-        try:
-            os.killpg(group, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    _, alive = psutil.wait_procs(family, timeout=10)
-    assert not alive, f"left running by edms run: {[p.cmdline() for p in alive]}"
-
-
-def _worker_ready(run: EdmsRun, count: int) -> bool:
-    return run.log().count(" ready.") >= count
 
 
 @pytest.mark.worker
@@ -132,7 +45,7 @@ def test_a_killed_worker_and_a_killed_broker_are_started_again_and_work_goes_on(
     run = edms_run
     # Both workers of EDMS_LOCAL_WORKERS, by their stable names, on the private broker.
     wait_until(
-        lambda: _worker_ready(run, 2), timeout=START_TIMEOUT, what="workers", explain=run.log_tail
+        lambda: run.workers_ready(3), timeout=START_TIMEOUT, what="workers", explain=run.log_tail
     )
     assert (run.data_dir / "run" / "broker.sock").is_socket()
     [worker] = run.children("main@%h")
@@ -150,7 +63,7 @@ def test_a_killed_worker_and_a_killed_broker_are_started_again_and_work_goes_on(
     log = run.log()
     assert f"worker main (pid {worker.pid}) exited with signal 9" in log
     assert "worker main: next start in 1 s" in log
-    assert _answers(run), "the web server stopped answering when a worker died"
+    assert answers(run), "the web server stopped answering when a worker died"
     assert run.children("gunicorn") == [web]  # the same server, never stopped
     assert run.process.poll() is None
 
@@ -201,9 +114,8 @@ def test_a_killed_worker_and_a_killed_broker_are_started_again_and_work_goes_on(
 
 @pytest.mark.worker
 def test_edms_run_says_what_to_install_without_redis_server(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(SETUP_VARIABLES)}
     # The virtualenv's programs, and nothing else: no redis-server on the PATH.
-    env |= {"EDMS_DATA_DIR": str(tmp_path / "data"), "PATH": str(Path(sys.executable).parent)}
+    env = embedded_env(tmp_path / "data") | {"PATH": str(Path(sys.executable).parent)}
     result = subprocess.run(
         [EDMS, "run", "--port", str(free_port())],
         env=env,
