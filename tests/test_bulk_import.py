@@ -85,6 +85,7 @@ def production_env(data_dir: Path) -> Iterator[dict[str, str]]:
     broker = urlsplit(os.environ["CELERY_BROKER_URL"])
     env["CELERY_BROKER_URL"] = urlunsplit(broker._replace(path="/13"))
     env["EDMS_S3_PREFIX"] = f"bulk-import-{uuid.uuid4().hex}"
+    env["EDMS_SEARCH_INDEX_PREFIX"] = f"edms-bulk-import-{os.getpid()}"  # a search cluster's
     with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{database}"')
         connection.execute(f'CREATE DATABASE "{database}"')
