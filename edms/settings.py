@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "ingest.apps.IngestConfig",
     "search.apps.SearchConfig",
     "frontend.apps.FrontendConfig",
+    "operations.apps.OperationsConfig",
     # Failed sign-ins and API keys, counted per address and per account (see "Rate limits").
     "axes",
 ]

@@ -27,9 +27,9 @@ from dossier import access, actions, packages, zipstream
 from dossier.lanes import Lane
 from dossier.models import Direction, Document, DocumentType, Dossier, IpType, Version, Visibility
 from dossier.numbering import InvalidFileNumber
-from edms import queues
 from ingest import pipeline
 from ingest.models import Processing, Stage, State
+from operations import broker
 from search import documents as search_documents
 from search import find, indexer
 from search.backends import SearchUnavailable
@@ -554,7 +554,7 @@ def operations(request):
             "lag": indexer.lag(),
             "failed": failed,
             "can_retry": access.can_change_documents(request.user),
-            "broker": queues.broker_state(),
+            "broker": broker.broker_state(),
         },
     )
 

@@ -1,4 +1,4 @@
-"""The broker's view for the operations page (edms.queues): queue depths, the oldest waiting
+"""The broker's view for the operations page (operations.broker): queue depths, the oldest waiting
 task's age, and which workers answer; on the private Redis (leg 1) and on Redis over TCP (leg 2)."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from django.conf import settings
 from django.test import Client
 
 from dossier.roles import Role
-from edms.celery import PUBLISHED_AT, app
-from edms.queues import broker_state, queue_names
+from edms.celery import app
+from operations.broker import PUBLISHED_AT, broker_state, queue_names
 from tests.factories import UserFactory
 from tests.gunicorn_server import process_env
 
@@ -74,7 +74,7 @@ def test_a_running_worker_answers(celery_worker):
 def test_an_unreachable_broker_is_said_at_once(tmp_path):
     env = process_env() | {"CELERY_BROKER_URL": f"redis+socket://{tmp_path}/none.sock"}
     script = (
-        "import django, json; django.setup(); from edms.queues import broker_state; "
+        "import django, json; django.setup(); from operations.broker import broker_state; "
         "s = broker_state(); print(json.dumps([s.reachable, [q.waiting for q in s.queues]]))"
     )
     result = subprocess.run(

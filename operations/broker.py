@@ -4,8 +4,8 @@
   when none answers. The workers `edms run` starts (EDMS_LOCAL_WORKERS) are listed even when
   silent on the embedded default, where they are sure to be expected.
 - Queues: how many tasks wait in each, and how long the oldest has waited. Every task published
-  carries the time it was published in a header (edms.celery stamps it on Celery's
-  `before_task_publish`). kombu's Redis transport LPUSHes and BRPOPs, so a list's
+  carries the time it was published in a header (`stamp_published_at`, connected to Celery's
+  `before_task_publish` by this app). kombu's Redis transport LPUSHes and BRPOPs, so a list's
   oldest message is its tail; a queue with priorities has one list per priority step.
   Other brokers (RabbitMQ) give the depth (a passive declare) but not the age.
 """
@@ -16,13 +16,21 @@ import json
 import time
 from dataclasses import dataclass
 
+from celery import current_app as app
 from django.conf import settings
 from kombu.exceptions import OperationalError
 
-from edms.celery import PUBLISHED_AT, app
+# When each task entered the broker, in its headers: the age of a queue's oldest waiting task.
+PUBLISHED_AT = "edms_published_at"
 
 BROKER_TIMEOUT = 1.0  # seconds to reach the broker before the page says it is unreachable
 PING_TIMEOUT = 0.5  # seconds to wait for workers' answers
+
+
+def stamp_published_at(sender=None, headers=None, **kwargs) -> None:
+    """Stamp the publishing time on a task's message (unless the sender already did)."""
+    if headers is not None:
+        headers.setdefault(PUBLISHED_AT, time.time())
 
 
 @dataclass(frozen=True)

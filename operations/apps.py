@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class OperationsConfig(AppConfig):
+    """What the people who run edms look at: the broker's queues and workers (more to come:
+    health checks, metrics)."""
+
+    name = "operations"
+    verbose_name = "Operations"
+
+    def ready(self) -> None:
+        from celery.signals import before_task_publish
+
+        from operations.broker import stamp_published_at
+
+        before_task_publish.connect(stamp_published_at, dispatch_uid="edms-published-at")
