@@ -49,7 +49,14 @@ class Processing(models.Model):
     steps = models.JSONField(default=list, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     queued_at = models.DateTimeField(auto_now_add=True)
+    # The lease, for the sweeper to tell work that waits from work whose task is gone (see
+    # `ingest.lease`): the id of the task last sent for the stage, and while it runs, who runs
+    # it and when it last said it was alive.
+    task_id = models.CharField(max_length=64, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    runner_host = models.CharField(max_length=200, blank=True)
+    runner_pid = models.PositiveIntegerField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     media_type = models.CharField(max_length=200, blank=True, help_text="Detected from content.")

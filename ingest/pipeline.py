@@ -7,16 +7,17 @@
 then done. Each step is a small function taking the `Run` and returning what it did; steps that
 read the untrusted file do so in the sandbox child (`ingest.sandbox`). A stage is claimed with a
 conditional UPDATE, so running it twice (a redelivered task, a double click on "reprocess") is
-harmless, and a claim whose worker died is taken over once it is older than `stale_after()`.
+harmless, and a claim whose worker died is taken over once its heartbeat is older than the lease
+(`ingest.lease`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from django.utils import timezone
 from dossier import blobstore
 from dossier.events import append_event
 from dossier.models import EventKind, Version
-from ingest import tika_metadata
+from ingest import lease, tika_metadata
 from ingest.extractors import load as load_extractor
 from ingest.identify import identify as sniff
 from ingest.identify import is_pdf
@@ -58,17 +59,6 @@ def limits() -> Limits:
         timeout_s=settings.EDMS_INGEST_TIMEOUT,
         memory_mib=settings.EDMS_INGEST_MEMORY_MIB,
     )
-
-
-def stale_after(stage: str = "") -> dt.timedelta:
-    """Longer than every sandboxed step of the stage (of any stage, by default) can take."""
-    step_s = settings.EDMS_INGEST_TIMEOUT
-    seconds = {
-        Stage.EXTRACT: 4 * step_s,
-        Stage.OCR: settings.EDMS_OCR_TIMEOUT + step_s,
-        Stage.RENDER: settings.EDMS_RENDER_TIMEOUT + step_s,
-    }
-    return dt.timedelta(seconds=(seconds[stage] if stage else max(seconds.values())) + 60)
 
 
 # --- Steps ----------------------------------------------------------------------------------
@@ -176,13 +166,15 @@ STAGES: dict[str, list[tuple[str, Step]]] = {
 # --- Running --------------------------------------------------------------------------------
 
 
-def claim(version_id: int, stage: str = Stage.EXTRACT) -> Processing | None:
-    """Take the version's processing if it is pending in `stage` (or its runner died); else
-    None. Claiming the first stage starts afresh: what an earlier run found is cleared."""
+def claim(
+    version_id: int, stage: str = Stage.EXTRACT, runner: lease.Runner | None = None
+) -> Processing | None:
+    """Take the version's processing if it is pending in `stage` (or its runner stopped
+    beating: `lease.expired`); else None. Claiming the first stage starts afresh: what an
+    earlier run found is cleared."""
     now = timezone.now()
-    claimable = Q(state=State.PENDING) | Q(
-        state=State.RUNNING, started_at__lt=now - stale_after(stage)
-    )
+    runner = runner or lease.this_runner()
+    claimable = Q(state=State.PENDING) | lease.expired(now)
     fresh_start = {}
     if stage == Stage.EXTRACT:
         fresh_start = {
@@ -198,7 +190,12 @@ def claim(version_id: int, stage: str = Stage.EXTRACT) -> Processing | None:
             "text_chars": None,
         }
     taken = Processing.objects.filter(claimable, version_id=version_id, stage=stage).update(
-        state=State.RUNNING, started_at=now, **fresh_start
+        state=State.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        runner_host=runner.host,
+        runner_pid=runner.pid,
+        **fresh_start,
     )
     if not taken:
         return None
@@ -210,21 +207,30 @@ def claim(version_id: int, stage: str = Stage.EXTRACT) -> Processing | None:
 
 
 def process_version(
-    version_id: int, *, stage: str = Stage.EXTRACT, final_attempt: bool = True
+    version_id: int,
+    *,
+    stage: str = Stage.EXTRACT,
+    final_attempt: bool = True,
+    worker: str | None = None,
 ) -> Processing | None:
     """Run one stage of the pipeline on a version. Returns quietly (None) for a missing version
     or one that is not pending in this stage. Raises `TransientFault` (after putting the work
     back to pending) unless this is the `final_attempt`. A stage that needs another hands the
-    version over to that stage's queue (pending again) instead of finishing it."""
+    version over to that stage's queue (pending again) instead of finishing it. `worker` is the
+    Celery worker's hostname, recorded as the runner (with this pid) while the stage runs."""
     if not Version.objects.filter(pk=version_id).exists():
         return None
     Processing.objects.get_or_create(version_id=version_id)
-    processing = claim(version_id, stage)
+    runner = lease.this_runner(worker)
+    processing = claim(version_id, stage, runner)
     if processing is None:
         return None
     run_dir = Path(settings.FILE_UPLOAD_TEMP_DIR)
     run_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=run_dir, prefix="ingest-") as workdir:
+    with (
+        lease.heartbeat(processing, runner),
+        tempfile.TemporaryDirectory(dir=run_dir, prefix="ingest-") as workdir,
+    ):
         run = Run(processing=processing, workdir=workdir, limits=limits())
         try:
             if stage != Stage.EXTRACT:
@@ -326,10 +332,9 @@ def request_processing(version: Version, *, again: bool = False) -> Processing:
     """Mark the version for (re)processing and queue it once the transaction commits."""
     processing, created = Processing.objects.get_or_create(version=version)
     if again and not created:
-        fresh = timezone.now() - stale_after()
         reset = (
             Processing.objects.filter(pk=processing.pk)
-            .exclude(state=State.RUNNING, started_at__gte=fresh)
+            .exclude(lease.alive(timezone.now()))
             .update(state=State.PENDING, stage=Stage.EXTRACT, reason="", queued_at=timezone.now())
         )
         if not reset:
@@ -342,6 +347,8 @@ def request_processing(version: Version, *, again: bool = False) -> Processing:
 
 
 def queue(version_id: int, stage: str = Stage.EXTRACT) -> None:
+    """Send the stage's task, its id recorded on the pending row first (so the sweeper can
+    tell a task waiting in the broker from one that is gone)."""
     from ingest import tasks
 
     task = {
@@ -349,8 +356,12 @@ def queue(version_id: int, stage: str = Stage.EXTRACT) -> None:
         Stage.OCR: tasks.ocr_version,
         Stage.RENDER: tasks.render_version,
     }[stage]
+    task_id = str(uuid.uuid4())
+    Processing.objects.filter(version_id=version_id, stage=stage, state=State.PENDING).update(
+        task_id=task_id, queued_at=timezone.now()
+    )
     try:
-        task.delay(version_id)
+        task.apply_async((version_id,), task_id=task_id)
     except Exception:
-        # The row stays pending: reprocessing (or the next event) queues it again.
+        # The row stays pending with a task the broker does not hold: the sweeper sends it.
         log.exception("could not queue %s of version %s", stage, version_id)

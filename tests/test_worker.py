@@ -1,9 +1,9 @@
 """Follow-up work really runs in a separate Celery worker process.
 
-A document registered through the API commits an event; after commit the web process queues
-`dispatch_events` on the broker, and the worker (a real `celery worker` subprocess on the same
-database, broker and blob storage) hands the event to the fixity subscriber, which reads the
-content back from storage and stamps `Blob.verified_at`. Nothing in this process runs a handler.
+A document registered through the API commits an event; after commit the web process hands it
+to the fixity subscriber, which queues the read-back of the new content, and the worker (a real
+`celery worker` subprocess on the same database, broker and blob storage) reads the content
+back from storage and stamps `Blob.verified_at`. This process never reads the content back.
 """
 
 from __future__ import annotations
