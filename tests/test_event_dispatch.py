@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections import Counter
 
 import pytest
 from celery import current_app
 from celery.signals import before_task_publish
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections
 
 from dossier import events
 from dossier.models import Event, SubscriberCursor
@@ -184,3 +186,37 @@ def test_a_wake_up_that_could_not_be_sent_is_sent_by_the_next_event(
     with django_capture_on_commit_callbacks(execute=True):
         file_document(dossier)
     assert published["search.tasks.sync_index"] == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_committers_hand_every_event_over_exactly_once_in_order(settings, recorded):
+    """Each writer thread commits and dispatches on its own connection; the cursor's row lock
+    (SQLite: the write lock) makes a dispatcher that waited read after the cursor the other
+    left, so no event is skipped or handed over twice."""
+    settings.EDMS_EVENT_SUBSCRIBERS = [RECORD]
+    events.dispatch_events()
+    recorded.clear()
+    before = last_event_id()
+    errors: list[BaseException] = []
+
+    def writer(index: int) -> None:
+        try:
+            for round_number in range(5):
+                create_dossier(f"BG/P/2024/{880000 + index * 10 + round_number}")
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    threads = [threading.Thread(target=writer, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    events.dispatch_events()  # nothing should be left; if something is, it comes last
+
+    handed = [event_id for batch in recorded for event_id in batch]
+    expected = list(Event.objects.filter(id__gt=before).order_by("id").values_list("id", flat=True))
+    assert len(expected) == 20
+    assert handed == expected
