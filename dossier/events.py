@@ -16,6 +16,7 @@ reach one twice, never zero times.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,7 +34,13 @@ _EVENT_LOCK_ID = 0x6564_6D73
 # Events handed to a subscriber in one call (and one transaction).
 DISPATCH_BATCH = 500
 
+# After a subscriber failed, the dispatches that follow commits leave it alone this long (the
+# catch-up dispatch, `dispatch_events` task or `edms dispatch`, always tries): a batch that fails
+# every time must not cost every request another try and another traceback.
+FAILURE_BACKOFF_S = 60.0
+
 Subscriber = Callable[[list[Event]], None]
+_failed_at: dict[str, float] = {}  # per process: subscriber → time.monotonic() of its failure
 
 
 def append_event(
@@ -89,34 +96,53 @@ class _Dispatch:
     def __call__(self) -> None:
         if not self.ran:
             self.ran = True
-            dispatch_events()
+            dispatch_events(after_commit=True)
 
 
 def subscribers() -> dict[str, Subscriber]:
     return {path: import_string(path) for path in settings.EDMS_EVENT_SUBSCRIBERS}
 
 
-def dispatch_events(batch_size: int = DISPATCH_BATCH) -> int:
+def dispatch_events(batch_size: int = DISPATCH_BATCH, *, after_commit: bool = False) -> int:
     """Hand every event not yet seen by a subscriber to it, in batches; returns how many
     events were handed over (summed over subscribers). A subscriber that fails is logged and
-    keeps its cursor, so it sees the same events again at the next dispatch; the others go on."""
+    keeps its cursor, so it sees the same events again at a later dispatch; the others go on.
+    `after_commit` dispatches skip a subscriber that failed in the last `FAILURE_BACKOFF_S`."""
     handed = 0
-    for name in settings.EDMS_EVENT_SUBSCRIBERS:
+    for name in _behind():
+        failed_at = _failed_at.get(name)
+        if after_commit and failed_at and time.monotonic() - failed_at < FAILURE_BACKOFF_S:
+            continue
         try:
             handed += dispatch_to(name, batch_size)
         except Exception:
+            _failed_at[name] = time.monotonic()
             log.exception("event subscriber %s failed; its events stay in the outbox", name)
+        else:
+            _failed_at.pop(name, None)
     return handed
+
+
+def _behind() -> list[str]:
+    """The subscribers whose cursor is behind the last event (two queries, no lock)."""
+    last = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    cursors = dict(
+        SubscriberCursor.objects.filter(name__in=settings.EDMS_EVENT_SUBSCRIBERS).values_list(
+            "name", "last_event_id"
+        )
+    )
+    return [name for name in settings.EDMS_EVENT_SUBSCRIBERS if cursors.get(name, 0) < last]
 
 
 def dispatch_to(name: str, batch_size: int = DISPATCH_BATCH) -> int:
     """Hand subscriber `name` (a dotted path) the events after its cursor, a batch at a time;
-    how many. What the subscriber raises is raised, its cursor left where the batch began."""
+    how many. What the subscriber raises is raised, its cursor left where the batch began.
+
+    Events committed after a batch was read are handed over by their own commit's dispatch,
+    which waits for this one's lock and then reads after the cursor it left."""
     subscriber: Subscriber = import_string(name)
     handed = 0
     while True:
-        if not _has_events_after(name):
-            return handed  # the common case of a second dispatch: no lock taken
         with transaction.atomic():
             # Blocking: while another dispatcher holds the row, events keep committing; once
             # it lets go this one reads after the cursor it left, so none is skipped. On
@@ -131,13 +157,8 @@ def dispatch_to(name: str, batch_size: int = DISPATCH_BATCH) -> int:
             cursor.last_event_id = events[-1].id
             cursor.save(update_fields=["last_event_id"])
         handed += len(events)
-
-
-def _has_events_after(name: str) -> bool:
-    last = (
-        SubscriberCursor.objects.filter(name=name).values_list("last_event_id", flat=True).first()
-    )
-    return Event.objects.filter(id__gt=last or 0).exists()
+        if len(events) < batch_size:
+            return handed
 
 
 @dataclass(frozen=True)

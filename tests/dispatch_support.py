@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dossier.models import Event
 
-calls: list[list[int]] = []  # the ids of each batch handed to `record`
-failing = {"on": True}
+calls: list[list[int]] = []  # the ids of each batch handed to `record` (or `fail`, when it works)
+failing = {"on": True, "attempts": 0}
 
 
 def record(events: list[Event]) -> None:
@@ -14,6 +14,7 @@ def record(events: list[Event]) -> None:
 
 
 def fail(events: list[Event]) -> None:
+    failing["attempts"] += 1
     if failing["on"]:
         raise RuntimeError("the subscriber's database is down")
     calls.append([event.id for event in events])
