@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 
 from dossier import events, fixity
-
-log = logging.getLogger(__name__)
 
 
 @shared_task(name="dossier.tasks.dispatch_events", ignore_result=True)
