@@ -154,25 +154,36 @@ def _audit(actor: Actor, action: str, webhook: Webhook, detail: dict) -> None:
 # --- Deliveries ----------------------------------------------------------------------------
 
 
-def queue_deliveries(event: Event) -> None:
-    """Event subscriber: deliver `event` to every webhook that wants it and may learn of it."""
-    webhooks = Webhook.objects.filter(active=True, after_event_id__lt=event.id).select_related(
-        "owner", "api_key"
+def queue_deliveries(events: list[Event]) -> None:
+    """Event subscriber: deliver each event to every webhook that wants it and may learn of it."""
+    if not events:
+        return
+    webhooks = list(
+        Webhook.objects.filter(active=True, after_event_id__lt=events[-1].id).select_related(
+            "owner", "api_key"
+        )
     )
-    interested = [
-        webhook
-        for webhook in webhooks
-        if webhook.wants(event.kind, event.dossier_key) and _may_learn_of(webhook, event)
-    ]
+    if not webhooks:
+        return  # the common case: one query per batch
     with transaction.atomic():
-        for webhook in interested:
-            delivery, new = WebhookDelivery.objects.get_or_create(
-                webhook=webhook,
-                event=event,
-                defaults={"kind": event.kind, "next_attempt_at": timezone.now()},
-            )
-            if new:
-                _send_after_commit(delivery.pk)
+        for event in events:
+            for webhook in webhooks:
+                if (
+                    webhook.after_event_id < event.id
+                    and webhook.wants(event.kind, event.dossier_key)
+                    and _may_learn_of(webhook, event)
+                ):
+                    _make_delivery(webhook, event)
+
+
+def _make_delivery(webhook: Webhook, event: Event) -> None:
+    delivery, new = WebhookDelivery.objects.get_or_create(
+        webhook=webhook,
+        event=event,
+        defaults={"kind": event.kind, "next_attempt_at": timezone.now()},
+    )
+    if new:
+        _send_after_commit(delivery.pk)
 
 
 def _may_learn_of(webhook: Webhook, event: Event) -> bool:

@@ -11,9 +11,11 @@ the copy restored, *repairs* it. Both are audited and announced on the event fee
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,6 +24,10 @@ from dossier.audit import SYSTEM, Actor, record_audit
 from dossier.blobstore import Promotion, StagedFile
 from dossier.events import append_event
 from dossier.models import Blob, Event, EventKind, Version
+
+log = logging.getLogger(__name__)
+# Sent by name: `dossier.tasks` builds on this module, not the other way round.
+VERIFY_TASK = "dossier.tasks.verify_new_content"
 
 
 @dataclass(frozen=True)
@@ -57,17 +63,43 @@ def check_all(blobs=None) -> Iterator[tuple[Blob, FixityProblem | None]]:
         yield blob, check_blob(blob)
 
 
-def verify_new_content(event: Event) -> None:
-    """Subscriber: read back newly filed content once, so a storage fault shows up at once."""
-    if event.kind not in (EventKind.DOCUMENT_REGISTERED, EventKind.VERSION_ADDED):
-        return
-    sha256 = event.payload.get("sha256")
-    blob = Blob.objects.filter(pk=sha256).first() if sha256 else None
-    if blob is None or blob.verified_at is not None:
-        return
-    problem = check_blob(blob)
-    if problem is not None:
-        raise RuntimeError(f"fixity check failed for {sha256}: {problem.detail}")
+def verify_new_content(events: list[Event]) -> None:
+    """Subscriber: read back newly filed content once, so a storage fault shows up at once.
+
+    The reading is a task's (one per batch of events), never the committing request's."""
+    sha256s = sorted(
+        {
+            event.payload["sha256"]
+            for event in events
+            if event.kind in (EventKind.DOCUMENT_REGISTERED, EventKind.VERSION_ADDED)
+            and event.payload.get("sha256")
+        }
+    )
+    unverified = list(
+        Blob.objects.filter(pk__in=sha256s, verified_at__isnull=True).values_list(
+            "sha256", flat=True
+        )
+    )
+    if unverified:
+        transaction.on_commit(lambda: _send_verify(unverified))
+
+
+def _send_verify(sha256s: list[str]) -> None:
+    try:
+        current_app.send_task(VERIFY_TASK, args=[sha256s])
+    except Exception:
+        # Unverified content is still checked by `edms fixity`, and read back whole on download.
+        log.exception("could not queue the read-back of %d new blob(s)", len(sha256s))
+
+
+def verify_blobs(sha256s: list[str]) -> list[FixityProblem]:
+    """Check each blob not verified yet; a problem is marked on the blob and logged."""
+    problems = []
+    for blob in Blob.objects.filter(pk__in=sha256s, verified_at__isnull=True):
+        if (problem := check_blob(blob)) is not None:
+            log.error("fixity check failed for %s: %s", blob.sha256, problem.detail)
+            problems.append(problem)
+    return problems
 
 
 # --- Reading and storing content --------------------------------------------------------------

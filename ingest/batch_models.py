@@ -60,6 +60,7 @@ class ScanBatch(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # When its split task was last sent (the sweeper sends it again if it is lost).
     queued_at = models.DateTimeField(default=timezone.now)
+    task_id = models.CharField(max_length=64, blank=True)  # of that task (see ingest.lease)
     started_at = models.DateTimeField(null=True, blank=True)
     split_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

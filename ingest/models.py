@@ -53,7 +53,14 @@ class Processing(models.Model):
     # or a task queued again by the sweeper, stays in the lane the version came in.
     lane = models.CharField(max_length=12, choices=Lane.choices, default=Lane.INTERACTIVE)
     queued_at = models.DateTimeField(auto_now_add=True)
+    # The lease, for the sweeper to tell work that waits from work whose task is gone (see
+    # `ingest.lease`): the id of the task last sent for the stage, and while it runs, who runs
+    # it and when it last said it was alive.
+    task_id = models.CharField(max_length=64, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    runner_host = models.CharField(max_length=200, blank=True)
+    runner_pid = models.PositiveIntegerField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     media_type = models.CharField(max_length=200, blank=True, help_text="Detected from content.")

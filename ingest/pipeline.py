@@ -9,16 +9,16 @@ the `interactive` queue, whose worker bulk work never occupies. Each step is a s
 taking the `Run` and returning what it did; steps that read the untrusted file do so in the
 sandbox child (`ingest.sandbox`). A stage is claimed with a conditional UPDATE, so running it
 twice (a redelivered task, a double click on "reprocess") is harmless, and a claim whose worker
-died is taken over once it is older than `stale_after()`.
+died is taken over once its heartbeat is older than the lease (`ingest.lease`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from dossier import blobstore, lanes
 from dossier.events import append_event
 from dossier.lanes import Lane
 from dossier.models import EventKind, Version
-from ingest import tika_metadata
+from ingest import lease, tika_metadata
 from ingest.extractors import load as load_extractor
 from ingest.identify import identify as sniff
 from ingest.identify import is_pdf
@@ -61,17 +61,6 @@ def limits() -> Limits:
         timeout_s=settings.EDMS_INGEST_TIMEOUT,
         memory_mib=settings.EDMS_INGEST_MEMORY_MIB,
     )
-
-
-def stale_after(stage: str = "") -> dt.timedelta:
-    """Longer than every sandboxed step of the stage (of any stage, by default) can take."""
-    step_s = settings.EDMS_INGEST_TIMEOUT
-    seconds = {
-        Stage.EXTRACT: 4 * step_s,
-        Stage.OCR: settings.EDMS_OCR_TIMEOUT + step_s,
-        Stage.RENDER: settings.EDMS_RENDER_TIMEOUT + step_s,
-    }
-    return dt.timedelta(seconds=(seconds[stage] if stage else max(seconds.values())) + 60)
 
 
 # --- Steps ----------------------------------------------------------------------------------
@@ -179,13 +168,15 @@ STAGES: dict[str, list[tuple[str, Step]]] = {
 # --- Running --------------------------------------------------------------------------------
 
 
-def claim(version_id: int, stage: str = Stage.EXTRACT) -> Processing | None:
-    """Take the version's processing if it is pending in `stage` (or its runner died); else
-    None. Claiming the first stage starts afresh: what an earlier run found is cleared."""
+def claim(
+    version_id: int, stage: str = Stage.EXTRACT, runner: lease.Runner | None = None
+) -> Processing | None:
+    """Take the version's processing if it is pending in `stage` (or its runner stopped
+    beating: `lease.expired`); else None. Claiming the first stage starts afresh: what an
+    earlier run found is cleared."""
     now = timezone.now()
-    claimable = Q(state=State.PENDING) | Q(
-        state=State.RUNNING, started_at__lt=now - stale_after(stage)
-    )
+    runner = runner or lease.this_runner()
+    claimable = Q(state=State.PENDING) | lease.expired(now)
     fresh_start = {}
     if stage == Stage.EXTRACT:
         fresh_start = {
@@ -201,7 +192,12 @@ def claim(version_id: int, stage: str = Stage.EXTRACT) -> Processing | None:
             "text_chars": None,
         }
     taken = Processing.objects.filter(claimable, version_id=version_id, stage=stage).update(
-        state=State.RUNNING, started_at=now, **fresh_start
+        state=State.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        runner_host=runner.host,
+        runner_pid=runner.pid,
+        **fresh_start,
     )
     if not taken:
         return None
@@ -213,16 +209,22 @@ def claim(version_id: int, stage: str = Stage.EXTRACT) -> Processing | None:
 
 
 def process_version(
-    version_id: int, *, stage: str = Stage.EXTRACT, final_attempt: bool = True
+    version_id: int,
+    *,
+    stage: str = Stage.EXTRACT,
+    final_attempt: bool = True,
+    worker: str | None = None,
 ) -> Processing | None:
     """Run one stage of the pipeline on a version. Returns quietly (None) for a missing version
     or one that is not pending in this stage. Raises `TransientFault` (after putting the work
     back to pending) unless this is the `final_attempt`. A stage that needs another hands the
-    version over to that stage's queue (pending again) instead of finishing it."""
+    version over to that stage's queue (pending again) instead of finishing it. `worker` is the
+    Celery worker's hostname, recorded as the runner (with this pid) while the stage runs."""
     if not Version.objects.filter(pk=version_id).exists():
         return None
     Processing.objects.get_or_create(version_id=version_id)
-    processing = claim(version_id, stage)
+    runner = lease.this_runner(worker)
+    processing = claim(version_id, stage, runner)
     if processing is None:
         return None
     run_dir = Path(settings.FILE_UPLOAD_TEMP_DIR)
@@ -230,6 +232,7 @@ def process_version(
     # In the version's lane: what it announces (`document.processed`) and hands over stays there.
     with (
         lanes.using(processing.lane),
+        lease.heartbeat(processing, runner),
         tempfile.TemporaryDirectory(dir=run_dir, prefix="ingest-") as workdir,
     ):
         run = Run(processing=processing, workdir=workdir, limits=limits())
@@ -338,10 +341,9 @@ def request_processing(
     lane = Lane(lane or lanes.current())
     processing, created = Processing.objects.get_or_create(version=version, defaults={"lane": lane})
     if again and not created:
-        fresh = timezone.now() - stale_after()
         reset = (
             Processing.objects.filter(pk=processing.pk)
-            .exclude(state=State.RUNNING, started_at__gte=fresh)
+            .exclude(lease.alive(timezone.now()))
             .update(
                 state=State.PENDING,
                 stage=Stage.EXTRACT,
@@ -367,7 +369,9 @@ def queue_of(lane: str) -> str | None:
 
 def queue(version_id: int, stage: str = Stage.EXTRACT, lane: str | None = None) -> None:
     """Send the task of the version's `stage` to its lane's queue (`lane` defaults to the one
-    recorded on its processing, as when the sweeper queues it again)."""
+    recorded on its processing, as when the sweeper queues it again), its id recorded on the
+    pending row first (so the sweeper can tell a task waiting in the broker from one that is
+    gone)."""
     from ingest import tasks
 
     task = {
@@ -379,9 +383,13 @@ def queue(version_id: int, stage: str = Stage.EXTRACT, lane: str | None = None) 
         recorded = Processing.objects.filter(version_id=version_id).values_list("lane", flat=True)
         lane = recorded.first() or lanes.current()
     target = queue_of(lane)
+    task_id = str(uuid.uuid4())
+    Processing.objects.filter(version_id=version_id, stage=stage, state=State.PENDING).update(
+        task_id=task_id, queued_at=timezone.now()
+    )
     try:
         # A retry goes back to the queue the task came from (Celery keeps its routing key).
-        task.apply_async((version_id,), **({"queue": target} if target else {}))
+        task.apply_async((version_id,), task_id=task_id, **({"queue": target} if target else {}))
     except Exception:
-        # The row stays pending: reprocessing (or the next event) queues it again.
+        # The row stays pending with a task the broker does not hold: the sweeper sends it.
         log.exception("could not queue %s of version %s", stage, version_id)

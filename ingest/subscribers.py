@@ -8,11 +8,15 @@ from ingest.pipeline import request_processing
 NEW_CONTENT = (EventKind.DOCUMENT_REGISTERED, EventKind.VERSION_ADDED)
 
 
-def queue_processing(event: Event) -> None:
-    """A version was committed: create its pending processing and queue it (idempotent), in the
-    lane the version came in."""
-    if event.kind not in NEW_CONTENT or event.document_id is None:
-        return
-    version = Version.objects.filter(document_id=event.document_id, number=event.version).first()
-    if version is not None:
-        request_processing(version, lane=event.lane)
+def queue_processing(events: list[Event]) -> None:
+    """Versions were committed: create their pending processing and queue each once the
+    dispatch commits (idempotent), in the lane the version came in. Runs in the committing
+    process, so the extraction task is the one broker hop between an upload and its text."""
+    for event in events:
+        if event.kind not in NEW_CONTENT or event.document_id is None:
+            continue
+        version = Version.objects.filter(
+            document_id=event.document_id, number=event.version
+        ).first()
+        if version is not None:
+            request_processing(version, lane=event.lane)

@@ -8,6 +8,11 @@ event was lost on its way to the ingest subscriber never gets a processing row a
 dispatches what the event outbox still holds, then finds such work and sends its task again.
 `edms sweep` runs it: periodically under `edms run`, from a systemd timer in production. It also
 removes spool files that killed uploads left behind (`blobstore.sweep_stale`).
+
+Work that only waits in line is left alone, however long the line: a pending version is sent
+again only when the broker no longer holds the task it was queued with (`broker_tasks`; for a
+broker that cannot be asked, when it waited longer than EDMS_REQUEUE_AFTER), and a running one
+only when its runner stopped beating (`ingest.lease`).
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ from django.utils.module_loading import import_string
 from dossier import blobstore
 from dossier.models import DocumentState, Version
 from dossier.tasks import dispatch_events
-from ingest import pipeline
+from ingest import lease, pipeline
 from ingest.batch_models import BatchState, ScanBatch
-from ingest.models import Processing, Stage, State
+from ingest.broker_tasks import task_ids_in_broker
+from ingest.models import Processing, State
 from ingest.scanning import splitting, thumbnails
 
 log = logging.getLogger(__name__)
@@ -67,23 +73,39 @@ def unprocessed_versions(now: dt.datetime | None = None):
     )
 
 
-def stalled_versions(now: dt.datetime | None = None):
-    """Processing rows waiting for a task that may never come: pending longer than
-    `requeue_after()`, or running in a worker that has been silent past the stage's limit."""
+def stalled_versions(now: dt.datetime | None = None, *, in_broker=task_ids_in_broker):
+    """Processing rows waiting for a task that will never come: pending while the broker holds
+    no task of theirs (or, when it cannot tell, longer than `requeue_after()`), or running in a
+    runner whose heartbeat stopped (`lease.expired`). `in_broker(task_ids)` says which of the
+    ids the broker holds, or None when it cannot tell."""
     now = now or timezone.now()
-    waiting = Q(state=State.PENDING, queued_at__lt=now - requeue_after())
-    dead = Q()
-    for stage in Stage:
-        silent_since = now - pipeline.stale_after(stage)
-        dead |= Q(state=State.RUNNING, stage=stage, started_at__lt=silent_since)
-    return Processing.objects.filter(waiting | dead)
+    pending = Processing.objects.filter(state=State.PENDING)
+    return Processing.objects.filter(lease.expired(now) | _waiting_in_vain(pending, now, in_broker))
 
 
-def stalled_batches(now: dt.datetime | None = None):
+def stalled_batches(now: dt.datetime | None = None, *, in_broker=task_ids_in_broker):
+    """Scan batches queued for a split task that is gone (as for versions), or splitting in a
+    worker silent past `splitting.STALE_SPLIT`."""
     now = now or timezone.now()
-    waiting = Q(state=BatchState.QUEUED, queued_at__lt=now - requeue_after())
+    queued = ScanBatch.objects.filter(state=BatchState.QUEUED)
     dead = Q(state=BatchState.SPLITTING, started_at__lt=now - splitting.STALE_SPLIT)
-    return ScanBatch.objects.filter(waiting | dead)
+    return ScanBatch.objects.filter(dead | _waiting_in_vain(queued, now, in_broker))
+
+
+def _waiting_in_vain(waiting, now: dt.datetime, in_broker) -> Q:
+    """Which of the `waiting` rows (with `task_id` and `queued_at`) wait for a lost task."""
+    waited_long = Q(pk__in=waiting.filter(queued_at__lt=now - requeue_after()).values("pk"))
+    # A task sent within the lease may be between its row's update and the broker.
+    sent = list(
+        waiting.filter(queued_at__lt=now - lease.LEASE)
+        .exclude(task_id="")
+        .values_list("pk", "task_id")
+    )
+    held = in_broker(task_id for _, task_id in sent) if sent else None
+    if held is None:
+        return waited_long
+    gone = [pk for pk, task_id in sent if task_id not in held]
+    return Q(pk__in=gone) | (waited_long & Q(task_id=""))
 
 
 def sweep(*, dry_run: bool = False) -> SweepReport:
@@ -101,7 +123,8 @@ def sweep(*, dry_run: bool = False) -> SweepReport:
     versions = list(stalled_versions(now).values_list("pk", "version_id", "stage"))
     batches = list(stalled_batches(now).values_list("id", flat=True))
     for pk, version_id, stage in versions:
-        # Stamped first, so the next sweep waits a full period before sending it once more.
+        # Stamped first, so the next sweep gives the new task time to arrive; queue() records
+        # its id on a pending row, and a dead runner's row is taken over by its claim().
         Processing.objects.filter(pk=pk).update(queued_at=now)
         pipeline.queue(version_id, stage)
     for batch_id in batches:
@@ -115,3 +138,19 @@ def sweep(*, dry_run: bool = False) -> SweepReport:
     if report.anything:
         log.warning("sweep: %s", report)
     return report
+
+
+def resume_interrupted(host: str) -> int:
+    """Queue again what an earlier incarnation of worker `host` was running (called as the
+    worker gets ready, so an interrupted version resumes at once); returns how many."""
+    resumed = 0
+    for row in lease.interrupted_by_earlier_incarnation(host):
+        released = Processing.objects.filter(
+            pk=row.pk, state=State.RUNNING, runner_host=host, runner_pid=row.runner_pid
+        ).update(state=State.PENDING, started_at=None, heartbeat_at=None)
+        if released:
+            pipeline.queue(row.version_id, row.stage)
+            resumed += 1
+    if resumed:
+        log.warning("worker %s: queued again %d interrupted version(s)", host, resumed)
+    return resumed

@@ -7,10 +7,15 @@ every stage to the `interactive` queue instead (`pipeline.queue`, `dossier.lanes
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
 
-from ingest import pipeline
+from celery import shared_task
+from celery.signals import worker_ready
+
+from ingest import pipeline, sweeper
 from ingest.models import Stage
+
+log = logging.getLogger(__name__)
 
 # Every stage is idempotent (claimed with a conditional UPDATE), so a task lost with its worker
 # may be redelivered (`acks_late`); only transient faults are retried, with backoff and jitter.
@@ -46,7 +51,9 @@ def render_version(self, version_id: int) -> None:
 
 def _run_stage(task, version_id: int, stage: str) -> None:
     final = task.request.retries >= task.max_retries
-    pipeline.process_version(version_id, stage=stage, final_attempt=final)
+    pipeline.process_version(
+        version_id, stage=stage, final_attempt=final, worker=task.request.hostname
+    )
 
 
 @shared_task(name="ingest.tasks.split_scan_batch", ignore_result=True, acks_late=True)
@@ -55,3 +62,13 @@ def split_scan_batch(batch_id: str) -> None:
     from ingest.scanning.splitting import split_batch
 
     split_batch(batch_id)
+
+
+@worker_ready.connect
+def resume_interrupted_work(sender, **kwargs) -> None:
+    """A worker back under its hostname (the supervisor restarts it so) queues again at once
+    what it was running when it died, instead of leaving it to the sweeper."""
+    try:
+        sweeper.resume_interrupted(sender.hostname)
+    except Exception:
+        log.exception("could not queue interrupted work again; the sweeper will")

@@ -38,3 +38,13 @@ class ReindexRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.generation} ({self.indexed} indexed)"
+
+
+class IndexWakeup(models.Model):
+    """A `sync_index` task queued and not started yet (at most one row, see `search.wakeups`)."""
+
+    key = models.CharField(max_length=20, primary_key=True)
+    queued_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key} queued at {self.queued_at}"

@@ -7,6 +7,7 @@ from celery import shared_task
 
 from search import indexer
 from search.backends import SearchUnavailable
+from search.wakeups import wakeup_started
 
 
 @shared_task(
@@ -21,4 +22,5 @@ from search.backends import SearchUnavailable
     max_retries=10,
 )
 def sync_index() -> int:
+    wakeup_started()  # before reading the outbox, so no event falls between the two
     return indexer.sync()

@@ -65,3 +65,15 @@ class EnvironmentExtractor(BaseExtractor):
 
     def extract(self, path: str, *, max_chars: int) -> Extraction:
         return Extraction(text="\n".join(f"{k}={v}" for k, v in sorted(os.environ.items())))
+
+
+class GatedExtractor(BaseExtractor):
+    """Waits until the file `gate` exists, like a long OCR run, then extracts a fixed text."""
+
+    name = "gated"
+    OPTIONS = {"gate": ""}
+
+    def extract(self, path: str, *, max_chars: int) -> Extraction:
+        while not os.path.exists(self.options["gate"]):
+            time.sleep(0.2)
+        return Extraction(text="opened at last", media_type="text/plain")

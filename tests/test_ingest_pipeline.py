@@ -159,8 +159,8 @@ def test_a_new_version_is_queued_on_commit_and_processed(
     event = Event.objects.get(kind=EventKind.DOCUMENT_REGISTERED, document_id=version.document_id)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        queue_processing(event)
-        queue_processing(event)  # an event may arrive twice: still one row
+        queue_processing([event])
+        queue_processing([event])  # an event may arrive twice: still one row
     assert Processing.objects.get(version=version).state == State.PENDING
 
     # Run what would be sent to the `extract` queue in this process.
@@ -177,8 +177,7 @@ def test_a_new_version_is_queued_on_commit_and_processed(
 
 def test_unrelated_events_are_ignored(dossier):
     file_version(dossier, DOCX.path.read_bytes(), DOCX.name)
-    for event in Event.objects.exclude(kind=EventKind.DOCUMENT_REGISTERED):
-        queue_processing(event)
+    queue_processing(list(Event.objects.exclude(kind=EventKind.DOCUMENT_REGISTERED)))
     assert not Processing.objects.exists()
 
 

@@ -1,11 +1,11 @@
 """End to end through real processes: a document uploaded over the API becomes findable by a
 word of its text, with no call to the indexer from the test.
 
-The chain: the upload commits `document.registered`; after commit the web process queues the
-dispatch; a real Celery worker (consuming `celery`, `extract`, `interactive` and `index`, the
-one-machine default's queues) hands the event to ingestion, which extracts the text and appends
-`document.processed`; the search subscriber wakes the `index` queue's consumer, which writes the
-index this process then searches.
+The chain: the upload commits `document.registered`; after commit the web process hands it to
+ingestion's subscriber, which queues the extraction; a real Celery worker (consuming `celery`,
+`extract`, `interactive` and `index`, the one-machine default's queues) extracts the text and
+appends `document.processed`; after that commit the worker hands it to the search subscriber,
+which wakes the `index` queue's consumer, which writes the index this process then searches.
 """
 
 from __future__ import annotations

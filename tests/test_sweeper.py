@@ -22,7 +22,7 @@ from ingest import pipeline
 from ingest.batch_models import BatchState, ScanBatch
 from ingest.models import Processing, Stage, State
 from ingest.scanning import splitting
-from ingest.sweeper import SweepReport, sweep
+from ingest.sweeper import SweepReport, stalled_batches, sweep
 from tests import scan_support as scan
 from tests.conftest import create_dossier, file_document
 
@@ -173,3 +173,12 @@ def test_the_command_reports_what_it_queued(dossier):
         "0 events dispatched, 1 versions and 0 scan batches, 0 webhook deliveries queued again"
         in out.getvalue()
     )
+
+
+def test_a_queued_batch_is_sent_again_only_when_its_task_is_gone(small_batch):
+    create_dossier("BG/P/2024/000123")
+    batch = submitted(small_batch)
+    ScanBatch.objects.filter(id=batch.id).update(task_id="split-1", queued_at=LONG_AGO)
+    assert not stalled_batches(in_broker=lambda ids: set(ids)).exists()  # waiting in line
+    assert list(stalled_batches(in_broker=lambda ids: set())) == [batch]  # lost
+    assert list(stalled_batches(in_broker=lambda ids: None)) == [batch]  # the time rule

@@ -30,10 +30,9 @@ from api.models import ApiKey
 from api.webhook_models import DeliveryState, Webhook, WebhookDelivery
 from dossier import actions, blobstore
 from dossier.audit import Actor
-from dossier.events import append_event, claim_events
+from dossier.events import append_event, dispatch_to
 from dossier.models import AuditEvent, DocumentType, Event, EventKind
 from dossier.roles import Role
-from dossier.tasks import handle_event
 from ingest.sweeper import sweep
 from tests.conftest import client_for_key, create_dossier, make_user
 from tests.services import running_worker, wait_until
@@ -141,9 +140,7 @@ def hand_over(eager, django_capture_on_commit_callbacks):
 
     def run() -> None:
         with django_capture_on_commit_callbacks(execute=True):
-            while ids := claim_events(webhooks.SUBSCRIBER):
-                for event_id in ids:
-                    handle_event(webhooks.SUBSCRIBER, event_id)
+            dispatch_to(webhooks.SUBSCRIBER)
 
     return run
 
@@ -252,7 +249,7 @@ def test_an_event_handed_over_twice_is_delivered_once(registry, receiver, hand_o
     registry.put(DOSSIER_URL, {"ip_type": "patent"}, format="json")
     hand_over()
     event = Event.objects.get(kind="dossier.created")
-    handle_event(webhooks.SUBSCRIBER, event.id)  # at-least-once: the dispatcher may repeat
+    webhooks.queue_deliveries([event])  # at-least-once: the dispatcher may repeat
     assert len(receiver.requests) == 1
     assert WebhookDelivery.objects.count() == 1
 
@@ -357,8 +354,7 @@ def test_first_attempts_go_out_in_event_order(registry, receiver, eager):
     add_webhook(registry, url=receiver.url)
     registry.put(DOSSIER_URL, {"ip_type": "patent"}, format="json")
     registry.put(DOSSIER_URL, {"title": "Widget"}, format="json")
-    for event_id in claim_events(webhooks.SUBSCRIBER):
-        handle_event(webhooks.SUBSCRIBER, event_id)  # their tasks are not run (not committed)
+    dispatch_to(webhooks.SUBSCRIBER)  # their tasks are not run (not committed)
     first, second = WebhookDelivery.objects.order_by("event_id")
 
     waited = webhook_delivery.attempt(second.pk)
@@ -458,8 +454,7 @@ def test_a_delivery_whose_task_was_lost_is_queued_again(
 ):
     add_webhook(registry, url=receiver.url, kinds=["dossier.created"])
     registry.put(DOSSIER_URL, {"ip_type": "patent"}, format="json")
-    for event_id in claim_events(webhooks.SUBSCRIBER):
-        handle_event(webhooks.SUBSCRIBER, event_id)  # its task is lost: never run
+    dispatch_to(webhooks.SUBSCRIBER)  # its task is lost: never run
     assert run_on_commit(webhooks.requeue_due_deliveries) == 0  # not overdue yet
 
     overdue = timezone.now() - dt.timedelta(seconds=settings.EDMS_REQUEUE_AFTER + 1)
@@ -476,8 +471,7 @@ def test_a_delivery_left_sending_by_a_dead_worker_is_sent_again(
 ):
     add_webhook(registry, url=receiver.url, kinds=["dossier.created"])
     registry.put(DOSSIER_URL, {"ip_type": "patent"}, format="json")
-    for event_id in claim_events(webhooks.SUBSCRIBER):
-        handle_event(webhooks.SUBSCRIBER, event_id)
+    dispatch_to(webhooks.SUBSCRIBER)
     # A worker claimed it and died before it could record anything.
     lease_end = timezone.now() + webhook_delivery.LEASE
     WebhookDelivery.objects.update(state="sending", attempts=1, next_attempt_at=lease_end)

@@ -1,9 +1,9 @@
 """Follow-up work really runs in a separate Celery worker process.
 
-A document registered through the API commits an event; after commit the web process queues
-`dispatch_events` on the broker, and the worker (a real `celery worker` subprocess on the same
-database, broker and blob storage) hands the event to the fixity subscriber, which reads the
-content back from storage and stamps `Blob.verified_at`. Nothing in this process runs a handler.
+A document registered through the API commits an event; after commit the web process hands it
+to the fixity subscriber, which queues the read-back of the new content, and the worker (a real
+`celery worker` subprocess on the same database, broker and blob storage) reads the content
+back from storage and stamps `Blob.verified_at`. This process never reads the content back.
 """
 
 from __future__ import annotations
@@ -72,10 +72,10 @@ def test_worker_verifies_a_registered_document(celery_worker, registry):
     )
     assert response.status_code == 201, response.content
     sha256 = response.json()["sha256"]
-    # Registration itself does not verify: that is the worker's job, after commit.
-    assert _verified_at(sha256) is None
 
     assert _wait_verified(celery_worker, sha256) is not None
+    # Registration itself does not verify: the worker did, in the task queued after commit.
+    assert "Task dossier.tasks.verify_new_content[" in celery_worker.log_tail(200)
     event = Event.objects.get(kind=EventKind.DOCUMENT_REGISTERED, payload__sha256=sha256)
     cursor = SubscriberCursor.objects.get(name=FIXITY_SUBSCRIBER)
     assert cursor.last_event_id >= event.id

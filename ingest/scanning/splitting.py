@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import logging
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,8 +97,11 @@ def submit_batch(
 def queue_split(batch_id) -> None:
     from ingest.tasks import split_scan_batch  # the task module imports this one
 
+    # Recorded first, so the sweeper can tell a task waiting in the broker from a lost one.
+    task_id = str(uuid.uuid4())
+    ScanBatch.objects.filter(id=batch_id, state=BatchState.QUEUED).update(task_id=task_id)
     try:
-        split_scan_batch.delay(str(batch_id))
+        split_scan_batch.apply_async((str(batch_id),), task_id=task_id)
     except Exception:
         # The batch stays `queued`; `edms scan-inbox` (or a resubmission) queues it again.
         log.exception("could not queue scan batch %s", batch_id)

@@ -1,10 +1,10 @@
 from django.core.management.base import BaseCommand
 
-from dossier.tasks import dispatch_events
+from dossier.events import dispatch_events
 
 
 class Command(BaseCommand):
-    help = "Queue every domain event that a subscriber has not been handed yet."
+    help = "Hand every domain event that a subscriber has not been handed yet to it (in batches)."
 
     def handle(self, *args, **options):
-        self.stdout.write(f"queued {dispatch_events()} event(s) for the subscribers")
+        self.stdout.write(f"handed {dispatch_events()} event(s) to the subscribers")
