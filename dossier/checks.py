@@ -52,7 +52,7 @@ def check_configuration(app_configs, **kwargs):
             )
         )
     consumed = {q for worker in settings.EDMS_LOCAL_WORKERS for q in worker.get("queues", [])}
-    routed = {settings.CELERY_TASK_DEFAULT_QUEUE} | {
+    routed = {settings.CELERY_TASK_DEFAULT_QUEUE, settings.EDMS_INTERACTIVE_QUEUE} | {
         route["queue"] for route in settings.CELERY_TASK_ROUTES.values() if "queue" in route
     }
     if routed - consumed:

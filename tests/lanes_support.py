@@ -39,5 +39,5 @@ def deliver(event: Event, capture_on_commit) -> list[tuple[str, str]]:
     tasks it sent once its transaction committed (`capture_on_commit`: pytest-django's
     `django_capture_on_commit_callbacks`)."""
     with published() as sent, capture_on_commit(execute=True):
-        queue_processing(event)
+        queue_processing([event])
     return sent

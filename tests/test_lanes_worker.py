@@ -13,9 +13,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from dossier import lanes
-from dossier.models import Event, EventKind, Version
+from dossier.models import Version
 from ingest.models import Processing, State
-from ingest.subscribers import queue_processing
 from tests.conftest import create_dossier, file_document
 from tests.services import running_worker, wait_until
 
@@ -36,20 +35,12 @@ def interactive_worker(django_db_setup, tmp_path):
         yield worker
 
 
-def _hand_to_ingestion(document_id) -> None:
-    # What the dispatcher does with a new version's event (its own queue is not under test).
-    queue_processing(Event.objects.get(kind=EventKind.DOCUMENT_REGISTERED, document_id=document_id))
-
-
 def test_an_interactive_upload_is_processed_behind_a_bulk_backlog(interactive_worker, registry):
     dossier = create_dossier(KEY)
     with lanes.bulk():
-        backlog = [
+        for n in range(BACKLOG):
             file_document(dossier, f"Backfile page {n}.".encode(), filename=f"old-{n}.txt")
-            for n in range(BACKLOG)
-        ]
-    for document in backlog:
-        _hand_to_ingestion(document.id)  # queued (on commit) to the bulk queue `extract`
+    # Each filing's event was dispatched as it committed: queued to the bulk queue `extract`.
     assert Processing.objects.filter(lane=lanes.Lane.BULK, state=State.PENDING).count() == BACKLOG
 
     upload = SimpleUploadedFile("reply.txt", b"Reply to the office action.", "text/plain")
@@ -57,7 +48,6 @@ def test_an_interactive_upload_is_processed_behind_a_bulk_backlog(interactive_wo
         f"/api/v1/dossiers/{KEY}/documents", {"type": "RESP", "file": upload}, format="multipart"
     )
     assert response.status_code == 201, response.content
-    _hand_to_ingestion(response.json()["id"])
 
     version = Version.objects.get(document_id=response.json()["id"])
     processing = wait_until(

@@ -159,6 +159,6 @@ def test_nonsense_in_edms_local_workers_is_refused(settings, entry):
 
 def test_system_check_flags_a_routed_queue_no_local_worker_consumes(settings):
     assert not [p for p in check_configuration(None) if p.id == "edms.W005"]
-    settings.CELERY_TASK_ROUTES = {"ingest.tasks.process_version": {"queue": "interactive"}}
+    settings.CELERY_TASK_ROUTES = {"ingest.tasks.process_version": {"queue": "nobody-reads"}}
     [warning] = [p for p in check_configuration(None) if p.id == "edms.W005"]
-    assert "interactive" in warning.msg
+    assert "nobody-reads" in warning.msg
