@@ -8,6 +8,9 @@ contract suite (`test_search_contract.py`) runs the engines live, OpenSearch on 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -16,7 +19,7 @@ from search import querylang as q
 from search.backends import SearchRequest, SearchUnavailable, build
 from search.backends import querydsl as dsl
 from search.checks import check_search_backend
-from tests.search_support import ELASTICSEARCH, index_doc
+from tests.search_support import ELASTICSEARCH, OPENSEARCH, index_doc
 
 TODAY = dt.date(2025, 6, 1)
 ALL_TEXT = dsl.TEXT_FIELDS
@@ -191,3 +194,35 @@ def test_a_bad_search_configuration_fails_the_system_check(settings):
     assert check_search_backend(None)[0].id == "search.E001"
     settings.EDMS_SEARCH = {"BACKEND": "search.backends.embedded.Backend", "EXTRA": 1}
     assert "EXTRA" in check_search_backend(None)[0].msg
+
+
+def search_settings(**variables) -> subprocess.CompletedProcess:
+    """EDMS_SEARCH as a fresh interpreter reads it (settings are read once, at start-up)."""
+    probe = "from django.conf import settings; print(settings.EDMS_SEARCH['BACKEND'])"
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("SEARCH_URL", "SEARCH_URL_FILE"))}
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {probe}"],
+        env={**env, "DJANGO_SETTINGS_MODULE": "edms.settings", **variables},
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_opensearch_url_selects_opensearch_and_not_together_with_elasticsearch_url():
+    chosen = search_settings(OPENSEARCH_URL="http://search.internal:9200")
+    assert chosen.stdout.strip() == "search.backends.opensearch.Backend"
+    both = search_settings(OPENSEARCH_URL="http://a:9200", ELASTICSEARCH_URL="http://b:9200")
+    assert both.returncode != 0
+    assert "ELASTICSEARCH_URL or OPENSEARCH_URL, not both" in both.stderr
+
+
+def test_an_unreachable_opensearch_cluster_is_unavailable():
+    with pytest.raises(ImproperlyConfigured, match="OPTIONS"):
+        build({"BACKEND": OPENSEARCH, "OPTIONS": {"hosts": "http://x", "api_key": "k"}})
+    backend = build(
+        {"BACKEND": OPENSEARCH, "OPTIONS": {"hosts": "http://127.0.0.1:9", "request_timeout": 1}}
+    )
+    backend.client.transport.max_retries = 0
+    request = SearchRequest(query=q.parse("x"), principals=frozenset(), today=TODAY)
+    with pytest.raises(SearchUnavailable, match="OpenSearch is unreachable"):
+        backend.search(request)
