@@ -29,7 +29,7 @@ while (($#)); do
 done
 
 start() {
-    make -C "$ROOT" --no-print-directory opensearch
+    make -s -C "$ROOT" --no-print-directory opensearch
     local seeds="" managers="" k
     if ((nodes > 1)); then
         seeds=$(seq -s, $((port + 100)) $((port + 99 + nodes)))
