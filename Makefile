@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean system-packages vendor messages
+.PHONY: run test lint format bench clean system-packages vendor messages opensearch
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
@@ -32,6 +32,15 @@ $(VENDOR_STAMP): frontend/package.json
 	touch $@
 
 vendor: $(VENDOR_STAMP)
+
+# The launcher of real OpenSearch nodes (a Maven project: the server and its modules from Maven
+# Central); infra/opensearch.sh starts and stops nodes with it.
+OPENSEARCH_JAR := infra/opensearch/target/opensearch-node-1.jar
+
+$(OPENSEARCH_JAR): infra/opensearch/pom.xml $(shell find infra/opensearch/src -type f)
+	mvn -B -q -f infra/opensearch/pom.xml package
+
+opensearch: $(OPENSEARCH_JAR)
 
 # Recompile the UI translations (the .mo files are committed; needs gettext's msgfmt).
 messages: $(STAMP)
@@ -68,4 +77,4 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench.ui
 
 clean:
-	rm -rf $(VENV) var frontend/node_modules $(VENDOR)
+	rm -rf $(VENV) var frontend/node_modules $(VENDOR) infra/opensearch/target

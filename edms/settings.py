@@ -15,6 +15,7 @@ from pathlib import Path
 
 import dj_database_url
 from boto3.s3.transfer import TransferConfig
+from django.core.exceptions import ImproperlyConfigured
 
 from edms import localbroker
 from edms.env import env_bool, env_float, env_int, env_list, env_networks, env_size, env_str
@@ -438,9 +439,13 @@ EDMS_SCAN_INBOX_STATION = env_str("EDMS_SCAN_INBOX_STATION")
 EDMS_SCAN_BLANK_SPECK_MM = env_float("EDMS_SCAN_BLANK_SPECK_MM", 1.0, minimum=0)
 
 # --- Search ---------------------------------------------------------------------------------
-# The embedded engine (tantivy, index under DATA_DIR/search) unless an Elasticsearch cluster is
-# named. Options are those of the backend class; unknown ones are refused at start-up.
+# The embedded engine (tantivy, index under DATA_DIR/search) unless an Elasticsearch cluster
+# (ELASTICSEARCH_URL) or an OpenSearch cluster (OPENSEARCH_URL) is named; not both. Options are
+# those of the backend class; unknown ones are refused at start-up.
 ELASTICSEARCH_URL = env_str("ELASTICSEARCH_URL")
+OPENSEARCH_URL = env_str("OPENSEARCH_URL")
+if ELASTICSEARCH_URL and OPENSEARCH_URL:
+    raise ImproperlyConfigured("Set ELASTICSEARCH_URL or OPENSEARCH_URL, not both")
 if ELASTICSEARCH_URL:
     EDMS_SEARCH = {
         "BACKEND": "search.backends.elasticsearch.Backend",
@@ -448,6 +453,16 @@ if ELASTICSEARCH_URL:
             "hosts": ELASTICSEARCH_URL,
             "index_prefix": env_str("EDMS_SEARCH_INDEX_PREFIX", "edms-documents"),
             "api_key": env_str("ELASTICSEARCH_API_KEY") or None,
+        },
+    }
+elif OPENSEARCH_URL:
+    EDMS_SEARCH = {
+        "BACKEND": "search.backends.opensearch.Backend",
+        "OPTIONS": {
+            "hosts": OPENSEARCH_URL,
+            "index_prefix": env_str("EDMS_SEARCH_INDEX_PREFIX", "edms-documents"),
+            "username": env_str("OPENSEARCH_USERNAME") or None,
+            "password": env_str("OPENSEARCH_PASSWORD") or None,
         },
     }
 else:

@@ -1,13 +1,16 @@
 """The search engine contract, run against every configured engine.
 
 The embedded engine (tantivy) always runs; Elasticsearch runs when ELASTICSEARCH_URL names a
-cluster. Each test writes `IndexDocument`s through the contract and asks `SearchRequest`s, so
-what is proven here holds for whichever engine an office configures.
+cluster, OpenSearch when EDMS_TEST_OPENSEARCH_URL or OPENSEARCH_URL does (CI's leg 2 starts a
+real OpenSearch node for it and fails if these tests skip). Each test writes `IndexDocument`s
+through the contract and asks `SearchRequest`s, so what is proven here holds for whichever engine
+an office configures.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 
@@ -22,12 +25,15 @@ EXAMINER = frozenset({"role:examiner"})
 
 @pytest.fixture(params=ENGINES)
 def engine(request, tmp_path, settings):
-    config = backend_configs(tmp_path)[request.param]
+    configs = backend_configs(tmp_path)
+    if request.param not in configs:
+        pytest.skip("no OpenSearch node: set EDMS_TEST_OPENSEARCH_URL (infra/opensearch.sh start)")
+    config = configs[request.param]
     settings.EDMS_SEARCH = config
     backend = build(config)
     backend.reset()
     yield backend
-    if request.param == "elasticsearch":
+    if request.param != "embedded":
         backend.drop_all()
 
 
@@ -77,6 +83,17 @@ def test_each_language_is_stemmed(engine, language, text, query):
     doc = index_doc(text=text, language=language, analysis_languages=[language])
     engine.upsert([doc, index_doc(text="unrelated words entirely")])
     assert ids(ask(engine, query)) == {doc.id}
+
+
+def test_an_arabic_word_finds_its_definite_and_plural_forms(engine):
+    if engine.name == "embedded":
+        # Known gap, kept visible: tantivy's Snowball Arabic stemmer takes the word's first
+        # letter for the preposition بـ (براءة -> راء, براءات -> راءا, البراءة -> براء).
+        pytest.xfail("the embedded engine's Arabic stemmer strips the ب of براءة")
+    definite = index_doc(text="تم منح البراءة للمخترع", language="ar", analysis_languages=["ar"])
+    plural = index_doc(text="قائمة براءات الاختراع", language="ar", analysis_languages=["ar"])
+    engine.upsert([definite, plural, index_doc(text="لا علاقة لهذا النص", language="ar")])
+    assert ids(ask(engine, "براءة")) == {definite.id, plural.id}
 
 
 def test_cjk_words_are_found_inside_unsegmented_text(engine):
@@ -194,7 +211,11 @@ def test_snippet_page_numbers_follow_form_feeds(engine):
     doc = index_doc(text="first page text\fsecond page\fthird page has the sprocket")
     engine.upsert([doc])
     (hit,) = ask(engine, "sprocket").hits
-    assert hit.pages == [3]
+    if engine.name == "embedded":
+        assert hit.pages == [3]
+    else:  # a cluster's highlighter returns no offsets: the page is not known (`Hit.pages`)
+        assert hit.pages == [None]
+    assert "<mark>sprocket</mark>" in hit.snippets[0]
 
 
 def test_sort_by_date_and_pages(engine):
@@ -257,3 +278,30 @@ def test_keyword_sets_leave_documents_out_of_hits_counts_and_facets(engine):
     assert result.count == 1
     assert dict(result.facets["type"]) == {"CLM": 1}
     assert ask(engine, "gears").count == 3
+
+
+def test_a_full_reindex_never_leaves_a_query_without_its_answer(engine):
+    """While a new generation is filled and activated, every query still finds the documents."""
+    docs = [index_doc(text=f"sprocket number {n}") for n in range(20)]
+    engine.upsert(docs)
+    answers: list[int] = []
+    reindexed = threading.Event()
+
+    def query_until_reindexed():
+        while not reindexed.is_set():
+            answers.append(ask(engine, "sprocket").count)
+        answers.append(ask(engine, "sprocket").count)  # and once more on the new generation
+
+    searcher = threading.Thread(target=query_until_reindexed)
+    searcher.start()
+    try:
+        generation = engine.create_generation()
+        for start in range(0, len(docs), 5):
+            engine.upsert(docs[start : start + 5], generation=generation)
+        engine.activate(generation)
+    finally:
+        reindexed.set()
+        searcher.join()
+    assert len(answers) >= 2
+    assert set(answers) == {len(docs)}
+    assert engine.status()["generation"] == generation

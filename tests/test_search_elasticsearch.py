@@ -1,29 +1,32 @@
-"""The Elasticsearch engine's builders, checked against the shapes the client's DSL produces.
+"""The cluster engines' builders (`search.backends.querydsl`, shared by Elasticsearch and
+OpenSearch), checked against the shapes the DSL produces.
 
-No Elasticsearch server runs here: these tests pin the query, mapping, template and bulk shapes
-(what the engine sends); the contract suite (`test_search_contract.py`) runs the same engine
-live when ELASTICSEARCH_URL names a cluster.
+These tests pin the query, mapping, template and bulk shapes (what the engines send); the
+contract suite (`test_search_contract.py`) runs the engines live, OpenSearch on a real node.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from search import querylang as q
 from search.backends import SearchRequest, SearchUnavailable, build
-from search.backends import elasticsearch as es
+from search.backends import querydsl as dsl
 from search.checks import check_search_backend
-from tests.search_support import ELASTICSEARCH, index_doc
+from tests.search_support import ELASTICSEARCH, OPENSEARCH, index_doc
 
 TODAY = dt.date(2025, 6, 1)
-ALL_TEXT = es.TEXT_FIELDS
+ALL_TEXT = dsl.TEXT_FIELDS
 
 
 def shape(text: str) -> dict:
-    return es.QueryBuilder().build(q.parse(text)).to_dict()
+    return dsl.QueryBuilder().build(q.parse(text)).to_dict()
 
 
 def test_words_search_every_language_subfield():
@@ -73,7 +76,7 @@ def test_booleans():
 
 def test_permissions_are_a_filter_inside_the_query():
     principals = frozenset({"public", "role:examiner"})
-    assert es.readable(principals, TODAY).to_dict() == {
+    assert dsl.readable(principals, TODAY).to_dict() == {
         "bool": {
             "should": [
                 {"terms": {"principals": ["role:examiner"]}},
@@ -89,7 +92,7 @@ def test_permissions_are_a_filter_inside_the_query():
             "minimum_should_match": 1,
         }
     }
-    assert es.readable(frozenset(), TODAY).to_dict() == {"bool": {"must_not": [{"match_all": {}}]}}
+    assert dsl.readable(frozenset(), TODAY).to_dict() == {"bool": {"must_not": [{"match_all": {}}]}}
 
 
 def test_the_search_body_filters_before_counting_faceting_and_highlighting():
@@ -102,11 +105,11 @@ def test_the_search_body_filters_before_counting_faceting_and_highlighting():
         offset=40,
         limit=20,
     )
-    body = es.search_body(request, index="edms-documents").to_dict()
+    body = dsl.search_body(request, index="edms-documents").to_dict()
     query = body["query"]["bool"]
     assert query["must"] == [shape("brevet")]
     assert query["filter"] == [
-        es.readable(frozenset({"public"}), TODAY).to_dict(),
+        dsl.readable(frozenset({"public"}), TODAY).to_dict(),
         {"term": {"type": "CLM"}},
     ]
     assert body["track_total_hits"] is True
@@ -123,7 +126,7 @@ def test_the_search_body_filters_before_counting_faceting_and_highlighting():
 
 
 def test_the_template_carries_analyzers_and_a_subfield_per_language():
-    template = es.index_definition("edms-documents-template").as_composable_template(
+    template = dsl.index_definition("edms-documents-template").as_composable_template(
         "edms-documents", "edms-documents-*", priority=100
     )
     body = template.to_dict()
@@ -150,17 +153,20 @@ def test_the_template_carries_analyzers_and_a_subfield_per_language():
 
 def test_bulk_actions_index_and_delete_by_document_id():
     doc = index_doc(text="x" * 50, public_from=dt.date.min)
-    actions = list(es.bulk_actions([doc], ["gone-id"], index="edms-documents-1", max_text_chars=10))
+    actions = list(
+        dsl.bulk_actions([doc], ["gone-id"], index="edms-documents-1", max_text_chars=10)
+    )
     assert actions[0] == {"_op_type": "delete", "_index": "edms-documents-1", "_id": "gone-id"}
-    indexed = actions[1]
-    assert (indexed["_op_type"], indexed["_id"]) == ("index", doc.id)
+    assert (actions[1]["_op_type"], actions[1]["_id"]) == ("index", doc.id)
+    indexed = actions[1]["_source"]
+    assert indexed["version"] == 1
     assert indexed["text"] == "x" * 10
     assert indexed["public_from"] == "1000-01-01"
     assert indexed["official_date"] == "2024-03-01"
     assert indexed["year"] == "2024"
     private = index_doc(principals=["role:examiner"])
-    (action,) = es.bulk_actions([private], [], index="i", max_text_chars=10)
-    assert action["public_from"] is None
+    (action,) = dsl.bulk_actions([private], [], index="i", max_text_chars=10)
+    assert action["_source"]["public_from"] is None
 
 
 def test_options_are_checked_and_an_unreachable_cluster_is_unavailable():
@@ -188,3 +194,35 @@ def test_a_bad_search_configuration_fails_the_system_check(settings):
     assert check_search_backend(None)[0].id == "search.E001"
     settings.EDMS_SEARCH = {"BACKEND": "search.backends.embedded.Backend", "EXTRA": 1}
     assert "EXTRA" in check_search_backend(None)[0].msg
+
+
+def search_settings(**variables) -> subprocess.CompletedProcess:
+    """EDMS_SEARCH as a fresh interpreter reads it (settings are read once, at start-up)."""
+    probe = "from django.conf import settings; print(settings.EDMS_SEARCH['BACKEND'])"
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("SEARCH_URL", "SEARCH_URL_FILE"))}
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {probe}"],
+        env={**env, "DJANGO_SETTINGS_MODULE": "edms.settings", **variables},
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_opensearch_url_selects_opensearch_and_not_together_with_elasticsearch_url():
+    chosen = search_settings(OPENSEARCH_URL="http://search.internal:9200")
+    assert chosen.stdout.strip() == "search.backends.opensearch.Backend"
+    both = search_settings(OPENSEARCH_URL="http://a:9200", ELASTICSEARCH_URL="http://b:9200")
+    assert both.returncode != 0
+    assert "ELASTICSEARCH_URL or OPENSEARCH_URL, not both" in both.stderr
+
+
+def test_an_unreachable_opensearch_cluster_is_unavailable():
+    with pytest.raises(ImproperlyConfigured, match="OPTIONS"):
+        build({"BACKEND": OPENSEARCH, "OPTIONS": {"hosts": "http://x", "api_key": "k"}})
+    backend = build(
+        {"BACKEND": OPENSEARCH, "OPTIONS": {"hosts": "http://127.0.0.1:9", "request_timeout": 1}}
+    )
+    backend.client.transport.max_retries = 0
+    request = SearchRequest(query=q.parse("x"), principals=frozenset(), today=TODAY)
+    with pytest.raises(SearchUnavailable, match="OpenSearch is unreachable"):
+        backend.search(request)

@@ -13,6 +13,7 @@ one, then `activate` switches over at once.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ PUBLIC = "public"
 # The facets the API offers: index field → how the API names it.
 FACETS = ("ip_type", "type", "direction", "year", "language", "status")
 # Languages analysed with their own stemming; any other text is still indexed word by word.
+# Chinese, Japanese and Korean characters: words written without spaces, matched as phrases.
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 STEMMED_LANGUAGES = {
     "en": "english",
     "fr": "french",

@@ -29,6 +29,7 @@ from django.conf import settings
 
 from search import querylang as q
 from search.backends.base import (
+    CJK,
     PUBLIC,
     SNIPPET_CHARS,
     STEMMED_LANGUAGES,
@@ -47,7 +48,6 @@ LANGUAGE_FIELDS = {code: f"text_{code}" for code in STEMMED_LANGUAGES}
 PLAIN_FIELDS = ("text", "meta")  # analysed word by word, unstemmed
 FIELD_ANALYZERS = {"text": "plain", "meta": "plain", "title": "plain", "applicant": "plain"}
 FIELD_ANALYZERS |= {field: code for code, field in LANGUAGE_FIELDS.items()}
-CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 MAX_TOKEN_BYTES = 80
 # Tantivy keeps dates as nanoseconds since 1970 in 64 bits: clamp to what fits.
 EARLIEST, LATEST = dt.date(1700, 1, 1), dt.date(2262, 1, 1)

@@ -1,0 +1,165 @@
+"""The OpenSearch engine (OpenSearch 2.19), for offices that run OpenSearch, not Elasticsearch.
+
+The Python `elasticsearch` client refuses servers that are not Elasticsearch, so this engine talks
+through `opensearch-py`; what it sends — mapping, index template, queries, bulk actions — comes
+from `search.backends.querydsl`, the construction the Elasticsearch engine uses too. Generations
+work as there: `<prefix>-<generation>` indexes behind the alias `<prefix>`, moved atomically by
+`activate`, so a full reindex never shows a half-built index to searches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Iterator
+
+from opensearchpy import OpenSearch, helpers
+from opensearchpy import exceptions as os_exceptions
+
+from search.backends.base import (
+    IndexDocument,
+    SearchBackend,
+    SearchRequest,
+    SearchResult,
+    SearchUnavailable,
+)
+from search.backends.querydsl import bulk_actions, search_body, search_result, template_body
+
+
+class Backend(SearchBackend):
+    name = "opensearch"
+
+    def __init__(
+        self,
+        *,
+        hosts: str | list[str],
+        index_prefix: str = "edms-documents",
+        username: str | None = None,
+        password: str | None = None,
+        ca_certs: str | None = None,
+        verify_certs: bool = True,
+        request_timeout: float = 30.0,
+        shards: int = 1,
+        replicas: int = 1,
+        refresh: bool = False,
+        max_text_chars: int = 1_000_000,
+    ):
+        self.alias = index_prefix
+        self.shards, self.replicas = shards, replicas
+        self.refresh = refresh
+        self.max_text_chars = max_text_chars
+        self.client = OpenSearch(
+            hosts if isinstance(hosts, list) else [h.strip() for h in hosts.split(",")],
+            http_auth=(username, password or "") if username else None,
+            ca_certs=ca_certs,
+            verify_certs=verify_certs,
+            timeout=request_timeout,
+        )
+
+    def _call(self, operation, *args, **kwargs):
+        try:
+            return operation(*args, **kwargs)
+        except (os_exceptions.ConnectionError, os_exceptions.ConnectionTimeout) as exc:
+            raise SearchUnavailable(f"OpenSearch is unreachable: {exc}") from exc
+
+    # --- Generations ----------------------------------------------------------------------
+
+    def create_generation(self) -> str:
+        body = template_body(self.alias, shards=self.shards, replicas=self.replicas)
+        self._call(self.client.indices.put_index_template, name=self.alias, body=body)
+        generation = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S-") + uuid.uuid4().hex[:6]
+        self._call(self.client.indices.create, index=f"{self.alias}-{generation}")
+        return generation
+
+    def _index_name(self, generation: str | None) -> str:
+        return f"{self.alias}-{generation}" if generation else self.alias
+
+    def activate(self, generation: str) -> None:
+        target = f"{self.alias}-{generation}"
+        current = self._targets()
+        actions = [{"remove": {"index": name, "alias": self.alias}} for name in current]
+        actions.append({"add": {"index": target, "alias": self.alias, "is_write_index": True}})
+        self._call(self.client.indices.update_aliases, body={"actions": actions})
+        for name in current:
+            if name != target:
+                self._call(self.client.indices.delete, index=name, ignore_unavailable=True)
+
+    def _targets(self) -> list[str]:
+        try:
+            return sorted(self._call(self.client.indices.get_alias, name=self.alias))
+        except os_exceptions.NotFoundError:
+            return []
+
+    def active_generation(self) -> str | None:
+        targets = self._targets()
+        return targets[0].removeprefix(f"{self.alias}-") if targets else None
+
+    def drop_all(self) -> None:
+        """Remove every generation and the template (tests, decommissioning)."""
+        self._call(self.client.indices.delete, index=f"{self.alias}-*", ignore_unavailable=True)
+        try:
+            self.client.indices.delete_index_template(name=self.alias)
+        except os_exceptions.NotFoundError:
+            pass
+
+    # --- Writing --------------------------------------------------------------------------
+
+    def bulk(
+        self,
+        upserts: Iterable[IndexDocument] = (),
+        deletes: Iterable[str] = (),
+        *,
+        generation: str | None = None,
+    ) -> None:
+        index = self._index_name(generation)
+        actions = bulk_actions(upserts, deletes, index=index, max_text_chars=self.max_text_chars)
+        # As in the Elasticsearch engine: the indexer's cursor moves once this returns, so writes
+        # to the searched alias must be searchable by then (`search.freshness`).
+        searched = generation is None or self.refresh
+        failures = []
+        for ok, item in self._call(
+            helpers.streaming_bulk,
+            self.client,
+            actions,
+            chunk_size=500,
+            raise_on_error=False,
+            max_retries=3,
+            refresh="wait_for" if searched else "false",
+        ):
+            operation, result = next(iter(item.items()))
+            if not ok and not (operation == "delete" and result.get("status") == 404):
+                failures.append(result)
+        if failures:
+            raise SearchUnavailable(f"{len(failures)} bulk operations failed: {failures[:3]}")
+
+    # --- Reading --------------------------------------------------------------------------
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        body = search_body(request, index=self.alias).to_dict()
+        return search_result(self._call(self.client.search, index=self.alias, body=body), request)
+
+    def stamps(self, *, generation: str | None = None) -> Iterator[tuple[str, str]]:
+        index = self._index_name(generation)
+        self._call(self.client.indices.refresh, index=index)
+        for item in helpers.scan(
+            self.client, index=index, query={"_source": ["id", "stamp"]}, size=1000
+        ):
+            yield item["_source"]["id"], item["_source"]["stamp"]
+
+    def count(self) -> int:
+        self._call(self.client.indices.refresh, index=self.alias)
+        return self._call(self.client.count, index=self.alias)["count"]
+
+    def status(self) -> dict:
+        generation = self.active_generation()
+        if generation is None:
+            return {"backend": self.name, "generation": None, "documents": 0, "size_bytes": 0}
+        stats = self._call(self.client.indices.stats, index=self.alias, metric="docs,store")
+        total = stats["_all"]["primaries"]
+        return {
+            "backend": self.name,
+            "generation": generation,
+            "index": f"{self.alias}-{generation}",
+            "documents": total["docs"]["count"],
+            "size_bytes": total["store"]["size_in_bytes"],
+        }
