@@ -65,3 +65,13 @@ class EnvironmentExtractor(BaseExtractor):
 
     def extract(self, path: str, *, max_chars: int) -> Extraction:
         return Extraction(text="\n".join(f"{k}={v}" for k, v in sorted(os.environ.items())))
+
+
+def process_identity() -> dict:
+    """A sandbox operation reporting which process ran it (the zygote tests)."""
+    return {
+        "pid": os.getpid(),
+        "ppid": os.getppid(),
+        "pgid": os.getpgrp(),
+        "threads": len(os.listdir("/proc/self/task")),
+    }
