@@ -150,8 +150,24 @@ class ProcessingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Processing
-        fields = ["state", "stage", "reason", "steps", "attempts", "started_at", "finished_at"]
+        fields = [
+            "state",
+            "stage",
+            "reason",
+            "steps",
+            "attempts",
+            "started_at",
+            "finished_at",
+            "renditions_state",
+        ]
         read_only_fields = fields
+        extra_kwargs = {
+            "renditions_state": {
+                "help_text": "The renditions (thumbnail, an office document's PDF), made after "
+                "the version is done and searchable: empty when none are due, else pending, "
+                "running, done or failed."
+            }
+        }
 
 
 class RenditionSerializer(serializers.ModelSerializer):

@@ -11,7 +11,7 @@ from dossier import blobstore
 from ingest import sandbox
 from ingest.models import Processing, State
 from ingest.pipeline import run_to_completion
-from tests.ingest_support import corpus_file, file_version
+from tests.ingest_support import corpus_file, file_version, jobs_left_running
 
 DOCX = corpus_file("67797f56_testWORD.docx")
 
@@ -27,10 +27,7 @@ def process(dossier, **fields) -> Processing:
 
 
 def no_children_left() -> bool:
-    """Nothing a job started outlives it; the worker's zygote (which forks the jobs' children)
-    stays for the next job."""
-    zygote = sandbox.zygote_pid()
-    return not [p for p in psutil.Process(os.getpid()).children(recursive=True) if p.pid != zygote]
+    return not jobs_left_running()
 
 
 def test_a_file_that_allocates_too_much_runs_out_of_memory(dossier, settings):

@@ -194,44 +194,51 @@ def direct_extraction(outcomes: list[Outcome]) -> None:
     print(f"  ratio: {pipeline_s / direct_s:.2f}x  ({per_file_ms:.0f} ms more per file)")
 
 
-def direct_ocr(outcomes: list[Outcome], workdir: Path) -> None:
-    """`ocrmypdf` run directly (same options as the pipeline) on the files the pipeline OCR'd."""
+def ocrmypdf_command(source: Path, output: Path, sidecar: Path, *, image: bool = False) -> list:
+    """The `ocrmypdf` command with the options the pipeline's OCR step uses (settings included)."""
     from django.conf import settings
 
     from ingest.renditions import ocr_preprocessing
 
-    ocred = [o for o in outcomes if o.ocr_ms]
-    if not ocred:
-        print("\nOCR: no file was OCR'd (is Tesseract installed?)")
-        return
-    ocrmypdf = Path(sys.executable).parent / "ocrmypdf"
     options, _ = ocr_preprocessing()
     flags = ("rotate_pages", "deskew", "clean", "clean_final")
     preprocessing = [f"--{name.replace('_', '-')}" for name in flags if options[name]]
     if options["rotate_pages"]:
         preprocessing += ["--rotate-pages-threshold", str(options["rotate_pages_threshold"])]
+    command = [
+        str(Path(sys.executable).parent / "ocrmypdf"),
+        "--quiet",
+        "--output-type",
+        "pdfa",
+        "--pdfa-backend",
+        "internal",
+        "--jobs",
+        "1",
+        "-l",
+        settings.EDMS_OCR_LANGUAGES,
+        "--sidecar",
+        str(sidecar),
+        *preprocessing,
+    ]
+    command += ["--image-dpi", "300"] if image else ["--skip-text"]
+    return [*command, str(source), str(output)]
+
+
+def direct_ocr(outcomes: list[Outcome], workdir: Path) -> None:
+    """`ocrmypdf` run directly (same options as the pipeline) on the files the pipeline OCR'd."""
+
+    ocred = [o for o in outcomes if o.ocr_ms]
+    if not ocred:
+        print("\nOCR: no file was OCR'd (is Tesseract installed?)")
+        return
     direct_s = 0.0
     for number, outcome in enumerate(ocred):
-        command = [
-            str(ocrmypdf),
-            "--quiet",
-            "--output-type",
-            "pdfa",
-            "--pdfa-backend",
-            "internal",
-            "--jobs",
-            "1",
-            "-l",
-            settings.EDMS_OCR_LANGUAGES,
-            "--sidecar",
-            str(workdir / f"direct-{number}.txt"),
-        ]
-        command += preprocessing
-        if outcome.media_type.startswith("image/"):
-            command += ["--image-dpi", "300"]
-        else:
-            command += ["--skip-text"]
-        command += [str(outcome.path), str(workdir / f"direct-{number}.pdf")]
+        command = ocrmypdf_command(
+            outcome.path,
+            workdir / f"direct-{number}.pdf",
+            workdir / f"direct-{number}.txt",
+            image=outcome.media_type.startswith("image/"),
+        )
         started = time.perf_counter()
         subprocess.run(command, capture_output=True, check=False)
         direct_s += time.perf_counter() - started
