@@ -221,6 +221,8 @@ class _Zygote:
             [sys.executable, "-m", "ingest.sandbox", "--zygote"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            # Unbuffered: an answer read ahead into a buffer would be invisible to select().
+            bufsize=0,
             cwd=tempfile.gettempdir(),
             env=_child_environment(tempfile.gettempdir()),
             start_new_session=True,
@@ -232,8 +234,9 @@ class _Zygote:
     def run(self, job: dict) -> int | None:
         """The job's exit status, or None when the zygote could not run it."""
         try:
-            self.process.stdin.write(json.dumps(job).encode() + b"\n")
-            self.process.stdin.flush()
+            request = memoryview(json.dumps(job).encode() + b"\n")
+            while request:
+                request = request[self.process.stdin.write(request) :]
             started = self._answer(ZYGOTE_GRACE_S)
             if "refused" in started:
                 self.stop()
