@@ -424,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     if options.mayan and not (options.mayan / "run_peer.sh").exists():
         parser.error(f"no Mayan peer in {options.mayan}: see {PEERS / 'README.md'}")
 
+    sys.stdout.reconfigure(line_buffering=True)  # figures as they come, into a file too
     print(f"edms throughput benchmark — {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory(prefix="edms-bench-throughput-", dir=options.tmp_dir) as tmp:
         tmp_path = Path(tmp)
