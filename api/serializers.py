@@ -148,6 +148,13 @@ class DossierWriteSerializer(serializers.Serializer):
 class ProcessingSerializer(serializers.ModelSerializer):
     """The ingestion pipeline's state for one version (never its text)."""
 
+    renditions_state = serializers.ChoiceField(
+        choices=[("", "None due"), *State.choices],
+        read_only=True,
+        help_text="The renditions (thumbnail, an office document's PDF), made after the version "
+        "is done and searchable: empty when none are due, else pending, running, done or failed.",
+    )
+
     class Meta:
         model = Processing
         fields = [
@@ -161,13 +168,6 @@ class ProcessingSerializer(serializers.ModelSerializer):
             "renditions_state",
         ]
         read_only_fields = fields
-        extra_kwargs = {
-            "renditions_state": {
-                "help_text": "The renditions (thumbnail, an office document's PDF), made after "
-                "the version is done and searchable: empty when none are due, else pending, "
-                "running, done or failed."
-            }
-        }
 
 
 class RenditionSerializer(serializers.ModelSerializer):
