@@ -111,6 +111,11 @@ class Edms:
             return False
 
     def __exit__(self, *exc) -> None:
+        if self.process.poll() is not None:
+            # It stopped by itself: the figures are void; say why before the log is removed.
+            log = (self.data_dir.parent / "edms-run.log").read_text(errors="replace")
+            tail = "\n".join(log.splitlines()[-40:])
+            print(f"\nedms run exited ({self.process.returncode}); its log ends:\n{tail}")
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
         try:
