@@ -111,6 +111,9 @@ class Edms:
             return False
 
     def __exit__(self, *exc) -> None:
+        if exc[0] is not None:  # a request failed: was edms run stopping by itself?
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=30)
         if self.process.poll() is not None:
             # It stopped by itself: the figures are void; say why before the log is removed.
             log = (self.data_dir.parent / "edms-run.log").read_text(errors="replace")
