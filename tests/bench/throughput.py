@@ -74,6 +74,11 @@ class Edms:
     process: subprocess.Popen | None = None
     session: requests.Session = field(default_factory=requests.Session)
 
+    def __post_init__(self) -> None:
+        # Uploaders and one watcher per interactive upload share the session's connections.
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=64)
+        self.session.mount("http://", adapter)
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
@@ -162,11 +167,18 @@ class Edms:
         return response.json()["id"]
 
     def found(self, query: str, dossier: str) -> int:
-        response = self.session.get(
-            f"{self.url}/api/v1/search",
-            params={"q": query, "dossier": dossier, "page_size": 1},
-            timeout=30,
-        )
+        for attempt in range(5):
+            try:
+                response = self.session.get(
+                    f"{self.url}/api/v1/search",
+                    params={"q": query, "dossier": dossier, "page_size": 1},
+                    timeout=30,
+                )
+                break
+            except requests.ConnectionError:  # a kept-alive connection the server closed
+                if attempt == 4 or self.process.poll() is not None:
+                    raise
+                time.sleep(POLL_S)
         response.raise_for_status()
         return response.json()["count"]
 
@@ -375,7 +387,7 @@ def bench_bulk(edms: Edms, tmp: Path, count: int, every_s: float, bulk_header: s
             if time.perf_counter() - sent > 600:
                 lost.append(name)
                 return
-            time.sleep(0.2)
+            time.sleep(POLL_S)
         latencies.append(time.perf_counter() - sent)
 
     def interactive() -> None:
