@@ -67,7 +67,8 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Benchmarks print figures; they are not tests. BENCH_ARGS goes to the transfer benchmark.
+# Benchmarks print figures; they are not tests. BENCH_ARGS goes to the transfer benchmark,
+# THROUGHPUT_ARGS to the end-to-end one (`edms run` for real).
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.transfer $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.search
@@ -75,6 +76,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench.ingest $(INGEST_BENCH_ARGS)
 	$(BIN)/python -m tests.bench.scan
 	$(BIN)/python -m tests.bench.ui
+	$(BIN)/python -m tests.bench.throughput $(THROUGHPUT_ARGS)
 
 clean:
 	rm -rf $(VENV) var frontend/node_modules $(VENDOR) infra/opensearch/target

@@ -148,9 +148,25 @@ class DossierWriteSerializer(serializers.Serializer):
 class ProcessingSerializer(serializers.ModelSerializer):
     """The ingestion pipeline's state for one version (never its text)."""
 
+    renditions_state = serializers.ChoiceField(
+        choices=[("", "None due"), *State.choices],
+        read_only=True,
+        help_text="The renditions (thumbnail, an office document's PDF), made after the version "
+        "is done and searchable: empty when none are due, else pending, running, done or failed.",
+    )
+
     class Meta:
         model = Processing
-        fields = ["state", "stage", "reason", "steps", "attempts", "started_at", "finished_at"]
+        fields = [
+            "state",
+            "stage",
+            "reason",
+            "steps",
+            "attempts",
+            "started_at",
+            "finished_at",
+            "renditions_state",
+        ]
         read_only_fields = fields
 
 

@@ -425,7 +425,10 @@ EDMS_REQUEUE_AFTER = env_int("EDMS_REQUEUE_AFTER", 900, minimum=60)
 EDMS_SWEEP_INTERVAL = env_int("EDMS_SWEEP_INTERVAL", 300, minimum=10)
 # What else `edms sweep` queues again: functions of other apps (returning how many they sent),
 # so that `ingest` need not know them.
-EDMS_SWEEP_HOOKS = {"webhook deliveries": "api.webhooks.requeue_due_deliveries"}
+EDMS_SWEEP_HOOKS = {
+    "webhook deliveries": "api.webhooks.requeue_due_deliveries",
+    "version renditions": "ingest.pipeline.requeue_stalled_renditions",
+}
 
 # --- Digitization ---------------------------------------------------------------------------
 # The scanners' watched folder (empty: none). `edms run` watches it; files are moved to done/.

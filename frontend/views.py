@@ -355,6 +355,8 @@ def viewer(request, document_id):
                 )
                 for r in renditions.values()
             ],
+            "renditions_pending": processing is not None
+            and processing.renditions_state in (State.PENDING, State.RUNNING),
             "text_url": reverse("api:version-text", args=[document.id, current.number]),
             "document_url": reverse("api:document-detail", args=[document.id]),
             "page": int(page) if page.isdecimal() and int(page) > 0 else 1,

@@ -73,6 +73,14 @@ class Processing(models.Model):
         Blob, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     text_chars = models.PositiveIntegerField(null=True, blank=True)
+    # Renditions (a thumbnail, an office document's PDF) are made after the version is done and
+    # searchable, on the `render` queue: "" none due, else pending → running → done or failed
+    # (a rendition that could not be made is a failed step; the text stays searchable).
+    renditions_state = models.CharField(
+        max_length=10, choices=State.choices, blank=True, default=""
+    )
+    # When the renditions were queued (pending) or claimed (running): what the sweeper checks.
+    renditions_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "processing"

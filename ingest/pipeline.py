@@ -1,19 +1,24 @@
 """The pipeline run on every version, in stages that each run as a task on its own queue:
 
-    extract  fetch → identify → extract → plan (→ thumbnail, when nothing else is needed)
-    ocr      OCR to a searchable PDF/A, its text replacing the empty extraction → thumbnail
-    render   office document → PDF with LibreOffice → thumbnail
+    extract  fetch → identify → extract → plan
+    ocr      OCR to a searchable PDF/A, its text replacing the empty extraction
 
-then done. That is bulk work's way; interactive work (see `dossier.lanes`) runs every stage on
-the `interactive` queue, whose worker bulk work never occupies. Each step is a small function
-taking the `Run` and returning what it did; steps that read the untrusted file do so in the
-sandbox child (`ingest.sandbox`). A stage is claimed with a conditional UPDATE, so running it
+then done: the text is stored and `document.processed` announced, so search indexes it at once.
+Renditions follow on the `render` queue and never delay "searchable":
+
+    render   office document → PDF with LibreOffice; first-page thumbnail
+
+That is bulk work's way; interactive work (see `dossier.lanes`) runs every stage, renditions
+included, on the `interactive` queue, whose worker bulk work never occupies. Each step is a small
+function taking the `Run` and returning what it did; steps that read the untrusted file do so in
+the sandbox child (`ingest.sandbox`). A stage is claimed with a conditional UPDATE, so running it
 twice (a redelivered task, a double click on "reprocess") is harmless, and a claim whose worker
 died is taken over once its heartbeat is older than the lease (`ingest.lease`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import tempfile
@@ -37,7 +42,14 @@ from ingest.identify import identify as sniff
 from ingest.identify import is_pdf
 from ingest.languages import detect_languages
 from ingest.models import Processing, Rendition, Stage, State, StepState
-from ingest.renditions import ocr, office_pdf, plan, thumbnail
+from ingest.renditions import (
+    local_rendition,
+    ocr,
+    office_pdf,
+    plan,
+    renditions_due,
+    thumbnail,
+)
 from ingest.sandbox import Limits
 from ingest.steps import (
     TEXT_MEDIA_TYPE,
@@ -156,13 +168,12 @@ STAGES: dict[str, list[tuple[str, Step]]] = {
         ("identify", identify),
         ("extract", extract),
         ("plan", plan),
-        ("thumbnail", thumbnail),
     ],
     # Later stages fetch the original again (their worker may be another machine), unrecorded.
-    Stage.OCR: [("ocr", ocr), ("thumbnail", thumbnail)],
-    Stage.RENDER: [("pdf", office_pdf), ("thumbnail", thumbnail)],
+    Stage.OCR: [("ocr", ocr)],
 }
-# Later slice: hand over to search indexing once the last stage is done.
+# After the version is done (searchable), on the render queue; each step makes what applies.
+RENDITIONS: list[tuple[str, Step]] = [("pdf", office_pdf), ("thumbnail", thumbnail)]
 
 
 # --- Running --------------------------------------------------------------------------------
@@ -190,6 +201,8 @@ def claim(
             "metadata": {},
             "text": None,
             "text_chars": None,
+            "renditions_state": "",
+            "renditions_at": None,
         }
     taken = Processing.objects.filter(claimable, version_id=version_id, stage=stage).update(
         state=State.RUNNING,
@@ -261,41 +274,117 @@ def process_version(
 
 
 def run_to_completion(version_id: int) -> Processing | None:
-    """Run every stage of a version in this process, one after the other (tests, benchmarks)."""
+    """Run every stage of a version in this process, one after the other, then make its
+    renditions (tests, benchmarks)."""
     processing = process_version(version_id)
     while processing is not None and processing.state == State.PENDING:
         processing = process_version(version_id, stage=processing.stage)
+    if processing is not None and processing.renditions_state == State.PENDING:
+        processing = make_renditions(version_id) or processing
     return processing
 
 
-def _perform(run: Run, name: str, step: Callable[[Run], StepResult | None]) -> None:
+def renditions_stale_after() -> dt.timedelta:
+    """Longer than making a version's renditions can take (LibreOffice, then the thumbnail)."""
+    seconds = settings.EDMS_RENDER_TIMEOUT + settings.EDMS_INGEST_TIMEOUT + 60
+    return dt.timedelta(seconds=seconds)
+
+
+def claim_renditions(version_id: int) -> Processing | None:
+    """Take the renditions of a done version if they are pending (or their runner died)."""
+    now = timezone.now()
+    claimable = Q(renditions_state=State.PENDING) | Q(
+        renditions_state=State.RUNNING, renditions_at__lt=now - renditions_stale_after()
+    )
+    taken = Processing.objects.filter(claimable, version_id=version_id, state=State.DONE).update(
+        renditions_state=State.RUNNING, renditions_at=now
+    )
+    if not taken:
+        return None
+    return Processing.objects.select_related("version__blob", "version__document__dossier").get(
+        version_id=version_id
+    )
+
+
+def make_renditions(version_id: int, *, final_attempt: bool = True) -> Processing | None:
+    """Make a done version's renditions (its office PDF, its thumbnail). Returns quietly (None)
+    when they are not pending. A rendition that cannot be made is a failed step, never a failed
+    version: its text is stored and searchable already."""
+    processing = claim_renditions(version_id)
+    if processing is None:
+        return None
+    claimed = Processing.objects.filter(
+        pk=processing.pk, renditions_state=State.RUNNING, renditions_at=processing.renditions_at
+    )
+    run_dir = Path(settings.FILE_UPLOAD_TEMP_DIR)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    outcome = State.DONE
+    with tempfile.TemporaryDirectory(dir=run_dir, prefix="render-") as workdir:
+        run = Run(processing=processing, workdir=workdir, limits=limits())
+        try:
+            fetch(run)
+            run.rendered_pdf = local_rendition(run)
+            for name, step in RENDITIONS:
+                _perform(run, name, step, record=claimed)
+        except StepFailed:
+            outcome = State.FAILED
+        except TransientFault:
+            if not final_attempt:
+                claimed.update(renditions_state=State.PENDING, renditions_at=timezone.now())
+                raise
+            outcome = State.FAILED
+        except Exception:
+            log.exception("renditions of version %s failed", version_id)
+            outcome = State.FAILED
+    # Unless a reprocessing took the version over meanwhile (it makes them again).
+    claimed.update(renditions_state=outcome)
+    processing.renditions_state = outcome
+    return processing
+
+
+def _perform(run: Run, name: str, step: Step, *, record=None) -> None:
     started = time.monotonic()
     try:
         result = step(run)
     except StepFailed as failure:
-        _record_step(run.processing, name, StepState.FAILED, started, failure.reason)
+        _record_step(run.processing, name, StepState.FAILED, started, failure.reason, record)
         raise
     if result is not None:
-        _record_step(run.processing, name, result.state, started, result.detail)
+        _record_step(run.processing, name, result.state, started, result.detail, record)
 
 
-def _record_step(processing: Processing, name: str, state: str, started: float, detail: str):
+def _record_step(
+    processing: Processing, name: str, state: str, started: float, detail: str, record=None
+):
+    """Append the step to the processing's list; `record`: only through this queryset (the
+    renditions' steps are recorded only while their claim holds)."""
     elapsed_ms = round((time.monotonic() - started) * 1000)
     processing.steps = [
         *processing.steps,
         {"name": name, "state": str(state), "ms": elapsed_ms, "detail": detail},
     ]
-    processing.save(update_fields=["steps"])
+    if record is None:
+        processing.save(update_fields=["steps"])
+    else:
+        record.update(steps=processing.steps)
 
 
 def _finish(processing: Processing, state: str, reason: str) -> None:
-    """Record the outcome and, in the same transaction, announce it (search indexes the text)."""
+    """Record the outcome and, in the same transaction, announce it (search indexes the text);
+    a done version's renditions are queued once that is committed."""
     processing.state = state
     processing.reason = reason
     processing.finished_at = timezone.now()
+    due = state == State.DONE and renditions_due(processing)
+    processing.renditions_state = State.PENDING if due else ""
+    processing.renditions_at = processing.finished_at if due else None
     version = Version.objects.select_related("document__dossier").get(pk=processing.version_id)
     with transaction.atomic():
-        processing.save(update_fields=["state", "reason", "finished_at"])
+        processing.save(
+            update_fields=["state", "reason", "finished_at", "renditions_state", "renditions_at"]
+        )
+        if due:
+            transaction.on_commit(lambda: queue(processing.version_id, Stage.RENDER))
         append_event(
             EventKind.DOCUMENT_PROCESSED,
             dossier_key=version.document.dossier.key,
@@ -317,6 +406,24 @@ def _hand_over(processing: Processing, stage: str) -> None:
     processing.queued_at = timezone.now()
     processing.save(update_fields=["state", "stage", "started_at", "queued_at"])
     transaction.on_commit(lambda: queue(processing.version_id, stage, processing.lane))
+
+
+def requeue_stalled_renditions() -> int:
+    """Queue again the renditions whose task was lost: pending longer than
+    `EDMS_REQUEUE_AFTER`, or claimed by a runner silent past their limit (an `EDMS_SWEEP_HOOKS`
+    entry). Returns how many were sent."""
+    now = timezone.now()
+    waiting = Q(
+        renditions_state=State.PENDING,
+        renditions_at__lt=now - dt.timedelta(seconds=settings.EDMS_REQUEUE_AFTER),
+    )
+    dead = Q(renditions_state=State.RUNNING, renditions_at__lt=now - renditions_stale_after())
+    stalled = list(Processing.objects.filter(waiting | dead).values_list("pk", "version_id"))
+    for pk, version_id in stalled:
+        # Stamped first, so the next sweep waits a full period before sending it once more.
+        Processing.objects.filter(pk=pk, renditions_state=State.PENDING).update(renditions_at=now)
+        queue(version_id, Stage.RENDER)
+    return len(stalled)
 
 
 def _release(processing: Processing) -> None:
@@ -371,7 +478,7 @@ def queue(version_id: int, stage: str = Stage.EXTRACT, lane: str | None = None) 
     """Send the task of the version's `stage` to its lane's queue (`lane` defaults to the one
     recorded on its processing, as when the sweeper queues it again), its id recorded on the
     pending row first (so the sweeper can tell a task waiting in the broker from one that is
-    gone)."""
+    gone). `Stage.RENDER` sends the renditions' task (made after the text)."""
     from ingest import tasks
 
     task = {

@@ -1,5 +1,6 @@
-"""The steps after extraction: plan what else a version needs, OCR scans into a searchable
-PDF/A, render office documents to PDF, make a first-page thumbnail; and storing renditions."""
+"""The steps after extraction: plan what else a version needs before its text is complete
+(OCR of scans into a searchable PDF/A); then, once it is searchable, its renditions: an office
+document's PDF, a first-page thumbnail; and storing renditions."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from dossier import blobstore
 from dossier.models import Version
 from ingest import capabilities
 from ingest.languages import detect_languages, ocr_languages
@@ -29,7 +31,8 @@ def needs_ocr(processing: Processing, identity: dict) -> bool:
 
 
 def plan(run: Run) -> StepResult | None:
-    """Hand the version to the OCR or render queue when it needs them (and they are enabled)."""
+    """Hand the version to the OCR queue when its text needs OCR (and OCR is enabled). Say so
+    when an office document's PDF cannot be made here (its renditions follow the text)."""
     processing = run.processing
     if needs_ocr(processing, run.identity):
         ocr_enabled = capabilities.ocr_capability()
@@ -39,11 +42,37 @@ def plan(run: Run) -> StepResult | None:
         return StepResult(f"no text layer; {ocr_enabled.detail}", StepState.SKIPPED)
     if office_extension(processing.media_type):
         office = capabilities.office_capability()
-        if office.enabled:
-            run.next_stage = Stage.RENDER
-            return None
-        return StepResult(office.detail, StepState.SKIPPED)
+        if not office.enabled:
+            return StepResult(office.detail, StepState.SKIPPED)
     return None
+
+
+def renditions_due(processing: Processing) -> bool:
+    """Whether a processed version gets renditions: an office document's PDF (when LibreOffice
+    is there), a thumbnail of a PDF or a raster image."""
+    media_type = processing.media_type
+    if office_extension(media_type):
+        return capabilities.office_capability().enabled
+    return media_type == PDF_MEDIA_TYPE or media_type in OCR_IMAGE_TYPES
+
+
+def local_rendition(run: Run) -> str:
+    """The searchable PDF/A that OCR made of the version, as a local file ("" if none): its
+    thumbnail shows what the viewer shows."""
+    rendition = Rendition.objects.filter(version=run.version, kind=RenditionKind.PDFA).first()
+    if rendition is None:
+        return ""
+    local = blobstore.local_path(rendition.blob_id)
+    if local is not None:
+        return local if os.path.exists(local) else ""
+    target = os.path.join(run.workdir, "rendition.pdf")
+    try:
+        with open(target, "wb") as handle:
+            for chunk in blobstore.read_chunks(rendition.blob_id):
+                handle.write(chunk)
+    except (blobstore.BlobMissing, OSError):
+        return ""
+    return target
 
 
 def ocr(run: Run) -> StepResult:
@@ -125,8 +154,10 @@ def _preprocessing_notes(turned: int, preprocessing: dict[str, bool | float]) ->
     return notes
 
 
-def office_pdf(run: Run) -> StepResult:
+def office_pdf(run: Run) -> StepResult | None:
     """A PDF for viewing an office document, made by LibreOffice. Not fatal: the text is there."""
+    if not office_extension(run.processing.media_type):
+        return None
     output_path = os.path.join(run.workdir, "office.pdf")
     try:
         found = sandboxed(

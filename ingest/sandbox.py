@@ -13,6 +13,16 @@ The child caps itself before importing any parser:
   user namespaces), so no parser can fetch anything (XXE, remote images);
 - it dies with its parent (`PR_SET_PDEATHSIG`).
 
+Starting Python and importing the parsers' modules took most of a small file's time (a third of
+a second per step; OCRmyPDF alone half a second), so each worker process keeps one *zygote*: a
+child started the same way (same minimal environment, its own session, dying with the worker)
+that has imported those modules and nothing else runs in, and that forks a fresh child per job.
+The forked child then does what a fresh one does (its own session, limits, empty network
+namespace, death with its parent) and runs one job only: no file ever sees a process another
+file ran in. Native runtimes that start threads (the embedded Tika's GraalVM isolate) are
+started in the forked child, never in the zygote; the zygote refuses to fork once it has more
+than one thread, and the worker then falls back to a fresh `python -m ingest.sandbox` child.
+
 Whatever happens inside (a parser crash, an out-of-memory abort, an endless loop) the parent gets
 either the operation's JSON result or a `SandboxFailure` whose reason a person can act on.
 """
@@ -24,9 +34,12 @@ import importlib
 import json
 import os
 import resource
+import select
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +52,22 @@ STDERR_FILE = "stderr.txt"
 MAX_RESULT_BYTES = 8 * 1024**2
 # What out-of-memory looks like from Python, GraalVM (Tika) and native libraries.
 OOM_MARKERS = ("MemoryError", "OutOfMemoryError", "NoMemory", "std::bad_alloc", "out of memory")
+# Imported once by the zygote, before it forks: Python modules only, none starts a thread.
+PRELOADED = (
+    "ingest.identify",
+    "ingest.extractors",
+    "ingest.extractors.embedded",
+    "ingest.render",
+    "ingest.ocr",
+    "filetype",
+    "pikepdf",
+    "pypdfium2",
+    "PIL.Image",
+    "ocrmypdf",
+)
+# How long past a job's own timeout the worker waits for the zygote to answer before it gives
+# up on it (the zygote enforces the timeout itself; this only covers a zygote that hangs).
+ZYGOTE_GRACE_S = 30
 
 
 @dataclass(frozen=True)
@@ -72,19 +101,30 @@ def run(operation: str, params: dict, *, limits: Limits, workdir: str) -> dict:
         "operation": operation,
         "params": params,
         "result_path": result_path,
+        "stderr_path": stderr_path,
+        "workdir": workdir,
+        "timeout_s": limits.timeout_s,
         "memory_mib": limits.memory_mib,
         "cpu_s": int(limits.timeout_s) + 5,
         "file_mib": limits.file_mib,
         "isolate_network": limits.isolate_network,
     }
-    with open(stderr_path, "wb") as stderr:
+    returncode = _zygote_run(job)
+    if returncode is None:
+        returncode = _fresh_run(job, limits)
+    return _outcome(returncode, result_path, stderr_path, limits)
+
+
+def _fresh_run(job: dict, limits: Limits) -> int:
+    """The job in a fresh `python -m ingest.sandbox` child; its exit status."""
+    with open(job["stderr_path"], "wb") as stderr:
         child = subprocess.Popen(
             [sys.executable, "-m", "ingest.sandbox"],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
-            cwd=workdir,
-            env=_child_environment(workdir),
+            cwd=job["workdir"],
+            env=_child_environment(job["workdir"]),
             start_new_session=True,  # its own process group: a timeout kills all it started
         )
         try:
@@ -94,7 +134,7 @@ def run(operation: str, params: dict, *, limits: Limits, workdir: str) -> dict:
             raise SandboxFailure(f"timed out after {limits.timeout_s:g} s") from None
         # Programs the operation started (OCRmyPDF's Tesseract, LibreOffice) must not outlive it.
         _kill_group(child)
-    return _outcome(child.returncode, result_path, stderr_path, limits)
+    return child.returncode
 
 
 def _child_environment(workdir: str) -> dict[str, str]:
@@ -168,6 +208,202 @@ def _signal_reason(signum: int, limits: Limits) -> str:
     return f"the extractor crashed ({signal.Signals(signum).name})"
 
 
+# --- The zygote, worker side ------------------------------------------------------------------
+
+
+class _Zygote:
+    """The worker's handle on its zygote: one job at a time, over the zygote's stdin/stdout."""
+
+    def __init__(self) -> None:
+        self.owner = os.getpid()
+        self.lock = threading.Lock()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ingest.sandbox", "--zygote"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            # Unbuffered: an answer read ahead into a buffer would be invisible to select().
+            bufsize=0,
+            cwd=tempfile.gettempdir(),
+            env=_child_environment(tempfile.gettempdir()),
+            start_new_session=True,
+        )
+
+    def alive(self) -> bool:
+        return self.owner == os.getpid() and self.process.poll() is None
+
+    def run(self, job: dict) -> int | None:
+        """The job's exit status, or None when the zygote could not run it."""
+        try:
+            request = memoryview(json.dumps(job).encode() + b"\n")
+            while request:
+                request = request[self.process.stdin.write(request) :]
+            started = self._answer(ZYGOTE_GRACE_S)
+            if "refused" in started:
+                self.stop()
+                return None
+            try:
+                ended = self._answer(job["timeout_s"] + ZYGOTE_GRACE_S)
+            except (OSError, ValueError):
+                _kill_pgid(started["pid"])  # the job must not outlive a zygote that hangs
+                raise
+        except (OSError, ValueError):
+            self.stop()
+            return None
+        if ended["timed_out"]:
+            raise SandboxFailure(f"timed out after {job['timeout_s']:g} s")
+        return ended["returncode"]
+
+    def _answer(self, timeout_s: float) -> dict:
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout_s)
+        if not ready:
+            raise OSError("the sandbox zygote did not answer")
+        line = self.process.stdout.readline()
+        if not line:
+            raise OSError("the sandbox zygote exited")
+        return json.loads(line)
+
+    def stop(self) -> None:
+        _kill_pgid(self.process.pid)
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            pipe.close()
+
+
+_zygote: _Zygote | None = None
+_zygote_refused = False
+_zygote_lock = threading.Lock()
+
+
+def _zygote_run(job: dict) -> int | None:
+    """Run the job in a child forked by this process's zygote (started on first use, again if it
+    died). None: no zygote could take it (it refused, or another thread of this process is using
+    it); the caller starts a fresh child instead."""
+    global _zygote
+    with _zygote_lock:
+        if _zygote_refused:
+            return None
+        if _zygote is None or not _zygote.alive():
+            try:
+                _zygote = _Zygote()
+            except OSError:
+                return None
+        zygote = _zygote
+    if not zygote.lock.acquire(blocking=False):
+        return None
+    try:
+        returncode = zygote.run(job)
+    finally:
+        zygote.lock.release()
+    if returncode is None and zygote.process.poll() is not None:
+        _note_refusal(zygote)
+    return returncode
+
+
+def _note_refusal(zygote: _Zygote) -> None:
+    global _zygote_refused
+    if zygote.process.returncode == ZYGOTE_REFUSED:
+        _zygote_refused = True
+
+
+def zygote_pid() -> int | None:
+    """The pid of this process's zygote, if it has one running (tests and diagnostics)."""
+    zygote = _zygote
+    return zygote.process.pid if zygote is not None and zygote.alive() else None
+
+
+def _kill_pgid(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+# --- The zygote, its side ---------------------------------------------------------------------
+
+ZYGOTE_REFUSED = 3
+
+
+def zygote_main() -> int:
+    """Import the parsers' modules, then fork a child per job line read on stdin and answer
+    `{"pid"}` when it starts and `{"returncode", "timed_out"}` when it has ended."""
+    _die_with_parent()
+    for name in PRELOADED:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass  # an optional tool that is not installed: its job will say so
+    answers = sys.stdout.buffer
+    for line in sys.stdin.buffer:
+        job = json.loads(line)
+        if _thread_count() != 1:
+            # Forking a process with other threads may leave the child holding locks that no
+            # thread will ever release: let the worker start fresh children instead.
+            answers.write(b'{"refused": "the zygote has threads"}\n')
+            answers.flush()
+            return ZYGOTE_REFUSED
+        pid = os.fork()
+        if pid == 0:
+            _forked_child(job)  # never returns
+        answers.write(json.dumps({"pid": pid}).encode() + b"\n")
+        answers.flush()
+        returncode, timed_out = _wait_for_job(pid, job["timeout_s"])
+        answers.write(json.dumps({"returncode": returncode, "timed_out": timed_out}).encode())
+        answers.write(b"\n")
+        answers.flush()
+    return 0
+
+
+def _thread_count() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
+
+
+def _wait_for_job(pid: int, timeout_s: float) -> tuple[int, bool]:
+    """Wait for the job's child at most `timeout_s`, then kill its process group (what it
+    started must not outlive it) and reap it. Its exit status as `Popen.returncode` gives it."""
+    pidfd = os.pidfd_open(pid)
+    try:
+        ended, _, _ = select.select([pidfd], [], [], timeout_s)
+    finally:
+        os.close(pidfd)
+    if ended:
+        # Still a zombie after this wait, so its pid (the group's id) cannot be reused yet.
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+    _kill_pgid(pid)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), not ended
+
+
+def _forked_child(job: dict) -> None:
+    """In the child the zygote forked: become what a fresh sandbox child is, run the job, exit."""
+    code = 1
+    try:
+        os.setsid()  # its own session and process group, as a fresh child has
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+            signal.signal(signum, signal.SIG_DFL)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        stderr = os.open(job["stderr_path"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(stderr, 2)
+        os.close(devnull)
+        os.close(stderr)
+        os.chdir(job["workdir"])
+        os.environ["HOME"] = os.environ["TMPDIR"] = job["workdir"]
+        tempfile.tempdir = None  # chosen again from TMPDIR
+        _run_job(job)
+        code = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
 # --- Child side -------------------------------------------------------------------------------
 
 
@@ -210,7 +446,11 @@ def _write_result(path: str, payload: dict) -> None:
 
 
 def child_main() -> int:
-    job = json.loads(sys.stdin.read())
+    _run_job(json.loads(sys.stdin.read()))
+    return 0
+
+
+def _run_job(job: dict) -> None:
     _apply_limits(job)
     isolated = _isolate_network() if job["isolate_network"] else False
     module_name, _, function_name = job["operation"].partition(":")
@@ -228,11 +468,10 @@ def child_main() -> int:
         payload = {"ok": False, "reason": f"the extractor failed: {type(exc).__name__}: {exc}"}
     payload["network_isolated"] = isolated
     _write_result(job["result_path"], payload)
-    return 0
 
 
 if __name__ == "__main__":
-    code = child_main()
+    code = zygote_main() if sys.argv[1:] == ["--zygote"] else child_main()
     sys.stderr.flush()
     # Skip the interpreter's teardown (~150 ms of finalising native modules): the result is
     # written and nothing else needs flushing.

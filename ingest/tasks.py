@@ -1,8 +1,9 @@
 """Celery tasks of ingestion: thin, taking ids only, safe to run twice.
 
 One task per stage, each on its own queue (`extract`, `ocr`, `render`; see CELERY_TASK_ROUTES),
-so a backlog of scans to OCR never delays the text of born-digital files. Interactive work sends
-every stage to the `interactive` queue instead (`pipeline.queue`, `dossier.lanes`).
+so a backlog of scans to OCR never delays the text of born-digital files, and renditions (made
+after the text, on `render`) never delay search. Interactive work sends every stage to the
+`interactive` queue instead (`pipeline.queue`, `dossier.lanes`).
 """
 
 from __future__ import annotations
@@ -45,8 +46,10 @@ def ocr_version(self, version_id: int) -> None:
 
 @shared_task(name="ingest.tasks.render_version", **RETRYING)
 def render_version(self, version_id: int) -> None:
-    """An office document's PDF for viewing (queue `render`)."""
-    _run_stage(self, version_id, Stage.RENDER)
+    """A searchable version's renditions: an office document's PDF, the thumbnail (queue
+    `render`)."""
+    final = self.request.retries >= self.max_retries
+    pipeline.make_renditions(version_id, final_attempt=final)
 
 
 def _run_stage(task, version_id: int, stage: str) -> None:

@@ -13,6 +13,7 @@ import psutil
 import pytest
 
 from dossier.models import Version
+from ingest import sandbox
 from tests.conftest import file_document
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +49,13 @@ def corpus_files() -> list[CorpusFile]:
 def corpus_file(name_part: str) -> CorpusFile:
     (found,) = [f for f in corpus_files() if name_part in f.name]
     return found
+
+
+def jobs_left_running() -> list[psutil.Process]:
+    """Processes a sandboxed job started that outlived it: this process's descendants but for
+    its sandbox zygote, which stays to fork the next job's child."""
+    zygote = sandbox.zygote_pid()
+    return [p for p in psutil.Process(os.getpid()).children(recursive=True) if p.pid != zygote]
 
 
 def file_version(dossier, content: bytes, filename: str, **fields) -> Version:

@@ -14,7 +14,6 @@ import unicodedata
 from pathlib import Path
 
 import pikepdf
-import psutil
 import pytest
 from celery import current_app
 from PIL import Image, ImageChops, ImageDraw, ImageFont
@@ -29,6 +28,7 @@ from tests.ingest_support import (
     OCR_PROGRAMS,
     corpus_file,
     file_version,
+    jobs_left_running,
     require_programs,
     stray_processes,
 )
@@ -155,7 +155,7 @@ def test_ocr_that_takes_too_long_is_stopped_with_everything_it_started(dossier, 
     assert processing.reason == "timed out after 1 s"
     assert step(processing, "ocr")["state"] == "failed"
     # Tesseract and Ghostscript ran in the sandbox's process group: none of them survives.
-    assert not psutil.Process(os.getpid()).children(recursive=True)
+    assert not jobs_left_running()
     assert not stray_processes(("tesseract", "gs"))
 
 

@@ -8,9 +8,10 @@ import os
 import psutil
 
 from dossier import blobstore
+from ingest import sandbox
 from ingest.models import Processing, State
 from ingest.pipeline import run_to_completion
-from tests.ingest_support import corpus_file, file_version
+from tests.ingest_support import corpus_file, file_version, jobs_left_running
 
 DOCX = corpus_file("67797f56_testWORD.docx")
 
@@ -26,7 +27,7 @@ def process(dossier, **fields) -> Processing:
 
 
 def no_children_left() -> bool:
-    return not psutil.Process(os.getpid()).children(recursive=True)
+    return not jobs_left_running()
 
 
 def test_a_file_that_allocates_too_much_runs_out_of_memory(dossier, settings):
@@ -99,3 +100,39 @@ def test_embedded_tika_works_within_a_small_memory_cap(dossier, settings):
     # The cap is on data, not address space: GraalVM reserves ~32 GiB of addresses up front.
     settings.EDMS_INGEST_MEMORY_MIB = 256
     assert process(dossier).state == State.DONE
+
+
+def run_identity(tmp_path) -> dict:
+    limits = sandbox.Limits(timeout_s=30)
+    return sandbox.run("tests.ingest_hostile:process_identity", {}, limits=limits, workdir=tmp_path)
+
+
+def test_every_job_runs_in_its_own_child_forked_by_the_zygote(tmp_path):
+    first, second = run_identity(str(tmp_path)), run_identity(str(tmp_path))
+
+    zygote = sandbox.zygote_pid()
+    assert zygote is not None
+    assert first["pid"] != second["pid"]
+    assert first["ppid"] == second["ppid"] == zygote
+    # Its own process group (a timeout kills all it started), led by the job's child.
+    assert first["pgid"] == first["pid"] and second["pgid"] == second["pid"]
+    assert no_children_left()
+
+
+def test_the_zygote_never_starts_tika_itself(dossier):
+    # Tika's native runtime starts threads; a zygote with threads could not fork safely.
+    assert process(dossier).state == State.DONE
+
+    assert psutil.Process(sandbox.zygote_pid()).num_threads() == 1
+
+
+def test_a_dead_zygote_is_replaced_by_the_next_job(tmp_path):
+    run_identity(str(tmp_path))
+    dead = sandbox.zygote_pid()
+    os.kill(dead, 9)
+    psutil.Process(dead).wait(timeout=10)
+
+    found = run_identity(str(tmp_path))
+
+    assert sandbox.zygote_pid() not in (None, dead)
+    assert found["ppid"] == sandbox.zygote_pid()

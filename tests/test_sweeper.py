@@ -170,8 +170,8 @@ def test_the_command_reports_what_it_queued(dossier):
     assert out.getvalue().strip() == "1 versions and 0 scan batches would be queued again"
     call_command("sweep", stdout=out)
     assert (
-        "0 events dispatched, 1 versions and 0 scan batches, 0 webhook deliveries queued again"
-        in out.getvalue()
+        "0 events dispatched, 1 versions and 0 scan batches, 0 webhook deliveries, "
+        "0 version renditions queued again" in out.getvalue()
     )
 
 

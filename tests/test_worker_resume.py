@@ -18,6 +18,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from ingest.models import Processing, State
 from tests.services import running_worker, wait_until
 
+# Where an upload's extraction goes (the interactive lane), and bulk work's.
+QUEUES = ["interactive", "extract"]
+
 pytestmark = [
     pytest.mark.worker,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -37,7 +40,9 @@ def test_an_interrupted_version_resumes_when_its_worker_returns(registry, tmp_pa
     created = registry.put(f"/api/v1/dossiers/{DOSSIER_KEY}", {"ip_type": "patent"}, format="json")
     assert created.status_code == 201, created.content
 
-    with running_worker(tmp_path / "first.log", queues=["extract", "interactive"], env=env) as first:
+    with running_worker(
+        tmp_path / "first.log", queues=["extract", "interactive"], env=env
+    ) as first:
         filed = registry.post(
             f"/api/v1/dossiers/{DOSSIER_KEY}/documents",
             {"type": "CLM", "file": SimpleUploadedFile("claims.txt", b"A latch.")},
@@ -59,7 +64,9 @@ def test_an_interrupted_version_resumes_when_its_worker_returns(registry, tmp_pa
     assert interrupted.state == State.RUNNING  # nobody is left to finish or release it
     gate.touch()
 
-    with running_worker(tmp_path / "second.log", queues=["extract", "interactive"], env=env) as second:
+    with running_worker(
+        tmp_path / "second.log", queues=["extract", "interactive"], env=env
+    ) as second:
         done = wait_until(
             lambda: (row := _processing(document_id)) and row.state == State.DONE and row,
             timeout=TIMEOUT,

@@ -14,7 +14,8 @@ Printed:
 - peak RSS of the worker (this process) and of the worker with its sandbox children, sampled
   every 20 ms.
 
-    python -m tests.bench.ingest [--kind pdf --kind office] [--limit N] [--tmp-dir DIR]
+    python -m tests.bench.ingest [--kind pdf --kind office] [--limit N] [--folder DIR]
+        [--tmp-dir DIR]
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import argparse
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,6 +50,7 @@ class Outcome:
     stage: str = ""
     pages: int = 0
     extract_s: float = 0.0
+    searchable_s: float = 0.0  # commit → done: text stored, `document.processed` announced
     total_s: float = 0.0
     ocr_ms: int = 0
     media_type: str = ""
@@ -106,7 +109,7 @@ def setup_django(data_dir: str) -> None:
 
 def run_pipeline(files) -> list[Outcome]:
     from ingest.models import Processing, Stage, State
-    from ingest.pipeline import process_version
+    from ingest.pipeline import make_renditions, process_version
     from tests.conftest import create_dossier
     from tests.ingest_support import file_version
 
@@ -119,6 +122,8 @@ def run_pipeline(files) -> list[Outcome]:
         extracted = time.perf_counter()
         while processing is not None and processing.state == State.PENDING:
             processing = process_version(version.id, stage=processing.stage)
+        searchable = time.perf_counter()
+        make_renditions(version.id)  # after "done" (searchable), on the render queue
         finished = time.perf_counter()
         processing = Processing.objects.get(version=version)
         ocr_ms = sum(s["ms"] for s in processing.steps if s["name"] == "ocr")
@@ -131,6 +136,7 @@ def run_pipeline(files) -> list[Outcome]:
                 stage=processing.stage if processing.stage != Stage.EXTRACT else "",
                 pages=processing.page_count or 1,
                 extract_s=extracted - started,
+                searchable_s=searchable - started,
                 total_s=finished - started,
                 ocr_ms=ocr_ms if processing.state == State.DONE else 0,
                 media_type=processing.media_type,
@@ -157,6 +163,11 @@ def print_end_to_end(outcomes: list[Outcome]) -> None:
             f"{kind:<10} {len(group):>5} {done:>5} {pages:>6} {seconds:>8.1f} "
             f"{len(group) / seconds:>7.2f} {pages / seconds:>8.2f}"
         )
+    print("\nper file, median (commit → done and searchable; → renditions made too)")
+    for kind, group in rows:
+        searchable_ms = statistics.median(o.searchable_s for o in group) * 1000
+        total_ms = statistics.median(o.total_s for o in group) * 1000
+        print(f"  {kind:<10} {searchable_ms:7.0f} ms searchable  {total_ms:7.0f} ms in all")
     by_stage: dict[str, list[Outcome]] = defaultdict(list)
     for outcome in outcomes:
         by_stage[outcome.stage or "extract only"].append(outcome)
@@ -185,7 +196,7 @@ def direct_extraction(outcomes: list[Outcome]) -> None:
     pipeline_s = sum(o.extract_s for o in chosen)
     print(f"\npipeline overhead on {len(chosen)} files the pipeline processed")
     print(
-        f"  extraction stage (fetch, identify, extract, plan, thumbnail; sandboxed): "
+        f"  extraction stage (fetch, identify, extract, plan; sandboxed):            "
         f"{pipeline_s:.1f} s"
     )
     print(
@@ -196,44 +207,51 @@ def direct_extraction(outcomes: list[Outcome]) -> None:
     print(f"  ratio: {pipeline_s / direct_s:.2f}x  ({per_file_ms:.0f} ms more per file)")
 
 
-def direct_ocr(outcomes: list[Outcome], workdir: Path) -> None:
-    """`ocrmypdf` run directly (same options as the pipeline) on the files the pipeline OCR'd."""
+def ocrmypdf_command(source: Path, output: Path, sidecar: Path, *, image: bool = False) -> list:
+    """The `ocrmypdf` command with the options the pipeline's OCR step uses (settings included)."""
     from django.conf import settings
 
     from ingest.renditions import ocr_preprocessing
 
-    ocred = [o for o in outcomes if o.ocr_ms]
-    if not ocred:
-        print("\nOCR: no file was OCR'd (is Tesseract installed?)")
-        return
-    ocrmypdf = Path(sys.executable).parent / "ocrmypdf"
     options, _ = ocr_preprocessing()
     flags = ("rotate_pages", "deskew", "clean", "clean_final")
     preprocessing = [f"--{name.replace('_', '-')}" for name in flags if options[name]]
     if options["rotate_pages"]:
         preprocessing += ["--rotate-pages-threshold", str(options["rotate_pages_threshold"])]
+    command = [
+        str(Path(sys.executable).parent / "ocrmypdf"),
+        "--quiet",
+        "--output-type",
+        "pdfa",
+        "--pdfa-backend",
+        "internal",
+        "--jobs",
+        "1",
+        "-l",
+        settings.EDMS_OCR_LANGUAGES,
+        "--sidecar",
+        str(sidecar),
+        *preprocessing,
+    ]
+    command += ["--image-dpi", "300"] if image else ["--skip-text"]
+    return [*command, str(source), str(output)]
+
+
+def direct_ocr(outcomes: list[Outcome], workdir: Path) -> None:
+    """`ocrmypdf` run directly (same options as the pipeline) on the files the pipeline OCR'd."""
+
+    ocred = [o for o in outcomes if o.ocr_ms]
+    if not ocred:
+        print("\nOCR: no file was OCR'd (is Tesseract installed?)")
+        return
     direct_s = 0.0
     for number, outcome in enumerate(ocred):
-        command = [
-            str(ocrmypdf),
-            "--quiet",
-            "--output-type",
-            "pdfa",
-            "--pdfa-backend",
-            "internal",
-            "--jobs",
-            "1",
-            "-l",
-            settings.EDMS_OCR_LANGUAGES,
-            "--sidecar",
-            str(workdir / f"direct-{number}.txt"),
-        ]
-        command += preprocessing
-        if outcome.media_type.startswith("image/"):
-            command += ["--image-dpi", "300"]
-        else:
-            command += ["--skip-text"]
-        command += [str(outcome.path), str(workdir / f"direct-{number}.pdf")]
+        command = ocrmypdf_command(
+            outcome.path,
+            workdir / f"direct-{number}.pdf",
+            workdir / f"direct-{number}.txt",
+            image=outcome.media_type.startswith("image/"),
+        )
         started = time.perf_counter()
         subprocess.run(command, capture_output=True, check=False)
         direct_s += time.perf_counter() - started
@@ -264,6 +282,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.ingest", description=__doc__)
     parser.add_argument("--kind", action="append", help="only corpus files of this kind")
     parser.add_argument("--limit", type=int, help="at most this many files")
+    parser.add_argument(
+        "--folder",
+        type=Path,
+        help="the files of this folder instead of the corpus (e.g. the one-page PDFs that "
+        "../shared/peers/mayan/mkpdfs.py writes)",
+    )
     parser.add_argument("--tmp-dir", help="where the data directory goes ($TMPDIR)")
     options = parser.parse_args(argv)
 
@@ -273,9 +297,13 @@ def main(argv: list[str] | None = None) -> int:
         localbroker.running(Path(tmp)),
     ):
         setup_django(tmp)
-        from tests.ingest_support import corpus_files
+        from tests.ingest_support import CorpusFile, corpus_files
 
-        files = [f for f in corpus_files() if not options.kind or f.kind in options.kind]
+        if options.folder:
+            found = sorted(p for p in options.folder.iterdir() if p.is_file())
+            files = [CorpusFile("", p.suffix[1:], p.suffix[1:] or "file", p, "") for p in found]
+        else:
+            files = [f for f in corpus_files() if not options.kind or f.kind in options.kind]
         files = files[: options.limit] if options.limit else files
         print(f"{len(files)} corpus files")
         with RssSampler() as sampler:
