@@ -53,9 +53,21 @@ def corpus_file(name_part: str) -> CorpusFile:
 
 def jobs_left_running() -> list[psutil.Process]:
     """Processes a sandboxed job started that outlived it: this process's descendants but for
-    its sandbox zygote, which stays to fork the next job's child."""
+    its sandbox zygote, which stays to fork the next job's child, and the test session's
+    private broker (a `redis-server` started by tests/conftest.py on the embedded default)."""
     zygote = sandbox.zygote_pid()
-    return [p for p in psutil.Process(os.getpid()).children(recursive=True) if p.pid != zygote]
+    return [
+        p
+        for p in psutil.Process(os.getpid()).children(recursive=True)
+        if p.pid != zygote and not _is_session_broker(p)
+    ]
+
+
+def _is_session_broker(process: psutil.Process) -> bool:
+    try:
+        return process.name() == "redis-server" and process.ppid() == os.getpid()
+    except psutil.NoSuchProcess:
+        return False
 
 
 def file_version(dossier, content: bytes, filename: str, **fields) -> Version:
