@@ -4,21 +4,23 @@
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
-# Jars are copied here from the local Maven repository (~/.m2), which Maven fills on first use.
-JAR_DIR=${EDMS_JAR_DIR:-$ROOT/var/jars}
+# Maven's local repository: jars are used where Maven put them (EDMS_MAVEN_REPO for another one,
+# e.g. an empty folder to measure a cold fetch).
+MAVEN_REPO=${EDMS_MAVEN_REPO:-$HOME/.m2/repository}
 DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.6.1
 
-fetch_jar() { # group:artifact:version[:classifier] file-name -> prints the jar's path
-    local coordinates=$1 name=$2
-    if [[ ! -s "$JAR_DIR/$name" ]]; then
-        local group artifact version classifier
-        IFS=: read -r group artifact version classifier <<<"$coordinates"
-        mkdir -p "$JAR_DIR"
-        mvn -q -B -Dstyle.color=never "$DEPENDENCY_PLUGIN:copy" \
+fetch_jar() { # group:artifact:version[:classifier] -> prints the jar's path
+    local group artifact version classifier
+    IFS=: read -r group artifact version classifier <<<"$1"
+    local jar="$MAVEN_REPO/${group//.//}/$artifact/$version/$artifact-$version${classifier:+-$classifier}.jar"
+    if [[ ! -s "$jar" ]]; then
+        # Not transitive: both servers ship as one jar with their dependencies inside (and
+        # tika-server-standard's parent POM is not served, so its descriptor cannot be read).
+        mvn -q -B -Dstyle.color=never -Dmaven.repo.local="$MAVEN_REPO" "$DEPENDENCY_PLUGIN:get" \
             -Dartifact="$group:$artifact:$version:jar${classifier:+:$classifier}" \
-            -DoutputDirectory="$JAR_DIR" -Dmdep.stripVersion=false >&2
+            -Dtransitive=false >&2
     fi
-    echo "$JAR_DIR/$name"
+    echo "$jar"
 }
 
 free_port() {
