@@ -7,18 +7,20 @@ JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
 # Maven's local repository: jars are used where Maven put them (EDMS_MAVEN_REPO for another one,
 # e.g. an empty folder to measure a cold fetch).
 MAVEN_REPO=${EDMS_MAVEN_REPO:-$HOME/.m2/repository}
-DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.6.1
+# 2.8, whose `get` with -Dtransitive=false does not read the artifact's POM: tika-server-standard's
+# parent POM is not served, and 3.x refuses the artifact for it.
+DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:2.8
 
 fetch_jar() { # group:artifact:version[:classifier] -> prints the jar's path
     local group artifact version classifier
     IFS=: read -r group artifact version classifier <<<"$1"
     local jar="$MAVEN_REPO/${group//.//}/$artifact/$version/$artifact-$version${classifier:+-$classifier}.jar"
     if [[ ! -s "$jar" ]]; then
-        # Not transitive: both servers ship as one jar with their dependencies inside (and
-        # tika-server-standard's parent POM is not served, so its descriptor cannot be read).
+        # Not transitive: both servers ship as one jar with their dependencies inside.
         mvn -q -B -Dstyle.color=never -Dmaven.repo.local="$MAVEN_REPO" "$DEPENDENCY_PLUGIN:get" \
             -Dartifact="$group:$artifact:$version:jar${classifier:+:$classifier}" \
-            -Dtransitive=false >&2
+            -Dtransitive=false >&2 || return 1
+        [[ -s "$jar" ]] || { echo "Maven did not bring $jar" >&2; return 1; }
     fi
     echo "$jar"
 }

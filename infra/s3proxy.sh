@@ -24,7 +24,7 @@ start)
         echo "http://127.0.0.1:$(cat "$dir/port")"
         exit 0
     fi
-    jar=$(fetch_jar "org.gaul:s3proxy:$VERSION:jar-with-dependencies")
+    jar=$(fetch_jar "org.gaul:s3proxy:$VERSION:jar-with-dependencies") || exit 1
     port=${S3PROXY_PORT:-$(free_port)}
     mkdir -p "$dir/data"
     cat >"$dir/s3proxy.conf" <<CONF

@@ -22,7 +22,7 @@ start)
         echo "http://127.0.0.1:$(cat "$dir/port")"
         exit 0
     fi
-    jar=$(fetch_jar "org.apache.tika:tika-server-standard:$VERSION")
+    jar=$(fetch_jar "org.apache.tika:tika-server-standard:$VERSION") || exit 1
     port=${TIKA_SERVER_PORT:-$(free_port)}
     mkdir -p "$dir"
     # returnStackTrace: a parse error's HTTP 422 then names its cause (a password, a damaged

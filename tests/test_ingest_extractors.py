@@ -115,8 +115,9 @@ def test_server_request_names_the_endpoint_and_caps_the_text():
     call = extractor.request("/tmp/claims.pdf", max_chars=5000)
 
     assert call.endpoint == "http://tika.internal:9998"
-    assert call.service == "/tika/text"  # JSON: the body text and the file's metadata
+    assert call.service == "/tika/body"  # JSON: the body text and the file's metadata
     assert call.headers["Accept"] == "application/json"
+    assert call.headers["Content-Disposition"] == "attachment; filename*=UTF-8''claims.pdf"
     assert call.headers["writeLimit"] == "5000"
     assert call.headers["X-Tika-OCRskipOcr"] == "true"
     assert call.request_options == {"timeout": 30, "verify": True}

@@ -1,11 +1,13 @@
 """A Tika server reached through the `tika` client package (when `TIKA_SERVER_URL` is set).
 
-One `PUT /tika/text` per file, answered with JSON: the body text of the file with its embedded
+One `PUT /tika/body` per file, answered with JSON: the body text of the file with its embedded
 documents inline, and the file's own metadata, which is what the embedded extractor returns too
-(the `/rmeta` endpoints would add `<title>`s to the text). A parse error comes back as HTTP 422,
-or, when the server is started with `returnStackTrace` (infra/tika-server.sh does), as HTTP 200
-with the stack trace in `X-TIKA:EXCEPTION:container_exception`, which names the reason (a
-password, a damaged file) as the embedded extractor would.
+(`/tika/text` and the `/rmeta` endpoints would add the `<title>` to the text). The file's name
+goes along, as the embedded extractor sees it, so that both detect the same type. A parse error
+comes back as HTTP 422, or, when the server is started with `returnStackTrace`
+(infra/tika-server.sh does), as HTTP 200 with the stack trace in
+`X-TIKA:EXCEPTION:container_exception`, which names the reason (a password, a damaged file) as
+the embedded extractor would.
 
 The client package can download a Tika jar and start Java on its own; edms never lets it:
 `client_only()` switches that off before any call, so the only traffic is to the configured URL.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -28,7 +30,7 @@ from ingest.extractors.base import (
     ExtractorUnavailable,
 )
 
-SERVICE = "/tika/text"
+SERVICE = "/tika/body"
 
 
 def client_only():
@@ -65,8 +67,10 @@ class Extractor(BaseExtractor):
             )
 
     def request(self, path: str, *, max_chars: int) -> TikaRequest:
+        name = os.path.basename(path)
         headers = {
             "Accept": "application/json",
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
             # Tika server's per-request settings: cap the text, never OCR (a later step does).
             "writeLimit": str(max_chars),
             "X-Tika-OCRskipOcr": "true",
