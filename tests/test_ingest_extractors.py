@@ -1,8 +1,10 @@
-"""The extractor interface and its two backends. The Tika server is never contacted: only the
-request edms would send and the reading of its answers are tested."""
+"""The extractor interface and its two backends. The Tika server is not contacted here: only the
+request edms would send and the reading of its answers are tested (tests/test_tika_server.py
+runs the extractor against a real server)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -113,7 +115,9 @@ def test_server_request_names_the_endpoint_and_caps_the_text():
     call = extractor.request("/tmp/claims.pdf", max_chars=5000)
 
     assert call.endpoint == "http://tika.internal:9998"
-    assert call.service == "all"  # /rmeta/text: text and metadata in one answer
+    assert call.service == "/tika/body"  # JSON: the body text and the file's metadata
+    assert call.headers["Accept"] == "application/json"
+    assert call.headers["Content-Disposition"] == "attachment; filename*=UTF-8''claims.pdf"
     assert call.headers["writeLimit"] == "5000"
     assert call.headers["X-Tika-OCRskipOcr"] == "true"
     assert call.request_options == {"timeout": 30, "verify": True}
@@ -133,11 +137,11 @@ def test_server_needs_an_http_url(url):
 
 
 def test_the_tika_client_never_starts_or_downloads_a_server():
-    parser = tika_server.client_only()
+    client = tika_server.client_only()
     import tika.tika
 
     assert tika.tika.TikaClientOnly is True
-    assert parser.from_file is not None
+    assert client.callServer is not None
 
 
 def test_server_answers_are_read_like_embedded_ones():
@@ -154,9 +158,43 @@ def test_server_answers_are_read_like_embedded_ones():
     assert tika_metadata.summary(found.metadata)["author"] == "Ada; Grace"
 
 
+def test_server_answers_are_parsed_from_json():
+    answer = b'{"Content-Type": "application/pdf", "X-TIKA:content": "\\nClaims\\n"}'
+    parsed = tika_server.parse_answer(200, answer)
+    assert parsed == {
+        "status": 200,
+        "content": "\nClaims\n",
+        "metadata": {"Content-Type": "application/pdf"},
+    }
+
+
+def test_a_servers_parse_error_is_read_from_its_stack_trace():
+    encrypted = "org.apache.tika.exception.EncryptedDocumentException: Unable to process\n\tat …"
+    damaged = (
+        "org.apache.tika.exception.TikaException: Unexpected RuntimeException from "
+        "org.apache.tika.parser.microsoft.ooxml.OOXMLParser@1a2b3c\n\tat …\n"
+        "Caused by: java.lang.RuntimeException: Couldn't find core part."
+    )
+    with pytest.raises(ExtractionFailed, match=r"^encrypted document: a password is required$"):
+        tika_server.interpret(tika_server.parse_answer(422, encrypted.encode()), max_chars=10)
+    with pytest.raises(ExtractionFailed, match=r"^could not extract text: Unexpected Runtime"):
+        tika_server.interpret(tika_server.parse_answer(422, damaged.encode()), max_chars=10)
+    # With `returnStackTrace` the server answers 200 and puts the trace in the metadata.
+    answer = {"X-TIKA:EXCEPTION:container_exception": damaged, "X-TIKA:content": ""}
+    with pytest.raises(ExtractionFailed, match=r"^could not extract text: Unexpected Runtime"):
+        tika_server.interpret(
+            tika_server.parse_answer(200, json.dumps(answer).encode()), max_chars=10
+        )
+    # A server that does not send its stack traces: the reason says what is known.
+    with pytest.raises(ExtractionFailed, match=r"refused the file \(HTTP 422\)"):
+        tika_server.interpret(tika_server.parse_answer(422, b""), max_chars=10)
+
+
 def test_server_failures_are_permanent_or_transient():
     with pytest.raises(ExtractionFailed, match="encrypted"):
-        tika_server.interpret({"status": 422}, max_chars=10)
+        tika_server.interpret(
+            {"status": 422, "error": "EncryptedDocumentException: password"}, max_chars=10
+        )
     with pytest.raises(ExtractionFailed, match="HTTP 415"):
         tika_server.interpret({"status": 415}, max_chars=10)
     with pytest.raises(ExtractorUnavailable):

@@ -1,14 +1,24 @@
 """A Tika server reached through the `tika` client package (when `TIKA_SERVER_URL` is set).
 
+One `PUT /tika/body` per file, answered with JSON: the body text of the file with its embedded
+documents inline, and the file's own metadata, which is what the embedded extractor returns too
+(`/tika/text` and the `/rmeta` endpoints would add the `<title>` to the text). The file's name
+goes along, as the embedded extractor sees it, so that both detect the same type. A parse error
+comes back as HTTP 422, or, when the server is started with `returnStackTrace`
+(infra/tika-server.sh does), as HTTP 200 with the stack trace in
+`X-TIKA:EXCEPTION:container_exception`, which names the reason (a password, a damaged file) as
+the embedded extractor would.
+
 The client package can download a Tika jar and start Java on its own; edms never lets it:
 `client_only()` switches that off before any call, so the only traffic is to the configured URL.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -20,21 +30,22 @@ from ingest.extractors.base import (
     ExtractorUnavailable,
 )
 
+SERVICE = "/tika/body"
+
 
 def client_only():
     """Import the `tika` client configured never to fetch a jar, start Java or write a log file."""
     os.environ.setdefault("TIKA_CLIENT_ONLY", "1")
     os.environ.setdefault("TIKA_LOG_FILE", "")
-    import tika.parser
     import tika.tika
 
     tika.tika.TikaClientOnly = True
-    return tika.parser
+    return tika.tika
 
 
 @dataclass(frozen=True)
 class TikaRequest:
-    """What one extraction sends: `tika.parser.from_file(path, endpoint, service, ...)`."""
+    """What one extraction sends: `PUT <endpoint><service>` with these headers and the file."""
 
     endpoint: str
     service: str
@@ -56,7 +67,10 @@ class Extractor(BaseExtractor):
             )
 
     def request(self, path: str, *, max_chars: int) -> TikaRequest:
+        name = os.path.basename(path)
         headers = {
+            "Accept": "application/json",
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
             # Tika server's per-request settings: cap the text, never OCR (a later step does).
             "writeLimit": str(max_chars),
             "X-Tika-OCRskipOcr": "true",
@@ -65,40 +79,58 @@ class Extractor(BaseExtractor):
         }
         return TikaRequest(
             endpoint=self.options["url"].rstrip("/"),
-            service="all",
+            service=SERVICE,
             headers=headers,
             request_options={"timeout": self.options["timeout"], "verify": True},
         )
 
     def extract(self, path: str, *, max_chars: int) -> Extraction:
-        parser = client_only()
+        client = client_only()
         call = self.request(path, max_chars=max_chars)
         import requests
 
         try:
-            parsed = parser.from_file(
-                path,
-                serverEndpoint=call.endpoint,
-                service=call.service,
-                headers=dict(call.headers),
-                requestOptions=call.request_options,
-            )
+            with open(path, "rb") as body:
+                status, answer = client.callServer(
+                    "put",
+                    call.endpoint,
+                    call.service,
+                    body,
+                    dict(call.headers),
+                    verbose=0,
+                    rawResponse=True,
+                    requestOptions=call.request_options,
+                )
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise ExtractorUnavailable(f"the Tika server at {call.endpoint}: {exc}") from exc
-        return interpret(parsed, max_chars=max_chars)
+        return interpret(parse_answer(status, answer), max_chars=max_chars)
+
+
+def parse_answer(status: int, answer: bytes) -> dict:
+    """The server's answer as `{"status", "content", "metadata"}` (or `"error"` when not 200)."""
+    text = answer.decode("utf-8", errors="replace")
+    if status != 200:
+        return {"status": status, "error": text}
+    document = json.loads(text or "{}")
+    content = document.pop("X-TIKA:content", "")
+    return {"status": status, "content": content, "metadata": document}
 
 
 def interpret(parsed: dict, *, max_chars: int) -> Extraction:
-    """Turn the client's `{"status", "content", "metadata"}` into an `Extraction` or a failure."""
+    """Turn `{"status", "content", "metadata", "error"}` into an `Extraction` or a failure."""
     status = parsed.get("status")
     if status in (502, 503, 504):
         raise ExtractorUnavailable(f"the Tika server answered HTTP {status}")
-    if status == 422:  # Tika server's answer to EncryptedDocumentException
-        raise ExtractionFailed("encrypted document: a password is required")
+    if status == 422:  # Tika server's answer to a TikaException: a password, a damaged file
+        raise ExtractionFailed(_reason_from_stack_trace(parsed.get("error") or ""))
     if status != 200:
         raise ExtractionFailed(f"could not extract text: the Tika server answered HTTP {status}")
     text = parsed.get("content") or ""
     metadata = tika_metadata.as_lists(parsed.get("metadata") or {})
+    # With `returnStackTrace` the server answers a parse error with HTTP 200 and the trace here.
+    trace = metadata.get("X-TIKA:EXCEPTION:container_exception")
+    if trace:
+        raise ExtractionFailed(_reason_from_stack_trace(trace[0]))
     if tika_metadata.refused_as_encrypted(metadata, text):
         raise ExtractionFailed("encrypted document: a password is required")
     return Extraction(
@@ -107,3 +139,17 @@ def interpret(parsed: dict, *, max_chars: int) -> Extraction:
         metadata=metadata,
         truncated=len(text) >= max_chars or "X-TIKA:EXCEPTION:write_limit_reached" in metadata,
     )
+
+
+def _reason_from_stack_trace(trace: str) -> str:
+    """The reason of a parse error from the server's stack trace, in the embedded one's words.
+
+    The trace's `Caused by:` lines name the root cause (`EncryptedDocumentException`, …); a
+    server without `returnStackTrace` sends none, and the reason then says so.
+    """
+    if "EncryptedDocumentException" in trace:
+        return "encrypted document: a password is required"
+    lines = [line.strip() for line in trace.splitlines() if line.strip()]
+    if not lines:
+        return "could not extract text: the Tika server refused the file (HTTP 422)"
+    return tika_metadata.failure_reason(lines[0].split(": ", 1)[-1])
