@@ -281,7 +281,10 @@ if CELERY_BROKER_URL.startswith("redis"):  # redis://, rediss://, redis+socket:/
     # takes up to EDMS_OCR_TIMEOUT; shorter, and the same task runs twice, or multiplies. Work of a
     # worker that really died is found sooner by the sweeper (EDMS_REQUEUE_AFTER).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env_int("EDMS_BROKER_VISIBILITY_TIMEOUT", 2 * 3600, minimum=600)
+        "visibility_timeout": env_int("EDMS_BROKER_VISIBILITY_TIMEOUT", 2 * 3600, minimum=600),
+        # A worker consuming several queues takes from the first one (in its -Q order) that has
+        # work, instead of taking turns: extraction before renditions (EDMS_LOCAL_WORKERS).
+        "queue_order_strategy": "priority",
     }
 # A worker that starts while the broker is down (being started again) waits for it.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -319,7 +322,9 @@ EDMS_INTERACTIVE_QUEUE = "interactive"
 EDMS_LOCAL_WORKERS = [
     {
         "name": "main",
-        "queues": ["celery", "extract", "ocr", "render", "scan", "webhook"],
+        # In priority order: renditions only when nothing that makes a document searchable (or
+        # that someone waits for) is queued.
+        "queues": ["celery", "webhook", "extract", "ocr", "scan", "render"],
         "concurrency": 2,
     },
     {"name": "interactive", "queues": [EDMS_INTERACTIVE_QUEUE], "concurrency": 1},

@@ -18,6 +18,7 @@ died is taken over once its heartbeat is older than the lease (`ingest.lease`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -73,6 +74,15 @@ def limits() -> Limits:
         timeout_s=settings.EDMS_INGEST_TIMEOUT,
         memory_mib=settings.EDMS_INGEST_MEMORY_MIB,
     )
+
+
+# Added to the niceness of the sandbox children making renditions (0 to 19).
+RENDITION_NICENESS = 10
+
+
+def rendition_limits() -> Limits:
+    """Renditions never delay "searchable": their children run at a lower CPU priority."""
+    return dataclasses.replace(limits(), nice=RENDITION_NICENESS)
 
 
 # --- Steps ----------------------------------------------------------------------------------
@@ -320,7 +330,7 @@ def make_renditions(version_id: int, *, final_attempt: bool = True) -> Processin
     run_dir.mkdir(parents=True, exist_ok=True)
     outcome = State.DONE
     with tempfile.TemporaryDirectory(dir=run_dir, prefix="render-") as workdir:
-        run = Run(processing=processing, workdir=workdir, limits=limits())
+        run = Run(processing=processing, workdir=workdir, limits=rendition_limits())
         try:
             fetch(run)
             run.rendered_pdf = local_rendition(run)

@@ -4,6 +4,7 @@ document's PDF, a first-page thumbnail; and storing renditions."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -170,7 +171,7 @@ def office_pdf(run: Run) -> StepResult | None:
                 "output_path": output_path,
             },
             network=False,
-            limits=Limits(timeout_s=settings.EDMS_RENDER_TIMEOUT, memory_mib=run.limits.memory_mib),
+            limits=dataclasses.replace(run.limits, timeout_s=settings.EDMS_RENDER_TIMEOUT),
         )
     except StepFailed as failure:
         return StepResult(failure.reason, StepState.FAILED)

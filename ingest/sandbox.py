@@ -76,6 +76,9 @@ class Limits:
     memory_mib: int = 1024
     file_mib: int = 2048
     isolate_network: bool = True
+    # Added to the child's niceness: work nobody waits for (renditions) yields the CPU to work
+    # that makes a document searchable.
+    nice: int = 0
 
 
 class SandboxFailure(Exception):
@@ -108,6 +111,7 @@ def run(operation: str, params: dict, *, limits: Limits, workdir: str) -> dict:
         "cpu_s": int(limits.timeout_s) + 5,
         "file_mib": limits.file_mib,
         "isolate_network": limits.isolate_network,
+        "nice": limits.nice,
     }
     returncode = _zygote_run(job)
     if returncode is None:
@@ -414,6 +418,8 @@ def _apply_limits(job: dict) -> None:
     file_size = job["file_mib"] * 1024**2
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if job.get("nice"):
+        os.nice(job["nice"])  # inherited by what the operation starts (LibreOffice)
     _die_with_parent()
 
 

@@ -86,4 +86,5 @@ def process_identity() -> dict:
         "ppid": os.getppid(),
         "pgid": os.getpgrp(),
         "threads": len(os.listdir("/proc/self/task")),
+        "niceness": os.nice(0),
     }

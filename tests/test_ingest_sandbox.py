@@ -8,7 +8,7 @@ import os
 import psutil
 
 from dossier import blobstore
-from ingest import sandbox
+from ingest import pipeline, sandbox
 from ingest.models import Processing, State
 from ingest.pipeline import run_to_completion
 from tests.ingest_support import corpus_file, file_version, jobs_left_running
@@ -102,8 +102,8 @@ def test_embedded_tika_works_within_a_small_memory_cap(dossier, settings):
     assert process(dossier).state == State.DONE
 
 
-def run_identity(tmp_path) -> dict:
-    limits = sandbox.Limits(timeout_s=30)
+def run_identity(tmp_path, **limits) -> dict:
+    limits = sandbox.Limits(timeout_s=30, **limits)
     return sandbox.run("tests.ingest_hostile:process_identity", {}, limits=limits, workdir=tmp_path)
 
 
@@ -117,6 +117,13 @@ def test_every_job_runs_in_its_own_child_forked_by_the_zygote(tmp_path):
     # Its own process group (a timeout kills all it started), led by the job's child.
     assert first["pgid"] == first["pid"] and second["pgid"] == second["pid"]
     assert no_children_left()
+
+
+def test_renditions_run_at_a_lower_cpu_priority_than_extraction(tmp_path):
+    extraction = run_identity(str(tmp_path), nice=pipeline.limits().nice)
+    rendition = run_identity(str(tmp_path), nice=pipeline.rendition_limits().nice)
+
+    assert rendition["niceness"] == extraction["niceness"] + pipeline.RENDITION_NICENESS > 0
 
 
 def test_the_zygote_never_starts_tika_itself(dossier):

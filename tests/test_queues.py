@@ -94,3 +94,26 @@ def test_operations_page_shows_workers_and_broker_queues():
     for name in queue_names():
         assert f'<tr data-broker-queue="{name}"><td>{name}</td><td class="num">' in page
     assert 'id="broker-unreachable"' not in page
+
+
+def test_a_worker_takes_from_its_first_queue_with_work(idle_queues):
+    # As the main worker lists `extract` before `render`: the renditions queued first still wait.
+    first, later = idle_queues
+    for _ in range(2):
+        app.send_task("tests.rendition", queue=later)
+        app.send_task("tests.extraction", queue=first)
+
+    taken = []
+    with app.connection_for_read() as connection:
+        queues = [app.amqp.queues[name] for name in idle_queues]
+
+        def take(body, message):
+            taken.append(message.headers["task"])
+            message.ack()
+
+        with connection.Consumer(queues, callbacks=[take], prefetch_count=1):
+            while len(taken) < 4:
+                connection.drain_events(timeout=5)
+
+    assert taken == ["tests.extraction"] * 2 + ["tests.rendition"] * 2
+    assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["queue_order_strategy"] == "priority"

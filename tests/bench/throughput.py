@@ -19,7 +19,7 @@ with its goal and the ratio:
   every `--interactive-every` seconds: p95 of the interactive upload → searchable (goal ≤ 15 s),
   nothing lost (every document searchable), nothing processed twice (one `document.processed`
   event per document in the event feed). `--bulk-header 'Name: value'` marks the bulk client's
-  requests as bulk (none by default).
+  requests as bulk (`Edms-Lane: bulk` by default, as `edms import` does; '' for none).
 
     python -m tests.bench.throughput [--pdfs 500] [--scans 100] [--bulk 2000]
         [--interactive-every 10] [--bulk-header 'Name: value'] [--mayan PEER_DIR] [--tmp-dir DIR]
@@ -449,7 +449,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scans", type=int, default=100, help="one-page scans (0: skip)")
     parser.add_argument("--bulk", type=int, default=2000, help="bulk import size (0: skip)")
     parser.add_argument("--interactive-every", type=float, default=10.0, metavar="SECONDS")
-    parser.add_argument("--bulk-header", default="", help="'Name: value' on bulk requests")
+    parser.add_argument(
+        "--bulk-header",
+        default="Edms-Lane: bulk",
+        help="'Name: value' on bulk requests ('': none)",
+    )
     parser.add_argument("--mayan", type=Path, metavar="PEER_DIR", help="Mayan EDMS installed here")
     parser.add_argument("--tmp-dir", help="where the data directory goes ($TMPDIR)")
     options = parser.parse_args(argv)
