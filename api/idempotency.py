@@ -6,6 +6,16 @@ true`); the same key with another meaning is a 422; a retry while the first is s
 a 409. "Meaning" is the method, path, query, the form or JSON fields and each file's SHA-256 and
 name — not the raw bytes, because HTTP clients pick a new multipart boundary on each retry.
 Server errors (5xx) release the key so the request can be retried for real.
+
+A process killed mid-request (a crash, a deploy's SIGKILL) must not leave its claim behind: a
+claim without a response would answer every retry with a 409, and once abandoned, a retry would
+do the work again although the first had done it. On PostgreSQL (where several web processes
+serve one database) the claim, the work and the remembered response are therefore one
+transaction: a request that dies takes its claim with it, and a retry sent meanwhile waits on
+the claim's row until the first request either commits (the retry is a replay) or dies (the
+retry does the work). SQLite (the embedded default, one machine) holds its one write lock for a
+whole transaction, so there the claim commits first and an abandoned one is taken over after
+ABANDONED_AFTER; an error nothing handled releases it at once on both.
 """
 
 from __future__ import annotations
@@ -129,8 +139,28 @@ def replay(record: IdempotencyRecord) -> Response:
     return response
 
 
+def claims_with_the_work() -> bool:
+    """Whether a claim is made in the request's own transaction (see the module's docstring)."""
+    return transaction.get_connection().vendor == "postgresql"
+
+
 class IdempotentMixin:
     """For APIViews: honour `Idempotency-Key` on the unsafe methods they implement."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method not in IDEMPOTENT_METHODS or "Idempotency-Key" not in request.headers:
+            return super().dispatch(request, *args, **kwargs)
+        try:
+            if claims_with_the_work():
+                with transaction.atomic():
+                    return super().dispatch(request, *args, **kwargs)
+            return super().dispatch(request, *args, **kwargs)
+        except BaseException:
+            # Nothing answered (an error no handler turned into a response): release the key.
+            record = getattr(self, "_idempotency_record", None)
+            if record is not None and record.pk is not None:
+                IdempotencyRecord.objects.filter(pk=record.pk, completed=False).delete()
+            raise
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

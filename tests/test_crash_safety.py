@@ -24,10 +24,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
 
 from dossier import blobstore
 from dossier.models import Blob, Document, Version
+from tests.conftest import client_for_key
 from tests.factories import DocumentFactory, DossierFactory
 from tests.gunicorn_server import (
     gunicorn_server,
@@ -291,3 +294,77 @@ def test_server_killed_mid_upload_leaves_nothing_visible(registry_key, tmp_path,
     assert not Blob.objects.filter(pk=intended).exists()
     assert_every_version_has_its_blob()
     assert_fixity_ok()
+
+
+# --- A request killed after claiming its Idempotency-Key ------------------------------------
+
+# Runs in the child: `python -c IDEMPOTENT_CHILD <kill point> <api key> <dossier key>`. It
+# registers a document with an Idempotency-Key through the API (Django's test client, in
+# process) and dies at the kill point: inside the registration's transaction ("work"), or with
+# the work done, when the response is being remembered ("response").
+IDEMPOTENT_CHILD = r"""
+import os, signal, sys
+import django
+
+django.setup()
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from api import idempotency
+from dossier import actions
+
+point, api_key, dossier = sys.argv[1:4]
+
+
+def die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+if point == "work":
+    actions.record_audit = die
+else:
+    idempotency.remember = die
+client = APIClient()
+client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key}")
+file = SimpleUploadedFile("claims.txt", b"claims of a killed request", "text/plain")
+client.post(
+    f"/api/v1/dossiers/{dossier}/documents",
+    {"type": "CLM", "file": file},
+    format="multipart",
+    HTTP_IDEMPOTENCY_KEY="filing-1",
+)
+print("survived")
+"""
+
+
+@pytest.mark.parametrize("point", ["work", "response"])
+def test_a_retry_after_a_request_was_killed_mid_way(point, registry_key):
+    dossier = DossierFactory(key="BG/P/2024/81")
+    child = subprocess.run(
+        [sys.executable, "-c", IDEMPOTENT_CHILD, point, registry_key, dossier.key],
+        env=process_env(),
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+    )
+    assert child.returncode == -signal.SIGKILL, (child.stdout, child.stderr)
+
+    retry = client_for_key(registry_key).post(
+        f"/api/v1/dossiers/{dossier.key}/documents",
+        {"type": "CLM", "file": SimpleUploadedFile("claims.txt", b"claims of a killed request")},
+        format="multipart",
+        HTTP_IDEMPOTENCY_KEY="filing-1",
+    )
+    documents = Document.objects.filter(dossier=dossier)
+    if connection.vendor == "postgresql":
+        # The claim died with the request's transaction, the work too: the retry does it, once.
+        assert retry.status_code == 201, retry.content
+        assert "Idempotent-Replayed" not in retry
+        assert [str(d.id) for d in documents] == [retry.json()["id"]]
+    else:
+        # SQLite: the claim committed first and stays until it is abandoned (ABANDONED_AFTER);
+        # the work committed or not depending on where the request died.
+        assert retry.status_code == 409, retry.content
+        assert documents.count() == (1 if point == "response" else 0)
