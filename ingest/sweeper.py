@@ -95,6 +95,9 @@ def stalled_batches(now: dt.datetime | None = None, *, in_broker=task_ids_in_bro
 def _waiting_in_vain(waiting, now: dt.datetime, in_broker) -> Q:
     """Which of the `waiting` rows (with `task_id` and `queued_at`) wait for a lost task."""
     waited_long = Q(pk__in=waiting.filter(queued_at__lt=now - requeue_after()).values("pk"))
+    # `queue()` records the task's id before sending it: a row still without one a lease after
+    # it was queued never got its task (the process that committed it died before sending).
+    never_sent = Q(task_id="", queued_at__lt=now - lease.LEASE)
     # A task sent within the lease may be between its row's update and the broker.
     sent = list(
         waiting.filter(queued_at__lt=now - lease.LEASE)
@@ -103,9 +106,9 @@ def _waiting_in_vain(waiting, now: dt.datetime, in_broker) -> Q:
     )
     held = in_broker(task_id for _, task_id in sent) if sent else None
     if held is None:
-        return waited_long
+        return waited_long | never_sent
     gone = [pk for pk, task_id in sent if task_id not in held]
-    return Q(pk__in=gone) | (waited_long & Q(task_id=""))
+    return Q(pk__in=gone) | never_sent
 
 
 def sweep(*, dry_run: bool = False) -> SweepReport:

@@ -130,6 +130,19 @@ def test_pending_work_whose_task_is_gone_is_sent_again_before_the_time_rule(doss
     assert not stalled_versions(in_broker=lambda ids: None).exists()
 
 
+def test_pending_work_that_never_got_a_task_is_sent_after_the_lease(dossier):
+    """The process that committed it died before sending its task (queue() records the id
+    first): nothing waits in line for it, whatever the broker."""
+    version = version_of(dossier)
+    Processing.objects.create(version=version)
+    recently = timezone.now() - lease.LEASE - dt.timedelta(seconds=5)  # << EDMS_REQUEUE_AFTER
+    Processing.objects.filter(version=version).update(queued_at=recently)
+    assert stalled_versions(in_broker=lambda ids: set()).count() == 1
+    assert stalled_versions(in_broker=lambda ids: None).count() == 1
+    Processing.objects.filter(version=version).update(queued_at=timezone.now())
+    assert not stalled_versions(in_broker=lambda ids: set()).exists()
+
+
 @pytest.fixture
 def redis_broker():
     if not current_app.conf.broker_url.startswith(("redis://", "rediss://", "redis+socket://")):
