@@ -9,6 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import pikepdf
 import psutil
 import pytest
 
@@ -130,3 +131,17 @@ def stray_processes(names: tuple[str, ...], candidates=None) -> list[dict]:
         if "ingest-" in " ".join(info["cmdline"] or ()) or "ingest-" in (info["cwd"] or ""):
             strays.append(info)
     return strays
+
+
+def one_page_pdf(path: Path, text: str) -> None:
+    """A born-digital one-page PDF whose text layer says `text` (Helvetica, no embedded font)."""
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+        )
+    )
+    page = pdf.add_blank_page(page_size=(612, 792))
+    page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+    page.Contents = pdf.make_stream(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1"))
+    pdf.save(path)

@@ -23,12 +23,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import pikepdf
 import psycopg
 import pytest
 import redis
 import requests
 
+from tests.ingest_support import one_page_pdf
 from tests.launcher_support import EDMS, EdmsRun, edms_running, embedded_env
 from tests.services import wait_until
 
@@ -38,20 +38,6 @@ UPLOAD_EVERY_S = 3.0
 KILL_AFTER_SEARCHABLE = DOCUMENTS // 4
 SETTLE_TIMEOUT = 900.0  # every document processed and indexed, after the import ends
 BATCH_TOKEN = "backfilebatch"
-
-
-def one_page_pdf(path: Path, text: str) -> None:
-    """A born-digital one-page PDF whose text layer says `text` (Helvetica, no embedded font)."""
-    pdf = pikepdf.new()
-    font = pdf.make_indirect(
-        pikepdf.Dictionary(
-            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
-        )
-    )
-    page = pdf.add_blank_page(page_size=(612, 792))
-    page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
-    page.Contents = pdf.make_stream(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1"))
-    pdf.save(path)
 
 
 def write_backfile(folder: Path) -> Path:
