@@ -83,6 +83,23 @@ command_of() { # name
     esac
 }
 
+# In a subshell: the environment every edms process of the cluster gets, as a service manager
+# gives it (an EnvironmentFile), and nothing of the caller's: a test session's EDMS_S3_PREFIX
+# would send a restarted process's blobs elsewhere.
+cluster_environment() {
+    local variable
+    for variable in $(compgen -e); do
+        case $variable in
+        PATH | HOME | USER | LANG | LC_* | TZ | TMPDIR | JAVA_HOME) ;;
+        *) unset "$variable" 2>/dev/null || true ;;
+        esac
+    done
+    set -a
+    # shellcheck source=/dev/null
+    source "$dir/cluster.env"
+    set +a
+}
+
 start_process() { # name
     local name=$1 words
     words=$(command_of "$name") || exit 2
@@ -92,9 +109,8 @@ start_process() { # name
     fi
     # shellcheck disable=SC2086  # the command is words (no path here has spaces)
     (
-        set -a
-        source "$dir/cluster.env"
-        EDMS_DATA_DIR=$(machine_of "$name")
+        cluster_environment
+        export EDMS_DATA_DIR; EDMS_DATA_DIR=$(machine_of "$name")
         cd "$ROOT"
         [[ -f $dir/$name/log ]] && cat "$dir/$name/log" >>"$dir/$name/log.old"
         start_detached "$dir/$name" $words
@@ -188,8 +204,7 @@ TIKA_SERVER_URL=$tika
 PYTHONUNBUFFERED=1
 ENV
     (
-        set -a
-        source "$dir/cluster.env"
+        cluster_environment
         cd "$ROOT"
         EDMS_DATA_DIR="$dir/machine1" "$BIN/edms" migrate --noinput >"$dir/migrate.log"
         for machine in machine1 machine2; do
