@@ -216,7 +216,6 @@ def sleep_until(moment: float) -> None:
     time.sleep(max(0.0, moment - time.monotonic()))
 
 
-@pytest.mark.worker
 def test_filings_survive_killed_search_node_worker_and_web_process(tmp_path):
     cluster = CLUSTER
     run = uuid.uuid4().hex[:8]
