@@ -64,15 +64,13 @@ await_health() { # waits until the cluster has its `nodes` nodes and is yellow o
         >/dev/null 2>&1; do
         if ((SECONDS > deadline)); then
             echo "OpenSearch did not become healthy in 300 s; logs: $dir/node*/node.log" >&2
-            stop
-            exit 1
+            return 1
         fi
         for ((k = 1; k <= nodes; k++)); do
-            if ! kill -0 "$(cat "$dir/node$k/pid")" 2>/dev/null; then
+            if ! kill -0 "$(cat "$dir/node$k/pid" 2>/dev/null)" 2>/dev/null; then
                 echo "node$k exited; its log:" >&2
                 tail -n 40 "$dir/node$k/node.log" >&2
-                stop
-                exit 1
+                return 1
             fi
         done
         sleep 1
@@ -87,7 +85,10 @@ start() {
     for ((k = 1; k <= nodes; k++)); do
         launch "$k"
     done
-    await_health
+    await_health || {
+        stop
+        exit 1
+    }
     echo "OpenSearch: $nodes node(s) healthy after ${SECONDS} s"
     echo "OPENSEARCH_URL=$(seq -f "http://127.0.0.1:%g" -s, "$port" $((port + nodes - 1)))"
 }
@@ -111,7 +112,7 @@ kill_node() {
 start_node() {
     recorded
     launch "$node"
-    await_health
+    await_health || exit 1 # the other nodes go on serving
     echo "node$node is back; the cluster has its $nodes node(s) after ${SECONDS} s"
 }
 

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,7 @@ pytestmark = pytest.mark.skipif(
 
 CLIENTS = 10
 CHAOS_SECONDS = float(os.environ.get("EDMS_TEST_CHAOS_SECONDS", "120"))
-PAUSE_S = 2.0  # between a client's filings: a busy registry, not a bulk import
+PAUSE_S = 4.0  # between a client's filings: a busy registry (~2 a second), not a bulk import
 RETRY_FOR_S = 180.0  # how long a request may go unanswered (kills overlapping) before it fails
 SETTLE_TIMEOUT = 900.0  # after the clients stop: every filing processed and searchable
 KILLED_NODE = 1  # the first address of OPENSEARCH_URL: clients' requests fail over
@@ -221,6 +222,8 @@ def test_filings_survive_killed_search_node_worker_and_web_process(tmp_path):
     run = uuid.uuid4().hex[:8]
     feed = EventFeed(cluster)
     clients = [RegistryClient(cluster, n, f"chaos{run}", tmp_path) for n in range(CLIENTS)]
+    rejoining = None
+    background = ThreadPoolExecutor(max_workers=1)
     started = time.monotonic()
     for client in clients:
         client.start()
@@ -234,8 +237,11 @@ def test_filings_survive_killed_search_node_worker_and_web_process(tmp_path):
         sleep_until(started + 0.45 * CHAOS_SECONDS)
         cluster.kill(KILLED_WEB)
         sleep_until(started + 0.60 * CHAOS_SECONDS)
-        cluster.start_search_node(KILLED_NODE)
+        # A node takes a while to rejoin (a JVM starting on a busy machine): meanwhile the
+        # worker and the web process come back on time.
+        rejoining = background.submit(cluster.start_search_node, KILLED_NODE)
         cluster.start(KILLED_WORKER)
+        sleep_until(started + 0.70 * CHAOS_SECONDS)
         cluster.start(KILLED_WEB)
         sleep_until(started + CHAOS_SECONDS)
     finally:
@@ -244,11 +250,14 @@ def test_filings_survive_killed_search_node_worker_and_web_process(tmp_path):
         for client in clients:
             client.join(timeout=RETRY_FOR_S + 120)
         # Whatever happened, leave the cluster whole for the tests after this one.
-        if not cluster.search_node_running(KILLED_NODE):
-            cluster.start_search_node(KILLED_NODE)
         for name in (KILLED_WORKER, KILLED_WEB):
             if not cluster.running(name):
                 cluster.start(name)
+        if rejoining is None and not cluster.search_node_running(KILLED_NODE):
+            cluster.start_search_node(KILLED_NODE)
+        background.shutdown()  # waits for the node
+        if rejoining is not None:
+            rejoining.result()  # its failure to rejoin fails the test
 
     errors = [error for client in clients for error in client.errors]
     assert not errors, errors
