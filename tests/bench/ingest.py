@@ -219,6 +219,10 @@ def ocrmypdf_command(source: Path, output: Path, sidecar: Path, *, image: bool =
     if options["rotate_pages"]:
         preprocessing += ["--rotate-pages-threshold", str(options["rotate_pages_threshold"])]
     command = [
+        # The `ocrmypdf` command lowers its own priority by 5 (its __main__); edms calls its API,
+        # at normal priority. Started 5 higher (only root may raise a priority), it runs at the
+        # pipeline's priority, so a busy machine does not count against it.
+        *(["nice", "-n", "-5"] if os.geteuid() == 0 else []),
         str(Path(sys.executable).parent / "ocrmypdf"),
         "--quiet",
         "--output-type",
