@@ -132,7 +132,7 @@ def setup_django(data_dir: Path) -> None:
     from django.core.management import call_command
 
     django.setup()
-    logging.getLogger("opensearch").setLevel(logging.WARNING)  # not a line per request
+    logging.getLogger("opensearch").setLevel(logging.ERROR)  # not a line per request
     call_command("migrate", verbosity=0)
 
 
