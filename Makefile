@@ -68,10 +68,16 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 # Benchmarks print figures; they are not tests. BENCH_ARGS goes to the transfer benchmark,
-# THROUGHPUT_ARGS to the end-to-end one (`edms run` for real).
+# THROUGHPUT_ARGS to the end-to-end one (`edms run` for real). The search benchmark runs on an
+# OpenSearch node beside the embedded engine and the ingestion benchmark with a Tika server
+# beside the embedded extractor, each started for the run (SEARCH_BENCH_ARGS and
+# INGEST_BENCH_ARGS replace these options, e.g. with `--opensearch-url URL`).
+SEARCH_BENCH_ARGS ?= --opensearch
+INGEST_BENCH_ARGS ?= --tika-server
+
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.transfer $(BENCH_ARGS)
-	$(BIN)/python -m tests.bench.search
+	$(BIN)/python -m tests.bench.search $(SEARCH_BENCH_ARGS)
 	$(BIN)/python -m tests.bench.search_freshness
 	$(BIN)/python -m tests.bench.ingest $(INGEST_BENCH_ARGS)
 	$(BIN)/python -m tests.bench.scan

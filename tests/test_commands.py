@@ -212,6 +212,7 @@ def test_system_check_flags_a_non_positive_upload_limit(settings):
 
 
 def test_system_check_says_when_the_local_broker_cannot_start(settings, monkeypatch, tmp_path):
+    settings.EDMS_LOCAL_BROKER_SOCKET = str(tmp_path / "broker.sock")  # the embedded default's
     monkeypatch.setenv("PATH", str(tmp_path))  # no redis-server to be found
     warnings = [p for p in check_configuration(None) if p.id == "edms.W004"]
     assert len(warnings) == 1 and "redis-server" in warnings[0].hint

@@ -185,7 +185,8 @@ def tamper(sha256: str) -> None:
     stored = storage.bucket.Object(storage._normalize_name(blobstore.storage_key(sha256)))
     data = bytearray(stored.get()["Body"].read())
     data[0] ^= 0xFF
-    stored.put(Body=bytes(data))
+    # Multipart above 8 MB, as edms uploads: a real S3 server refuses a single PUT that large.
+    stored.upload_fileobj(io.BytesIO(bytes(data)))
 
 
 def remove(sha256: str) -> None:
@@ -476,7 +477,6 @@ def test_subscribers_take_blob_events_in_their_stride(registry, dossier):
     assert len(blob_events) == 2
     processings = Processing.objects.count()
     for subscriber in outbox.subscribers().values():
-        for event in blob_events:
-            subscriber(event)  # none fails on a kind it does not act on
+        subscriber(blob_events)  # none fails on a kind it does not act on
     assert indexer.affected_documents(blob_events) == []
     assert Processing.objects.count() == processings  # nothing queued again

@@ -8,13 +8,20 @@ an examiner (parse, permissions, facets, snippets, result shaping), and the same
 against tantivy on the same index without edms, so the table shows what edms adds (including
 the database check of `search.freshness`: every synthetic document also gets a database row).
 
+With `--opensearch` (a node started with infra/opensearch.sh for the run, stopped afterwards) or
+`--opensearch-url URL` (`EDMS_BENCH_OPENSEARCH_URL`; an index of the run's own, dropped
+afterwards) the same documents are indexed and the same queries asked through edms's OpenSearch
+engine too, and the figures are printed side by side.
+
     python -m tests.bench.search [--docs 100000] [--queries 300] [--corpus-files 40]
+        [--opensearch | --opensearch-url URL] [--opensearch-heap 1g]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import random
 import statistics
@@ -22,9 +29,12 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from edms import localbroker
+from tests.bench import services
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -95,12 +105,23 @@ def parse_args(argv):
     parser.add_argument("--corpus-files", type=int, default=40, help="corpus files to extract")
     parser.add_argument("--tmp-dir", help="where the database and index go ($TMPDIR)")
     parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument(
+        "--opensearch",
+        action="store_true",
+        help="also on an OpenSearch node started for the run (infra/opensearch.sh)",
+    )
+    parser.add_argument(
+        "--opensearch-url",
+        default=os.environ.get("EDMS_BENCH_OPENSEARCH_URL", ""),
+        help="also on this OpenSearch cluster (EDMS_BENCH_OPENSEARCH_URL)",
+    )
+    parser.add_argument("--opensearch-heap", default="1g", help="heap of the node started")
     return parser.parse_args(argv)
 
 
 def setup_django(data_dir: Path) -> None:
     for name in list(os.environ):
-        if name.startswith(("EDMS_", "DATABASE_URL", "CELERY_", "ELASTICSEARCH")):
+        if name.startswith(("EDMS_", "DATABASE_URL", "CELERY_", "ELASTICSEARCH", "OPENSEARCH")):
             del os.environ[name]
     os.environ.update(
         DJANGO_SETTINGS_MODULE="edms.settings",
@@ -111,6 +132,7 @@ def setup_django(data_dir: Path) -> None:
     from django.core.management import call_command
 
     django.setup()
+    logging.getLogger("opensearch").setLevel(logging.ERROR)  # not a line per request
     call_command("migrate", verbosity=0)
 
 
@@ -254,29 +276,32 @@ def register_rows(documents: list) -> None:
     )
 
 
-def build_index(backend, args, rng) -> tuple[int, float]:
-    started = time.perf_counter()
-    corpus = corpus_documents(args.corpus_files, rng)
-    extracted = time.perf_counter() - started
-    print(f"corpus: {len(corpus)} files extracted in {extracted:.1f} s (not counted below)")
+def build_index(backend, args, corpus: list, *, register: bool) -> tuple[int, float]:
+    """Index the synthetic documents (the same ones on every engine: the seed's) and the corpus
+    in the indexer's batches; `register` also writes their database rows (once per run)."""
+    rng = random.Random(args.seed)
     batch, total, registering = [], 0, 0.0
+
+    def rows(documents):
+        nonlocal registering
+        if register:
+            registering -= time.perf_counter()
+            register_rows(documents)
+            registering += time.perf_counter()
+
     started = time.perf_counter()
     for number in range(args.docs):
         batch.append(synthetic(rng, number, args.words))
         if len(batch) == 500:  # the indexer's batch: one commit each
             backend.upsert(batch)
-            registering -= time.perf_counter()
-            register_rows(batch)
-            registering += time.perf_counter()
+            rows(batch)
             total += len(batch)
             batch = []
             if total % 10_000 == 0:
-                rate = total / (time.perf_counter() - started)
+                rate = total / (time.perf_counter() - started - registering)
                 print(f"\rindexed {total}/{args.docs} ({rate:,.0f} docs/s)", end="", flush=True)
     backend.upsert(batch + corpus)
-    registering -= time.perf_counter()
-    register_rows(batch + corpus)
-    registering += time.perf_counter()
+    rows(batch + corpus)
     total += len(batch) + len(corpus)
     seconds = time.perf_counter() - started - registering  # the rows are not indexing
     print()
@@ -315,63 +340,183 @@ def raw_runner(index, tantivy, query: str, kind: str):
     return run
 
 
+@dataclass
+class Figures:
+    """One engine's figures: indexing, size, and per query kind its hits and samples (ms)."""
+
+    documents: int = 0
+    seconds: float = 0.0
+    size_bytes: int = 0
+    segments: int | None = None
+    queries: dict[str, tuple[int, list[float]]] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.documents / self.seconds
+
+    def mix(self) -> list[float]:
+        return [sample for _, samples in self.queries.values() for sample in samples]
+
+
+def engine_config(name: str, tmp: Path, opensearch_url: str) -> dict:
+    """EDMS_SEARCH for an engine: the embedded one in the run's directory, OpenSearch on an
+    index of the run's own (one node: no replica to wait for)."""
+    if name == "embedded":
+        return {
+            "BACKEND": "search.backends.embedded.Backend",
+            "OPTIONS": {"path": str(tmp / "search")},
+        }
+    return {
+        "BACKEND": "search.backends.opensearch.Backend",
+        "OPTIONS": {
+            "hosts": opensearch_url,
+            "index_prefix": f"edms-bench-{uuid.uuid4().hex[:8]}",
+            "replicas": 0,
+            "request_timeout": 120.0,
+        },
+    }
+
+
+def bench_engine(name: str, backend, args, corpus: list, examiner, *, register: bool) -> Figures:
+    """Index, then ask the query mix through edms (`find_documents`, which asks the configured
+    engine: `backend`); on the embedded engine the same mix straight on tantivy too."""
+    print(f"\n== {name} ({backend.name} engine)")
+    backend.reset()
+    figures = Figures()
+    figures.documents, figures.seconds = build_index(backend, args, corpus, register=register)
+    status = backend.status()
+    figures.size_bytes, figures.segments = status["size_bytes"], status.get("segments")
+    segments = f" ({figures.segments} segments)" if figures.segments is not None else ""
+    print(
+        f"indexed {figures.documents:,} documents in {figures.seconds:.1f} s: "
+        f"{figures.rate:,.0f} docs/s"
+    )
+    print(f"index size on disk: {figures.size_bytes / 1024**2:,.1f} MiB{segments}")
+
+    raw = raw_engine(backend) if name == "embedded" else None
+    print(f"\nquery mix, {args.queries} runs each (ms; edms = find_documents as an examiner)")
+    header = f"{'query':<20} {'hits':>8} {'p50':>7} {'p95':>7} {'p99':>7}"
+    print(f"{header} {'tantivy hits':>12} {'p50':>7} {'overhead':>9}" if raw else header)
+    all_raw = []
+    for kind, (query, extra, raw_query) in QUERY_MIX.items():
+        run = edms_runner(examiner, query, extra)
+        hits = run()["count"]
+        samples = timed(run, args.queries)
+        figures.queries[kind] = (hits, samples)
+        p50 = percentile(samples, 0.5)
+        line = (
+            f"{kind:<20} {hits:>8,} {p50:>7.2f} {percentile(samples, 0.95):>7.2f} "
+            f"{percentile(samples, 0.99):>7.2f}"
+        )
+        if raw:
+            raw_run = raw_runner(*raw, raw_query, kind)
+            raw_hits = raw_run()
+            raw_samples = timed(raw_run, args.queries)
+            all_raw += raw_samples
+            raw50 = percentile(raw_samples, 0.5)
+            line += f" {raw_hits:>12,} {raw50:>7.2f} {p50 / raw50:>8.1f}x"
+        print(line)
+    mix = figures.mix()
+    line = (
+        f"{'whole mix':<20} {'':>8} {percentile(mix, 0.5):>7.2f} "
+        f"{percentile(mix, 0.95):>7.2f} {percentile(mix, 0.99):>7.2f}"
+    )
+    if raw:
+        ratio = statistics.median(mix) / statistics.median(all_raw)
+        line += f" {'':>12} {percentile(all_raw, 0.5):>7.2f} {ratio:>8.1f}x"
+    print(line)
+    return figures
+
+
+def raw_engine(backend):
+    """The embedded engine's active index opened straight with tantivy (edms's analyzers)."""
+    import tantivy
+
+    from search.backends.embedded import ANALYZERS
+
+    raw_index = tantivy.Index.open(str(backend.root / backend.status()["generation"]))
+    for name, analyzer in ANALYZERS.items():
+        raw_index.register_tokenizer(name, analyzer)
+    raw_index.reload()
+    return raw_index, tantivy
+
+
+def print_side_by_side(figures: dict[str, Figures]) -> None:
+    names = list(figures)
+    print("\n== side by side (" + " | ".join(names) + ")")
+    width = 31
+    print(f"{'':<20} " + " ".join(f"{name:>{width}}" for name in names))
+    print(
+        f"{'indexing docs/s':<20} " + " ".join(f"{f.rate:>{width},.0f}" for f in figures.values())
+    )
+    print(
+        f"{'index size MiB':<20} "
+        + " ".join(f"{f.size_bytes / 1024**2:>{width},.1f}" for f in figures.values())
+    )
+    print(
+        f"{'query (ms)':<20} "
+        + " ".join(f"{'hits':>10} {'p50':>6} {'p95':>6} {'p99':>6}" for _ in names)
+    )
+    kinds = [*QUERY_MIX, "whole mix"]
+    for kind in kinds:
+        cells = []
+        for f in figures.values():
+            hits, samples = f.queries[kind] if kind in f.queries else (None, f.mix())
+            p50, p95, p99 = (percentile(samples, x) for x in (0.5, 0.95, 0.99))
+            shown = f"{hits:>10,}" if hits is not None else f"{'':>10}"
+            cells.append(f"{shown} {p50:>6.2f} {p95:>6.2f} {p99:>6.2f}")
+        print(f"{kind:<20} " + " ".join(cells))
+    if len(names) == 2:
+        first, second = figures.values()
+        print(
+            f"\n{names[1]} / {names[0]}: indexing {second.rate / first.rate:.2f}x the docs/s, "
+            f"index {second.size_bytes / first.size_bytes:.2f}x the size, "
+            f"query p50 {percentile(second.mix(), 0.5) / percentile(first.mix(), 0.5):.2f}x, "
+            f"p95 {percentile(second.mix(), 0.95) / percentile(first.mix(), 0.95):.2f}x"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv if argv is not None else sys.argv[1:])
-    rng = random.Random(args.seed)
-    with (
-        tempfile.TemporaryDirectory(dir=args.tmp_dir, prefix="edms-search-bench-") as tmp,
-        localbroker.running(Path(tmp)),
-    ):
-        data_dir = Path(tmp)
-        setup_django(data_dir)
-        import tantivy
-
-        from search.backends import get_backend
-        from search.backends.embedded import ANALYZERS
-        from tests.factories import UserFactory
-
-        backend = get_backend()
-        backend.reset()
-        total, seconds = build_index(backend, args, rng)
-        status = backend.status()
-        print(f"\nindexed {total:,} documents in {seconds:.1f} s: {total / seconds:,.0f} docs/s")
-        print(
-            f"index size on disk: {status['size_bytes'] / 1024**2:,.1f} MiB "
-            f"({status['segments']} segments)"
+    with ExitStack() as stack:
+        tmp = Path(
+            stack.enter_context(
+                tempfile.TemporaryDirectory(dir=args.tmp_dir, prefix="edms-search-bench-")
+            )
         )
+        opensearch_url = args.opensearch_url
+        if args.opensearch and not opensearch_url:
+            node = services.opensearch_node(tmp / "opensearch", heap=args.opensearch_heap)
+            opensearch_url = stack.enter_context(node).url
+        stack.enter_context(localbroker.running(tmp))
+        setup_django(tmp)
+        from django.conf import settings
 
         from dossier.roles import Role
+        from search.backends import get_backend
+        from tests.factories import UserFactory
 
-        examiner = UserFactory(role=Role.EXAMINER)
-        raw_index = tantivy.Index.open(str(backend.root / status["generation"]))
-        for name, analyzer in ANALYZERS.items():
-            raw_index.register_tokenizer(name, analyzer)
-        raw_index.reload()
-
-        print(f"\nquery mix, {args.queries} runs each (ms; edms = find_documents as an examiner)")
-        header = f"{'query':<20} {'hits':>8} {'p50':>7} {'p95':>7} {'p99':>7}"
-        print(f"{header} {'tantivy hits':>12} {'p50':>7} {'overhead':>9}")
-        all_edms, all_raw = [], []
-        for kind, (query, extra, raw_query) in QUERY_MIX.items():
-            run = edms_runner(examiner, query, extra)
-            hits = run()["count"]
-            edms = timed(run, args.queries)
-            raw_run = raw_runner(raw_index, tantivy, raw_query, kind)
-            raw_hits = raw_run()
-            raw = timed(raw_run, args.queries)
-            all_edms += edms
-            all_raw += raw
-            p50, raw50 = percentile(edms, 0.5), percentile(raw, 0.5)
-            print(
-                f"{kind:<20} {hits:>8,} {p50:>7.2f} {percentile(edms, 0.95):>7.2f} "
-                f"{percentile(edms, 0.99):>7.2f} {raw_hits:>12,} {raw50:>7.2f} {p50 / raw50:>8.1f}x"
-            )
-        ratio = statistics.median(all_edms) / statistics.median(all_raw)
+        started = time.perf_counter()
+        corpus = corpus_documents(args.corpus_files, random.Random(args.seed + 1))
         print(
-            f"{'whole mix':<20} {'':>8} {percentile(all_edms, 0.5):>7.2f} "
-            f"{percentile(all_edms, 0.95):>7.2f} {percentile(all_edms, 0.99):>7.2f} "
-            f"{'':>12} {percentile(all_raw, 0.5):>7.2f} {ratio:>8.1f}x"
+            f"corpus: {len(corpus)} files extracted in {time.perf_counter() - started:.1f} s "
+            "(not counted below)"
         )
+        examiner = UserFactory(role=Role.EXAMINER)
+        names = ["embedded", *(["opensearch"] if opensearch_url else [])]
+        figures = {}
+        for number, name in enumerate(names):
+            settings.EDMS_SEARCH = engine_config(name, tmp, opensearch_url)
+            backend = get_backend()
+            try:
+                figures[name] = bench_engine(
+                    name, backend, args, corpus, examiner, register=number == 0
+                )
+            finally:
+                if name != "embedded":
+                    backend.drop_all()
+        if len(figures) > 1:
+            print_side_by_side(figures)
     return 0
 
 
