@@ -127,6 +127,3 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner}:{self.key}"
-
-
-from api.webhook_models import DeliveryState, Webhook, WebhookDelivery  # noqa: F401, E402

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from api.export import EXPORTABLE_RENDITIONS
 from api.problems import Problem
+from dossier.feed import feed_item
 from dossier.models import (
     Channel,
     Direction,
@@ -497,6 +498,10 @@ class EventSerializer(serializers.ModelSerializer):
         model = Event
         fields = ["cursor", "kind", "at", "dossier", "document", "version", "payload"]
         read_only_fields = fields
+
+    def to_representation(self, instance: Event) -> dict:
+        # The fields above describe it (OpenAPI); the item itself is the one webhooks deliver.
+        return feed_item(instance)
 
 
 class EventPageSerializer(serializers.Serializer):

@@ -1,8 +1,8 @@
 """Webhook endpoints: a caller manages its own webhooks and sees their deliveries.
 
 Who may: the roles that may read the change feed (a webhook delivers what the feed shows its
-owner). Views validate, check the role through `dossier.access`, call one operation of
-`api.webhooks`, and render.
+owner). Views validate, check the role through `dossier.access`, call one operation of the
+`webhooks` app (`webhooks.actions`, `webhooks.deliveries`), and render.
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import webhooks
 from api.idempotency import IdempotentMixin
 from api.models import ApiKey
 from api.permissions import require
 from api.problems import Problem
 from api.schema import problems
 from api.views import IDEMPOTENCY_HEADER, actor_of
-from api.webhook_models import DeliveryState, Webhook, WebhookDelivery
 from dossier import access
 from dossier.models import EventKind
+from webhooks import actions, deliveries
+from webhooks.models import DeliveryState, Webhook, WebhookDelivery
 
 RECENT_DELIVERIES = 100
 
@@ -50,7 +50,7 @@ class WebhookSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
     def validate_url(self, url: str) -> str:
-        if problem := webhooks.url_problem(url):
+        if problem := actions.url_problem(url):
             raise serializers.ValidationError(problem)
         return url
 
@@ -137,9 +137,9 @@ class WebhookListView(IdempotentMixin, APIView):
         body = WebhookSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        webhook = webhooks.create_webhook(
+        webhook = actions.create_webhook(
             owner=request.user,
-            # Acting with the key's role, and only while it stands (see api.webhook_models).
+            # Acting with the key's role, and only while it stands (see webhooks.models).
             api_key=request.auth if isinstance(request.auth, ApiKey) else None,
             url=data["url"],
             kinds=data.get("kinds", []),
@@ -173,7 +173,7 @@ class WebhookDetailView(IdempotentMixin, APIView):
         webhook = _own_webhook(request, webhook_id)
         body = WebhookSerializer(webhook, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        webhook = webhooks.update_webhook(
+        webhook = actions.update_webhook(
             webhook, dict(body.validated_data), actor=actor_of(request)
         )
         return Response(WebhookSerializer(webhook).data)
@@ -182,7 +182,7 @@ class WebhookDetailView(IdempotentMixin, APIView):
         summary="Delete a webhook and its deliveries", responses={204: None, **problems(403)}
     )
     def delete(self, request, webhook_id):
-        webhooks.delete_webhook(_own_webhook(request, webhook_id), actor=actor_of(request))
+        actions.delete_webhook(_own_webhook(request, webhook_id), actor=actor_of(request))
         return Response(status=204)
 
 
@@ -194,7 +194,7 @@ class WebhookSecretView(APIView):
     )
     def post(self, request, webhook_id):
         webhook = _own_webhook(request, webhook_id)
-        webhook = webhooks.update_webhook(webhook, {}, actor=actor_of(request), rotate_secret=True)
+        webhook = actions.update_webhook(webhook, {}, actor=actor_of(request), rotate_secret=True)
         return Response({"secret": webhook.secret})
 
 
@@ -208,7 +208,7 @@ class WebhookDeliveriesView(APIView):
     )
     def get(self, request, webhook_id):
         webhook = _own_webhook(request, webhook_id)
-        deliveries = webhook.deliveries.all()
+        listed = webhook.deliveries.all()
         if state := request.query_params.get("state"):
             if state not in DeliveryState.values:
                 raise Problem(
@@ -216,8 +216,8 @@ class WebhookDeliveriesView(APIView):
                     f"state must be one of {DeliveryState.values}",
                     field="state",
                 )
-            deliveries = deliveries.filter(state=state)
-        recent = deliveries.order_by("-created_at", "-event_id")[:RECENT_DELIVERIES]
+            listed = listed.filter(state=state)
+        recent = listed.order_by("-created_at", "-event_id")[:RECENT_DELIVERIES]
         return Response(DeliverySerializer(recent, many=True).data)
 
 
@@ -233,8 +233,8 @@ class WebhookRedeliverView(APIView):
         if delivery is None:
             raise Problem("not-found", f"no delivery {delivery_id} of webhook {webhook_id}")
         try:
-            delivery = webhooks.redeliver(delivery)
-        except webhooks.DeliveryInProgress as exc:
+            delivery = deliveries.redeliver(delivery)
+        except deliveries.DeliveryInProgress as exc:
             raise Problem("delivery-in-progress", str(exc)) from None
         return Response(DeliverySerializer(delivery).data, status=202)
 
@@ -246,5 +246,5 @@ class WebhookPingView(APIView):
         responses={202: DeliverySerializer, **problems(403)},
     )
     def post(self, request, webhook_id):
-        delivery = webhooks.ping(_own_webhook(request, webhook_id))
+        delivery = deliveries.ping(_own_webhook(request, webhook_id))
         return Response(DeliverySerializer(delivery).data, status=202)

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "dossier.apps.DossierConfig",
     "api.apps.ApiConfig",
+    # Before ingest: `edms sweep` reports the apps' requeue hooks in this order.
+    "webhooks.apps.WebhooksConfig",
     "ingest.apps.IngestConfig",
     "search.apps.SearchConfig",
     "frontend.apps.FrontendConfig",
@@ -308,7 +310,7 @@ CELERY_TASK_ROUTES = {
     "ingest.tasks.ocr_version": {"queue": "ocr"},
     "ingest.tasks.render_version": {"queue": "render"},
     # Its own queue, so receivers that time out never delay ingestion.
-    "api.tasks.deliver_webhook": {"queue": "webhook"},
+    "webhooks.tasks.deliver_webhook": {"queue": "webhook"},
 }
 # Interactive work (a single upload, a new version, an approved scan part: see dossier.lanes)
 # sends every pipeline stage to this queue instead, consumed by a worker of its own, so bulk
@@ -370,7 +372,7 @@ SPECTACULAR_SETTINGS = {
         "ProcessingStateEnum": "ingest.models.State",
         "ScanBatchStateEnum": "ingest.batch_models.BatchState",
         "EventKindEnum": "dossier.models.EventKind",
-        "WebhookDeliveryStateEnum": "api.webhook_models.DeliveryState",
+        "WebhookDeliveryStateEnum": "webhooks.models.DeliveryState",
     },
 }
 
@@ -399,13 +401,13 @@ EDMS_EVENT_SUBSCRIBERS = [
     "dossier.fixity.verify_new_content",
     "ingest.subscribers.queue_processing",
     "search.subscribers.wake_indexer",
-    "api.webhooks.queue_deliveries",
+    "webhooks.deliveries.queue_deliveries",
 ]
 
-# Webhooks (see api.webhook_delivery): attempts at a delivery before giving up. Retries wait
+# Webhooks (see webhooks.attempts): attempts at a delivery before giving up. Retries wait
 # 30 s doubling to an hour, so 30 attempts span about a day of a receiver being down.
 EDMS_WEBHOOK_MAX_ATTEMPTS = env_int("EDMS_WEBHOOK_MAX_ATTEMPTS", 30, minimum=1)
-# Webhooks go to public addresses only (see api.webhook_targets); these networks are allowed
+# Webhooks go to public addresses only (see webhooks.targets); these networks are allowed
 # even so, e.g. a receiver on the office's own network (`10.20.0.0/16`). Empty by default.
 EDMS_WEBHOOK_ALLOWED_NETWORKS = env_networks("EDMS_WEBHOOK_ALLOWED_NETWORKS")
 
@@ -428,12 +430,8 @@ EDMS_INGEST_MAX_TEXT_CHARS = env_int("EDMS_INGEST_MAX_TEXT_CHARS", 5_000_000, mi
 # than this many seconds. `edms run` sweeps every EDMS_SWEEP_INTERVAL seconds.
 EDMS_REQUEUE_AFTER = env_int("EDMS_REQUEUE_AFTER", 900, minimum=60)
 EDMS_SWEEP_INTERVAL = env_int("EDMS_SWEEP_INTERVAL", 300, minimum=10)
-# What else `edms sweep` queues again: functions of other apps (returning how many they sent),
-# so that `ingest` need not know them.
-EDMS_SWEEP_HOOKS = {
-    "webhook deliveries": "api.webhooks.requeue_due_deliveries",
-    "version renditions": "ingest.pipeline.requeue_stalled_renditions",
-}
+# What else `edms sweep` queues again (webhook deliveries, renditions) each app registers from
+# its AppConfig.ready (see dossier.requeue_hooks), so that the sweeper need not know them.
 
 # --- Digitization ---------------------------------------------------------------------------
 # The scanners' watched folder (empty: none). `edms run` watches it; files are moved to done/.

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.http import JsonResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.defaults import bad_request, page_not_found, server_error
+from django.views.generic import RedirectView
 
 from api.problems import problem_for_exception, problem_response
 
@@ -11,6 +12,12 @@ def health(request):
 
 
 urlpatterns = [
+    # The admin's pages of webhooks were under /admin/api/ until webhooks became an app of their
+    # own (issue 13): links to them lead on.
+    re_path(
+        r"^admin/api/(?P<page>webhook(delivery)?/.*)$",
+        RedirectView.as_view(url="/admin/webhooks/%(page)s", query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("healthz", health),

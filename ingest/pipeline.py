@@ -420,8 +420,8 @@ def _hand_over(processing: Processing, stage: str) -> None:
 
 def requeue_stalled_renditions() -> int:
     """Queue again the renditions whose task was lost: pending longer than
-    `EDMS_REQUEUE_AFTER`, or claimed by a runner silent past their limit (an `EDMS_SWEEP_HOOKS`
-    entry). Returns how many were sent."""
+    `EDMS_REQUEUE_AFTER`, or claimed by a runner silent past their limit (a requeue hook of
+    `edms sweep`, registered by `ingest.apps`). Returns how many were sent."""
     now = timezone.now()
     waiting = Q(
         renditions_state=State.PENDING,

@@ -7,7 +7,8 @@ conditional update), so sending a task twice is harmless while never sending it 
 event was lost on its way to the ingest subscriber never gets a processing row at all. `sweep()`
 dispatches what the event outbox still holds, then finds such work and sends its task again.
 `edms sweep` runs it: periodically under `edms run`, from a systemd timer in production. It also
-removes spool files that killed uploads left behind (`blobstore.sweep_stale`).
+removes spool files that killed uploads left behind (`blobstore.sweep_stale`), and runs the
+requeue hooks other apps registered (`dossier.requeue_hooks`: webhook deliveries, renditions).
 
 Work that only waits in line is left alone, however long the line: a pending version is sent
 again only when the broker no longer holds the task it was queued with (`broker_tasks`; for a
@@ -24,10 +25,10 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from dossier import blobstore
 from dossier.models import DocumentState, Version
+from dossier.requeue_hooks import requeue_hooks
 from dossier.tasks import dispatch_events
 from ingest import lease, pipeline
 from ingest.batch_models import BatchState, ScanBatch
@@ -43,7 +44,7 @@ class SweepReport:
     events: int  # events still in the outbox, handed to their subscribers
     versions: int  # versions whose processing was requested or whose stage task was sent again
     batches: int  # scan batches whose split task was sent again
-    others: dict[str, int] = field(default_factory=dict)  # what EDMS_SWEEP_HOOKS sent again
+    others: dict[str, int] = field(default_factory=dict)  # what the requeue hooks sent again
 
     @property
     def anything(self) -> bool:
@@ -133,7 +134,7 @@ def sweep(*, dry_run: bool = False) -> SweepReport:
     for batch_id in batches:
         ScanBatch.objects.filter(id=batch_id).update(queued_at=now)
         splitting.queue_split(batch_id)
-    others = {name: import_string(path)() for name, path in settings.EDMS_SWEEP_HOOKS.items()}
+    others = {name: hook() for name, hook in requeue_hooks().items()}  # other apps' lost work
     thumbnails.prune()  # housekeeping that fits the same schedule
     if leftovers := blobstore.sweep_stale():
         log.warning("sweep: removed %d spool/staging leftovers of killed processes", leftovers)

@@ -5,8 +5,9 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 
-from api.models import ApiKey, Webhook
+from api.models import ApiKey
 from dossier.models import AuditEvent, DocumentType
+from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +20,9 @@ PAGES = [
     "/admin/dossier/event/",
     "/admin/api/apikey/",
     "/admin/api/apikey/add/",
-    "/admin/api/webhook/",
-    "/admin/api/webhook/add/",
-    "/admin/api/webhookdelivery/",
+    "/admin/webhooks/webhook/",
+    "/admin/webhooks/webhook/add/",
+    "/admin/webhooks/webhookdelivery/",
     "/admin/auth/user/",
     "/admin/auth/group/",
 ]
@@ -78,17 +79,30 @@ def test_admin_creates_an_api_key_shown_once(admin_browser):
 def test_admin_creates_a_webhook_shown_once_and_refuses_a_bad_url(admin_browser):
     owner = get_user_model().objects.get(username="boss")
     form = {"owner": owner.pk, "url": "ftp://ipas.example.org/", "kinds": "[]", "active": "on"}
-    refused = admin_browser.post("/admin/api/webhook/add/", form)
+    refused = admin_browser.post("/admin/webhooks/webhook/add/", form)
     assert refused.status_code == 200 and b"https://" in refused.content
     assert not Webhook.objects.exists()
 
     form["url"] = "https://ipas.example.org/hook"
-    response = admin_browser.post("/admin/api/webhook/add/", form, follow=True)
+    response = admin_browser.post("/admin/webhooks/webhook/add/", form, follow=True)
     assert response.status_code == 200
     webhook = Webhook.objects.get()
     assert webhook.secret.encode() in response.content  # shown to the admin once
     assert (
         webhook.secret.encode()
-        not in admin_browser.get(f"/admin/api/webhook/{webhook.pk}/change/").content
+        not in admin_browser.get(f"/admin/webhooks/webhook/{webhook.pk}/change/").content
     )
     assert AuditEvent.objects.filter(action="webhook.create", object_id=str(webhook.pk)).exists()
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("/admin/api/webhook/", "/admin/webhooks/webhook/"),
+        ("/admin/api/webhook/7/change/?a=1", "/admin/webhooks/webhook/7/change/?a=1"),
+        ("/admin/api/webhookdelivery/", "/admin/webhooks/webhookdelivery/"),
+    ],
+)
+def test_the_webhook_pages_of_before_issue_13_lead_to_their_app(admin_browser, old, new):
+    response = admin_browser.get(old)
+    assert (response.status_code, response["Location"]) == (302, new)

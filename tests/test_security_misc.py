@@ -21,17 +21,17 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.utils import timezone
 
-from api import export, webhook_delivery
+from api import export
 from api.models import ApiKey
 from api.uploads import clean_filename
-from api.webhook_models import Webhook, WebhookDelivery
 from dossier import actions, blobstore
 from dossier.audit import Actor
 from dossier.models import Document
@@ -40,6 +40,8 @@ from edms import launcher
 from ingest.sweeper import sweep
 from tests.conftest import client_for_key, create_dossier, file_document
 from tests.factories import UserFactory
+from webhooks import attempts
+from webhooks.models import Webhook, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +116,7 @@ def ping_now(hook_id: int) -> WebhookDelivery:
     delivery = WebhookDelivery.objects.create(
         webhook_id=hook_id, kind="ping", next_attempt_at=timezone.now()
     )
-    webhook_delivery.attempt(delivery.pk)
+    attempts.attempt(delivery.pk)
     delivery.refresh_from_db()
     return delivery
 
@@ -251,7 +253,11 @@ def test_answers_logged_before_the_upgrade_are_forgotten(registry):
         WebhookDelivery.objects.create(
             webhook_id=hook["id"], kind="ping", last_status_code=status, last_error=error
         )
-    migration.forget_answers(apps, None)
+    # Run as `migrate` runs it: on the models as they stood after it (webhooks in `api`).
+    at_0003 = MigrationExecutor(connection).loader.project_state(
+        ("api", "0003_webhook_delivery_errors_without_answers")
+    )
+    migration.forget_answers(at_0003.apps, None)
     kept = {d.last_error for d in WebhookDelivery.objects.all()}
     assert kept == {expected for _, expected in logged.values()}
 

@@ -2,7 +2,7 @@
 
 The receiving end is a real HTTP server in a thread. Celery runs eagerly and on-commit callbacks
 are executed, so handing events to the webhook subscriber sends them at once; later attempts are
-driven one by one through `webhook_delivery.attempt(..., now=<when it is due>)`: no real waiting.
+driven one by one through `attempts.attempt(..., now=<when it is due>)`: no real waiting.
 """
 
 from __future__ import annotations
@@ -25,9 +25,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from api import webhook_delivery, webhooks
 from api.models import ApiKey
-from api.webhook_models import DeliveryState, Webhook, WebhookDelivery
 from dossier import actions, blobstore
 from dossier.audit import Actor
 from dossier.events import append_event, dispatch_to
@@ -36,6 +34,10 @@ from dossier.roles import Role
 from ingest.sweeper import sweep
 from tests.conftest import client_for_key, create_dossier, make_user
 from tests.services import running_worker, wait_until
+from webhooks import actions as webhook_actions
+from webhooks import attempts
+from webhooks import deliveries as webhook_deliveries
+from webhooks.models import DeliveryState, Webhook, WebhookDelivery
 
 # Tests that get their personas dynamically must be seen as database tests too, so that they
 # run before the transactional one (which leaves an emptied database behind).
@@ -140,7 +142,7 @@ def hand_over(eager, django_capture_on_commit_callbacks):
 
     def run() -> None:
         with django_capture_on_commit_callbacks(execute=True):
-            dispatch_to(webhooks.SUBSCRIBER)
+            dispatch_to(webhook_deliveries.SUBSCRIBER)
 
     return run
 
@@ -249,7 +251,7 @@ def test_an_event_handed_over_twice_is_delivered_once(registry, receiver, hand_o
     registry.put(DOSSIER_URL, {"ip_type": "patent"}, format="json")
     hand_over()
     event = Event.objects.get(kind="dossier.created")
-    webhooks.queue_deliveries([event])  # at-least-once: the dispatcher may repeat
+    webhook_deliveries.queue_deliveries([event])  # at-least-once: the dispatcher may repeat
     assert len(receiver.requests) == 1
     assert WebhookDelivery.objects.count() == 1
 
@@ -277,10 +279,10 @@ def test_a_receiver_failing_twice_gets_it_on_the_third_attempt(registry, receive
     first_wait = (first_due - delivery.last_attempt_at).total_seconds()
     assert 24 <= first_wait <= 36
 
-    assert webhook_delivery.attempt(delivery.pk, now=first_due).state == "pending"
+    assert attempts.attempt(delivery.pk, now=first_due).state == "pending"
     second_due = when_due(delivery)
     assert 48 <= (second_due - first_due).total_seconds() <= 72
-    assert webhook_delivery.attempt(delivery.pk, now=second_due).state == "delivered"
+    assert attempts.attempt(delivery.pk, now=second_due).state == "delivered"
 
     [shown] = deliveries(registry, hook)
     assert (shown["state"], shown["attempts"], shown["last_status_code"]) == ("delivered", 3, 200)
@@ -297,7 +299,7 @@ def test_an_attempt_before_it_is_due_sends_nothing(registry, receiver, hand_over
     hand_over()
     delivery = the_delivery()
     early = when_due(delivery) - dt.timedelta(seconds=1)
-    assert webhook_delivery.attempt(delivery.pk, now=early) == webhook_delivery.NOTHING
+    assert attempts.attempt(delivery.pk, now=early) == attempts.NOTHING
     assert len(receiver.requests) == 1
 
 
@@ -313,7 +315,7 @@ def test_a_refusal_fails_the_delivery_without_retrying(registry, receiver, hand_
     if status == 302:
         assert "redirects are not followed" in shown["last_error"]
     later = timezone.now() + dt.timedelta(days=2)
-    assert webhook_delivery.attempt(shown["id"], now=later) == webhook_delivery.NOTHING
+    assert attempts.attempt(shown["id"], now=later) == attempts.NOTHING
     assert len(receiver.requests) == 1  # and the redirect was not followed
 
 
@@ -340,7 +342,7 @@ def test_an_unreachable_receiver_is_retried_then_given_up(registry, hand_over, s
     delivery = the_delivery()
     states = [delivery.state]
     for _ in range(3):
-        states.append(webhook_delivery.attempt(delivery.pk, now=when_due(delivery)).state)
+        states.append(attempts.attempt(delivery.pk, now=when_due(delivery)).state)
     assert states == ["pending", "pending", "pending", "gave_up"]
     [shown] = deliveries(registry, hook)
     assert (shown["state"], shown["attempts"]) == ("gave_up", 4)
@@ -354,13 +356,13 @@ def test_first_attempts_go_out_in_event_order(registry, receiver, eager):
     add_webhook(registry, url=receiver.url)
     registry.put(DOSSIER_URL, {"ip_type": "patent"}, format="json")
     registry.put(DOSSIER_URL, {"title": "Widget"}, format="json")
-    dispatch_to(webhooks.SUBSCRIBER)  # their tasks are not run (not committed)
+    dispatch_to(webhook_deliveries.SUBSCRIBER)  # their tasks are not run (not committed)
     first, second = WebhookDelivery.objects.order_by("event_id")
 
-    waited = webhook_delivery.attempt(second.pk)
-    assert waited.state is None and waited.retry_in == webhook_delivery.ORDER_RETRY
-    assert webhook_delivery.attempt(first.pk).state == "delivered"
-    assert webhook_delivery.attempt(second.pk, now=when_due(second)).state == "delivered"
+    waited = attempts.attempt(second.pk)
+    assert waited.state is None and waited.retry_in == attempts.ORDER_RETRY
+    assert attempts.attempt(first.pk).state == "delivered"
+    assert attempts.attempt(second.pk, now=when_due(second)).state == "delivered"
     assert receiver.kinds == ["dossier.created", "dossier.updated"]
 
 
@@ -372,7 +374,7 @@ def test_a_webhook_hears_what_its_owner_may_read_from_the_feed(registry, receive
     owner may not read the feed (an examiner, whom an admin gave one) hears of nothing."""
     add_webhook(registry, url=receiver.url + "/registry")
     examiner = make_user("erika", Role.EXAMINER)
-    webhooks.create_webhook(owner=examiner, url=receiver.url + "/examiner", actor=Actor())
+    webhook_actions.create_webhook(owner=examiner, url=receiver.url + "/examiner", actor=Actor())
     create_dossier("BG/P/2024/777", secret=True)
     create_dossier("BG/P/2024/778")
     hand_over()
@@ -415,7 +417,7 @@ def test_revoking_the_key_a_webhook_was_made_with_stops_it(registry, receiver, h
     hand_over()
     ApiKey.objects.get(name="ipas").revoke()
     delivery = the_delivery()
-    assert webhook_delivery.attempt(delivery.pk, now=when_due(delivery)).state == "failed"
+    assert attempts.attempt(delivery.pk, now=when_due(delivery)).state == "failed"
     delivery.refresh_from_db()
     assert "revoked" in delivery.last_error
     registry_again = client_for_key(ApiKey.create("ipas-2", Role.REGISTRY_SYSTEM)[1])
@@ -454,16 +456,16 @@ def test_a_delivery_whose_task_was_lost_is_queued_again(
 ):
     add_webhook(registry, url=receiver.url, kinds=["dossier.created"])
     registry.put(DOSSIER_URL, {"ip_type": "patent"}, format="json")
-    dispatch_to(webhooks.SUBSCRIBER)  # its task is lost: never run
-    assert run_on_commit(webhooks.requeue_due_deliveries) == 0  # not overdue yet
+    dispatch_to(webhook_deliveries.SUBSCRIBER)  # its task is lost: never run
+    assert run_on_commit(webhook_deliveries.requeue_due_deliveries) == 0  # not overdue yet
 
     overdue = timezone.now() - dt.timedelta(seconds=settings.EDMS_REQUEUE_AFTER + 1)
     WebhookDelivery.objects.update(next_attempt_at=overdue)
-    # `edms sweep` runs it (EDMS_SWEEP_HOOKS), with the rest of the lost work.
+    # `edms sweep` runs it (a requeue hook), with the rest of the lost work.
     assert run_on_commit(sweep).others == {"webhook deliveries": 1, "version renditions": 0}
     assert receiver.kinds == ["dossier.created"]
     assert the_delivery().state == "delivered"
-    assert run_on_commit(webhooks.requeue_due_deliveries) == 0
+    assert run_on_commit(webhook_deliveries.requeue_due_deliveries) == 0
 
 
 def test_a_delivery_left_sending_by_a_dead_worker_is_sent_again(
@@ -471,9 +473,9 @@ def test_a_delivery_left_sending_by_a_dead_worker_is_sent_again(
 ):
     add_webhook(registry, url=receiver.url, kinds=["dossier.created"])
     registry.put(DOSSIER_URL, {"ip_type": "patent"}, format="json")
-    dispatch_to(webhooks.SUBSCRIBER)
+    dispatch_to(webhook_deliveries.SUBSCRIBER)
     # A worker claimed it and died before it could record anything.
-    lease_end = timezone.now() + webhook_delivery.LEASE
+    lease_end = timezone.now() + attempts.LEASE
     WebhookDelivery.objects.update(state="sending", attempts=1, next_attempt_at=lease_end)
     out = io.StringIO()
     run_on_commit(lambda: call_command("requeue_webhooks", stdout=out))

@@ -3,7 +3,11 @@
 A webhook acts as its owner: it hears of exactly the events its owner could read from the
 change feed (`access.visible_events`), judged again at every attempt. One created with an API
 key acts with that key's role and stops when the key is revoked, so revoking a leaked key also
-stops the webhooks made with it. Changed only through `api.webhooks`.
+stops the webhooks made with it. Changed only through `webhooks.actions` and
+`webhooks.deliveries`.
+
+The tables keep the names they had when webhooks lived in `api/` (`api_webhook`,
+`api_webhookdelivery`): the move changed the code's place, not the database.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from api.models import ApiKey
 from dossier.models import Event
 from dossier.roles import Role
 
@@ -27,8 +30,10 @@ class Webhook(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhooks"
     )
+    # By name, not imported: API keys are the API's credentials, and a webhook made with one only
+    # reads its role and whether it is revoked.
     api_key = models.ForeignKey(
-        ApiKey,
+        "api.ApiKey",
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -50,6 +55,7 @@ class Webhook(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "api_webhook"
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -108,6 +114,7 @@ class WebhookDelivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "api_webhookdelivery"
         verbose_name_plural = "webhook deliveries"
         ordering = ["-created_at"]
         constraints = [

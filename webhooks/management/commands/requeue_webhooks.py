@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from api.webhooks import requeue_due_deliveries
+from webhooks.deliveries import requeue_due_deliveries
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ A receiver's answer decides: 2xx delivered; 408, 429, 5xx, a timeout or a connec
 transient (retried with exponential backoff and jitter, then given up); any other answer (4xx,
 a redirect, which is never followed) is permanent and recorded with its reason. Only the status
 code of an answer is kept, never its body or headers: the delivery log must not become a way to
-read what a URL answers (see `api.webhook_targets` for where edms may send at all).
+read what a URL answers (see `webhooks.targets` for where edms may send at all).
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from django.utils import timezone
 from rest_framework.fields import DateTimeField
 from rest_framework.renderers import JSONRenderer
 
-from api.serializers import EventSerializer
-from api.webhook_models import OPEN_STATES, PING, DeliveryState, Webhook, WebhookDelivery
-from api.webhook_targets import CheckedPoolManager, TargetRefused
 from dossier import access
+from dossier.feed import feed_item
+from webhooks.models import OPEN_STATES, PING, DeliveryState, Webhook, WebhookDelivery
+from webhooks.targets import CheckedPoolManager, TargetRefused
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 def body_of(delivery: WebhookDelivery) -> bytes:
     """The JSON sent: the event exactly as the change feed shows it, or a ping."""
     if delivery.event is not None:
-        return JSONRenderer().render(EventSerializer(delivery.event).data)
+        return JSONRenderer().render(feed_item(delivery.event))
     ping = {
         "kind": PING,
         "at": DateTimeField().to_representation(delivery.created_at),
