@@ -1,0 +1,25 @@
+"""The requeue hooks `edms sweep` runs: registered by the apps whose tasks can be lost, so that
+the sweeper names none of them (`dossier.requeue_hooks`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dossier.requeue_hooks import register_requeue_hook, requeue_hooks
+from ingest.pipeline import requeue_stalled_renditions
+from webhooks.deliveries import requeue_due_deliveries
+
+
+def test_each_app_registers_its_hook_once_in_the_order_apps_are_installed():
+    assert requeue_hooks() == {
+        "webhook deliveries": requeue_due_deliveries,
+        "version renditions": requeue_stalled_renditions,
+    }
+    register_requeue_hook("webhook deliveries", requeue_due_deliveries)  # ready() run again
+    assert list(requeue_hooks()) == ["webhook deliveries", "version renditions"]
+
+
+def test_another_hook_may_not_take_a_registered_name():
+    with pytest.raises(ValueError, match="webhook deliveries"):
+        register_requeue_hook("webhook deliveries", lambda: 0)
+    assert requeue_hooks()["webhook deliveries"] is requeue_due_deliveries
