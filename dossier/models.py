@@ -140,7 +140,7 @@ class BlobManager(models.Manager):
         staged: StagedFile,
         *,
         media_type: str | None = None,
-        actor=None,
+        actor=None,  # a `dossier.audit.Actor` (which builds on these models); None: the system
         keep_spool: bool = False,
     ) -> Blob:
         """Promote staged content to storage and return its blob row (created if new): the one
