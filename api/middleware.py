@@ -6,11 +6,8 @@ the lane its caller names (`Edms-Lane: bulk`)."""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import uuid
-
-from django.conf import settings
 
 from api.problems import problem_response
 from dossier import lanes
@@ -88,16 +85,3 @@ def _has_nul_character(request) -> bool:
         "\x00" in name or any("\x00" in value for value in values)
         for name, values in request.GET.lists()
     )
-
-
-def client_address(request) -> str | None:
-    """The caller's address (audit trail, sign-in limits): what the socket saw, or behind a
-    proxy (EDMS_BEHIND_PROXY) the address the proxy appended last to X-Forwarded-For. Earlier
-    entries are whatever the client claimed, so they are never believed."""
-    if settings.EDMS_BEHIND_PROXY:
-        appended = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
-        try:
-            return str(ipaddress.ip_address(appended))
-        except ValueError:
-            pass
-    return request.META.get("REMOTE_ADDR") or None

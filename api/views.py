@@ -24,16 +24,16 @@ from api import export
 from api import serializers as s
 from api.content import blob_response, content_response, harden
 from api.idempotency import IdempotentMixin
-from api.middleware import client_address
 from api.permissions import require
 from api.problems import PROBLEM_TYPES, Problem
 from api.schema import CONTENT_HEADERS, PAGE_PARAMETERS, content_responses, problems
-from api.uploads import RawFileParser, staged_from_upload
+from api.uploads import RawFileParser
 from dossier import access, actions
-from dossier.audit import Actor
+from dossier.audit import actor_of
 from dossier.lanes import Lane
 from dossier.models import Document, Version
 from dossier.roles import Role, role_of
+from dossier.uploads import staged_from_upload
 from ingest import capabilities, pipeline
 from ingest.models import Processing, Rendition, RenditionKind, State
 from ingest.status import text_status
@@ -47,14 +47,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="Makes the request safe to retry: a retry replays the first response.",
 )
-
-
-def actor_of(request) -> Actor:
-    return Actor(
-        user=request.user,
-        request_id=getattr(request, "request_id", ""),
-        client_address=client_address(request),
-    )
 
 
 def expected_digest(request, form_value: str | None) -> str | None:

@@ -12,7 +12,6 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 
-from dossier import fixity
 from dossier.audit import Actor, record_audit
 from dossier.blobstore import EmptyContent, StagedFile
 from dossier.events import append_event
@@ -144,12 +143,15 @@ def _store(staged: StagedFile, expected_sha256: str | None, actor: Actor) -> Blo
     The staged spool file is used up either way: it is removed once stored or refused.
     """
     try:
-        return _check_and_promote(staged, expected_sha256, actor)
-    finally:
+        _check(staged, expected_sha256)
+    except Exception:
         staged.discard()
+        raise
+    # Verifies a stored copy before deduplicating onto it, and repairs a corrupt one.
+    return Blob.objects.store(staged, actor=actor)
 
 
-def _check_and_promote(staged: StagedFile, expected_sha256: str | None, actor: Actor) -> Blob:
+def _check(staged: StagedFile, expected_sha256: str | None) -> None:
     if staged.size == 0:
         raise EmptyContent("the file is empty")
     if expected_sha256 and expected_sha256.lower() != staged.sha256:
@@ -157,8 +159,6 @@ def _check_and_promote(staged: StagedFile, expected_sha256: str | None, actor: A
             f"the content's SHA-256 is {staged.sha256}, not {expected_sha256.lower()}",
             field="sha256",
         )
-    # Verifies a stored copy before deduplicating onto it, and repairs a corrupt one.
-    return fixity.store_blob(staged, media_type=staged.media_type, actor=actor)
 
 
 def attach_document(

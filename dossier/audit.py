@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.conf import settings
 
 from dossier.models import AuditEvent
 
@@ -33,6 +36,28 @@ class Actor:
 
 
 SYSTEM = Actor(label="system")
+
+
+def actor_of(request) -> Actor:
+    """The caller of a request (the API's or the UI's) as the actor of what it does."""
+    return Actor(
+        user=request.user,
+        request_id=getattr(request, "request_id", ""),
+        client_address=client_address(request),
+    )
+
+
+def client_address(request) -> str | None:
+    """The caller's address (audit trail, sign-in limits): what the socket saw, or behind a
+    proxy (EDMS_BEHIND_PROXY) the address the proxy appended last to X-Forwarded-For. Earlier
+    entries are whatever the client claimed, so they are never believed."""
+    if settings.EDMS_BEHIND_PROXY:
+        appended = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
+        try:
+            return str(ipaddress.ip_address(appended))
+        except ValueError:
+            pass
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def record_audit(

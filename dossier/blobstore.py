@@ -1,21 +1,18 @@
-"""Content-addressed blob storage over Django's `STORAGES["blobs"]`.
+"""Content-addressed blob storage over Django's `STORAGES["blobs"]` (`dossier.blobbackends`).
 
 A blob's key is derived from the SHA-256 of its bytes (`sha256/ab/cd/abcd…`), so identical
 content is stored once and stored content is never overwritten. Content arrives as a local
 *spool* file that was hashed while it was written (`spool()` or the API's upload handler); it is
-then *promoted* to its content key:
-
-- filesystem: the spool is linked (or copied and fsync'ed) to a staging name inside the blob
-  root and renamed onto the content key, so the final name only ever holds complete content;
-- S3: the spool is uploaded to the content key; an S3 object (multipart or not) becomes visible
-  only when the upload completes, so a killed process leaves nothing under the content key.
+then *promoted* to its content key by the backend's crash-safe `put` (a staging file renamed into
+place on a filesystem, an upload that only appears once complete on S3).
 
 Content already under its key is re-read before a new upload is deduplicated onto it: a copy
 that no longer hashes to its key (a flipped bit, a truncated file) is replaced by the new,
 verified bytes the same crash-safe way, so a corrupt copy never spreads to new documents.
 
-Only after promotion does an action create the `Version` row that points at the blob, so a row
-never points at missing content. Reads stream in chunks and honour byte ranges.
+Only after promotion is the `Blob` row made (`Blob.objects.store`), and only then does an action
+create the `Version` row that points at it, so a row never points at missing content. Reads
+stream in chunks and honour byte ranges.
 """
 
 from __future__ import annotations
@@ -27,7 +24,6 @@ import os
 import shutil
 import tempfile
 import time
-import uuid
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,9 +32,12 @@ import filetype
 from django.conf import settings
 from django.core.files.storage import Storage, storages
 
-CHUNK_SIZE = 1024 * 1024
-KEY_PREFIX = "sha256"
-STAGING_DIR = "staging"
+# Re-exported: what callers of the blob store use, wherever the bytes live.
+from dossier.blobbackends import CHUNK_SIZE as CHUNK_SIZE
+from dossier.blobbackends import STAGING_DIR as STAGING_DIR
+from dossier.blobbackends import BlobMissing as BlobMissing
+from dossier.blobbackends import blob_backend
+from dossier.blobbackends import storage_key as storage_key
 
 
 class UploadTooLarge(Exception):
@@ -51,10 +50,6 @@ class UploadTooLarge(Exception):
 
 class EmptyContent(Exception):
     """Zero-byte content: nothing to store."""
-
-
-class BlobMissing(Exception):
-    """A blob row exists but its content is not in storage."""
 
 
 class ContentCorrupt(Exception):
@@ -72,14 +67,6 @@ class Promotion(enum.Enum):
     STORED = "stored"  # nothing: the content was written
     REPLACED = "replaced"  # a copy that no longer matched its digest: overwritten with good bytes
     PRESENT = "present"  # an intact copy: nothing written (deduplicated)
-
-
-def storage_key(sha256: str) -> str:
-    return f"{KEY_PREFIX}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
-
-
-def blob_storage() -> Storage:
-    return storages["blobs"]
 
 
 @dataclass
@@ -153,23 +140,13 @@ def detect_media_type(path: str, filename: str, declared_type: str = "") -> str:
     return "application/octet-stream"
 
 
-def _local_root(storage: Storage) -> Path | None:
-    """The directory of a filesystem storage, or None for remote storages."""
-    location = getattr(storage, "location", None)
-    if hasattr(storage, "bucket") or location is None:
-        return None
-    return Path(location)
-
-
-def _s3_object(storage: Storage, key: str):
-    # django-storages' S3File downloads the whole object before the first read; for streaming
-    # and ranges we talk to the object directly, under the storage's own key prefix. Our keys
-    # (`storage_key()`) are already clean, so only the prefix is applied.
-    return storage.bucket.Object(storage._normalize_name(key))
+def blob_storage() -> Storage:
+    """The Django storage under the blob backend, for tools and tests that look at it directly."""
+    return storages["blobs"]
 
 
 def exists(sha256: str) -> bool:
-    return blob_storage().exists(storage_key(sha256))
+    return blob_backend().exists(sha256)
 
 
 def promote(staged: StagedFile) -> Promotion:
@@ -178,21 +155,11 @@ def promote(staged: StagedFile) -> Promotion:
     Content already stored under the key is re-hashed first and deduplicated onto only when it
     is intact; a missing or altered copy is (re)written from the staged bytes.
     """
-    storage = blob_storage()
-    key = storage_key(staged.sha256)
-    root = _local_root(storage)
-    if root is not None:
-        present = (root / key).exists()
-    else:
-        present = storage.exists(key)
+    backend = blob_backend()
+    present = backend.exists(staged.sha256)
     if present and _stored_copy_intact(staged):
         return Promotion.PRESENT
-    if root is not None:
-        _promote_local(root, key, staged)
-    else:
-        # An S3 PUT replaces the object whole, visible only once complete: a reader sees the
-        # old copy or the new one, never a mix.
-        _upload_s3(storage, key, staged.path)
+    backend.put(staged.sha256, staged.path)
     return Promotion.REPLACED if present else Promotion.STORED
 
 
@@ -205,51 +172,9 @@ def _stored_copy_intact(staged: StagedFile) -> bool:
     return actual == staged.sha256 and size == staged.size
 
 
-def _upload_s3(storage: Storage, key: str, path: str) -> None:
-    # From the spool's path, not a file object: boto3 then reads each part lazily from disk,
-    # where `upload_fileobj` holds parts in memory (+70 MiB at 1 GB against +5 MiB this way).
-    storage.bucket.upload_file(
-        path,
-        storage._normalize_name(key),
-        ExtraArgs=storage._get_write_parameters(key),
-        Config=storage.transfer_config,
-    )
-
-
-def _promote_local(root: Path, key: str, staged: StagedFile) -> None:
-    # Written under a staging name and renamed onto the key: the key only ever holds complete
-    # content, and a corrupt copy (read-only like all stored content) is replaced atomically,
-    # which needs write access to its directory only, not to the file.
-    final = root / key
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging_dir = root / STAGING_DIR
-    staging_dir.mkdir(parents=True, exist_ok=True)
-    staging = staging_dir / f"{uuid.uuid4().hex}.part"
-    try:
-        os.link(staged.path, staging)
-    except OSError:
-        # Another filesystem: copy, then make sure the bytes are on disk before the rename.
-        with open(staged.path, "rb") as src, open(staging, "wb") as dst:
-            shutil.copyfileobj(src, dst, CHUNK_SIZE)
-            dst.flush()
-            os.fsync(dst.fileno())
-    os.chmod(staging, 0o444)
-    os.replace(staging, final)
-    _fsync_dir(final.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def local_path(sha256: str) -> str | None:
     """The blob's path on a local filesystem storage (for zero-copy sending), else None."""
-    root = _local_root(blob_storage())
-    return str(root / storage_key(sha256)) if root is not None else None
+    return blob_backend().local_path(sha256)
 
 
 def read_chunks(
@@ -260,42 +185,7 @@ def read_chunks(
     The content is opened before this returns, so a missing blob raises `BlobMissing` here and
     not halfway through a response that has already started.
     """
-    storage = blob_storage()
-    key = storage_key(sha256)
-    root = _local_root(storage)
-    if root is not None:
-        try:
-            handle = open(root / key, "rb")
-        except FileNotFoundError as exc:
-            raise BlobMissing(sha256) from exc
-        return _iter_local(handle, start, end, chunk_size)
-    byte_range = f"bytes={start}-{'' if end is None else end}"
-    try:
-        body = _s3_object(storage, key).get(Range=byte_range)["Body"]
-    except storage.connection.meta.client.exceptions.NoSuchKey as exc:
-        raise BlobMissing(sha256) from exc
-    return _iter_s3(body, chunk_size)
-
-
-def _iter_s3(body, chunk_size: int) -> Iterator[bytes]:
-    try:
-        yield from body.iter_chunks(chunk_size)
-    finally:
-        body.close()
-
-
-def _iter_local(handle, start: int, end: int | None, chunk_size: int) -> Iterator[bytes]:
-    with handle:
-        handle.seek(start)
-        remaining = None if end is None else end - start + 1
-        while remaining is None or remaining > 0:
-            want = chunk_size if remaining is None else min(chunk_size, remaining)
-            chunk = handle.read(want)
-            if not chunk:
-                return
-            if remaining is not None:
-                remaining -= len(chunk)
-            yield chunk
+    return blob_backend().read_range(sha256, start, end, chunk_size)
 
 
 def read_verified(sha256: str, size: int, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
@@ -355,9 +245,8 @@ def sweep_stale(older_than_seconds: int | None = None) -> int:
     age = settings.EDMS_SPOOL_MAX_AGE if older_than_seconds is None else older_than_seconds
     cutoff = time.time() - age
     places = [Path(settings.FILE_UPLOAD_TEMP_DIR)]
-    root = _local_root(blob_storage())
-    if root is not None:
-        places.append(root / STAGING_DIR)
+    if (staging := blob_backend().staging_dir) is not None:
+        places.append(staging)
     removed = 0
     for place in places:
         if not place.is_dir():

@@ -2,9 +2,9 @@
 
 Content is checked at three moments: when it is read whole (`read_content`, while it streams
 out), when `edms fixity` re-hashes it, and when the same bytes are uploaded again
-(`store_blob`, before deduplicating onto the stored copy). A missing or altered copy is *marked
-corrupt* and is no longer served; a new upload of the same bytes, or a fixity check that finds
-the copy restored, *repairs* it. Both are audited and announced on the event feed
+(`Blob.objects.store`, before deduplicating onto the stored copy). A missing or altered copy is
+*marked corrupt* and is no longer served; a new upload of the same bytes, or a fixity check that
+finds the copy restored, *repairs* it. Both are audited and announced on the event feed
 (`blob.corrupted`, `blob.repaired`), one event per document version whose content it is.
 """
 
@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from dossier import blobstore
 from dossier.audit import SYSTEM, Actor, record_audit
-from dossier.blobstore import Promotion, StagedFile
 from dossier.events import append_event
 from dossier.models import Blob, Event, EventKind, Version
 
@@ -102,7 +101,7 @@ def verify_blobs(sha256s: list[str]) -> list[FixityProblem]:
     return problems
 
 
-# --- Reading and storing content --------------------------------------------------------------
+# --- Reading content ----------------------------------------------------------------------------
 
 
 def read_content(blob: Blob, start: int = 0, end: int | None = None) -> Iterator[bytes]:
@@ -135,22 +134,6 @@ def _marking_corrupt(chunks: Iterator[bytes], blob: Blob, started: dt.datetime):
         raise
 
 
-def store_blob(staged: StagedFile, *, media_type: str, actor: Actor = SYSTEM) -> Blob:
-    """Promote staged content to storage and return its blob row (created if new).
-
-    Deduplication onto a stored copy verifies that copy first (`blobstore.promote`): a missing
-    or altered one is replaced by these bytes, hashed while they were spooled. A blob marked
-    corrupt is then repaired: served again, with `blob.repaired` announced.
-    """
-    outcome = blobstore.promote(staged)
-    blob, created = Blob.objects.get_or_create(
-        sha256=staged.sha256, defaults={"size": staged.size, "media_type": media_type}
-    )
-    if not created and (outcome is Promotion.REPLACED or blob.is_corrupt):
-        mark_repaired(blob, by="upload", actor=actor)
-    return blob
-
-
 # --- Marking ---------------------------------------------------------------------------------
 
 
@@ -181,9 +164,11 @@ def mark_corrupt(
     return True
 
 
-def mark_repaired(blob: Blob, *, by: str, actor: Actor = SYSTEM) -> bool:
+def mark_repaired(blob: Blob, *, by: str, actor: Actor | None = None) -> bool:
     """Record that `blob`'s stored copy was just verified intact (`by`: "upload", "fixity").
-    If it was marked corrupt, clear the mark, audit and announce `blob.repaired` (True)."""
+    If it was marked corrupt, clear the mark, audit (by `actor`, else the system) and announce
+    `blob.repaired` (True)."""
+    actor = actor or SYSTEM
     now = timezone.now()
     with transaction.atomic():
         repaired = Blob.objects.filter(pk=blob.pk, corrupt_since__isnull=False).update(

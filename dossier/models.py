@@ -10,8 +10,9 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.module_loading import import_string
 
-from dossier.blobstore import storage_key
+from dossier.blobstore import Promotion, StagedFile, promote, storage_key
 from dossier.lanes import Lane
 from dossier.numbering import parse_file_number
 
@@ -129,8 +130,46 @@ class DocumentType(models.Model):
         return self.labels.get(language) or self.labels.get("en") or self.code
 
 
+# Named, not imported: fixity (it audits and announces a repair) builds on these models.
+MARK_REPAIRED = "dossier.fixity.mark_repaired"
+
+
+class BlobManager(models.Manager):
+    def store(
+        self,
+        staged: StagedFile,
+        *,
+        media_type: str | None = None,
+        actor=None,  # a `dossier.audit.Actor` (which builds on these models); None: the system
+        keep_spool: bool = False,
+    ) -> Blob:
+        """Promote staged content to storage and return its blob row (created if new): the one
+        way content is stored, for uploads and for what edms makes (text, renditions, scans).
+
+        Deduplication onto a stored copy verifies that copy first (`blobstore.promote`): a
+        missing or altered one is replaced by these bytes, hashed while they were spooled, and
+        a blob marked corrupt is then repaired (served again, `blob.repaired` announced, by
+        `actor`). `media_type` defaults to the sniffed type. The spool is used up, stored or
+        not, unless `keep_spool` (the caller then discards it).
+        """
+        try:
+            outcome = promote(staged)
+            blob, created = self.get_or_create(
+                sha256=staged.sha256,
+                defaults={"size": staged.size, "media_type": media_type or staged.media_type},
+            )
+        finally:
+            if not keep_spool:
+                staged.discard()
+        if not created and (outcome is Promotion.REPLACED or blob.is_corrupt):
+            import_string(MARK_REPAIRED)(blob, by="upload", actor=actor)
+        return blob
+
+
 class Blob(models.Model):
     """Stored content, addressed by its SHA-256; identical content is stored once."""
+
+    objects = BlobManager()
 
     sha256 = models.CharField(max_length=64, primary_key=True)
     size = models.PositiveBigIntegerField()

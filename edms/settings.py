@@ -39,7 +39,7 @@ DEBUG = env_bool("EDMS_DEBUG", False)
 ALLOWED_HOSTS = env_list("EDMS_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("EDMS_CSRF_TRUSTED_ORIGINS")
 # Behind a reverse proxy: host and scheme from its X-Forwarded-* headers, and the client's
-# address from the entry it appends to X-Forwarded-For (api.middleware.client_address).
+# address from the entry it appends to X-Forwarded-For (dossier.audit.client_address).
 EDMS_BEHIND_PROXY = env_bool("EDMS_BEHIND_PROXY", False)
 USE_X_FORWARDED_HOST = EDMS_BEHIND_PROXY
 if EDMS_BEHIND_PROXY:
@@ -132,7 +132,7 @@ AUTHENTICATION_BACKENDS = [
 # EDMS_LOGIN_COOLOFF_MINUTES; a successful sign-in resets the address's and account's count.
 # Wrong API keys only are refused: a valid key keeps working, so nobody can lock an integrator
 # out by sending wrong keys (and a key's 256-bit secret cannot be guessed anyway).
-# The address is api.middleware.client_address's, as in the audit trail (behind a proxy: the
+# The address is dossier.audit.client_address's, as in the audit trail (behind a proxy: the
 # one the proxy appended to X-Forwarded-For). `edms axes_reset` lifts every lockout.
 AXES_ENABLED = env_bool("EDMS_LOGIN_LIMITS", True)
 AXES_FAILURE_LIMIT = env_int("EDMS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
@@ -140,7 +140,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("EDMS_LOGIN_COOLOFF_MINUTES", 15, 
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "edms.lockout.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "api.middleware.client_address"
+AXES_CLIENT_IP_CALLABLE = "dossier.audit.client_address"
 # Log failures only (AccessAttempt); no row per successful sign-in.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
@@ -247,7 +247,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # collected by `edms run`; white
 
 # --- Uploads --------------------------------------------------------------------------------
 # Uploads are hashed while they are spooled to disk; nothing is held whole in memory.
-FILE_UPLOAD_HANDLERS = ["api.uploads.HashingUploadHandler"]
+FILE_UPLOAD_HANDLERS = ["dossier.uploads.HashingUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 0
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)

@@ -24,11 +24,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rest_framework.exceptions import ValidationError
 
 from api.scan_operations import OPERATIONS, run_operation
-from api.uploads import staged_from_upload
-from api.views import actor_of
 from dossier import access, actions
+from dossier.audit import actor_of
 from dossier.models import DocumentType
 from dossier.numbering import InvalidFileNumber
+from dossier.uploads import staged_from_upload
 from frontend.views import type_labels
 from ingest.batch_models import OPEN_PART_STATES, BatchState, PartState, ScanBatch, ScanPart
 from ingest.scanning import coversheets, qc, splitting, stats, thumbnails

@@ -21,9 +21,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from api.serializers import DocumentFilterSerializer, SearchParamsSerializer
-from api.views import actor_of
 from dossier import access, actions, packages, zipstream
+from dossier.audit import actor_of
 from dossier.lanes import Lane
 from dossier.models import Direction, Document, DocumentType, Dossier, IpType, Version, Visibility
 from dossier.numbering import InvalidFileNumber
@@ -33,6 +32,7 @@ from operations import broker
 from search import documents as search_documents
 from search import find, indexer
 from search.backends import SearchUnavailable
+from search.criteria import DocumentFilterSerializer, SearchParamsSerializer
 from search.models import IndexedDocument
 from search.querylang import QuerySyntaxError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dossier import blobstore, fixity
+from dossier import blobstore
 from dossier.models import Blob, Version
 from ingest.models import Processing, StepState
 from ingest.sandbox import Limits, SandboxFailure
@@ -75,8 +75,6 @@ def store_file(path: str, *, filename: str, media_type: str) -> Blob:
             max_size=2**62,  # made by us from a bounded input, not an upload
         )
     try:
-        return fixity.store_blob(staged, media_type=media_type)
+        return Blob.objects.store(staged, media_type=media_type)
     except OSError as exc:
         raise TransientFault(f"could not store {filename}: {exc}") from exc
-    finally:
-        staged.discard()

@@ -20,7 +20,7 @@ import pikepdf
 from django.conf import settings
 from PIL import Image
 
-from dossier import blobstore, fixity
+from dossier import blobstore
 from dossier.blobstore import StagedFile
 from dossier.models import Blob
 
@@ -104,7 +104,7 @@ def stored_pdf(pdf: pikepdf.Pdf, filename: str) -> Iterator[StoredPdf]:
         pdf.save(saved)
         staged = blobstore.spool(file_chunks(saved), filename=filename, declared_type=PDF_TYPE)
     try:
-        blob = fixity.store_blob(staged, media_type=PDF_TYPE)
+        blob = Blob.objects.store(staged, media_type=PDF_TYPE, keep_spool=True)
         yield StoredPdf(blob, len(pdf.pages), staged)
     finally:
         staged.discard()

@@ -21,10 +21,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from dossier import actions, blobstore, fixity, lanes
+from dossier import actions, blobstore, lanes
 from dossier.audit import Actor, record_audit
 from dossier.blobstore import StagedFile
-from dossier.models import Channel, DocumentType, Dossier
+from dossier.models import Blob, Channel, DocumentType, Dossier
 from dossier.numbering import InvalidFileNumber, normalise_key
 from ingest.batch_models import BatchState, PartState, ScanBatch, ScanPart
 from ingest.scanning import files
@@ -67,12 +67,10 @@ def submit_batch(
     else:
         staged.discard()
         raise NotAScan("a scan batch is a PDF or a (multi-page) TIFF file")
-    try:
-        if staged.size == 0:
-            raise NotAScan("the file is empty")
-        source = fixity.store_blob(staged, media_type=media_type, actor=actor)
-    finally:
+    if staged.size == 0:
         staged.discard()
+        raise NotAScan("the file is empty")
+    source = Blob.objects.store(staged, media_type=media_type, actor=actor)
     with transaction.atomic():
         batch = ScanBatch.objects.create(
             source=source,
