@@ -6,4 +6,6 @@ class IngestConfig(AppConfig):
     verbose_name = "Ingestion"
 
     def ready(self) -> None:
-        from ingest import checks  # noqa: F401  (registers the system checks)
+        # Here, once models are loaded: registers the system checks, and the Celery tasks that
+        # `pipeline.queue` sends by name (so a web process knows them too).
+        from ingest import checks, tasks  # noqa: F401
