@@ -1,7 +1,7 @@
 """Digitization endpoints: cover sheets, scan batches, and quality control of their parts.
 
 Views validate, check the role through `dossier.access`, call one operation of
-`ingest.scanning`, and render; the domain audits every change.
+`scanning`, and render; the domain audits every change.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import scan_operations
 from api.content import blob_response
 from api.idempotency import IdempotentMixin
 from api.permissions import require
@@ -26,8 +25,9 @@ from api.serializers import document_type
 from api.uploads import staged_from_upload
 from api.views import IDEMPOTENCY_HEADER, actor_of
 from dossier import access, actions
-from ingest.batch_models import PartState, ScanBatch, ScanPart
-from ingest.scanning import coversheets, qc, splitting, stats
+from scanning import coversheets, qc, splitting, stats
+from scanning.models import PartState, ScanBatch, ScanPart
+from scanning.operations import OPERATIONS, UnknownDocumentType, run_operation
 
 # --- Serializers ----------------------------------------------------------------------------
 
@@ -330,24 +330,25 @@ class ScanPartOperationView(IdempotentMixin, APIView):
     parser_classes = [JSONParser, MultiPartParser]
 
     @extend_schema(
-        summary="Quality control: " + ", ".join(scan_operations.OPERATIONS),
+        summary="Quality control: " + ", ".join(OPERATIONS),
         request=OpenApiTypes.OBJECT,
         # 405: `POST …/content` reaches the part's content, which is only read (GET).
         responses={200: PartSerializer, 201: PartSerializer, **problems(405)},
         parameters=[
             IDEMPOTENCY_HEADER,
-            OpenApiParameter(
-                "operation", str, OpenApiParameter.PATH, enum=list(scan_operations.OPERATIONS)
-            ),
+            OpenApiParameter("operation", str, OpenApiParameter.PATH, enum=list(OPERATIONS)),
         ],
     )
     def post(self, request, part_id, operation):
         _require_qc(request, "do quality control")
-        if operation not in scan_operations.OPERATIONS:
+        if operation not in OPERATIONS:
             raise Problem("not-found", f"no quality-control operation {operation!r}")
         part = _part(part_id, request.user)
-        result = scan_operations.run_operation(
-            operation, part, request.data, actor=actor_of(request), user=request.user
-        )
+        try:
+            result = run_operation(
+                operation, part, request.data, actor=actor_of(request), user=request.user
+            )
+        except UnknownDocumentType as exc:
+            raise Problem("unknown-document-type", str(exc), field="type") from exc
         status = 201 if operation == "split" else 200
         return Response(PartSerializer(_part(result.id, request.user)).data, status=status)

@@ -58,7 +58,7 @@ class DocumentState(models.TextChoices):
     ACTIVE = "active", "Active"
     CANCELLED = "cancelled", "Cancelled"
     # Scanned documents wait for quality control before anyone but records staff sees them
-    # and before the registry hears of them (see `ingest.scanning`).
+    # and before the registry hears of them (see `scanning`).
     QC_PENDING = "qc_pending", "Awaiting quality control"
     QC_REJECTED = "qc_rejected", "Rejected in quality control"
 

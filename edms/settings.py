@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     # Before ingest: `edms sweep` reports the apps' requeue hooks in this order.
     "webhooks.apps.WebhooksConfig",
     "ingest.apps.IngestConfig",
+    "scanning.apps.ScanningConfig",
     "search.apps.SearchConfig",
     "frontend.apps.FrontendConfig",
     "operations.apps.OperationsConfig",
@@ -304,7 +305,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "ingest.tasks.process_version": {"queue": "extract"},
-    "ingest.tasks.split_scan_batch": {"queue": "scan"},
+    "scanning.tasks.split_scan_batch": {"queue": "scan"},
     # One consumer only (`edms run` starts it with concurrency 1): the index has one writer.
     "search.tasks.sync_index": {"queue": "index"},
     "ingest.tasks.ocr_version": {"queue": "ocr"},
@@ -370,7 +371,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DocumentStateEnum": "dossier.models.DocumentState",
         "ProcessingStateEnum": "ingest.models.State",
-        "ScanBatchStateEnum": "ingest.batch_models.BatchState",
+        "ScanBatchStateEnum": "scanning.models.BatchState",
         "EventKindEnum": "dossier.models.EventKind",
         "WebhookDeliveryStateEnum": "webhooks.models.DeliveryState",
     },

@@ -29,13 +29,13 @@ CHOICE_LABELS = (
     gettext_noop("failed"),
     # ... and once the search index holds the processed document
     gettext_noop("searchable"),
-    # Scan batch states (ingest.batch_models.BatchState labels)
+    # Scan batch states (scanning.models.BatchState labels)
     gettext_noop("Queued"),
     gettext_noop("Splitting"),
     gettext_noop("Waiting for quality control"),
     gettext_noop("Done"),
     gettext_noop("Failed"),
-    # Scanned part states (ingest.batch_models.PartState labels)
+    # Scanned part states (scanning.models.PartState labels)
     gettext_noop("Unassigned"),
     gettext_noop("Approved"),
     gettext_noop("Rejected"),

@@ -1,8 +1,8 @@
 """The records staff's pages: the digitization dashboard, scan batches, the quality-control queue
 and page-by-page checking of a part, and cover-sheet printing.
 
-Reads go through `ingest.scanning.qc.visible_parts` (which asks `dossier.access`), and every
-change through the same operation table as the API (`api.scan_operations`), so the UI and the API
+Reads go through `scanning.qc.visible_parts` (which asks `dossier.access`), and every
+change through the same operation table as the API (`scanning.operations`), so the UI and the API
 accept the same fields and the domain audits both alike.
 """
 
@@ -23,15 +23,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.exceptions import ValidationError
 
-from api.scan_operations import OPERATIONS, run_operation
 from dossier import access, actions
 from dossier.audit import actor_of
 from dossier.models import DocumentType
 from dossier.numbering import InvalidFileNumber
 from dossier.uploads import staged_from_upload
 from frontend.views import type_labels
-from ingest.batch_models import OPEN_PART_STATES, BatchState, PartState, ScanBatch, ScanPart
-from ingest.scanning import coversheets, qc, splitting, stats, thumbnails
+from scanning import coversheets, qc, splitting, stats, thumbnails
+from scanning.models import OPEN_PART_STATES, BatchState, PartState, ScanBatch, ScanPart
+from scanning.operations import OPERATIONS, run_operation
 
 PARTS_PER_PAGE = 25
 BATCHES_SHOWN = 50

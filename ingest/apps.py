@@ -7,8 +7,10 @@ class IngestConfig(AppConfig):
 
     def ready(self) -> None:
         from dossier.requeue_hooks import register_requeue_hook
-        from ingest import checks  # noqa: F401  (registers the system checks)
+
+        # Here, once models are loaded: registers the system checks, and the Celery tasks that
+        # `pipeline.queue` sends by name (so a web process knows them too).
+        from ingest import checks, tasks  # noqa: F401
         from ingest.pipeline import requeue_stalled_renditions
 
-        # Imported here, as the models it uses can be imported only once apps are loaded.
         register_requeue_hook("version renditions", requeue_stalled_renditions)

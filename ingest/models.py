@@ -108,6 +108,3 @@ class Rendition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} {self.kind}"
-
-
-from ingest.batch_models import BatchState, PartState, ScanBatch, ScanPart  # noqa: F401, E402

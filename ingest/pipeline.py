@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -484,18 +485,22 @@ def queue_of(lane: str) -> str | None:
     return settings.EDMS_INTERACTIVE_QUEUE if lane == Lane.INTERACTIVE else None
 
 
+# Each stage's task, by name: `ingest.tasks` defines them and imports this module, which sends
+# them through Celery's registry (`IngestConfig.ready` imports the tasks, so every process has
+# them registered, and a test's eager mode runs them in place).
+STAGE_TASKS = {
+    Stage.EXTRACT: "ingest.tasks.process_version",
+    Stage.OCR: "ingest.tasks.ocr_version",
+    Stage.RENDER: "ingest.tasks.render_version",
+}
+
+
 def queue(version_id: int, stage: str = Stage.EXTRACT, lane: str | None = None) -> None:
     """Send the task of the version's `stage` to its lane's queue (`lane` defaults to the one
     recorded on its processing, as when the sweeper queues it again), its id recorded on the
     pending row first (so the sweeper can tell a task waiting in the broker from one that is
     gone). `Stage.RENDER` sends the renditions' task (made after the text)."""
-    from ingest import tasks
-
-    task = {
-        Stage.EXTRACT: tasks.process_version,
-        Stage.OCR: tasks.ocr_version,
-        Stage.RENDER: tasks.render_version,
-    }[stage]
+    task = current_app.tasks[STAGE_TASKS[stage]]
     if lane is None:
         recorded = Processing.objects.filter(version_id=version_id).values_list("lane", flat=True)
         lane = recorded.first() or lanes.current()

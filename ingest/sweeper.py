@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -31,10 +32,8 @@ from dossier.models import DocumentState, Version
 from dossier.requeue_hooks import requeue_hooks
 from dossier.tasks import dispatch_events
 from ingest import lease, pipeline
-from ingest.batch_models import BatchState, ScanBatch
 from ingest.broker_tasks import task_ids_in_broker
 from ingest.models import Processing, State
-from ingest.scanning import splitting, thumbnails
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +42,7 @@ log = logging.getLogger(__name__)
 class SweepReport:
     events: int  # events still in the outbox, handed to their subscribers
     versions: int  # versions whose processing was requested or whose stage task was sent again
-    batches: int  # scan batches whose split task was sent again
+    batches: int  # scan batches whose split task was sent again (`BATCH_SWEEPERS`)
     others: dict[str, int] = field(default_factory=dict)  # what the requeue hooks sent again
 
     @property
@@ -81,19 +80,26 @@ def stalled_versions(now: dt.datetime | None = None, *, in_broker=task_ids_in_br
     ids the broker holds, or None when it cannot tell."""
     now = now or timezone.now()
     pending = Processing.objects.filter(state=State.PENDING)
-    return Processing.objects.filter(lease.expired(now) | _waiting_in_vain(pending, now, in_broker))
+    return Processing.objects.filter(lease.expired(now) | waiting_in_vain(pending, now, in_broker))
 
 
-def stalled_batches(now: dt.datetime | None = None, *, in_broker=task_ids_in_broker):
-    """Scan batches queued for a split task that is gone (as for versions), or splitting in a
-    worker silent past `splitting.STALE_SPLIT`."""
-    now = now or timezone.now()
-    queued = ScanBatch.objects.filter(state=BatchState.QUEUED)
-    dead = Q(state=BatchState.SPLITTING, started_at__lt=now - splitting.STALE_SPLIT)
-    return ScanBatch.objects.filter(dead | _waiting_in_vain(queued, now, in_broker))
+# Scan batches are digitization's (`scanning`, an app above this one): it adds here, from its
+# AppConfig.ready, the function that counts (`dry_run`) or sends again the batches whose split
+# task was lost, returning how many, so the sweeper covers them without importing it.
+BatchSweeper = Callable[..., int]  # (now, *, dry_run) -> count
+BATCH_SWEEPERS: list[BatchSweeper] = []
 
 
-def _waiting_in_vain(waiting, now: dt.datetime, in_broker) -> Q:
+def register_batch_sweeper(sweeper: BatchSweeper) -> None:
+    if sweeper not in BATCH_SWEEPERS:
+        BATCH_SWEEPERS.append(sweeper)
+
+
+def _sweep_batches(now: dt.datetime, *, dry_run: bool) -> int:
+    return sum(sweeper(now, dry_run=dry_run) for sweeper in BATCH_SWEEPERS)
+
+
+def waiting_in_vain(waiting, now: dt.datetime, in_broker) -> Q:
     """Which of the `waiting` rows (with `task_id` and `queued_at`) wait for a lost task."""
     waited_long = Q(pk__in=waiting.filter(queued_at__lt=now - requeue_after()).values("pk"))
     # `queue()` records the task's id before sending it: a row still without one a lease after
@@ -118,27 +124,23 @@ def sweep(*, dry_run: bool = False) -> SweepReport:
         return SweepReport(
             0,
             unprocessed_versions(now).count() + stalled_versions(now).count(),
-            stalled_batches(now).count(),
+            _sweep_batches(now, dry_run=True),
         )
     events = dispatch_events()  # what the outbox holds because a dispatch task was lost
     unprocessed = list(unprocessed_versions(now))
     for version in unprocessed:
         pipeline.request_processing(version)
     versions = list(stalled_versions(now).values_list("pk", "version_id", "stage"))
-    batches = list(stalled_batches(now).values_list("id", flat=True))
     for pk, version_id, stage in versions:
         # Stamped first, so the next sweep gives the new task time to arrive; queue() records
         # its id on a pending row, and a dead runner's row is taken over by its claim().
         Processing.objects.filter(pk=pk).update(queued_at=now)
         pipeline.queue(version_id, stage)
-    for batch_id in batches:
-        ScanBatch.objects.filter(id=batch_id).update(queued_at=now)
-        splitting.queue_split(batch_id)
+    batches = _sweep_batches(now, dry_run=False)
     others = {name: hook() for name, hook in requeue_hooks().items()}  # other apps' lost work
-    thumbnails.prune()  # housekeeping that fits the same schedule
     if leftovers := blobstore.sweep_stale():
         log.warning("sweep: removed %d spool/staging leftovers of killed processes", leftovers)
-    report = SweepReport(events, len(unprocessed) + len(versions), len(batches), others)
+    report = SweepReport(events, len(unprocessed) + len(versions), batches, others)
     if report.anything:
         log.warning("sweep: %s", report)
     return report

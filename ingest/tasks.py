@@ -32,19 +32,19 @@ RETRYING = {
 }
 
 
-@shared_task(name="ingest.tasks.process_version", **RETRYING)
+@shared_task(name=pipeline.STAGE_TASKS[Stage.EXTRACT], **RETRYING)
 def process_version(self, version_id: int) -> None:
     """Identify and extract (queue `extract`); hands over to OCR or render when needed."""
     _run_stage(self, version_id, Stage.EXTRACT)
 
 
-@shared_task(name="ingest.tasks.ocr_version", **RETRYING)
+@shared_task(name=pipeline.STAGE_TASKS[Stage.OCR], **RETRYING)
 def ocr_version(self, version_id: int) -> None:
     """OCR a scan into a searchable PDF/A (queue `ocr`)."""
     _run_stage(self, version_id, Stage.OCR)
 
 
-@shared_task(name="ingest.tasks.render_version", **RETRYING)
+@shared_task(name=pipeline.STAGE_TASKS[Stage.RENDER], **RETRYING)
 def render_version(self, version_id: int) -> None:
     """A searchable version's renditions: an office document's PDF, the thumbnail (queue
     `render`)."""
@@ -57,14 +57,6 @@ def _run_stage(task, version_id: int, stage: str) -> None:
     pipeline.process_version(
         version_id, stage=stage, final_attempt=final, worker=task.request.hostname
     )
-
-
-@shared_task(name="ingest.tasks.split_scan_batch", ignore_result=True, acks_late=True)
-def split_scan_batch(batch_id: str) -> None:
-    """Split a scan batch (queue `scan`); idempotent, so a redelivery is harmless."""
-    from ingest.scanning.splitting import split_batch
-
-    split_batch(batch_id)
 
 
 @worker_ready.connect

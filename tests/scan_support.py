@@ -9,7 +9,7 @@ import random
 
 from PIL import Image, ImageDraw
 
-from ingest.scanning.coversheets import MARGIN, QR_SIDE, SheetData, _font, render_sheet
+from scanning.coversheets import MARGIN, QR_SIDE, SheetData, _font, render_sheet
 
 A4 = (2480, 3508)
 
@@ -130,7 +130,7 @@ def split_now(content: bytes, *, actor=None, station: str = "S1", filename: str 
     would; returns the batch, split (state `qc`)."""
     from dossier import blobstore
     from dossier.audit import Actor
-    from ingest.scanning import splitting
+    from scanning import splitting
 
     actor = actor or Actor(label="scanner")
     staged = blobstore.spool([content], filename=filename)

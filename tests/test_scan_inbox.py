@@ -12,9 +12,9 @@ from django.core.management import call_command
 
 from dossier import blobstore
 from dossier.audit import Actor
-from ingest.batch_models import BatchState, ScanBatch
-from ingest.scanning import splitting
-from ingest.scanning.inbox import Inbox
+from scanning import splitting
+from scanning.inbox import Inbox
+from scanning.models import BatchState, ScanBatch
 
 
 def a_pdf(pages: int = 3) -> bytes:

@@ -17,8 +17,8 @@ from PIL import Image
 
 from dossier.audit import Actor
 from dossier.models import DocumentType
-from ingest.batch_models import ScanPart
-from ingest.scanning import qc
+from scanning import qc
+from scanning.models import ScanPart
 from tests import scan_support as scan
 from tests.conftest import create_dossier
 

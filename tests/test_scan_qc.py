@@ -16,7 +16,7 @@ from celery import current_app
 
 from dossier.lanes import Lane
 from dossier.models import AuditEvent, Document, DocumentState, Dossier, Event, EventKind
-from ingest.batch_models import BatchState, PartState, ScanPart
+from scanning.models import BatchState, PartState, ScanPart
 from tests import scan_support as scan
 from tests.conftest import create_dossier
 from tests.lanes_support import deliver
@@ -334,6 +334,15 @@ def test_cover_sheets_pdf_carries_the_routing_in_its_barcodes(registry, records_
     assert unknown.status_code == 404
     bad_type = registry.post("/api/v1/cover-sheets", {"dossier": D1, "type": "NOPE"}, format="json")
     assert bad_type.status_code in (400, 422)
+
+
+def test_assigning_to_an_unknown_document_type_is_the_unknown_type_problem(batch, records_clerk):
+    unassigned = ScanPart.objects.get(id=batch["unassigned"][0]["part"])
+    response = qc(records_clerk, unassigned, "assign", {"dossier": D1, "type": "NOPE"})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["type"].endswith("/unknown-document-type") and body["field"] == "type"
+    assert "'NOPE'" in body["detail"]
 
 
 def test_dashboard_figures(batch, records_clerk, examiner):

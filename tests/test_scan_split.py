@@ -11,8 +11,8 @@ from django.utils import timezone
 from dossier import access, blobstore
 from dossier.audit import Actor
 from dossier.models import Channel, DocumentState, Event, EventKind
-from ingest.batch_models import BatchState, PartState, ScanPart
-from ingest.scanning import splitting
+from scanning import splitting
+from scanning.models import BatchState, PartState, ScanPart
 from tests import scan_support as scan
 from tests.conftest import create_dossier
 

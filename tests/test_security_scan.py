@@ -19,7 +19,7 @@ from django.test import Client
 from dossier import blobstore
 from dossier.models import AuditEvent, Version
 from dossier.roles import Role
-from ingest.batch_models import BatchState, PartState, ScanPart
+from scanning.models import BatchState, PartState, ScanPart
 from tests import scan_support as scan
 from tests.conftest import create_dossier
 from tests.factories import UserFactory

@@ -19,10 +19,11 @@ from django.utils import timezone
 
 from dossier.models import Event, SubscriberCursor, Version
 from ingest import pipeline
-from ingest.batch_models import BatchState, ScanBatch
 from ingest.models import Processing, Stage, State
-from ingest.scanning import splitting
-from ingest.sweeper import SweepReport, stalled_batches, sweep
+from ingest.sweeper import SweepReport, sweep
+from scanning import splitting
+from scanning.models import BatchState, ScanBatch
+from scanning.requeue import stalled_batches
 from tests import scan_support as scan
 from tests.conftest import create_dossier, file_document
 
@@ -182,3 +183,14 @@ def test_a_queued_batch_is_sent_again_only_when_its_task_is_gone(small_batch):
     assert not stalled_batches(in_broker=lambda ids: set(ids)).exists()  # waiting in line
     assert list(stalled_batches(in_broker=lambda ids: set())) == [batch]  # lost
     assert list(stalled_batches(in_broker=lambda ids: None)) == [batch]  # the time rule
+
+
+def test_a_split_queued_under_the_task_name_before_scanning_was_an_app_still_runs(small_batch):
+    """A batch queued by the release before (task `ingest.tasks.split_scan_batch`, still in the
+    broker at the upgrade) is split by the alias registered under that name."""
+    create_dossier("BG/P/2024/000123")
+    batch = submitted(small_batch)
+    assert current_app.amqp.router.route({}, splitting.SPLIT_TASK)["queue"].name == "scan"
+    current_app.tasks["ingest.tasks.split_scan_batch"].apply(args=[str(batch.id)])
+    batch.refresh_from_db()
+    assert batch.state == BatchState.QC and batch.parts.count() == 1

@@ -14,7 +14,7 @@ import pytest
 from dossier import blobstore
 from dossier.models import Document, DocumentState
 from dossier.roles import Role
-from ingest.batch_models import PartState, ScanPart
+from scanning.models import PartState, ScanPart
 from tests import scan_support as scan
 from tests.browser_support import ARTIFACTS, PASSWORD, sign_in
 from tests.conftest import create_dossier

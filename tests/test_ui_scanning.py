@@ -20,8 +20,8 @@ from PIL import Image
 
 from dossier.models import AuditEvent, Document, DocumentState, Dossier
 from dossier.roles import Role
-from ingest.batch_models import BatchState, PartState, ScanBatch, ScanPart
-from ingest.scanning import thumbnails
+from scanning import thumbnails
+from scanning.models import BatchState, PartState, ScanBatch, ScanPart
 from tests import scan_support as scan
 from tests.conftest import create_dossier
 from tests.factories import UserFactory

@@ -129,7 +129,7 @@ def split_and_approve(content: bytes, timings: Timings) -> tuple[list, int]:
     left unassigned."""
     from dossier import blobstore
     from dossier.audit import Actor
-    from ingest.scanning import qc, splitting
+    from scanning import qc, splitting
 
     actor = Actor(label="bench")
     staged = blobstore.spool([content], filename="bench.pdf")

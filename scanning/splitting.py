@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pikepdf
 import pypdfium2 as pdfium
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -26,15 +27,15 @@ from dossier.audit import Actor, record_audit
 from dossier.blobstore import StagedFile
 from dossier.models import Blob, Channel, DocumentType, Dossier
 from dossier.numbering import InvalidFileNumber, normalise_key
-from ingest.batch_models import BatchState, PartState, ScanBatch, ScanPart
-from ingest.scanning import files
-from ingest.scanning.coversheets import SheetData
-from ingest.scanning.files import PDF_MAGIC, TIFF_MAGICS
-from ingest.scanning.pages import Kind, PageReading, read_page, render
+from scanning import files
+from scanning.coversheets import SheetData
+from scanning.files import PDF_MAGIC, TIFF_MAGICS
+from scanning.models import OPEN_PART_STATES, BatchState, PartState, ScanBatch, ScanPart
+from scanning.pages import Kind, PageReading, read_page, render
 
 log = logging.getLogger(__name__)
 
-SPLIT_TASK = "ingest.tasks.split_scan_batch"
+SPLIT_TASK = "scanning.tasks.split_scan_batch"
 # Longer than any batch takes to split (2,000 pages take about 5 minutes): a batch `splitting`
 # for longer lost its worker and is taken over.
 STALE_SPLIT = dt.timedelta(minutes=30)
@@ -93,13 +94,13 @@ def submit_batch(
 
 
 def queue_split(batch_id) -> None:
-    from ingest.tasks import split_scan_batch  # the task module imports this one
-
     # Recorded first, so the sweeper can tell a task waiting in the broker from a lost one.
     task_id = str(uuid.uuid4())
     ScanBatch.objects.filter(id=batch_id, state=BatchState.QUEUED).update(task_id=task_id)
     try:
-        split_scan_batch.apply_async((str(batch_id),), task_id=task_id)
+        # By name: `scanning.tasks` defines it and imports this module (`ScanningConfig.ready`
+        # registers it in every process, and a test's eager mode runs it in place).
+        current_app.tasks[SPLIT_TASK].apply_async((str(batch_id),), task_id=task_id)
     except Exception:
         # The batch stays `queued`; `edms scan-inbox` (or a resubmission) queues it again.
         log.exception("could not queue scan batch %s", batch_id)
@@ -399,8 +400,6 @@ def route(
 
 def settle_batch(batch_id) -> None:
     """A batch whose parts are all approved, rejected or merged is done."""
-    from ingest.batch_models import OPEN_PART_STATES
-
     with transaction.atomic():
         batch = ScanBatch.objects.select_for_update().get(id=batch_id)
         if batch.state != BatchState.QC:

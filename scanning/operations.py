@@ -1,5 +1,5 @@
 """Quality-control operations on a scan part, by name: the request body each one takes and the
-`ingest.scanning.qc` function it calls. The API (`POST /scan-parts/{id}/{operation}`) and the
+`scanning.qc` function it calls. The API (`POST /scan-parts/{id}/{operation}`) and the
 web UI's QC page both run them from here, so the two accept exactly the same fields."""
 
 from __future__ import annotations
@@ -9,12 +9,23 @@ from dataclasses import dataclass
 
 from rest_framework import serializers
 
-from api.serializers import document_type
 from dossier import access
 from dossier.audit import Actor
 from dossier.models import DocumentType
-from ingest.batch_models import ScanPart
-from ingest.scanning import qc
+from scanning import qc
+from scanning.models import ScanPart
+
+
+class UnknownDocumentType(ValueError):
+    """The body names a document type not in the table (or no longer active): the API answers
+    it as its `unknown-document-type` problem on the field `type`."""
+
+
+def _document_type(code: str) -> DocumentType:
+    found = DocumentType.objects.filter(code=code.strip().upper(), active=True).first()
+    if found is None:
+        raise UnknownDocumentType(f"document type {code!r} is not in the table")
+    return found
 
 
 class AssignSerializer(serializers.Serializer):
@@ -24,7 +35,7 @@ class AssignSerializer(serializers.Serializer):
     title = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
     def validate_type(self, code: str) -> DocumentType:
-        return document_type(code)
+        return _document_type(code)
 
 
 class RejectSerializer(serializers.Serializer):
@@ -132,7 +143,8 @@ OPERATIONS: dict[str, Operation] = {
 
 def run_operation(name: str, part: ScanPart, data, *, actor: Actor, user) -> ScanPart:
     """Validate `data` for operation `name` (a key of OPERATIONS) and run it on `part`.
-    Raises DRF's `ValidationError` for a bad body and the domain's errors for a refused change."""
+    Raises DRF's `ValidationError` for a bad body, `UnknownDocumentType`, and the domain's errors
+    for a refused change."""
     operation = OPERATIONS[name]
     validated = {}
     if operation.body is not None:

@@ -20,9 +20,9 @@ from django.db.models import Max, Q, QuerySet
 from dossier import access, actions
 from dossier.audit import Actor, record_audit
 from dossier.models import DocumentType, Dossier
-from ingest.batch_models import OPEN_PART_STATES, BatchState, PartState, ScanPart
-from ingest.scanning import files
-from ingest.scanning.splitting import route, settle_batch
+from scanning import files
+from scanning.models import OPEN_PART_STATES, BatchState, PartState, ScanPart
+from scanning.splitting import route, settle_batch
 
 ROTATIONS = (90, 180, 270)
 

@@ -9,7 +9,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from dossier.models import AuditEvent
-from ingest.batch_models import OPEN_PART_STATES, BatchState, PartState, ScanBatch, ScanPart
+from scanning.models import OPEN_PART_STATES, BatchState, PartState, ScanBatch, ScanPart
 
 
 def _rate(part: int, whole: int) -> float | None:

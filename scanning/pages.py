@@ -9,7 +9,7 @@ import pypdfium2 as pdfium
 import zxingcpp
 from PIL import Image, ImageFilter, ImageOps
 
-from ingest.scanning.coversheets import SHEET_MARK, BadPayload, SheetData, decode
+from scanning.coversheets import SHEET_MARK, BadPayload, SheetData, decode
 
 # Enough for a 66 mm QR code scanned skewed; twice as fast as 300 dpi.
 RENDER_DPI = 150

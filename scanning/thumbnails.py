@@ -19,7 +19,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 from django.conf import settings
 
-from ingest.scanning.files import local_file
+from scanning.files import local_file
 
 WIDTH = 240  # pixels; shown at half size in the queue, full size on the part page
 

@@ -1,9 +1,12 @@
-"""Scan batches and the parts they are split into (digitization, see `ingest.scanning`).
+"""Scan batches and the parts they are split into (digitization).
 
 A batch is one file a scanner wrote; splitting cuts it at cover sheets into parts. A part is
 either routed (it has a document, held for quality control until approved) or unassigned (its
 pages wait for a clerk to name the dossier and type). The pages judged blank are kept too, as a
-part in state `blank` that is never filed. Changed only by `ingest.scanning`.
+part in state `blank` that is never filed. Changed only by `scanning`.
+
+Their tables keep the names they had when scanning was part of `ingest` (`ingest_scanbatch`,
+`ingest_scanpart`): the app moved, the rows did not (migrations `scanning.0001`, `ingest.0009`).
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ class ScanBatch(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "ingest_scanbatch"  # made when scanning was part of ingest; kept as it was
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -93,6 +97,7 @@ class ScanPart(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "ingest_scanpart"  # as ScanBatch's
         ordering = ["batch", "index"]
         constraints = [
             models.UniqueConstraint(fields=["batch", "index"], name="scan_part_index_unique")

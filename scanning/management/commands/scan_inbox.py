@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ingest.scanning.inbox import Inbox, watch
+from scanning.inbox import Inbox, watch
 
 
 class Command(BaseCommand):

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from dossier import blobstore
 from dossier.audit import Actor
-from ingest.batch_models import ScanBatch
-from ingest.scanning import splitting
+from scanning import splitting
+from scanning.models import ScanBatch
 
 log = logging.getLogger(__name__)
 
