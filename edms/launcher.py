@@ -111,9 +111,15 @@ def run(argv: list[str]) -> int:
             supervisor.Child(f"worker {name}", supervisor.spawner(command))
             for name, command in worker_commands(bin_dir)
         ]
-        # Work whose task was lost (see ingest.sweeper) is queued again now and then.
-        sweeper = [str(bin_dir / "edms"), "sweep", "--every", str(settings.EDMS_SWEEP_INTERVAL)]
-        children.append(supervisor.Child("sweeper", supervisor.spawner(sweeper)))
+        # Work whose task was lost (see ingest.sweeper) is queued again now and then: one pass
+        # every EDMS_SWEEP_INTERVAL, by a process that exits after it rather than one waiting
+        # in memory between passes.
+        sweeper = [str(bin_dir / "edms"), "sweep"]
+        children.append(
+            supervisor.Child(
+                "sweeper", supervisor.spawner(sweeper), every=settings.EDMS_SWEEP_INTERVAL
+            )
+        )
         if settings.EDMS_SCAN_INBOX:
             inbox = [str(bin_dir / "edms"), "scan_inbox"]
             children.append(supervisor.Child("scan inbox watcher", supervisor.spawner(inbox)))
@@ -159,6 +165,10 @@ def worker_commands(bin_dir: Path) -> list[tuple[str, list[str]]]:
             "INFO",
             "--concurrency",
             str(concurrency),
+            # A worker of one process runs its tasks itself: a prefork pool of one would add a
+            # parent process holding a second copy of Django for nothing (~60 MiB).
+            "--pool",
+            "solo" if concurrency == 1 else "prefork",
             # A stable name across restarts: the operations page lists workers by it.
             "--hostname",
             f"{name}@%h",

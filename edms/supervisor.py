@@ -3,8 +3,10 @@
 A process that exits (a worker killed by the OOM killer, a crashed index writer, even the web
 server or the private broker) is started again after a pause that doubles with each quick death
 (1 s, 2 s, 4 s … at most a minute) and starts afresh once it has run for a minute; every exit and
-restart is logged with the process's name and exit code. Only SIGTERM, SIGINT or SIGHUP stop
-everything: the others first, the broker last, so workers can give their messages back.
+restart is logged with the process's name and exit code. A periodic process (the sweeper) is
+meant to exit: it is started again `every` seconds after it ended well, and like the others
+when it failed. Only SIGTERM, SIGINT or SIGHUP stop everything: the others first, the broker
+last, so workers can give their messages back.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class Child:
 
     name: str
     spawn: Callable[[], subprocess.Popen]
+    every: float | None = None  # periodic: seconds from a successful exit to the next start
     process: subprocess.Popen | None = field(default=None, init=False)
     deaths: int = field(default=0, init=False)  # in a row, each after less than STABLE_AFTER
     started_at: float = field(default=0.0, init=False)
@@ -131,6 +134,10 @@ class Supervisor:
     def _ended(self, child: Child, now: float) -> None:
         code = child.process.returncode
         _kill_group(child.process)  # what it started (a worker's pool processes) goes with it
+        if code == 0 and child.every is not None:
+            child.deaths = 0
+            child.restart_at = now + child.every  # done for now: no news
+            return
         how = f"signal {-code} ({signal.strsignal(-code)})" if code < 0 else f"code {code}"
         self._say(f"{child.name} (pid {child.process.pid}) exited with {how}")
         self._schedule(child, now)

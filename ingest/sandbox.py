@@ -57,6 +57,8 @@ PRELOADED = (
     "ingest.identify",
     "ingest.extractors",
     "ingest.extractors.embedded",
+    # The embedded Tika's 116 MB native library, loaded (not started: no isolate, no thread) once.
+    "iscc_tika",
     "ingest.render",
     "ingest.ocr",
     "filetype",

@@ -14,6 +14,7 @@ from ingest.pipeline import run_to_completion
 from tests.ingest_support import corpus_file, file_version, jobs_left_running
 
 DOCX = corpus_file("67797f56_testWORD.docx")
+PDF = corpus_file("0418910f_testPDF_twoAuthors.pdf")
 
 
 def hostile(name: str, **options) -> dict:
@@ -131,6 +132,37 @@ def test_the_zygote_never_starts_tika_itself(dossier):
     assert process(dossier).state == State.DONE
 
     assert psutil.Process(sandbox.zygote_pid()).num_threads() == 1
+
+
+def restart_zygote() -> None:
+    """The next job starts a zygote of its own, with the environment the worker has then."""
+    pid = sandbox.zygote_pid()
+    if pid is not None:
+        os.kill(pid, 9)
+        psutil.Process(pid).wait(timeout=10)
+
+
+def test_the_embedded_tika_runs_no_program(dossier, tmp_path, monkeypatch):
+    # Its OCR parser would otherwise run `tesseract` eight times on every start to probe for it,
+    # though OCR is a step of its own: wasted time per file, and a program a parser could run.
+    programs = tmp_path / "programs"
+    programs.mkdir()
+    ran = tmp_path / "tesseract-ran"
+    fake = programs / "tesseract"
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {ran}\nexec /usr/bin/false\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{programs}:{os.environ['PATH']}")
+    restart_zygote()
+    try:
+        version = file_version(dossier, PDF.path.read_bytes(), PDF.name)
+        run_to_completion(version.id)
+    finally:
+        restart_zygote()  # later jobs must not find the fake program
+
+    processing = Processing.objects.get(version=version)
+    assert processing.state == State.DONE
+    assert "Blank Page" in open_text(processing)
+    assert not ran.exists(), ran.read_text()
 
 
 def test_a_dead_zygote_is_replaced_by_the_next_job(tmp_path):

@@ -138,9 +138,10 @@ def test_the_workers_are_those_of_edms_local_workers(settings):
     assert list(commands) == ["main", "interactive"]
     assert commands["interactive"] == [
         "/venv/bin/celery", "-A", "edms", "worker", "--loglevel", "INFO", "--concurrency", "1",
-        "--hostname", "interactive@%h", "-Q", "interactive",
+        "--pool", "solo", "--hostname", "interactive@%h", "-Q", "interactive",
     ]  # fmt: skip
     assert commands["main"][-2:] == ["-Q", "celery,extract"]
+    assert "prefork" in commands["main"]
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,39 @@ def test_a_process_that_keeps_dying_waits_longer_each_time_and_the_others_go_on(
     assert sleeper.process.poll() is not None
 
 
+def test_a_periodic_process_runs_again_after_its_interval_and_quietly(tmp_path):
+    log = io.StringIO()
+    runs = tmp_path / "runs"
+    one_pass = [sys.executable, "-c", f"open({str(runs)!r}, 'a').write('pass\\n')"]
+    sweeper = Child("sweeper", spawner(one_pass), every=0.5)
+    team = Supervisor([sweeper], log=log)
+    team.start()
+    try:
+        wait_until(
+            lambda: (team.tend(), runs.exists() and runs.read_text().count("pass") >= 3)[1],
+            timeout=60,
+            what="three passes",
+        )
+    finally:
+        team.stop()
+    # Ending well is what a periodic process does: not a death, no backoff, nothing logged.
+    assert sweeper.deaths == 0
+    assert log.getvalue() == ""
+
+
+def test_a_failing_periodic_process_is_logged_and_backs_off():
+    log = io.StringIO()
+    sweeper = Child("sweeper", spawner(CRASHER), every=0.5)
+    team = Supervisor([sweeper], log=log)
+    team.start()
+    try:
+        wait_until(_tended(team, log, "exited with code 3", times=2), timeout=60, what="deaths")
+    finally:
+        team.stop()
+    delays = [line.rsplit("in ", 1)[1] for line in log.getvalue().splitlines() if "next" in line]
+    assert delays[:2] == ["1 s", "2 s"]
+
+
 def test_a_killed_broker_is_started_again_and_stopping_leaves_nothing(tmp_path):
     log = io.StringIO()
     broker = LocalBroker.for_data_dir(tmp_path, log_path=tmp_path / "redis.log")
