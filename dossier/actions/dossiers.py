@@ -1,0 +1,86 @@
+"""Creating and updating dossiers (by any form of their file number)."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from dossier.actions.errors import InvalidChange
+from dossier.audit import Actor, record_audit
+from dossier.events import append_event
+from dossier.models import Dossier, EventKind
+from dossier.numbering import parse_file_number
+
+DOSSIER_FIELDS = (
+    "ip_type",
+    "title",
+    "applicants",
+    "representatives",
+    "filing_date",
+    "published_at",
+    "registration_date",
+    "status",
+    "language",
+    "priority_claims",
+    "secret",
+    "paper_location",
+)
+
+
+def upsert_dossier(raw_key: str, fields: dict, *, actor: Actor) -> tuple[Dossier, bool]:
+    """Create the dossier for `raw_key`, or update the given fields. Returns (dossier, created).
+
+    Idempotent: repeating the same data changes nothing and appends no event. Fields left out
+    keep their values.
+    """
+    number = parse_file_number(raw_key)
+    unknown = set(fields) - set(DOSSIER_FIELDS)
+    if unknown:
+        raise InvalidChange(f"unknown dossier field(s): {', '.join(sorted(unknown))}")
+    try:
+        with transaction.atomic():
+            return _upsert_dossier(number.key, raw_key, fields, actor)
+    except IntegrityError:
+        # A concurrent request created the same dossier first: this one becomes an update.
+        with transaction.atomic():
+            return _upsert_dossier(number.key, raw_key, fields, actor)
+
+
+def _upsert_dossier(key: str, raw_key: str, fields: dict, actor: Actor) -> tuple[Dossier, bool]:
+    dossier = Dossier.objects.select_for_update().filter(key=key).first()
+    if dossier is None:
+        if not fields.get("ip_type"):
+            raise InvalidChange("ip_type is required to create a dossier", field="ip_type")
+        dossier = Dossier.objects.create(key=key, raw_key=raw_key.strip(), **fields)
+        record_audit(
+            actor,
+            "dossier.create",
+            object_type="dossier",
+            object_id=dossier.id,
+            dossier_key=key,
+            detail={"raw_key": raw_key},
+        )
+        append_event(
+            EventKind.DOSSIER_CREATED, dossier_key=key, payload={"dossierId": str(dossier.id)}
+        )
+        return dossier, True
+    changed = sorted(name for name, value in fields.items() if getattr(dossier, name) != value)
+    if not changed:
+        return dossier, False
+    for name in changed:
+        setattr(dossier, name, fields[name])
+    dossier.revision += 1
+    dossier.save()
+    record_audit(
+        actor,
+        "dossier.update",
+        object_type="dossier",
+        object_id=dossier.id,
+        dossier_key=key,
+        detail={"fields": changed},
+    )
+    append_event(
+        EventKind.DOSSIER_UPDATED,
+        dossier_key=key,
+        payload={"dossierId": str(dossier.id), "fields": changed},
+    )
+    return dossier, False

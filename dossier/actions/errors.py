@@ -1,0 +1,25 @@
+"""What the domain refuses: every action raises one of these, with the offending field."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A request the domain refuses; `field` names the offending input where there is one."""
+
+    code = "invalid-request"
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class DigestMismatch(DomainError):
+    code = "digest-mismatch"
+
+
+class DocumentCancelledError(DomainError):
+    code = "document-cancelled"
+
+
+class InvalidChange(DomainError):
+    code = "invalid-change"
