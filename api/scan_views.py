@@ -20,11 +20,11 @@ from api.content import blob_response
 from api.idempotency import IdempotentMixin
 from api.permissions import require
 from api.problems import Problem
-from api.schema import CONTENT_HEADERS, content_responses, problems
+from api.schema import CONTENT_HEADERS, IDEMPOTENCY_HEADER, content_responses, problems
 from api.serializers import document_type
 from api.uploads import staged_from_upload
-from api.views import IDEMPOTENCY_HEADER, actor_of
 from dossier import access, actions
+from dossier.audit import actor_of
 from scanning import coversheets, qc, splitting, stats
 from scanning.models import PartState, ScanBatch, ScanPart
 from scanning.operations import OPERATIONS, UnknownDocumentType, run_operation

@@ -77,6 +77,14 @@ CONTENT_HEADERS = [
     ),
 ]
 
+# Writes that take `Idempotency-Key` (`api.idempotency.IdempotentMixin`).
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Makes the request safe to retry: a retry replays the first response.",
+)
+
 
 LANE_PARAMETER = OpenApiParameter(
     "Edms-Lane",

@@ -1,63 +1,71 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
-from api import views
 from api.scan_urls import scan_urlpatterns
 from api.schema_view import SchemaView
+from api.views import documents, dossiers, events, problems, search, versions
 from api.webhook_urls import webhook_urlpatterns
 
 app_name = "api"
 
 urlpatterns = [
-    path("dossiers", views.DossierListView.as_view(), name="dossier-list"),
+    path("dossiers", dossiers.DossierListView.as_view(), name="dossier-list"),
     # File numbers keep their slashes (BG/P/2024/000123); %2F-encoded forms decode to the same.
     re_path(
         r"^dossiers/(?P<key>.+)/documents$",
-        views.DossierDocumentsView.as_view(),
+        dossiers.DossierDocumentsView.as_view(),
         name="dossier-documents",
     ),
     re_path(
-        r"^dossiers/(?P<key>.+)/export$", views.DossierExportView.as_view(), name="dossier-export"
+        r"^dossiers/(?P<key>.+)/export$",
+        dossiers.DossierExportView.as_view(),
+        name="dossier-export",
     ),
-    re_path(r"^dossiers/(?P<key>.+)$", views.DossierDetailView.as_view(), name="dossier-detail"),
+    re_path(r"^dossiers/(?P<key>.+)$", dossiers.DossierDetailView.as_view(), name="dossier-detail"),
     path(
-        "documents/<uuid:document_id>", views.DocumentDetailView.as_view(), name="document-detail"
+        "documents/<uuid:document_id>",
+        documents.DocumentDetailView.as_view(),
+        name="document-detail",
     ),
     path(
         "documents/<uuid:document_id>/versions",
-        views.DocumentVersionsView.as_view(),
+        versions.DocumentVersionsView.as_view(),
         name="document-versions",
     ),
     path(
-        "documents/<uuid:document_id>/content", views.ContentView.as_view(), name="document-content"
+        "documents/<uuid:document_id>/content",
+        versions.ContentView.as_view(),
+        name="document-content",
     ),
     path(
         "documents/<uuid:document_id>/versions/<int:number>/content",
-        views.ContentView.as_view(),
+        versions.ContentView.as_view(),
         name="version-content",
     ),
     path(
         "documents/<uuid:document_id>/versions/<int:number>/text",
-        views.VersionTextView.as_view(),
+        versions.VersionTextView.as_view(),
         name="version-text",
     ),
     path(
         "documents/<uuid:document_id>/versions/<int:number>/reprocess",
-        views.VersionReprocessView.as_view(),
+        versions.VersionReprocessView.as_view(),
         name="version-reprocess",
     ),
     path(
         "documents/<uuid:document_id>/versions/<int:number>/renditions/<slug:kind>",
-        views.VersionRenditionView.as_view(),
+        versions.VersionRenditionView.as_view(),
         name="version-rendition",
     ),
-    path("ingest/capabilities", views.IngestCapabilitiesView.as_view(), name="ingest-capabilities"),
-    path("events", views.EventFeedView.as_view(), name="events"),
+    path(
+        "ingest/capabilities", versions.IngestCapabilitiesView.as_view(), name="ingest-capabilities"
+    ),
+    path("events", events.EventFeedView.as_view(), name="events"),
     *webhook_urlpatterns,
     *scan_urlpatterns,
-    path("search", views.SearchView.as_view(), name="search"),
-    path("search/status", views.SearchStatusView.as_view(), name="search-status"),
-    path("problems/<slug:slug>", views.ProblemTypeView.as_view(), name="problem-type"),
+    path("search", search.SearchView.as_view(), name="search"),
+    path("search/status", search.SearchStatusView.as_view(), name="search-status"),
+    path("problems/<slug:slug>", problems.ProblemTypeView.as_view(), name="problem-type"),
     path("schema", SchemaView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: the page needs no inline script.
     path("docs", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),

@@ -18,9 +18,9 @@ from api.idempotency import IdempotentMixin
 from api.models import ApiKey
 from api.permissions import require
 from api.problems import Problem
-from api.schema import problems
-from api.views import IDEMPOTENCY_HEADER, actor_of
+from api.schema import IDEMPOTENCY_HEADER, problems
 from dossier import access
+from dossier.audit import actor_of
 from dossier.models import EventKind
 from webhooks import actions, deliveries
 from webhooks.models import DeliveryState, Webhook, WebhookDelivery

@@ -30,7 +30,7 @@ def today() -> dt.date:
 
 @dataclass
 class Criteria:
-    """What the caller asked for, validated (see `api.views.SearchView` for the parameters)."""
+    """What the caller asked for, validated (parameters: `api.views.search.SearchView`)."""
 
     q: str = ""
     dossier: str = ""

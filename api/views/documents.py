@@ -1,0 +1,81 @@
+"""One document with its versions: read, its metadata changed, moved or cancelled.
+
+`documents_queryset` and `versions_queryset` are documents and versions as the API shows them,
+with what their serializers read fetched up front (the dossier views list documents too).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import serializers as s
+from api.idempotency import IdempotentMixin
+from api.permissions import require
+from api.schema import IDEMPOTENCY_HEADER, problems
+from dossier import access, actions
+from dossier.audit import actor_of
+from dossier.models import Document, Version
+from ingest.models import Rendition
+
+
+def versions_queryset():
+    """Versions as the API shows them: blob, author, processing and renditions in 2 queries."""
+    renditions = Prefetch("renditions", queryset=Rendition.objects.select_related("blob"))
+    return Version.objects.select_related("blob", "created_by", "processing").prefetch_related(
+        renditions
+    )
+
+
+def documents_queryset(user):
+    return (
+        access.visible_documents(user)
+        .select_related("dossier", "doc_type")
+        .prefetch_related(Prefetch("versions", queryset=versions_queryset()))
+    )
+
+
+class DocumentDetailView(IdempotentMixin, APIView):
+    """One document with its versions; metadata changes, moves and cancellation."""
+
+    parser_classes = [JSONParser]
+
+    def get_document(self, request, document_id) -> Document:
+        access.get_document_for(request.user, document_id)
+        return documents_queryset(request.user).get(id=document_id)
+
+    @extend_schema(summary="A document and its versions", responses={200: s.DocumentSerializer})
+    def get(self, request, document_id):
+        return Response(s.DocumentSerializer(self.get_document(request, document_id)).data)
+
+    @extend_schema(
+        summary="Change metadata, move to another dossier, or cancel",
+        request=s.DocumentPatchSerializer,
+        responses={200: s.DocumentSerializer, **problems(409)},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def patch(self, request, document_id):
+        document = access.get_document_for(request.user, document_id)
+        body = s.DocumentPatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        actor = actor_of(request)
+        cancel = data.pop("state", None) == "cancelled"
+        reason = data.pop("cancel_reason", "")
+        if "type" in data:
+            data["doc_type"] = data.pop("type")
+        if "dossier" in data:
+            data["dossier"] = access.get_dossier_for(request.user, data["dossier"])
+        # Check every permission first, so a refused request is not half applied.
+        if data:
+            require(access.can_change_documents(request.user), "change documents", request.user)
+        if cancel:
+            require(access.can_cancel_documents(request.user), "cancel documents", request.user)
+        if data:
+            document = actions.update_document(document, data, actor=actor)
+        if cancel:
+            document = actions.cancel_document(document, reason=reason, actor=actor)
+        return Response(s.DocumentSerializer(self.get_document(request, document.id)).data)

@@ -1,0 +1,225 @@
+"""A document's immutable, numbered versions: added, listed, downloaded as content, as text or as a
+rendition, and processed again; and what processing this installation can do.
+"""
+
+from __future__ import annotations
+
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import serializers as s
+from api.content import blob_response, content_response, harden
+from api.digests import expected_digest
+from api.idempotency import IdempotentMixin
+from api.permissions import require
+from api.problems import Problem
+from api.schema import CONTENT_HEADERS, IDEMPOTENCY_HEADER, content_responses, problems
+from api.uploads import RawFileParser
+from api.views.documents import versions_queryset
+from dossier import access, actions
+from dossier.audit import actor_of
+from dossier.lanes import Lane
+from dossier.models import Document, Version
+from dossier.roles import Role, role_of
+from dossier.uploads import staged_from_upload
+from ingest import capabilities, pipeline
+from ingest.models import Processing, Rendition, RenditionKind, State
+
+
+class DocumentVersionsView(IdempotentMixin, APIView):
+    """A document's immutable, numbered versions."""
+
+    parser_classes = [MultiPartParser, RawFileParser]
+
+    @extend_schema(
+        summary="The document's versions", responses={200: s.VersionSerializer(many=True)}
+    )
+    def get(self, request, document_id):
+        document = access.get_document_for(request.user, document_id)
+        versions = versions_queryset().filter(document=document)
+        return Response(s.VersionSerializer(versions, many=True).data)
+
+    @extend_schema(
+        summary="Add a version (multipart `file`, or the raw body with a filename header)",
+        request={
+            "multipart/form-data": s.VersionUploadSerializer,
+            "application/octet-stream": OpenApiTypes.BINARY,
+        },
+        responses={201: s.RegistrationSerializer, **problems(409, 422)},
+        parameters=[
+            IDEMPOTENCY_HEADER,
+            OpenApiParameter(
+                "X-Filename",
+                str,
+                OpenApiParameter.HEADER,
+                description="Percent-encoded filename for raw-body uploads.",
+            ),
+        ],
+    )
+    def post(self, request, document_id):
+        require(access.can_file_documents(request.user), "add versions", request.user)
+        document = access.get_document_for(request.user, document_id)
+        body = s.VersionUploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        version = actions.add_version(
+            document,
+            staged_from_upload(body.validated_data["file"]),
+            actor=actor_of(request),
+            expected_sha256=expected_digest(request, body.validated_data.get("sha256")),
+        )
+        headers = {"Location": reverse("api:document-detail", args=[document.id])}
+        return Response(s.RegistrationSerializer(version).data, status=201, headers=headers)
+
+
+class ContentView(APIView):
+    @extend_schema(
+        summary="Download content (latest version, or version n)",
+        description="Answered in the media type detected when the content was stored.",
+        parameters=[
+            OpenApiParameter("disposition", str, enum=["attachment", "inline"]),
+            *CONTENT_HEADERS,
+        ],
+        responses=content_responses(),
+    )
+    def get(self, request, document_id, number=None):
+        document = access.get_document_for(request.user, document_id)
+        number = document.latest_version if number is None else number
+        version = (
+            Version.objects.select_related("blob", "document__dossier")
+            .filter(document=document, number=number)
+            .first()
+        )
+        if version is None:
+            raise Problem("unknown-version", f"the document has no version {number}")
+        response = content_response(
+            request, version, inline=request.query_params.get("disposition") == "inline"
+        )
+        if response.status_code in (200, 206):
+            actions.record_download(
+                version, actor=actor_of(request), byte_range=request.headers.get("Range")
+            )
+        return response
+
+
+def _version_of(document: Document, number: int) -> Version:
+    version = Version.objects.filter(document=document, number=number).first()
+    if version is None:
+        raise Problem("unknown-version", f"the document has no version {number}")
+    return version
+
+
+class VersionTextView(APIView):
+    @extend_schema(
+        summary="The version's extracted text (once its processing is done)",
+        responses={(200, "text/plain"): OpenApiTypes.STR},
+    )
+    def get(self, request, document_id, number):
+        document = access.get_document_for(request.user, document_id)
+        version = _version_of(document, number)
+        processing = Processing.objects.filter(version=version).first()
+        if processing is None or processing.state != State.DONE:
+            state = processing.state if processing else "not queued"
+            raise Problem(
+                "text-not-available",
+                f"version {number} has no extracted text yet (processing: {state})",
+            )
+        if processing.text_id is None:  # done, but nothing to read (e.g. a photo before OCR)
+            return harden(StreamingHttpResponse([], content_type=pipeline.TEXT_MEDIA_TYPE))
+        # Text extracted from untrusted content is untrusted too: served like content.
+        stem = version.filename.rsplit(".", 1)[0] or "document"
+        return blob_response(
+            request,
+            processing.text,
+            media_type=pipeline.TEXT_MEDIA_TYPE,
+            filename=f"{stem}.txt",
+            inline=True,
+        )
+
+
+class VersionRenditionView(APIView):
+    @extend_schema(
+        summary="Download a rendition of the version (pdfa, pdf or thumbnail)",
+        parameters=[
+            OpenApiParameter("disposition", str, enum=["attachment", "inline"]),
+            *CONTENT_HEADERS,
+        ],
+        responses=content_responses("application/pdf", "image/png"),
+    )
+    def get(self, request, document_id, number, kind):
+        document = access.get_document_for(request.user, document_id)
+        version = _version_of(document, number)
+        rendition = (
+            Rendition.objects.select_related("blob").filter(version=version, kind=kind).first()
+        )
+        if rendition is None:
+            raise Problem(
+                "unknown-rendition", f"version {number} has no {kind!r} rendition", field="kind"
+            )
+        response = blob_response(
+            request,
+            rendition.blob,
+            media_type=rendition.media_type,
+            filename=rendition_filename(version, kind),
+            inline=request.query_params.get("disposition") == "inline",
+        )
+        # Reading a document in another form is reading it; thumbnails (shown in listings by
+        # the dozen) are not audited one by one.
+        if response.status_code in (200, 206) and kind != RenditionKind.THUMBNAIL:
+            version.document = document
+            actions.record_download(
+                version, actor=actor_of(request), byte_range=request.headers.get("Range")
+            )
+        return response
+
+
+def rendition_filename(version: Version, kind: str) -> str:
+    stem = version.filename.rsplit(".", 1)[0] or "document"
+    return {
+        RenditionKind.PDFA: f"{stem}.pdfa.pdf",
+        RenditionKind.PDF: f"{stem}.pdf",
+        RenditionKind.THUMBNAIL: f"{stem}.page-1.png",
+    }.get(kind, f"{stem}.{kind}")
+
+
+class IngestCapabilitiesView(APIView):
+    @extend_schema(
+        summary="Which renditions this installation makes, and what is missing for the others",
+        responses={
+            200: inline_serializer(
+                "IngestCapabilities",
+                {
+                    "renditions": serializers.ListField(child=serializers.DictField()),
+                    "ocr_languages": serializers.ListField(child=serializers.CharField()),
+                },
+            ),
+        },
+    )
+    def get(self, request):
+        require(
+            role_of(request.user) != Role.PUBLIC, "see the ingestion capabilities", request.user
+        )
+        return Response(capabilities.report())
+
+
+class VersionReprocessView(APIView):
+    @extend_schema(
+        summary="Run the ingestion pipeline on the version again",
+        request=None,
+        responses={202: s.ProcessingSerializer, **problems(409)},
+    )
+    def post(self, request, document_id, number):
+        require(access.can_change_documents(request.user), "reprocess versions")
+        document = access.get_document_for(request.user, document_id)
+        version = _version_of(document, number)
+        try:
+            # Reprocessing is bulk work: it never delays what people are filing now.
+            processing = pipeline.request_processing(version, again=True, lane=Lane.BULK)
+        except pipeline.AlreadyRunning as exc:
+            raise Problem("processing-in-progress", str(exc)) from None
+        return Response(s.ProcessingSerializer(processing).data, status=202)
