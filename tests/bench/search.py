@@ -432,7 +432,7 @@ def raw_engine(backend):
     """The embedded engine's active index opened straight with tantivy (edms's analyzers)."""
     import tantivy
 
-    from search.backends.embedded import ANALYZERS
+    from search.backends.tantivy_schema import ANALYZERS
 
     raw_index = tantivy.Index.open(str(backend.root / backend.status()["generation"]))
     for name, analyzer in ANALYZERS.items():
