@@ -16,6 +16,11 @@ clauses are ANDed):
 Operators are upper case (`AND`, `OR`, `NOT`), as in Lucene; lower-case `and` is a word.
 Anything malformed raises `QuerySyntaxError` with a message a person can act on and the
 character position, never a crash.
+
+One module on purpose, though longer than most: the syntax tree, the lexer, the parser and the
+checks of field values are one grammar, read against each other (the parser turns the lexer's
+tokens into the tree's nodes; every check reports its fault at a token's position). Split into
+files, they would only be read side by side.
 """
 
 from __future__ import annotations
