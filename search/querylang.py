@@ -32,6 +32,8 @@ from calendar import monthrange
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from dossier.numbering import InvalidFileNumber, normalise_key
+
 MAX_QUERY_CHARS = 2000
 MAX_CLAUSES = 64
 MAX_FUZZY_DISTANCE = 2
@@ -411,8 +413,6 @@ def _keyword(name: str, index_field: str, token: Token) -> Node:
 
 
 def _dossier_key(value: str, token: Token) -> str:
-    from dossier.numbering import InvalidFileNumber, normalise_key
-
     try:
         return normalise_key(value)
     except InvalidFileNumber as exc:
