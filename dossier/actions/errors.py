@@ -1,4 +1,5 @@
-"""What the domain refuses: every action raises one of these, with the offending field."""
+"""What the actions refuse: a `DomainError` with a stable `code` and, where there is one, the
+offending input's `field`."""
 
 from __future__ import annotations
 
