@@ -1,4 +1,5 @@
-"""The SHA-256 a client vouches for with an upload, checked against what was received."""
+"""The SHA-256 a client vouches for with an upload (a form field or a digest header); the action
+checks the received content against it."""
 
 from __future__ import annotations
 
