@@ -31,11 +31,11 @@ from api.uploads import RawFileParser
 from dossier import access, actions
 from dossier.audit import actor_of
 from dossier.lanes import Lane
-from dossier.models import Document, Version
+from dossier.models import Document, Rendition, RenditionKind, Version
 from dossier.roles import Role, role_of
 from dossier.uploads import staged_from_upload
 from ingest import capabilities, pipeline
-from ingest.models import Processing, Rendition, RenditionKind, State
+from ingest.models import Processing, State
 from ingest.status import text_status
 from search import find, indexer
 from search.backends import SearchUnavailable, get_backend
