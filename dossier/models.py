@@ -1,7 +1,9 @@
-"""The domain model: dossiers, their documents and immutable versions, content-addressed blobs,
-the audit trail and the outbox of domain events.
+"""The domain model: dossiers, their documents and immutable versions (with what processing
+found in them, and the renditions made from them), content-addressed blobs, the audit trail and
+the outbox of domain events.
 
-Rows are changed only through `dossier.actions`; nothing here writes on its own.
+Rows are changed only through `dossier.actions` (what processing found, through
+`dossier.processing_facts`); nothing here writes on its own.
 """
 
 from __future__ import annotations
