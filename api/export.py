@@ -34,8 +34,7 @@ from django.utils import timezone
 
 from dossier import actions, packages, zipstream
 from dossier.audit import Actor
-from dossier.models import Document, Dossier, Version
-from ingest.models import Rendition, RenditionKind
+from dossier.models import Document, Dossier, Rendition, RenditionKind, Version
 
 MANIFEST_NAME = "manifest.json"
 FORMAT = "edms-dossier-export"

@@ -1,4 +1,9 @@
-"""What the API reads and writes. Field names are the integration vocabulary of issue #2."""
+"""What the API reads and writes. Field names are the integration vocabulary of issue #2.
+
+A version's processing results (detected media type, page count, languages, metadata,
+renditions) are the facts `dossier` records on it; `ingest.models` is read only for the
+`processing` block, which shows how its run is going (presentation may show ingest's run state;
+only the facts are for other subscribers)."""
 
 from __future__ import annotations
 
@@ -17,10 +22,11 @@ from dossier.models import (
     Dossier,
     Event,
     IpType,
+    Rendition,
     Version,
     Visibility,
 )
-from ingest.models import Processing, Rendition, State
+from ingest.models import Processing, State
 from search.criteria import CommaListField, DocumentFilterSerializer
 
 # Re-exported: the API's search view reads its parameters with it.
@@ -248,20 +254,16 @@ class VersionSerializer(serializers.ModelSerializer):
         return ProcessingSerializer(processing).data
 
     def get_detected_media_type(self, version: Version) -> str | None:
-        processing = self._processing(version)
-        return (processing.media_type or None) if processing else None
+        return version.detected_media_type or None
 
     def get_page_count(self, version: Version) -> int | None:
-        processing = self._processing(version)
-        return processing.page_count if processing else None
+        return version.page_count
 
     def get_languages(self, version: Version) -> list[str]:
-        processing = self._processing(version)
-        return processing.languages if processing else []
+        return version.languages
 
     def get_metadata(self, version: Version) -> dict:
-        processing = self._processing(version)
-        return processing.metadata if processing else {}
+        return version.metadata
 
     def get_text_url(self, version: Version) -> str | None:
         processing = self._processing(version)

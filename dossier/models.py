@@ -1,7 +1,9 @@
-"""The domain model: dossiers, their documents and immutable versions, content-addressed blobs,
-the audit trail and the outbox of domain events.
+"""The domain model: dossiers, their documents and immutable versions (with what processing
+found in them, and the renditions made from them), content-addressed blobs, the audit trail and
+the outbox of domain events.
 
-Rows are changed only through `dossier.actions`; nothing here writes on its own.
+Rows are changed only through `dossier.actions` (what processing found, through
+`dossier.processing_facts`); nothing here writes on its own.
 """
 
 from __future__ import annotations
@@ -233,7 +235,13 @@ class Document(models.Model):
 
 
 class Version(models.Model):
-    """An immutable, numbered version of a document. A correction is a new version."""
+    """An immutable, numbered version of a document. A correction is a new version.
+
+    Its content never changes; what processing found in it (the fields after `created_by`) is
+    recorded when processing finishes and withdrawn when it starts afresh, only through
+    `dossier.processing_facts`. Search, the API and the UI read these facts; how processing
+    runs (its state, steps, leases) stays `ingest`'s own.
+    """
 
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
@@ -243,6 +251,20 @@ class Version(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    detected_media_type = models.CharField(
+        max_length=200, blank=True, help_text="Detected from content by processing."
+    )
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    languages = models.JSONField(default=list, blank=True, help_text="ISO 639-1 codes.")
+    metadata = models.JSONField(
+        default=dict, blank=True, help_text="title, author, created, pdfa, encrypted"
+    )
+    # The extracted text, a content-addressed blob like originals (so list endpoints never
+    # carry it): set only when processing finished done, so a version with a text is searchable.
+    text = models.ForeignKey(
+        Blob, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     class Meta:
@@ -261,6 +283,35 @@ class Version(models.Model):
     @property
     def size(self) -> int:
         return self.blob.size
+
+
+class RenditionKind(models.TextChoices):
+    PDFA = "pdfa", "Searchable PDF/A (OCR)"
+    PDF = "pdf", "PDF for viewing"
+    THUMBNAIL = "thumbnail", "First-page thumbnail"
+
+
+class Rendition(models.Model):
+    """A file made from a version by processing (never replacing its original): content-addressed
+    like originals, and regenerable, so reprocessing replaces it. Written only through
+    `dossier.processing_facts`."""
+
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="renditions")
+    kind = models.CharField(max_length=10, choices=RenditionKind.choices)
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
+    media_type = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # Made by `ingest` before renditions were domain facts: the table kept its name.
+        db_table = "ingest_rendition"
+        ordering = ["version", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "kind"], name="rendition_kind_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.kind}"
 
 
 class AuditEvent(models.Model):

@@ -1,5 +1,9 @@
 """The pages of the web UI. Each reads through `dossier.access` and writes through
-`dossier.actions`, exactly as the API does; no view decides a permission on its own."""
+`dossier.actions`, exactly as the API does; no view decides a permission on its own.
+
+What processing found (detected media type, pages, renditions) is read from the version's facts
+in `dossier`; `ingest` is read only to show how its processing is going (state, reason, queues)
+and to ask for it again — presentation may read ingest's run state, nothing else does."""
 
 from __future__ import annotations
 
@@ -133,12 +137,21 @@ def go_to_dossier(request):
 # --- A dossier and its file wrapper -------------------------------------------------------------
 
 
-def _latest_processing(field: str):
-    """A field of each document's latest version's processing, as a subquery (no N+1)."""
+def _latest_processing_state():
+    """Each document's latest version's processing state, as a subquery (no N+1)."""
     return Subquery(
         Processing.objects.filter(
             version__document=OuterRef("pk"), version__number=OuterRef("latest_version")
-        ).values(field)[:1]
+        ).values("state")[:1]
+    )
+
+
+def _latest_version_fact(field: str):
+    """A fact processing recorded on each document's latest version, as a subquery (no N+1)."""
+    return Subquery(
+        Version.objects.filter(document=OuterRef("pk"), number=OuterRef("latest_version")).values(
+            field
+        )[:1]
     )
 
 
@@ -158,8 +171,8 @@ def dossier_detail(request, key):
         .filter(dossier=dossier)
         .select_related("doc_type")
         .annotate(
-            processing_state=_latest_processing("state"),
-            detected_pages=_latest_processing("page_count"),
+            processing_state=_latest_processing_state(),
+            detected_pages=_latest_version_fact("page_count"),
         )
     )
     filters = DocumentFilterSerializer(data={k: v for k, v in request.GET.items() if v})
@@ -317,9 +330,7 @@ def viewer(request, document_id):
     wanted = request.GET.get("version", "")
     current = next((v for v in versions if str(v.number) == wanted), versions[0])
     processing = getattr(current, "processing", None)
-    media_type = current.media_type
-    if processing is not None and processing.media_type:
-        media_type = processing.media_type
+    media_type = current.detected_media_type or current.media_type
     content_url = reverse("api:version-content", args=[document.id, current.number])
     renditions = {r.kind: r for r in current.renditions.all()}
     kind = viewer_kind(media_type)
@@ -343,7 +354,7 @@ def viewer(request, document_id):
             "versions": versions,
             "current": current,
             "processing": processing,
-            "pages": document.page_count or (processing.page_count if processing else None),
+            "pages": document.page_count or current.page_count,
             "kind": kind,
             "media_type": media_type,
             "content_url": content_url,
@@ -373,13 +384,16 @@ def document_state(request, document_id):
         document = access.get_document_for(request.user, document_id)
     except access.NotFound:
         raise Http404(_("No such document, or you may not see it.")) from None
-    processing = Processing.objects.filter(
-        version__document=document, version__number=document.latest_version
-    ).first()
+    latest = (
+        Version.objects.filter(document=document, number=document.latest_version)
+        .select_related("processing")
+        .first()
+    )
+    processing = getattr(latest, "processing", None)
     state = processing.state if processing else State.PENDING
     searchable = False
     if state == State.DONE:
-        source = search_documents.Source(document, processing)
+        source = search_documents.Source(document, latest)
         searchable = IndexedDocument.objects.filter(
             document_id=document.id, stamp=source.stamp
         ).exists()

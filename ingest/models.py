@@ -1,4 +1,6 @@
-"""What ingestion knows about each version: its processing state and what it extracted."""
+"""What ingestion knows about each version while processing it: its run state and its working
+copy of what it extracts. What others read of the outcome is recorded on the version as domain
+facts when a run finishes (`dossier.processing_facts`); these rows stay `ingest`'s own."""
 
 from __future__ import annotations
 
@@ -30,17 +32,12 @@ class Stage(models.TextChoices):
     RENDER = "render", "Render"
 
 
-class RenditionKind(models.TextChoices):
-    PDFA = "pdfa", "Searchable PDF/A (OCR)"
-    PDF = "pdf", "PDF for viewing"
-    THUMBNAIL = "thumbnail", "First-page thumbnail"
-
-
 class Processing(models.Model):
     """One per version. Changed only by `ingest.pipeline`; the original is never touched.
 
-    `steps` is the list the API shows: `[{"name", "state", "ms", "detail"}]`, in order. The text
-    is a content-addressed blob (like originals), so list endpoints never carry it.
+    `steps` is the list the API shows: `[{"name", "state", "ms", "detail"}]`, in order. The
+    fields from `media_type` to `text_chars` are the run's working copy, filled step by step;
+    `ingest.pipeline` records them on the version when the run finishes.
     """
 
     version = models.OneToOneField(Version, on_delete=models.CASCADE, related_name="processing")
@@ -88,23 +85,3 @@ class Processing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} {self.state}"
-
-
-class Rendition(models.Model):
-    """A file made from a version (never replacing its original): content-addressed like
-    originals, and regenerable, so reprocessing replaces it."""
-
-    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="renditions")
-    kind = models.CharField(max_length=10, choices=RenditionKind.choices)
-    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
-    media_type = models.CharField(max_length=200)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["version", "kind"]
-        constraints = [
-            models.UniqueConstraint(fields=["version", "kind"], name="rendition_kind_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.version} {self.kind}"

@@ -11,10 +11,11 @@ from pathlib import Path
 from django.conf import settings
 
 from dossier import blobstore
-from dossier.models import Version
+from dossier.models import Rendition, RenditionKind, Version
+from dossier.processing_facts import record_rendition
 from ingest import capabilities
 from ingest.languages import detect_languages, ocr_languages
-from ingest.models import Processing, Rendition, RenditionKind, Stage, StepState
+from ingest.models import Processing, Stage, StepState
 from ingest.ocr import OCR_IMAGE_TYPES
 from ingest.render import PDF_MEDIA_TYPE, THUMBNAIL_MEDIA_TYPE, office_extension
 from ingest.sandbox import Limits
@@ -216,7 +217,4 @@ def save_rendition(
 ) -> Rendition:
     """Store a rendition and list it on the version, replacing one of the same kind."""
     blob = store_file(path, filename=filename, media_type=media_type)
-    rendition, _ = Rendition.objects.update_or_create(
-        version=version, kind=kind, defaults={"blob": blob, "media_type": media_type}
-    )
-    return rendition
+    return record_rendition(version, kind, blob, media_type)

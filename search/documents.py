@@ -5,6 +5,9 @@ indexing a document twice, or late, always writes its current state.
 A document's *stamp* names that state without reading its text: the document's revision, its
 dossier and the dossier's revision, and the digest of the latest version's text. Any change the
 index must follow changes the stamp (`reconcile` compares them).
+
+What processing found (text, languages) is read from the version's facts (recorded by
+`dossier.processing_facts`), never from `ingest`: search reads only `dossier`.
 """
 
 from __future__ import annotations
@@ -14,8 +17,7 @@ from dataclasses import dataclass
 
 from dossier import blobstore
 from dossier.access import document_readers
-from dossier.models import Document, Dossier
-from ingest.models import Processing, State
+from dossier.models import Document, Dossier, Version
 from search.backends.base import STEMMED_LANGUAGES, IndexDocument
 
 MAX_TEXT_BYTES = 8 * 1024 * 1024
@@ -23,17 +25,15 @@ MAX_TEXT_BYTES = 8 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Source:
-    """A document row with its dossier and its latest version's processing (if any)."""
+    """A document row with its dossier and its latest version (if any)."""
 
     document: Document
-    processing: Processing | None
+    version: Version | None
 
     @property
     def text_sha256(self) -> str:
-        processing = self.processing
-        if processing is None or processing.state != State.DONE or not processing.text_id:
-            return ""
-        return processing.text_id
+        # Set only once the version's processing finished done.
+        return (self.version.text_id or "") if self.version is not None else ""
 
     @property
     def stamp(self) -> str:
@@ -45,7 +45,7 @@ class Source:
 def load_sources(ids: Iterable[str]) -> list[Source]:
     """The current rows of the documents in `ids` (missing ones are left out)."""
     documents = list(Document.objects.filter(id__in=list(ids)).select_related("dossier"))
-    return _with_processing(documents)
+    return _with_latest_version(documents)
 
 
 def iter_sources(*, after: str | None = None, chunk: int = 500) -> Iterator[list[Source]]:
@@ -56,20 +56,18 @@ def iter_sources(*, after: str | None = None, chunk: int = 500) -> Iterator[list
         rows = list(page[:chunk])
         if not rows:
             return
-        yield _with_processing(rows)
+        yield _with_latest_version(rows)
         after = str(rows[-1].id)
 
 
-def _with_processing(documents: list[Document]) -> list[Source]:
+def _with_latest_version(documents: list[Document]) -> list[Source]:
     wanted = {(d.id, d.latest_version) for d in documents}
-    processings = {
-        (p.version.document_id, p.version.number): p
-        for p in Processing.objects.filter(version__document__in=documents).select_related(
-            "version"
-        )
-        if (p.version.document_id, p.version.number) in wanted
+    versions = {
+        (v.document_id, v.number): v
+        for v in Version.objects.filter(document__in=documents)
+        if (v.document_id, v.number) in wanted
     }
-    return [Source(d, processings.get((d.id, d.latest_version))) for d in documents]
+    return [Source(d, versions.get((d.id, d.latest_version))) for d in documents]
 
 
 def document_ids_of_dossier(key: str) -> list[str]:
@@ -79,7 +77,7 @@ def document_ids_of_dossier(key: str) -> list[str]:
 def build(source: Source, *, max_text_chars: int) -> IndexDocument:
     document, dossier = source.document, source.document.dossier
     readers = document_readers(document)
-    detected = list(source.processing.languages) if source.processing else []
+    detected = list(source.version.languages) if source.version else []
     language = (document.language or (detected[0] if detected else "") or "").lower()[:8]
     return IndexDocument(
         id=str(document.id),

@@ -16,9 +16,8 @@ from django.core.management import CommandError, call_command
 
 from dossier import actions, blobstore
 from dossier.audit import Actor
-from dossier.models import AuditEvent, Blob, DocumentType, Version
+from dossier.models import AuditEvent, Blob, DocumentType, Rendition, Version
 from dossier.roles import Role
-from ingest.models import Rendition
 from tests.conftest import create_dossier, file_document
 from tests.factories import UserFactory
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+from dossier.models import Rendition
 from ingest import capabilities
-from ingest.models import Processing, Rendition, State
+from ingest.models import Processing, State
 from ingest.pipeline import run_to_completion
 from tests.ingest_support import corpus_files, file_version
 

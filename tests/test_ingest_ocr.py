@@ -19,10 +19,11 @@ from celery import current_app
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from dossier import blobstore
+from dossier.models import Rendition
 from ingest import capabilities
 from ingest.checks import check_renditions
 from ingest.languages import ocr_languages, tesseract_code
-from ingest.models import Processing, Rendition, Stage, State
+from ingest.models import Processing, Stage, State
 from ingest.pipeline import run_to_completion
 from tests.ingest_support import (
     OCR_PROGRAMS,

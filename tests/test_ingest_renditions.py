@@ -15,10 +15,11 @@ from PIL import Image
 
 from dossier import actions, blobstore
 from dossier.audit import Actor
+from dossier.models import Rendition
 from edms.launcher import _renditions_status
 from ingest import capabilities
 from ingest.checks import check_renditions
-from ingest.models import Processing, Rendition, Stage, State
+from ingest.models import Processing, Stage, State
 from ingest.pipeline import request_processing, run_to_completion
 from tests.conftest import file_document
 from tests.ingest_support import (

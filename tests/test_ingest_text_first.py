@@ -10,10 +10,10 @@ import pytest
 from celery import current_app
 from django.utils import timezone
 
-from dossier.models import Event, EventKind
+from dossier.models import Event, EventKind, Rendition
 from dossier.roles import Role
 from ingest import pipeline
-from ingest.models import Processing, Rendition, Stage, State
+from ingest.models import Processing, Stage, State
 from ingest.sweeper import sweep
 from tests.ingest_support import corpus_file, file_version
 from tests.test_ui_views import client_as

@@ -26,9 +26,9 @@ from django.test import Client
 from dossier import actions, blobstore
 from dossier import events as outbox
 from dossier.audit import Actor
-from dossier.models import Blob, Document, Event, EventKind
+from dossier.models import Blob, Document, Event, EventKind, Rendition
 from dossier.roles import Role
-from ingest.models import Processing, Rendition
+from ingest.models import Processing
 from search import indexer
 from tests.browser_support import PASSWORD, sign_in
 from tests.conftest import file_document

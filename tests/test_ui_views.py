@@ -13,9 +13,8 @@ from django.test import Client
 from django.utils import timezone
 
 from dossier import blobstore
-from dossier.models import AuditEvent, Blob
+from dossier.models import AuditEvent, Blob, Rendition
 from dossier.roles import Role
-from ingest.models import Rendition
 from search import indexer
 from tests.conftest import create_dossier, file_document
 from tests.factories import UserFactory

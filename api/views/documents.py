@@ -19,7 +19,7 @@ from api.schema import IDEMPOTENCY_HEADER, problems
 from dossier import access, actions
 from dossier.audit import actor_of
 from dossier.models import Document, Version
-from ingest.models import Rendition
+from dossier.models import Rendition
 
 
 def versions_queryset():

@@ -25,11 +25,11 @@ from api.views.documents import versions_queryset
 from dossier import access, actions
 from dossier.audit import actor_of
 from dossier.lanes import Lane
-from dossier.models import Document, Version
+from dossier.models import Document, Rendition, RenditionKind, Version
 from dossier.roles import Role, role_of
 from dossier.uploads import staged_from_upload
 from ingest import capabilities, pipeline
-from ingest.models import Processing, Rendition, RenditionKind, State
+from ingest.models import Processing, State
 
 
 class DocumentVersionsView(IdempotentMixin, APIView):
@@ -129,13 +129,14 @@ class VersionTextView(APIView):
                 "text-not-available",
                 f"version {number} has no extracted text yet (processing: {state})",
             )
-        if processing.text_id is None:  # done, but nothing to read (e.g. a photo before OCR)
+        # The text is a fact of the version (recorded with "done"); ingest's row says the state.
+        if version.text_id is None:  # done, but nothing to read (e.g. a photo before OCR)
             return harden(StreamingHttpResponse([], content_type=pipeline.TEXT_MEDIA_TYPE))
         # Text extracted from untrusted content is untrusted too: served like content.
         stem = version.filename.rsplit(".", 1)[0] or "document"
         return blob_response(
             request,
-            processing.text,
+            version.text,
             media_type=pipeline.TEXT_MEDIA_TYPE,
             filename=f"{stem}.txt",
             inline=True,

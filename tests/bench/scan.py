@@ -92,7 +92,8 @@ def step_seconds(version_ids: list[int]) -> str:
 def ocr_outcome(version_id: int) -> tuple[bool, int, int]:
     """Whether OCR ran to the end for the version (a PDF/A rendition and text from it), and how
     many pages it read and turned upright."""
-    from ingest.models import Processing, Rendition, RenditionKind, Stage, State
+    from dossier.models import Rendition, RenditionKind
+    from ingest.models import Processing, Stage, State
 
     processing = Processing.objects.get(version_id=version_id)
     steps = {s["name"]: s for s in processing.steps}

@@ -1,0 +1,64 @@
+"""What processing leaves for others, recorded on the version as domain facts: the detected
+media type, page count, languages, document metadata, the extracted text (a blob), and the
+renditions made from it.
+
+`ingest` runs the processing and keeps its run state (steps, attempts, stage, leases, task ids)
+to itself; these actions are how it publishes what it found. `search` reads only these facts;
+the API and the UI show them, and may read ingest's run state only to show how processing is
+going (see `.importlinter`).
+
+The facts are those of the last run that finished: recorded in the transaction that marks the
+run finished (so "done" is never seen without them), and withdrawn when a run starts afresh (so
+a version being processed again has no text until its new one is recorded).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from dossier.models import Blob, Rendition, Version
+
+
+@dataclass(frozen=True)
+class ProcessingFacts:
+    """What a finished run found in a version (text only when it finished done)."""
+
+    media_type: str = ""
+    page_count: int | None = None
+    languages: list[str] = field(default_factory=list)
+    metadata: dict = field(default_factory=dict)
+    text_sha256: str = ""  # the text's blob
+
+
+NO_FACTS = ProcessingFacts()
+
+
+def record_processing_facts(version_id: int, facts: ProcessingFacts) -> None:
+    """Record what the version's finished processing found. Call it inside the transaction that
+    marks the processing finished."""
+    Version.objects.filter(pk=version_id).update(
+        detected_media_type=facts.media_type,
+        page_count=facts.page_count,
+        languages=list(facts.languages),
+        metadata=dict(facts.metadata),
+        text_id=facts.text_sha256 or None,
+    )
+
+
+@transaction.atomic
+def withdraw_processing_facts(version_id: int) -> None:
+    """Forget what an earlier run found, renditions included: the version is processed afresh
+    and gets them again."""
+    record_processing_facts(version_id, NO_FACTS)
+    Rendition.objects.filter(version_id=version_id).delete()
+
+
+def record_rendition(version: Version, kind: str, blob: Blob, media_type: str) -> Rendition:
+    """List a file made from the version (its content already stored as `blob`), replacing one
+    of the same kind."""
+    rendition, _ = Rendition.objects.update_or_create(
+        version=version, kind=kind, defaults={"blob": blob, "media_type": media_type}
+    )
+    return rendition
