@@ -70,7 +70,10 @@ def run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="edms run", description=__doc__)
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
-    parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
+    # One web process with threads: a small office's requests fit in it (most of a request's
+    # time is I/O, which threads overlap), and each further process holds a copy of Django.
+    parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", "1")))
+    parser.add_argument("--web-threads", type=int, default=int(os.environ.get("WEB_THREADS", "8")))
     parser.add_argument("--no-worker", action="store_true", help="Do not start the Celery workers.")
     options = parser.parse_args(argv)
 
@@ -97,7 +100,7 @@ def run(argv: list[str]) -> int:
         "--workers",
         str(options.web_workers),
         "--threads",
-        "4",
+        str(options.web_threads),
         "--worker-class",
         "gthread",
         "--timeout",
@@ -105,31 +108,19 @@ def run(argv: list[str]) -> int:
         "--access-logfile",
         "-",
     ]
-    children = [supervisor.Child("web server", supervisor.spawner(web, _web_environment()))]
+    children = [("web server", web, _web_environment(), None)]
     if not options.no_worker:
         children += [
-            supervisor.Child(f"worker {name}", supervisor.spawner(command))
-            for name, command in worker_commands(bin_dir)
+            (f"worker {name}", command, {}, None) for name, command in worker_commands(bin_dir)
         ]
         # Work whose task was lost (see ingest.sweeper) is queued again now and then: one pass
         # every EDMS_SWEEP_INTERVAL, by a process that exits after it rather than one waiting
         # in memory between passes.
         sweeper = [str(bin_dir / "edms"), "sweep"]
-        children.append(
-            supervisor.Child(
-                "sweeper", supervisor.spawner(sweeper), every=settings.EDMS_SWEEP_INTERVAL
-            )
-        )
+        children.append(("sweeper", sweeper, {}, float(settings.EDMS_SWEEP_INTERVAL)))
         if settings.EDMS_SCAN_INBOX:
             inbox = [str(bin_dir / "edms"), "scan_inbox"]
-            children.append(supervisor.Child("scan inbox watcher", supervisor.spawner(inbox)))
-    try:
-        team = supervisor.Supervisor(children, broker=broker)
-        team.handle_signals()  # before anything starts: a Ctrl-C then still stops all in order
-        team.start()
-    except localbroker.BrokerError as exc:
-        print(f"edms run: {exc}", file=sys.stderr)
-        return 1
+            children.append(("scan inbox watcher", inbox, {}, None))
 
     url = f"http://{options.host}:{options.port}"
     print(f"\nedms is serving at {url}  (API docs: {url}/api/v1/docs, admin: {url}/admin/)")
@@ -139,7 +130,10 @@ def run(argv: list[str]) -> int:
         print(f"admin user created: admin / {admin_password}  (change it in the admin)")
     print("registry API key (Authorization: Bearer <key>):")
     print(api_key, flush=True)
-    return team.run()
+    # The rest is supervision, which needs no Django: this process becomes the supervisor
+    # (same pid, so a service manager's signals still reach it) and leaves Django's memory.
+    plan = supervisor.plan(children, broker)
+    os.execv(sys.executable, [sys.executable, "-m", "edms.supervisor", plan])
 
 
 def worker_commands(bin_dir: Path) -> list[tuple[str, list[str]]]:
@@ -180,13 +174,15 @@ def worker_commands(bin_dir: Path) -> list[tuple[str, list[str]]]:
 
 
 def _web_environment() -> dict[str, str]:
+    """What the web server's environment adds to `edms run`'s."""
     # glibc hands each 1 MiB upload buffer back to the OS and maps a fresh one for the next
     # chunk; raising its thresholds keeps buffers reused (measured: half the server CPU time of
     # a large upload was page faults). Values already in the environment win.
-    env = dict(os.environ)
-    env.setdefault("MALLOC_MMAP_THRESHOLD_", str(4 * 1024 * 1024))
-    env.setdefault("MALLOC_TRIM_THRESHOLD_", str(16 * 1024 * 1024))
-    return env
+    defaults = {
+        "MALLOC_MMAP_THRESHOLD_": str(4 * 1024 * 1024),
+        "MALLOC_TRIM_THRESHOLD_": str(16 * 1024 * 1024),
+    }
+    return {name: value for name, value in defaults.items() if name not in os.environ}
 
 
 def _renditions_status() -> str:

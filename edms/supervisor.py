@@ -7,10 +7,15 @@ restart is logged with the process's name and exit code. A periodic process (the
 meant to exit: it is started again `every` seconds after it ended well, and like the others
 when it failed. Only SIGTERM, SIGINT or SIGHUP stop everything: the others first, the broker
 last, so workers can give their messages back.
+
+`edms run` prepares the installation with Django, then becomes this module (`exec`, same pid):
+`python -m edms.supervisor PLAN`, PLAN being the JSON of `plan()`. The supervisor never sets
+Django up, so it does not keep a copy of it in memory (~60 MiB) all the while it only watches.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -18,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from subprocess import Popen
 from typing import TextIO
 
@@ -172,3 +178,53 @@ def _kill_group(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass  # nothing left of it
+
+
+# --- `edms run`'s supervisor process ---------------------------------------------------------
+
+
+def plan(
+    children: list[tuple[str, list[str], dict[str, str], float | None]],
+    broker: LocalBroker | None,
+) -> str:
+    """What `main` starts and tends: (name, command, extra environment, every) per process,
+    and the private broker if any. Holds no secret (it is a command-line argument): the
+    processes inherit the supervisor's environment, which is `edms run`'s."""
+    return json.dumps(
+        {
+            "children": [
+                {"name": name, "command": command, "env": env, "every": every}
+                for name, command, env, every in children
+            ],
+            "broker": broker and {"socket": str(broker.socket), "data_dir": str(broker.data_dir)},
+        }
+    )
+
+
+def main(argv: list[str]) -> int:
+    """Start what the plan names and tend it until SIGTERM, SIGINT or SIGHUP."""
+    (text,) = argv
+    wanted = json.loads(text)
+    broker = None
+    if wanted["broker"]:
+        broker = LocalBroker(Path(wanted["broker"]["socket"]), Path(wanted["broker"]["data_dir"]))
+    children = [
+        Child(
+            entry["name"],
+            spawner(entry["command"], {**os.environ, **entry["env"]} if entry["env"] else None),
+            every=entry["every"],
+        )
+        for entry in wanted["children"]
+    ]
+    team = Supervisor(children, broker=broker)
+    team.handle_signals()  # before anything starts: a Ctrl-C then still stops all in order
+    try:
+        team.start()
+    except BrokerError as exc:
+        print(f"edms run: {exc}", file=sys.stderr)
+        return 1
+    return team.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -202,12 +202,13 @@ def role(process: psutil.Process) -> str:
     """What an `edms run` process is, for the memory breakdown."""
     command = " ".join(process.cmdline())
     for needle, name in (
+        ("edms.supervisor", "edms run (supervisor)"),  # first: its plan names the others
         ("ingest.sandbox --zygote", "sandbox zygote"),
         ("ingest.sandbox", "sandbox child"),
         ("redis-server", "broker (redis)"),
         ("gunicorn", "web"),
         ("worker", "workers"),
-        ("edms run", "edms run (supervisor)"),
+        ("edms run", "edms run (preparing)"),
     ):
         if needle in command:
             return name
