@@ -18,8 +18,7 @@ from api.permissions import require
 from api.schema import IDEMPOTENCY_HEADER, problems
 from dossier import access, actions
 from dossier.audit import actor_of
-from dossier.models import Document, Version
-from dossier.models import Rendition
+from dossier.models import Document, Rendition, Version
 
 
 def versions_queryset():
