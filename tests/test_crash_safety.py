@@ -54,6 +54,7 @@ import django
 django.setup()
 
 from dossier import actions, blobstore
+from dossier.actions import filing
 from dossier.audit import Actor
 from dossier.models import Document, DocumentType, Dossier
 from tests.gunicorn_server import pattern_chunks
@@ -96,7 +97,7 @@ if point == "promote":
     if hasattr(storage, "bucket"):  # S3: the upload is under way, not completed
         storage.bucket.upload_file = die_after_first_part(storage.bucket.upload_file)
 elif point == "commit":
-    actions.record_audit = die  # inside the action's transaction, version row written
+    filing.record_audit = die  # inside the action's transaction, version row written
 
 staged = blobstore.spool(chunks(), filename="claims.bin")
 actor = Actor(label="crash-test")
@@ -312,7 +313,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from api import idempotency
-from dossier import actions
+from dossier.actions import filing
 
 point, api_key, dossier = sys.argv[1:4]
 
@@ -322,7 +323,7 @@ def die(*args, **kwargs):
 
 
 if point == "work":
-    actions.record_audit = die
+    filing.record_audit = die  # inside the filing action's transaction
 else:
     idempotency.remember = die
 client = APIClient()
