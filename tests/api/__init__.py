@@ -1,0 +1,1 @@
+"""Tests of the HTTP API: documents, dossiers, content, the change feed, export, idempotency, problems, OpenAPI."""
