@@ -1,0 +1,1 @@
+"""Tests of the web UI: pages over the test client, in a real browser, contrast."""
