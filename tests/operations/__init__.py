@@ -1,0 +1,1 @@
+"""Tests of the operations page's view of the broker."""
