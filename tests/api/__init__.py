@@ -1,1 +1,2 @@
-"""Tests of the HTTP API: documents, dossiers, content, the change feed, export, idempotency, problems, OpenAPI."""
+"""Tests of the HTTP API: documents, dossiers, content, the change feed, export, idempotency,
+problems, OpenAPI."""

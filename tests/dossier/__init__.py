@@ -1,1 +1,2 @@
-"""Tests of the domain: access, audit, numbering, events and their dispatch, processing facts, requeue hooks, blob backends (filesystem, S3), fixity, edms import."""
+"""Tests of the domain: access, audit, numbering, events and their dispatch, processing facts,
+requeue hooks, blob backends (filesystem, S3), fixity, edms import."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-CSS = Path(__file__).resolve().parent.parent / "frontend" / "static" / "frontend" / "app.css"
+CSS = Path(__file__).resolve().parents[2] / "frontend" / "static" / "frontend" / "app.css"
 AA_TEXT = 4.5
 
 

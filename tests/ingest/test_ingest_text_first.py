@@ -15,8 +15,8 @@ from dossier.roles import Role
 from ingest import pipeline
 from ingest.models import Processing, Stage, State
 from ingest.sweeper import sweep
+from tests.frontend.test_ui_views import client_as
 from tests.ingest_support import corpus_file, file_version
-from tests.test_ui_views import client_as
 
 PDF = corpus_file("0418910f_testPDF_twoAuthors.pdf")
 LONG_AGO = timezone.now() - dt.timedelta(days=1)

@@ -1,1 +1,2 @@
-"""Tests of digitization: the watched folder, splitting, quality control, the move out of ingest."""
+"""Tests of digitization: the watched folder, splitting, quality control, the move out of
+ingest."""

@@ -35,7 +35,7 @@ from tests.conftest import file_document
 from tests.factories import UserFactory
 from tests.gunicorn_server import gunicorn_server, pattern_chunks, pattern_digest
 from tests.search_support import give_text
-from tests.test_streaming_upload import MEMORY_BOUND, RssSampler
+from tests.system.test_streaming_upload import MEMORY_BOUND, RssSampler
 
 SANDBOX = "sandbox; default-src 'none'"
 

@@ -31,10 +31,10 @@ from dossier.roles import Role
 from edms import gunicorn_conf
 from frontend.middleware import ContentSecurityPolicyMiddleware
 from tests import browser_support
+from tests.api.test_problems import assert_problem, nothing_stored
 from tests.conftest import create_dossier, file_document
 from tests.factories import DocumentFactory, DossierFactory, UserFactory
 from tests.gunicorn_server import gunicorn_server
-from tests.test_problems import assert_problem, nothing_stored
 
 KEY = "BG/P/2024/000123"
 DOSSIER_URL = f"/api/v1/dossiers/{KEY}"
