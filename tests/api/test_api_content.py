@@ -45,7 +45,7 @@ def downloads() -> int:
 def test_latest_content(registry, document):
     response = registry.get(content_url(document))
     assert response.status_code == 200
-    # Streamed through the digest check (tests/test_security_content.py), not sendfile'd.
+    # Streamed through the digest check (tests/system/test_security_content.py), not sendfile'd.
     assert response.streaming
     assert body(response) == CONTENT
     assert response["ETag"] == etag(CONTENT)

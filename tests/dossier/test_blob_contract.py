@@ -2,7 +2,8 @@
 storage is S3 (CI's production leg: S3Proxy, a real S3 server).
 
 Each S3 run works under a prefix of its own inside the configured bucket and removes what it
-stored. What a killed process leaves is checked with real kills in tests/test_crash_safety.py.
+stored. What a killed process leaves is checked with real kills in
+tests/system/test_crash_safety.py.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The extractor interface and its two backends. The Tika server is not contacted here: only the
-request edms would send and the reading of its answers are tested (tests/test_tika_server.py
+request edms would send and the reading of its answers are tested (tests/ingest/test_tika_server.py
 runs the extractor against a real server)."""
 
 from __future__ import annotations

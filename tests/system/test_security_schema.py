@@ -3,7 +3,7 @@
 Found by generated requests: content was declared `application/octet-stream` but answered in its
 own media type, and 401/403/404/406/416 answers that happen were not declared. Each test sends a
 real request and checks that its status and media type are documented for the operation in the
-schema the server serves (tests/test_schemathesis.py then checks every operation at large).
+schema the server serves (tests/system/test_schemathesis.py then checks every operation at large).
 """
 
 from __future__ import annotations
