@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from api.export import EXPORTABLE_RENDITIONS, Selection
 from api.serializers.validation import reject_nul_characters
+from dossier.actions import DOSSIER_FIELDS
 from dossier.models import Dossier, IpType
 from search.criteria import CommaListField, DocumentFilterSerializer
 
@@ -29,23 +30,13 @@ class DossierSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Dossier
+        # The registry's fields as `upsert_dossier` takes them, between the keys and the stamps.
         fields = [
             "id",
             "key",
             "normalized_key",
             "raw_key",
-            "ip_type",
-            "title",
-            "applicants",
-            "representatives",
-            "filing_date",
-            "published_at",
-            "registration_date",
-            "status",
-            "language",
-            "priority_claims",
-            "secret",
-            "paper_location",
+            *DOSSIER_FIELDS,
             "created_at",
             "updated_at",
             "url",
