@@ -2,31 +2,31 @@
 
 from django.urls import path, re_path
 
-from api import scan_views
+from api.views import scanning
 
 scan_urlpatterns = [
     re_path(
         r"^paper-locations/(?P<key>.+)$",
-        scan_views.PaperLocationView.as_view(),
+        scanning.PaperLocationView.as_view(),
         name="paper-location",
     ),
-    path("cover-sheets", scan_views.CoverSheetsView.as_view(), name="cover-sheets"),
-    path("scan-batches", scan_views.ScanBatchListView.as_view(), name="scan-batch-list"),
-    path("scan-batches/stats", scan_views.ScanStatsView.as_view(), name="scan-stats"),
+    path("cover-sheets", scanning.CoverSheetsView.as_view(), name="cover-sheets"),
+    path("scan-batches", scanning.ScanBatchListView.as_view(), name="scan-batch-list"),
+    path("scan-batches/stats", scanning.ScanStatsView.as_view(), name="scan-stats"),
     path(
         "scan-batches/<uuid:batch_id>",
-        scan_views.ScanBatchDetailView.as_view(),
+        scanning.ScanBatchDetailView.as_view(),
         name="scan-batch-detail",
     ),
-    path("scan-parts/<uuid:part_id>", scan_views.ScanPartView.as_view(), name="scan-part"),
+    path("scan-parts/<uuid:part_id>", scanning.ScanPartView.as_view(), name="scan-part"),
     path(
         "scan-parts/<uuid:part_id>/content",
-        scan_views.ScanPartContentView.as_view(),
+        scanning.ScanPartContentView.as_view(),
         name="scan-part-content",
     ),
     path(
         "scan-parts/<uuid:part_id>/<slug:operation>",
-        scan_views.ScanPartOperationView.as_view(),
+        scanning.ScanPartOperationView.as_view(),
         name="scan-part-operation",
     ),
 ]

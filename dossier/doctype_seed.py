@@ -11,6 +11,9 @@ it and tests can read it without a configured project.
 Each entry carries the type's defaults: direction, default visibility, whether the office
 publishes it, whether the registry system must be notified when one arrives, whether a paper
 original is expected, and labels in English, French, Spanish and Arabic.
+
+Long on purpose: it is one table, an entry a type, read (and reviewed) as a whole; split into
+files it would only be concatenated again.
 """
 
 from dataclasses import dataclass

@@ -5,6 +5,10 @@ blobs on the filesystem under `./var/`, a private Redis as Celery broker) needs 
 Production is selected by setting `DATABASE_URL`, the S3 variables and `CELERY_BROKER_URL`.
 Precedence is simple: an environment variable wins over the default written here; nothing is
 read from the database or from other files.
+
+One module on purpose, though longer than most: Django reads one settings module, and an
+operator looking for a setting's variable and default finds every one of them here, in one
+place, rather than spread over files that import each other's values.
 """
 
 from __future__ import annotations

@@ -1,10 +1,13 @@
-"""Labels the templates translate from model choices and processing states.
+"""Labels the templates translate from model choices and processing states, and the document
+types' labels in the UI language.
 
 The models keep plain English labels (the API shows those); listing them here with
 `gettext_noop` lets `makemessages` collect them for the UI's catalogues.
 """
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import get_language, gettext_noop
+
+from dossier.models import DocumentType
 
 CHOICE_LABELS = (
     # IpType
@@ -42,3 +45,14 @@ CHOICE_LABELS = (
     gettext_noop("Merged into another part"),
     gettext_noop("Set aside as blank"),
 )
+
+
+def ui_language() -> str:
+    """The UI language's base code (`fr` for `fr-ca`), the key of `DocumentType.labels`."""
+    return (get_language() or "en").split("-")[0]
+
+
+def type_labels() -> dict[str, str]:
+    """Every document type's label in the UI language (one query)."""
+    language = ui_language()
+    return {t.code: t.label(language) for t in DocumentType.objects.all()}

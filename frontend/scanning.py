@@ -28,7 +28,7 @@ from dossier.audit import actor_of
 from dossier.models import DocumentType
 from dossier.numbering import InvalidFileNumber
 from dossier.uploads import staged_from_upload
-from frontend.views import type_labels
+from frontend.labels import type_labels
 from scanning import coversheets, qc, splitting, stats, thumbnails
 from scanning.models import OPEN_PART_STATES, BatchState, PartState, ScanBatch, ScanPart
 from scanning.operations import OPERATIONS, run_operation

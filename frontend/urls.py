@@ -1,26 +1,27 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from frontend import scanning, views
+from frontend import scanning
+from frontend.views import dossiers, operations, search, viewer
 
 app_name = "frontend"
 
 urlpatterns = [
-    path("", views.dossier_list, name="home"),
-    path("go", views.go_to_dossier, name="go"),
-    path("search", views.search, name="search"),
+    path("", dossiers.dossier_list, name="home"),
+    path("go", dossiers.go_to_dossier, name="go"),
+    path("search", search.search, name="search"),
     path(
         "login",
         auth_views.LoginView.as_view(template_name="frontend/login.html"),
         name="login",
     ),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
-    path("documents/<uuid:document_id>", views.viewer, name="viewer"),
-    path("documents/<uuid:document_id>/state", views.document_state, name="document-state"),
-    path("operations", views.operations, name="operations"),
+    path("documents/<uuid:document_id>", viewer.viewer, name="viewer"),
+    path("documents/<uuid:document_id>/state", viewer.document_state, name="document-state"),
+    path("operations", operations.operations, name="operations"),
     path(
         "operations/retry/<uuid:document_id>/<int:number>",
-        views.retry_processing,
+        operations.retry_processing,
         name="retry",
     ),
     path("scanning", scanning.dashboard, name="scanning"),
@@ -40,7 +41,9 @@ urlpatterns = [
     ),
     path("scanning/cover-sheets", scanning.cover_sheets, name="cover-sheets"),
     # File numbers keep their slashes (BG/P/2024/000123), as in the API.
-    re_path(r"^dossiers/(?P<key>.+)/zip$", views.download_zip, name="dossier-zip"),
-    re_path(r"^dossiers/(?P<key>.+)/paper-location$", views.paper_location, name="paper-location"),
-    re_path(r"^dossiers/(?P<key>.+)$", views.dossier_detail, name="dossier"),
+    re_path(r"^dossiers/(?P<key>.+)/zip$", dossiers.download_zip, name="dossier-zip"),
+    re_path(
+        r"^dossiers/(?P<key>.+)/paper-location$", dossiers.paper_location, name="paper-location"
+    ),
+    re_path(r"^dossiers/(?P<key>.+)$", dossiers.dossier_detail, name="dossier"),
 ]

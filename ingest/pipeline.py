@@ -9,187 +9,72 @@ Renditions follow on the `render` queue and never delay "searchable":
     render   office document → PDF with LibreOffice; first-page thumbnail
 
 That is bulk work's way; interactive work (see `dossier.lanes`) runs every stage, renditions
-included, on the `interactive` queue, whose worker bulk work never occupies. Each step is a small
-function taking the `Run` and returning what it did; steps that read the untrusted file do so in
-the sandbox child (`ingest.sandbox`). A stage is claimed with a conditional UPDATE, so running it
-twice (a redelivered task, a double click on "reprocess") is harmless, and a claim whose worker
-died is taken over once its heartbeat is older than the lease (`ingest.lease`).
+included, on the `interactive` queue, whose worker bulk work never occupies. The steps of each
+stage are `ingest.stages`; asking for processing and queueing a stage's task, `ingest.queueing`;
+this module runs a stage and records its outcome. A stage is claimed with a conditional UPDATE,
+so running it twice (a redelivered task, a double click on "reprocess") is harmless, and a claim
+whose worker died is taken over once its heartbeat is older than the lease (`ingest.lease`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
-import os
 import tempfile
 import time
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 
-from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from dossier import blobstore, lanes
+from dossier import lanes
 from dossier.events import append_event
-from dossier.lanes import Lane
 from dossier.models import EventKind, Version
 from dossier.processing_facts import (
     ProcessingFacts,
     record_processing_facts,
     withdraw_processing_facts,
 )
-from ingest import lease, tika_metadata
-from ingest.extractors import load as load_extractor
-from ingest.identify import identify as sniff
-from ingest.identify import is_pdf
-from ingest.languages import detect_languages
+from ingest import lease
 from ingest.models import Processing, Stage, State, StepState
-from ingest.renditions import (
-    local_rendition,
-    ocr,
-    office_pdf,
-    plan,
-    renditions_due,
-    thumbnail,
+from ingest.queueing import STAGE_TASKS, AlreadyRunning, queue, queue_of, request_processing
+from ingest.renditions import local_rendition, renditions_due
+from ingest.stages import (
+    RENDITION_NICENESS,
+    RENDITIONS,
+    STAGES,
+    Step,
+    fetch,
+    limits,
+    rendition_limits,
 )
-from ingest.sandbox import Limits
-from ingest.steps import (
-    TEXT_MEDIA_TYPE,
-    Run,
-    StepFailed,
-    StepResult,
-    TransientFault,
-    sandboxed,
-    store_text,
-)
+from ingest.steps import TEXT_MEDIA_TYPE, Run, StepFailed, TransientFault, store_text
 
-__all__ = ["TEXT_MEDIA_TYPE", "StepFailed", "TransientFault", "process_version", "queue"]
+# What other modules use of ingest's processing comes through here: the stages' steps live in
+# `ingest.stages`, asking and queueing in `ingest.queueing`.
+__all__ = [
+    "RENDITION_NICENESS",
+    "STAGE_TASKS",
+    "TEXT_MEDIA_TYPE",
+    "AlreadyRunning",
+    "StepFailed",
+    "TransientFault",
+    "claim",
+    "limits",
+    "make_renditions",
+    "process_version",
+    "queue",
+    "queue_of",
+    "rendition_limits",
+    "request_processing",
+    "requeue_stalled_renditions",
+    "run_to_completion",
+    "store_text",
+]
 
 log = logging.getLogger(__name__)
-
-# --- Configuration --------------------------------------------------------------------------
-
-
-def limits() -> Limits:
-    return Limits(
-        timeout_s=settings.EDMS_INGEST_TIMEOUT,
-        memory_mib=settings.EDMS_INGEST_MEMORY_MIB,
-    )
-
-
-# Added to the niceness of the sandbox children making renditions (0 to 19).
-RENDITION_NICENESS = 10
-
-
-def rendition_limits() -> Limits:
-    """Renditions never delay "searchable": their children run at a lower CPU priority."""
-    return dataclasses.replace(limits(), nice=RENDITION_NICENESS)
-
-
-# --- Steps ----------------------------------------------------------------------------------
-
-
-def fetch(run: Run) -> StepResult:
-    """Make the original available as a local file (blob storage may be S3)."""
-    sha256 = run.version.blob_id
-    local = blobstore.local_path(sha256)
-    if local is not None and os.path.exists(local):
-        run.source = run.readable = local
-        return StepResult("read from local blob storage")
-    if local is not None:
-        raise StepFailed("the original's content is missing from storage; restore it first")
-    target = os.path.join(run.workdir, "original")
-    try:
-        with open(target, "wb") as handle:
-            for chunk in blobstore.read_chunks(sha256):
-                handle.write(chunk)
-    except blobstore.BlobMissing:
-        raise StepFailed(
-            "the original's content is missing from storage; restore it first"
-        ) from None
-    except OSError as exc:
-        raise TransientFault(f"could not read the original from storage: {exc}") from exc
-    run.source = run.readable = target
-    return StepResult(f"downloaded {os.path.getsize(target)} bytes")
-
-
-def identify(run: Run) -> StepResult:
-    """Media type by content; for PDFs page count, encryption, PDF/A claim, xref repair."""
-    found = sniff(path=run.source, filename=run.version.filename)
-    if is_pdf(run.source, found["media_type"]):
-        found |= sandboxed(
-            run,
-            "ingest.identify:inspect_pdf",
-            {"path": run.source, "workdir": run.workdir},
-            network=False,
-        )
-    run.identity = found
-    run.readable = found.get("repaired_path") or run.source
-    processing = run.processing
-    processing.media_type = found["media_type"]
-    processing.page_count = found["page_count"]
-    processing.metadata = {"encrypted": found["encrypted"], "pdfa": found["pdfa"]}
-    processing.save(update_fields=["media_type", "page_count", "metadata"])
-    return StepResult(found["detail"])
-
-
-def extract(run: Run) -> StepResult:
-    """Text and document metadata through the configured extractor; the text becomes a blob."""
-    extractor = load_extractor(settings.EDMS_EXTRACTOR)
-    text_path = os.path.join(run.workdir, "text.txt")
-    found = sandboxed(
-        run,
-        "ingest.extractors:extract_to_file",
-        {
-            "path": run.readable,
-            "config": settings.EDMS_EXTRACTOR,
-            "max_chars": settings.EDMS_INGEST_MAX_TEXT_CHARS,
-            "text_path": text_path,
-        },
-        network=extractor.needs_network,
-    )
-    text = Path(text_path).read_text(encoding="utf-8", errors="replace")
-    processing = run.processing
-    processing.text = store_text(text_path) if text.strip() else None
-    processing.text_chars = len(text) if text.strip() else 0
-    processing.languages = detect_languages(text)
-    summary = tika_metadata.summary(found["metadata"])
-    processing.metadata = {
-        **summary,
-        "encrypted": summary["encrypted"] or processing.metadata.get("encrypted", False),
-        "pdfa": processing.metadata.get("pdfa") or summary["pdfa"],
-    }
-    if found["media_type"] and processing.media_type != "application/pdf":
-        processing.media_type = found["media_type"]
-    if processing.page_count is None:
-        processing.page_count = tika_metadata.page_count(found["metadata"])
-    processing.save()
-    detail = f"{len(text)} characters by {extractor.name}"
-    if processing.languages:
-        detail += f", language {'+'.join(processing.languages)}"
-    if found["truncated"]:
-        detail += f" (truncated at {settings.EDMS_INGEST_MAX_TEXT_CHARS} characters)"
-    return StepResult(detail)
-
-
-Step = Callable[[Run], StepResult | None]
-STAGES: dict[str, list[tuple[str, Step]]] = {
-    Stage.EXTRACT: [
-        ("fetch", fetch),
-        ("identify", identify),
-        ("extract", extract),
-        ("plan", plan),
-    ],
-    # Later stages fetch the original again (their worker may be another machine), unrecorded.
-    Stage.OCR: [("ocr", ocr)],
-}
-# After the version is done (searchable), on the render queue; each step makes what applies.
-RENDITIONS: list[tuple[str, Step]] = [("pdf", office_pdf), ("thumbnail", thumbnail)]
 
 
 # --- Running --------------------------------------------------------------------------------
@@ -460,77 +345,3 @@ def _release(processing: Processing) -> None:
     Processing.objects.filter(pk=processing.pk, state=State.RUNNING).update(
         state=State.PENDING, started_at=None
     )
-
-
-# --- Requests -------------------------------------------------------------------------------
-
-
-class AlreadyRunning(Exception):
-    """Reprocessing was asked for while a run is in progress."""
-
-
-def request_processing(
-    version: Version, *, again: bool = False, lane: Lane | None = None
-) -> Processing:
-    """Mark the version for (re)processing and queue it once the transaction commits, in `lane`
-    (default: the lane in effect). A version already known keeps its lane unless processed
-    `again`."""
-    lane = Lane(lane or lanes.current())
-    processing, created = Processing.objects.get_or_create(version=version, defaults={"lane": lane})
-    if again and not created:
-        reset = (
-            Processing.objects.filter(pk=processing.pk)
-            .exclude(lease.alive(timezone.now()))
-            .update(
-                state=State.PENDING,
-                stage=Stage.EXTRACT,
-                reason="",
-                queued_at=timezone.now(),
-                lane=lane,
-            )
-        )
-        if not reset:
-            raise AlreadyRunning(f"version {version.number} is being processed right now")
-        processing.refresh_from_db()
-    if processing.state == State.PENDING:
-        stage, lane = processing.stage, processing.lane
-        transaction.on_commit(lambda: queue(version.pk, stage, lane))
-    return processing
-
-
-def queue_of(lane: str) -> str | None:
-    """The queue every stage of interactive work goes to; None for bulk work, whose stages go
-    to their own queues (`extract`, `ocr`, `render`: CELERY_TASK_ROUTES)."""
-    return settings.EDMS_INTERACTIVE_QUEUE if lane == Lane.INTERACTIVE else None
-
-
-# Each stage's task, by name: `ingest.tasks` defines them and imports this module, which sends
-# them through Celery's registry (`IngestConfig.ready` imports the tasks, so every process has
-# them registered, and a test's eager mode runs them in place).
-STAGE_TASKS = {
-    Stage.EXTRACT: "ingest.tasks.process_version",
-    Stage.OCR: "ingest.tasks.ocr_version",
-    Stage.RENDER: "ingest.tasks.render_version",
-}
-
-
-def queue(version_id: int, stage: str = Stage.EXTRACT, lane: str | None = None) -> None:
-    """Send the task of the version's `stage` to its lane's queue (`lane` defaults to the one
-    recorded on its processing, as when the sweeper queues it again), its id recorded on the
-    pending row first (so the sweeper can tell a task waiting in the broker from one that is
-    gone). `Stage.RENDER` sends the renditions' task (made after the text)."""
-    task = current_app.tasks[STAGE_TASKS[stage]]
-    if lane is None:
-        recorded = Processing.objects.filter(version_id=version_id).values_list("lane", flat=True)
-        lane = recorded.first() or lanes.current()
-    target = queue_of(lane)
-    task_id = str(uuid.uuid4())
-    Processing.objects.filter(version_id=version_id, stage=stage, state=State.PENDING).update(
-        task_id=task_id, queued_at=timezone.now()
-    )
-    try:
-        # A retry goes back to the queue the task came from (Celery keeps its routing key).
-        task.apply_async((version_id,), task_id=task_id, **({"queue": target} if target else {}))
-    except Exception:
-        # The row stays pending with a task the broker does not hold: the sweeper sends it.
-        log.exception("could not queue %s of version %s", stage, version_id)

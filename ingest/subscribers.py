@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dossier.models import Event, EventKind, Version
-from ingest.pipeline import request_processing
+from ingest.queueing import request_processing
 
 NEW_CONTENT = (EventKind.DOCUMENT_REGISTERED, EventKind.VERSION_ADDED)
 

@@ -1,0 +1,70 @@
+"""What the API reads and writes. Field names are the integration vocabulary of issue #2.
+
+One module a resource: `dossiers` (and the export's parameters), `documents` (a document and
+its versions as read), `document_writes` (registering, new versions, changes), `events`,
+`search`; `validation` holds what more than one of them checks. Views import this package.
+
+A version's processing results (detected media type, page count, languages, metadata,
+renditions) are the facts `dossier` records on it; `ingest.models` is read only for the
+`processing` block, which shows how its run is going (presentation may show ingest's run state;
+only the facts are for other subscribers)."""
+
+from api.serializers.document_writes import (
+    DocumentPatchSerializer,
+    DocumentRegisterSerializer,
+    RegistrationSerializer,
+    VersionUploadSerializer,
+)
+from api.serializers.documents import (
+    DocumentListItemSerializer,
+    DocumentSerializer,
+    ProcessingSerializer,
+    RenditionSerializer,
+    VersionSerializer,
+)
+from api.serializers.dossiers import (
+    DossierDetailSerializer,
+    DossierSerializer,
+    DossierWriteSerializer,
+    ExportParamsSerializer,
+    PriorityClaimSerializer,
+    TextStatusSerializer,
+)
+from api.serializers.events import EventPageSerializer, EventSerializer
+from api.serializers.search import (
+    DocumentFilterSerializer,
+    FacetValueSerializer,
+    SearchHitSerializer,
+    SearchParamsSerializer,
+    SearchResultSerializer,
+    SearchStatusSerializer,
+)
+from api.serializers.validation import document_type, reject_nul_characters
+
+__all__ = [
+    "DocumentFilterSerializer",
+    "DocumentListItemSerializer",
+    "DocumentPatchSerializer",
+    "DocumentRegisterSerializer",
+    "DocumentSerializer",
+    "DossierDetailSerializer",
+    "DossierSerializer",
+    "DossierWriteSerializer",
+    "EventPageSerializer",
+    "EventSerializer",
+    "ExportParamsSerializer",
+    "FacetValueSerializer",
+    "PriorityClaimSerializer",
+    "ProcessingSerializer",
+    "RegistrationSerializer",
+    "RenditionSerializer",
+    "SearchHitSerializer",
+    "SearchParamsSerializer",
+    "SearchResultSerializer",
+    "SearchStatusSerializer",
+    "TextStatusSerializer",
+    "VersionSerializer",
+    "VersionUploadSerializer",
+    "document_type",
+    "reject_nul_characters",
+]

@@ -1,0 +1,203 @@
+"""A document and its versions as the API shows them: each version's processing facts, its
+renditions, and how its processing is going (ingest's run state, shown, never its text)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from dossier.models import Channel, Document, Rendition, Version
+from ingest.models import Processing, State
+
+
+class ProcessingSerializer(serializers.ModelSerializer):
+    """The ingestion pipeline's state for one version (never its text)."""
+
+    renditions_state = serializers.ChoiceField(
+        choices=[("", "None due"), *State.choices],
+        read_only=True,
+        help_text="The renditions (thumbnail, an office document's PDF), made after the version "
+        "is done and searchable: empty when none are due, else pending, running, done or failed.",
+    )
+
+    class Meta:
+        model = Processing
+        fields = [
+            "state",
+            "stage",
+            "reason",
+            "steps",
+            "attempts",
+            "started_at",
+            "finished_at",
+            "renditions_state",
+        ]
+        read_only_fields = fields
+
+
+class RenditionSerializer(serializers.ModelSerializer):
+    """A file made from the version (PDF/A by OCR, PDF of an office document, thumbnail)."""
+
+    sha256 = serializers.CharField(source="blob_id")
+    size = serializers.IntegerField(source="blob.size")
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Rendition
+        fields = ["kind", "media_type", "sha256", "size", "url"]
+        read_only_fields = fields
+
+    def get_url(self, rendition: Rendition) -> str:
+        version = rendition.version
+        return reverse(
+            "api:version-rendition", args=[version.document_id, version.number, rendition.kind]
+        )
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    sha256 = serializers.CharField(source="blob_id")
+    size = serializers.IntegerField(source="blob.size")
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    content_url = serializers.SerializerMethodField()
+    processing = serializers.SerializerMethodField()
+    detected_media_type = serializers.SerializerMethodField()
+    page_count = serializers.SerializerMethodField()
+    languages = serializers.SerializerMethodField()
+    metadata = serializers.SerializerMethodField()
+    text_url = serializers.SerializerMethodField()
+    renditions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Version
+        fields = [
+            "number",
+            "sha256",
+            "size",
+            "media_type",
+            "filename",
+            "created_at",
+            "created_by",
+            "content_url",
+            "processing",
+            "detected_media_type",
+            "page_count",
+            "languages",
+            "metadata",
+            "text_url",
+            "renditions",
+        ]
+        read_only_fields = fields
+
+    def get_content_url(self, version: Version) -> str:
+        return reverse("api:version-content", args=[version.document_id, version.number])
+
+    @staticmethod
+    def _processing(version: Version) -> Processing | None:
+        try:
+            return version.processing
+        except Processing.DoesNotExist:
+            return None
+
+    @extend_schema_field(ProcessingSerializer)
+    def get_processing(self, version: Version) -> dict:
+        processing = self._processing(version)
+        if processing is None:
+            # Committed, and its processing not yet queued: to a client that is "pending".
+            return ProcessingSerializer(Processing(version=version)).data
+        return ProcessingSerializer(processing).data
+
+    def get_detected_media_type(self, version: Version) -> str | None:
+        return version.detected_media_type or None
+
+    def get_page_count(self, version: Version) -> int | None:
+        return version.page_count
+
+    def get_languages(self, version: Version) -> list[str]:
+        return version.languages
+
+    def get_metadata(self, version: Version) -> dict:
+        return version.metadata
+
+    def get_text_url(self, version: Version) -> str | None:
+        processing = self._processing(version)
+        if processing is None or processing.state != State.DONE:
+            return None
+        return reverse("api:version-text", args=[version.document_id, version.number])
+
+    @extend_schema_field(RenditionSerializer(many=True))
+    def get_renditions(self, version: Version) -> list[dict]:
+        # `renditions` is prefetched by the views; each knows its version without a query.
+        renditions = list(version.renditions.all())
+        for rendition in renditions:
+            rendition.version = version
+        return RenditionSerializer(renditions, many=True).data
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    """A document with all its versions (detail view)."""
+
+    dossier = serializers.CharField(source="dossier.display_key")
+    dossier_id = serializers.UUIDField(source="dossier.id")
+    type = serializers.CharField(source="doc_type_id")
+    type_label = serializers.SerializerMethodField()
+    # Declared, because read-only model fields lose `allow_blank` and the schema would refuse "".
+    channel = serializers.ChoiceField(choices=Channel.choices, allow_blank=True, read_only=True)
+    versions = VersionSerializer(many=True)
+    url = serializers.SerializerMethodField()
+    content_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "dossier",
+            "dossier_id",
+            "type",
+            "type_label",
+            "direction",
+            "official_date",
+            "channel",
+            "language",
+            "visibility",
+            "state",
+            "cancel_reason",
+            "cancelled_at",
+            "title",
+            "registry_id",
+            "parent",
+            "page_count",
+            "latest_version",
+            "created_at",
+            "updated_at",
+            "url",
+            "content_url",
+            "versions",
+        ]
+        read_only_fields = fields
+
+    def get_type_label(self, document: Document) -> str:
+        return document.doc_type.label()
+
+    def get_url(self, document: Document) -> str:
+        return reverse("api:document-detail", args=[document.id])
+
+    def get_content_url(self, document: Document) -> str:
+        return reverse("api:document-content", args=[document.id])
+
+
+class DocumentListItemSerializer(DocumentSerializer):
+    """A document in the file-wrapper listing: its latest version only, never its text."""
+
+    latest = serializers.SerializerMethodField()
+
+    class Meta(DocumentSerializer.Meta):
+        fields = [f for f in DocumentSerializer.Meta.fields if f != "versions"] + ["latest"]
+        read_only_fields = fields
+
+    @extend_schema_field(VersionSerializer(allow_null=True))
+    def get_latest(self, document: Document) -> dict | None:
+        versions = [v for v in document.versions.all() if v.number == document.latest_version]
+        return VersionSerializer(versions[0]).data if versions else None

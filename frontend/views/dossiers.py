@@ -1,0 +1,260 @@
+"""Finding dossiers, one dossier's file wrapper (sorted, grouped, filtered), its paper location
+and the ZIP of the documents chosen in it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
+from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from dossier import access, actions, packages, zipstream
+from dossier.audit import actor_of
+from dossier.models import Direction, Document, IpType, Version, Visibility
+from dossier.numbering import InvalidFileNumber
+from frontend.labels import type_labels
+from frontend.views.visible import dossier_or_404
+from ingest.models import Processing, State
+from search.criteria import DocumentFilterSerializer
+
+DOSSIERS_PER_PAGE = 50
+NIL_UUID = uuid.UUID(int=0)
+# Columns of the file wrapper a user may sort by, and the model fields behind them.
+SORTS = {
+    "date": ("official_date", "created_at"),
+    "type": ("doc_type_id", "official_date"),
+    "direction": ("direction", "official_date"),
+    "title": ("title", "official_date"),
+    "pages": ("page_count", "official_date"),
+}
+# What the file wrapper can be grouped by, and the field behind it.
+GROUPS = {"type": "doc_type_id", "direction": "direction"}
+
+
+# --- Finding dossiers ---------------------------------------------------------------------------
+
+
+@require_GET
+def dossier_list(request):
+    dossiers = access.visible_dossiers(request.user)
+    filters = {name: request.GET.get(name, "").strip() for name in ("ip_type", "status", "year")}
+    filters["published"] = request.GET.get("published", "")
+    if filters["ip_type"]:
+        dossiers = dossiers.filter(ip_type=filters["ip_type"])
+    if filters["status"]:
+        dossiers = dossiers.filter(status=filters["status"])
+    # isdecimal, not isdigit: int() refuses "²"; and dates end at year 9999.
+    if filters["year"].isdecimal() and 1 <= int(filters["year"]) <= 9999:
+        dossiers = dossiers.filter(filing_date__year=int(filters["year"]))
+    today = timezone.localdate()
+    if filters["published"] == "yes":
+        dossiers = dossiers.filter(published_at__lte=today)
+    elif filters["published"] == "no":
+        dossiers = dossiers.exclude(published_at__lte=today)
+    page = Paginator(dossiers.order_by("key"), DOSSIERS_PER_PAGE).get_page(request.GET.get("page"))
+    statuses = (
+        access.visible_dossiers(request.user)
+        .exclude(status="")
+        .order_by("status")
+        .values_list("status", flat=True)
+        .distinct()
+    )
+    query = {k: v for k, v in filters.items() if v}
+    return render(
+        request,
+        "frontend/dossier_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "query": urlencode(query),
+            "ip_types": IpType.choices,
+            "statuses": list(statuses),
+            "today": today,
+        },
+    )
+
+
+@require_GET
+def go_to_dossier(request):
+    """Jump to a dossier from any accepted form of its file number."""
+    number = request.GET.get("number", "").strip()
+    try:
+        dossier = access.get_dossier_for(request.user, number)
+    except InvalidFileNumber as exc:
+        messages.error(request, _("Not a file number: %(error)s") % {"error": exc})
+    except access.NotFound:
+        messages.error(
+            request, _("No dossier %(number)s, or you may not see it.") % {"number": number}
+        )
+    else:
+        return HttpResponseRedirect(reverse("frontend:dossier", args=[dossier.display_key]))
+    return HttpResponseRedirect(reverse("frontend:home"))
+
+
+# --- A dossier and its file wrapper -------------------------------------------------------------
+
+
+def _latest_processing_state():
+    """Each document's latest version's processing state, as a subquery (no N+1)."""
+    return Subquery(
+        Processing.objects.filter(
+            version__document=OuterRef("pk"), version__number=OuterRef("latest_version")
+        ).values("state")[:1]
+    )
+
+
+def _latest_version_fact(field: str):
+    """A fact processing recorded on each document's latest version, as a subquery (no N+1)."""
+    return Subquery(
+        Version.objects.filter(document=OuterRef("pk"), number=OuterRef("latest_version")).values(
+            field
+        )[:1]
+    )
+
+
+def _sort_of(raw: str) -> tuple[str, list[str]]:
+    name = raw.removeprefix("-")
+    if name not in SORTS:
+        return "date", list(SORTS["date"])
+    descending = raw.startswith("-")
+    return raw, [f"-{f}" if descending else f for f in SORTS[name]]
+
+
+@require_GET
+def dossier_detail(request, key):
+    dossier = dossier_or_404(request.user, key)
+    documents = (
+        access.visible_documents(request.user)
+        .filter(dossier=dossier)
+        .select_related("doc_type")
+        .annotate(
+            processing_state=_latest_processing_state(),
+            detected_pages=_latest_version_fact("page_count"),
+        )
+    )
+    filters = DocumentFilterSerializer(data={k: v for k, v in request.GET.items() if v})
+    if filters.is_valid():
+        documents = filters.apply(documents)
+    else:
+        messages.error(request, _("Some filters were ignored: they are not valid."))
+    sort, ordering = _sort_of(request.GET.get("sort", "date"))
+    group = request.GET.get("group", "")
+    if group in GROUPS:
+        ordering = [GROUPS[group], *ordering]  # rows of a group together, sorted within it
+    else:
+        group = ""
+    labels = type_labels()
+    rows = list(documents.order_by(*ordering))
+    _prepare_rows(rows, labels)
+    for document in rows if group else ():
+        document.group_label = document.type_group if group == "type" else document.direction_label
+    filter_query = {k: v for k, v in request.GET.items() if k != "sort" and v}
+    return render(
+        request,
+        "frontend/dossier_detail.html",
+        {
+            "dossier": dossier,
+            "documents": rows,
+            "sort": sort,
+            "group": group,
+            "filters": request.GET,
+            "filter_query": urlencode(filter_query),
+            "type_choices": sorted(labels.items()),
+            "directions": Direction.choices,
+            "visibilities": Visibility.choices,
+            "can_file": access.can_file_documents(request.user),
+            "can_record_paper": _can_record_paper(request.user),
+            "select_label": _("Select"),
+            "cancelled_label": _("Cancelled"),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def _can_record_paper(user) -> bool:
+    return access.can_do_quality_control(user) or access.can_manage_dossiers(user)
+
+
+@require_POST
+def paper_location(request, key):
+    """Where the dossier's paper file is now (records staff keep it current while scanning)."""
+    if not _can_record_paper(request.user):
+        raise PermissionDenied
+    dossier = dossier_or_404(request.user, key)
+    location = request.POST.get("paper_location", "").strip()[:200]
+    actions.upsert_dossier(dossier.key, {"paper_location": location}, actor=actor_of(request))
+    messages.success(request, _("Paper location recorded."))
+    return HttpResponseRedirect(reverse("frontend:dossier", args=[dossier.display_key]))
+
+
+def _prepare_rows(rows: list, labels: dict[str, str]) -> None:
+    """Everything a file-wrapper row shows, translated once per value rather than per row:
+    a 500-row page spends its time in the template, so rows carry plain strings."""
+    directions = {value: _(label) for value, label in Direction.choices}
+    visibilities = {value: _(label) for value, label in Visibility.choices}
+    states = {value: _(value) for value in State.values}
+    viewer_base = reverse("frontend:viewer", args=[NIL_UUID]).removesuffix(str(NIL_UUID))
+    for document in rows:
+        document.type_label = labels.get(document.doc_type_id, document.doc_type_id)
+        document.state_code = document.processing_state or State.PENDING
+        document.state_label = states.get(document.state_code, document.state_code)
+        document.direction_label = directions.get(document.direction, document.direction)
+        document.visibility_label = visibilities.get(document.visibility, document.visibility)
+        document.viewer_url = f"{viewer_base}{document.id}"
+        document.type_group = f"{document.doc_type_id} — {document.type_label}"
+        document.display_title = document.title or document.type_label
+        document.date_text = document.official_date.isoformat() if document.official_date else "—"
+        # The registry's page count if it sent one, else what ingestion counted.
+        document.pages = document.page_count or document.detected_pages
+
+
+@require_POST
+def download_zip(request, key):
+    """The selected documents' latest versions as one ZIP, streamed; each download audited.
+
+    The selection follows the export's rules (`dossier.packages`): no cancelled document, no
+    scan held for quality control; content missing from storage is listed in `MISSING.txt`.
+    """
+    dossier = dossier_or_404(request.user, key)
+    wanted = Document.objects.filter(id__in=_uuids(request.POST.getlist("document")))
+    chosen = packages.select_documents(request.user, dossier, wanted)
+    versions = packages.select_versions(chosen.active)
+    if not versions:
+        messages.error(request, _("Select at least one document to download."))
+        return HttpResponseRedirect(reverse("frontend:dossier", args=[dossier.display_key]))
+    gone = packages.missing_content(v.blob_id for v in versions)
+    actor = actor_of(request)
+    for version in versions:
+        if version.blob_id not in gone:
+            actions.record_download(version, actor=actor)
+    archive = zipstream.stream_zip(_zip_members(versions, gone))
+    response = StreamingHttpResponse(archive, content_type="application/zip")
+    filename = f"{dossier.display_key.replace('/', '-')}.zip"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+def _zip_members(versions: list[Version], gone: set[str]):
+    members = list(zipstream.version_members(versions))
+    missing = [m for m in members if m.sha256 in gone]
+    yield from (m for m in members if m.sha256 not in gone)
+    if missing:
+        lines = [f"{m.name}\tsha256:{m.sha256}\t{m.size} bytes" for m in missing]
+        text = "Missing from storage, not in this ZIP:\n" + "\n".join(lines) + "\n"
+        yield zipstream.Member.of_bytes("MISSING.txt", text.encode(), timezone.now())
+
+
+def _uuids(values: list[str]) -> list[str]:
+    pattern = re.compile(r"^[0-9a-fA-F-]{32,36}$")
+    return [v for v in values if pattern.match(v)]

@@ -1,0 +1,120 @@
+"""The viewer (pdf.js, an image, or the extracted text) and the processing state the upload
+form polls."""
+
+from __future__ import annotations
+
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from dossier.models import Version
+from frontend.labels import ui_language
+from frontend.views.visible import document_or_404
+from ingest.models import State
+from search import documents as search_documents
+from search.models import IndexedDocument
+
+# Not SVG: it can carry scripts, and is shown as its extracted text instead.
+IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"}
+
+
+def viewer_kind(media_type: str) -> str:
+    """How the browser shows a version: pdf.js, an <img> (raster images only: an SVG is a
+    document that can run script), or its extracted text."""
+    if media_type == "application/pdf":
+        return "pdf"
+    if media_type in IMAGE_TYPES:
+        return "image"
+    return "text"
+
+
+def _rendition_to_show(kind: str, renditions: dict) -> str | None:
+    """Which rendition the viewer shows instead of the original, if any."""
+    if "pdfa" in renditions:
+        return "pdfa"
+    if kind == "text" and "pdf" in renditions:
+        return "pdf"
+    return None
+
+
+@require_GET
+def viewer(request, document_id):
+    document = document_or_404(request.user, document_id)
+    versions = list(
+        Version.objects.filter(document=document)
+        .select_related("blob", "created_by", "processing")
+        .order_by("-number")
+    )
+    if not versions:
+        raise Http404(_("The document has no content yet."))
+    wanted = request.GET.get("version", "")
+    current = next((v for v in versions if str(v.number) == wanted), versions[0])
+    processing = getattr(current, "processing", None)
+    media_type = current.detected_media_type or current.media_type
+    content_url = reverse("api:version-content", args=[document.id, current.number])
+    renditions = {r.kind: r for r in current.renditions.all()}
+    kind = viewer_kind(media_type)
+    # Only a PDF or a raster image is loaded inline; anything else (HTML, SVG, XML, ...) is
+    # shown as its extracted text and never loaded from the content URL at all.
+    shown_url = f"{content_url}?disposition=inline" if kind != "text" else ""
+    shown = _rendition_to_show(kind, renditions)
+    if shown is not None:
+        # A scan's PDF/A carries the OCR text layer (find, search highlights); an office
+        # document is shown as its PDF rendition. The original stays the download.
+        kind = "pdf"
+        shown_url = reverse("api:version-rendition", args=[document.id, current.number, shown])
+    page = request.GET.get("page", "")
+    return render(
+        request,
+        "frontend/viewer.html",
+        {
+            "document": document,
+            "dossier": document.dossier,
+            "type_label": document.doc_type.label(ui_language()),
+            "versions": versions,
+            "current": current,
+            "processing": processing,
+            "pages": document.page_count or current.page_count,
+            "kind": kind,
+            "media_type": media_type,
+            "content_url": content_url,
+            "inline_url": shown_url,
+            "renditions": [
+                (
+                    r.kind,
+                    reverse("api:version-rendition", args=[document.id, current.number, r.kind]),
+                )
+                for r in renditions.values()
+            ],
+            "renditions_pending": processing is not None
+            and processing.renditions_state in (State.PENDING, State.RUNNING),
+            "text_url": reverse("api:version-text", args=[document.id, current.number]),
+            "document_url": reverse("api:document-detail", args=[document.id]),
+            "page": int(page) if page.isdecimal() and int(page) > 0 else 1,
+            "terms": request.GET.get("hl", "") or request.GET.get("q", ""),
+        },
+    )
+
+
+@require_GET
+def document_state(request, document_id):
+    """What the upload form polls: the latest version's processing state, and whether the
+    search index holds the document as it is now (`searchable`)."""
+    document = document_or_404(request.user, document_id)
+    latest = (
+        Version.objects.filter(document=document, number=document.latest_version)
+        .select_related("processing")
+        .first()
+    )
+    processing = getattr(latest, "processing", None)
+    state = processing.state if processing else State.PENDING
+    searchable = False
+    if state == State.DONE:
+        source = search_documents.Source(document, latest)
+        searchable = IndexedDocument.objects.filter(
+            document_id=document.id, stamp=source.stamp
+        ).exists()
+    shown = "searchable" if searchable else state
+    return JsonResponse({"state": state, "searchable": searchable, "label": _(shown)})

@@ -1,0 +1,143 @@
+"""What each stage of the pipeline does, step by step (`ingest.pipeline` runs them), and the
+limits its sandbox children run under. Each step is a small function taking the `Run` and
+returning what it did; steps that read the untrusted file do so in the sandbox child
+(`ingest.sandbox`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+
+from dossier import blobstore
+from ingest import tika_metadata
+from ingest.extractors import load as load_extractor
+from ingest.identify import identify as sniff
+from ingest.identify import is_pdf
+from ingest.languages import detect_languages
+from ingest.models import Stage
+from ingest.renditions import ocr, office_pdf, plan, thumbnail
+from ingest.sandbox import Limits
+from ingest.steps import Run, StepFailed, StepResult, TransientFault, sandboxed, store_text
+
+# --- Configuration --------------------------------------------------------------------------
+
+
+def limits() -> Limits:
+    return Limits(
+        timeout_s=settings.EDMS_INGEST_TIMEOUT,
+        memory_mib=settings.EDMS_INGEST_MEMORY_MIB,
+    )
+
+
+# Added to the niceness of the sandbox children making renditions (0 to 19).
+RENDITION_NICENESS = 10
+
+
+def rendition_limits() -> Limits:
+    """Renditions never delay "searchable": their children run at a lower CPU priority."""
+    return dataclasses.replace(limits(), nice=RENDITION_NICENESS)
+
+
+# --- Steps ----------------------------------------------------------------------------------
+
+
+def fetch(run: Run) -> StepResult:
+    """Make the original available as a local file (blob storage may be S3)."""
+    sha256 = run.version.blob_id
+    local = blobstore.local_path(sha256)
+    if local is not None and os.path.exists(local):
+        run.source = run.readable = local
+        return StepResult("read from local blob storage")
+    if local is not None:
+        raise StepFailed("the original's content is missing from storage; restore it first")
+    target = os.path.join(run.workdir, "original")
+    try:
+        with open(target, "wb") as handle:
+            for chunk in blobstore.read_chunks(sha256):
+                handle.write(chunk)
+    except blobstore.BlobMissing:
+        raise StepFailed(
+            "the original's content is missing from storage; restore it first"
+        ) from None
+    except OSError as exc:
+        raise TransientFault(f"could not read the original from storage: {exc}") from exc
+    run.source = run.readable = target
+    return StepResult(f"downloaded {os.path.getsize(target)} bytes")
+
+
+def identify(run: Run) -> StepResult:
+    """Media type by content; for PDFs page count, encryption, PDF/A claim, xref repair."""
+    found = sniff(path=run.source, filename=run.version.filename)
+    if is_pdf(run.source, found["media_type"]):
+        found |= sandboxed(
+            run,
+            "ingest.identify:inspect_pdf",
+            {"path": run.source, "workdir": run.workdir},
+            network=False,
+        )
+    run.identity = found
+    run.readable = found.get("repaired_path") or run.source
+    processing = run.processing
+    processing.media_type = found["media_type"]
+    processing.page_count = found["page_count"]
+    processing.metadata = {"encrypted": found["encrypted"], "pdfa": found["pdfa"]}
+    processing.save(update_fields=["media_type", "page_count", "metadata"])
+    return StepResult(found["detail"])
+
+
+def extract(run: Run) -> StepResult:
+    """Text and document metadata through the configured extractor; the text becomes a blob."""
+    extractor = load_extractor(settings.EDMS_EXTRACTOR)
+    text_path = os.path.join(run.workdir, "text.txt")
+    found = sandboxed(
+        run,
+        "ingest.extractors:extract_to_file",
+        {
+            "path": run.readable,
+            "config": settings.EDMS_EXTRACTOR,
+            "max_chars": settings.EDMS_INGEST_MAX_TEXT_CHARS,
+            "text_path": text_path,
+        },
+        network=extractor.needs_network,
+    )
+    text = Path(text_path).read_text(encoding="utf-8", errors="replace")
+    processing = run.processing
+    processing.text = store_text(text_path) if text.strip() else None
+    processing.text_chars = len(text) if text.strip() else 0
+    processing.languages = detect_languages(text)
+    summary = tika_metadata.summary(found["metadata"])
+    processing.metadata = {
+        **summary,
+        "encrypted": summary["encrypted"] or processing.metadata.get("encrypted", False),
+        "pdfa": processing.metadata.get("pdfa") or summary["pdfa"],
+    }
+    if found["media_type"] and processing.media_type != "application/pdf":
+        processing.media_type = found["media_type"]
+    if processing.page_count is None:
+        processing.page_count = tika_metadata.page_count(found["metadata"])
+    processing.save()
+    detail = f"{len(text)} characters by {extractor.name}"
+    if processing.languages:
+        detail += f", language {'+'.join(processing.languages)}"
+    if found["truncated"]:
+        detail += f" (truncated at {settings.EDMS_INGEST_MAX_TEXT_CHARS} characters)"
+    return StepResult(detail)
+
+
+Step = Callable[[Run], StepResult | None]
+STAGES: dict[str, list[tuple[str, Step]]] = {
+    Stage.EXTRACT: [
+        ("fetch", fetch),
+        ("identify", identify),
+        ("extract", extract),
+        ("plan", plan),
+    ],
+    # Later stages fetch the original again (their worker may be another machine), unrecorded.
+    Stage.OCR: [("ocr", ocr)],
+}
+# After the version is done (searchable), on the render queue; each step makes what applies.
+RENDITIONS: list[tuple[str, Step]] = [("pdf", office_pdf), ("thumbnail", thumbnail)]
