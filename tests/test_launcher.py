@@ -141,7 +141,7 @@ def test_the_workers_are_those_of_edms_local_workers(settings):
         "--pool", "solo", "--hostname", "interactive@%h", "-Q", "interactive",
     ]  # fmt: skip
     assert commands["main"][-2:] == ["-Q", "celery,extract"]
-    assert "prefork" in commands["main"]
+    assert commands["main"][commands["main"].index("--pool") + 1] == "threads"
 
 
 @pytest.mark.parametrize(
