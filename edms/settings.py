@@ -320,8 +320,13 @@ EDMS_INTERACTIVE_QUEUE = "interactive"
 # The Celery workers `edms run` starts and keeps running: a name (its hostname is `<name>@<host>`,
 # stable across restarts, as the operations page shows it), the queues it consumes and how many
 # tasks it runs at once. Every queue of CELERY_TASK_ROUTES needs a worker here.
-# A production deployment runs the same consumers (see infra/systemd). The interactive worker
-# has one process: bulk work may take every other process of a 2-core machine, never that one.
+# Each worker is one process (a thread per slot: edms.launcher), and each process holds Django
+# and a sandbox zygote, so the embedded default runs two. The interactive worker has one slot:
+# bulk work may take every other slot of a 2-core machine, never that one. It is also the index's
+# single writer (`index` has exactly one consumer), after interactive work in priority order: an
+# interactive stage waits at most for one index pass (at most one is ever queued, see
+# search.wakeups), and never for bulk work. A production deployment may give the index writer
+# a process of its own (infra/systemd), as long as one worker only consumes `index`.
 EDMS_LOCAL_WORKERS = [
     {
         "name": "main",
@@ -330,9 +335,7 @@ EDMS_LOCAL_WORKERS = [
         "queues": ["celery", "webhook", "extract", "ocr", "scan", "render"],
         "concurrency": 2,
     },
-    {"name": "interactive", "queues": [EDMS_INTERACTIVE_QUEUE], "concurrency": 1},
-    # The index has a single writer: its own worker, one process, consuming only `index`.
-    {"name": "index", "queues": ["index"], "concurrency": 1},
+    {"name": "interactive", "queues": [EDMS_INTERACTIVE_QUEUE, "index"], "concurrency": 1},
 ]
 
 # --- REST API -------------------------------------------------------------------------------
