@@ -161,9 +161,10 @@ def worker_commands(bin_dir: Path) -> list[tuple[str, list[str]]]:
             str(concurrency),
             # One process whatever the concurrency: a worker of one slot runs its tasks itself,
             # one of several runs a thread per slot. A prefork pool would add a parent and a
-            # process per slot, each holding a copy of Django (~90 MiB) and a sandbox zygote; the
-            # tasks' own work runs in sandbox children (one zygote serves all the threads' jobs
-            # at once), so threads lose nothing to the GIL that processes would win back.
+            # process per slot, each holding a copy of Django (~90 MiB) and a sandbox zygote.
+            # Parsing, OCR and renditions run in sandbox children (one zygote serves all the
+            # threads' jobs at once); what stays in the worker is mostly waiting on them and
+            # on the database, which threads overlap.
             "--pool",
             "solo" if concurrency == 1 else "threads",
             # A stable name across restarts: the operations page lists workers by it.

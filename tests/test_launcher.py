@@ -50,9 +50,9 @@ def test_a_killed_worker_and_a_killed_broker_are_started_again_and_work_goes_on(
     assert (run.data_dir / "run" / "broker.sock").is_socket()
     [worker] = run.children("main@%h")
     [web] = run.children("gunicorn")
-    # The index's one writer is the interactive worker, after interactive work.
+    # The index's one writer is the interactive worker.
     [writer] = run.children("interactive@%h")
-    assert writer.cmdline()[-2:] == ["-Q", "interactive,index"]
+    assert writer.cmdline()[-2:] == ["-Q", "index,interactive"]
 
     worker.send_signal(signal.SIGKILL)
 
