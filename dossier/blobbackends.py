@@ -18,11 +18,13 @@ import shutil
 import uuid
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import FileSystemStorage, Storage, storages
-from storages.backends.s3 import S3Storage
+
+if TYPE_CHECKING:
+    from storages.backends.s3 import S3Storage
 
 CHUNK_SIZE = 1024 * 1024
 KEY_PREFIX = "sha256"
@@ -233,6 +235,10 @@ def blob_backend() -> BlobBackend:
 def _backend_for(storage: Storage) -> BlobBackend:
     if isinstance(storage, FileSystemStorage):
         return FilesystemBlobs(storage)
+    # Imported only when the blobs are not on the filesystem: boto3 adds ~17 MiB to each
+    # process (web server, every worker), and the embedded default never uses it.
+    from storages.backends.s3 import S3Storage
+
     if isinstance(storage, S3Storage):
         return S3Blobs(storage)
     raise ImproperlyConfigured(

@@ -159,10 +159,14 @@ def worker_commands(bin_dir: Path) -> list[tuple[str, list[str]]]:
             "INFO",
             "--concurrency",
             str(concurrency),
-            # A worker of one process runs its tasks itself: a prefork pool of one would add a
-            # parent process holding a second copy of Django for nothing (~60 MiB).
+            # One process whatever the concurrency: a worker of one slot runs its tasks itself,
+            # one of several runs a thread per slot. A prefork pool would add a parent and a
+            # process per slot, each holding a copy of Django (~90 MiB) and a sandbox zygote.
+            # Parsing, OCR and renditions run in sandbox children (one zygote serves all the
+            # threads' jobs at once); what stays in the worker is mostly waiting on them and
+            # on the database, which threads overlap.
             "--pool",
-            "solo" if concurrency == 1 else "prefork",
+            "solo" if concurrency == 1 else "threads",
             # A stable name across restarts: the operations page lists workers by it.
             "--hostname",
             f"{name}@%h",

@@ -16,13 +16,16 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dj_database_url
-from boto3.s3.transfer import TransferConfig
 from django.core.exceptions import ImproperlyConfigured
 
 from edms import localbroker
 from edms.env import env_bool, env_float, env_int, env_list, env_networks, env_size, env_str
+
+if TYPE_CHECKING:
+    from boto3.s3.transfer import TransferConfig
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("EDMS_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -201,6 +204,10 @@ def _bounded_transfer_config() -> TransferConfig:
     boto3 reads each part of a file object into memory and by default holds up to 10 of them;
     bounding that keeps storing a large file well under the ~64 MB budget of a server process.
     """
+    # Imported only with S3: boto3 adds ~17 MiB to each process, and the embedded default keeps
+    # its blobs on the filesystem.
+    from boto3.s3.transfer import TransferConfig
+
     config = TransferConfig(
         multipart_threshold=8 * 1024**2, multipart_chunksize=8 * 1024**2, max_concurrency=4
     )
@@ -324,8 +331,15 @@ EDMS_INTERACTIVE_QUEUE = "interactive"
 # The Celery workers `edms run` starts and keeps running: a name (its hostname is `<name>@<host>`,
 # stable across restarts, as the operations page shows it), the queues it consumes and how many
 # tasks it runs at once. Every queue of CELERY_TASK_ROUTES needs a worker here.
-# A production deployment runs the same consumers (see infra/systemd). The interactive worker
-# has one process: bulk work may take every other process of a 2-core machine, never that one.
+# Each worker is one process (a thread per slot: edms.launcher), and each process holds Django
+# and a sandbox zygote, so the embedded default runs two. The interactive worker has one slot:
+# bulk work may take every other slot of a 2-core machine, never that one. It is also the index's
+# single writer (`index` has exactly one consumer, of one slot). `index` comes first: at most one
+# index pass is ever queued (search.wakeups), every interactive document needs one to become
+# searchable, and behind interactive stages it waited (measured over 40 interactive uploads:
+# 1.2 to 1.9 docs/s against 2.4). So an interactive stage may wait for one index pass, never for
+# a bulk stage. A production deployment may give the index writer a process of its own
+# (infra/systemd), as long as one worker only consumes `index`.
 EDMS_LOCAL_WORKERS = [
     {
         "name": "main",
@@ -334,9 +348,7 @@ EDMS_LOCAL_WORKERS = [
         "queues": ["celery", "webhook", "extract", "ocr", "scan", "render"],
         "concurrency": 2,
     },
-    {"name": "interactive", "queues": [EDMS_INTERACTIVE_QUEUE], "concurrency": 1},
-    # The index has a single writer: its own worker, one process, consuming only `index`.
-    {"name": "index", "queues": ["index"], "concurrency": 1},
+    {"name": "interactive", "queues": ["index", EDMS_INTERACTIVE_QUEUE], "concurrency": 1},
 ]
 
 # --- REST API -------------------------------------------------------------------------------

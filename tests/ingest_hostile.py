@@ -88,3 +88,10 @@ def process_identity() -> dict:
         "threads": len(os.listdir("/proc/self/task")),
         "niceness": os.nice(0),
     }
+
+
+def identity_at_gate(gate: str) -> dict:
+    """`process_identity`, once the file `gate` exists (jobs that run at the same time)."""
+    while not os.path.exists(gate):
+        time.sleep(0.05)
+    return process_identity()

@@ -16,7 +16,8 @@ The child caps itself before importing any parser:
 Starting Python and importing the parsers' modules took most of a small file's time (a third of
 a second per step; OCRmyPDF alone half a second), so each worker process keeps one *zygote*: a
 child started the same way (same minimal environment, its own session, dying with the worker)
-that has imported those modules and nothing else runs in, and that forks a fresh child per job.
+that has imported those modules and nothing else runs in, and that forks a fresh child per job,
+for all the worker's threads at once (each job's timeout kept by the zygote).
 The forked child then does what a fresh one does (its own session, limits, empty network
 namespace, death with its parent) and runs one job only: no file ever sees a process another
 file ran in. Native runtimes that start threads (the embedded Tika's GraalVM isolate) are

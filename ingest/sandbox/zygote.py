@@ -5,15 +5,19 @@ are the worker's handle on it; `zygote_main` and what follows run in the zygote 
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import os
+import queue
 import select
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import traceback
+from dataclasses import dataclass
 
 from ingest.sandbox.child import die_with_parent, run_job
 from ingest.sandbox.processes import SandboxFailure, child_environment, kill_pgid
@@ -43,61 +47,103 @@ ZYGOTE_REFUSED = 3
 
 
 class _Zygote:
-    """The worker's handle on its zygote: one job at a time, over the zygote's stdin/stdout."""
+    """The worker's handle on its zygote, shared by the worker's threads: each job is a request
+    tagged with an id, written under a lock; one reader thread hands each answer to the thread
+    waiting for that id."""
 
     def __init__(self) -> None:
         self.owner = os.getpid()
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # `waiting` and `stopped`
+        self.write_lock = threading.Lock()  # the request pipe
+        self.waiting: dict[int, queue.SimpleQueue] = {}
+        self.next_id = itertools.count(1)
+        self.stopped = False
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ingest.sandbox", "--zygote"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            # Unbuffered: an answer read ahead into a buffer would be invisible to select().
-            bufsize=0,
             cwd=tempfile.gettempdir(),
             env=child_environment(tempfile.gettempdir()),
             start_new_session=True,
         )
+        threading.Thread(target=self._dispatch, name="sandbox-zygote", daemon=True).start()
 
     def alive(self) -> bool:
-        return self.owner == os.getpid() and self.process.poll() is None
+        return self.owner == os.getpid() and not self.stopped and self.process.poll() is None
 
     def run(self, job: dict) -> int | None:
         """The job's exit status, or None when the zygote could not run it."""
+        answers: queue.SimpleQueue = queue.SimpleQueue()
+        with self.lock:
+            if self.stopped:
+                return None
+            job_id = next(self.next_id)
+            self.waiting[job_id] = answers
         try:
-            request = memoryview(json.dumps(job).encode() + b"\n")
-            while request:
-                request = request[self.process.stdin.write(request) :]
-            started = self._answer(ZYGOTE_GRACE_S)
+            self._send({**job, "id": job_id})
+            started = _answer(answers, ZYGOTE_GRACE_S)
             if "refused" in started:
                 self.stop()
                 return None
             try:
-                ended = self._answer(job["timeout_s"] + ZYGOTE_GRACE_S)
-            except (OSError, ValueError):
+                ended = _answer(answers, job["timeout_s"] + ZYGOTE_GRACE_S)
+            except OSError:
                 kill_pgid(started["pid"])  # the job must not outlive a zygote that hangs
                 raise
         except (OSError, ValueError):
             self.stop()
             return None
+        finally:
+            with self.lock:
+                del self.waiting[job_id]
         if ended["timed_out"]:
             raise SandboxFailure(f"timed out after {job['timeout_s']:g} s")
         return ended["returncode"]
 
-    def _answer(self, timeout_s: float) -> dict:
-        ready, _, _ = select.select([self.process.stdout], [], [], timeout_s)
-        if not ready:
-            raise OSError("the sandbox zygote did not answer")
-        line = self.process.stdout.readline()
-        if not line:
-            raise OSError("the sandbox zygote exited")
-        return json.loads(line)
+    def _send(self, request: dict) -> None:
+        with self.write_lock:
+            if self.process.stdin.closed:
+                raise OSError("the sandbox zygote was stopped")
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            self.process.stdin.flush()
+
+    def _dispatch(self) -> None:
+        """The reader thread: each answer line to the job it names; at the zygote's end, tell
+        every job still waiting (None) so it falls back to a fresh child."""
+        try:
+            for line in self.process.stdout:
+                answer = json.loads(line)
+                with self.lock:
+                    answers = self.waiting.get(answer.get("id"))
+                if answers is not None:
+                    answers.put(answer)
+        except (OSError, ValueError):
+            pass
+        finally:
+            with self.lock:
+                self.stopped = True
+                for answers in self.waiting.values():
+                    answers.put(None)
+            self.process.stdout.close()
 
     def stop(self) -> None:
-        kill_pgid(self.process.pid)
+        with self.lock:
+            self.stopped = True
+        kill_pgid(self.process.pid)  # first: a thread blocked writing to it is let go
+        with self.write_lock:
+            if not self.process.stdin.closed:
+                self.process.stdin.close()
         self.process.wait()
-        for pipe in (self.process.stdin, self.process.stdout):
-            pipe.close()
+
+
+def _answer(answers: queue.SimpleQueue, timeout_s: float) -> dict:
+    try:
+        answer = answers.get(timeout=timeout_s)
+    except queue.Empty:
+        raise OSError("the sandbox zygote did not answer") from None
+    if answer is None:
+        raise OSError("the sandbox zygote exited")
+    return answer
 
 
 _zygote: _Zygote | None = None
@@ -107,8 +153,8 @@ _zygote_lock = threading.Lock()
 
 def zygote_run(job: dict) -> int | None:
     """Run the job in a child forked by this process's zygote (started on first use, again if it
-    died). None: no zygote could take it (it refused, or another thread of this process is using
-    it); the caller starts a fresh child instead."""
+    died); the zygote runs the jobs of all this process's threads at once. None: no zygote could
+    take it (it refused, or died); the caller starts a fresh child instead."""
     global _zygote
     with _zygote_lock:
         if _zygote_refused:
@@ -119,12 +165,7 @@ def zygote_run(job: dict) -> int | None:
             except OSError:
                 return None
         zygote = _zygote
-    if not zygote.lock.acquire(blocking=False):
-        return None
-    try:
-        returncode = zygote.run(job)
-    finally:
-        zygote.lock.release()
+    returncode = zygote.run(job)
     if returncode is None and zygote.process.poll() is not None:
         _note_refusal(zygote)
     return returncode
@@ -145,34 +186,74 @@ def zygote_pid() -> int | None:
 # --- The zygote, its side ---------------------------------------------------------------------
 
 
+@dataclass
+class _Running:
+    """A job the zygote forked: its id, child, the child's pidfd and when its time is up."""
+
+    id: int
+    pid: int
+    pidfd: int
+    deadline: float
+
+
 def zygote_main() -> int:
-    """Import the parsers' modules, then fork a child per job line read on stdin and answer
-    `{"pid"}` when it starts and `{"returncode", "timed_out"}` when it has ended."""
+    """Import the parsers' modules, then fork a child per job line read on stdin, several at
+    once: answer `{"id", "pid"}` when one starts and `{"id", "returncode", "timed_out"}` when it
+    has ended (its own timeout enforced), waiting on stdin and the children's pidfds together."""
     die_with_parent()
     for name in PRELOADED:
         try:
             importlib.import_module(name)
         except ImportError:
             pass  # an optional tool that is not installed: its job will say so
-    answers = sys.stdout.buffer
-    for line in sys.stdin.buffer:
-        job = json.loads(line)
-        if _thread_count() != 1:
-            # Forking a process with other threads may leave the child holding locks that no
-            # thread will ever release: let the worker start fresh children instead.
-            answers.write(b'{"refused": "the zygote has threads"}\n')
-            answers.flush()
-            return ZYGOTE_REFUSED
-        pid = os.fork()
-        if pid == 0:
-            _forked_child(job)  # never returns
-        answers.write(json.dumps({"pid": pid}).encode() + b"\n")
-        answers.flush()
-        returncode, timed_out = _wait_for_job(pid, job["timeout_s"])
-        answers.write(json.dumps({"returncode": returncode, "timed_out": timed_out}).encode())
-        answers.write(b"\n")
-        answers.flush()
+    requests = sys.stdin.buffer.fileno()
+    pending = b""
+    running: dict[int, _Running] = {}  # by pidfd
+    while requests is not None or running:
+        timeout = min((job.deadline for job in running.values()), default=None)
+        if timeout is not None:
+            timeout = max(0.0, timeout - time.monotonic())
+        watched = list(running) + ([requests] if requests is not None else [])
+        ready, _, _ = select.select(watched, [], [], timeout)
+        for fd in ready:
+            if fd in running:
+                _answer_ended(running.pop(fd), timed_out=False)
+        now = time.monotonic()
+        for fd, job in list(running.items()):
+            if fd not in ready and job.deadline <= now:
+                _answer_ended(running.pop(fd), timed_out=True)
+        if requests in ready:
+            chunk = os.read(requests, 65536)
+            if not chunk:
+                requests = None  # the worker is gone or stopping: finish what runs
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                job = json.loads(line)
+                if _thread_count() != 1:
+                    # Forking a process with other threads may leave the child holding locks
+                    # that no thread will ever release: let the worker start fresh children.
+                    _say({"id": job["id"], "refused": "the zygote has threads"})
+                    return ZYGOTE_REFUSED
+                started = _fork(job, running)
+                running[started.pidfd] = started
+                _say({"id": job["id"], "pid": started.pid})
     return 0
+
+
+def _say(answer: dict) -> None:
+    sys.stdout.buffer.write(json.dumps(answer).encode() + b"\n")
+    sys.stdout.buffer.flush()
+
+
+def _fork(job: dict, running: dict[int, _Running]) -> _Running:
+    pid = os.fork()
+    if pid == 0:
+        for pidfd in running:  # the other jobs' children are none of this one's business
+            os.close(pidfd)
+        _forked_child(job)  # never returns
+    deadline = time.monotonic() + job["timeout_s"]
+    return _Running(job["id"], pid, os.pidfd_open(pid), deadline)
 
 
 def _thread_count() -> int:
@@ -182,20 +263,17 @@ def _thread_count() -> int:
         return threading.active_count()
 
 
-def _wait_for_job(pid: int, timeout_s: float) -> tuple[int, bool]:
-    """Wait for the job's child at most `timeout_s`, then kill its process group (what it
-    started must not outlive it) and reap it. Its exit status as `Popen.returncode` gives it."""
-    pidfd = os.pidfd_open(pid)
-    try:
-        ended, _, _ = select.select([pidfd], [], [], timeout_s)
-    finally:
-        os.close(pidfd)
-    if ended:
+def _answer_ended(job: _Running, *, timed_out: bool) -> None:
+    """The job's child has ended, or its time is up: kill its process group (what it started
+    must not outlive it), reap it and answer with its exit status as `Popen.returncode` says it."""
+    os.close(job.pidfd)
+    if not timed_out:
         # Still a zombie after this wait, so its pid (the group's id) cannot be reused yet.
-        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
-    kill_pgid(pid)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), not ended
+        os.waitid(os.P_PID, job.pid, os.WEXITED | os.WNOWAIT)
+    kill_pgid(job.pid)
+    _, status = os.waitpid(job.pid, 0)
+    returncode = os.waitstatus_to_exitcode(status)
+    _say({"id": job.id, "returncode": returncode, "timed_out": timed_out})
 
 
 def _forked_child(job: dict) -> None:

@@ -4,8 +4,11 @@ worker (this test process) survives and goes on processing."""
 from __future__ import annotations
 
 import os
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import psutil
+import pytest
 
 from dossier import blobstore
 from ingest import pipeline, sandbox
@@ -175,3 +178,32 @@ def test_a_dead_zygote_is_replaced_by_the_next_job(tmp_path):
 
     assert sandbox.zygote_pid() not in (None, dead)
     assert found["ppid"] == sandbox.zygote_pid()
+
+
+def test_the_zygote_runs_several_threads_jobs_at_once_each_with_its_own_timeout(tmp_path):
+    # A worker with a thread per slot shares one zygote: jobs overlap, and one that overstays
+    # its timeout is killed while the other goes on.
+    run_identity(str(tmp_path))
+    zygote = psutil.Process(sandbox.zygote_pid())
+    gate = tmp_path / "gate"
+
+    def at_gate(name: str, timeout_s: float) -> dict:
+        (tmp_path / name).mkdir()
+        limits = sandbox.Limits(timeout_s=timeout_s)
+        operation, params = "tests.ingest_hostile:identity_at_gate", {"gate": str(gate)}
+        return sandbox.run(operation, params, limits=limits, workdir=str(tmp_path / name))
+
+    with ThreadPoolExecutor(2) as threads:
+        overstaying = threads.submit(at_gate, "overstaying", 2)
+        patient = threads.submit(at_gate, "patient", 60)
+        while len(zygote.children()) < 2 and not overstaying.done():
+            time.sleep(0.05)
+        assert len(zygote.children()) == 2  # both forked, both running
+        with pytest.raises(sandbox.SandboxFailure, match="timed out after 2 s"):
+            overstaying.result()
+        assert not patient.done()
+        gate.touch()
+        found = patient.result()
+
+    assert found["ppid"] == zygote.pid == sandbox.zygote_pid()
+    assert no_children_left()

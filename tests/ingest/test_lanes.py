@@ -216,19 +216,23 @@ def test_every_queue_has_a_local_consumer_and_the_interactive_one_is_dedicated(t
     routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
     every = {queue for queues in consumed.values() for queue in queues}
     assert routed | {settings.CELERY_TASK_DEFAULT_QUEUE, settings.EDMS_INTERACTIVE_QUEUE} <= every
-    # Only the interactive worker takes interactive work, and it takes nothing else.
+    # Only the interactive worker takes interactive work, and no bulk work: besides it only the
+    # index's writes (one pass at most is queued, and interactive documents need it).
     takers = [
         name for name, queues in consumed.items() if settings.EDMS_INTERACTIVE_QUEUE in queues
     ]
     assert takers == ["interactive"]
-    assert consumed["interactive"] == [settings.EDMS_INTERACTIVE_QUEUE]
+    assert consumed["interactive"] == ["index", settings.EDMS_INTERACTIVE_QUEUE]
+    # The index has a single writer: one worker of one slot consumes `index`.
+    [writer] = [name for name, queues in consumed.items() if "index" in queues]
+    assert {w["name"]: w["concurrency"] for w in settings.EDMS_LOCAL_WORKERS}[writer] == 1
 
     commands = {
         command[command.index("--hostname") + 1]: command
         for _, command in worker_commands(tmp_path)
     }
     interactive = commands["interactive@%h"]
-    assert interactive[interactive.index("-Q") + 1] == "interactive"
+    assert interactive[interactive.index("-Q") + 1] == "index,interactive"
     # Two cores on the embedded default: one process for interactive work is enough.
     assert interactive[interactive.index("--concurrency") + 1] == "1"
     assert set(commands) == {f"{name}@%h" for name in consumed}

@@ -68,7 +68,7 @@ def test_a_running_worker_answers(celery_worker):
     assert any(name.startswith("edms-test-") and answering for name, answering in workers.items())
     if settings.EDMS_LOCAL_BROKER_SOCKET is not None:
         # `edms run`'s workers are expected on the embedded default: silent ones are listed.
-        assert workers["main@…"] is False and workers["index@…"] is False
+        assert workers["main@…"] is False and workers["interactive@…"] is False
 
 
 def test_an_unreachable_broker_is_said_at_once(tmp_path):

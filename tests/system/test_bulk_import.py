@@ -171,7 +171,7 @@ def import_backfile(edms: EdmsRun, manifest: Path) -> subprocess.Popen:
 def test_a_bulk_import_beside_interactive_uploads_survives_a_killed_worker(edms_run, tmp_path):
     edms = edms_run
     manifest = write_backfile(tmp_path / "backfile")
-    wait_until(lambda: edms.workers_ready(3), timeout=180, what="workers", explain=edms.log_tail)
+    wait_until(lambda: edms.workers_ready(2), timeout=180, what="workers", explain=edms.log_tail)
 
     client = InteractiveClient(edms, tmp_path)
     client.start()
