@@ -343,9 +343,11 @@ EDMS_INTERACTIVE_QUEUE = "interactive"
 EDMS_LOCAL_WORKERS = [
     {
         "name": "main",
-        # In priority order: renditions only when nothing that makes a document searchable (or
-        # that someone waits for) is queued.
-        "queues": ["celery", "webhook", "extract", "ocr", "scan", "render"],
+        # In priority order. Interactive work first: the interactive worker alone would run a
+        # burst of it (a registry sending 500 documents unmarked) one at a time on one core while
+        # this worker idled; bulk work still never occupies the interactive worker. Renditions
+        # only when nothing that makes a document searchable (or that someone waits for) is queued.
+        "queues": [EDMS_INTERACTIVE_QUEUE, "celery", "webhook", "extract", "ocr", "scan", "render"],
         "concurrency": 2,
     },
     {"name": "interactive", "queues": ["index", EDMS_INTERACTIVE_QUEUE], "concurrency": 1},
