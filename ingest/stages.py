@@ -103,6 +103,7 @@ def extract(run: Run) -> StepResult:
             "text_path": text_path,
         },
         network=extractor.needs_network,
+        warm_up=getattr(extractor, "warm_up", None),
     )
     text = Path(text_path).read_text(encoding="utf-8", errors="replace")
     processing = run.processing

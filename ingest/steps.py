@@ -49,11 +49,17 @@ class Run:
 
 
 def sandboxed(
-    run: Run, operation: str, params: dict, *, network: bool, limits: Limits | None = None
+    run: Run,
+    operation: str,
+    params: dict,
+    *,
+    network: bool,
+    limits: Limits | None = None,
+    warm_up: str | None = None,
 ) -> dict:
     limits = Limits(**{**(limits or run.limits).__dict__, "isolate_network": not network})
     try:
-        return run_sandboxed(operation, params, limits=limits, workdir=run.workdir)
+        return run_sandboxed(operation, params, limits=limits, workdir=run.workdir, warm_up=warm_up)
     except SandboxFailure as failure:
         if failure.transient:
             raise TransientFault(failure.reason) from None

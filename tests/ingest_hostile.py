@@ -7,6 +7,7 @@ must not import Django models or test fixtures.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import time
 
@@ -95,3 +96,21 @@ def identity_at_gate(gate: str) -> dict:
     while not os.path.exists(gate):
         time.sleep(0.05)
     return process_identity()
+
+
+# Set by `mark_warm` in the zygote, so in every child forked from it after (the zygote tests).
+_warm = False
+
+
+def mark_warm() -> None:
+    """A warm-up operation: marks the zygote's state, which its children then inherit."""
+    global _warm
+    _warm = True
+
+
+def crash_if_warm() -> dict:
+    """Dies as a native runtime's fatal error does, but only in a child of a warmed zygote; in a
+    fresh child it reports which process ran it."""
+    if _warm:
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return {**process_identity(), "warm": _warm}

@@ -53,6 +53,9 @@ class BaseExtractor:
 
     name: ClassVar[str] = "extractor"
     needs_network: ClassVar[bool] = False
+    # A sandbox operation (`module:function`) the zygote runs once before it forks extraction
+    # children, to start what every child would otherwise start for itself; None: nothing to warm.
+    warm_up: ClassVar[str | None] = None
     OPTIONS: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, **options: Any):

@@ -16,12 +16,19 @@ from ingest.sandbox.zygote import zygote_run
 RESULT_FILE = "result.json"
 STDERR_FILE = "stderr.txt"
 MAX_RESULT_BYTES = 8 * 1024**2
+# How a native runtime's fatal error ends a process.
+CRASH_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGABRT})
 # What out-of-memory looks like from Python, GraalVM (Tika) and native libraries.
 OOM_MARKERS = ("MemoryError", "OutOfMemoryError", "NoMemory", "std::bad_alloc", "out of memory")
 
 
-def run(operation: str, params: dict, *, limits: Limits, workdir: str) -> dict:
-    """Run `module:function(**params)` in a sandboxed child and return its JSON result."""
+def run(
+    operation: str, params: dict, *, limits: Limits, workdir: str, warm_up: str | None = None
+) -> dict:
+    """Run `module:function(**params)` in a sandboxed child and return its JSON result.
+
+    `warm_up` names an operation the zygote runs once in itself before forking the child (an
+    extractor's `warm_up`), so the child starts with what it would otherwise start for itself."""
     result_path = os.path.join(workdir, RESULT_FILE)
     stderr_path = os.path.join(workdir, STDERR_FILE)
     for stale in (result_path, stderr_path):
@@ -39,8 +46,13 @@ def run(operation: str, params: dict, *, limits: Limits, workdir: str) -> dict:
         "file_mib": limits.file_mib,
         "isolate_network": limits.isolate_network,
         "nice": limits.nice,
+        "warm_up": warm_up,
     }
     returncode = zygote_run(job)
+    if returncode is not None and warm_up and -returncode in CRASH_SIGNALS:
+        # The child was a copy of a warm runtime, which the rare file trips over (see
+        # zygote.FORK_SAFE_THREADS): parse it again in a fresh child before calling it a crash.
+        returncode = None
     if returncode is None:
         returncode = _fresh_run(job, limits)
     return _outcome(returncode, result_path, stderr_path, limits)

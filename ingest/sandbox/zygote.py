@@ -42,6 +42,13 @@ PRELOADED = (
 ZYGOTE_GRACE_S = 30
 # The zygote's exit status when it refuses to fork (it has threads).
 ZYGOTE_REFUSED = 3
+# Threads a warm-up may leave in the zygote that a fork can leave behind while they sleep: the
+# embedded Tika's GraalVM reference handler (named from the end: "Reference Handler" cut to 15
+# characters), parked until a garbage collection hands it references. A child forked then has
+# only the forking thread; should its runtime trip over the missing one (seen: archives whose
+# parser starts threads), it dies by a signal and the worker parses the file again in a fresh
+# child (`ingest.sandbox.worker`).
+FORK_SAFE_THREADS = frozenset({"ference Handler"})
 
 # --- The worker's handle ------------------------------------------------------------------------
 
@@ -209,6 +216,7 @@ def zygote_main() -> int:
     requests = sys.stdin.buffer.fileno()
     pending = b""
     running: dict[int, _Running] = {}  # by pidfd
+    warmed: set[str] = set()
     while requests is not None or running:
         timeout = min((job.deadline for job in running.values()), default=None)
         if timeout is not None:
@@ -230,7 +238,10 @@ def zygote_main() -> int:
             *lines, pending = pending.split(b"\n")
             for line in lines:
                 job = json.loads(line)
-                if _thread_count() != 1:
+                if job.get("warm_up") and job["warm_up"] not in warmed:
+                    warmed.add(job["warm_up"])  # tried once: if it fails, children stay cold
+                    _warm_up(job["warm_up"])
+                if not _forkable():
                     # Forking a process with other threads may leave the child holding locks
                     # that no thread will ever release: let the worker start fresh children.
                     _say({"id": job["id"], "refused": "the zygote has threads"})
@@ -256,11 +267,43 @@ def _fork(job: dict, running: dict[int, _Running]) -> _Running:
     return _Running(job["id"], pid, os.pidfd_open(pid), deadline)
 
 
-def _thread_count() -> int:
+def _warm_up(operation: str) -> None:
+    """Run a warm-up operation (`module:function`, e.g. starting the embedded Tika) in the
+    zygote itself, so the children forked after it start warm. A failure is only logged."""
+    module_name, _, function_name = operation.partition(":")
     try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        return threading.active_count()
+        getattr(importlib.import_module(module_name), function_name)()
+    except Exception:
+        traceback.print_exc()
+
+
+def _forkable() -> bool:
+    """True when the zygote's only thread is its own, but for runtime threads known to be safe
+    to leave behind in a fork while they sleep (see FORK_SAFE_THREADS); waits a moment for one
+    that is busy to go back to sleep."""
+    for _ in range(50):
+        try:
+            others = [
+                _thread_state(tid)
+                for tid in os.listdir("/proc/self/task")
+                if tid != str(os.getpid())  # the main thread, which forks
+            ]
+        except OSError:
+            return threading.active_count() == 1
+        if any(name not in FORK_SAFE_THREADS for name, _ in others):
+            return False
+        if all(state == "S" for _, state in others):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def _thread_state(tid: str) -> tuple[str, str]:
+    """A thread's name and scheduler state (R running, S sleeping, ...), from /proc."""
+    with open(f"/proc/self/task/{tid}/stat") as handle:
+        stat = handle.read()
+    name = stat[stat.index("(") + 1 : stat.rindex(")")]
+    return name, stat[stat.rindex(")") + 2]
 
 
 def _answer_ended(job: _Running, *, timed_out: bool) -> None:

@@ -14,6 +14,7 @@ from dossier import blobstore
 from ingest import pipeline, sandbox
 from ingest.models import Processing, State
 from ingest.pipeline import run_to_completion
+from ingest.sandbox import zygote as zygote_module
 from tests.ingest_support import corpus_file, file_version, jobs_left_running
 
 DOCX = corpus_file("67797f56_testWORD.docx")
@@ -130,11 +131,42 @@ def test_renditions_run_at_a_lower_cpu_priority_than_extraction(tmp_path):
     assert rendition["niceness"] == extraction["niceness"] + pipeline.RENDITION_NICENESS > 0
 
 
-def test_the_zygote_never_starts_tika_itself(dossier):
-    # Tika's native runtime starts threads; a zygote with threads could not fork safely.
+def test_the_zygote_starts_tika_once_and_every_file_gets_a_warm_child_of_its_own(dossier):
     assert process(dossier).state == State.DONE
+    zygote = sandbox.zygote_pid()
 
-    assert psutil.Process(sandbox.zygote_pid()).num_threads() == 1
+    second = process(dossier)
+
+    assert second.state == State.DONE
+    assert "This is a sample Microsoft Word Document." in open_text(second)
+    # The same zygote forked both children: it did not refuse for the runtime's thread, which
+    # is the only one besides its own, and sleeps.
+    assert sandbox.zygote_pid() == zygote
+    threads = psutil.Process(zygote).threads()
+    names = {
+        open(f"/proc/{zygote}/task/{thread.id}/comm").read().strip()
+        for thread in threads
+        if thread.id != zygote
+    }
+    assert names <= zygote_module.FORK_SAFE_THREADS
+    assert len(threads) == 2  # Tika was started in the zygote itself
+
+
+def test_a_child_that_dies_of_the_warm_runtime_is_run_again_in_a_fresh_child(tmp_path):
+    limits = sandbox.Limits(timeout_s=30)
+
+    found = sandbox.run(
+        "tests.ingest_hostile:crash_if_warm",
+        {},
+        limits=limits,
+        workdir=str(tmp_path),
+        warm_up="tests.ingest_hostile:mark_warm",
+    )
+
+    # The zygote's child crashed; a fresh child, not forked from the warm zygote, answered.
+    assert found["warm"] is False
+    assert found["ppid"] == os.getpid() != sandbox.zygote_pid()
+    assert no_children_left()
 
 
 def restart_zygote() -> None:
