@@ -20,9 +20,12 @@ that has imported those modules and nothing else runs in, and that forks a fresh
 for all the worker's threads at once (each job's timeout kept by the zygote).
 The forked child then does what a fresh one does (its own session, limits, empty network
 namespace, death with its parent) and runs one job only: no file ever sees a process another
-file ran in. Native runtimes that start threads (the embedded Tika's GraalVM isolate) are
-started in the forked child, never in the zygote; the zygote refuses to fork once it has more
-than one thread, and the worker then falls back to a fresh `python -m ingest.sandbox` child.
+file ran in. The embedded Tika's runtime (a GraalVM isolate) is started once in the zygote too,
+by parsing a PDF of edms's own (`warm_up`), because starting it cost each child four times the
+parse of a small file: every child is a copy of a runtime that has read only that PDF. The
+zygote refuses to fork while it has a thread other than its own and that runtime's sleeping
+reference handler, and the worker then falls back to a fresh `python -m ingest.sandbox` child,
+as it does for a child that dies of the inherited runtime (`zygote.FORK_SAFE_THREADS`).
 
 Whatever happens inside (a parser crash, an out-of-memory abort, an endless loop) the parent gets
 either the operation's JSON result or a `SandboxFailure` whose reason a person can act on.
