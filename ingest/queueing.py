@@ -68,6 +68,13 @@ STAGE_TASKS = {
 }
 
 
+# Renditions are sent with the lowest priority: on Redis a worker takes every queue's tasks of a
+# higher priority first, so an interactive burst's thumbnails wait until its texts are extracted
+# (they would otherwise take turns with them on the `interactive` queue), and bulk renditions
+# wait as they already do (the `render` queue is last in the main worker's order).
+RENDER_PRIORITY = 9
+
+
 def queue(version_id: int, stage: str = Stage.EXTRACT, lane: str | None = None) -> None:
     """Send the task of the version's `stage` to its lane's queue (`lane` defaults to the one
     recorded on its processing, as when the sweeper queues it again), its id recorded on the
@@ -82,9 +89,12 @@ def queue(version_id: int, stage: str = Stage.EXTRACT, lane: str | None = None) 
     Processing.objects.filter(version_id=version_id, stage=stage, state=State.PENDING).update(
         task_id=task_id, queued_at=timezone.now()
     )
+    options = {"queue": target} if target else {}
+    if stage == Stage.RENDER:
+        options["priority"] = RENDER_PRIORITY
     try:
         # A retry goes back to the queue the task came from (Celery keeps its routing key).
-        task.apply_async((version_id,), task_id=task_id, **({"queue": target} if target else {}))
+        task.apply_async((version_id,), task_id=task_id, **options)
     except Exception:
         # The row stays pending with a task the broker does not hold: the sweeper sends it.
         log.exception("could not queue %s of version %s", stage, version_id)
