@@ -11,6 +11,7 @@ import datetime as dt
 import io
 
 import pytest
+from celery.signals import before_task_publish
 from django.conf import settings
 from django.utils import timezone
 
@@ -20,11 +21,11 @@ from dossier.lanes import Lane
 from dossier.models import Document, Event, EventKind, Version
 from dossier.tasks import dispatch_events
 from edms.launcher import worker_commands
-from ingest import pipeline
+from ingest import pipeline, queueing
 from ingest.models import Processing, Stage, State
 from ingest.sweeper import sweep
 from tests.conftest import create_dossier, file_document
-from tests.lanes_support import deliver, published
+from tests.lanes_support import PIPELINE_TASKS, deliver, published
 
 pytestmark = pytest.mark.django_db
 
@@ -244,3 +245,27 @@ def test_write_operations_document_the_lane_header(admin_client):
                 continue
             headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
             assert ("Edms-Lane" in headers) == (method != "get"), (method, path)
+
+
+def test_renditions_are_sent_with_the_lowest_priority():
+    # On Redis a worker takes every queue's higher-priority tasks first: an interactive burst's
+    # thumbnails wait until its texts are extracted, on the interactive queue too.
+    version = Version.objects.get(document=file_document(create_dossier(KEY)))
+    sent: list[tuple[str, int | None]] = []
+
+    def record(sender=None, properties=None, **kwargs):
+        if sender in PIPELINE_TASKS:
+            sent.append((sender, (properties or {}).get("priority")))
+
+    before_task_publish.connect(record)
+    try:
+        for stage in (Stage.EXTRACT, Stage.RENDER):
+            queueing.queue(version.id, stage, Lane.INTERACTIVE)
+    finally:
+        before_task_publish.disconnect(record)
+
+    assert sent == [
+        ("ingest.tasks.process_version", None),
+        ("ingest.tasks.render_version", queueing.RENDER_PRIORITY),
+    ]
+    assert queueing.RENDER_PRIORITY == 9  # kombu's Redis transport: 0 first, 9 last
