@@ -54,14 +54,27 @@ def corpus_file(name_part: str) -> CorpusFile:
 
 def jobs_left_running() -> list[psutil.Process]:
     """Processes a sandboxed job started that outlived it: this process's descendants but for
-    its sandbox zygote, which stays to fork the next job's child, and the test session's
-    private broker (a `redis-server` started by tests/conftest.py on the embedded default)."""
+    its sandbox zygote, which stays to fork the next job's child, the test session's private
+    broker (a `redis-server` started by tests/conftest.py on the embedded default), and the
+    resource tracker Python's multiprocessing starts once in this process for the first test
+    that uses it (tests/edms/test_localbroker.py, which now runs before these; it lives as long
+    as the session)."""
     zygote = sandbox.zygote_pid()
     return [
         p
         for p in psutil.Process(os.getpid()).children(recursive=True)
-        if p.pid != zygote and not _is_session_broker(p)
+        if p.pid != zygote and not _is_session_broker(p) and not _is_resource_tracker(p)
     ]
+
+
+def _is_resource_tracker(process: psutil.Process) -> bool:
+    try:
+        command = process.cmdline()
+        return process.ppid() == os.getpid() and any(
+            "multiprocessing.resource_tracker" in part for part in command
+        )
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _is_session_broker(process: psutil.Process) -> bool:
