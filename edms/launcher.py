@@ -1,5 +1,6 @@
 """`edms run`: prepare the database, then start and keep running the web server, the Celery
-workers of EDMS_LOCAL_WORKERS, the sweeper and the scan inbox watcher.
+workers of EDMS_LOCAL_WORKERS with the sandbox zygote they share, the sweeper and the scan inbox
+watcher.
 
 On the embedded default this is the whole installation: SQLite, blobs under ./var, and the
 workers on a private Redis that `edms run` starts first (edms.localbroker). The same command
@@ -13,6 +14,7 @@ import argparse
 import os
 import secrets
 import sys
+import tempfile
 from pathlib import Path
 
 import django
@@ -21,6 +23,15 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
 from edms import localbroker, supervisor
+from ingest.sandbox.processes import child_environment
+from ingest.sandbox.zygote import SHARED_ZYGOTE_ENV
+
+SANDBOX_ZYGOTE = "sandbox zygote"
+
+
+def sandbox_socket_path(data_dir: Path) -> Path:
+    """Where the workers of `edms run` reach their shared sandbox zygote."""
+    return data_dir / "run" / "sandbox.sock"
 
 
 def _ensure_admin() -> str | None:
@@ -110,8 +121,17 @@ def run(argv: list[str]) -> int:
     ]
     children = [("web server", web, _web_environment(), None)]
     if not options.no_worker:
+        # One sandbox zygote for all the workers (see ingest.sandbox), with the minimal
+        # environment of a sandbox child, instead of one per worker process.
+        zygote_socket = sandbox_socket_path(Path(settings.DATA_DIR))
+        zygote_socket.parent.mkdir(parents=True, exist_ok=True)
+        zygote = [sys.executable, "-m", "ingest.sandbox", "--zygote", "--listen"]
+        zygote_env = child_environment(tempfile.gettempdir())
+        children.append((SANDBOX_ZYGOTE, [*zygote, str(zygote_socket)], zygote_env, None))
+        worker_env = {SHARED_ZYGOTE_ENV: str(zygote_socket)}
         children += [
-            (f"worker {name}", command, {}, None) for name, command in worker_commands(bin_dir)
+            (f"worker {name}", command, worker_env, None)
+            for name, command in worker_commands(bin_dir)
         ]
         # Work whose task was lost (see ingest.sweeper) is queued again now and then: one pass
         # every EDMS_SWEEP_INTERVAL, by a process that exits after it rather than one waiting
@@ -132,7 +152,7 @@ def run(argv: list[str]) -> int:
     print(api_key, flush=True)
     # The rest is supervision, which needs no Django: this process becomes the supervisor
     # (same pid, so a service manager's signals still reach it) and leaves Django's memory.
-    plan = supervisor.plan(children, broker)
+    plan = supervisor.plan(children, broker, only_env=(SANDBOX_ZYGOTE,))
     os.execv(sys.executable, [sys.executable, "-m", "edms.supervisor", plan])
 
 

@@ -186,19 +186,35 @@ def _kill_group(process: subprocess.Popen) -> None:
 def plan(
     children: list[tuple[str, list[str], dict[str, str], float | None]],
     broker: LocalBroker | None,
+    *,
+    only_env: tuple[str, ...] = (),
 ) -> str:
     """What `main` starts and tends: (name, command, extra environment, every) per process,
     and the private broker if any. Holds no secret (it is a command-line argument): the
-    processes inherit the supervisor's environment, which is `edms run`'s."""
+    processes inherit the supervisor's environment, which is `edms run`'s, but those named in
+    `only_env`, which get the environment given and nothing else (the sandbox zygote: no
+    credentials may reach a parser)."""
     return json.dumps(
         {
             "children": [
-                {"name": name, "command": command, "env": env, "every": every}
+                {
+                    "name": name,
+                    "command": command,
+                    "env": env,
+                    "every": every,
+                    "inherit_env": name not in only_env,
+                }
                 for name, command, env, every in children
             ],
             "broker": broker and {"socket": str(broker.socket), "data_dir": str(broker.data_dir)},
         }
     )
+
+
+def _environment(entry: dict) -> dict[str, str] | None:
+    if not entry.get("inherit_env", True):
+        return entry["env"]
+    return {**os.environ, **entry["env"]} if entry["env"] else None
 
 
 def main(argv: list[str]) -> int:
@@ -211,7 +227,7 @@ def main(argv: list[str]) -> int:
     children = [
         Child(
             entry["name"],
-            spawner(entry["command"], {**os.environ, **entry["env"]} if entry["env"] else None),
+            spawner(entry["command"], _environment(entry)),
             every=entry["every"],
         )
         for entry in wanted["children"]

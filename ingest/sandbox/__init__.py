@@ -14,10 +14,12 @@ The child caps itself before importing any parser:
 - it dies with its parent (`PR_SET_PDEATHSIG`).
 
 Starting Python and importing the parsers' modules took most of a small file's time (a third of
-a second per step; OCRmyPDF alone half a second), so each worker process keeps one *zygote*: a
-child started the same way (same minimal environment, its own session, dying with the worker)
-that has imported those modules and nothing else runs in, and that forks a fresh child per job,
-for all the worker's threads at once (each job's timeout kept by the zygote).
+a second per step; OCRmyPDF alone half a second), so jobs are forked from a *zygote*: a process
+started the same way (same minimal environment, its own session, dying with its parent) that has
+imported those modules and nothing else runs in, and that forks a fresh child per job, for all
+its workers' threads at once (each job's timeout kept by the zygote). Each worker process starts
+one of its own, unless its environment names the socket of one shared by the machine's workers
+(`zygote.SHARED_ZYGOTE_ENV`), which `edms run` starts and restarts like its other processes.
 The forked child then does what a fresh one does (its own session, limits, empty network
 namespace, death with its parent) and runs one job only: no file ever sees a process another
 file ran in. The embedded Tika's runtime (a GraalVM isolate) is started once in the zygote too,
@@ -25,15 +27,15 @@ by parsing a PDF of edms's own (`warm_up`), because starting it cost each child 
 parse of a small file: every child is a copy of a runtime that has read only that PDF. The
 zygote refuses to fork while it has a thread other than its own and that runtime's sleeping
 reference handler, and the worker then falls back to a fresh `python -m ingest.sandbox` child,
-as it does for a child that dies of the inherited runtime (`zygote.FORK_SAFE_THREADS`).
+as it does for a child that dies of the inherited runtime (`zygote_server.FORK_SAFE_THREADS`).
 
 Whatever happens inside (a parser crash, an out-of-memory abort, an endless loop) the parent gets
 either the operation's JSON result or a `SandboxFailure` whose reason a person can act on.
 
 The package, by the process its code runs in: `worker` (run a job, read its outcome), `zygote`
-(both sides of the zygote), `child` (the job's process caps itself and runs the operation), and
-`processes` (what they share). `run`, `Limits`, `SandboxFailure` and `zygote_pid` are its public
-API.
+(the worker's handle on a zygote), `zygote_server` (the zygote itself), `child` (the job's process
+caps itself and runs the operation), and `processes` (what they share). `run`, `Limits`,
+`SandboxFailure` and `zygote_pid` are its public API.
 """
 
 from __future__ import annotations

@@ -51,7 +51,8 @@ def run(
     returncode = zygote_run(job)
     if returncode is not None and warm_up and -returncode in CRASH_SIGNALS:
         # The child was a copy of a warm runtime, which the rare file trips over (see
-        # zygote.FORK_SAFE_THREADS): parse it again in a fresh child before calling it a crash.
+        # zygote_server.FORK_SAFE_THREADS): parse it again in a fresh child before calling it
+        # a crash.
         returncode = None
     if returncode is None:
         returncode = _fresh_run(job, limits)

@@ -13,12 +13,14 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 from django.core.exceptions import ImproperlyConfigured
 
 from dossier.checks import check_configuration
 from edms.launcher import worker_commands
+from ingest.sandbox.processes import child_environment
 from tests.gunicorn_server import free_port
 from tests.launcher_support import (
     EDMS,
@@ -80,6 +82,20 @@ def test_a_killed_worker_and_a_killed_broker_are_started_again_and_work_goes_on(
     )
     assert f"broker (pid {broker.pid}) exited with signal 9" in run.log()
 
+    # The sandbox zygote both workers share (one started by `edms run`, none per worker) too.
+    [zygote] = sandbox_zygotes(run)
+    assert zygote.ppid() == run.process.pid
+    assert (run.data_dir / "run" / "sandbox.sock").is_socket()
+    # A sandbox child's environment: nothing of edms's settings or secrets reaches a parser.
+    assert set(zygote.environ()) <= set(child_environment("/tmp")) | {"VIRTUAL_ENV"}
+    zygote.send_signal(signal.SIGKILL)
+    wait_until(
+        lambda: [p for p in sandbox_zygotes(run) if p.pid != zygote.pid],
+        timeout=RESTART_TIMEOUT,
+        what="the killed sandbox zygote to be started again",
+        explain=run.log_tail,
+    )
+
     # A document filed now is processed and indexed: the new worker takes the work.
     key = {"Authorization": f"Bearer {run.api_key()}"}
     dossier = requests.put(
@@ -112,6 +128,21 @@ def test_a_killed_worker_and_a_killed_broker_are_started_again_and_work_goes_on(
         return hits["count"] == 1
 
     wait_until(found, timeout=PROCESS_TIMEOUT, what="the document in search", explain=run.log_tail)
+    # Its text was extracted in a child of the shared zygote: no worker started one of its own.
+    [shared] = sandbox_zygotes(run)
+    assert shared.ppid() == run.process.pid
+
+
+def sandbox_zygotes(run: EdmsRun) -> list[psutil.Process]:
+    """Sandbox zygotes among all `edms run`'s descendants."""
+    found = []
+    for process in psutil.Process(run.process.pid).children(recursive=True):
+        try:
+            if "--zygote" in process.cmdline() and process.status() != psutil.STATUS_ZOMBIE:
+                found.append(process)
+        except psutil.NoSuchProcess:
+            pass
+    return found
 
 
 @pytest.mark.worker

@@ -3,9 +3,14 @@ worker (this test process) survives and goes on processing."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import psutil
 import pytest
@@ -14,8 +19,11 @@ from dossier import blobstore
 from ingest import pipeline, sandbox
 from ingest.models import Processing, State
 from ingest.pipeline import run_to_completion
-from ingest.sandbox import zygote as zygote_module
+from ingest.sandbox import zygote_server
+from ingest.sandbox.processes import child_environment
+from ingest.sandbox.zygote import SHARED_ZYGOTE_ENV
 from tests.ingest_support import corpus_file, file_version, jobs_left_running
+from tests.services import wait_until
 
 DOCX = corpus_file("67797f56_testWORD.docx")
 PDF = corpus_file("0418910f_testPDF_twoAuthors.pdf")
@@ -148,7 +156,7 @@ def test_the_zygote_starts_tika_once_and_every_file_gets_a_warm_child_of_its_own
         for thread in threads
         if thread.id != zygote
     }
-    assert names <= zygote_module.FORK_SAFE_THREADS
+    assert names <= zygote_server.FORK_SAFE_THREADS
     assert len(threads) == 2  # Tika was started in the zygote itself
 
 
@@ -239,3 +247,82 @@ def test_the_zygote_runs_several_threads_jobs_at_once_each_with_its_own_timeout(
 
     assert found["ppid"] == zygote.pid == sandbox.zygote_pid()
     assert no_children_left()
+
+
+@pytest.fixture
+def shared_zygote(tmp_path, monkeypatch) -> Iterator[psutil.Process]:
+    """A zygote shared by several workers, as `edms run` starts it, named in this process's
+    environment as in its workers'; this process's own zygote is set aside meanwhile."""
+    path = tmp_path / "sandbox.sock"
+    started = subprocess.Popen(
+        [sys.executable, "-m", "ingest.sandbox", "--zygote", "--listen", str(path)],
+        env=child_environment(str(tmp_path)),
+        start_new_session=True,
+    )
+    wait_until(path.is_socket, timeout=60, what="the shared zygote's socket")
+    restart_zygote()
+    monkeypatch.setenv(SHARED_ZYGOTE_ENV, str(path))
+    try:
+        yield psutil.Process(started.pid)
+    finally:
+        monkeypatch.delenv(SHARED_ZYGOTE_ENV)
+        restart_zygote()  # drops this process's connection; the shared zygote is stopped here
+        started.terminate()
+        started.wait(timeout=30)
+
+
+def test_workers_share_the_zygote_edms_run_starts(shared_zygote, tmp_path):
+    here = run_identity(str(tmp_path))
+    there = json.loads(another_worker(tmp_path, "process_identity").communicate(timeout=120)[0])
+
+    assert here["ppid"] == there["ppid"] == shared_zygote.pid == sandbox.zygote_pid()
+    assert here["pid"] != there["pid"]
+    assert here["pgid"] == here["pid"]
+    # Its environment is a sandbox child's: nothing of the workers' settings or secrets.
+    assert set(shared_zygote.environ()) == set(child_environment(str(tmp_path)))
+
+
+def another_worker(workdir: Path, operation: str, **params) -> subprocess.Popen:
+    """A second worker process (this one's environment) running one job; its result on stdout."""
+    job = json.dumps([f"tests.ingest_hostile:{operation}", params, str(workdir)])
+    return subprocess.Popen(
+        [sys.executable, "-c", ANOTHER_WORKER, job], stdout=subprocess.PIPE, text=True
+    )
+
+
+ANOTHER_WORKER = """
+import json, sys
+from ingest import sandbox
+operation, params, workdir = json.loads(sys.argv[1])
+limits = sandbox.Limits(timeout_s=60)
+print(json.dumps(sandbox.run(operation, params, limits=limits, workdir=workdir)))
+"""
+
+
+def test_a_job_runs_in_a_fresh_child_while_the_shared_zygote_is_down(shared_zygote, tmp_path):
+    run_identity(str(tmp_path))
+    shared_zygote.kill()
+    shared_zygote.wait(timeout=10)
+
+    found = run_identity(str(tmp_path))
+
+    # Nothing answers on the socket until `edms run` starts the zygote again: not an error.
+    assert found["ppid"] == os.getpid()
+    assert sandbox.zygote_pid() is None
+    assert no_children_left()
+
+
+def test_the_shared_zygote_stops_once_its_workers_are_done(shared_zygote, tmp_path):
+    gate = tmp_path / "gate"
+    worker = another_worker(tmp_path, "identity_at_gate", gate=str(gate))
+    wait_until(shared_zygote.children, timeout=60, what="the job's child")
+
+    shared_zygote.terminate()  # as `edms run` stops: a job still runs, its worker waits for it
+    time.sleep(0.5)
+    assert shared_zygote.status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+    gate.touch()
+    found = json.loads(worker.communicate(timeout=60)[0])
+
+    assert found["ppid"] == shared_zygote.pid
+    # The worker is gone, its connection with it: the zygote has nothing left to serve.
+    assert shared_zygote.wait(timeout=10) == 0
