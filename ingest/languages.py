@@ -2,95 +2,61 @@
 
 from __future__ import annotations
 
-import json
-import os
-import threading
-
-from langdetect.detector import Detector
-from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
-from langdetect.lang_detect_exception import LangDetectException
+import pycld2
 
 SAMPLE_CHARS = 20_000
 MIN_LETTERS = 40  # below this a guess is noise (a title page, a form with three words)
-MIN_PROBABILITY = 0.2
+MIN_PERCENT = 20  # a language counts when it makes up at least a fifth of the text
 MAX_LANGUAGES = 3
+
+# CLD2 (Google's Compact Language Detector 2) has its tables compiled into the extension: nothing
+# is loaded into Python's memory, and the tables' pages are shared by every process that maps
+# them. They are constant and a call keeps its state on its own stack, so a worker's threads
+# detect at once without a lock (pycld2 releases the GIL).
+#
+# CLD2 names a few languages differently from the ISO 639-1 codes documents carry: withdrawn
+# codes (`iw`, `jw`), Chinese by script rather than as `zh-cn`/`zh-tw` (the codes documents
+# and the search index have used since langdetect), Montenegrin as a region of Serbian.
+CLD2_CODES = {
+    "zh": "zh-cn",
+    "zh-Hant": "zh-tw",
+    "iw": "he",
+    "jw": "jv",
+    "sr-ME": "sr-me",
+}
 
 
 def detect_languages(text: str) -> list[str]:
-    """The languages making up at least a fifth of the text's sample, most likely first."""
+    """The languages making up at least a fifth of the text's sample (by CLD2's count of its
+    bytes), at most three, the largest first; none for a text too short to tell."""
     sample = text[:SAMPLE_CHARS]
     if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
         return []
-    try:
-        found = language_probabilities(sample)
-    except LangDetectException:
-        return []
-    return [language for language, prob in found if prob >= MIN_PROBABILITY][:MAX_LANGUAGES]
+    # CLD2 rejects control characters, noncharacters and surrogates as invalid UTF-8 (and
+    # Python cannot encode a lone surrogate): every character it accepts is printable, so
+    # anything else becomes a space and no extracted text, however hostile, makes it raise.
+    printable = "".join(ch if ch.isprintable() else " " for ch in sample)
+    # CLD2's `is_reliable` is not asked: it judges its one summary language, and is false unless
+    # that language has half of the text and the three languages it names cover 80% of it. A
+    # filing in three languages, or the corpus's English trademark record (77% English, the rest
+    # codes and numbers), would be "unreliable". A text too short for CLD2 to tell comes back
+    # as `un` (unknown), which is dropped.
+    _reliable, _text_bytes, details = pycld2.detect(printable, isPlainText=True)
+    # CLD2 names at most three languages; ties keep its order (the sort is stable).
+    found = sorted(
+        ((code, percent) for _name, code, percent, _score in details if _is_language(code)),
+        key=lambda language: language[1],
+        reverse=True,
+    )
+    return [
+        CLD2_CODES.get(code, code).lower() for code, percent in found if percent >= MIN_PERCENT
+    ][:MAX_LANGUAGES]
 
 
-def language_probabilities(text: str) -> list[tuple[str, float]]:
-    """langdetect's answer for the text, most likely first: the same as its `detect_langs` with
-    seed 0, from a table of its profiles a third the size (see `_SparseDetector`)."""
-    detector = _SparseDetector(_profiles())
-    detector.append(text)
-    return [(guess.lang, guess.prob) for guess in detector.get_probabilities()]
-
-
-class _SparseDetector(Detector):
-    """langdetect's detector over a sparse table. langdetect keeps, for each of its ~88,000
-    n-grams, a list of 55 probabilities (one per language) of which two are not zero on average:
-    ~60 MiB in every process that detects. Here each n-gram has a flat tuple of its
-    (language index, probability) pairs only (~20 MiB), and a step multiplies each language's
-    probability by exactly what langdetect's does (`weight + 0.0` is `weight`): the same
-    answers, bit for bit."""
-
-    def _update_lang_prob(self, prob: list[float], word: str | None, alpha: float) -> bool:
-        if word is None or word not in self.word_lang_prob_map:
-            return False
-        weight = alpha / self.BASE_FREQ
-        pairs = self.word_lang_prob_map[word]
-        indexes, probabilities = pairs[::2], pairs[1::2]
-        before = [prob[i] for i in indexes]
-        for i in range(len(prob)):
-            prob[i] *= weight
-        for i, previous, word_prob in zip(indexes, before, probabilities, strict=True):
-            prob[i] = previous * (weight + word_prob)
-        return True
-
-
-_table: DetectorFactory | None = None
-_table_lock = threading.Lock()  # a worker's threads share the table: loaded once
-
-
-def _profiles() -> DetectorFactory:
-    global _table
-    with _table_lock:
-        if _table is None:
-            _table = _load_profiles(PROFILES_DIRECTORY)
-        return _table
-
-
-def _load_profiles(directory: str) -> DetectorFactory:
-    """langdetect's profiles as `DetectorFactory.load_profile` reads them (same files, same
-    order, same arithmetic), into the sparse table."""
-    table = DetectorFactory()
-    table.seed = 0  # langdetect samples at random: make its answer repeatable
-    index = 0
-    for name in os.listdir(directory):
-        path = os.path.join(directory, name)
-        if name.startswith(".") or not os.path.isfile(path):
-            continue
-        with open(path, encoding="utf-8") as handle:
-            profile = json.load(handle)
-        table.langlist.append(profile["name"])
-        n_words = profile["n_words"]
-        for word, count in profile["freq"].items():
-            pairs = table.word_lang_prob_map.get(word, ())
-            if 1 <= len(word) <= 3:
-                pairs += (index, 1.0 * count / n_words[len(word) - 1])
-            table.word_lang_prob_map[word] = pairs
-        index += 1
-    return table
+def _is_language(code: str) -> bool:
+    """Not CLD2's unknown (`un`, `xxx`), a script without a language (`xx-Latn`) or one of its
+    joke languages (`zzp`, Pig Latin)."""
+    return code not in ("un", "xxx") and not code.startswith(("xx-", "zz"))
 
 
 # ISO 639-1 codes (as documents carry them) to Tesseract's language packs. Tesseract's own codes
