@@ -1,6 +1,7 @@
 """What `edms run`'s long-running processes hold from their start: the web server and the Celery
-workers load no library that only the sandbox children, scan splitting or quality control use
-(each costs memory in every process for as long as it runs).
+workers load no library that only the sandbox children, scan splitting or quality control use,
+and the supervisor neither Django nor Celery (each costs memory in every process for as long as
+it runs).
 
 Each check starts a fresh Python, imports as that process does, and reads its `sys.modules`."""
 
@@ -33,6 +34,7 @@ from celery.bin.celery import find_app
 find_app("edms").loader.import_default_modules()
 """
 
+SUPERVISOR = "import edms.supervisor  # as `python -m edms.supervisor` does\n"
 
 REPORT = """
 import json, sys
@@ -62,3 +64,9 @@ def test_the_web_server_and_workers_load_no_pdf_or_image_library(code):
     modules = loaded_modules(code)
     assert "scanning" in modules and "ingest" in modules  # the apps were really imported
     assert [name for name in PDF_AND_IMAGE_LIBRARIES if name in modules] == []
+
+
+def test_the_supervisor_holds_neither_django_nor_celery():
+    modules = loaded_modules(SUPERVISOR)
+    assert "edms.localbroker" in modules
+    assert [name for name in ("django", "celery", "kombu") if name in modules] == []
