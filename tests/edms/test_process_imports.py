@@ -1,7 +1,7 @@
 """What `edms run`'s long-running processes hold from their start: the web server and the Celery
 workers load no library that only the sandbox children, scan splitting or quality control use,
-and the supervisor neither Django nor Celery (each costs memory in every process for as long as
-it runs).
+the workers no URLconf, and the supervisor neither Django nor Celery (each costs memory in every
+process for as long as it runs).
 
 Each check starts a fresh Python, imports as that process does, and reads its `sys.modules`."""
 
@@ -64,6 +64,13 @@ def test_the_web_server_and_workers_load_no_pdf_or_image_library(code):
     modules = loaded_modules(code)
     assert "scanning" in modules and "ingest" in modules  # the apps were really imported
     assert [name for name in PDF_AND_IMAGE_LIBRARIES if name in modules] == []
+
+
+def test_a_worker_does_not_import_the_urlconf():
+    # Celery's Django fixup would run the system checks, which import every view.
+    modules = loaded_modules(WORKER)
+    assert "scanning.tasks" in modules
+    assert "edms.urls" not in modules and "drf_spectacular.views" not in modules
 
 
 def test_the_supervisor_holds_neither_django_nor_celery():
