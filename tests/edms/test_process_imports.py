@@ -1,7 +1,7 @@
 """What `edms run`'s long-running processes hold from their start: the web server and the Celery
 workers load no library that only the sandbox children, scan splitting or quality control use,
-the workers no URLconf, and the supervisor neither Django nor Celery (each costs memory in every
-process for as long as it runs).
+the workers no URLconf, and the supervisor neither Django, Celery nor redis-py (each costs memory
+in every process for as long as it runs).
 
 Each check starts a fresh Python, imports as that process does, and reads its `sys.modules`."""
 
@@ -73,7 +73,7 @@ def test_a_worker_does_not_import_the_urlconf():
     assert "edms.urls" not in modules and "drf_spectacular.views" not in modules
 
 
-def test_the_supervisor_holds_neither_django_nor_celery():
+def test_the_supervisor_holds_neither_django_nor_celery_nor_a_redis_client():
     modules = loaded_modules(SUPERVISOR)
     assert "edms.localbroker" in modules
-    assert [name for name in ("django", "celery", "kombu") if name in modules] == []
+    assert [name for name in ("django", "celery", "kombu", "redis") if name in modules] == []
