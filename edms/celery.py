@@ -8,6 +8,10 @@ from celery import Celery
 from celery.signals import task_postrun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "edms.settings")
+# Celery's Django fixup runs Django's system checks when a worker starts and throws their
+# findings away; what they leave is the whole URLconf imported (every view, the admin, the
+# OpenAPI generator and through it django.test: ~13 MiB in each worker, which serves no page).
+os.environ.setdefault("CELERY_SKIP_CHECKS", "1")
 
 app = Celery("edms")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -18,14 +18,13 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import redis
 
 REDIS_SERVER = "redis-server"
 READY_TIMEOUT = 30.0
@@ -139,16 +138,19 @@ class LocalBroker:
         return self.process
 
     def answers(self) -> bool:
-        """True if a Redis answers PING on the socket."""
+        """True if a Redis answers PING on the socket (not while it is still loading its AOF)."""
         if not self.socket.exists():
             return False
-        client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=2)
+        # A bare PING rather than redis-py's client: the supervisor, which starts the broker and
+        # runs all the while, would otherwise hold redis-py (~17 MiB) for this alone.
         try:
-            return bool(client.ping())
-        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+                client.settimeout(2)
+                client.connect(str(self.socket))
+                client.sendall(b"PING\r\n")
+                return client.recv(64).startswith(b"+PONG")
+        except OSError:  # refused, gone, or timed out
             return False
-        finally:
-            client.close()
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT

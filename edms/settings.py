@@ -518,3 +518,8 @@ EDMS_OCR_CLEAN_FINAL = env_bool("EDMS_OCR_CLEAN_FINAL", False)
 # Office documents to PDF (LibreOffice) and thumbnails.
 EDMS_RENDER_TIMEOUT = env_int("EDMS_RENDER_TIMEOUT", 180, minimum=1)
 EDMS_THUMBNAIL_WIDTH = env_int("EDMS_THUMBNAIL_WIDTH", 320, minimum=16)
+
+# Last, once every setting above exists: the Celery app is created in every Django process (the
+# web server, the workers, `edms` commands), so the tasks they send go to its broker. Here and
+# not in `edms/__init__.py`, which the supervisor runs too.
+from edms.celery import app as celery_app  # noqa: E402, F401

@@ -4,6 +4,9 @@ A sheet carries two barcodes. The QR code holds the payload (`EDMS1|key|type|dat
 cover sheet, `EDMS1|NEXT` for the generic "next document" separator); a Code 128 mark at the
 foot says only "this is an edms sheet". The mark lets splitting cut at a sheet whose QR code is
 smudged and send that part to the unassigned queue instead of gluing it to the previous document.
+
+The web server and every worker import this module (the payload); zxing and Pillow, which only
+printing sheets needs, are imported by the printing functions.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import zxingcpp
-from PIL import Image, ImageDraw, ImageFont
+if TYPE_CHECKING:
+    from PIL import Image, ImageFont
 
 PREFIX = "EDMS1"
 NEXT = "NEXT"
@@ -86,6 +90,8 @@ def decode(text: str) -> SheetData:
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont:
+    from PIL import ImageFont  # here, not at the top: kept out of processes that never print
+
     for candidate in FONT_CANDIDATES:
         if Path(candidate).exists():
             return ImageFont.truetype(candidate, size)
@@ -93,6 +99,9 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
 
 
 def _barcode_image(text: str, fmt, module_px: int) -> Image.Image:
+    import zxingcpp  # here, not at the top: kept out of processes that never print
+    from PIL import Image
+
     matrix = memoryview(zxingcpp.create_barcode(text, fmt).to_image(scale=1, add_quiet_zones=False))
     height, width = matrix.shape
     image = Image.frombytes("L", (width, height), bytes(matrix))
@@ -100,6 +109,8 @@ def _barcode_image(text: str, fmt, module_px: int) -> Image.Image:
 
 
 def _qr_image(text: str) -> Image.Image:
+    import zxingcpp  # here, not at the top: kept out of processes that never print
+
     modules = memoryview(
         zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode).to_image(
             scale=1, add_quiet_zones=False
@@ -125,6 +136,9 @@ def _lines(sheet: SheetData, type_label: str) -> list[tuple[str, int]]:
 
 def render_sheet(sheet: SheetData, type_label: str = "") -> Image.Image:
     """One A4 page at 300 dpi, black and white, as a scanner would want to see it."""
+    import zxingcpp  # here, not at the top: kept out of processes that never print
+    from PIL import Image, ImageDraw
+
     page = Image.new("L", A4_PX, 255)
     draw = ImageDraw.Draw(page)
     page.paste(_qr_image(encode(sheet)), (MARGIN, MARGIN))

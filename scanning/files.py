@@ -4,6 +4,9 @@ stored as a blob, scanner images converted to PDF files.
 A 100-page part of 300 dpi greyscale scans is some 50 MB. pikepdf opened on a path reads
 objects from the file when they are needed, and saving writes to a file, so an operation on a part
 holds a few chunks in memory rather than copies of the part.
+
+The web server and every worker import this module; pikepdf and Pillow are imported by the
+functions that use them, so a process that never splits or changes a scan does not hold them.
 """
 
 from __future__ import annotations
@@ -15,14 +18,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pikepdf
 from django.conf import settings
-from PIL import Image
 
 from dossier import blobstore
 from dossier.blobstore import StagedFile
 from dossier.models import Blob
+
+if TYPE_CHECKING:
+    import pikepdf
 
 PDF_MAGIC = b"%PDF-"
 TIFF_MAGICS = (b"II*\x00", b"MM\x00*")
@@ -49,6 +54,8 @@ def local_file(sha256: str) -> Iterator[str]:
 @contextmanager
 def open_blob_pdf(sha256: str) -> Iterator[pikepdf.Pdf]:
     """The PDF stored as `sha256`, opened lazily from a local file (closed on exit)."""
+    import pikepdf  # here, not at the top: kept out of processes that never open a scan
+
     with local_file(sha256) as path, pikepdf.open(path) as pdf:
         yield pdf
 
@@ -113,6 +120,8 @@ def stored_pdf(pdf: pikepdf.Pdf, filename: str) -> Iterator[StoredPdf]:
 def tiff_to_pdf(source: str | os.PathLike, target: str | os.PathLike) -> None:
     """Write a (multi-page) TIFF, what many production scanners write, as a PDF of one page per
     frame. Pillow reads one frame at a time, so a long batch is never all in memory."""
+    from PIL import Image  # here, not at the top: kept out of processes that never convert
+
     with Image.open(source) as image:
         dpi = float(image.info.get("dpi", (300, 300))[0] or 300)
         frames = getattr(image, "n_frames", 1)
@@ -134,6 +143,8 @@ def tiff_to_pdf(source: str | os.PathLike, target: str | os.PathLike) -> None:
 def image_to_pdf(source: str | os.PathLike, target: str | os.PathLike) -> None:
     """Write a single image (PNG, JPEG, …) as a one-page PDF; raises PIL's
     `UnidentifiedImageError` for a file that is no image."""
+    from PIL import Image  # here, not at the top: kept out of processes that never convert
+
     with Image.open(source) as image:
         dpi = float(image.info.get("dpi", (300, 300))[0] or 300)
         image.convert("L" if image.mode in ("1", "L", "LA") else "RGB").save(

@@ -1,15 +1,18 @@
-"""Reading scanned pages: render (pypdfium2), find edms sheets' barcodes, judge blankness."""
+"""Reading scanned pages: render (pypdfium2), find edms sheets' barcodes, judge blankness.
+
+Only splitting's reading step imports this module (when it runs): pypdfium2, zxing and Pillow
+stay out of the web server's and the workers' memory until a batch is split. What a reading
+found (`Kind`, `PageReading`) is in `scanning.readings`, which needs none of them.
+"""
 
 from __future__ import annotations
-
-import enum
-from dataclasses import dataclass
 
 import pypdfium2 as pdfium
 import zxingcpp
 from PIL import Image, ImageFilter, ImageOps
 
-from scanning.coversheets import SHEET_MARK, BadPayload, SheetData, decode
+from scanning.coversheets import SHEET_MARK, BadPayload, decode
+from scanning.readings import Kind, PageReading
 
 # Enough for a 66 mm QR code scanned skewed; twice as fast as 300 dpi.
 RENDER_DPI = 150
@@ -25,20 +28,6 @@ JOIN_MM = 0.5
 # The default largest speck ignored (`EDMS_SCAN_BLANK_SPECK_MM`): toner and dust are smaller;
 # a letter of 8 pt type, joined to its neighbours, is larger.
 SPECK_MM = 1.0
-
-
-class Kind(enum.Enum):
-    CONTENT = "content"
-    BLANK = "blank"
-    SHEET = "sheet"  # a cover sheet or separator whose QR code was read
-    UNREADABLE_SHEET = "unreadable_sheet"  # the sheet mark was read, its QR code not
-
-
-@dataclass(frozen=True)
-class PageReading:
-    kind: Kind
-    sheet: SheetData | None = None
-    problem: str = ""
 
 
 def render(document: pdfium.PdfDocument, index: int, dpi: int = RENDER_DPI) -> Image.Image:

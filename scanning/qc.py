@@ -12,8 +12,8 @@ import datetime as dt
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import pikepdf
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 
@@ -23,6 +23,9 @@ from dossier.models import DocumentType, Dossier
 from scanning import files
 from scanning.models import OPEN_PART_STATES, BatchState, PartState, ScanPart
 from scanning.splitting import route, settle_batch
+
+if TYPE_CHECKING:
+    import pikepdf
 
 ROTATIONS = (90, 180, 270)
 
@@ -223,6 +226,8 @@ def move_page(part: ScanPart, page: int, to: int, *, actor: Actor) -> ScanPart:
 def replace_page(part: ScanPart, page: int, rescan: str | os.PathLike, *, actor: Actor) -> ScanPart:
     """Put the first page of the file at `rescan` (a PDF, TIFF, PNG or JPEG) in place of page
     `page`."""
+    import pikepdf  # here, not at the top: kept out of processes that never change pages
+
     index = _pages(part, [page], "page")[0]
     with _as_pdf(rescan) as path, pikepdf.open(path) as replacement:
 
@@ -259,6 +264,8 @@ def _as_pdf(path: str | os.PathLike) -> Iterator[str | os.PathLike]:
 def split_part(part: ScanPart, at_page: int, *, actor: Actor) -> ScanPart:
     """Cut the part before page `at_page`: the pages from there on become a new part, routed
     like this one (or unassigned like it). Returns the new part."""
+    import pikepdf  # here, not at the top: kept out of processes that never change pages
+
     with transaction.atomic():
         part = _lock_open(part)
         _pages(part, [at_page], "page")

@@ -3,6 +3,9 @@
 Splitting is idempotent: parts are numbered by their place in the batch and each is created,
 with its document, in one transaction, so a run interrupted half-way (a worker killed) and run
 again creates only the parts still missing, and re-running a finished batch does nothing.
+
+The web server and every worker import this module (submitting, the split task, the sweeper);
+the PDF and image libraries that only splitting itself uses are imported where it uses them.
 """
 
 from __future__ import annotations
@@ -14,9 +17,8 @@ import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pikepdf
-import pypdfium2 as pdfium
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
@@ -31,7 +33,10 @@ from scanning import files
 from scanning.coversheets import SheetData
 from scanning.files import PDF_MAGIC, TIFF_MAGICS
 from scanning.models import OPEN_PART_STATES, BatchState, PartState, ScanBatch, ScanPart
-from scanning.pages import Kind, PageReading, read_page, render
+from scanning.readings import Kind, PageReading
+
+if TYPE_CHECKING:
+    import pikepdf
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +269,11 @@ def _source_pdf(batch: ScanBatch, workdir: Path) -> Path:
 
 
 def _read_all(batch: ScanBatch, path: Path) -> list[PageReading]:
+    # Here, not at the top: pdfium, zxing and Pillow stay out of processes that never split.
+    import pypdfium2 as pdfium
+
+    from scanning.pages import read_page, render
+
     document = pdfium.PdfDocument(str(path))
     try:
         total = len(document)
@@ -281,6 +291,8 @@ def _read_all(batch: ScanBatch, path: Path) -> list[PageReading]:
 
 
 def _split(batch: ScanBatch, workdir: Path) -> None:
+    import pikepdf  # here, not at the top: kept out of processes that never split or QC
+
     path = _source_pdf(batch, workdir)
     readings = _read_all(batch, path)
     plan = plan_parts(readings, batch.drop_blank_pages)
@@ -318,6 +330,8 @@ def batch_actor(batch: ScanBatch) -> Actor:
 
 def extract_pages(source: pikepdf.Pdf, pages: list[int]) -> pikepdf.Pdf:
     """A new PDF of `source`'s pages (0-based); `source` stays open until it is saved."""
+    import pikepdf  # here, not at the top: kept out of processes that never split or QC
+
     part = pikepdf.new()
     for number in pages:
         part.pages.append(source.pages[number])

@@ -16,7 +16,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import pypdfium2 as pdfium
 from django.conf import settings
 
 from scanning.files import local_file
@@ -45,6 +44,8 @@ def thumbnail_path(sha256: str, page: int) -> Path:
 
 
 def _render_all(sha256: str, folder: Path) -> None:
+    import pypdfium2 as pdfium  # here, not at the top: kept out of processes that never render
+
     with local_file(sha256) as path:
         document = pdfium.PdfDocument(path)
         try:
