@@ -21,6 +21,11 @@ from ingest import charsets, patent_xml
 from ingest.identify import HTML_MEDIA_TYPE, XML_MEDIA_TYPE
 
 XML_TYPES = {XML_MEDIA_TYPE, "text/xml"}
+# Text read as it is; an unknown type may be text in a charset the extractor takes for binary.
+PLAIN_TYPES = {
+    "text/plain", "text/csv", "text/tab-separated-values", "text/markdown",
+    "application/octet-stream",
+}  # fmt: skip
 # Larger files are left to the extractor as they are (this reads the whole file into memory).
 MAX_BYTES = 32 * 1024**2
 _UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -28,15 +33,13 @@ _XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
 def wanted(media_type: str) -> bool:
-    """Whether `prepare` may change anything for a file of this (sniffed) type."""
-    return (
-        media_type.startswith("text/")
-        or media_type in XML_TYPES
-        or media_type == "application/octet-stream"
-    )
+    """Whether `prepare` may change anything for a file of this (sniffed) type: not RTF or
+    source code, whose text is markup of its own."""
+    return media_type in PLAIN_TYPES or media_type in XML_TYPES or media_type == HTML_MEDIA_TYPE
 
 
 def prepare(*, path: str, workdir: str, media_type: str) -> dict:
+    """Sandbox operation: `{}`, or `{"path", "media_type", "metadata", "detail"}` (see above)."""
     if os.path.getsize(path) > MAX_BYTES:
         return {}
     if media_type in XML_TYPES:

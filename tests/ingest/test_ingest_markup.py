@@ -102,6 +102,18 @@ def test_utf8_text_and_html_are_left_as_they_are(dossier):
     assert ARABIC in text_of(page)
 
 
+@pytest.mark.parametrize(
+    "name", ["4e8755a5_testTXT.txt", "ac9e9919_testIgnoreCharset.txt", "54b6e00d_testHTML_metadata"]
+)
+def test_the_corpus_text_and_html_in_their_declared_charset_are_read_as_before(dossier, name):
+    corpus = corpus_file(name)
+    processing = processed(dossier, corpus.path.read_bytes(), corpus.name)
+
+    assert processing.state == State.DONE and processing.text_id
+    assert step(processing, "decode") is None
+    assert "charset" not in processing.metadata
+
+
 # --- XML by content -------------------------------------------------------------------------
 
 
