@@ -33,6 +33,9 @@ _BLOCKS = {
 }  # fmt: skip
 # Not text a person reads: ST.96 numbers and types each claim in elements of their own.
 _SKIPPED = {"ClaimNumber", "ClaimTypeCategory"}
+# What a version's metadata keeps of the abstract and each claim, and of all claims together.
+MAX_CLAIM_CHARS = 5000
+MAX_CLAIMS_CHARS = 50000
 _BLANKS = re.compile(r"[ \t\r\f\v]+")
 
 
@@ -45,11 +48,20 @@ class PatentText:
     description: str
 
     def fields(self) -> dict:
+        """The fields as stored on the version (shown by the API): bounded whatever the file
+        claims; the text holds everything."""
+        claims, room = [], MAX_CLAIMS_CHARS
+        for claim in self.claims:
+            if room <= 0:
+                break
+            claims.append(claim[: min(MAX_CLAIM_CHARS, room)])
+            room -= len(claims[-1])
         return {
             "shape": self.shape,
             "title": self.title[:1000],
-            "abstract": self.abstract[:20000],
-            "claims": [claim[:20000] for claim in self.claims[:500]],
+            "abstract": self.abstract[:MAX_CLAIM_CHARS],
+            "claims": claims,
+            "claim_count": len(self.claims),
             "description_chars": len(self.description),
         }
 

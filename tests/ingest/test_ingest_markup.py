@@ -42,6 +42,17 @@ wherein the membrane is porous.</claim-text></claim></claims>
 keramischen Membran.</claim-text></claim></claims>
 </ep-patent-document>
 """
+US_PRE_GRANT_WITHOUT_DECLARATION = """<us-patent-application lang="EN" country="US">
+<us-bibliographic-data-application lang="EN" country="US">
+<publication-reference><document-id><country>US</country><doc-number>20250000001</doc-number>
+<kind>A1</kind></document-id></publication-reference>
+<invention-title id="d2e43">Hinge</invention-title></us-bibliographic-data-application>
+<abstract id="abstract"><p id="p-0001" num="0000">A hinge with a pin.</p></abstract>
+<description id="description"><p id="p-0002" num="0001">Hinges are old.</p></description>
+<claims id="claims"><claim id="CLM-00001" num="00001"><claim-text>1. A hinge comprising a pin.
+</claim-text></claim></claims>
+</us-patent-application>
+"""
 
 
 def processed(dossier, content: bytes, filename: str) -> Processing:
@@ -183,8 +194,10 @@ def test_st96_gives_title_abstract_claims_and_description(dossier):
          "tunneling", 2, "1. A method of executing an electronic transaction, comprising:"),
         (EP_WITHOUT_DECLARATION.encode(), "EP1000000.xml", "Filter device", 3,
          "A filter device comprising a ceramic membrane."),
+        (US_PRE_GRANT_WITHOUT_DECLARATION.encode(), "US20250000001", "Hinge", 1,
+         "1. A hinge comprising a pin."),
     ],
-    ids=["us-grant", "ep-without-declaration"],
+    ids=["us-grant", "ep-without-declaration", "us-pre-grant-without-declaration"],
 )  # fmt: skip
 def test_st36_gives_title_abstract_claims_and_description(
     dossier, content, filename, title, claims, first_claim
@@ -205,7 +218,7 @@ def test_st32_with_external_entity_declarations_is_read_and_nothing_fetched(doss
 
     assert processing.state == State.DONE
     assert (patent["shape"], patent["title"]) == ("st32", "Optical memory device")
-    assert len(patent["claims"]) == 39
+    assert len(patent["claims"]) == patent["claim_count"] == 39
     # `&ldquo;` is declared by a DTD never loaded: read as the HTML entity of that name.
     assert "(hereinafter referred to as a “luminous intensity”)" in patent["abstract"]
 
@@ -272,3 +285,21 @@ def test_an_external_entity_is_never_read_nor_fetched(dossier, tmp_path, listene
         made = open(found["path"], encoding="utf-8").read()
         assert "A valve." in made and "TOP-SECRET" not in made and "FETCHED" not in made
     assert _Listener.requests == []
+
+
+def test_the_stored_fields_are_bounded_and_the_text_holds_every_claim(dossier):
+    claims = "".join(
+        f"<claim><claim-text>{n}. A valve {'with a seat ' * 600}.</claim-text></claim>"
+        for n in range(1, 31)
+    )
+    content = (
+        f"<patent-document><invention-title>Valve</invention-title><abstract><p>A valve.</p>"
+        f"</abstract><claims>{claims}</claims></patent-document>"
+    ).encode()
+    processing = processed(dossier, content, "valve.xml")
+    patent = processing.metadata["patent"]
+
+    assert patent["claim_count"] == 30
+    assert all(len(claim) <= 5000 for claim in patent["claims"])
+    assert sum(len(claim) for claim in patent["claims"]) <= 50000 < 30 * 600 * 12
+    assert "30. A valve with a seat" in text_of(processing)
