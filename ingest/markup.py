@@ -62,7 +62,11 @@ def _xml(path: str, workdir: str) -> dict:
         return {
             "path": target,
             "media_type": XML_MEDIA_TYPE,
-            "metadata": {"patent": fields},
+            # Its title is the document's (the extractor finds none in the text it is given).
+            "metadata": {
+                "patent": fields,
+                **({"title": patent.title[:500]} if patent.title else {}),
+            },
             "detail": f"patent XML ({patent.shape}): title, abstract, "
             f"{len(patent.claims)} claims, description of {fields['description_chars']} "
             "characters",
