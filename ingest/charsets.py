@@ -33,6 +33,9 @@ _META_CHARSET = re.compile(
 )  # <meta charset="x"> and <meta http-equiv="Content-Type" content="text/html; charset=x">
 _HEAD_START = re.compile(rb"<head\b[^>]*>", re.I)
 DECLARATION_BYTES = 4096
+# Detection reads this much of a file's start (ending at a line break, never inside a
+# character): a megabyte tells a charset as well as thirty, in a thirtieth of the time.
+DETECTION_BYTES = 1024**2
 
 
 def codec_name(label: str | None) -> str | None:
@@ -62,6 +65,7 @@ def detect(data: bytes) -> str | None:
 def choose(data: bytes, declared: str | None) -> str | None:
     """The charset to read `data` with: the declared one unless it cannot decode the bytes
     or reads them as clearly messier text than the detected one. None: leave it alone."""
+    data = _sample(data)
     declared = codec_name(declared)
     if declared in _READ_AS_WINDOWS_1252:
         declared = PREFERRED
@@ -77,6 +81,13 @@ def choose(data: bytes, declared: str | None) -> str | None:
     if as_detected is not None and as_declared.chaos > as_detected.chaos + MESS_MARGIN:
         return detected
     return declared
+
+
+def _sample(data: bytes) -> bytes:
+    if len(data) <= DETECTION_BYTES:
+        return data
+    end = data.rfind(b"\n", 0, DETECTION_BYTES)
+    return data[: end + 1] if end > 0 else data[:DETECTION_BYTES]
 
 
 def declared_html_charset(data: bytes) -> str | None:
