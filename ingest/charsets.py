@@ -24,7 +24,7 @@ CANDIDATES = [
 # decodes to the same plausible letters in several single-byte charsets.
 PREFERRED = "cp1252"
 # Browsers (WHATWG) read these declarations as windows-1252; so do we.
-_READ_AS_WINDOWS_1252 = {"latin_1", "ascii"}
+_READ_AS_WINDOWS_1252 = {"iso8859_1", "ascii"}
 # How much more mess a declared charset's reading may have than the detected one's.
 MESS_MARGIN = 0.05
 
@@ -39,7 +39,7 @@ DETECTION_BYTES = 1024**2
 
 
 def codec_name(label: str | None) -> str | None:
-    """Python's name for a charset label (`ISO-8859-1` → `latin_1`); None if unknown."""
+    """Python's name for a charset label (`ISO-8859-1` → `iso8859_1`); None if unknown."""
     try:
         return codecs.lookup(label).name.replace("-", "_") if label else None
     except LookupError:

@@ -88,7 +88,7 @@ def _xml(path: str, workdir: str) -> dict:
 def _html(data: bytes, workdir: str) -> dict:
     declared = charsets.declared_html_charset(data)
     charset = charsets.choose(data, declared)
-    if charset is None or charset == charsets.codec_name(declared):
+    if charset is None or _reads_the_same(data, charset, charsets.codec_name(declared)):
         return {}
     if declared is None and _is_utf8(data, charset):
         return {}  # undeclared UTF-8 (or ASCII) is what the extractor assumes
@@ -116,6 +116,16 @@ def _text(data: bytes, workdir: str, media_type: str) -> dict:
         "metadata": {"charset": charset, "declared_charset": ""},
         "detail": _decoded_detail(charset, None),
     }
+
+
+def _reads_the_same(data: bytes, charset: str, declared: str | None) -> bool:
+    """The declared charset gives the same text (e.g. ISO-8859-1 declared, Windows-1252
+    detected, and none of the bytes where they differ)."""
+    if declared is None:
+        return False
+    if charset == declared:
+        return True
+    return data.decode(charset, errors="replace") == data.decode(declared, errors="replace")
 
 
 def _is_utf8(data: bytes, charset: str | None) -> bool:

@@ -96,6 +96,18 @@ def test_arabic_html_with_a_wrong_or_no_charset_comes_out_in_arabic(dossier, dec
     assert processing.languages == ["ar"]
 
 
+def test_a_latin1_declaration_over_windows_1252_bytes_keeps_the_dash(dossier):
+    # Browsers read an ISO-8859-1 declaration as Windows-1252; the embedded Tika does not.
+    page = f'<html><head><meta charset="iso-8859-1"></head><p>{FRENCH}</p></html>'
+    processing = processed(dossier, page.encode("cp1252"), "lettre.html")
+    ascii_page = page.replace(FRENCH, "Fee paid on time.").encode("ascii")
+    untouched = processed(dossier, ascii_page, "receipt.html")
+
+    assert FRENCH in " ".join(text_of(processing).split())
+    assert processing.metadata["charset"] == "cp1252"
+    assert step(untouched, "decode") is None  # the same text either way: left as it is
+
+
 @pytest.mark.parametrize("filename", ["lettre.txt", "lettre"])
 def test_windows_1252_text_without_a_declaration_comes_out_whole(dossier, filename):
     # Named or not: the embedded Tika alone reads the first as ISO-8859-1 (the dash becomes
