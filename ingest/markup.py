@@ -73,10 +73,9 @@ def _xml(path: str, workdir: str) -> dict:
         }
     with open(path, "rb") as handle:
         data = handle.read()
-    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<?xml"):
-        return {}
-    if charsets.choose(data, "utf-8") != "utf_8":
-        return {}  # XML without a declaration is UTF-8 or nothing; let the extractor judge
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    if data.lstrip().startswith(b"<?xml") or not _is_utf8(data, None):
+        return {}  # declared; or, undeclared, not the UTF-8 XML must then be: the extractor judges
     return {
         "path": _write(workdir, "document.xml", _XML_DECLARATION + data),
         "media_type": XML_MEDIA_TYPE,
