@@ -75,7 +75,7 @@ def _xml(path: str, workdir: str) -> dict:
         data = handle.read()
     data = data.removeprefix(b"\xef\xbb\xbf")
     if data.lstrip().startswith(b"<?xml") or not _is_utf8(data, None):
-        return {}  # declared; or, undeclared, not the UTF-8 XML must then be: the extractor judges
+        return {}  # declared, or not UTF-8 (which XML without a declaration must be)
     return {
         "path": _write(workdir, "document.xml", _XML_DECLARATION + data),
         "media_type": XML_MEDIA_TYPE,

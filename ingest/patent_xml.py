@@ -95,10 +95,10 @@ def patent_text(root: etree._Element) -> PatentText | None:
     """The fields of a patent document of a known shape; None for other XML."""
     first = _first_by_local_name(root)
     for shape, (title, abstract, claims, claim, description) in SHAPES.items():
-        if claims not in first and abstract not in first:
+        # Its title, and claims or an abstract: a journal article's `abstract` is no patent;
+        # nor is an EP publication ST.36's (its titles are in its bibliography, B540).
+        if title not in first or (claims not in first and abstract not in first):
             continue
-        if title not in first and shape == "st36":
-            continue  # an EP publication: its titles are in its bibliography (B540)
         containers = [el for el in root.iter() if _local_name(el) == claims]
         return PatentText(
             shape=shape,

@@ -175,13 +175,22 @@ def test_a_jp_gazette_without_declaration_or_name_is_read_as_patent_xml(dossier)
     assert processing.languages == ["ja"]
 
 
-def test_other_xml_without_declaration_is_extracted_without_tags(dossier):
-    notes = b"<notes><note to='examiner'>Priority claim checked</note><note>Fee paid</note></notes>"
-    processing = processed(dossier, notes, "notes.txt")
+NOTES = b"<notes><note to='examiner'>Priority claim checked</note><note>Fee paid</note></notes>"
+ARTICLE = (  # a journal article (JATS) cited as prior art: an abstract, but no patent
+    b"<article><front><article-meta><title-group><article-title>Priority claim checked"
+    b"</article-title></title-group><abstract><p>Short.</p></abstract></article-meta></front>"
+    b"<body><p>Fee paid</p></body></article>"
+)
+
+
+@pytest.mark.parametrize("content", [NOTES, ARTICLE], ids=["notes", "journal-article"])
+def test_other_xml_without_declaration_is_extracted_without_tags(dossier, content):
+    processing = processed(dossier, content, "notes.txt")
     text = text_of(processing)
 
     assert processing.state == State.DONE
     assert processing.media_type == "application/xml"
+    assert "patent" not in processing.metadata
     assert "Priority claim checked" in text and "Fee paid" in text
     assert "<" not in text and "examiner" not in text
 
