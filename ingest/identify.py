@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import re
 
 import filetype
 
@@ -11,6 +12,19 @@ from ingest.extractors.base import ExtractionFailed
 
 PDF_MAGIC = b"%PDF-"
 PDF_MEDIA_TYPE = "application/pdf"
+XML_MEDIA_TYPE = "application/xml"
+HTML_MEDIA_TYPE = "text/html"
+# How much of a file's start content sniffing looks at (magic numbers, the first markup).
+HEAD_BYTES = 8192
+# What a filename says when it says nothing about markup: the content decides.
+_VAGUE_TYPES = (None, "text/plain", "application/octet-stream")
+# Before the first element: a byte-order mark, blanks, comments, processing instructions, a
+# DOCTYPE (ST.32 files declare their entities in it).
+_PROLOG = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?(?:\s+|<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)*", re.S
+)
+_HTML_START = re.compile(rb"<(?:!DOCTYPE\s+html|html[\s>]|head[\s>]|body[\s>])", re.I)
+_ELEMENT_START = re.compile(rb"<[A-Za-z_][\w.:-]*[\s/>]")
 
 
 def looks_like_pdf(path: str) -> bool:
@@ -21,11 +35,31 @@ def looks_like_pdf(path: str) -> bool:
 
 def sniff_media_type(path: str, filename: str) -> str:
     """By magic bytes, then by the filename (as `dossier.blobstore` does, without Django: the
-    sandbox child starts faster without it)."""
+    sandbox child starts faster without it); markup by content when the name is vague."""
     kind = filetype.guess(path)
     if kind is not None:
         return kind.mime
-    return mimetypes.guess_type(filename or "")[0] or "application/octet-stream"
+    by_name = mimetypes.guess_type(filename or "")[0]
+    if by_name in _VAGUE_TYPES:
+        with open(path, "rb") as handle:
+            by_name = sniff_markup(handle.read(HEAD_BYTES)) or by_name
+    return by_name or "application/octet-stream"
+
+
+def sniff_markup(head: bytes) -> str | None:
+    """XML or HTML by the file's first markup, whatever its name or declaration: patent XML
+    often starts with its root element (JP gazettes, EP and US pre-grant files have no
+    `<?xml` declaration). None for anything else (plain text, binary, UTF-16)."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    rest = head[_PROLOG.match(head).end() :]
+    if _HTML_START.match(start) or _HTML_START.match(rest):
+        return HTML_MEDIA_TYPE
+    if start.startswith(b"<?xml"):
+        return XML_MEDIA_TYPE
+    # An element that is closed somewhere: `<reply to this>` in a plain-text letter is not XML.
+    if _ELEMENT_START.match(rest) and (b"</" in rest or b"/>" in rest):
+        return XML_MEDIA_TYPE
+    return None
 
 
 def is_pdf(path: str, media_type: str) -> bool:

@@ -1,6 +1,6 @@
 """The pipeline run on every version, in stages that each run as a task on its own queue:
 
-    extract  fetch → identify → extract → plan
+    extract  fetch → identify → decode → extract → plan
     ocr      OCR to a searchable PDF/A, its text replacing the empty extraction
 
 then done: the text is stored and `document.processed` announced, so search indexes it at once.

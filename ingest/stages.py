@@ -14,6 +14,7 @@ from django.conf import settings
 
 from dossier import blobstore
 from ingest import tika_metadata
+from ingest.decoding import decode
 from ingest.extractors import load as load_extractor
 from ingest.identify import identify as sniff
 from ingest.identify import is_pdf
@@ -115,8 +116,10 @@ def extract(run: Run) -> StepResult:
         **summary,
         "encrypted": summary["encrypted"] or processing.metadata.get("encrypted", False),
         "pdfa": processing.metadata.get("pdfa") or summary["pdfa"],
+        **run.identity.get("metadata", {}),  # what `decode` found: charset, patent fields
     }
-    if found["media_type"] and processing.media_type != "application/pdf":
+    settled = run.identity.get("settled_media_type")
+    if found["media_type"] and processing.media_type != "application/pdf" and not settled:
         processing.media_type = found["media_type"]
     if processing.page_count is None:
         processing.page_count = tika_metadata.page_count(found["metadata"])
@@ -134,6 +137,7 @@ STAGES: dict[str, list[tuple[str, Step]]] = {
     Stage.EXTRACT: [
         ("fetch", fetch),
         ("identify", identify),
+        ("decode", decode),
         ("extract", extract),
         ("plan", plan),
     ],

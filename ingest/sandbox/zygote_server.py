@@ -23,6 +23,7 @@ from ingest.sandbox.processes import kill_pgid
 # Imported once by the zygote, before it forks: Python modules only, none starts a thread.
 PRELOADED = (
     "ingest.identify",
+    "ingest.markup",  # lxml and charset-normalizer, for text, HTML and XML
     "ingest.extractors",
     "ingest.extractors.embedded",
     # The embedded Tika's 116 MB native library, loaded (not started: no isolate, no thread) once.
