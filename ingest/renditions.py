@@ -143,17 +143,19 @@ def ocr_languages_for(run: Run) -> tuple[list[str], str]:
     except StepFailed as failure:  # OCR in the office's languages beats no OCR
         note = f" (script not detected: {failure.reason})"
         return ocr_languages(*office, installed=installed), note
-    pages = found["scripts"]
-    scripts = [page["script"] for page in pages]
+    scripts = [page["script"] for page in found["scripts"]]
     languages = script_languages(scripts, *office, installed=installed)
-    return languages, _scripts_note(pages, installed)
+    note = _scripts_note(found["scripts"], installed)
+    if len(found["looked_at"]) < found["pages"]:
+        note += f"; {len(found['looked_at'])} of {found['pages']} pages looked at"
+    return languages, f" ({note})"
 
 
 def _scripts_note(pages: list[dict], installed: tuple[str, ...]) -> str:
-    """' (script detected: Arabic)', ' (scripts detected: Arabic (pages 1, 3), Latin (page
-    2))', ' (no script detected: too little text)', plus the scripts no pack reads."""
+    """'script detected: Arabic', 'scripts detected: Arabic (pages 1, 3), Latin (page 2)',
+    'no script detected: too little text', and the scripts no installed pack reads."""
     if not pages:
-        return " (no script detected: too little text)"
+        return "no script detected: too little text"
     by_script: dict[str, list[str]] = {}
     for page in pages:
         by_script.setdefault(page["script"], []).append(str(page["page"]))
@@ -166,7 +168,7 @@ def _scripts_note(pages: list[dict], installed: tuple[str, ...]) -> str:
         )
     for script in unreadable(by_script, installed):
         note += f"; no Tesseract pack reads {script}: install {debian_package(script)}"
-    return f" ({note})"
+    return note
 
 
 def ocr_preprocessing() -> tuple[dict[str, bool | float], list[str]]:

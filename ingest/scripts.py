@@ -74,19 +74,21 @@ _NON_LATIN_PACKS = {pack for packs in SCRIPT_PACKS.values() for pack in packs}
 def page_scripts(*, path: str, media_type: str, max_pages: int = MAX_PAGES) -> dict:
     """Sandbox operation: the script Tesseract's OSD sees on the pages of a PDF or an image (at
     most `max_pages`, spread over it). Returns `{"pages": total, "scripts": [{"page": 1,
-    "script": "Arabic", "confidence": 2.0}, …]}`; a page with too little text to tell is left
-    out. Raises `ExtractionFailed` when the file's pages cannot be rendered."""
+    "script": "Arabic", "confidence": 2.0}, …], "looked_at": [1, …]}`; a page with too little
+    text to tell is left out of `scripts`. Raises `ExtractionFailed` when the file's pages
+    cannot be rendered."""
     workdir = tempfile.mkdtemp(prefix="osd-")  # the job's directory (TMPDIR)
     total, pages = _pages(path, media_type, max_pages)
-    found = []
+    found, looked_at = [], []
     for number, image in pages:
+        looked_at.append(number)
         png = os.path.join(workdir, f"page-{number}.png")
         image.save(png)
         seen = _osd(png)
         os.remove(png)
         if seen is not None:
             found.append({"page": number, "script": seen[0], "confidence": seen[1]})
-    return {"pages": total, "scripts": found}
+    return {"pages": total, "scripts": found, "looked_at": looked_at}
 
 
 def _pages(path: str, media_type: str, max_pages: int) -> tuple[int, Iterator]:

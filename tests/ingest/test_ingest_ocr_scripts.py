@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from dossier import blobstore
-from ingest import capabilities
+from ingest import capabilities, sandbox
 from ingest.languages import tesseract_code
 from ingest.models import Processing, State
 from ingest.pipeline import run_to_completion
@@ -129,6 +129,31 @@ def test_pages_in_different_scripts_are_read_with_the_union_of_their_languages(d
     assert "read in ara+eng (scripts detected: Arabic (page 1), Latin (page 2)):" in detail
     text = text_of(processing)
     assert "اختراع" in text and "Revendications" in text, text
+
+
+def test_a_page_too_short_to_tell_is_read_in_the_office_languages(dossier, settings):
+    settings.EDMS_OCR_LANGUAGES = "fra+eng"
+    scan = page(["Annexe"], font("DejaVu Sans"))
+
+    processing = ocr(dossier, scanned_pdf(scan), "annexe.pdf")
+
+    assert "read in fra+eng (no script detected: too little text):" in ocr_detail(processing)
+
+
+def test_a_long_scan_is_looked_at_on_ten_pages_spread_over_it(tmp_path):
+    blank = Image.new("L", (300, 300), 255)
+    pdf = tmp_path / "long.pdf"
+    pdf.write_bytes(scanned_pdf(*[blank] * 12))
+
+    found = sandbox.run(
+        "ingest.scripts:page_scripts",
+        {"path": str(pdf), "media_type": "application/pdf"},
+        limits=sandbox.Limits(timeout_s=120),
+        workdir=str(tmp_path),
+    )
+
+    # Blank pages tell no script; the first and the last are among those looked at.
+    assert found == {"pages": 12, "scripts": [], "looked_at": [1, 2, 3, 5, 6, 7, 8, 10, 11, 12]}
 
 
 # --- Choosing the packs (no OCR run) -------------------------------------------------------------
