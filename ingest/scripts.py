@@ -137,7 +137,11 @@ def _image_pages(image, indexes: list[int]) -> Iterator:
 
     for index in indexes:
         image.seek(index)
-        yield index + 1, _flatten(image.copy())
+        frame = _flatten(image.copy())
+        shrink = math.sqrt(MAX_PIXELS / max(frame.width * frame.height, 1))
+        if shrink < 1:  # a 600 dpi scan: Tesseract tells its script as well from less
+            frame = frame.resize((int(frame.width * shrink), int(frame.height * shrink)))
+        yield index + 1, frame
 
 
 def _osd(png: str) -> tuple[str, float] | None:
