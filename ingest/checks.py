@@ -68,12 +68,19 @@ def _missing_ocr_languages():
 def _missing_preprocessing_programs():
     """Scans are still OCR'd without these; the OCR step's detail says what was left out."""
     found = []
-    if settings.EDMS_OCR_ROTATE_PAGES and not capabilities.tesseract_osd():
+    if not capabilities.tesseract_osd():
+        # osd also tells the script of a scan whose language is unknown (ingest.scripts).
+        unturned = (
+            "; EDMS_OCR_ROTATE_PAGES is on but pages upside down or sideways are OCR'd as they "
+            "are, and read as nothing"
+            if settings.EDMS_OCR_ROTATE_PAGES
+            else ""
+        )
         found.append(
             Warning(
-                "EDMS_OCR_ROTATE_PAGES is on but Tesseract has no osd pack: pages upside down "
-                "or sideways are OCR'd as they are, and read as nothing",
-                hint="Install tesseract-ocr-osd, or set EDMS_OCR_ROTATE_PAGES=false.",
+                "Tesseract has no osd pack: scans of unknown language are OCR'd in "
+                f"EDMS_OCR_LANGUAGES whatever their script{unturned}",
+                hint="Install tesseract-ocr-osd (infra/install-system-packages.sh).",
                 id="ingest.W004",
             )
         )

@@ -99,8 +99,10 @@ TESSERACT_CODES = {
 
 
 def tesseract_code(language: str) -> str:
-    """`fr` → `fra`, `FR-ca` → `fra`, `ara` → `ara`; '' for an empty or unknown code."""
-    code = language.strip().lower().replace("_", "-")
+    """`fr` → `fra`, `FR-ca` → `fra`, `ara` → `ara`, `chi_sim` → `chi_sim`; '' for an empty or
+    unknown code."""
+    given = language.strip().lower()
+    code = given.replace("_", "-")
     if not code:
         return ""
     if code in TESSERACT_CODES:
@@ -108,7 +110,7 @@ def tesseract_code(language: str) -> str:
     base = code.split("-")[0]
     if base in TESSERACT_CODES:
         return TESSERACT_CODES[base]
-    return code if len(code) >= 3 else ""
+    return given if len(given) >= 3 else ""  # Tesseract's own codes keep their underscore
 
 
 def split_languages(value: str) -> list[str]:

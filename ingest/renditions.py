@@ -19,6 +19,7 @@ from ingest.models import Processing, Stage, StepState
 from ingest.ocr import OCR_IMAGE_TYPES
 from ingest.render import PDF_MEDIA_TYPE, THUMBNAIL_MEDIA_TYPE, office_extension
 from ingest.sandbox import Limits
+from ingest.scripts import debian_package, script_languages, unreadable
 from ingest.steps import Run, StepFailed, StepResult, sandboxed, store_file, store_text
 
 
@@ -80,13 +81,7 @@ def local_rendition(run: Run) -> str:
 def ocr(run: Run) -> StepResult:
     """OCR (OCRmyPDF + Tesseract) into a searchable PDF/A; its text replaces the extraction."""
     processing = run.processing
-    version = run.version
-    languages = ocr_languages(
-        version.document.language,
-        version.document.dossier.language,
-        settings.EDMS_OCR_LANGUAGES,
-        installed=capabilities.tesseract_languages(),
-    )
+    languages, scripts_note = ocr_languages_for(run)
     preprocessing, left_out = ocr_preprocessing()
     output_path = os.path.join(run.workdir, "ocr.pdf")
     text_path = os.path.join(run.workdir, "ocr.txt")
@@ -118,9 +113,62 @@ def ocr(run: Run) -> StepResult:
     pdfa = f"PDF/A-{found['pdfa']}" if found["pdfa"] else "PDF (not PDF/A)"
     notes = _preprocessing_notes(found["turned"], preprocessing) + left_out
     return StepResult(
-        f"{found['pages']} page(s) read in {'+'.join(languages)}: {len(text.strip())} "
-        f"characters, {pdfa}" + "".join(f"; {note}" for note in notes)
+        f"{found['pages']} page(s) read in {'+'.join(languages)}{scripts_note}: "
+        f"{len(text.strip())} characters, {pdfa}" + "".join(f"; {note}" for note in notes)
     )
+
+
+def ocr_languages_for(run: Run) -> tuple[list[str], str]:
+    """The Tesseract languages to OCR the version with, and a note on the scripts found (''
+    when none were looked for): the document's declared language (with the dossier's and the
+    office's), or else those of the scripts Tesseract sees on its pages (`ingest.scripts`)."""
+    document = run.version.document
+    installed = capabilities.tesseract_languages()
+    office = (document.dossier.language, settings.EDMS_OCR_LANGUAGES)
+    if document.language:
+        return ocr_languages(document.language, *office, installed=installed), ""
+    if not capabilities.tesseract_osd():
+        note = " (script not detected: Tesseract's osd pack is missing)"
+        return ocr_languages(*office, installed=installed), note
+    try:
+        found = sandboxed(
+            run,
+            "ingest.scripts:page_scripts",
+            {"path": run.readable, "media_type": run.processing.media_type},
+            network=False,
+            limits=Limits(
+                timeout_s=settings.EDMS_OCR_TIMEOUT, memory_mib=settings.EDMS_OCR_MEMORY_MIB
+            ),
+        )
+    except StepFailed as failure:  # OCR in the office's languages beats no OCR
+        note = f" (script not detected: {failure.reason})"
+        return ocr_languages(*office, installed=installed), note
+    scripts = [page["script"] for page in found["scripts"]]
+    languages = script_languages(scripts, *office, installed=installed)
+    note = _scripts_note(found["scripts"], installed)
+    if len(found["looked_at"]) < found["pages"]:
+        note += f"; {len(found['looked_at'])} of {found['pages']} pages looked at"
+    return languages, f" ({note})"
+
+
+def _scripts_note(pages: list[dict], installed: tuple[str, ...]) -> str:
+    """'script detected: Arabic', 'scripts detected: Arabic (pages 1, 3), Latin (page 2)',
+    'no script detected: too little text', and the scripts no installed pack reads."""
+    if not pages:
+        return "no script detected: too little text"
+    by_script: dict[str, list[str]] = {}
+    for page in pages:
+        by_script.setdefault(page["script"], []).append(str(page["page"]))
+    if len(by_script) == 1:
+        note = f"script detected: {pages[0]['script']}"
+    else:
+        note = "scripts detected: " + ", ".join(
+            f"{script} (page{'s' if len(numbers) > 1 else ''} {', '.join(numbers)})"
+            for script, numbers in by_script.items()
+        )
+    for script in unreadable(by_script, installed):
+        note += f"; no Tesseract pack reads {script}: install {debian_package(script)}"
+    return note
 
 
 def ocr_preprocessing() -> tuple[dict[str, bool | float], list[str]]:

@@ -202,7 +202,9 @@ def test_capabilities_say_what_is_enabled(registry, public):
     kinds = {r["kind"]: r for r in body["renditions"]}
     assert set(kinds) == {"pdfa", "pdf", "thumbnail"}
     assert all(r["enabled"] and r["missing"] == [] for r in kinds.values())
-    assert {"ara", "eng", "fra", "rus", "spa"} <= set(body["ocr_languages"])
+    assert {"ara", "chi_sim", "chi_tra", "eng", "fra", "jpn", "rus", "spa"} <= set(
+        body["ocr_languages"]
+    )
     assert public.get("/api/v1/ingest/capabilities").status_code == 401
     assert check_renditions(None) == []
 
