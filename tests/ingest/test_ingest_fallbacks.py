@@ -1,0 +1,178 @@
+"""Fallback chains: a file the embedded Tika refuses is read by the next reader for its kind
+(`ingest.fallbacks`), each in the sandbox, and the extract step says which reader produced the
+text. Images whose metadata Tika cannot parse (made here), and corpus files Tika refuses."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image, TiffImagePlugin, TiffTags
+
+from dossier import blobstore
+from ingest.models import Processing, Stage, State
+from ingest.pipeline import run_to_completion
+from tests.ingest_support import (
+    OCR_PROGRAMS,
+    OFFICE_PROGRAMS,
+    corpus_file,
+    file_version,
+    require_font,
+    require_programs,
+)
+from tests.scans import DPI, page
+
+REFUSED_BY_TIKA = "after tika-embedded failed: could not extract text"
+# The EXIF GPS tag, which points to the GPS data's directory; and an EXIF block whose byte-order
+# mark is neither "II" nor "MM": both make Tika's image parsers throw, while Pillow reads the
+# pixels (as cameras and phone apps write such files).
+GPS_DIRECTORY_TAG = 34853
+UNREADABLE_EXIF = b"XX\x00\x2a\x00\x00\x00\x08" + b"\x00" * 32
+
+
+def processed(dossier, content: bytes, filename: str) -> Processing:
+    version = file_version(dossier, content, filename)
+    run_to_completion(version.id)
+    return Processing.objects.get(version=version)
+
+
+def text_of(processing: Processing) -> str:
+    return b"".join(blobstore.read_chunks(processing.text_id)).decode()
+
+
+def extract_detail(processing: Processing) -> str:
+    (step,) = [s for s in processing.steps if s["name"] == "extract"]
+    assert step["state"] == "done", step
+    return step["detail"]
+
+
+def scanned_pages(*lines: str) -> list[Image.Image]:
+    dejavu = require_font("DejaVu Sans")
+    return [page([line], dejavu) for line in lines]
+
+
+def lzw_tiff_with_a_gps_pointer_past_its_end(pages: list[Image.Image]) -> bytes:
+    tags = TiffImagePlugin.ImageFileDirectory_v2()
+    tags[GPS_DIRECTORY_TAG] = 0xFFFFFF0
+    tags.tagtype[GPS_DIRECTORY_TAG] = TiffTags.LONG
+    buffer = io.BytesIO()
+    pages[0].save(
+        buffer,
+        format="TIFF",
+        save_all=True,
+        append_images=pages[1:],
+        compression="tiff_lzw",
+        tiffinfo=tags,
+        dpi=(DPI, DPI),
+    )
+    return buffer.getvalue()
+
+
+def webp_with_unreadable_exif(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="WEBP", lossless=True, exif=b"Exif\x00\x00" + UNREADABLE_EXIF)
+    return buffer.getvalue()
+
+
+def test_a_multi_page_lzw_tiff_tika_refuses_is_converted_and_ocrd(dossier):
+    require_programs(*OCR_PROGRAMS)
+    pages = scanned_pages("First page of the application", "Second page about widgets")
+
+    processing = processed(dossier, lzw_tiff_with_a_gps_pointer_past_its_end(pages), "scan.tif")
+
+    assert processing.state == State.DONE, processing.reason
+    assert (processing.stage, processing.page_count) == (Stage.OCR, 2)
+    assert processing.metadata["reader"] == "img2pdf"
+    assert f"0 characters by img2pdf {REFUSED_BY_TIKA}" in extract_detail(processing)
+    text = text_of(processing)
+    assert "First page of the application" in text and "Second page about widgets" in text
+
+
+def test_a_webp_tika_refuses_is_converted_and_ocrd(dossier):
+    require_programs(*OCR_PROGRAMS)
+    (image,) = scanned_pages("Trademark filed in colour")
+
+    processing = processed(dossier, webp_with_unreadable_exif(image), "mark.webp")
+
+    assert processing.state == State.DONE, processing.reason
+    assert processing.stage == Stage.OCR
+    # img2pdf embeds only what a PDF holds as is; a WebP is converted by Pillow.
+    assert processing.metadata["reader"] == "pillow"
+    assert f"by pillow {REFUSED_BY_TIKA}" in extract_detail(processing)
+    assert "Trademark filed in colour" in text_of(processing)
+
+
+def test_an_image_no_reader_decodes_keeps_tikas_reason(dossier):
+    corpus = corpus_file("testHEIF.heic")  # no OCR of HEIF photos: no reader to try
+
+    processing = processed(dossier, corpus.path.read_bytes(), corpus.name)
+
+    assert processing.state == State.FAILED
+    assert processing.reason.startswith("could not extract text: ")
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("558c09c5_testVISIO.vsdx", "This is a test."),  # Visio: Tika's OOXML parser throws
+        ("bcdf381d_testQuattro.wq1", "4001 7/3/96"),  # Quattro Pro: Tika's OLE parser throws
+    ],
+)
+def test_an_office_file_tika_refuses_is_read_through_libreoffice(dossier, name, words):
+    require_programs(*OFFICE_PROGRAMS)
+    corpus = corpus_file(name)
+
+    processing = processed(dossier, corpus.path.read_bytes(), corpus.name)
+
+    assert processing.state == State.DONE, processing.reason
+    assert processing.metadata["reader"] == "libreoffice"
+    assert f"by libreoffice {REFUSED_BY_TIKA}" in extract_detail(processing)
+    assert words in text_of(processing)
+
+
+def test_an_office_file_tika_finds_no_text_in_is_read_through_libreoffice(dossier):
+    require_programs(*OFFICE_PROGRAMS)
+    corpus = corpus_file("testLotus123-lotusftp.wk4")  # Tika has no Lotus 1-2-3 parser
+
+    processing = processed(dossier, corpus.path.read_bytes(), corpus.name)
+
+    assert processing.state == State.DONE, processing.reason
+    assert processing.metadata["reader"] == "libreoffice"
+    assert "by libreoffice after tika-embedded found no text" in extract_detail(processing)
+    assert "67543 8/13/88" in text_of(processing)
+
+
+def test_a_binary_libreoffice_does_not_know_is_not_read_as_plain_text(dossier):
+    # LibreOffice imports an unknown binary as text: a Microsoft Project file's "text" would be
+    # its bytes. Its extension is not one LibreOffice reads, so it is not asked.
+    corpus = corpus_file("testPROJECT2007.mpp")
+
+    processing = processed(dossier, corpus.path.read_bytes(), corpus.name)
+
+    assert processing.state == State.DONE, processing.reason
+    assert processing.metadata["reader"] == "tika-embedded"
+    assert not processing.text_chars
+
+
+def test_a_pdf_tika_refuses_is_read_by_pdfium(dossier):
+    corpus = corpus_file("56e73c75_issue12823.pdf")  # PDFBox cannot map this CID font
+
+    processing = processed(dossier, corpus.path.read_bytes(), corpus.name)
+
+    assert processing.state == State.DONE, processing.reason
+    assert processing.metadata["reader"] == "pdfium"
+    assert f"by pdfium {REFUSED_BY_TIKA}: Unable to extract PDF content" in extract_detail(
+        processing
+    )
+    assert "知识库" in text_of(processing)
+
+
+def test_a_pdf_no_reader_opens_keeps_qpdfs_reason(dossier):
+    corpus = corpus_file("9900c4c7_unreadablemetadata.pdf")
+
+    processing = processed(dossier, corpus.path.read_bytes(), corpus.name)
+
+    assert processing.state == State.FAILED
+    assert processing.reason == "not a valid PDF: root of pages tree has no /Kids array"
+    (identify,) = [s for s in processing.steps if s["name"] == "identify"]
+    assert identify["detail"].endswith("; trying other readers")
