@@ -91,6 +91,8 @@ def extract(
         if _read_text(text_path) or not _worth_another_reader(run, refused):
             return {**found, "reader": extractor}, ""
         reason, after = refused or "no text", f" after {extractor} found no text"
+        if refused:
+            after += f" and qpdf refused it: {refused}"
     rescued = _rescue(run, text_path, reason=reason)
     if rescued is not None:
         return rescued, after

@@ -4,7 +4,9 @@ text. Images whose metadata Tika cannot parse (made here), and corpus files Tika
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 
 import pytest
 from PIL import Image, TiffImagePlugin, TiffTags
@@ -176,3 +178,98 @@ def test_a_pdf_no_reader_opens_keeps_qpdfs_reason(dossier):
     assert processing.reason == "not a valid PDF: root of pages tree has no /Kids array"
     (identify,) = [s for s in processing.steps if s["name"] == "identify"]
     assert identify["detail"].endswith("; trying other readers")
+
+
+def test_a_pdf_whose_embedded_files_alone_are_encrypted_opens_without_a_password(dossier):
+    # qpdf and Tika ask for the password, which only the attachment needs.
+    processing = processed(dossier, pdf_with_an_encrypted_attachment(), "attachment.pdf")
+
+    assert processing.state == State.DONE, processing.reason
+    assert processing.metadata["reader"] == "pdfium"
+    assert extract_detail(processing).startswith(
+        "25 characters by pdfium after tika-embedded failed: "
+        "encrypted document: a password is required"
+    )
+    assert text_of(processing).strip() == "Claims of the application"
+
+
+# --- A PDF whose embedded files alone are encrypted -------------------------------------------
+# Standard security handler, revision 4 (PDF 1.7, 7.6.4): streams and strings use the /Identity
+# crypt filter, embedded files AES-128 (/EFF), with a user password. The O and U entries are
+# computed as the specification's algorithms 2, 3 and 5 say, so qpdf accepts the password.
+
+PASSWORD_PADDING = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")
+
+
+def pdf_with_an_encrypted_attachment(user: bytes = b"secret", owner: bytes = b"owner") -> bytes:
+    document_id, permissions = os.urandom(16), -4
+    owner_entry = _rc4_rounds(_md5_rounds(_padded(owner)), _padded(user))
+    key = _md5_rounds(_padded(user) + owner_entry, permissions, document_id)
+    user_entry = _rc4_rounds(key, hashlib.md5(PASSWORD_PADDING + document_id).digest())
+    text = b"BT /F1 24 Tf 72 700 Td (Claims of the application) Tj ET"
+    attachment = os.urandom(48)  # stands for AES-encrypted content: nobody reads it here
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R"
+        b" /Names << /EmbeddedFiles << /Names [(secret.txt) 6 0 R] >> >> >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792]"
+        b" /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text),
+        b"<< /Type /Filespec /F (secret.txt) /EF << /F 7 0 R >> >>",
+        b"<< /Type /EmbeddedFile /Length %d >>\nstream\n%s\nendstream"
+        % (len(attachment), attachment),
+        b"<< /Filter /Standard /V 4 /R 4 /Length 128 /P %d /O <%s> /U <%s>"
+        b" /CF << /StdCF << /CFM /AESV2 /AuthEvent /EFOpen /Length 16 >> >>"
+        b" /StmF /Identity /StrF /Identity /EFF /StdCF >>"
+        % (permissions, owner_entry.hex().encode(), (user_entry + bytes(16)).hex().encode()),
+    ]
+    out, offsets = bytearray(b"%PDF-1.6\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 8 0 R /ID [<%s> <%s>] >>\n" % (
+        len(objects) + 1,
+        document_id.hex().encode(),
+        document_id.hex().encode(),
+    )
+    return bytes(out + b"startxref\n%d\n%%%%EOF\n" % xref)
+
+
+def _padded(password: bytes) -> bytes:
+    return (password + PASSWORD_PADDING)[:32]
+
+
+def _md5_rounds(*parts) -> bytes:
+    """Algorithm 2/3: MD5 of the parts (an int as 4 bytes little-endian), then 50 more times."""
+    digest = hashlib.md5(
+        b"".join(p.to_bytes(4, "little", signed=True) if isinstance(p, int) else p for p in parts)
+    ).digest()
+    for _ in range(50):
+        digest = hashlib.md5(digest[:16]).digest()
+    return digest[:16]
+
+
+def _rc4_rounds(key: bytes, data: bytes) -> bytes:
+    """RC4 with the key, then 19 more times with the key's bytes XORed with the round."""
+    for round_number in range(20):
+        data = _rc4(bytes(byte ^ round_number for byte in key), data)
+    return data
+
+
+def _rc4(key: bytes, data: bytes) -> bytes:
+    state, j = list(range(256)), 0
+    for i in range(256):
+        j = (j + state[i] + key[i % len(key)]) % 256
+        state[i], state[j] = state[j], state[i]
+    i = j = 0
+    out = bytearray()
+    for byte in data:
+        i = (i + 1) % 256
+        j = (j + state[i]) % 256
+        state[i], state[j] = state[j], state[i]
+        out.append(byte ^ state[(state[i] + state[j]) % 256])
+    return bytes(out)
