@@ -83,7 +83,8 @@ def identify(run: Run) -> StepResult:
             )
         except StepFailed as failure:  # other readers may still read it (`ingest.fallbacks`)
             refused = failure.reason
-            found |= {"media_type": PDF_MEDIA_TYPE, "refused": refused, "detail": refused}
+            encrypted = refused.startswith("encrypted")
+            found |= {"media_type": PDF_MEDIA_TYPE, "refused": refused, "encrypted": encrypted}
     run.identity = found
     run.readable = found.get("repaired_path") or run.source
     processing = run.processing

@@ -191,6 +191,7 @@ def test_a_pdf_whose_embedded_files_alone_are_encrypted_opens_without_a_password
         "encrypted document: a password is required"
     )
     assert text_of(processing).strip() == "Claims of the application"
+    assert processing.metadata["encrypted"] is True
 
 
 # --- A PDF whose embedded files alone are encrypted -------------------------------------------
