@@ -5,7 +5,9 @@
 #   Celery broker            redis-server (the private Redis `edms run` starts on a Unix socket)
 #   OCR to searchable PDF/A  tesseract-ocr + language packs + osd (which way up a page is),
 #                            ghostscript, qpdf, unpaper (cleaning scans), pngquant
-#   office → PDF             libreoffice-core/-writer/-calc/-impress (no recommends)
+#   office → PDF             libreoffice-core/-writer/-calc/-impress (no recommends); -draw
+#                            also reads Visio and drawings for the fallback readers
+#   fallback PDF reader      poppler-utils (pdftotext, after pdfium: ingest/fallbacks.py)
 #   test scans               fonts with Arabic and Latin glyphs (DejaVu, Noto)
 #
 # As root it runs apt-get for whatever is missing; as anyone else it only prints what to install
@@ -33,6 +35,8 @@ PACKAGES=(
     libreoffice-writer
     libreoffice-calc
     libreoffice-impress
+    libreoffice-draw
+    poppler-utils
     fonts-dejavu-core
     fonts-noto-core
 )
