@@ -79,8 +79,9 @@ def extract(
 ) -> tuple[dict, str]:
     """Text by `primary` (the extractor named `extractor`, in the sandbox), else by the readers
     for the file's kind. Returns the extractor-shaped result with `"reader"` added, and what the
-    detail says after the reader ("" when the extractor read it: " after tika-embedded failed:
-    …"). Raises `StepFailed` with the extractor's reason (or qpdf's) when no reader can."""
+    detail says after the reader (" after tika-embedded failed: …"; "" when the extractor read
+    a sound file). Raises `StepFailed` with the extractor's reason (or qpdf's) when no reader
+    can."""
     refused = run.identity.get("refused", "")  # qpdf's reason, from `identify`
     try:
         found = primary()
@@ -88,8 +89,11 @@ def extract(
         found, reason = None, refused or failure.reason
         after = f" after {extractor} failed: {failure.reason}"
     else:
-        if _read_text(text_path) or not _worth_another_reader(run, refused):
-            return {**found, "reader": extractor}, ""
+        read = {**found, "reader": extractor}
+        if _read_text(text_path):
+            return read, refused and f" although qpdf refused it: {refused}"
+        if not _worth_another_reader(run, refused):
+            return read, ""
         reason, after = refused or "no text", f" after {extractor} found no text"
         if refused:
             after += f" and qpdf refused it: {refused}"
@@ -98,7 +102,7 @@ def extract(
         return rescued, after
     if found is None or refused:
         raise StepFailed(reason)
-    return {**found, "reader": extractor}, ""  # an office document with no text, read by none
+    return read, ""  # an office document with no text, read by no other reader either
 
 
 def _worth_another_reader(run: Run, refused: str) -> bool:

@@ -169,6 +169,19 @@ def test_a_pdf_tika_refuses_is_read_by_pdfium(dossier):
     assert "知识库" in text_of(processing)
 
 
+def test_a_pdf_qpdf_refuses_is_still_read_by_tika(dossier):
+    corpus = corpus_file("e651252b_poppler-742-0-fuzzed.pdf")  # a fuzzed form
+
+    processing = processed(dossier, corpus.path.read_bytes(), corpus.name)
+
+    assert processing.state == State.DONE, processing.reason
+    assert processing.metadata["reader"] == "tika-embedded"
+    assert "by tika-embedded although qpdf refused it: not a valid PDF: " in extract_detail(
+        processing
+    )
+    assert "date: 2015-08-02" in text_of(processing)
+
+
 def test_a_pdf_no_reader_opens_keeps_qpdfs_reason(dossier):
     corpus = corpus_file("9900c4c7_unreadablemetadata.pdf")
 
