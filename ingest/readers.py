@@ -101,7 +101,11 @@ def _pdftotext(path: str, program: str, workdir: str) -> tuple[str, int]:
         [program, "-q", "-enc", "UTF-8", path, output], capture_output=True, text=True
     )
     if finished.returncode != 0 or not os.path.exists(output):
-        raise ExtractionFailed(f"pdftotext cannot read it (exit status {finished.returncode})")
+        said = finished.stderr.strip().splitlines()
+        raise ExtractionFailed(
+            f"pdftotext cannot read it: "
+            f"{said[-1][:300] if said else f'exit status {finished.returncode}'}"
+        )
     with open(output, encoding="utf-8", errors="replace") as handle:
         text = handle.read()
     # pdftotext ends every page with a form feed.

@@ -7,11 +7,13 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 
 import pytest
 from PIL import Image, TiffImagePlugin, TiffTags
 
 from dossier import blobstore
+from ingest import sandbox
 from ingest.models import Processing, Stage, State
 from ingest.pipeline import run_to_completion
 from tests.ingest_support import (
@@ -205,6 +207,51 @@ def test_a_pdf_whose_embedded_files_alone_are_encrypted_opens_without_a_password
     )
     assert text_of(processing).strip() == "Claims of the application"
     assert processing.metadata["encrypted"] is True
+
+
+def test_pdftotext_reads_a_pdf_pdfium_cannot_open(tmp_path):
+    # The second PDF reader of the chain, in the sandbox as the chain runs it: a PDF whose header
+    # follows 1,600 bytes of something else (a mail gateway's banner, say), which poppler finds
+    # and pdfium, looking in the first kilobyte only, does not.
+    require_programs("pdftotext")
+    text = b"BT /F1 24 Tf 72 700 Td (Recovered by poppler) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792]"
+        b" /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text),
+    ]
+    out, offsets = bytearray(b"banner\n" * 230 + b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 6\n0000000000 65535 f \n"
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    pdf = tmp_path / "after-a-banner.pdf"
+    pdf.write_bytes(bytes(out))
+    params = {"path": str(pdf), "text_path": str(tmp_path / "text.txt"), "max_chars": 10_000}
+    limits = sandbox.Limits(timeout_s=60)
+
+    with pytest.raises(sandbox.SandboxFailure, match="pdfium cannot open it: Data format error"):
+        sandbox.run(
+            "ingest.readers:read",
+            params | {"reader": "pdfium"},
+            limits=limits,
+            workdir=str(tmp_path),
+        )
+    found = sandbox.run(
+        "ingest.readers:read",
+        params | {"reader": "pdftotext", "program": shutil.which("pdftotext")},
+        limits=limits,
+        workdir=str(tmp_path),
+    )
+
+    assert (found["reader"], found["pages"]) == ("pdftotext", 1)
+    assert (tmp_path / "text.txt").read_text().strip() == "Recovered by poppler"
 
 
 # --- A PDF whose embedded files alone are encrypted -------------------------------------------
