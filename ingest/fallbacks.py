@@ -3,7 +3,8 @@ tries before the version fails.
 
     pdf     pdfium → pdftotext (poppler, when installed)
     office  LibreOffice → PDF → pdfium
-    image   image → PDF (img2pdf, else Pillow); the OCR stage then reads it as a scan
+    image   image → PDF (img2pdf, else Pillow), proving it decodes; the OCR stage then reads
+            the image as it reads every scan (`ingest.renditions.ocr`)
 
 Each reader runs in a sandbox child of its own (`ingest.readers`); the first that reads text
 wins (an image: that decodes, its text comes from OCR), and the result names it, so the extract
