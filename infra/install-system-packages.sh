@@ -7,7 +7,9 @@
 #                            Japanese among them) + osd (which way up a page is, and which
 #                            script it shows), ghostscript, qpdf, unpaper (cleaning scans),
 #                            pngquant
-#   office → PDF             libreoffice-core/-writer/-calc/-impress (no recommends)
+#   office → PDF             libreoffice-core/-writer/-calc/-impress (no recommends); -draw
+#                            also reads Visio and drawings for the fallback readers
+#   fallback PDF reader      poppler-utils (pdftotext, after pdfium: ingest/fallbacks.py)
 #   test scans               fonts with Arabic and Latin glyphs (DejaVu, Noto) and Chinese and
 #                            Japanese ones (WenQuanYi Micro Hei: 1.6 MB, not Noto CJK's 57 MB)
 #
@@ -39,6 +41,8 @@ PACKAGES=(
     libreoffice-writer
     libreoffice-calc
     libreoffice-impress
+    libreoffice-draw
+    poppler-utils
     fonts-dejavu-core
     fonts-noto-core
     fonts-wqy-microhei

@@ -13,13 +13,13 @@ from pathlib import Path
 from django.conf import settings
 
 from dossier import blobstore
-from ingest import tika_metadata
+from ingest import fallbacks, tika_metadata
 from ingest.decoding import decode
 from ingest.extractors import load as load_extractor
+from ingest.identify import PDF_MEDIA_TYPE, is_pdf
 from ingest.identify import identify as sniff
-from ingest.identify import is_pdf
 from ingest.languages import detect_languages
-from ingest.models import Stage
+from ingest.models import Stage, StepState
 from ingest.renditions import ocr, office_pdf, plan, thumbnail
 from ingest.sandbox import Limits
 from ingest.steps import Run, StepFailed, StepResult, TransientFault, sandboxed, store_text
@@ -73,13 +73,19 @@ def fetch(run: Run) -> StepResult:
 def identify(run: Run) -> StepResult:
     """Media type by content; for PDFs page count, encryption, PDF/A claim, xref repair."""
     found = sniff(path=run.source, filename=run.version.filename)
+    refused = ""
     if is_pdf(run.source, found["media_type"]):
-        found |= sandboxed(
-            run,
-            "ingest.identify:inspect_pdf",
-            {"path": run.source, "workdir": run.workdir},
-            network=False,
-        )
+        try:
+            found |= sandboxed(
+                run,
+                "ingest.identify:inspect_pdf",
+                {"path": run.source, "workdir": run.workdir},
+                network=False,
+            )
+        except StepFailed as failure:  # other readers may still read it (`ingest.fallbacks`)
+            refused = failure.reason
+            encrypted = refused.startswith("encrypted")
+            found |= {"media_type": PDF_MEDIA_TYPE, "refused": refused, "encrypted": encrypted}
     run.identity = found
     run.readable = found.get("repaired_path") or run.source
     processing = run.processing
@@ -87,6 +93,8 @@ def identify(run: Run) -> StepResult:
     processing.page_count = found["page_count"]
     processing.metadata = {"encrypted": found["encrypted"], "pdfa": found["pdfa"]}
     processing.save(update_fields=["media_type", "page_count", "metadata"])
+    if refused:
+        return StepResult(f"{refused}; trying other readers", StepState.FAILED)
     return StepResult(found["detail"])
 
 
@@ -94,17 +102,22 @@ def extract(run: Run) -> StepResult:
     """Text and document metadata through the configured extractor; the text becomes a blob."""
     extractor = load_extractor(settings.EDMS_EXTRACTOR)
     text_path = os.path.join(run.workdir, "text.txt")
-    found = sandboxed(
+    found, after = fallbacks.extract(
         run,
-        "ingest.extractors:extract_to_file",
-        {
-            "path": run.readable,
-            "config": settings.EDMS_EXTRACTOR,
-            "max_chars": settings.EDMS_INGEST_MAX_TEXT_CHARS,
-            "text_path": text_path,
-        },
-        network=extractor.needs_network,
-        warm_up=getattr(extractor, "warm_up", None),
+        extractor=extractor.name,
+        text_path=text_path,
+        primary=lambda: sandboxed(
+            run,
+            "ingest.extractors:extract_to_file",
+            {
+                "path": run.readable,
+                "config": settings.EDMS_EXTRACTOR,
+                "max_chars": settings.EDMS_INGEST_MAX_TEXT_CHARS,
+                "text_path": text_path,
+            },
+            network=extractor.needs_network,
+            warm_up=getattr(extractor, "warm_up", None),
+        ),
     )
     text = Path(text_path).read_text(encoding="utf-8", errors="replace")
     processing = run.processing
@@ -117,14 +130,15 @@ def extract(run: Run) -> StepResult:
         "encrypted": summary["encrypted"] or processing.metadata.get("encrypted", False),
         "pdfa": processing.metadata.get("pdfa") or summary["pdfa"],
         **run.identity.get("metadata", {}),  # what `decode` found: charset, patent fields
+        "reader": found["reader"],
     }
     settled = run.identity.get("settled_media_type")
     if found["media_type"] and processing.media_type != "application/pdf" and not settled:
         processing.media_type = found["media_type"]
     if processing.page_count is None:
-        processing.page_count = tika_metadata.page_count(found["metadata"])
+        processing.page_count = found.get("pages") or tika_metadata.page_count(found["metadata"])
     processing.save()
-    detail = f"{len(text)} characters by {extractor.name}"
+    detail = f"{len(text)} characters by {found['reader']}{after}"
     if processing.languages:
         detail += f", language {'+'.join(processing.languages)}"
     if found["truncated"]:

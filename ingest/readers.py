@@ -1,0 +1,159 @@
+"""The fallback readers (sandbox side): what reads a file the configured extractor refused.
+
+`ingest.fallbacks` chooses them by the file's kind and runs each in a sandbox child of its own
+(`read` is the operation), so a reader that crashes or hangs on a file costs only its own try.
+Programs (LibreOffice, poppler's `pdftotext`) run as the child's children: they inherit its memory
+cap, its empty network namespace and the process group a timeout kills.
+
+- `pdfium`: the text layer of a PDF, read by PDFium (Chrome's PDF engine), which opens many files
+  qpdf and PDFBox refuse: damaged cross-reference tables, fonts PDFBox cannot map, and a PDF
+  whose embedded files alone are encrypted (its pages are not, so no password is needed).
+- `pdftotext`: the same, read by poppler, a third PDF parser with its own repairs.
+- `libreoffice`: an office document converted to PDF by LibreOffice (which reads old and rare
+  formats Tika does not: Works, Lotus 1-2-3, Quattro Pro, StarOffice, Hangul, Visio, …), then
+  that PDF's text by PDFium.
+- `img2pdf`: a raster image converted losslessly to a PDF (Pillow when img2pdf refuses it, e.g.
+  for an alpha channel): proof that the image decodes, and its pages; the OCR stage then reads
+  the image as it reads every scan.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from ingest.extractors.base import ExtractionFailed
+from ingest.render import office_to_pdf
+
+# Pages are separated as the embedded Tika separates them.
+PAGE_SEPARATOR = "\n\n"
+
+
+def read(
+    *,
+    reader: str,
+    path: str,
+    text_path: str,
+    max_chars: int,
+    extension: str = "",
+    program: str = "",
+) -> dict:
+    """Sandbox operation: read `path` with `reader`, write its text (at most `max_chars`
+    characters) to `text_path`. Returns `{"reader", "chars", "truncated", "pages"}`, `reader`
+    naming what did the work (`img2pdf` may say `pillow`); raises `ExtractionFailed`."""
+    workdir = os.path.join(os.path.dirname(text_path), f"fallback-{reader}")
+    os.makedirs(workdir, exist_ok=True)
+    if reader == "pdfium":
+        text, pages = _pdfium_text(path, max_chars)
+    elif reader == "pdftotext":
+        text, pages = _pdftotext(path, program, workdir)
+    elif reader == "libreoffice":
+        converted = os.path.join(workdir, "office.pdf")
+        office_to_pdf(path=path, extension=extension, soffice=program, output_path=converted)
+        text, pages = _pdfium_text(converted, max_chars)
+    elif reader == "img2pdf":
+        reader, pages = _image_to_pdf(path, os.path.join(workdir, "image.pdf"))
+        text = ""
+    else:
+        raise ValueError(f"unknown fallback reader {reader!r}")
+    with open(text_path, "w", encoding="utf-8", errors="replace") as handle:
+        handle.write(text[:max_chars])
+    return {
+        "reader": reader,
+        "chars": min(len(text), max_chars),
+        "truncated": len(text) > max_chars,
+        "pages": pages,
+    }
+
+
+def _pdfium_text(path: str, max_chars: int) -> tuple[str, int]:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as exc:
+        raise ExtractionFailed(f"pdfium cannot open it: {_pdfium_message(exc)}") from None
+    try:
+        pages, length = [], 0
+        for page in pdf:
+            text = page.get_textpage().get_text_range().replace("\r\n", "\n")
+            pages.append(text)
+            length += len(text)
+            if length > max_chars:
+                break  # enough: the rest would be cut off anyway
+        return PAGE_SEPARATOR.join(pages), len(pdf)
+    finally:
+        pdf.close()
+
+
+def _pdfium_message(exc: Exception) -> str:
+    # "Failed to load document (PDFium: Data format error)." → "Data format error"
+    message = str(exc)
+    if "(PDFium: " in message:
+        return message.split("(PDFium: ", 1)[1].rstrip(").")
+    return message[:300]
+
+
+def _pdftotext(path: str, program: str, workdir: str) -> tuple[str, int]:
+    output = os.path.join(workdir, "pdftotext.txt")
+    # The sandbox's wall-clock limit bounds this (it kills the whole process group).
+    finished = subprocess.run(
+        [program, "-q", "-enc", "UTF-8", path, output], capture_output=True, text=True
+    )
+    if finished.returncode != 0 or not os.path.exists(output):
+        said = finished.stderr.strip().splitlines()
+        raise ExtractionFailed(
+            f"pdftotext cannot read it: "
+            f"{said[-1][:300] if said else f'exit status {finished.returncode}'}"
+        )
+    with open(output, encoding="utf-8", errors="replace") as handle:
+        text = handle.read()
+    # pdftotext ends every page with a form feed.
+    pages = text.split("\f")
+    if pages and not pages[-1].strip():
+        pages.pop()
+    return PAGE_SEPARATOR.join(pages), len(pages)
+
+
+def _image_to_pdf(path: str, output_path: str) -> tuple[str, int]:
+    """Every frame of the image as a page of a PDF: losslessly by img2pdf, else by Pillow."""
+    import img2pdf
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        # A rotation the EXIF data gets wrong is no reason to refuse the picture.
+        converted = img2pdf.convert(path, rotation=img2pdf.Rotation.ifvalid)
+        with open(output_path, "wb") as handle:
+            handle.write(converted)
+        reader = "img2pdf"
+    except Exception:  # img2pdf refuses what it cannot embed as is (alpha, odd modes)
+        try:
+            with Image.open(path) as image:
+                frames = [_on_white(image, index) for index in range(_frame_count(image))]
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+            raise ExtractionFailed(f"not a readable image ({exc})") from None
+        frames[0].save(output_path, "PDF", save_all=True, append_images=frames[1:])
+        reader = "pillow"
+    return reader, _pdf_pages(output_path)
+
+
+def _frame_count(image) -> int:
+    return getattr(image, "n_frames", 1)
+
+
+def _on_white(image, index: int):
+    """One frame as RGB, transparent pixels on white, as paper is."""
+    from PIL import Image
+
+    image.seek(index)
+    rgba = image.convert("RGBA")
+    page = Image.new("RGB", rgba.size, "white")
+    page.paste(rgba, mask=rgba.getchannel("A"))
+    return page
+
+
+def _pdf_pages(path: str) -> int:
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+        return len(pdf.pages)
