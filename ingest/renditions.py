@@ -11,7 +11,7 @@ from pathlib import Path
 from django.conf import settings
 
 from dossier import blobstore
-from dossier.models import Rendition, RenditionKind, Version
+from dossier.models import Rendition, RenditionKind, TextQuality, Version
 from dossier.processing_facts import record_rendition
 from ingest import capabilities
 from ingest.languages import detect_languages, ocr_languages
@@ -19,7 +19,15 @@ from ingest.models import Processing, Stage, StepState
 from ingest.ocr import OCR_IMAGE_TYPES
 from ingest.render import PDF_MEDIA_TYPE, THUMBNAIL_MEDIA_TYPE, office_extension
 from ingest.sandbox import Limits
-from ingest.steps import Run, StepFailed, StepResult, sandboxed, store_file, store_text
+from ingest.steps import (
+    Run,
+    StepFailed,
+    StepResult,
+    judge_text,
+    sandboxed,
+    store_file,
+    store_text,
+)
 
 
 def needs_ocr(processing: Processing, identity: dict) -> bool:
@@ -32,15 +40,35 @@ def needs_ocr(processing: Processing, identity: dict) -> bool:
     return (processing.text_chars or 0) <= 20 * max(processing.page_count or 1, 1)
 
 
+def unreadable_pdf(processing: Processing, identity: dict) -> bool:
+    """A PDF whose text failed the quality gate (garbled, or (almost) none) and whose pages are
+    not all blank: OCR of its rendered pages may read it."""
+    if processing.media_type != PDF_MEDIA_TYPE or processing.quality != TextQuality.WARNING:
+        return False
+    return identity.get("blank_pages", 0) < (processing.page_count or 1)
+
+
+def ocr_wanted(processing: Processing, identity: dict) -> tuple[bool, capabilities.Capability]:
+    """Whether the version's text should come from OCR (a scan, or a PDF whose text failed the
+    quality gate), and whether OCR is available here."""
+    wanted = needs_ocr(processing, identity) or unreadable_pdf(processing, identity)
+    return wanted, capabilities.ocr_capability()
+
+
 def plan(run: Run) -> StepResult | None:
-    """Hand the version to the OCR queue when its text needs OCR (and OCR is enabled). Say so
-    when an office document's PDF cannot be made here (its renditions follow the text)."""
+    """Hand the version to the OCR queue when its text needs OCR (a scan, or a PDF whose text
+    failed the quality gate; when OCR is enabled). Say so when an office document's PDF cannot
+    be made here (its renditions follow the text)."""
     processing = run.processing
-    if needs_ocr(processing, run.identity):
-        ocr_enabled = capabilities.ocr_capability()
+    wanted, ocr_enabled = ocr_wanted(processing, run.identity)
+    if wanted:
         if ocr_enabled.enabled:
             run.next_stage = Stage.OCR
             return None
+        if processing.text_id is not None and processing.quality == TextQuality.WARNING:
+            return StepResult(
+                f"{processing.quality_reason}; not OCR'd: {ocr_enabled.detail}", StepState.SKIPPED
+            )
         return StepResult(f"no text layer; {ocr_enabled.detail}", StepState.SKIPPED)
     if office_extension(processing.media_type):
         office = capabilities.office_capability()
@@ -78,8 +106,16 @@ def local_rendition(run: Run) -> str:
 
 
 def ocr(run: Run) -> StepResult:
-    """OCR (OCRmyPDF + Tesseract) into a searchable PDF/A; its text replaces the extraction."""
+    """OCR (OCRmyPDF + Tesseract) into a searchable PDF/A; its text replaces the extraction.
+    A PDF whose text layer failed the quality gate has every page rendered and read again
+    (`force`); a scan's pages that do have text keep it."""
     processing = run.processing
+    force = (
+        processing.media_type == PDF_MEDIA_TYPE
+        and processing.text_id is not None
+        and processing.quality == TextQuality.WARNING
+    )
+    extracted_reason = processing.quality_reason
     version = run.version
     languages = ocr_languages(
         version.document.language,
@@ -100,6 +136,7 @@ def ocr(run: Run) -> StepResult:
             "output_path": output_path,
             "text_path": text_path,
             "preprocessing": preprocessing,
+            "force": force,
         },
         network=False,
         limits=Limits(timeout_s=settings.EDMS_OCR_TIMEOUT, memory_mib=settings.EDMS_OCR_MEMORY_MIB),
@@ -107,16 +144,26 @@ def ocr(run: Run) -> StepResult:
     kind = RenditionKind.PDFA
     save_rendition(run.version, kind, output_path, PDF_MEDIA_TYPE, filename="ocr.pdf")
     run.rendered_pdf = output_path
+    run.ocr_ran = True
     text = Path(text_path).read_text(encoding="utf-8", errors="replace")
+    if processing.page_count is None:
+        processing.page_count = found["pages"]
     if text.strip():
         processing.text = store_text(text_path)
         processing.text_chars = len(text)
         processing.languages = detect_languages(text)
-    if processing.page_count is None:
-        processing.page_count = found["pages"]
-    processing.save(update_fields=["text", "text_chars", "languages", "page_count"])
+        verdict = judge_text(run, text)
+        if not verdict.ok:
+            processing.quality_reason = f"{verdict.reason} (after OCR)"
+    elif processing.text_id is not None:  # the unreadable extraction stays: say so
+        processing.quality_reason = f"{extracted_reason}; OCR found no text either"
+    processing.save(
+        update_fields=["text", "text_chars", "languages", "page_count", "quality", "quality_reason"]
+    )
     pdfa = f"PDF/A-{found['pdfa']}" if found["pdfa"] else "PDF (not PDF/A)"
     notes = _preprocessing_notes(found["turned"], preprocessing) + left_out
+    if force:
+        notes.insert(0, "every page rendered and read again: the text layer was unreadable")
     return StepResult(
         f"{found['pages']} page(s) read in {'+'.join(languages)}: {len(text.strip())} "
         f"characters, {pdfa}" + "".join(f"; {note}" for note in notes)
