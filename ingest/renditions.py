@@ -108,7 +108,8 @@ def local_rendition(run: Run) -> str:
 def ocr(run: Run) -> StepResult:
     """OCR (OCRmyPDF + Tesseract) into a searchable PDF/A; its text replaces the extraction.
     A PDF whose text layer failed the quality gate has every page rendered and read again
-    (`force`); a scan's pages that do have text keep it."""
+    (`force`); a scan's pages that do have text keep it. When OCR fails on a version that has
+    an extracted text, that text stays and the version ends done with the quality warning."""
     processing = run.processing
     force = (
         processing.media_type == PDF_MEDIA_TYPE
@@ -126,21 +127,31 @@ def ocr(run: Run) -> StepResult:
     preprocessing, left_out = ocr_preprocessing()
     output_path = os.path.join(run.workdir, "ocr.pdf")
     text_path = os.path.join(run.workdir, "ocr.txt")
-    found = sandboxed(
-        run,
-        "ingest.ocr:ocr_to_pdfa",
-        {
-            "path": run.readable,
-            "media_type": processing.media_type,
-            "languages": languages,
-            "output_path": output_path,
-            "text_path": text_path,
-            "preprocessing": preprocessing,
-            "force": force,
-        },
-        network=False,
-        limits=Limits(timeout_s=settings.EDMS_OCR_TIMEOUT, memory_mib=settings.EDMS_OCR_MEMORY_MIB),
-    )
+    try:
+        found = sandboxed(
+            run,
+            "ingest.ocr:ocr_to_pdfa",
+            {
+                "path": run.readable,
+                "media_type": processing.media_type,
+                "languages": languages,
+                "output_path": output_path,
+                "text_path": text_path,
+                "preprocessing": preprocessing,
+                "force": force,
+            },
+            network=False,
+            limits=Limits(
+                timeout_s=settings.EDMS_OCR_TIMEOUT, memory_mib=settings.EDMS_OCR_MEMORY_MIB
+            ),
+        )
+    except StepFailed as failure:
+        if processing.text_id is None:
+            raise  # nothing read at all: the version fails, as a scan OCR cannot read does
+        # An extracted text, if a poor one, beats none: the version ends done, warned.
+        processing.quality_reason = f"{extracted_reason}; OCR failed: {failure.reason}"
+        processing.save(update_fields=["quality_reason"])
+        return StepResult(f"not read again: {failure.reason}", StepState.FAILED)
     kind = RenditionKind.PDFA
     save_rendition(run.version, kind, output_path, PDF_MEDIA_TYPE, filename="ocr.pdf")
     run.rendered_pdf = output_path

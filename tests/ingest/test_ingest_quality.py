@@ -213,6 +213,26 @@ def test_a_text_layer_of_replacement_characters_is_read_again_by_ocr(dossier):
     assert processing.languages == ["en"]
 
 
+def test_when_ocr_fails_the_extracted_text_stays_with_a_warning(dossier, settings):
+    require_programs(*OCR_PROGRAMS)
+    settings.EDMS_OCR_TIMEOUT = 1
+
+    processing = processed(dossier, pdf_of(LETTER, to_unicode=REPLACEMENT, pages=3), "garbled.pdf")
+
+    assert step(processing, "ocr") | {"ms": 0} == {
+        "name": "ocr",
+        "state": "failed",
+        "ms": 0,
+        "detail": "not read again: timed out after 1 s",
+    }
+    warned(
+        processing,
+        "the extracted text is mostly unreadable characters (100 % replacement characters); "
+        "OCR failed: timed out after 1 s",
+    )
+    assert processing.text_id is not None
+
+
 def test_a_private_use_text_layer_without_ocr_ends_done_with_a_warning(dossier, without_ocr):
     processing = processed(dossier, pdf_of(LETTER, to_unicode=PRIVATE_USE), "private.pdf")
 
