@@ -320,7 +320,7 @@ def test_an_unknown_format_says_no_reader_knows_it(dossier):
 # --- Shown ----------------------------------------------------------------------------------
 
 
-def test_the_api_and_the_viewer_show_the_quality_warning(registry, dossier):
+def test_the_api_the_viewer_and_the_upload_form_show_the_quality_warning(registry, dossier):
     processing = processed(dossier, pdf_of([], pages=1), "blank.pdf")
     document_id = processing.version.document_id
 
@@ -334,6 +334,8 @@ def test_the_api_and_the_viewer_show_the_quality_warning(registry, dossier):
     page = examiner.get(f"/documents/{document_id}").content.decode()
     assert 'id="quality-warning"' in page
     assert "no text: the page is blank" in page
+    polled = examiner.get(f"/documents/{document_id}/state").json()  # the upload form's
+    assert (polled["state"], polled["quality_warning"]) == ("done", "no text: the page is blank")
 
 
 def test_a_version_not_yet_processed_has_no_quality_in_the_api(registry, dossier):
