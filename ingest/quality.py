@@ -263,13 +263,17 @@ def no_text_reason(
     ocr_readable: bool = False,
     ocr_ran: bool = False,
     ocr_unavailable: str = "",
+    ocr_failure: str = "",
 ) -> str:
     """Why a version has no text at all, from what identification and extraction found:
     `ocr_readable` (a raster image or a PDF OCR could read), whether OCR ran (and found
-    nothing), or why it is not available here (`ocr_unavailable`, e.g. "OCR is disabled: …")."""
+    nothing), why it is not available here (`ocr_unavailable`, e.g. "OCR is disabled: …") or
+    why it failed (`ocr_failure`)."""
     pdf = media_type == "application/pdf"
     if pdf and page_count and blank_pages >= page_count:
         return "no text: the page is blank" if page_count == 1 else "no text: every page is blank"
+    if ocr_failure:
+        return f"no text: the pages have no text layer, and OCR failed ({ocr_failure})"
     if ocr_unavailable:
         what = "an image" if media_type.startswith("image/") else "scanned pages"
         if pdf and not scanned_pages:

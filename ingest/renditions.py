@@ -40,6 +40,19 @@ def needs_ocr(processing: Processing, identity: dict) -> bool:
     return (processing.text_chars or 0) <= 20 * max(processing.page_count or 1, 1)
 
 
+# What `plan` records when the quality gate, not a scan, sends a PDF to OCR (the OCR stage, maybe
+# on another machine, reads it back: such a PDF's pages are all read again, and OCR failing on
+# it leaves the version done with its warning, not failed).
+GATE_HAND_OVER = "the text failed the quality gate: OCR reads the pages"
+
+
+def sent_by_the_gate(processing: Processing) -> bool:
+    return any(
+        step["name"] == "plan" and step["detail"].startswith(GATE_HAND_OVER)
+        for step in processing.steps
+    )
+
+
 def unreadable_pdf(processing: Processing, identity: dict) -> bool:
     """A PDF whose text failed the quality gate (garbled, or (almost) none) and whose pages are
     not all blank: OCR of its rendered pages may read it."""
@@ -64,7 +77,9 @@ def plan(run: Run) -> StepResult | None:
     if wanted:
         if ocr_enabled.enabled:
             run.next_stage = Stage.OCR
-            return None
+            if needs_ocr(processing, run.identity):
+                return None  # a scan: OCR is its way to a text
+            return StepResult(f"{GATE_HAND_OVER} ({processing.quality_reason})")
         if processing.text_id is not None and processing.quality == TextQuality.WARNING:
             return StepResult(
                 f"{processing.quality_reason}; not OCR'd: {ocr_enabled.detail}", StepState.SKIPPED
@@ -107,15 +122,12 @@ def local_rendition(run: Run) -> str:
 
 def ocr(run: Run) -> StepResult:
     """OCR (OCRmyPDF + Tesseract) into a searchable PDF/A; its text replaces the extraction.
-    A PDF whose text layer failed the quality gate has every page rendered and read again
-    (`force`); a scan's pages that do have text keep it. When OCR fails on a version that has
-    an extracted text, that text stays and the version ends done with the quality warning."""
+    A PDF the quality gate sent here has every page of a text layer rendered and read again
+    (`force`); a scan's pages that do have text keep it. When OCR fails on a PDF the gate sent,
+    the version ends done with the quality warning (its extracted text, if any, stays)."""
     processing = run.processing
-    force = (
-        processing.media_type == PDF_MEDIA_TYPE
-        and processing.text_id is not None
-        and processing.quality == TextQuality.WARNING
-    )
+    by_the_gate = sent_by_the_gate(processing)
+    force = by_the_gate and processing.text_id is not None
     extracted_reason = processing.quality_reason
     version = run.version
     languages = ocr_languages(
@@ -146,10 +158,11 @@ def ocr(run: Run) -> StepResult:
             ),
         )
     except StepFailed as failure:
-        if processing.text_id is None:
-            raise  # nothing read at all: the version fails, as a scan OCR cannot read does
-        # An extracted text, if a poor one, beats none: the version ends done, warned.
-        processing.quality_reason = f"{extracted_reason}; OCR failed: {failure.reason}"
+        if not by_the_gate:
+            raise  # a scan OCR cannot read fails: it has nothing else
+        # What extraction found, if poor (or nothing), is still a done version, warned.
+        run.ocr_failure = failure.reason.removeprefix("OCR failed: ")
+        processing.quality_reason = f"{extracted_reason}; OCR failed: {run.ocr_failure}"
         processing.save(update_fields=["quality_reason"])
         return StepResult(f"not read again: {failure.reason}", StepState.FAILED)
     kind = RenditionKind.PDFA

@@ -164,7 +164,8 @@ def text_check(run: Run) -> StepResult | None:
             scanned_pages=run.identity.get("scanned_pages", 0),
             ocr_readable=wanted,
             ocr_ran=run.ocr_ran,
-            ocr_unavailable="" if run.ocr_ran or not wanted else capability.detail,
+            ocr_unavailable=capability.detail if wanted and not capability.enabled else "",
+            ocr_failure=run.ocr_failure,
         )
         if run.identity.get("unsupported_format"):
             processing.quality_reason = (

@@ -45,6 +45,7 @@ class Run:
     next_stage: str = ""  # set by `plan`: the queue that takes the version over
     rendered_pdf: str = ""  # a PDF made in this stage (OCR, LibreOffice): its thumbnail source
     ocr_ran: bool = False  # OCR read the version in this stage (whatever it found)
+    ocr_failure: str = ""  # why OCR could not read a PDF the quality gate sent to it
 
     @property
     def version(self) -> Version:

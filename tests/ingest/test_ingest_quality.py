@@ -77,6 +77,16 @@ def pdf_of(lines: list[str], *, to_unicode: dict[int, str] | None = None, pages:
     return out.getvalue()
 
 
+def drawing_pdf() -> bytes:
+    """A vector drawing: lines and a box, no font, no image, no text."""
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=(595, 842))
+    page.Contents = pdf.make_stream(b"4 w 100 100 m 495 742 l S 150 300 300 200 re S")
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
 def drawing_png() -> bytes:
     """A drawing without a word on it: circles and lines."""
     image = Image.new("L", (1200, 900), 255)
@@ -207,6 +217,10 @@ def test_a_text_layer_of_replacement_characters_is_read_again_by_ocr(dossier):
         "fails the text-quality gate: the extracted text is mostly unreadable"
         in (step(processing, "extract")["detail"])
     )
+    assert step(processing, "plan")["detail"] == (
+        "the text failed the quality gate: OCR reads the pages (the extracted text is mostly "
+        "unreadable characters (100 % replacement characters))"
+    )
     assert "every page rendered and read again" in step(processing, "ocr")["detail"]
     assert "examiner objects to the lack of unity" in text_of(processing)
     assert (processing.quality, processing.quality_reason) == ("ok", "")
@@ -276,6 +290,26 @@ def test_a_pdf_of_blank_pages_says_its_pages_are_blank(dossier):
     warned(processing, "no text: every page is blank")
     assert processing.text_id is None
     assert "ocr" not in [s["name"] for s in processing.steps]  # nothing to read on a blank page
+
+
+def test_a_vector_drawing_says_ocr_found_no_text_on_its_pages(dossier):
+    require_programs(*OCR_PROGRAMS)
+
+    processing = processed(dossier, drawing_pdf(), "drawing.pdf")
+
+    assert "ocr" in [s["name"] for s in processing.steps]
+    warned(processing, "no text: OCR found none on the pages (drawings, photos or blank scans)")
+
+
+def test_a_vector_drawing_ocr_fails_on_ends_done_saying_so(dossier, settings):
+    require_programs(*OCR_PROGRAMS)
+    settings.EDMS_OCR_TIMEOUT = 1
+
+    processing = processed(dossier, drawing_pdf(), "drawing.pdf")
+
+    warned(
+        processing, "no text: the pages have no text layer, and OCR failed (timed out after 1 s)"
+    )
 
 
 def test_a_drawing_says_ocr_found_no_text_in_it(dossier):
