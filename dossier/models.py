@@ -234,6 +234,14 @@ class Document(models.Model):
         return f"{self.doc_type_id} {self.official_date or ''} ({self.id})"
 
 
+class TextQuality(models.TextChoices):
+    """What the text-quality gate found in a processed version's text: "ok", or a "warning"
+    whose reason says what a person should know (garbled text, no text at all and why)."""
+
+    OK = "ok", "Text checked"
+    WARNING = "warning", "Text quality warning"
+
+
 class Version(models.Model):
     """An immutable, numbered version of a document. A correction is a new version.
 
@@ -266,6 +274,10 @@ class Version(models.Model):
     text = models.ForeignKey(
         Blob, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The text-quality gate's verdict ("" until processed): a version done with unreadable text,
+    # or with none, says so and why, instead of a silent "done".
+    quality = models.CharField(max_length=10, choices=TextQuality.choices, blank=True)
+    quality_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["document", "number"]

@@ -1,6 +1,7 @@
 """What processing leaves for others, recorded on the version as domain facts: the detected
-media type, page count, languages, document metadata, the extracted text (a blob), and the
-renditions made from it.
+media type, page count, languages, document metadata, the extracted text (a blob), the
+text-quality gate's verdict on it (with the reason for a warning, or why there is no text), and
+the renditions made from it.
 
 `ingest` runs the processing and keeps its run state (steps, attempts, stage, leases, task ids)
 to itself; these actions are how it publishes what it found. `search` reads only these facts;
@@ -30,6 +31,8 @@ class ProcessingFacts:
     languages: list[str] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)
     text_sha256: str = ""  # the text's blob
+    quality: str = ""  # a `TextQuality`, "" when not judged
+    quality_reason: str = ""
 
 
 NO_FACTS = ProcessingFacts()
@@ -44,6 +47,8 @@ def record_processing_facts(version_id: int, facts: ProcessingFacts) -> None:
         languages=list(facts.languages),
         metadata=dict(facts.metadata),
         text_id=facts.text_sha256 or None,
+        quality=facts.quality,
+        quality_reason=facts.quality_reason,
     )
 
 

@@ -71,7 +71,8 @@ def identify(*, path: str, filename: str) -> dict:
     magic bytes tell; matching a few header bytes parses nothing, so this runs in the worker."""
     media_type = sniff_media_type(path, filename)
     found = {"media_type": media_type, "page_count": None, "encrypted": False, "pdfa": ""}
-    return found | {"repaired_path": None, "detail": media_type, "scanned_pages": 0}
+    found |= {"repaired_path": None, "detail": media_type, "scanned_pages": 0, "blank_pages": 0}
+    return found
 
 
 def inspect_pdf(*, path: str, workdir: str) -> dict:
@@ -98,6 +99,7 @@ def inspect_pdf(*, path: str, workdir: str) -> dict:
             "pdfa": _pdfa_status(pdf),
             "detail": f"PDF {pdf.pdf_version}, {pages} page{'s' if pages != 1 else ''}",
             "scanned_pages": _scanned_pages(pdf),
+            "blank_pages": _blank_pages(pdf),
         }
         warnings = pdf.get_warnings()
         if warnings:
@@ -120,6 +122,27 @@ def _scanned_pages(pdf) -> int:
             count += bool(page.get_images()) or _has_inline_image(page)
         except (pikepdf.PdfError, AttributeError, KeyError, TypeError, ValueError):
             continue  # a damaged page: not evidence of a scan
+    return count
+
+
+# What puts ink on a page: text, a painted path, an XObject (image or form), a shading, an
+# inline image. A page whose content has none of these is blank.
+_PAINTING = "Tj TJ ' \" S s f F f* B B* b b* Do sh BI ID EI"
+
+
+def _blank_pages(pdf) -> int:
+    """Pages that show nothing at all (no text, path, image or shading drawn). Pages with fonts
+    or images of their own are not parsed (a text page's content is long): they are not blank."""
+    import pikepdf
+
+    count = 0
+    for page in pdf.pages:
+        try:
+            if page.resources.get("/Font") or page.get_images():
+                continue
+            count += not pikepdf.parse_content_stream(page, _PAINTING)
+        except (pikepdf.PdfError, AttributeError, KeyError, TypeError, ValueError):
+            continue  # a damaged page: not evidence of a blank one
     return count
 
 

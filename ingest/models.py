@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db import models
 
 from dossier.lanes import Lane
-from dossier.models import Blob, Version
+from dossier.models import Blob, TextQuality, Version
 
 
 class State(models.TextChoices):
@@ -36,7 +36,7 @@ class Processing(models.Model):
     """One per version. Changed only by `ingest.pipeline`; the original is never touched.
 
     `steps` is the list the API shows: `[{"name", "state", "ms", "detail"}]`, in order. The
-    fields from `media_type` to `text_chars` are the run's working copy, filled step by step;
+    fields from `media_type` to `quality_reason` are the run's working copy, filled step by step;
     `ingest.pipeline` records them on the version when the run finishes.
     """
 
@@ -70,6 +70,9 @@ class Processing(models.Model):
         Blob, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     text_chars = models.PositiveIntegerField(null=True, blank=True)
+    # The text-quality gate's verdict on the text (`ingest.quality`), "" until judged.
+    quality = models.CharField(max_length=10, choices=TextQuality.choices, blank=True)
+    quality_reason = models.TextField(blank=True)
     # Renditions (a thumbnail, an office document's PDF) are made after the version is done and
     # searchable, on the `render` queue: "" none due, else pending → running → done or failed
     # (a rendition that could not be made is a failed step; the text stays searchable).

@@ -46,10 +46,12 @@ def ocr_to_pdfa(
     output_path: str,
     text_path: str,
     preprocessing: dict[str, bool | float] | None = None,
+    force: bool = False,
 ) -> dict:
     """Sandbox operation: OCR `path` (a PDF without a text layer, or an image) into a PDF/A at
     `output_path` and its text into `text_path`, with OCRmyPDF's `preprocessing` options (any of
-    `PREPROCESSING`). Returns `{"pages", "pdfa", "chars", "languages", "turned"}` (`turned`: how
+    `PREPROCESSING`); `force`: render and read every page of a PDF, replacing its (unreadable)
+    text layer. Returns `{"pages", "pdfa", "chars", "languages", "turned"}` (`turned`: how
     many pages were turned upright); raises `ExtractionFailed` with a reason a person can act
     on."""
     import ocrmypdf
@@ -75,6 +77,8 @@ def ocr_to_pdfa(
         source, dpi = _ocrmypdf_image(path, media_type, os.path.dirname(output_path))
         if dpi is not None:
             options["image_dpi"] = dpi
+    elif force:
+        options["force_ocr"] = True  # its text layer failed the quality gate: read the pages
     else:
         options["skip_text"] = True  # pages that do have text keep it
     try:

@@ -1,7 +1,10 @@
 """The pipeline run on every version, in stages that each run as a task on its own queue:
 
-    extract  fetch → identify → decode → extract → plan
-    ocr      OCR to a searchable PDF/A, its text replacing the empty extraction
+    extract  fetch → identify → decode → extract → plan → quality
+    ocr      OCR to a searchable PDF/A, its text replacing the empty or unreadable extraction
+             → quality
+
+(`quality`: the text-quality gate's last word, recorded when the text fails it or is missing.)
 
 then done: the text is stored and `document.processed` announced, so search indexes it at once.
 Renditions follow on the `render` queue and never delay "searchable":
@@ -102,6 +105,8 @@ def claim(
             "metadata": {},
             "text": None,
             "text_chars": None,
+            "quality": "",
+            "quality_reason": "",
             "renditions_state": "",
             "renditions_at": None,
         }
@@ -311,6 +316,8 @@ def facts_of(processing: Processing) -> ProcessingFacts:
         languages=processing.languages,
         metadata=processing.metadata,
         text_sha256=(processing.text_id or "") if processing.state == State.DONE else "",
+        quality=processing.quality if processing.state == State.DONE else "",
+        quality_reason=processing.quality_reason if processing.state == State.DONE else "",
     )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from django.conf import settings
 
 from dossier import blobstore
-from dossier.models import Rendition, RenditionKind, Version
+from dossier.models import Rendition, RenditionKind, TextQuality, Version
 from dossier.processing_facts import record_rendition
 from ingest import capabilities
 from ingest.languages import detect_languages, ocr_languages
@@ -20,7 +20,15 @@ from ingest.ocr import OCR_IMAGE_TYPES
 from ingest.render import PDF_MEDIA_TYPE, THUMBNAIL_MEDIA_TYPE, office_extension
 from ingest.sandbox import Limits
 from ingest.scripts import debian_package, script_languages, unreadable
-from ingest.steps import Run, StepFailed, StepResult, sandboxed, store_file, store_text
+from ingest.steps import (
+    Run,
+    StepFailed,
+    StepResult,
+    judge_text,
+    sandboxed,
+    store_file,
+    store_text,
+)
 
 
 def needs_ocr(processing: Processing, identity: dict) -> bool:
@@ -33,15 +41,50 @@ def needs_ocr(processing: Processing, identity: dict) -> bool:
     return (processing.text_chars or 0) <= 20 * max(processing.page_count or 1, 1)
 
 
+# What `plan` records when the quality gate, not a scan, sends a PDF to OCR (the OCR stage, maybe
+# on another machine, reads it back: such a PDF's pages are all read again, and OCR failing on
+# it leaves the version done with its warning, not failed).
+GATE_HAND_OVER = "the text failed the quality gate: OCR reads the pages"
+
+
+def sent_by_the_gate(processing: Processing) -> bool:
+    return any(
+        step["name"] == "plan" and step["detail"].startswith(GATE_HAND_OVER)
+        for step in processing.steps
+    )
+
+
+def unreadable_pdf(processing: Processing, identity: dict) -> bool:
+    """A PDF whose text failed the quality gate (garbled, or (almost) none) and whose pages are
+    not all blank: OCR of its rendered pages may read it."""
+    if processing.media_type != PDF_MEDIA_TYPE or processing.quality != TextQuality.WARNING:
+        return False
+    return identity.get("blank_pages", 0) < (processing.page_count or 1)
+
+
+def ocr_wanted(processing: Processing, identity: dict) -> tuple[bool, capabilities.Capability]:
+    """Whether the version's text should come from OCR (a scan, or a PDF whose text failed the
+    quality gate), and whether OCR is available here."""
+    wanted = needs_ocr(processing, identity) or unreadable_pdf(processing, identity)
+    return wanted, capabilities.ocr_capability()
+
+
 def plan(run: Run) -> StepResult | None:
-    """Hand the version to the OCR queue when its text needs OCR (and OCR is enabled). Say so
-    when an office document's PDF cannot be made here (its renditions follow the text)."""
+    """Hand the version to the OCR queue when its text needs OCR (a scan, or a PDF whose text
+    failed the quality gate; when OCR is enabled). Say so when an office document's PDF cannot
+    be made here (its renditions follow the text)."""
     processing = run.processing
-    if needs_ocr(processing, run.identity):
-        ocr_enabled = capabilities.ocr_capability()
+    wanted, ocr_enabled = ocr_wanted(processing, run.identity)
+    if wanted:
         if ocr_enabled.enabled:
             run.next_stage = Stage.OCR
-            return None
+            if needs_ocr(processing, run.identity):
+                return None  # a scan: OCR is its way to a text
+            return StepResult(f"{GATE_HAND_OVER} ({processing.quality_reason})")
+        if processing.text_id is not None and processing.quality == TextQuality.WARNING:
+            return StepResult(
+                f"{processing.quality_reason}; not OCR'd: {ocr_enabled.detail}", StepState.SKIPPED
+            )
         return StepResult(f"no text layer; {ocr_enabled.detail}", StepState.SKIPPED)
     if office_extension(processing.media_type):
         office = capabilities.office_capability()
@@ -79,39 +122,67 @@ def local_rendition(run: Run) -> str:
 
 
 def ocr(run: Run) -> StepResult:
-    """OCR (OCRmyPDF + Tesseract) into a searchable PDF/A; its text replaces the extraction."""
+    """OCR (OCRmyPDF + Tesseract) into a searchable PDF/A; its text replaces the extraction.
+    A PDF the quality gate sent here has every page of a text layer rendered and read again
+    (`force`); a scan's pages that do have text keep it. When OCR fails on a PDF the gate sent,
+    the version ends done with the quality warning (its extracted text, if any, stays)."""
     processing = run.processing
     languages, scripts_note = ocr_languages_for(run)
+    by_the_gate = sent_by_the_gate(processing)
+    force = by_the_gate and processing.text_id is not None
+    extracted_reason = processing.quality_reason
     preprocessing, left_out = ocr_preprocessing()
     output_path = os.path.join(run.workdir, "ocr.pdf")
     text_path = os.path.join(run.workdir, "ocr.txt")
-    found = sandboxed(
-        run,
-        "ingest.ocr:ocr_to_pdfa",
-        {
-            "path": run.readable,
-            "media_type": processing.media_type,
-            "languages": languages,
-            "output_path": output_path,
-            "text_path": text_path,
-            "preprocessing": preprocessing,
-        },
-        network=False,
-        limits=Limits(timeout_s=settings.EDMS_OCR_TIMEOUT, memory_mib=settings.EDMS_OCR_MEMORY_MIB),
-    )
+    try:
+        found = sandboxed(
+            run,
+            "ingest.ocr:ocr_to_pdfa",
+            {
+                "path": run.readable,
+                "media_type": processing.media_type,
+                "languages": languages,
+                "output_path": output_path,
+                "text_path": text_path,
+                "preprocessing": preprocessing,
+                "force": force,
+            },
+            network=False,
+            limits=Limits(
+                timeout_s=settings.EDMS_OCR_TIMEOUT, memory_mib=settings.EDMS_OCR_MEMORY_MIB
+            ),
+        )
+    except StepFailed as failure:
+        if not by_the_gate:
+            raise  # a scan OCR cannot read fails: it has nothing else
+        # What extraction found, if poor (or nothing), is still a done version, warned.
+        run.ocr_failure = failure.reason.removeprefix("OCR failed: ")
+        processing.quality_reason = f"{extracted_reason}; OCR failed: {run.ocr_failure}"
+        processing.save(update_fields=["quality_reason"])
+        return StepResult(f"not read again: {failure.reason}", StepState.FAILED)
     kind = RenditionKind.PDFA
     save_rendition(run.version, kind, output_path, PDF_MEDIA_TYPE, filename="ocr.pdf")
     run.rendered_pdf = output_path
+    run.ocr_ran = True
     text = Path(text_path).read_text(encoding="utf-8", errors="replace")
+    if processing.page_count is None:
+        processing.page_count = found["pages"]
     if text.strip():
         processing.text = store_text(text_path)
         processing.text_chars = len(text)
         processing.languages = detect_languages(text)
-    if processing.page_count is None:
-        processing.page_count = found["pages"]
-    processing.save(update_fields=["text", "text_chars", "languages", "page_count"])
+        verdict = judge_text(run, text)
+        if not verdict.ok:
+            processing.quality_reason = f"{verdict.reason} (after OCR)"
+    elif processing.text_id is not None:  # the unreadable extraction stays: say so
+        processing.quality_reason = f"{extracted_reason}; OCR found no text either"
+    processing.save(
+        update_fields=["text", "text_chars", "languages", "page_count", "quality", "quality_reason"]
+    )
     pdfa = f"PDF/A-{found['pdfa']}" if found["pdfa"] else "PDF (not PDF/A)"
     notes = _preprocessing_notes(found["turned"], preprocessing) + left_out
+    if force:
+        notes.insert(0, "every page rendered and read again: the text layer was unreadable")
     return StepResult(
         f"{found['pages']} page(s) read in {'+'.join(languages)}{scripts_note}: "
         f"{len(text.strip())} characters, {pdfa}" + "".join(f"; {note}" for note in notes)

@@ -13,16 +13,25 @@ from pathlib import Path
 from django.conf import settings
 
 from dossier import blobstore
-from ingest import fallbacks, tika_metadata
+from dossier.models import TextQuality
+from ingest import fallbacks, quality, tika_metadata
 from ingest.decoding import decode
 from ingest.extractors import load as load_extractor
 from ingest.identify import PDF_MEDIA_TYPE, is_pdf
 from ingest.identify import identify as sniff
 from ingest.languages import detect_languages
 from ingest.models import Stage, StepState
-from ingest.renditions import ocr, office_pdf, plan, thumbnail
+from ingest.renditions import ocr, ocr_wanted, office_pdf, plan, thumbnail
 from ingest.sandbox import Limits
-from ingest.steps import Run, StepFailed, StepResult, TransientFault, sandboxed, store_text
+from ingest.steps import (
+    Run,
+    StepFailed,
+    StepResult,
+    TransientFault,
+    judge_text,
+    sandboxed,
+    store_text,
+)
 
 # --- Configuration --------------------------------------------------------------------------
 
@@ -137,13 +146,52 @@ def extract(run: Run) -> StepResult:
         processing.media_type = found["media_type"]
     if processing.page_count is None:
         processing.page_count = found.get("pages") or tika_metadata.page_count(found["metadata"])
+    verdict = judge_text(run, text)
+    run.identity["unsupported_format"] = NO_PARSER in found["metadata"].get(PARSED_BY, [])
     processing.save()
     detail = f"{len(text)} characters by {found['reader']}{after}"
     if processing.languages:
         detail += f", language {'+'.join(processing.languages)}"
     if found["truncated"]:
         detail += f" (truncated at {settings.EDMS_INGEST_MAX_TEXT_CHARS} characters)"
+    if text.strip() and not verdict.ok:
+        detail += f"; fails the text-quality gate: {verdict.reason}"
     return StepResult(detail)
+
+
+# Tika's record of the parsers that read a file: only its EmptyParser means no parser knew it.
+PARSED_BY = "X-TIKA:Parsed-By"
+NO_PARSER = "org.apache.tika.parser.EmptyParser"
+
+
+def text_check(run: Run) -> StepResult | None:
+    """The last step of a stage that finishes the version: a version done without text says
+    why (from what identification and extraction found, and whether OCR ran), and a text that
+    failed the quality gate says so here too. Nothing is recorded for a text that passed."""
+    if run.next_stage:
+        return None  # the next stage reads the version again
+    processing = run.processing
+    if processing.text_id is None:
+        wanted, capability = ocr_wanted(processing, run.identity)
+        processing.quality = TextQuality.WARNING
+        processing.quality_reason = quality.no_text_reason(
+            media_type=processing.media_type,
+            page_count=processing.page_count,
+            blank_pages=run.identity.get("blank_pages", 0),
+            scanned_pages=run.identity.get("scanned_pages", 0),
+            ocr_readable=wanted,
+            ocr_ran=run.ocr_ran,
+            ocr_unavailable=capability.detail if wanted and not capability.enabled else "",
+            ocr_failure=run.ocr_failure,
+        )
+        if run.identity.get("unsupported_format"):
+            processing.quality_reason = (
+                f"no text: no reader here knows this file's format ({processing.media_type})"
+            )
+        processing.save(update_fields=["quality", "quality_reason"])
+    if processing.quality != TextQuality.WARNING:
+        return None
+    return StepResult(f"warning: {processing.quality_reason}")
 
 
 Step = Callable[[Run], StepResult | None]
@@ -154,9 +202,10 @@ STAGES: dict[str, list[tuple[str, Step]]] = {
         ("decode", decode),
         ("extract", extract),
         ("plan", plan),
+        ("quality", text_check),
     ],
     # Later stages fetch the original again (their worker may be another machine), unrecorded.
-    Stage.OCR: [("ocr", ocr)],
+    Stage.OCR: [("ocr", ocr), ("quality", text_check)],
 }
 # After the version is done (searchable), on the render queue; each step makes what applies.
 RENDITIONS: list[tuple[str, Step]] = [("pdf", office_pdf), ("thumbnail", thumbnail)]

@@ -1,12 +1,14 @@
 """What every pipeline step shares: the run it works on, its result, its two ways to fail, the
-sandbox call and storing what it made (content-addressed, like originals)."""
+sandbox call, storing what it made (content-addressed, like originals) and judging a text it
+read (the text-quality gate)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from dossier import blobstore
-from dossier.models import Blob, Version
+from dossier.models import Blob, TextQuality, Version
+from ingest import quality
 from ingest.models import Processing, StepState
 from ingest.sandbox import Limits, SandboxFailure
 from ingest.sandbox import run as run_sandboxed
@@ -42,6 +44,8 @@ class Run:
     identity: dict = field(default_factory=dict)
     next_stage: str = ""  # set by `plan`: the queue that takes the version over
     rendered_pdf: str = ""  # a PDF made in this stage (OCR, LibreOffice): its thumbnail source
+    ocr_ran: bool = False  # OCR read the version in this stage (whatever it found)
+    ocr_failure: str = ""  # why OCR could not read a PDF the quality gate sent to it
 
     @property
     def version(self) -> Version:
@@ -84,3 +88,19 @@ def store_file(path: str, *, filename: str, media_type: str) -> Blob:
         return Blob.objects.store(staged, media_type=media_type)
     except OSError as exc:
         raise TransientFault(f"could not store {filename}: {exc}") from exc
+
+
+def judge_text(run: Run, text: str) -> quality.Verdict:
+    """The text-quality gate (`ingest.quality`) on a text just extracted or OCR'd: its verdict
+    goes on the processing (saved by the caller); a warning's reason is final unless a later
+    step (OCR) reads the version better."""
+    processing = run.processing
+    declared = run.version.document.language
+    verdict = quality.check(
+        text,
+        page_count=processing.page_count,
+        languages=processing.languages or ([declared] if declared else []),
+    )
+    processing.quality = TextQuality.OK if verdict.ok else TextQuality.WARNING
+    processing.quality_reason = verdict.reason
+    return verdict

@@ -7,7 +7,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dossier.models import Channel, Document, Rendition, Version
+from dossier.models import Channel, Document, Rendition, TextQuality, Version
 from ingest.models import Processing, State
 
 
@@ -68,6 +68,15 @@ class VersionSerializer(serializers.ModelSerializer):
     languages = serializers.SerializerMethodField()
     metadata = serializers.SerializerMethodField()
     text_url = serializers.SerializerMethodField()
+    quality = serializers.SerializerMethodField(
+        help_text="The text-quality gate's verdict once processed (null before): ok, or warning "
+        "when the text is garbled or missing; `quality_reason` says why.",
+    )
+    quality_reason = serializers.CharField(
+        read_only=True,
+        help_text="Why the text got a warning, in one sentence (empty when ok): e.g. 'only 3 "
+        "characters for 12 pages: the pages are probably images', 'no text: the page is blank'.",
+    )
     renditions = serializers.SerializerMethodField()
 
     class Meta:
@@ -87,6 +96,8 @@ class VersionSerializer(serializers.ModelSerializer):
             "languages",
             "metadata",
             "text_url",
+            "quality",
+            "quality_reason",
             "renditions",
         ]
         read_only_fields = fields
@@ -120,6 +131,10 @@ class VersionSerializer(serializers.ModelSerializer):
 
     def get_metadata(self, version: Version) -> dict:
         return version.metadata
+
+    @extend_schema_field(serializers.ChoiceField(choices=TextQuality.choices, allow_null=True))
+    def get_quality(self, version: Version) -> str | None:
+        return version.quality or None
 
     def get_text_url(self, version: Version) -> str | None:
         processing = self._processing(version)

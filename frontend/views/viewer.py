@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from dossier.models import Version
+from dossier.models import TextQuality, Version
 from frontend.labels import ui_language
 from frontend.views.visible import document_or_404
 from ingest.models import State
@@ -100,8 +100,9 @@ def viewer(request, document_id):
 
 @require_GET
 def document_state(request, document_id):
-    """What the upload form polls: the latest version's processing state, and whether the
-    search index holds the document as it is now (`searchable`)."""
+    """What the upload form polls: the latest version's processing state, whether the search
+    index holds the document as it is now (`searchable`), and once done, a text-quality warning's
+    reason (`quality_warning`: what is wrong with the text, or why there is none)."""
     document = document_or_404(request.user, document_id)
     latest = (
         Version.objects.filter(document=document, number=document.latest_version)
@@ -117,4 +118,7 @@ def document_state(request, document_id):
             document_id=document.id, stamp=source.stamp
         ).exists()
     shown = "searchable" if searchable else state
-    return JsonResponse({"state": state, "searchable": searchable, "label": _(shown)})
+    answer = {"state": state, "searchable": searchable, "label": _(shown)}
+    if state == State.DONE and latest.quality == TextQuality.WARNING:
+        answer["quality_warning"] = latest.quality_reason
+    return JsonResponse(answer)

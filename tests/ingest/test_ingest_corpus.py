@@ -81,6 +81,18 @@ def test_every_corpus_file_ends_done_or_failed_with_a_specific_reason(dossier, s
                 kinds = set(processing.version.renditions.values_list("kind", flat=True))
                 assert "pdfa" in kinds, (corpus.name, processing.reason, processing.steps)
 
+    # Never a silent "done": a version without text, or whose text failed the quality gate,
+    # says why; every other done version's text passed it.
+    for name, processing in outcomes.items():
+        if processing.state != State.DONE:
+            continue
+        if processing.text_id is None:
+            assert processing.quality == "warning", name
+            assert processing.quality_reason.startswith("no text: "), name
+        else:
+            assert processing.quality in ("ok", "warning"), name
+            assert (processing.quality == "warning") == bool(processing.quality_reason), name
+
     reasons = {name: processing.reason for name, processing in outcomes.items()}
     assert reasons["3e333bff_libreoffice-writer-password.pdf"] == (
         "encrypted PDF: a password is required"
@@ -118,6 +130,10 @@ def print_table(files, outcomes: dict[str, Processing]) -> None:
             f" {counts['with text']:>10} {counts['pdfa']:>5} {counts['pdf']:>4}"
             f" {counts['thumbnail']:>10}"
         )
+    print("\ndone with a text-quality warning:")
+    for name, processing in sorted(outcomes.items()):
+        if processing.state == State.DONE and processing.quality == "warning":
+            print(f"  {name}: {processing.quality_reason}")
     print("\nfailures:")
     for name, processing in sorted(outcomes.items()):
         if processing.state == State.FAILED:

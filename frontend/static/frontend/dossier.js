@@ -59,6 +59,11 @@
         const status = row.querySelector(".status");
         status.textContent = answer.label;
         status.className = "status state " + shown;
+        if (answer.quality_warning) {
+          // Done, but the text is garbled or missing: say why.
+          status.textContent = `${answer.label} — ${answer.quality_warning}`;
+          status.classList.add("warning");
+        }
         row.dataset.state = shown;
         // Until the document can be found by its text (or processing failed for good).
         if (shown !== "searchable" && shown !== "failed") setTimeout(() => poll(row, url), 1000);
