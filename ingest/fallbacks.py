@@ -9,7 +9,8 @@ tries before the version fails.
 Each reader runs in a sandbox child of its own (`ingest.readers`); the first that reads text
 wins (an image: that decodes, its text comes from OCR), and the result names it, so the extract
 step says which reader produced the text and after what ("by pdfium after tika-embedded failed:
-…"). When none can, the extractor's reason stands, as it would without fallbacks.
+…"). When none can, the extractor's reason stands, as it would without fallbacks. A file that ran
+the extractor out of its limits (time, memory) or crashed it is not tried further.
 
 Two refusals are quieter than an error, and are treated as one:
 - an office document in which the extractor finds no text at all (Tika has no parser for Lotus
@@ -87,6 +88,11 @@ def extract(
     try:
         found = primary()
     except StepFailed as failure:
+        if failure.exhausted:
+            # A file that timed the extractor out, filled its memory or crashed it is not handed
+            # to the next reader: a hostile file would cost each reader its whole limit, and
+            # what a person must see is that reason.
+            raise
         found, reason = None, refused or failure.reason
         after = f" after {extractor} failed: {failure.reason}"
     else:

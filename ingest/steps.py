@@ -17,11 +17,14 @@ TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
 
 
 class StepFailed(Exception):
-    """A permanent failure of this version's processing, with a reason for a person."""
+    """A permanent failure of this version's processing, with a reason for a person.
+    `exhausted`: the file ran a sandbox child out of its limits or crashed it (see
+    `SandboxFailure`)."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, *, exhausted: bool = False):
         super().__init__(reason)
         self.reason = reason
+        self.exhausted = exhausted
 
 
 class TransientFault(Exception):
@@ -67,7 +70,7 @@ def sandboxed(
     except SandboxFailure as failure:
         if failure.transient:
             raise TransientFault(failure.reason) from None
-        raise StepFailed(failure.reason) from None
+        raise StepFailed(failure.reason, exhausted=failure.exhausted) from None
 
 
 def store_text(path: str) -> Blob:

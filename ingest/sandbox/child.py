@@ -73,7 +73,8 @@ def run_job(job: dict) -> None:
     except ExtractorUnavailable as exc:
         payload = {"ok": False, "reason": str(exc), "transient": True}
     except MemoryError:
-        payload = {"ok": False, "reason": f"ran out of memory (limit {job['memory_mib']} MiB)"}
+        reason = f"ran out of memory (limit {job['memory_mib']} MiB)"
+        payload = {"ok": False, "reason": reason, "exhausted": True}
     except Exception as exc:
         traceback.print_exc()
         payload = {"ok": False, "reason": f"the extractor failed: {type(exc).__name__}: {exc}"}

@@ -23,12 +23,15 @@ class Limits:
 
 
 class SandboxFailure(Exception):
-    """The operation did not produce a result; `reason` says why, for a person."""
+    """The operation did not produce a result; `reason` says why, for a person. `exhausted`:
+    the sandbox ended the child (a timeout, the memory cap, a signal, an exit without a result),
+    rather than the operation refusing the file."""
 
-    def __init__(self, reason: str, *, transient: bool = False):
+    def __init__(self, reason: str, *, transient: bool = False, exhausted: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.transient = transient
+        self.exhausted = exhausted
 
 
 def child_environment(workdir: str) -> dict[str, str]:

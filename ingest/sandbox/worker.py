@@ -75,7 +75,9 @@ def _fresh_run(job: dict, limits: Limits) -> int:
             child.communicate(json.dumps(job).encode(), timeout=limits.timeout_s)
         except subprocess.TimeoutExpired:
             _kill_group(child)
-            raise SandboxFailure(f"timed out after {limits.timeout_s:g} s") from None
+            raise SandboxFailure(
+                f"timed out after {limits.timeout_s:g} s", exhausted=True
+            ) from None
         # Programs the operation started (OCRmyPDF's Tesseract, LibreOffice) must not outlive it.
         _kill_group(child)
     return child.returncode
@@ -94,14 +96,19 @@ def _outcome(returncode: int, result_path: str, stderr_path: str, limits: Limits
     if result is not None:
         if result.get("ok"):
             return result["result"]
-        raise SandboxFailure(result["reason"], transient=result.get("transient", False))
+        raise SandboxFailure(
+            result["reason"],
+            transient=result.get("transient", False),
+            exhausted=result.get("exhausted", False),
+        )
     tail = _tail(stderr_path)
     if any(marker in tail for marker in OOM_MARKERS):
-        raise SandboxFailure(f"ran out of memory (limit {limits.memory_mib} MiB)")
+        raise SandboxFailure(f"ran out of memory (limit {limits.memory_mib} MiB)", exhausted=True)
     if returncode < 0:
-        raise SandboxFailure(_signal_reason(-returncode, limits))
+        raise SandboxFailure(_signal_reason(-returncode, limits), exhausted=True)
     last_line = tail.strip().splitlines()[-1][:300] if tail.strip() else "no message"
-    raise SandboxFailure(f"the extractor failed (exit status {returncode}): {last_line}")
+    reason = f"the extractor failed (exit status {returncode}): {last_line}"
+    raise SandboxFailure(reason, exhausted=True)
 
 
 def _read_result(path: str) -> dict | None:
