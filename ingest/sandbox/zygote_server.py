@@ -119,6 +119,7 @@ def zygote_main(listen: str | None = None) -> int:
             listener.close()
             os.unlink(listen)
             listener = None
+            continue  # with no worker connected and no job running, that is the end
         deadlines = [job.deadline for job in running.values()]
         if listener is not None:
             deadlines.append(time.monotonic() + 1.0)  # look at `stopping` now and then

@@ -326,3 +326,20 @@ def test_the_shared_zygote_stops_once_its_workers_are_done(shared_zygote, tmp_pa
     assert found["ppid"] == shared_zygote.pid
     # The worker is gone, its connection with it: the zygote has nothing left to serve.
     assert shared_zygote.wait(timeout=10) == 0
+
+
+def test_a_shared_zygote_no_worker_ever_used_stops_at_once(tmp_path):
+    path = tmp_path / "sandbox.sock"
+    started = subprocess.Popen(
+        [sys.executable, "-m", "ingest.sandbox", "--zygote", "--listen", str(path)],
+        env=child_environment(str(tmp_path)),
+        start_new_session=True,
+    )
+    try:
+        wait_until(path.is_socket, timeout=60, what="the shared zygote's socket")
+        started.terminate()  # as `edms run` stops before any file was read
+
+        assert started.wait(timeout=10) == 0
+        assert not path.exists()
+    finally:
+        started.kill()
