@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 
 import pytest
 from celery import current_app
@@ -166,6 +167,72 @@ def test_the_redis_broker_is_asked_which_tasks_it_holds(dossier, redis_broker):
     with redis_broker.connection_for_write() as connection:
         connection.default_channel.queue_purge(queue)  # the broker lost it
     assert sweep(dry_run=True).versions == 1
+
+
+# A worker that takes one message from `queue` (as a Celery worker prefetches it, not
+# acknowledged) and is killed before it runs it: the message stays in the broker's `unacked` hash.
+TAKE_AND_DIE = """
+import os, signal, sys
+from kombu import Connection
+url, queue = sys.argv[1:]
+with Connection(url) as connection:
+    message = connection.default_channel.basic_get(queue, no_ack=False)
+    print(message.delivery_tag, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.fixture
+def taken_by_a_killed_worker(redis_broker) -> Iterator[Callable[[str], None]]:
+    """Takes a message as a worker killed at once would; the broker forgets it afterwards (it
+    would come back, for a worker of a later test, only after the visibility timeout)."""
+    tags = []
+    url = redis_broker.conf.broker_url
+    yield lambda queue: tags.append(_take_and_die(url, queue))
+    with redis_broker.connection_for_write() as connection:
+        channel = connection.default_channel
+        for tag in tags:
+            channel.client.hdel(channel.unacked_key, tag)
+            channel.client.zrem(channel.unacked_index_key, tag)
+
+
+def _take_and_die(url: str, queue: str) -> str:
+    taker = subprocess.run(
+        [sys.executable, "-c", TAKE_AND_DIE, url, queue],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert taker.returncode == -9, taker.stderr
+    return taker.stdout.strip()
+
+
+def test_a_task_taken_by_a_killed_worker_is_held_only_a_lease_long(
+    dossier, taken_by_a_killed_worker
+):
+    """Redis gives the message back only after its visibility timeout (hours); meanwhile the
+    version would stay pending, so the sweeper must see the message as lost."""
+    version = version_of(dossier)
+    Processing.objects.create(version=version)
+    pipeline.queue(version.pk)
+    processing = Processing.objects.get(version=version)
+    taken_by_a_killed_worker(pipeline.queue_of(processing.lane) or "extract")
+
+    # Just taken, it may be starting in a live worker; a lease later, that worker is gone.
+    assert task_ids_in_broker([processing.task_id]) == {processing.task_id}
+    assert task_ids_in_broker([processing.task_id], taken_within=0) == set()
+
+
+def test_a_retry_taken_for_its_countdown_is_held_until_it_is_due(dossier, taken_by_a_killed_worker):
+    version = version_of(dossier)
+    queue = pipeline.queue_of(Processing(version=version).lane) or "extract"
+    retry = current_app.tasks["ingest.tasks.process_version"].apply_async(
+        (version.pk,), queue=queue, countdown=600
+    )
+    taken_by_a_killed_worker(queue)
+
+    assert task_ids_in_broker([retry.id], taken_within=0) == {retry.id}
 
 
 # --- A worker's return ------------------------------------------------------------------------
