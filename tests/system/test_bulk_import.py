@@ -157,6 +157,23 @@ def hits(edms: EdmsRun, q: str) -> int:
     return answer.json()["count"] if answer.status_code == 200 else -1
 
 
+def unfinished(edms: EdmsRun) -> str:
+    """What a failure needs to be understood: the work not done, what the index lacks, and the
+    log's lines that are not the web server's access log."""
+    rows = query(
+        edms,
+        "SELECT version_id, state, stage, attempts, task_id, queued_at, heartbeat_at, "
+        "runner_host, runner_pid, reason FROM ingest_processing WHERE state != 'done'",
+    )
+    unindexed = query(
+        edms,
+        "SELECT id, state, revision FROM dossier_document WHERE id NOT IN "
+        "(SELECT document_id FROM search_indexeddocument)",
+    )
+    log = [line for line in edms.log().splitlines() if '" 200 ' not in line]
+    return f"processing not done: {rows}\nnot in the index: {unindexed}\n" + "\n".join(log[-150:])
+
+
 def import_backfile(edms: EdmsRun, manifest: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [EDMS, "import", str(manifest)],
