@@ -21,6 +21,7 @@ import django
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 
 from edms import localbroker, supervisor
 from ingest.sandbox.processes import child_environment
@@ -63,6 +64,9 @@ def _ensure_api_key() -> str:
 
 def prepare() -> tuple[str | None, str]:
     django.setup()
+    # The system checks (configuration, services, tools), which call_command() skips for the
+    # commands below: an error stops the start with what to fix, warnings are printed.
+    call_command("check")
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     _sweep_leftovers()
@@ -98,7 +102,11 @@ def run(argv: list[str]) -> int:
         except localbroker.BrokerError as exc:
             print(f"edms run: {exc}", file=sys.stderr)
             return 1
-    admin_password, api_key = prepare()
+    try:
+        admin_password, api_key = prepare()
+    except SystemCheckError as exc:
+        print(f"edms run: {exc}", file=sys.stderr)
+        return 1
     bin_dir = Path(sys.executable).parent
     web = [
         str(bin_dir / "gunicorn"),

@@ -162,6 +162,24 @@ def test_edms_run_says_what_to_install_without_redis_server(tmp_path):
     assert "apt-get install redis-server" in result.stderr
 
 
+@pytest.mark.worker
+def test_edms_run_stops_on_a_configuration_error_and_says_it(tmp_path):
+    env = embedded_env(tmp_path / "data") | {"TIKA_SERVER_URL": "tika-on-port-9998"}
+    result = subprocess.run(
+        [EDMS, "run", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "ingest.E001" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "needs an http(s) url, not 'tika-on-port-9998'" in result.stderr
+    assert not (tmp_path / "data" / "edms.sqlite3").exists()  # stopped before anything else
+
+
 def test_the_workers_are_those_of_edms_local_workers(settings):
     settings.EDMS_LOCAL_WORKERS = [
         {"name": "main", "queues": ["celery", "extract"], "concurrency": 2},
