@@ -134,13 +134,23 @@ class VersionTextView(APIView):
             return harden(StreamingHttpResponse([], content_type=pipeline.TEXT_MEDIA_TYPE))
         # Text extracted from untrusted content is untrusted too: served like content.
         stem = version.filename.rsplit(".", 1)[0] or "document"
-        return blob_response(
+        response = blob_response(
             request,
             version.text,
             media_type=pipeline.TEXT_MEDIA_TYPE,
             filename=f"{stem}.txt",
             inline=True,
         )
+        # The text is the document's words: reading it is reading the document, audited alike.
+        if response.status_code in (200, 206):
+            version.document = document
+            actions.record_download(
+                version,
+                actor=actor_of(request),
+                byte_range=request.headers.get("Range"),
+                rendition="text",
+            )
+        return response
 
 
 class VersionRenditionView(APIView):

@@ -8,7 +8,7 @@ from celery import current_app
 from django.utils import timezone
 
 from dossier import blobstore
-from dossier.models import Event, EventKind
+from dossier.models import AuditEvent, Event, EventKind
 from ingest.models import Processing, Stage, State
 from ingest.pipeline import process_version, run_to_completion
 from ingest.subscribers import queue_processing
@@ -215,6 +215,23 @@ def test_text_endpoint_returns_plain_text(registry, dossier):
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     text = b"".join(response.streaming_content).decode()
     assert "This is a sample Microsoft Word Document" in text
+
+
+def test_reading_the_text_is_audited_like_a_download(registry, dossier):
+    processing = processed(dossier, DOCX)
+    version = processing.version
+    url = f"/api/v1/documents/{version.document_id}/versions/1/text"
+    assert not AuditEvent.objects.filter(action="document.download").exists()
+
+    assert registry.get(url).status_code == 200
+    assert registry.get(url, HTTP_RANGE="bytes=0-9").status_code == 206
+
+    full, ranged = AuditEvent.objects.filter(action="document.download").order_by("id")
+    assert full.actor_label == "ipas"
+    assert full.object_id == str(version.document_id)
+    assert full.dossier_key == dossier.key
+    assert full.detail == {"version": 1, "sha256": version.blob_id, "rendition": "text"}
+    assert ranged.detail["range"] == "bytes=0-9"
 
 
 def test_text_is_a_404_problem_until_done(registry, dossier):
