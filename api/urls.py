@@ -53,6 +53,11 @@ urlpatterns = [
         name="version-reprocess",
     ),
     path(
+        "documents/<uuid:document_id>/versions/<int:number>/restore",
+        versions.VersionRestoreView.as_view(),
+        name="version-restore",
+    ),
+    path(
         "documents/<uuid:document_id>/versions/<int:number>/renditions/<slug:kind>",
         versions.VersionRenditionView.as_view(),
         name="version-rendition",

@@ -13,6 +13,7 @@ from api.serializers.document_writes import (
     DocumentPatchSerializer,
     DocumentRegisterSerializer,
     RegistrationSerializer,
+    VersionRestoreSerializer,
     VersionUploadSerializer,
 )
 from api.serializers.documents import (
@@ -63,6 +64,7 @@ __all__ = [
     "SearchResultSerializer",
     "SearchStatusSerializer",
     "TextStatusSerializer",
+    "VersionRestoreSerializer",
     "VersionSerializer",
     "VersionUploadSerializer",
     "document_type",

@@ -35,6 +35,12 @@ class VersionUploadSerializer(serializers.Serializer):
     sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", required=False)
 
 
+class VersionRestoreSerializer(serializers.Serializer):
+    """The body of `POST /documents/{id}/versions/{n}/restore`."""
+
+    reason = serializers.CharField(max_length=2000, help_text="Why the version is restored.")
+
+
 class RegistrationSerializer(serializers.Serializer):
     """The answer to a registration or a new version."""
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.parsers import MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -196,6 +196,28 @@ def rendition_filename(version: Version, kind: str) -> str:
         RenditionKind.PDF: f"{stem}.pdf",
         RenditionKind.THUMBNAIL: f"{stem}.page-1.png",
     }.get(kind, f"{stem}.{kind}")
+
+
+class VersionRestoreView(IdempotentMixin, APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        summary="Restore version n: its content becomes the next version (same blob)",
+        request=s.VersionRestoreSerializer,
+        responses={201: s.RegistrationSerializer, **problems(409)},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def post(self, request, document_id, number):
+        require(access.can_file_documents(request.user), "restore versions", request.user)
+        document = access.get_document_for(request.user, document_id)
+        version = _version_of(document, number)
+        body = s.VersionRestoreSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        restored = actions.restore_version(
+            version, reason=body.validated_data["reason"], actor=actor_of(request)
+        )
+        headers = {"Location": reverse("api:document-detail", args=[document.id])}
+        return Response(s.RegistrationSerializer(restored).data, status=201, headers=headers)
 
 
 class IngestCapabilitiesView(APIView):

@@ -6,9 +6,10 @@ read). Content is promoted to blob storage *before* the transaction, so a versio
 ever created for content that is completely stored.
 
 The actions live in modules by what they change: `dossiers`, `filing` (content in: a new
-document, a new version), `documents` (metadata, moves, cancellation), `quality_control`
-(scanned documents held for QC) and `downloads` (reading is audited); `errors` holds what they
-refuse. This package is their public face: callers write `actions.attach_document(...)`.
+document, a new version), `documents` (metadata, moves, cancellation), `versions` (an older
+version restored), `quality_control` (scanned documents held for QC) and `downloads` (reading is
+audited); `errors` holds what they refuse. This package is their public face: callers write
+`actions.attach_document(...)`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dossier.actions.errors import (
 )
 from dossier.actions.filing import add_version, attach_document
 from dossier.actions.quality_control import approve_scanned_document, reject_scanned_document
+from dossier.actions.versions import restore_version
 
 __all__ = [
     "DOCUMENT_FIELDS",
@@ -38,6 +40,7 @@ __all__ = [
     "cancel_document",
     "record_download",
     "reject_scanned_document",
+    "restore_version",
     "update_document",
     "upsert_dossier",
 ]
