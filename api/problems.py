@@ -17,7 +17,13 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from dossier.access import NotFound
-from dossier.actions import DigestMismatch, DocumentCancelledError, DomainError, InvalidChange
+from dossier.actions import (
+    ContentExpunged,
+    DigestMismatch,
+    DocumentCancelledError,
+    DomainError,
+    InvalidChange,
+)
 from dossier.blobstore import BlobMissing, EmptyContent, UploadTooLarge
 from dossier.numbering import InvalidFileNumber
 
@@ -61,6 +67,7 @@ _TYPES = [
     ProblemType("document-cancelled", "The document is cancelled", 409),
     ProblemType("processing-in-progress", "The version is being processed right now", 409),
     ProblemType("delivery-in-progress", "The webhook delivery is being sent right now", 409),
+    ProblemType("content-expunged", "The content was expunged", 410),
     ProblemType("length-required", "Send the body with a Content-Length", 411),
     ProblemType("file-too-large", "The file exceeds the size limit", 413),
     ProblemType("request-too-large", "The request body exceeds the size limit", 413),
@@ -141,6 +148,8 @@ def _from_exception(exc) -> tuple[str, str, str | None, dict]:
         )
     if isinstance(exc, DigestMismatch):
         return "digest-mismatch", str(exc), exc.field, {}
+    if isinstance(exc, ContentExpunged):
+        return "content-expunged", str(exc), exc.field, {}
     if isinstance(exc, DocumentCancelledError):
         return "document-cancelled", str(exc), exc.field, {}
     if isinstance(exc, InvalidChange | DomainError):

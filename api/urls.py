@@ -28,6 +28,11 @@ urlpatterns = [
         name="document-detail",
     ),
     path(
+        "documents/<uuid:document_id>/expunge",
+        documents.DocumentExpungeView.as_view(),
+        name="document-expunge",
+    ),
+    path(
         "documents/<uuid:document_id>/versions",
         versions.DocumentVersionsView.as_view(),
         name="document-versions",

@@ -230,6 +230,12 @@ def can_cancel_documents(user) -> bool:
     return role_of(user) in (Role.ADMIN, Role.REGISTRY_SYSTEM)
 
 
+def can_expunge(user) -> bool:
+    """Remove content for good (court orders, erasure): administrators only, never an API key of
+    another role."""
+    return role_of(user) == Role.ADMIN
+
+
 def can_see_operations(user) -> bool:
     """Operational state (index lag, queues): staff and the registry, not the public."""
     return role_of(user) != Role.PUBLIC

@@ -5,7 +5,8 @@ out), when `edms fixity` re-hashes it, and when the same bytes are uploaded agai
 (`Blob.objects.store`, before deduplicating onto the stored copy). A missing or altered copy is
 *marked corrupt* and is no longer served; a new upload of the same bytes, or a fixity check that
 finds the copy restored, *repairs* it. Both are audited and announced on the event feed
-(`blob.corrupted`, `blob.repaired`), one event per document version whose content it is.
+(`blob.corrupted`, `blob.repaired`), one event per document version whose content it is. An
+expunged blob (`dossier.actions.expunge`) is absent on purpose: never checked, never missing.
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ class FixityProblem:
 
 def check_blob(blob: Blob) -> FixityProblem | None:
     """Re-hash one blob: mark it corrupt when it is missing or altered, else record
-    `verified_at` (and repair the mark of a copy that was restored meanwhile)."""
+    `verified_at` (and repair the mark of a copy that was restored meanwhile). An expunged
+    blob is gone on purpose: not checked, never a problem."""
+    if blob.expunged_at is not None:
+        return None
     started = timezone.now()
     try:
         actual, size = blobstore.rehash(blob.sha256)
@@ -58,7 +62,10 @@ def check_blob(blob: Blob) -> FixityProblem | None:
 
 
 def check_all(blobs=None) -> Iterator[tuple[Blob, FixityProblem | None]]:
-    for blob in blobs if blobs is not None else Blob.objects.order_by("sha256").iterator():
+    """Check `blobs` (default: every blob not expunged)."""
+    if blobs is None:
+        blobs = Blob.objects.filter(expunged_at__isnull=True).order_by("sha256").iterator()
+    for blob in blobs:
         yield blob, check_blob(blob)
 
 

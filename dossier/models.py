@@ -163,7 +163,12 @@ class BlobManager(models.Manager):
         finally:
             if not keep_spool:
                 staged.discard()
-        if not created and (outcome is Promotion.REPLACED or blob.is_corrupt):
+        if not created and blob.expunged_at is not None:
+            # The same bytes filed anew after an expunge: stored again, for the new version only
+            # (the expunged versions stay tombstones).
+            Blob.objects.filter(pk=blob.pk).update(expunged_at=None)
+            blob.expunged_at = None
+        elif not created and (outcome is Promotion.REPLACED or blob.is_corrupt):
             import_string(MARK_REPAIRED)(blob, by="upload", actor=actor)
         return blob
 
@@ -187,6 +192,13 @@ class Blob(models.Model):
 
     def __str__(self) -> str:
         return self.sha256
+
+    expunged_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set when the content was removed from storage on purpose (an expunge): fixity "
+        "does not report it missing.",
+    )
 
     @property
     def is_corrupt(self) -> bool:
@@ -222,6 +234,9 @@ class Document(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     page_count = models.PositiveIntegerField(null=True, blank=True)
     latest_version = models.PositiveIntegerField(default=0)
+    # Set when every version is expunged: the document stays as a tombstone, out of search and
+    # of packages.
+    expunged_at = models.DateTimeField(null=True, blank=True)
     revision = models.PositiveIntegerField(default=1, help_text="Bumped on every change.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -278,6 +293,17 @@ class Version(models.Model):
     # or with none, says so and why, instead of a silent "done".
     quality = models.CharField(max_length=10, choices=TextQuality.choices, blank=True)
     quality_reason = models.TextField(blank=True)
+
+    # An expunged version is a tombstone: its row keeps the digest (`blob`), and who removed its
+    # content, when, why and on what authority; the content, text and renditions are gone.
+    expunged_at = models.DateTimeField(null=True, blank=True)
+    expunged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    expunge_reason = models.TextField(blank=True)
+    expunge_reference = models.CharField(
+        max_length=200, blank=True, help_text="The court order, decision or request it follows."
+    )
 
     class Meta:
         ordering = ["document", "number"]
@@ -363,6 +389,8 @@ class EventKind(models.TextChoices):
     # `dossier.fixity`, one per document version whose content it is.
     BLOB_CORRUPTED = "blob.corrupted"
     BLOB_REPAIRED = "blob.repaired"
+    # Versions' content removed on purpose (court order, erasure): appended by the expunge action.
+    DOCUMENT_EXPUNGED = "document.expunged"
 
 
 class Event(models.Model):

@@ -8,6 +8,7 @@ The API's export (`api.export`, also `edms export`) and the UI's ZIP of selected
 - never a scan held for quality control;
 - never the content of a cancelled document (a cancelled paper is no longer part of the file
   wrapper; the export may list its tombstone);
+- never an expunged document, nor an expunged version (its content is gone for good);
 - each document's latest version, or all of them;
 - content missing from blob storage is reported as missing, so a package lists it instead of
   breaking off halfway through the ZIP.
@@ -43,6 +44,7 @@ def select_documents(
         .filter(dossier=dossier)
         .filter(id__in=access.visible_documents(user).values("id"))
         .exclude(state__in=QC_STATES)
+        .filter(expunged_at__isnull=True)
         .select_related("doc_type", "dossier")
         .order_by("official_date", "created_at", "id")
     )
@@ -55,7 +57,9 @@ def select_documents(
 def select_versions(documents: list[Document], *, all_versions: bool = False) -> list[Version]:
     """The versions of `documents` a package holds (blobs loaded, each version's document set to
     the loaded one), in the documents' order, then by number."""
-    versions = Version.objects.filter(document__in=documents).select_related("blob")
+    versions = Version.objects.filter(
+        document__in=documents, expunged_at__isnull=True
+    ).select_related("blob")
     if not all_versions:
         versions = versions.filter(number=F("document__latest_version"))
     by_document: dict = {}

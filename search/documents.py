@@ -42,15 +42,20 @@ class Source:
         return f"{document.revision}.{document.dossier_id}.{document.dossier.revision}.{text}"
 
 
+def _indexable():
+    # An expunged document (every version's content removed for good) is never searchable.
+    return Document.objects.filter(expunged_at__isnull=True).select_related("dossier")
+
+
 def load_sources(ids: Iterable[str]) -> list[Source]:
-    """The current rows of the documents in `ids` (missing ones are left out)."""
-    documents = list(Document.objects.filter(id__in=list(ids)).select_related("dossier"))
+    """The current rows of the documents in `ids` (missing and expunged ones are left out)."""
+    documents = list(_indexable().filter(id__in=list(ids)))
     return _with_latest_version(documents)
 
 
 def iter_sources(*, after: str | None = None, chunk: int = 500) -> Iterator[list[Source]]:
     """Every document, in chunks ordered by id, starting after `after` (to resume)."""
-    documents = Document.objects.select_related("dossier").order_by("id")
+    documents = _indexable().order_by("id")
     while True:
         page = documents.filter(id__gt=after) if after else documents
         rows = list(page[:chunk])

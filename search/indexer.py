@@ -40,6 +40,8 @@ DOCUMENT_EVENTS = {
     EventKind.DOCUMENT_UPDATED,
     EventKind.DOCUMENT_CANCELLED,
     EventKind.DOCUMENT_PROCESSED,
+    # Re-reading an expunged document finds it gone (`documents.load_sources`): it is deleted.
+    EventKind.DOCUMENT_EXPUNGED,
 }
 
 
@@ -82,7 +84,8 @@ def index_documents(
 def _index_batch(ids: list[str], backend, force: bool, generation: str | None) -> int:
     sources = documents.load_sources(ids)
     found = {str(s.document.id) for s in sources}
-    gone = [i for i in ids if i not in found]  # documents are never deleted; be safe anyway
+    # Documents are never deleted; an expunged one is left out of the sources, so it goes.
+    gone = [i for i in ids if i not in found]
     recorded = {str(r.document_id): r for r in IndexedDocument.objects.filter(document_id__in=ids)}
     fresh = []
     for source in sources:

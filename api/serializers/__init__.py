@@ -12,6 +12,7 @@ only the facts are for other subscribers)."""
 from api.serializers.document_writes import (
     DocumentPatchSerializer,
     DocumentRegisterSerializer,
+    ExpungeSerializer,
     RegistrationSerializer,
     VersionRestoreSerializer,
     VersionUploadSerializer,
@@ -54,6 +55,7 @@ __all__ = [
     "EventPageSerializer",
     "EventSerializer",
     "ExportParamsSerializer",
+    "ExpungeSerializer",
     "FacetValueSerializer",
     "PriorityClaimSerializer",
     "ProcessingSerializer",

@@ -41,6 +41,22 @@ class VersionRestoreSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text="Why the version is restored.")
 
 
+class ExpungeSerializer(serializers.Serializer):
+    """The body of `POST /documents/{id}/expunge`."""
+
+    reason = serializers.CharField(max_length=2000, help_text="Why the content is removed.")
+    reference = serializers.CharField(
+        max_length=200, help_text="The court order, decision or request it follows."
+    )
+    versions = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        allow_empty=False,
+        max_length=1000,
+        help_text="The version numbers to expunge; omitted: all of them.",
+    )
+
+
 class RegistrationSerializer(serializers.Serializer):
     """The answer to a registration or a new version."""
 

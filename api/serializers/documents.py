@@ -55,6 +55,32 @@ class RenditionSerializer(serializers.ModelSerializer):
         )
 
 
+class ExpungedSerializer(serializers.Serializer):
+    """The tombstone of an expunged version: who removed its content, when, why, on what
+    authority. Its digest stays in `sha256`."""
+
+    at = serializers.DateTimeField(source="expunged_at")
+    by = serializers.SlugRelatedField(
+        source="expunged_by", slug_field="username", read_only=True, allow_null=True
+    )
+    reason = serializers.CharField(source="expunge_reason")
+    reference = serializers.CharField(source="expunge_reference")
+
+
+# `ExpungedSerializer`'s fields, or null (drf-spectacular drops `allow_null` on a serializer).
+EXPUNGED_SCHEMA = {
+    "type": "object",
+    "nullable": True,
+    "required": ["at", "by", "reason", "reference"],
+    "properties": {
+        "at": {"type": "string", "format": "date-time"},
+        "by": {"type": "string", "nullable": True},
+        "reason": {"type": "string"},
+        "reference": {"type": "string"},
+    },
+}
+
+
 class VersionSerializer(serializers.ModelSerializer):
     sha256 = serializers.CharField(source="blob_id")
     size = serializers.IntegerField(source="blob.size")
@@ -78,6 +104,9 @@ class VersionSerializer(serializers.ModelSerializer):
         "characters for 12 pages: the pages are probably images', 'no text: the page is blank'.",
     )
     renditions = serializers.SerializerMethodField()
+    expunged = serializers.SerializerMethodField(
+        help_text="Null, or the tombstone of an expunged version (its content answers 410)."
+    )
 
     class Meta:
         model = Version
@@ -99,6 +128,7 @@ class VersionSerializer(serializers.ModelSerializer):
             "quality",
             "quality_reason",
             "renditions",
+            "expunged",
         ]
         read_only_fields = fields
 
@@ -141,6 +171,12 @@ class VersionSerializer(serializers.ModelSerializer):
         if processing is None or processing.state != State.DONE:
             return None
         return reverse("api:version-text", args=[version.document_id, version.number])
+
+    @extend_schema_field(EXPUNGED_SCHEMA)
+    def get_expunged(self, version: Version) -> dict | None:
+        if version.expunged_at is None:
+            return None
+        return ExpungedSerializer(version).data
 
     @extend_schema_field(RenditionSerializer(many=True))
     def get_renditions(self, version: Version) -> list[dict]:
@@ -185,6 +221,7 @@ class DocumentSerializer(serializers.ModelSerializer):
             "parent",
             "page_count",
             "latest_version",
+            "expunged_at",
             "created_at",
             "updated_at",
             "url",

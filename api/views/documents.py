@@ -1,4 +1,5 @@
-"""One document with its versions: read, its metadata changed, moved or cancelled.
+"""One document with its versions: read, its metadata changed, moved, cancelled or
+expunged.
 
 `documents_queryset` and `versions_queryset` are documents and versions as the API shows them,
 with what their serializers read fetched up front (the dossier views list documents too).
@@ -24,9 +25,9 @@ from dossier.models import Document, Rendition, Version
 def versions_queryset():
     """Versions as the API shows them: blob, author, processing and renditions in 2 queries."""
     renditions = Prefetch("renditions", queryset=Rendition.objects.select_related("blob"))
-    return Version.objects.select_related("blob", "created_by", "processing").prefetch_related(
-        renditions
-    )
+    return Version.objects.select_related(
+        "blob", "created_by", "expunged_by", "processing"
+    ).prefetch_related(renditions)
 
 
 def documents_queryset(user):
@@ -78,3 +79,35 @@ class DocumentDetailView(IdempotentMixin, APIView):
         if cancel:
             document = actions.cancel_document(document, reason=reason, actor=actor)
         return Response(s.DocumentSerializer(self.get_document(request, document.id)).data)
+
+
+class DocumentExpungeView(IdempotentMixin, APIView):
+    """Remove a document's content for good (court order, erasure), keeping its tombstone."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        summary="Expunge the document's versions (all, or `versions`): administrators only",
+        description="The content, extracted text and renditions leave the blob store (unless a "
+        "live version shares them) and the document leaves search and exports; the version rows "
+        "stay as tombstones (digest, who, when, why) and their content answers 410.",
+        request=s.ExpungeSerializer,
+        responses={200: s.DocumentSerializer, **problems(403)},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def post(self, request, document_id):
+        require(access.can_expunge(request.user), "expunge documents", request.user)
+        document = access.get_document_for(request.user, document_id)
+        body = s.ExpungeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        actions.expunge_document(
+            document,
+            reason=body.validated_data["reason"],
+            reference=body.validated_data["reference"],
+            versions=body.validated_data.get("versions"),
+            actor=actor_of(request),
+        )
+        return Response(s.DocumentSerializer(self.get_document(request, document.id)).data)
+
+    def get_document(self, request, document_id) -> Document:
+        return documents_queryset(request.user).get(id=document_id)

@@ -85,7 +85,7 @@ class ContentView(APIView):
             OpenApiParameter("disposition", str, enum=["attachment", "inline"]),
             *CONTENT_HEADERS,
         ],
-        responses=content_responses(),
+        responses={**content_responses(), **problems(410)},
     )
     def get(self, request, document_id, number=None):
         document = access.get_document_for(request.user, document_id)
@@ -97,6 +97,7 @@ class ContentView(APIView):
         )
         if version is None:
             raise Problem("unknown-version", f"the document has no version {number}")
+        refuse_expunged(version)
         response = content_response(
             request, version, inline=request.query_params.get("disposition") == "inline"
         )
@@ -114,14 +115,25 @@ def _version_of(document: Document, number: int) -> Version:
     return version
 
 
+def refuse_expunged(version: Version) -> None:
+    """410: an expunged version is a tombstone; its content, text and renditions are gone."""
+    if version.expunged_at is not None:
+        raise Problem(
+            "content-expunged",
+            f"version {version.number} was expunged ({version.expunge_reference}); "
+            "its content is gone for good",
+        )
+
+
 class VersionTextView(APIView):
     @extend_schema(
         summary="The version's extracted text (once its processing is done)",
-        responses={(200, "text/plain"): OpenApiTypes.STR},
+        responses={(200, "text/plain"): OpenApiTypes.STR, **problems(410)},
     )
     def get(self, request, document_id, number):
         document = access.get_document_for(request.user, document_id)
         version = _version_of(document, number)
+        refuse_expunged(version)
         processing = Processing.objects.filter(version=version).first()
         if processing is None or processing.state != State.DONE:
             state = processing.state if processing else "not queued"
@@ -160,11 +172,12 @@ class VersionRenditionView(APIView):
             OpenApiParameter("disposition", str, enum=["attachment", "inline"]),
             *CONTENT_HEADERS,
         ],
-        responses=content_responses("application/pdf", "image/png"),
+        responses={**content_responses("application/pdf", "image/png"), **problems(410)},
     )
     def get(self, request, document_id, number, kind):
         document = access.get_document_for(request.user, document_id)
         version = _version_of(document, number)
+        refuse_expunged(version)
         rendition = (
             Rendition.objects.select_related("blob").filter(version=version, kind=kind).first()
         )
@@ -204,7 +217,7 @@ class VersionRestoreView(IdempotentMixin, APIView):
     @extend_schema(
         summary="Restore version n: its content becomes the next version (same blob)",
         request=s.VersionRestoreSerializer,
-        responses={201: s.RegistrationSerializer, **problems(409)},
+        responses={201: s.RegistrationSerializer, **problems(409, 410)},
         parameters=[IDEMPOTENCY_HEADER],
     )
     def post(self, request, document_id, number):
@@ -244,12 +257,13 @@ class VersionReprocessView(APIView):
     @extend_schema(
         summary="Run the ingestion pipeline on the version again",
         request=None,
-        responses={202: s.ProcessingSerializer, **problems(409)},
+        responses={202: s.ProcessingSerializer, **problems(409, 410)},
     )
     def post(self, request, document_id, number):
         require(access.can_change_documents(request.user), "reprocess versions")
         document = access.get_document_for(request.user, document_id)
         version = _version_of(document, number)
+        refuse_expunged(version)
         try:
             # Reprocessing is bulk work: it never delays what people are filing now.
             processing = pipeline.request_processing(version, again=True, lane=Lane.BULK)

@@ -7,8 +7,9 @@ ever created for content that is completely stored.
 
 The actions live in modules by what they change: `dossiers`, `filing` (content in: a new
 document, a new version), `documents` (metadata, moves, cancellation), `versions` (an older
-version restored), `quality_control` (scanned documents held for QC) and `downloads` (reading is
-audited); `errors` holds what they refuse. This package is their public face: callers write
+version restored), `expunge` (content removed for good), `quality_control` (scanned documents
+held for QC) and `downloads` (reading is audited); `errors` holds what they refuse. This package
+is their public face: callers write
 `actions.attach_document(...)`.
 """
 
@@ -18,11 +19,13 @@ from dossier.actions.documents import DOCUMENT_FIELDS, cancel_document, update_d
 from dossier.actions.dossiers import DOSSIER_FIELDS, upsert_dossier
 from dossier.actions.downloads import record_download
 from dossier.actions.errors import (
+    ContentExpunged,
     DigestMismatch,
     DocumentCancelledError,
     DomainError,
     InvalidChange,
 )
+from dossier.actions.expunge import expunge_document, purge_expunged_blobs
 from dossier.actions.filing import add_version, attach_document
 from dossier.actions.quality_control import approve_scanned_document, reject_scanned_document
 from dossier.actions.versions import restore_version
@@ -30,6 +33,7 @@ from dossier.actions.versions import restore_version
 __all__ = [
     "DOCUMENT_FIELDS",
     "DOSSIER_FIELDS",
+    "ContentExpunged",
     "DigestMismatch",
     "DocumentCancelledError",
     "DomainError",
@@ -38,6 +42,8 @@ __all__ = [
     "approve_scanned_document",
     "attach_document",
     "cancel_document",
+    "expunge_document",
+    "purge_expunged_blobs",
     "record_download",
     "reject_scanned_document",
     "restore_version",

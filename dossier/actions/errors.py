@@ -24,3 +24,9 @@ class DocumentCancelledError(DomainError):
 
 class InvalidChange(DomainError):
     code = "invalid-change"
+
+
+class ContentExpunged(DomainError):
+    """The version's content was expunged: it is a tombstone, nothing can be read or made of it."""
+
+    code = "content-expunged"

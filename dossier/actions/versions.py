@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from dossier.actions.errors import DocumentCancelledError, InvalidChange
+from dossier.actions.errors import ContentExpunged, DocumentCancelledError, InvalidChange
 from dossier.actions.payloads import document_payload
 from dossier.audit import Actor, record_audit
 from dossier.events import append_event
@@ -33,6 +33,8 @@ def restore_version(version: Version, *, reason: str, actor: Actor) -> Version:
         if document.state in CLOSED_STATES:
             raise DocumentCancelledError("the document is cancelled; it takes no new versions")
         old = Version.objects.select_related("blob").get(pk=version.pk)
+        if old.expunged_at is not None:
+            raise ContentExpunged(f"version {old.number} was expunged; it cannot be restored")
         document.latest_version += 1
         document.revision += 1
         document.save(update_fields=["latest_version", "revision", "updated_at"])

@@ -20,6 +20,9 @@ class Command(BaseCommand):
         blobs = Blob.objects.order_by("sha256")
         if sha256:
             blobs = blobs.filter(sha256__in=sha256)
+        # Expunged content is gone on purpose: counted, never checked nor reported missing.
+        expunged = blobs.filter(expunged_at__isnull=False).count()
+        blobs = blobs.filter(expunged_at__isnull=True)
         total = blobs.count()
         bad = 0
         for index, (blob, problem) in enumerate(check_all(blobs.iterator()), start=1):
@@ -30,6 +33,9 @@ class Command(BaseCommand):
                 self.stderr.write(f"checked {index}/{total}")
         if sweep:
             self.stdout.write(f"swept {blobstore.sweep_stale()} stale spool/staging file(s)")
-        self.stdout.write(f"fixity: {total} blob(s) checked, {total - bad} ok, {bad} bad")
+        self.stdout.write(
+            f"fixity: {total} blob(s) checked, {total - bad} ok, {bad} bad"
+            + (f", {expunged} expunged (not checked)" if expunged else "")
+        )
         if bad:
             raise CommandError(f"{bad} blob(s) failed the fixity check")
