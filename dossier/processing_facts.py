@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from dossier.actions.expunge import discard_for_expunged
 from dossier.models import Blob, Rendition, Version
 
 
@@ -38,9 +39,15 @@ class ProcessingFacts:
 NO_FACTS = ProcessingFacts()
 
 
+@transaction.atomic
 def record_processing_facts(version_id: int, facts: ProcessingFacts) -> None:
     """Record what the version's finished processing found. Call it inside the transaction that
-    marks the processing finished."""
+    marks the processing finished. A version expunged meanwhile keeps no facts, and the text
+    made from it is discarded."""
+    if _expunged(version_id):
+        if facts.text_sha256:
+            discard_for_expunged([facts.text_sha256])
+        return
     Version.objects.filter(pk=version_id).update(
         detected_media_type=facts.media_type,
         page_count=facts.page_count,
@@ -60,10 +67,25 @@ def withdraw_processing_facts(version_id: int) -> None:
     Rendition.objects.filter(version_id=version_id).delete()
 
 
-def record_rendition(version: Version, kind: str, blob: Blob, media_type: str) -> Rendition:
+@transaction.atomic
+def record_rendition(version: Version, kind: str, blob: Blob, media_type: str) -> Rendition | None:
     """List a file made from the version (its content already stored as `blob`), replacing one
-    of the same kind."""
+    of the same kind; None, and the file discarded, if the version was expunged meanwhile."""
+    if _expunged(version.pk):
+        discard_for_expunged([blob.sha256])
+        return None
     rendition, _ = Rendition.objects.update_or_create(
         version=version, kind=kind, defaults={"blob": blob, "media_type": media_type}
     )
     return rendition
+
+
+def _expunged(version_id: int) -> bool:
+    """Whether the version is expunged, waiting for an expunge in progress (it locks the row) to
+    commit, so that what is recorded after it is seen to be too late."""
+    state = (
+        Version.objects.select_for_update()
+        .filter(pk=version_id)
+        .values_list("expunged_at", flat=True)
+    )
+    return any(at is not None for at in state)

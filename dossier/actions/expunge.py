@@ -59,7 +59,10 @@ def expunge_document(
                     f"the document has no version {', '.join(map(str, unknown))}", field="versions"
                 )
             rows = rows.filter(number__in=wanted)
-        chosen = list(rows.filter(expunged_at__isnull=True).order_by("number"))
+        # Locked: processing that finishes meanwhile records its text and renditions either
+        # before (they are expunged with the version) or after (they are discarded, see
+        # `dossier.processing_facts`).
+        chosen = list(rows.filter(expunged_at__isnull=True).select_for_update().order_by("number"))
         if not chosen:
             return []
         now = timezone.now()
@@ -107,6 +110,17 @@ def expunge_document(
     for version in chosen:
         version.expunged_at = now
     return chosen
+
+
+def discard_for_expunged(sha256s: Iterable[str]) -> None:
+    """What processing made from a version that was expunged meanwhile (its text, a rendition):
+    marked expunged unless a live version uses it, and deleted once the caller's transaction
+    commits."""
+    digests = set(sha256s)
+    doomed = sorted(digests - _still_needed(digests))
+    if doomed:
+        Blob.objects.filter(pk__in=doomed).update(expunged_at=timezone.now())
+        transaction.on_commit(lambda: purge_expunged_blobs(doomed))
 
 
 def purge_expunged_blobs(sha256s: Iterable[str]) -> int:

@@ -179,3 +179,22 @@ def test_the_index_no_longer_finds_an_expunged_document(search_backend, dossier,
 
 def _found(user, q: str) -> set[str]:
     return {r["document"] for r in find.find_documents(user, find.Criteria(q=q))["results"]}
+
+
+def test_what_processing_finishes_after_an_expunge_is_discarded(
+    document, django_capture_on_commit_callbacks
+):
+    version = Version.objects.get(document=document, number=1)
+    actions.expunge_document(document, actor=ACTOR, **ORDER)
+    text = store(b"text extracted just before the expunge", "text.txt")
+    thumbnail = store(os.urandom(70), "page-1.png")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        record_processing_facts(version.id, ProcessingFacts(text_sha256=text.sha256))
+        assert record_rendition(version, "thumbnail", thumbnail, "image/png") is None
+
+    assert Version.objects.get(pk=version.pk).text_id is None
+    assert not Rendition.objects.filter(version=version).exists()
+    assert not blobstore.exists(text.sha256)
+    assert not blobstore.exists(thumbnail.sha256)
+    assert [p for _, p in fixity.check_all() if p is not None] == []
