@@ -196,6 +196,21 @@ def unreadable(scripts: Iterable[str], installed: tuple[str, ...]) -> list[str]:
     ]
 
 
+def uncovered(
+    scripts: Iterable[str], languages: Iterable[str], installed: tuple[str, ...]
+) -> list[str]:
+    """The scripts found that an installed pack reads but none of `languages` (those an OCR
+    pass used) does: reading the pages again with their packs may turn junk into text."""
+    used = set(languages)
+    return [
+        script
+        for script in dict.fromkeys(scripts)
+        if script not in LATIN_SCRIPTS
+        and not used & set(SCRIPT_PACKS.get(script, ()))
+        and any(pack in installed for pack in SCRIPT_PACKS.get(script, ()))
+    ]
+
+
 def debian_package(script: str) -> str:
     """The Debian package that reads a script (`tesseract-ocr-chi-sim`), for a note to operators."""
     pack = SCRIPT_PACKS.get(script, ("",))[0]
