@@ -31,6 +31,9 @@ RESCUED_BY = {
     "bcdf381d_testQuattro.wq1": "libreoffice",
     "74292e22_testLotus123-lotusftp.wk4": "libreoffice",
 }
+# Images the embedded Tika refuses, decoded by Pillow through pillow-heif (`ingest.image_formats`;
+# img2pdf's Pillow, or ours) and OCR'd: done, with their text or why they have none.
+READ_AS_IMAGES = {"4e5f21ca_testHEIF.heic": ("img2pdf", "pillow")}
 GENERIC_REASONS = ("internal error", "the extractor failed")
 
 
@@ -72,6 +75,13 @@ def test_every_corpus_file_ends_done_or_failed_with_a_specific_reason(dossier, s
         assert processing.text_chars, name
         if embedded:  # a Tika server (production) reads some of them itself
             assert processing.metadata["reader"] == reader, name
+
+    for name, readers in READ_AS_IMAGES.items():
+        processing = outcomes[name]
+        assert processing.state == State.DONE, (name, processing.reason)
+        assert processing.text_chars or processing.quality_reason.startswith("no text: "), name
+        if embedded:
+            assert processing.metadata["reader"] in readers, name
 
     # Scanned PDFs are OCR'd into a searchable PDF/A (when Tesseract is installed).
     if capabilities.ocr_capability().enabled:
