@@ -22,11 +22,13 @@ import os
 import re
 
 from ingest.extractors.base import ExtractionFailed
+from ingest.image_formats import HEIF_IMAGE_TYPES, open_image
 
 # What img2pdf (inside OCRmyPDF) embeds as is; other images are converted with Pillow first.
 NATIVE_IMAGE_TYPES = {"image/jpeg", "image/png", "image/tiff", "image/jp2"}
 # Raster images worth reading as scans (Pillow opens them all); vector images carry their text.
-OCR_IMAGE_TYPES = NATIVE_IMAGE_TYPES | {"image/gif", "image/bmp", "image/x-ms-bmp", "image/webp"}
+CONVERTED_IMAGE_TYPES = {"image/gif", "image/bmp", "image/x-ms-bmp", "image/webp"}
+OCR_IMAGE_TYPES = NATIVE_IMAGE_TYPES | CONVERTED_IMAGE_TYPES | HEIF_IMAGE_TYPES
 # Images without a credible resolution (none, or the 72/96 dpi of screens and cameras, which
 # OCRmyPDF refuses) are read as 300 dpi, the usual scanning resolution: Tesseract reads pixels,
 # the resolution only sets the PDF page's size.
@@ -114,10 +116,10 @@ def _ocrmypdf_image(path: str, media_type: str, workdir: str) -> tuple[str, int 
 
     Multi-page TIFFs (fax G4 included) stay as they are; images img2pdf refuses (alpha
     channels, palette transparency, formats it does not know) become a TIFF first."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
+        with open_image(path) as image:
             file_dpi = _credible_dpi(image)
             native = media_type in NATIVE_IMAGE_TYPES and not _has_alpha(image)
             if native:

@@ -16,7 +16,12 @@ in the order they are checked (the first that fails is the reason):
    `MIN_WORD_SHARE` look like words: one script, lower/Title/UPPER case, at most
    `MAX_WORD_LETTERS` letters, and a vowel in any word of four letters or more. No dictionary:
    this catches glyph soup ("Ãƒâ€šÂ", "tHqzXw", "ñðïðñ") and tolerates names, codes and
-   languages edms has no word list for.
+   languages edms has no word list for;
+6. OCR fragments (text read by OCR only): the alphabetic words average fewer than
+   `MIN_OCR_WORD_LETTERS` letters. Tesseract reading a script none of its languages covers (a
+   Chinese scan read in English) writes runs of one- and two-letter capitals ("Fp Rf A BAS Al"),
+   each plausible as a word; natural Latin-script text averages four to five letters. Born-digital
+   text is not judged so: tables and codes are short words by nature.
 
 The gate must cost little next to extraction (≤ 10 % of it): rules 1 and 3 count the whole
 text with `str.count`; rule 2 scans up to `SHARE_SAMPLE_CHARS` characters and rules 4 and 5 up
@@ -35,6 +40,7 @@ MIN_CHARS_PER_PAGE = 5
 MIN_SCRIPT_SHARE = 0.5
 MIN_WORD_SHARE = 0.5
 MAX_WORD_LETTERS = 30
+MIN_OCR_WORD_LETTERS = 3.0
 MIN_LETTERS = 40  # below this a share of letters is noise
 MIN_WORDS = 20  # below this a share of words is noise
 SAMPLE_CHARS = 60_000
@@ -105,12 +111,13 @@ class TextMeasure:
     language: str
     script_share: float | None
     word_share: float | None
+    ocr_word_letters: float | None = None  # mean letters per alphabetic word of an OCR'd text
 
 
 @dataclass(frozen=True)
 class Verdict:
     ok: bool
-    rule: str = ""  # "replacement", "control", "sparse", "script", "words", "empty"
+    rule: str = ""  # "replacement", "control", "sparse", "script", "words", "fragments", "empty"
     reason: str = ""  # one sentence for a person; "" when ok
 
 
@@ -119,9 +126,12 @@ def scripts_of(language: str) -> tuple[str, ...]:
     return LANGUAGE_SCRIPTS.get(language.lower().split("-")[0].split("_")[0], ())
 
 
-def measure(text: str, *, page_count: int | None = None, languages: list[str] = ()) -> TextMeasure:
+def measure(
+    text: str, *, page_count: int | None = None, languages: list[str] = (), ocr: bool = False
+) -> TextMeasure:
     """Count what the gate judges in `text`; `languages`: the text's languages, most likely
-    first (detected, else declared), whose scripts the letters should be in."""
+    first (detected, else declared), whose scripts the letters should be in; `ocr`: the text
+    was read by OCR (rule 6 applies)."""
     visible = len(text) - sum(text.count(space) for space in _WHITESPACE)
     share = (lambda count: count / visible) if visible else (lambda count: 0.0)
     share_sample = _sample(text, SHARE_SAMPLE_CHARS)
@@ -131,6 +141,7 @@ def measure(text: str, *, page_count: int | None = None, languages: list[str] = 
     language = next((code for code in languages if scripts_of(code)), "")
     expected = scripts_of(language) if language else ()
     sample = _sample(text, SAMPLE_CHARS)
+    word_share, word_letters = _word_counts(sample)
     return TextMeasure(
         visible=visible,
         replacement_share=share(text.count("\ufffd")),
@@ -140,7 +151,8 @@ def measure(text: str, *, page_count: int | None = None, languages: list[str] = 
         expected_scripts=expected,
         language=language,
         script_share=_script_share(sample, expected),
-        word_share=_word_share(sample),
+        word_share=word_share,
+        ocr_word_letters=word_letters if ocr else None,
     )
 
 
@@ -187,12 +199,21 @@ def judge(found: TextMeasure) -> Verdict:
             f"only {_percent(found.word_share)} of the words look like words: the text is "
             "probably garbled",
         )
+    if found.ocr_word_letters is not None and found.ocr_word_letters < MIN_OCR_WORD_LETTERS:
+        return Verdict(
+            False,
+            "fragments",
+            f"the words OCR read average {found.ocr_word_letters:.1f} letters: the page is "
+            "probably in a script the OCR languages do not cover, or not text",
+        )
     return Verdict(True)
 
 
-def check(text: str, *, page_count: int | None = None, languages: list[str] = ()) -> Verdict:
+def check(
+    text: str, *, page_count: int | None = None, languages: list[str] = (), ocr: bool = False
+) -> Verdict:
     """`judge(measure(...))`."""
-    return judge(measure(text, page_count=page_count, languages=languages))
+    return judge(measure(text, page_count=page_count, languages=languages, ocr=ocr))
 
 
 def _sample(text: str, size: int) -> str:
@@ -214,15 +235,20 @@ def _script_share(sample: str, expected: tuple[str, ...]) -> float | None:
     return min(in_script / letters, 1.0)
 
 
-def _word_share(sample: str) -> float | None:
-    words = plausible = 0
+def _word_counts(sample: str) -> tuple[float | None, float | None]:
+    """Of the sample's alphabetic words: the share that look like words, and their mean
+    letters; (None, None) when there are too few to tell."""
+    words = plausible = letters = 0
     for word in _WORD.findall(sample):
         script = _alphabetic_script(word)
         if script is None:
             continue  # CJK, Arabic, … have no case and (often) no spaces: not judged here
         words += 1
         plausible += _plausible(word, script)
-    return plausible / words if words >= MIN_WORDS else None
+        letters += len(word)
+    if words < MIN_WORDS:
+        return None, None
+    return plausible / words, letters / words
 
 
 def _alphabetic_script(word: str) -> str | None:

@@ -13,8 +13,8 @@ cap, its empty network namespace and the process group a timeout kills.
   formats Tika does not: Works, Lotus 1-2-3, Quattro Pro, StarOffice, Hangul, Visio, …), then
   that PDF's text by PDFium.
 - `img2pdf`: a raster image converted losslessly to a PDF (Pillow when img2pdf refuses it, e.g.
-  for an alpha channel): proof that the image decodes, and its pages; the OCR stage then reads
-  the image as it reads every scan.
+  for an alpha channel, or a HEIC photo): proof that the image decodes, and its pages; the OCR
+  stage then reads the image as it reads every scan.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import os
 import subprocess
 
 from ingest.extractors.base import ExtractionFailed
+from ingest.image_formats import open_image
 from ingest.render import office_to_pdf
 
 # Pages are separated as the embedded Tika separates them.
@@ -128,7 +129,7 @@ def _image_to_pdf(path: str, output_path: str) -> tuple[str, int]:
         reader = "img2pdf"
     except Exception:  # img2pdf refuses what it cannot embed as is (alpha, odd modes)
         try:
-            with Image.open(path) as image:
+            with open_image(path) as image:  # HEIC/HEIF too
                 frames = [_on_white(image, index) for index in range(_frame_count(image))]
         except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
             raise ExtractionFailed(f"not a readable image ({exc})") from None

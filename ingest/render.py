@@ -12,6 +12,7 @@ import shutil
 import subprocess
 
 from ingest.extractors.base import ExtractionFailed
+from ingest.image_formats import open_image
 
 THUMBNAIL_MEDIA_TYPE = "image/png"
 PDF_MEDIA_TYPE = "application/pdf"
@@ -107,7 +108,7 @@ def _first_image_frame(path: str, width: int):
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
+        with open_image(path) as image:
             image.seek(0)
             # JPEGs decode straight at a reduced size: a huge photo never lands whole in memory.
             image.draft("RGB", (width, width * 4))

@@ -13,13 +13,13 @@ from django.conf import settings
 from dossier import blobstore
 from dossier.models import Rendition, RenditionKind, TextQuality, Version
 from dossier.processing_facts import record_rendition
-from ingest import capabilities
-from ingest.languages import detect_languages, ocr_languages
+from ingest import capabilities, quality
+from ingest.languages import detect_languages
 from ingest.models import Processing, Stage, StepState
 from ingest.ocr import OCR_IMAGE_TYPES
+from ingest.reading_languages import first_choice, second_choice
 from ingest.render import PDF_MEDIA_TYPE, THUMBNAIL_MEDIA_TYPE, office_extension
 from ingest.sandbox import Limits
-from ingest.scripts import debian_package, script_languages, unreadable
 from ingest.steps import (
     Run,
     StepFailed,
@@ -125,33 +125,18 @@ def ocr(run: Run) -> StepResult:
     """OCR (OCRmyPDF + Tesseract) into a searchable PDF/A; its text replaces the extraction.
     A PDF the quality gate sent here has every page of a text layer rendered and read again
     (`force`); a scan's pages that do have text keep it. When OCR fails on a PDF the gate sent,
-    the version ends done with the quality warning (its extracted text, if any, stays)."""
+    the version ends done with the quality warning (its extracted text, if any, stays). A text
+    that fails the gate (or none) is read again once in the packs of a script found on the
+    pages that the first languages do not cover (`ingest.reading_languages`); the pass whose
+    text passes is kept, else the first with its warning."""
     processing = run.processing
-    languages, scripts_note = ocr_languages_for(run)
+    choice = first_choice(run)
     by_the_gate = sent_by_the_gate(processing)
     force = by_the_gate and processing.text_id is not None
-    extracted_reason = processing.quality_reason
+    extracted_reason, extracted_languages = processing.quality_reason, processing.languages
     preprocessing, left_out = ocr_preprocessing()
-    output_path = os.path.join(run.workdir, "ocr.pdf")
-    text_path = os.path.join(run.workdir, "ocr.txt")
     try:
-        found = sandboxed(
-            run,
-            "ingest.ocr:ocr_to_pdfa",
-            {
-                "path": run.readable,
-                "media_type": processing.media_type,
-                "languages": languages,
-                "output_path": output_path,
-                "text_path": text_path,
-                "preprocessing": preprocessing,
-                "force": force,
-            },
-            network=False,
-            limits=Limits(
-                timeout_s=settings.EDMS_OCR_TIMEOUT, memory_mib=settings.EDMS_OCR_MEMORY_MIB
-            ),
-        )
+        found = _ocr_pass(run, choice.languages, preprocessing, force=force, name="ocr")
     except StepFailed as failure:
         if not by_the_gate:
             raise  # a scan OCR cannot read fails: it has nothing else
@@ -160,86 +145,104 @@ def ocr(run: Run) -> StepResult:
         processing.quality_reason = f"{extracted_reason}; OCR failed: {run.ocr_failure}"
         processing.save(update_fields=["quality_reason"])
         return StepResult(f"not read again: {failure.reason}", StepState.FAILED)
+    verdict = _judge_ocr_text(run, found["text"])
+    tried, retry_note = [choice.languages], ""
+    again = None if verdict.ok else second_choice(run, choice)
+    if again is not None:
+        tried.append(again.languages)
+        retry_note, kept = _read_again(
+            run, choice.languages, again, preprocessing, force=force, failed=verdict
+        )
+        if kept is not None:
+            found, choice = kept, again
     kind = RenditionKind.PDFA
-    save_rendition(run.version, kind, output_path, PDF_MEDIA_TYPE, filename="ocr.pdf")
-    run.rendered_pdf = output_path
+    save_rendition(run.version, kind, found["pdf_path"], PDF_MEDIA_TYPE, filename="ocr.pdf")
+    run.rendered_pdf = found["pdf_path"]
     run.ocr_ran = True
-    text = Path(text_path).read_text(encoding="utf-8", errors="replace")
+    text = found["text"]
     if processing.page_count is None:
         processing.page_count = found["pages"]
     if text.strip():
-        processing.text = store_text(text_path)
+        processing.text = store_text(found["text_path"])
         processing.text_chars = len(text)
-        processing.languages = detect_languages(text)
-        verdict = judge_text(run, text)
+        verdict = _judge_ocr_text(run, text)
         if not verdict.ok:
             processing.quality_reason = f"{verdict.reason} (after OCR)"
-    elif processing.text_id is not None:  # the unreadable extraction stays: say so
+    else:
+        processing.languages = extracted_languages
+    if not text.strip() and processing.text_id is not None:  # the unreadable extraction stays
+        processing.quality = TextQuality.WARNING
         processing.quality_reason = f"{extracted_reason}; OCR found no text either"
+    processing.metadata = {**processing.metadata, "ocr_languages": choice.languages}
+    if len(tried) > 1:
+        processing.metadata["ocr_languages_tried"] = tried
     processing.save(
-        update_fields=["text", "text_chars", "languages", "page_count", "quality", "quality_reason"]
+        update_fields=[
+            *("text", "text_chars", "languages", "page_count"),
+            *("quality", "quality_reason", "metadata"),
+        ]
     )
     pdfa = f"PDF/A-{found['pdfa']}" if found["pdfa"] else "PDF (not PDF/A)"
     notes = _preprocessing_notes(found["turned"], preprocessing) + left_out
     if force:
         notes.insert(0, "every page rendered and read again: the text layer was unreadable")
     return StepResult(
-        f"{found['pages']} page(s) read in {'+'.join(languages)}{scripts_note}: "
-        f"{len(text.strip())} characters, {pdfa}" + "".join(f"; {note}" for note in notes)
+        f"{found['pages']} page(s) read in {'+'.join(choice.languages)}{choice.note}"
+        f"{retry_note}: {len(text.strip())} characters, {pdfa}"
+        + "".join(f"; {note}" for note in notes)
     )
 
 
-def ocr_languages_for(run: Run) -> tuple[list[str], str]:
-    """The Tesseract languages to OCR the version with, and a note on the scripts found (''
-    when none were looked for): the document's declared language (with the dossier's and the
-    office's), or else those of the scripts Tesseract sees on its pages (`ingest.scripts`)."""
-    document = run.version.document
-    installed = capabilities.tesseract_languages()
-    office = (document.dossier.language, settings.EDMS_OCR_LANGUAGES)
-    if document.language:
-        return ocr_languages(document.language, *office, installed=installed), ""
-    if not capabilities.tesseract_osd():
-        note = " (script not detected: Tesseract's osd pack is missing)"
-        return ocr_languages(*office, installed=installed), note
+def _ocr_pass(
+    run: Run, languages: list[str], preprocessing: dict, *, force: bool, name: str
+) -> dict:
+    """One OCR of the version in `languages` (sandboxed): `ocr_to_pdfa`'s result with the
+    PDF's and the text's paths and the text itself."""
+    output_path = os.path.join(run.workdir, f"{name}.pdf")
+    text_path = os.path.join(run.workdir, f"{name}.txt")
+    found = sandboxed(
+        run,
+        "ingest.ocr:ocr_to_pdfa",
+        {
+            "path": run.readable,
+            "media_type": run.processing.media_type,
+            "languages": languages,
+            "output_path": output_path,
+            "text_path": text_path,
+            "preprocessing": preprocessing,
+            "force": force,
+        },
+        network=False,
+        limits=Limits(timeout_s=settings.EDMS_OCR_TIMEOUT, memory_mib=settings.EDMS_OCR_MEMORY_MIB),
+    )
+    text = Path(text_path).read_text(encoding="utf-8", errors="replace")
+    return {**found, "pdf_path": output_path, "text_path": text_path, "text": text}
+
+
+def _judge_ocr_text(run: Run, text: str) -> quality.Verdict:
+    """The gate's verdict on an OCR'd text, its languages detected (both on the processing)."""
+    run.processing.languages = detect_languages(text)
+    return judge_text(run, text, ocr=True)
+
+
+def _read_again(
+    run: Run, first: list[str], again, preprocessing: dict, *, force: bool, failed
+) -> tuple[str, dict | None]:
+    """OCR the version again in `again`'s languages: what the step's detail says about it, and
+    the pass (`_ocr_pass`) when its text passes the gate (None: the first pass stays)."""
+    why = failed.reason or "no text was found"
     try:
-        found = sandboxed(
-            run,
-            "ingest.scripts:page_scripts",
-            {"path": run.readable, "media_type": run.processing.media_type},
-            network=False,
-            limits=Limits(
-                timeout_s=settings.EDMS_OCR_TIMEOUT, memory_mib=settings.EDMS_OCR_MEMORY_MIB
-            ),
-        )
-    except StepFailed as failure:  # OCR in the office's languages beats no OCR
-        note = f" (script not detected: {failure.reason})"
-        return ocr_languages(*office, installed=installed), note
-    scripts = [page["script"] for page in found["scripts"]]
-    languages = script_languages(scripts, *office, installed=installed)
-    note = _scripts_note(found["scripts"], installed)
-    if len(found["looked_at"]) < found["pages"]:
-        note += f"; {len(found['looked_at'])} of {found['pages']} pages looked at"
-    return languages, f" ({note})"
-
-
-def _scripts_note(pages: list[dict], installed: tuple[str, ...]) -> str:
-    """'script detected: Arabic', 'scripts detected: Arabic (pages 1, 3), Latin (page 2)',
-    'no script detected: too little text', and the scripts no installed pack reads."""
-    if not pages:
-        return "no script detected: too little text"
-    by_script: dict[str, list[str]] = {}
-    for page in pages:
-        by_script.setdefault(page["script"], []).append(str(page["page"]))
-    if len(by_script) == 1:
-        note = f"script detected: {pages[0]['script']}"
-    else:
-        note = "scripts detected: " + ", ".join(
-            f"{script} (page{'s' if len(numbers) > 1 else ''} {', '.join(numbers)})"
-            for script, numbers in by_script.items()
-        )
-    for script in unreadable(by_script, installed):
-        note += f"; no Tesseract pack reads {script}: install {debian_package(script)}"
-    return note
+        found = _ocr_pass(run, again.languages, preprocessing, force=force, name="ocr-again")
+    except StepFailed as failure:
+        return f"; read again in {'+'.join(again.languages)}: {failure.reason}", None
+    verdict = _judge_ocr_text(run, found["text"])
+    if found["text"].strip() and verdict.ok:
+        return f", after {'+'.join(first)} failed the text-quality gate ({why})", found
+    return (
+        f"; read again in {'+'.join(again.languages)}{again.note}, which fails the "
+        f"text-quality gate too ({verdict.reason or 'no text was found'})",
+        None,
+    )
 
 
 def ocr_preprocessing() -> tuple[dict[str, bool | float], list[str]]:

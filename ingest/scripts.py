@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 
 from ingest.extractors.base import ExtractionFailed
+from ingest.image_formats import open_image
 from ingest.languages import ocr_languages
 from ingest.render import PDF_MEDIA_TYPE
 
@@ -101,10 +102,10 @@ def _pages(path: str, media_type: str, max_pages: int) -> tuple[int, Iterator]:
         except pdfium.PdfiumError as exc:
             raise ExtractionFailed(f"its pages cannot be rendered ({exc})") from None
         return len(pdf), _pdf_pages(pdf, _sample(len(pdf), max_pages))
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
 
     try:
-        image = Image.open(path)
+        image = open_image(path)
         total = getattr(image, "n_frames", 1)
     except (UnidentifiedImageError, OSError) as exc:
         raise ExtractionFailed(f"not a readable image ({exc})") from None
@@ -193,6 +194,21 @@ def unreadable(scripts: Iterable[str], installed: tuple[str, ...]) -> list[str]:
         for script in dict.fromkeys(scripts)
         if script not in LATIN_SCRIPTS
         and not any(pack in installed for pack in SCRIPT_PACKS.get(script, ()))
+    ]
+
+
+def uncovered(
+    scripts: Iterable[str], languages: Iterable[str], installed: tuple[str, ...]
+) -> list[str]:
+    """The scripts found that an installed pack reads but none of `languages` (those an OCR
+    pass used) does: reading the pages again with their packs may turn junk into text."""
+    used = set(languages)
+    return [
+        script
+        for script in dict.fromkeys(scripts)
+        if script not in LATIN_SCRIPTS
+        and not used & set(SCRIPT_PACKS.get(script, ()))
+        and any(pack in installed for pack in SCRIPT_PACKS.get(script, ()))
     ]
 
 

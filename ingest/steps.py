@@ -93,16 +93,17 @@ def store_file(path: str, *, filename: str, media_type: str) -> Blob:
         raise TransientFault(f"could not store {filename}: {exc}") from exc
 
 
-def judge_text(run: Run, text: str) -> quality.Verdict:
-    """The text-quality gate (`ingest.quality`) on a text just extracted or OCR'd: its verdict
-    goes on the processing (saved by the caller); a warning's reason is final unless a later
-    step (OCR) reads the version better."""
+def judge_text(run: Run, text: str, *, ocr: bool = False) -> quality.Verdict:
+    """The text-quality gate (`ingest.quality`) on a text just extracted or OCR'd (`ocr`): its
+    verdict goes on the processing (saved by the caller); a warning's reason is final unless a
+    later step (OCR) reads the version better."""
     processing = run.processing
     declared = run.version.document.language
     verdict = quality.check(
         text,
         page_count=processing.page_count,
         languages=processing.languages or ([declared] if declared else []),
+        ocr=ocr,
     )
     processing.quality = TextQuality.OK if verdict.ok else TextQuality.WARNING
     processing.quality_reason = verdict.reason

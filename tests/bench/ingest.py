@@ -11,6 +11,10 @@ Printed:
   hostile files are not run unprotected);
 - OCR pages/s against running the `ocrmypdf` command directly on the same files with the same
   options;
+- the text-quality gate's cost (issue 14's goal: at most 10 % of extraction): the gate
+  (`ingest.quality.check`, as `judge_text` calls it) timed again on each stored text, against
+  the step that read it (the sandboxed `extract` step; the `ocr` step for OCR'd texts), and how
+  many texts it warns about, by rule;
 - peak RSS of the worker (this process) and of the worker with its sandbox children, sampled
   every 20 ms.
 
@@ -62,6 +66,8 @@ class Outcome:
     total_s: float = 0.0
     ocr_ms: int = 0
     media_type: str = ""
+    extract_step_ms: int = 0
+    version_id: int = 0
 
 
 @dataclass
@@ -139,6 +145,7 @@ def run_pipeline(files, dossier_key: str) -> list[Outcome]:
         finished = time.perf_counter()
         processing = Processing.objects.get(version=version)
         ocr_ms = sum(s["ms"] for s in processing.steps if s["name"] == "ocr")
+        extract_ms = sum(s["ms"] for s in processing.steps if s["name"] == "extract")
         outcomes.append(
             Outcome(
                 name=corpus.name,
@@ -152,6 +159,8 @@ def run_pipeline(files, dossier_key: str) -> list[Outcome]:
                 total_s=finished - started,
                 ocr_ms=ocr_ms if processing.state == State.DONE else 0,
                 media_type=processing.media_type,
+                extract_step_ms=extract_ms,
+                version_id=version.id,
             )
         )
     return outcomes
@@ -288,6 +297,62 @@ def direct_ocr(outcomes: list[Outcome], workdir: Path) -> None:
     )
 
 
+GATE_REPEAT = 5  # runs per text: a gate run on a short text takes microseconds
+
+
+def gate_cost(outcomes: list[Outcome]) -> None:
+    """The text-quality gate timed on each done version's stored text, with the page count and
+    languages the pipeline gave it, against the step that read that text."""
+    from dossier import blobstore
+    from ingest import quality
+    from ingest.models import Processing
+
+    rows = {"extracted": [0, 0.0, 0.0], "OCR'd": [0, 0.0, 0.0]}  # texts, gate s, step s
+    failed: dict[str, int] = defaultdict(int)
+    slowest = (0.0, "")
+    for outcome in outcomes:
+        processing = Processing.objects.select_related("version__document").get(
+            version_id=outcome.version_id
+        )
+        if outcome.state != "done" or processing.text_id is None:
+            continue
+        text = b"".join(blobstore.read_chunks(processing.text_id)).decode("utf-8", "replace")
+        declared = processing.version.document.language
+        ocred = bool(outcome.ocr_ms)
+        started = time.perf_counter()
+        for _ in range(GATE_REPEAT):
+            verdict = quality.check(
+                text,
+                page_count=processing.page_count,
+                languages=processing.languages or ([declared] if declared else []),
+                ocr=ocred,
+            )
+        spent = (time.perf_counter() - started) / GATE_REPEAT
+        row = rows["OCR'd" if ocred else "extracted"]
+        row[0] += 1
+        row[1] += spent
+        row[2] += (outcome.ocr_ms if ocred else outcome.extract_step_ms) / 1000
+        slowest = max(slowest, (spent, f"{outcome.name} ({len(text):,} characters)"))
+        if not verdict.ok:
+            failed[verdict.rule] += 1
+    print(
+        f"\ntext-quality gate (mean of {GATE_REPEAT} runs per text), against the step that read it"
+    )
+    for what, (texts, gate_s, step_s) in rows.items():
+        if texts:
+            step = "extract" if what == "extracted" else "ocr"
+            print(
+                f"  {texts:>4} {what + ' texts:':<16} gate {gate_s * 1000:8.1f} ms, "
+                f"{step} steps {step_s:7.1f} s: {gate_s / step_s * 100:6.2f} %"
+            )
+    texts, gate_s, step_s = rows["extracted"]
+    if texts:
+        share = gate_s / step_s * 100
+        print(f"  gate / extraction: {share:.2f} %  (goal: at most 10 %)")
+        print(f"  slowest gate: {slowest[0] * 1000:.1f} ms on {slowest[1]}")
+    print(f"  texts the gate warns about: {sum(failed.values())} {dict(failed)}")
+
+
 def print_machine() -> None:
     cpu = platform.processor() or platform.machine()
     print(
@@ -409,6 +474,7 @@ def main(argv: list[str] | None = None) -> int:
             results[name] = outcomes
             print_end_to_end(outcomes)
             direct_extraction(outcomes)
+            gate_cost(outcomes)
             if number == 0:  # OCR is the same work whichever extractor runs
                 direct_ocr(outcomes, Path(tmp))
             print_rss(sampler, server=watched is not None and watched.pid is not None)

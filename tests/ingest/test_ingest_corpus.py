@@ -31,6 +31,9 @@ RESCUED_BY = {
     "bcdf381d_testQuattro.wq1": "libreoffice",
     "74292e22_testLotus123-lotusftp.wk4": "libreoffice",
 }
+# Images the embedded Tika refuses, decoded by Pillow through pillow-heif (`ingest.image_formats`;
+# img2pdf's Pillow, or ours) and OCR'd: done, with their text or why they have none.
+READ_AS_IMAGES = {"4e5f21ca_testHEIF.heic": ("img2pdf", "pillow")}
 GENERIC_REASONS = ("internal error", "the extractor failed")
 
 
@@ -44,6 +47,9 @@ def test_every_corpus_file_ends_done_or_failed_with_a_specific_reason(dossier, s
         outcomes[corpus.name] = Processing.objects.get(version=version)
 
     print_table(files, outcomes)
+    # Every outcome is one a clerk can act on: text, or a reason (see `outcome_of`).
+    unexplained = {n: outcome_of(p) for n, p in outcomes.items() if outcome_of(p) not in OUTCOMES}
+    assert not unexplained, unexplained
     assert len(outcomes) == len(files) >= 150
     for name, processing in outcomes.items():
         assert processing.state in (State.DONE, State.FAILED), name
@@ -72,6 +78,13 @@ def test_every_corpus_file_ends_done_or_failed_with_a_specific_reason(dossier, s
         assert processing.text_chars, name
         if embedded:  # a Tika server (production) reads some of them itself
             assert processing.metadata["reader"] == reader, name
+
+    for name, readers in READ_AS_IMAGES.items():
+        processing = outcomes[name]
+        assert processing.state == State.DONE, (name, processing.reason)
+        assert processing.text_chars or processing.quality_reason.startswith("no text: "), name
+        if embedded:
+            assert processing.metadata["reader"] in readers, name
 
     # Scanned PDFs are OCR'd into a searchable PDF/A (when Tesseract is installed).
     if capabilities.ocr_capability().enabled:
@@ -111,24 +124,54 @@ def born_digital(corpus) -> bool:
     )
 
 
+def outcome_of(processing: Processing) -> str:
+    """The corpus table's column for a version: done with text (its text passed the gate, or
+    failed it with a reason), done without text with its reason, failed with its reason; and
+    what the test fails on: either without a reason."""
+    if processing.state == State.FAILED:
+        return "failed, reason" if processing.reason else "failed, NO REASON"
+    if processing.state != State.DONE:
+        return str(processing.state)
+    if processing.text_chars:
+        if processing.quality == "warning":
+            return "text, warned" if processing.quality_reason else "text, NO REASON"
+        return "text"
+    return "no text, reason" if processing.quality_reason else "no text, NO REASON"
+
+
+OUTCOMES = ("text", "text, warned", "no text, reason", "failed, reason")
+
+
 def print_table(files, outcomes: dict[str, Processing]) -> None:
+    """Per kind: done with text (of which warned), done without text with a reason, failed
+    with a reason, and the renditions made; a last column counts what has no reason (none)."""
     per_kind: dict[str, Counter] = {}
     for corpus in files:
         processing = outcomes[corpus.name]
         counts = per_kind.setdefault(corpus.kind, Counter())
         counts["files"] += 1
-        counts[processing.state] += 1
-        counts["with text"] += bool(processing.text_chars)
+        counts[outcome_of(processing)] += 1
         for kind in Rendition.objects.filter(version=processing.version_id).values_list(
             "kind", flat=True
         ):
             counts[kind] += 1
-    print("\nkind        files  done  failed  with text  pdfa  pdf  thumbnail")
-    for kind, counts in sorted(per_kind.items()):
+    print(
+        "\n                  done                            failed"
+        "\nkind        files  with text (warned)  no text+reason  +reason  no reason"
+        "  pdfa  pdf  thumbnail"
+    )
+    total = Counter()
+    for kind, counts in [*sorted(per_kind.items()), ("all", None)]:
+        if counts is None:
+            counts = total
+        else:
+            total.update(counts)
+        with_text = counts["text"] + counts["text, warned"]
+        unexplained = sum(n for outcome, n in counts.items() if "NO REASON" in outcome)
         print(
-            f"{kind:<10} {counts['files']:>6} {counts['done']:>5} {counts['failed']:>7}"
-            f" {counts['with text']:>10} {counts['pdfa']:>5} {counts['pdf']:>4}"
-            f" {counts['thumbnail']:>10}"
+            f"{kind:<10} {counts['files']:>6} {with_text:>10} {f'({counts[OUTCOMES[1]]})':>8}"
+            f" {counts['no text, reason']:>15} {counts['failed, reason']:>8} {unexplained:>10}"
+            f" {counts['pdfa']:>5} {counts['pdf']:>4} {counts['thumbnail']:>10}"
         )
     print("\ndone with a text-quality warning:")
     for name, processing in sorted(outcomes.items()):

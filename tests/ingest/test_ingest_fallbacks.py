@@ -9,6 +9,7 @@ import io
 import os
 import shutil
 
+import pillow_heif
 import pytest
 from PIL import Image, TiffImagePlugin, TiffTags
 
@@ -78,6 +79,13 @@ def webp_with_unreadable_exif(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def heic(image: Image.Image) -> bytes:
+    pillow_heif.register_heif_opener()
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="HEIF", quality=90)
+    return buffer.getvalue()
+
+
 def test_a_multi_page_lzw_tiff_tika_refuses_is_converted_and_ocrd(dossier):
     require_programs(*OCR_PROGRAMS)
     pages = scanned_pages("First page of the application", "Second page about widgets")
@@ -106,13 +114,45 @@ def test_a_webp_tika_refuses_is_converted_and_ocrd(dossier):
     assert "Trademark filed in colour" in text_of(processing)
 
 
-def test_an_image_no_reader_decodes_keeps_tikas_reason(dossier):
-    corpus = corpus_file("testHEIF.heic")  # no OCR of HEIF photos: no reader to try
+def test_a_heic_photo_is_converted_and_ocrd(dossier):
+    require_programs(*OCR_PROGRAMS)
+    (image,) = scanned_pages("Design photographed by the applicant")
+
+    processing = processed(dossier, heic(image), "design.heic")
+
+    assert processing.state == State.DONE, processing.reason
+    assert (processing.media_type, processing.stage) == ("image/heic", Stage.OCR)
+    assert "Design photographed by the applicant" in text_of(processing)
+    kinds = set(processing.version.renditions.values_list("kind", flat=True))
+    assert kinds == {"pdfa", "thumbnail"}, processing.steps
+
+
+def test_the_corpus_heif_photo_ends_done_with_its_text_or_why_it_has_none(dossier):
+    require_programs(*OCR_PROGRAMS)
+    corpus = corpus_file("testHEIF.heic")  # a photo: the embedded Tika's HeifParser fails on it
 
     processing = processed(dossier, corpus.path.read_bytes(), corpus.name)
 
+    assert processing.state == State.DONE, processing.reason
+    assert processing.stage == Stage.OCR
+    # Pillow decodes it through pillow-heif: img2pdf does (its Pillow has the opener when
+    # OCRmyPDF, which registers it too, is loaded in the sandbox), else our Pillow fallback.
+    assert processing.metadata["reader"] in ("img2pdf", "pillow")
+    assert REFUSED_BY_TIKA in extract_detail(processing)
+    if processing.text_id is None:
+        assert processing.quality_reason == (
+            "no text: OCR found none in the image (a photo, a drawing or a blank page)"
+        )
+
+
+def test_an_image_no_reader_decodes_keeps_tikas_reason(dossier):
+    # A PNG signature, then nothing an image decoder can use.
+    broken = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\x0dIHDR" + b"\xff" * 200
+
+    processing = processed(dossier, broken, "broken.png")
+
     assert processing.state == State.FAILED
-    assert processing.reason.startswith("could not extract text: ")
+    assert processing.reason.startswith("could not extract text: "), processing.reason
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from ingest import capabilities, sandbox
 from ingest.languages import tesseract_code
 from ingest.models import Processing, State
 from ingest.pipeline import run_to_completion
-from ingest.scripts import script_languages, unreadable
+from ingest.scripts import script_languages, uncovered, unreadable
 from tests.ingest_support import OCR_PROGRAMS, file_version, require_programs
 from tests.ingest_support import require_font as font
 from tests.scans import DPI, g4_tiff, page
@@ -197,6 +197,64 @@ def test_a_script_without_an_installed_pack_falls_back_to_the_office_languages()
     assert unreadable(["Thai", "Latin", "Han", "Hebrew"], INSTALLED) == ["Thai", "Hebrew"]
 
 
+def test_a_script_is_uncovered_when_no_language_of_the_pass_reads_it():
+    assert uncovered(["Han", "Latin"], ["eng"], INSTALLED) == ["Han"]
+    assert uncovered(["Han"], ["chi_tra", "eng"], INSTALLED) == []
+    # Thai: no pack installed, reading again would not help; Latin: every office list reads it.
+    assert uncovered(["Thai", "Latin"], ["ara"], INSTALLED) == []
+
+
 def test_tesseract_codes_keep_their_underscore():
     assert tesseract_code("chi_sim") == "chi_sim"
     assert tesseract_code("zh_TW") == "chi_tra"
+
+
+# --- Read again when the gate finds the text read in the wrong language --------------------------
+
+# Six lines: enough words for the gate to judge what English OCR makes of them.
+CHINESE_PAGE = [
+    "一种新型装置的发明专利申请书",
+    "权利要求书和说明书的全部内容",
+    "本发明涉及一种用于测量温度的装置",
+    "该装置包括外壳、手柄和小型电动机",
+    "所述外壳由塑料制成并具有开口",
+    "一种测量装置其特征在于外壳具有开口",
+]
+
+
+def test_a_chinese_scan_declared_english_is_read_again_in_chinese(dossier, settings):
+    settings.EDMS_OCR_LANGUAGES = "eng"
+    scan = page(CHINESE_PAGE, font("WenQuanYi Micro Hei"))
+
+    # Declared English: the first pass reads in English only, and makes capitals of the glyphs.
+    processing = ocr(dossier, scanned_pdf(scan), "scan-zh-filed-as-en.pdf", language="en")
+
+    detail = ocr_detail(processing)
+    assert "read in chi_sim+chi_tra+eng (script detected: Han), after eng failed" in detail
+    assert "the words OCR read average" in detail, detail
+    assert processing.metadata["ocr_languages"] == ["chi_sim", "chi_tra", "eng"]
+    assert processing.metadata["ocr_languages_tried"] == [["eng"], ["chi_sim", "chi_tra", "eng"]]
+    assert "权利要求书" in text_of(processing)
+    assert processing.quality == "ok" and processing.quality_reason == ""
+
+
+def test_a_scan_that_still_fails_the_gate_keeps_its_first_text_and_warning(dossier, settings):
+    settings.EDMS_OCR_LANGUAGES = "eng"
+    # Latin letters in a jumble: no words in any language. Tesseract's OSD takes it for Cyrillic
+    # where a Cyrillic pack is installed: read again in it, it fails the gate all the same.
+    jumble = ["Xq Zt Kv Bp Wd Fj Hx Qm Rz Vn Tk Pl Gs Cw Dy Lb Mf Nj"] * 4
+    scan = page(jumble, font("DejaVu Sans"))
+
+    processing = ocr(dossier, scanned_pdf(scan), "jumble.pdf", language="en")
+
+    assert processing.metadata["ocr_languages"] == ["eng"]
+    tried = processing.metadata.get("ocr_languages_tried", [["eng"]])
+    assert tried[0] == ["eng"]
+    if len(tried) > 1:
+        assert f"; read again in {'+'.join(tried[1])} (script detected: " in ocr_detail(processing)
+        assert "which fails the text-quality gate too (" in ocr_detail(processing)
+    assert processing.quality == "warning"
+    assert processing.quality_reason == (
+        "the words OCR read average 2.0 letters: the page is probably in a script the OCR "
+        "languages do not cover, or not text (after OCR)"
+    ), processing.quality_reason

@@ -191,6 +191,17 @@ def test_words_that_cannot_be_words_fail_the_gate():
     assert verdict.reason.endswith("of the words look like words: the text is probably garbled")
 
 
+def test_ocr_fragments_fail_the_gate_only_for_ocr_text():
+    # What Tesseract's English makes of a Chinese page: capitals, one or two letters a word.
+    fragments = "Fp Rf A 2 A A BAS Al FA ts AX A KB AAA BHS BAS S Ae BAT Be BS FF ll SS in Ze " * 2
+    verdict = quality.check(fragments, page_count=1, languages=["en"], ocr=True)
+    assert (verdict.ok, verdict.rule) == (False, "fragments")
+    assert verdict.reason.startswith("the words OCR read average 2.0 letters: ")
+    # Born-digital text of short codes and units is not judged by word length.
+    assert quality.check(fragments, page_count=1, languages=["en"]).ok
+    assert quality.check(ENGLISH, page_count=1, languages=["en"], ocr=True).ok
+
+
 def test_an_empty_text_fails_the_gate():
     assert quality.check(" \n\n ", page_count=2).rule == "empty"
 
