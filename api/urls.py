@@ -28,6 +28,11 @@ urlpatterns = [
         name="document-detail",
     ),
     path(
+        "documents/<uuid:document_id>/cover-sheet",
+        documents.DocumentCoverSheetView.as_view(),
+        name="document-cover-sheet",
+    ),
+    path(
         "documents/<uuid:document_id>/versions",
         versions.DocumentVersionsView.as_view(),
         name="document-versions",

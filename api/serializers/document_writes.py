@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
+from api.serializers.documents import BARCODE_HELP
 from api.serializers.validation import document_type
 from dossier.models import Channel, Direction, DocumentType, Version, Visibility
+from scanning import coversheets
 
 
 class DocumentRegisterSerializer(serializers.Serializer):
@@ -49,6 +51,10 @@ class RegistrationSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     url = serializers.SerializerMethodField()
     content_url = serializers.SerializerMethodField()
+    barcode = serializers.SerializerMethodField(help_text=BARCODE_HELP)
+
+    def get_barcode(self, version: Version) -> str:
+        return coversheets.barcode_payload(version.document)
 
     def get_url(self, version: Version) -> str:
         return reverse("api:document-detail", args=[version.document_id])

@@ -9,6 +9,12 @@ from rest_framework import serializers
 
 from dossier.models import Channel, Document, Rendition, TextQuality, Version
 from ingest.models import Processing, State
+from scanning import coversheets
+
+BARCODE_HELP = (
+    "The QR payload of the document's cover sheet or reception receipt, in the scanning "
+    "sheets' format: `EDMS1|<dossier>|<type>|<official date>||<document id>`."
+)
 
 
 class ProcessingSerializer(serializers.ModelSerializer):
@@ -163,6 +169,8 @@ class DocumentSerializer(serializers.ModelSerializer):
     versions = VersionSerializer(many=True)
     url = serializers.SerializerMethodField()
     content_url = serializers.SerializerMethodField()
+    barcode = serializers.SerializerMethodField(help_text=BARCODE_HELP)
+    cover_sheet_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Document
@@ -189,6 +197,8 @@ class DocumentSerializer(serializers.ModelSerializer):
             "updated_at",
             "url",
             "content_url",
+            "barcode",
+            "cover_sheet_url",
             "versions",
         ]
         read_only_fields = fields
@@ -201,6 +211,12 @@ class DocumentSerializer(serializers.ModelSerializer):
 
     def get_content_url(self, document: Document) -> str:
         return reverse("api:document-content", args=[document.id])
+
+    def get_barcode(self, document: Document) -> str:
+        return coversheets.barcode_payload(document)
+
+    def get_cover_sheet_url(self, document: Document) -> str:
+        return reverse("api:document-cover-sheet", args=[document.id])
 
 
 class DocumentListItemSerializer(DocumentSerializer):

@@ -7,6 +7,8 @@ with what their serializers read fetched up front (the dossier views list docume
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -19,6 +21,7 @@ from api.schema import IDEMPOTENCY_HEADER, problems
 from dossier import access, actions
 from dossier.audit import actor_of
 from dossier.models import Document, Rendition, Version
+from scanning import coversheets
 
 
 def versions_queryset():
@@ -78,3 +81,22 @@ class DocumentDetailView(IdempotentMixin, APIView):
         if cancel:
             document = actions.cancel_document(document, reason=reason, actor=actor)
         return Response(s.DocumentSerializer(self.get_document(request, document.id)).data)
+
+
+class DocumentCoverSheetView(APIView):
+    """A registered document's cover sheet: a PDF whose QR code is the document's `barcode`.
+
+    Printed as a reception receipt or scanned in front of the paper: splitting reads it as a
+    cover sheet for the document's dossier and type."""
+
+    @extend_schema(
+        summary="The document's printable cover sheet (PDF) carrying its barcode",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **problems(404)},
+    )
+    def get(self, request, document_id):
+        document = access.get_document_for(request.user, document_id)
+        page = coversheets.registered_document_sheet(document)
+        response = HttpResponse(coversheets.sheets_pdf([page]), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="cover-sheet-{document.id}.pdf"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
