@@ -7,7 +7,8 @@ ever created for content that is completely stored.
 
 The actions live in modules by what they change: `dossiers`, `filing` (content in: a new
 document, a new version), `documents` (metadata, moves, cancellation), `quality_control`
-(scanned documents held for QC) and `downloads` (reading is audited); `errors` holds what they
+(scanned documents held for QC), `downloads` (reading is audited) and `viewer_links` (signed
+links that open one document without credentials); `errors` holds what they
 refuse. This package is their public face: callers write `actions.attach_document(...)`.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from dossier.actions.documents import DOCUMENT_FIELDS, cancel_document, update_document
 from dossier.actions.dossiers import DOSSIER_FIELDS, upsert_dossier
-from dossier.actions.downloads import record_download
+from dossier.actions.downloads import record_download, record_view
 from dossier.actions.errors import (
     DigestMismatch,
     DocumentCancelledError,
@@ -24,6 +25,12 @@ from dossier.actions.errors import (
 )
 from dossier.actions.filing import add_version, attach_document
 from dossier.actions.quality_control import approve_scanned_document, reject_scanned_document
+from dossier.actions.viewer_links import (
+    ViewerLinkExpired,
+    ViewerLinkInvalid,
+    check_viewer_link,
+    issue_viewer_link,
+)
 
 __all__ = [
     "DOCUMENT_FIELDS",
@@ -32,11 +39,16 @@ __all__ = [
     "DocumentCancelledError",
     "DomainError",
     "InvalidChange",
+    "ViewerLinkExpired",
+    "ViewerLinkInvalid",
     "add_version",
     "approve_scanned_document",
     "attach_document",
     "cancel_document",
+    "check_viewer_link",
+    "issue_viewer_link",
     "record_download",
+    "record_view",
     "reject_scanned_document",
     "update_document",
     "upsert_dossier",
