@@ -33,6 +33,11 @@ urlpatterns = [
         name="document-cover-sheet",
     ),
     path(
+        "documents/<uuid:document_id>/paper-original",
+        documents.PaperOriginalView.as_view(),
+        name="document-paper-original",
+    ),
+    path(
         "documents/<uuid:document_id>/viewer-link",
         viewer_links.ViewerLinkView.as_view(),
         name="document-viewer-link",

@@ -12,12 +12,14 @@ only the facts are for other subscribers)."""
 from api.serializers.document_writes import (
     DocumentPatchSerializer,
     DocumentRegisterSerializer,
+    PaperOriginalRecordSerializer,
     RegistrationSerializer,
     VersionUploadSerializer,
 )
 from api.serializers.documents import (
     DocumentListItemSerializer,
     DocumentSerializer,
+    PaperOriginalSerializer,
     ProcessingSerializer,
     RenditionSerializer,
     VersionSerializer,
@@ -54,6 +56,8 @@ __all__ = [
     "EventSerializer",
     "ExportParamsSerializer",
     "FacetValueSerializer",
+    "PaperOriginalRecordSerializer",
+    "PaperOriginalSerializer",
     "PriorityClaimSerializer",
     "ProcessingSerializer",
     "RegistrationSerializer",

@@ -85,3 +85,13 @@ class DocumentPatchSerializer(serializers.Serializer):
         if attrs.get("state") == "cancelled" and not attrs.get("cancel_reason", "").strip():
             raise serializers.ValidationError({"cancel_reason": "a reason is required to cancel"})
         return attrs
+
+
+class PaperOriginalRecordSerializer(serializers.Serializer):
+    """Body of `POST /documents/{id}/paper-original`."""
+
+    received_on = serializers.DateField(help_text="The day the paper original was received.")
+    location = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Where it is kept."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500)

@@ -157,6 +157,16 @@ class VersionSerializer(serializers.ModelSerializer):
         return RenditionSerializer(renditions, many=True).data
 
 
+class PaperOriginalSerializer(serializers.Serializer):
+    """The document's paper original, as recorded when it was received."""
+
+    received_on = serializers.DateField(
+        source="paper_received_on", allow_null=True, help_text="Null: not received (yet)."
+    )
+    location = serializers.CharField(source="paper_location", allow_blank=True)
+    note = serializers.CharField(source="paper_note", allow_blank=True)
+
+
 class DocumentSerializer(serializers.ModelSerializer):
     """A document with all its versions (detail view)."""
 
@@ -171,6 +181,17 @@ class DocumentSerializer(serializers.ModelSerializer):
     content_url = serializers.SerializerMethodField()
     barcode = serializers.SerializerMethodField(help_text=BARCODE_HELP)
     cover_sheet_url = serializers.SerializerMethodField()
+    paper_original_expected = serializers.BooleanField(
+        source="doc_type.paper_original_expected",
+        read_only=True,
+        help_text="Whether a paper original of this type of document is expected.",
+    )
+    paper_original = PaperOriginalSerializer(
+        source="*",
+        read_only=True,
+        help_text="When the paper original was received (`received_on` null: not yet), where "
+        "it is kept, a note.",
+    )
 
     class Meta:
         model = Document
@@ -199,6 +220,8 @@ class DocumentSerializer(serializers.ModelSerializer):
             "content_url",
             "barcode",
             "cover_sheet_url",
+            "paper_original_expected",
+            "paper_original",
             "versions",
         ]
         read_only_fields = fields

@@ -100,3 +100,31 @@ class DocumentCoverSheetView(APIView):
         response["Content-Disposition"] = f'inline; filename="cover-sheet-{document.id}.pdf"'
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+class PaperOriginalView(IdempotentMixin, APIView):
+    """Mark the document's paper original as received (again: correct the record)."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        summary="Mark the paper original as received: the date, where it is kept, a note",
+        request=s.PaperOriginalRecordSerializer,
+        responses={200: s.DocumentSerializer, **problems(404, 409)},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def post(self, request, document_id):
+        document = access.get_document_for(request.user, document_id)
+        require(access.can_change_documents(request.user), "record paper originals", request.user)
+        body = s.PaperOriginalRecordSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        actions.record_paper_original(
+            document,
+            received_on=body.validated_data["received_on"],
+            location=body.validated_data.get("location", ""),
+            note=body.validated_data.get("note", ""),
+            actor=actor_of(request),
+        )
+        return Response(
+            s.DocumentSerializer(documents_queryset(request.user).get(id=document.id)).data
+        )

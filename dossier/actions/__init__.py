@@ -6,10 +6,10 @@ read). Content is promoted to blob storage *before* the transaction, so a versio
 ever created for content that is completely stored.
 
 The actions live in modules by what they change: `dossiers`, `filing` (content in: a new
-document, a new version), `documents` (metadata, moves, cancellation), `quality_control`
-(scanned documents held for QC), `downloads` (reading is audited) and `viewer_links` (signed
-links that open one document without credentials); `errors` holds what they
-refuse. This package is their public face: callers write `actions.attach_document(...)`.
+document, a new version), `documents` (metadata, moves, cancellation), `paper` (a paper original
+received), `quality_control` (scanned documents held for QC), `downloads` (reading is audited)
+and `viewer_links` (signed links that open one document without credentials); `errors` holds
+what they refuse. This package is their public face: callers write `actions.attach_document(...)`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from dossier.actions.errors import (
     InvalidChange,
 )
 from dossier.actions.filing import add_version, attach_document
+from dossier.actions.paper import record_paper_original
 from dossier.actions.quality_control import approve_scanned_document, reject_scanned_document
 from dossier.actions.viewer_links import (
     ViewerLinkExpired,
@@ -48,6 +49,7 @@ __all__ = [
     "check_viewer_link",
     "issue_viewer_link",
     "record_download",
+    "record_paper_original",
     "record_view",
     "reject_scanned_document",
     "update_document",
