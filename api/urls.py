@@ -3,7 +3,16 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitV
 
 from api.scan_urls import scan_urlpatterns
 from api.schema_view import SchemaView
-from api.views import documents, dossiers, events, problems, search, versions, viewer_links
+from api.views import (
+    documents,
+    dossiers,
+    events,
+    exports,
+    problems,
+    search,
+    versions,
+    viewer_links,
+)
 from api.webhook_urls import webhook_urlpatterns
 
 app_name = "api"
@@ -79,6 +88,11 @@ urlpatterns = [
     ),
     path(
         "ingest/capabilities", versions.IngestCapabilitiesView.as_view(), name="ingest-capabilities"
+    ),
+    path(
+        "exports/publication-batch",
+        exports.PublicationBatchView.as_view(),
+        name="publication-batch",
     ),
     path("events", events.EventFeedView.as_view(), name="events"),
     *webhook_urlpatterns,
