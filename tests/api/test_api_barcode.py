@@ -8,8 +8,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from scanning.coversheets import SheetData, decode
+from scanning.models import PartState
 from scanning.pages import read_page, render
 from scanning.readings import Kind
+from tests import scan_support as scan
 from tests.conftest import create_dossier
 
 DOCUMENTS_URL = "/api/v1/dossiers/BG/P/2024/000123/documents"
@@ -63,3 +65,22 @@ def test_a_plain_cover_sheet_payload_still_decodes_without_a_document():
         "T",
         "",
     )
+
+
+@pytest.mark.django_db
+def test_scanned_in_front_of_paper_the_documents_sheet_routes_it_to_its_dossier(registry):
+    create_dossier()
+    body = register(registry, type="REQ", official_date="2024-03-01").json()
+    sheet_pdf = registry.get(f"/api/v1/documents/{body['id']}/cover-sheet").content
+    printed = render(pdfium.PdfDocument(sheet_pdf), 0, dpi=300)
+    batch = scan.split_now(
+        scan.batch_pdf([scan.scanned(printed, skew=1.5), scan.text_page("the paper original")])
+    )
+    [part] = batch.parts.all()
+    assert (part.state, part.dossier_key, part.type_code) == (
+        PartState.QC,
+        "BG/P/2024/000123",
+        "REQ",
+    )
+    assert part.official_date.isoformat() == "2024-03-01"
+    assert part.source_pages == [2]
