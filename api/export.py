@@ -102,9 +102,11 @@ class Package:
             "cancelled": [_tombstone_entry(d) for d in self.cancelled],
         }
 
-    def members(self) -> Iterator[zipstream.Member]:
+    def members(self, manifest_name: str = MANIFEST_NAME) -> Iterator[zipstream.Member]:
+        """The manifest (as `manifest_name`: a batch puts it in the dossier's folder), then the
+        files, whose paths are always `<folder>/…`."""
         manifest = json.dumps(self.manifest(), ensure_ascii=False, indent=2).encode()
-        yield zipstream.Member.of_bytes(MANIFEST_NAME, manifest, self.generated_at)
+        yield zipstream.Member.of_bytes(manifest_name, manifest, self.generated_at)
         for item in self.files:
             yield zipstream.Member(
                 name=item.path, modified=item.version.created_at, sha256=item.sha256, size=item.size

@@ -23,6 +23,8 @@ from dossier.actions import (
     DocumentCancelledError,
     DomainError,
     InvalidChange,
+    ViewerLinkExpired,
+    ViewerLinkInvalid,
 )
 from dossier.blobstore import BlobMissing, EmptyContent, UploadTooLarge
 from dossier.numbering import InvalidFileNumber
@@ -55,6 +57,7 @@ _TYPES = [
     ProblemType("not-authenticated", "Credentials are missing", 401),
     ProblemType("authentication-failed", "The credentials are wrong", 401),
     ProblemType("forbidden", "The caller's role does not allow this", 403),
+    ProblemType("viewer-link-invalid", "The viewer link is not valid for this document", 403),
     ProblemType("unknown-dossier", "No such dossier", 404),
     ProblemType("unknown-document", "No such document", 404),
     ProblemType("unknown-version", "No such version", 404),
@@ -68,6 +71,7 @@ _TYPES = [
     ProblemType("processing-in-progress", "The version is being processed right now", 409),
     ProblemType("delivery-in-progress", "The webhook delivery is being sent right now", 409),
     ProblemType("content-expunged", "The content was expunged", 410),
+    ProblemType("viewer-link-expired", "The viewer link has expired", 410),
     ProblemType("length-required", "Send the body with a Content-Length", 411),
     ProblemType("file-too-large", "The file exceeds the size limit", 413),
     ProblemType("request-too-large", "The request body exceeds the size limit", 413),
@@ -152,6 +156,8 @@ def _from_exception(exc) -> tuple[str, str, str | None, dict]:
         return "content-expunged", str(exc), exc.field, {}
     if isinstance(exc, DocumentCancelledError):
         return "document-cancelled", str(exc), exc.field, {}
+    if isinstance(exc, ViewerLinkInvalid | ViewerLinkExpired):
+        return exc.code, str(exc), None, {}
     if isinstance(exc, InvalidChange | DomainError):
         return "invalid-change", str(exc), exc.field, {}
     if isinstance(exc, exceptions.ValidationError):

@@ -3,7 +3,16 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitV
 
 from api.scan_urls import scan_urlpatterns
 from api.schema_view import SchemaView
-from api.views import documents, dossiers, events, problems, search, versions
+from api.views import (
+    documents,
+    dossiers,
+    events,
+    exports,
+    problems,
+    search,
+    versions,
+    viewer_links,
+)
 from api.webhook_urls import webhook_urlpatterns
 
 app_name = "api"
@@ -31,6 +40,26 @@ urlpatterns = [
         "documents/<uuid:document_id>/expunge",
         documents.DocumentExpungeView.as_view(),
         name="document-expunge",
+    ),
+    path(
+        "documents/<uuid:document_id>/cover-sheet",
+        documents.DocumentCoverSheetView.as_view(),
+        name="document-cover-sheet",
+    ),
+    path(
+        "documents/<uuid:document_id>/paper-original",
+        documents.PaperOriginalView.as_view(),
+        name="document-paper-original",
+    ),
+    path(
+        "documents/<uuid:document_id>/viewer-link",
+        viewer_links.ViewerLinkView.as_view(),
+        name="document-viewer-link",
+    ),
+    path(
+        "documents/<uuid:document_id>/view",
+        viewer_links.SignedViewView.as_view(),
+        name="document-view",
     ),
     path(
         "documents/<uuid:document_id>/versions",
@@ -69,6 +98,11 @@ urlpatterns = [
     ),
     path(
         "ingest/capabilities", versions.IngestCapabilitiesView.as_view(), name="ingest-capabilities"
+    ),
+    path(
+        "exports/publication-batch",
+        exports.PublicationBatchView.as_view(),
+        name="publication-batch",
     ),
     path("events", events.EventFeedView.as_view(), name="events"),
     *webhook_urlpatterns,

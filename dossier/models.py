@@ -237,6 +237,11 @@ class Document(models.Model):
     # Set when every version is expunged: the document stays as a tombstone, out of search and
     # of packages.
     expunged_at = models.DateTimeField(null=True, blank=True)
+    # The paper original, once it has come in (`actions.record_paper_original`): the date it was
+    # received, where it is kept, and a clerk's note. Empty while none has been received.
+    paper_received_on = models.DateField(null=True, blank=True)
+    paper_location = models.CharField(max_length=200, blank=True)
+    paper_note = models.CharField(max_length=500, blank=True)
     revision = models.PositiveIntegerField(default=1, help_text="Bumped on every change.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

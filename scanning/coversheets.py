@@ -1,7 +1,8 @@
 """Cover and separator sheets: what their barcodes say, and printable PDFs of them.
 
 A sheet carries two barcodes. The QR code holds the payload (`EDMS1|key|type|date|title` for a
-cover sheet, `EDMS1|NEXT` for the generic "next document" separator); a Code 128 mark at the
+cover sheet, `EDMS1|key|type|date|title|document-id` for the cover sheet or reception receipt of a
+registered document, `EDMS1|NEXT` for the generic "next document" separator); a Code 128 mark at the
 foot says only "this is an edms sheet". The mark lets splitting cut at a sheet whose QR code is
 smudged and send that part to the unassigned queue instead of gluing it to the previous document.
 
@@ -48,6 +49,8 @@ class SheetData:
     type_code: str = ""
     official_date: dt.date | None = None
     title: str = ""
+    # The registered document the sheet belongs to (a reception receipt's), else empty.
+    document: str = ""
 
     @property
     def is_separator(self) -> bool:
@@ -68,6 +71,8 @@ def encode(sheet: SheetData) -> str:
     # The title is a convenience for the clerk; keep the code small enough to read when skewed.
     title = _clean(sheet.title)[:80]
     fields = [PREFIX, _clean(sheet.dossier), _clean(sheet.type_code), date, title]
+    if sheet.document:
+        fields.append(_clean(sheet.document))
     return FIELD_SEP.join(fields)
 
 
@@ -77,13 +82,31 @@ def decode(text: str) -> SheetData:
         raise BadPayload(f"not an edms sheet: {text[:40]!r}")
     if fields[1:] == [NEXT]:
         return SEPARATOR
-    if len(fields) != 5 or not fields[1] or not fields[2]:
+    if len(fields) not in (5, 6) or not fields[1] or not fields[2]:
         raise BadPayload(f"malformed cover sheet payload: {text[:80]!r}")
     try:
         date = dt.date.fromisoformat(fields[3]) if fields[3] else None
     except ValueError:
         raise BadPayload(f"bad date on cover sheet: {fields[3]!r}") from None
-    return SheetData(fields[1], fields[2], date, fields[4])
+    document = fields[5] if len(fields) == 6 else ""
+    return SheetData(fields[1], fields[2], date, fields[4], document)
+
+
+def document_sheet(document) -> SheetData:
+    """What the cover sheet (or reception receipt) of a registered `document` says: its dossier,
+    type and date, and its id. No title: the payload stays small enough to read when skewed."""
+    return SheetData(
+        document.dossier.display_key,
+        document.doc_type_id,
+        document.official_date,
+        "",
+        str(document.id),
+    )
+
+
+def barcode_payload(document) -> str:
+    """The text of the QR code on a registered document's cover sheet or receipt."""
+    return encode(document_sheet(document))
 
 
 # --- Printable sheets -------------------------------------------------------------------------
@@ -131,6 +154,8 @@ def _lines(sheet: SheetData, type_label: str) -> list[tuple[str, int]]:
         lines.append((f"Official date: {sheet.official_date.isoformat()}", 60))
     if sheet.title:
         lines.append((sheet.title[:70], 56))
+    if sheet.document:
+        lines.append((f"Document {sheet.document}", 48))
     return lines
 
 
@@ -162,6 +187,11 @@ def cover_sheet(dossier, doc_type, official_date: dt.date | None = None, title: 
     """The sheet that routes what follows it to `dossier` (a Dossier) as a `doc_type` document."""
     sheet = SheetData(dossier.display_key, doc_type.code, official_date, title or "")
     return render_sheet(sheet, doc_type.label())
+
+
+def registered_document_sheet(document) -> Image.Image:
+    """The cover sheet of a registered document: its QR code is `barcode_payload(document)`."""
+    return render_sheet(document_sheet(document), document.doc_type.label())
 
 
 def separator_sheet() -> Image.Image:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
+from api.serializers.documents import BARCODE_HELP
 from api.serializers.validation import document_type
 from dossier.models import Channel, Direction, DocumentType, Version, Visibility
+from scanning import coversheets
 
 
 class DocumentRegisterSerializer(serializers.Serializer):
@@ -71,6 +73,10 @@ class RegistrationSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     url = serializers.SerializerMethodField()
     content_url = serializers.SerializerMethodField()
+    barcode = serializers.SerializerMethodField(help_text=BARCODE_HELP)
+
+    def get_barcode(self, version: Version) -> str:
+        return coversheets.barcode_payload(version.document)
 
     def get_url(self, version: Version) -> str:
         return reverse("api:document-detail", args=[version.document_id])
@@ -101,3 +107,13 @@ class DocumentPatchSerializer(serializers.Serializer):
         if attrs.get("state") == "cancelled" and not attrs.get("cancel_reason", "").strip():
             raise serializers.ValidationError({"cancel_reason": "a reason is required to cancel"})
         return attrs
+
+
+class PaperOriginalRecordSerializer(serializers.Serializer):
+    """Body of `POST /documents/{id}/paper-original`."""
+
+    received_on = serializers.DateField(help_text="The day the paper original was received.")
+    location = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Where it is kept."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500)

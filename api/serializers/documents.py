@@ -9,6 +9,12 @@ from rest_framework import serializers
 
 from dossier.models import Channel, Document, Rendition, TextQuality, Version
 from ingest.models import Processing, State
+from scanning import coversheets
+
+BARCODE_HELP = (
+    "The QR payload of the document's cover sheet or reception receipt, in the scanning "
+    "sheets' format: `EDMS1|<dossier>|<type>|<official date>||<document id>`."
+)
 
 
 class ProcessingSerializer(serializers.ModelSerializer):
@@ -187,6 +193,16 @@ class VersionSerializer(serializers.ModelSerializer):
         return RenditionSerializer(renditions, many=True).data
 
 
+class PaperOriginalSerializer(serializers.Serializer):
+    """The document's paper original, as recorded when it was received."""
+
+    received_on = serializers.DateField(
+        source="paper_received_on", allow_null=True, help_text="Null: not received (yet)."
+    )
+    location = serializers.CharField(source="paper_location", allow_blank=True)
+    note = serializers.CharField(source="paper_note", allow_blank=True)
+
+
 class DocumentSerializer(serializers.ModelSerializer):
     """A document with all its versions (detail view)."""
 
@@ -199,6 +215,19 @@ class DocumentSerializer(serializers.ModelSerializer):
     versions = VersionSerializer(many=True)
     url = serializers.SerializerMethodField()
     content_url = serializers.SerializerMethodField()
+    barcode = serializers.SerializerMethodField(help_text=BARCODE_HELP)
+    cover_sheet_url = serializers.SerializerMethodField()
+    paper_original_expected = serializers.BooleanField(
+        source="doc_type.paper_original_expected",
+        read_only=True,
+        help_text="Whether a paper original of this type of document is expected.",
+    )
+    paper_original = PaperOriginalSerializer(
+        source="*",
+        read_only=True,
+        help_text="When the paper original was received (`received_on` null: not yet), where "
+        "it is kept, a note.",
+    )
 
     class Meta:
         model = Document
@@ -226,6 +255,10 @@ class DocumentSerializer(serializers.ModelSerializer):
             "updated_at",
             "url",
             "content_url",
+            "barcode",
+            "cover_sheet_url",
+            "paper_original_expected",
+            "paper_original",
             "versions",
         ]
         read_only_fields = fields
@@ -238,6 +271,12 @@ class DocumentSerializer(serializers.ModelSerializer):
 
     def get_content_url(self, document: Document) -> str:
         return reverse("api:document-content", args=[document.id])
+
+    def get_barcode(self, document: Document) -> str:
+        return coversheets.barcode_payload(document)
+
+    def get_cover_sheet_url(self, document: Document) -> str:
+        return reverse("api:document-cover-sheet", args=[document.id])
 
 
 class DocumentListItemSerializer(DocumentSerializer):

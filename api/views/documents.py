@@ -8,6 +8,8 @@ with what their serializers read fetched up front (the dossier views list docume
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -20,6 +22,7 @@ from api.schema import IDEMPOTENCY_HEADER, problems
 from dossier import access, actions
 from dossier.audit import actor_of
 from dossier.models import Document, Rendition, Version
+from scanning import coversheets
 
 
 def versions_queryset():
@@ -111,3 +114,50 @@ class DocumentExpungeView(IdempotentMixin, APIView):
 
     def get_document(self, request, document_id) -> Document:
         return documents_queryset(request.user).get(id=document_id)
+
+
+class DocumentCoverSheetView(APIView):
+    """A registered document's cover sheet: a PDF whose QR code is the document's `barcode`.
+
+    Printed as a reception receipt or scanned in front of the paper: splitting reads it as a
+    cover sheet for the document's dossier and type."""
+
+    @extend_schema(
+        summary="The document's printable cover sheet (PDF) carrying its barcode",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **problems(404)},
+    )
+    def get(self, request, document_id):
+        document = access.get_document_for(request.user, document_id)
+        page = coversheets.registered_document_sheet(document)
+        response = HttpResponse(coversheets.sheets_pdf([page]), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="cover-sheet-{document.id}.pdf"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class PaperOriginalView(IdempotentMixin, APIView):
+    """Mark the document's paper original as received (again: correct the record)."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        summary="Mark the paper original as received: the date, where it is kept, a note",
+        request=s.PaperOriginalRecordSerializer,
+        responses={200: s.DocumentSerializer, **problems(404, 409)},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def post(self, request, document_id):
+        document = access.get_document_for(request.user, document_id)
+        require(access.can_change_documents(request.user), "record paper originals", request.user)
+        body = s.PaperOriginalRecordSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        actions.record_paper_original(
+            document,
+            received_on=body.validated_data["received_on"],
+            location=body.validated_data.get("location", ""),
+            note=body.validated_data.get("note", ""),
+            actor=actor_of(request),
+        )
+        return Response(
+            s.DocumentSerializer(documents_queryset(request.user).get(id=document.id)).data
+        )

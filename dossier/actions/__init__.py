@@ -7,17 +7,17 @@ ever created for content that is completely stored.
 
 The actions live in modules by what they change: `dossiers`, `filing` (content in: a new
 document, a new version), `documents` (metadata, moves, cancellation), `versions` (an older
-version restored), `expunge` (content removed for good), `quality_control` (scanned documents
-held for QC) and `downloads` (reading is audited); `errors` holds what they refuse. This package
-is their public face: callers write
-`actions.attach_document(...)`.
+version restored), `expunge` (content removed for good), `paper` (a paper original received),
+`quality_control` (scanned documents held for QC), `downloads` (reading is audited) and
+`viewer_links` (signed links that open one document without credentials); `errors` holds what
+they refuse. This package is their public face: callers write `actions.attach_document(...)`.
 """
 
 from __future__ import annotations
 
 from dossier.actions.documents import DOCUMENT_FIELDS, cancel_document, update_document
 from dossier.actions.dossiers import DOSSIER_FIELDS, upsert_dossier
-from dossier.actions.downloads import record_download
+from dossier.actions.downloads import record_download, record_view
 from dossier.actions.errors import (
     ContentExpunged,
     DigestMismatch,
@@ -27,8 +27,15 @@ from dossier.actions.errors import (
 )
 from dossier.actions.expunge import expunge_document, purge_expunged_blobs
 from dossier.actions.filing import add_version, attach_document
+from dossier.actions.paper import record_paper_original
 from dossier.actions.quality_control import approve_scanned_document, reject_scanned_document
 from dossier.actions.versions import restore_version
+from dossier.actions.viewer_links import (
+    ViewerLinkExpired,
+    ViewerLinkInvalid,
+    check_viewer_link,
+    issue_viewer_link,
+)
 
 __all__ = [
     "DOCUMENT_FIELDS",
@@ -38,13 +45,19 @@ __all__ = [
     "DocumentCancelledError",
     "DomainError",
     "InvalidChange",
+    "ViewerLinkExpired",
+    "ViewerLinkInvalid",
     "add_version",
     "approve_scanned_document",
     "attach_document",
     "cancel_document",
+    "check_viewer_link",
     "expunge_document",
+    "issue_viewer_link",
     "purge_expunged_blobs",
     "record_download",
+    "record_paper_original",
+    "record_view",
     "reject_scanned_document",
     "restore_version",
     "update_document",

@@ -28,3 +28,19 @@ def record_download(
         dossier_key=version.document.dossier.key,
         detail=detail,
     )
+
+
+def record_view(version: Version, *, actor: Actor, rendition: str | None = None, via: str) -> None:
+    """Audit the document shown to someone (e.g. `via` a signed viewer link): a view of the
+    version, or of its `rendition`."""
+    detail = {"version": version.number, "sha256": version.blob_id, "via": via}
+    if rendition:
+        detail["rendition"] = rendition
+    record_audit(
+        actor,
+        "document.view",
+        object_type="document",
+        object_id=version.document_id,
+        dossier_key=version.document.dossier.key,
+        detail=detail,
+    )
