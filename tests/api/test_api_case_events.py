@@ -11,6 +11,7 @@ from django.utils import timezone
 from dossier.models import AuditEvent, CaseEvent, Event, EventKind
 from tests.api.test_problems import assert_problem
 from tests.conftest import create_dossier, file_document
+from tests.system.test_security_schema import assert_documented
 
 KEY = "BG/P/2025/000123"
 URL = f"/api/v1/dossiers/{KEY}"
@@ -73,6 +74,26 @@ def test_bad_input_is_a_problem_and_changes_nothing(registry, body, status, slug
     assert not CaseEvent.objects.exists()
     assert (AuditEvent.objects.count(), Event.objects.count()) == (audits, events)
     assert registry.get(URL).json()["published_at"] is None
+
+
+TEMPLATE = "/api/v1/dossiers/{key}/case-events"
+
+
+def test_every_answer_is_documented_in_the_openapi_schema(registry, public):
+    schema = public.get("/api/v1/schema", {"format": "json"}).json()
+    create_dossier(KEY)
+    good = {"kind": "publication", "date": "2025-06-04", "wipo_code": "B10"}
+    for response, method in [
+        (registry.post(EVENTS, good, format="json"), "post"),
+        (registry.post(EVENTS, {"kind": "x", "date": "2025-06-04"}, format="json"), "post"),
+        (registry.post(EVENTS, {**good, "wipo_code": "?"}, format="json"), "post"),
+        (public.post(EVENTS, good, format="json"), "post"),
+        (registry.post("/api/v1/dossiers/BG/P/2025/9/case-events", good, format="json"), "post"),
+        (registry.get(EVENTS), "get"),
+        (public.get("/api/v1/dossiers/BG/P/2025/9/case-events"), "get"),
+    ]:
+        assert_documented(schema, TEMPLATE, method, response)
+    assert registry.get(EVENTS).json()["count"] == 1
 
 
 def test_only_the_registry_and_admins_record_events(examiner, public):
