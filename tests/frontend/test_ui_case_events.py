@@ -44,3 +44,13 @@ def test_a_dossier_without_events_says_so():
     create_dossier("BG/P/2023/8")
     page = client_as(Role.EXAMINER).get("/dossiers/BG/P/2023/8").content.decode()
     assert "The registry has recorded no case event." in page
+
+
+def test_the_history_is_translated():
+    dossier = create_dossier("BG/P/2023/9")
+    actions.record_case_event(
+        dossier, kind="withdrawal", date=dt.date(2024, 1, 2), actor=Actor(label="ipas")
+    )
+    client = client_as(Role.EXAMINER)
+    page = client.get("/dossiers/BG/P/2023/9", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Événements de la procédure" in page and "Retrait" in page
