@@ -1,11 +1,33 @@
 # Legal-status case events of a dossier (`dossier.case_events`): publication, grant, withdrawal...
-# Existing dossiers keep their `published_at` as it is; they have no events until the registry
-# records some.
+# `published_at` becomes derived from them, so each dossier published before gets the publication
+# event its date stands for: a withdrawal recorded later must not close a published file for
+# lack of one. Nothing else is invented; the registry records the rest.
 
 import django.db.models.deletion
 import uuid
 
 from django.db import migrations, models
+
+# The note `dossier.actions.case_events` gives such an event (kept here as a literal: migrations
+# must not change when the code does).
+NOTE = "Recorded from the dossier's published_at."
+
+
+def publication_events_for_published_dossiers(apps, schema_editor):
+    Dossier = apps.get_model("dossier", "Dossier")
+    CaseEvent = apps.get_model("dossier", "CaseEvent")
+    published = Dossier.objects.exclude(published_at=None).values_list("pk", "published_at")
+    for start in range(0, published.count(), 1000):
+        CaseEvent.objects.bulk_create(
+            CaseEvent(
+                dossier_id=pk,
+                kind="publication",
+                date=date,
+                note=NOTE,
+                recorded_by="migration",
+            )
+            for pk, date in published.order_by("pk")[start : start + 1000]
+        )
 
 
 class Migration(migrations.Migration):
@@ -36,5 +58,8 @@ class Migration(migrations.Migration):
                 'ordering': ['date', 'recorded_at'],
                 'indexes': [models.Index(fields=['dossier', 'date'], name='dossier_cas_dossier_ca1736_idx')],
             },
+        ),
+        migrations.RunPython(
+            publication_events_for_published_dossiers, migrations.RunPython.noop, elidable=True
         ),
     ]
