@@ -200,7 +200,10 @@ def _public_from(document: Document) -> dt.date | None:
     else:
         opens = document.dossier.published_at
     if document.direction == Direction.OUT and document.official_date is not None:
-        # Public from the day after dispatch (`_dispatched_q`).
+        # Public from the day after dispatch (`_dispatched_q`); dated on the last day there is:
+        # never.
+        if document.official_date == dt.date.max:
+            return None
         opens = max(opens, document.official_date + dt.timedelta(days=1))
     return opens
 

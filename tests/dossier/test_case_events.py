@@ -173,3 +173,12 @@ def test_setting_published_at_directly_records_the_publication_event():
     dossier.refresh_from_db()
     assert dossier.published_at == day(6)  # as the registry set it
     assert list(dossier.case_events.values_list("date", flat=True)) == [day(5), day(6)]
+
+
+def test_an_outgoing_document_dated_on_the_last_day_there_is_is_never_public():
+    dossier = create_dossier("BG/P/2025/000007")
+    letter = file_document(dossier, type_code="OA", title="far", official_date=dt.date.max)
+    replay(dossier, [("publication", 1)])
+    letter.refresh_from_db()
+    assert access.document_readers(letter).public_from is None  # and no overflow
+    assert public_titles(dossier, dt.date(9999, 12, 30)) == set()
