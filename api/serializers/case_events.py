@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from api.serializers.validation import reject_nul_characters
 from dossier.case_events import CaseEventKind
 from dossier.models import CaseEvent
 
@@ -28,6 +27,4 @@ class CaseEventWriteSerializer(serializers.Serializer):
         help_text="WIPO legal-status category code: ST.27 (patents, utility models, SPCs), "
         "ST.61 (trademarks) or ST.87 (designs), e.g. B10.",
     )
-    note = serializers.CharField(
-        required=False, allow_blank=True, max_length=2000, validators=[reject_nul_characters]
-    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)

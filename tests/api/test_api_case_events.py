@@ -65,6 +65,12 @@ def test_the_registry_records_an_event_and_the_history_lists_it(registry, examin
             "invalid-change",
             "wipo_code",
         ),
+        (
+            {"kind": "publication", "date": "2025-06-04", "note": "nul \u0000 byte"},
+            400,
+            "validation-error",
+            "note",
+        ),
     ],
 )
 def test_bad_input_is_a_problem_and_changes_nothing(registry, body, status, slug, field):
