@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitV
 from api.scan_urls import scan_urlpatterns
 from api.schema_view import SchemaView
 from api.views import (
+    case_events,
     documents,
     dossiers,
     events,
@@ -24,6 +25,11 @@ urlpatterns = [
         r"^dossiers/(?P<key>.+)/documents$",
         dossiers.DossierDocumentsView.as_view(),
         name="dossier-documents",
+    ),
+    re_path(
+        r"^dossiers/(?P<key>.+)/case-events$",
+        case_events.DossierCaseEventsView.as_view(),
+        name="dossier-case-events",
     ),
     re_path(
         r"^dossiers/(?P<key>.+)/export$",

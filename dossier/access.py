@@ -8,7 +8,11 @@ a result limit and never re-implemented in a view. The rules follow DOMAIN.md "W
   holding the `dossier.view_secret_dossier` permission, whatever else is true;
 - the public sees a dossier once it is published (or from filing for the IP types listed in
   `EDMS_PUBLIC_FROM_FILING`), and of it only active documents whose visibility is `public` or
-  `public_after_publication` — never `confidential` or `internal` ones;
+  `public_after_publication` — never `confidential` or `internal` ones. The publication date is
+  `Dossier.published_at`, derived from the registry's case events (`dossier.case_events`: a
+  withdrawal before publication keeps the file closed);
+- an outgoing document (a letter of the office) is public only from the day after its dispatch
+  (official) date, as at the EPO: the applicant must have been able to receive it first;
 - records clerks see every document except `internal` ones (drafts, examiner notes);
 - examiners, the registry system and admins see every document, cancelled tombstones included;
 - scanned documents awaiting (or rejected in) quality control are seen only by records clerks and
@@ -28,7 +32,15 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from dossier.models import QC_STATES, Document, DocumentState, Dossier, Event, Visibility
+from dossier.models import (
+    QC_STATES,
+    Direction,
+    Document,
+    DocumentState,
+    Dossier,
+    Event,
+    Visibility,
+)
 from dossier.numbering import normalise_key
 from dossier.roles import Role, role_of
 
@@ -48,8 +60,8 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def _public_dossier_q(prefix: str = "") -> Q:
-    published = Q(**{f"{prefix}published_at__lte": _today()})
+def _public_dossier_q(today: dt.date, prefix: str = "") -> Q:
+    published = Q(**{f"{prefix}published_at__lte": today})
     from_filing = Q(**{f"{prefix}ip_type__in": settings.EDMS_PUBLIC_FROM_FILING})
     return Q(**{f"{prefix}secret": False}) & (published | from_filing)
 
@@ -61,26 +73,35 @@ def _sees_secrets(user) -> bool:
     return role == Role.EXAMINER and user.has_perm(SECRET_PERMISSION)
 
 
-def visible_dossiers(user) -> QuerySet[Dossier]:
+def _dispatched_q(today: dt.date) -> Q:
+    """Documents past their dispatch: anything but an outgoing document dated today or later."""
+    return ~Q(direction=Direction.OUT) | Q(official_date__isnull=True) | Q(official_date__lt=today)
+
+
+def visible_dossiers(user, *, today: dt.date | None = None) -> QuerySet[Dossier]:
+    """The dossiers `user` may see on `today` (by default the current local date)."""
     role = role_of(user)
     dossiers = Dossier.objects.all()
     if role == Role.PUBLIC:
         if not settings.EDMS_PUBLIC_ACCESS:
             return dossiers.none()
-        return dossiers.filter(_public_dossier_q())
+        return dossiers.filter(_public_dossier_q(today or _today()))
     if not _sees_secrets(user):
         dossiers = dossiers.filter(secret=False)
     return dossiers
 
 
-def visible_documents(user) -> QuerySet[Document]:
+def visible_documents(user, *, today: dt.date | None = None) -> QuerySet[Document]:
+    """The documents `user` may see on `today` (by default the current local date)."""
     role = role_of(user)
     documents = Document.objects.all()
     if role == Role.PUBLIC:
         if not settings.EDMS_PUBLIC_ACCESS:
             return documents.none()
+        today = today or _today()
         return documents.filter(
-            _public_dossier_q("dossier__"),
+            _public_dossier_q(today, "dossier__"),
+            _dispatched_q(today),
             state=DocumentState.ACTIVE,
             visibility__in=[Visibility.PUBLIC, Visibility.PUBLIC_AFTER_PUBLICATION],
         )
@@ -173,8 +194,18 @@ def _public_from(document: Document) -> dt.date | None:
     if document.state != DocumentState.ACTIVE or not public_kind:
         return None
     if document.dossier.ip_type in settings.EDMS_PUBLIC_FROM_FILING:
-        return dt.date.min
-    return document.dossier.published_at
+        opens = dt.date.min
+    elif document.dossier.published_at is None:
+        return None
+    else:
+        opens = document.dossier.published_at
+    if document.direction == Direction.OUT and document.official_date is not None:
+        # Public from the day after dispatch (`_dispatched_q`); dated on the last day there is:
+        # never.
+        if document.official_date == dt.date.max:
+            return None
+        opens = max(opens, document.official_date + dt.timedelta(days=1))
+    return opens
 
 
 def user_principals(user) -> frozenset[str]:

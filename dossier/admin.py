@@ -3,7 +3,7 @@ API's actions, which audit and announce every change; the admin manages the tabl
 
 from django.contrib import admin
 
-from dossier.models import AuditEvent, Document, DocumentType, Dossier, Event, Version
+from dossier.models import AuditEvent, CaseEvent, Document, DocumentType, Dossier, Event, Version
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -40,11 +40,23 @@ class DocumentTypeAdmin(admin.ModelAdmin):
         return obj.label("en")
 
 
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    fields = ["date", "kind", "wipo_code", "note", "recorded_by", "recorded_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # recorded through the API (`actions.record_case_event`)
+
+
 @admin.register(Dossier)
 class DossierAdmin(ReadOnlyAdmin):
     list_display = ["key", "ip_type", "title", "status", "filing_date", "published_at", "secret"]
     list_filter = ["ip_type", "status", "secret"]
     search_fields = ["key", "raw_key", "title"]
+    inlines = [CaseEventInline]
 
 
 class VersionInline(admin.TabularInline):

@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.module_loading import import_string
 
 from dossier.blobstore import Promotion, StagedFile, promote, storage_key
+from dossier.case_events import CaseEventKind
 from dossier.lanes import Lane
 from dossier.numbering import parse_file_number
 
@@ -106,6 +107,32 @@ class Dossier(models.Model):
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
+
+
+class CaseEvent(models.Model):
+    """One legal-status event of the case, as the registry reported it (`dossier.case_events`).
+
+    Never changed or deleted: a correction is a new event. The dossier's `published_at` is
+    derived from these (`actions.record_case_event` keeps it in step).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="case_events")
+    kind = models.CharField(max_length=32, choices=CaseEventKind.choices)
+    date = models.DateField(help_text="The day the event took legal effect.")
+    wipo_code = models.CharField(
+        max_length=8, blank=True, help_text="WIPO ST.27 / ST.61 / ST.87 category code."
+    )
+    note = models.TextField(blank=True)
+    recorded_by = models.CharField(max_length=150)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date", "recorded_at"]
+        indexes = [models.Index(fields=["dossier", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.date} ({self.dossier_id})"
 
 
 class DocumentType(models.Model):
@@ -396,6 +423,9 @@ class EventKind(models.TextChoices):
     BLOB_REPAIRED = "blob.repaired"
     # Versions' content removed on purpose (court order, erasure): appended by the expunge action.
     DOCUMENT_EXPUNGED = "document.expunged"
+    # The registry recorded a legal-status event (publication, grant, withdrawal, ...) on the
+    # dossier: publication events change what the public may read.
+    CASE_EVENT = "dossier.case_event"
 
 
 class Event(models.Model):

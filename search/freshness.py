@@ -66,6 +66,7 @@ log = logging.getLogger(__name__)
 # The changes that can take readers away; registrations, versions and extracted text cannot.
 VISIBILITY_EVENTS = (
     EventKind.DOSSIER_UPDATED,
+    EventKind.CASE_EVENT,  # a withdrawal can take the publication date away
     EventKind.DOCUMENT_UPDATED,
     EventKind.DOCUMENT_CANCELLED,
 )

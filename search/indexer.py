@@ -51,8 +51,9 @@ def affected_documents(events: Iterable[Event]) -> list[str]:
     for event in events:
         if event.kind in DOCUMENT_EVENTS and event.document_id:
             ids[str(event.document_id)] = None
-        elif event.kind == EventKind.DOSSIER_UPDATED:
-            # Title, names, status, publication or secrecy: all its documents change.
+        elif event.kind in (EventKind.DOSSIER_UPDATED, EventKind.CASE_EVENT):
+            # Title, names, status, publication or secrecy: all its documents change. A case
+            # event may move the publication date, from which the public reads them.
             ids.update(dict.fromkeys(documents.document_ids_of_dossier(event.dossier_key)))
     return list(ids)
 

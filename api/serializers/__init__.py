@@ -1,14 +1,15 @@
 """What the API reads and writes. Field names are the integration vocabulary of issue #2.
 
-One module a resource: `dossiers` (and the export's parameters), `documents` (a document and
-its versions as read), `document_writes` (registering, new versions, changes), `events`,
-`search`; `validation` holds what more than one of them checks. Views import this package.
+One module a resource: `dossiers` (and the export's parameters), `case_events`, `documents` (a
+document and its versions as read), `document_writes` (registering, new versions, changes),
+`events`, `search`; `validation` holds what more than one of them checks. Views import this package.
 
 A version's processing results (detected media type, page count, languages, metadata,
 renditions) are the facts `dossier` records on it; `ingest.models` is read only for the
 `processing` block, which shows how its run is going (presentation may show ingest's run state;
 only the facts are for other subscribers)."""
 
+from api.serializers.case_events import CaseEventSerializer, CaseEventWriteSerializer
 from api.serializers.document_writes import (
     DocumentPatchSerializer,
     DocumentRegisterSerializer,
@@ -46,6 +47,8 @@ from api.serializers.search import (
 from api.serializers.validation import document_type, reject_nul_characters
 
 __all__ = [
+    "CaseEventSerializer",
+    "CaseEventWriteSerializer",
     "DocumentFilterSerializer",
     "DocumentListItemSerializer",
     "DocumentPatchSerializer",

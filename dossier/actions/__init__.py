@@ -5,16 +5,18 @@ its audit event and appends its domain event (which the registry's feed and the 
 read). Content is promoted to blob storage *before* the transaction, so a version row is only
 ever created for content that is completely stored.
 
-The actions live in modules by what they change: `dossiers`, `filing` (content in: a new
-document, a new version), `documents` (metadata, moves, cancellation), `versions` (an older
-version restored), `expunge` (content removed for good), `paper` (a paper original received),
-`quality_control` (scanned documents held for QC), `downloads` (reading is audited) and
-`viewer_links` (signed links that open one document without credentials); `errors` holds what
-they refuse. This package is their public face: callers write `actions.attach_document(...)`.
+The actions live in modules by what they change: `dossiers`, `case_events` (the registry's
+legal-status events), `filing` (content in: a new document, a new version), `documents`
+(metadata, moves, cancellation), `versions` (an older version restored), `expunge` (content
+removed for good), `paper` (a paper original received), `quality_control` (scanned documents
+held for QC), `downloads` (reading is audited) and `viewer_links` (signed links that open one
+document without credentials); `errors` holds what they refuse. This package is their public
+face: callers write `actions.attach_document(...)`.
 """
 
 from __future__ import annotations
 
+from dossier.actions.case_events import record_case_event
 from dossier.actions.documents import DOCUMENT_FIELDS, cancel_document, update_document
 from dossier.actions.dossiers import DOSSIER_FIELDS, upsert_dossier
 from dossier.actions.downloads import record_download, record_view
@@ -55,6 +57,7 @@ __all__ = [
     "expunge_document",
     "issue_viewer_link",
     "purge_expunged_blobs",
+    "record_case_event",
     "record_download",
     "record_paper_original",
     "record_view",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from dossier.actions.case_events import record_published_at
 from dossier.actions.errors import InvalidChange
 from dossier.audit import Actor, record_audit
 from dossier.events import append_event
@@ -30,7 +31,8 @@ def upsert_dossier(raw_key: str, fields: dict, *, actor: Actor) -> tuple[Dossier
     """Create the dossier for `raw_key`, or update the given fields. Returns (dossier, created).
 
     Idempotent: repeating the same data changes nothing and appends no event. Fields left out
-    keep their values.
+    keep their values. Setting `published_at` sets it as given and records the publication case
+    event it stands for (`record_case_event` is the fuller way: a kind, a WIPO code, a note).
     """
     number = parse_file_number(raw_key)
     unknown = set(fields) - set(DOSSIER_FIELDS)
@@ -51,6 +53,7 @@ def _upsert_dossier(key: str, raw_key: str, fields: dict, actor: Actor) -> tuple
         if not fields.get("ip_type"):
             raise InvalidChange("ip_type is required to create a dossier", field="ip_type")
         dossier = Dossier.objects.create(key=key, raw_key=raw_key.strip(), **fields)
+        record_published_at(dossier, actor=actor)
         record_audit(
             actor,
             "dossier.create",
@@ -70,6 +73,8 @@ def _upsert_dossier(key: str, raw_key: str, fields: dict, actor: Actor) -> tuple
         setattr(dossier, name, fields[name])
     dossier.revision += 1
     dossier.save()
+    if "published_at" in changed:
+        record_published_at(dossier, actor=actor)
     record_audit(
         actor,
         "dossier.update",

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dossier', '0009_expunge'),
+        ('dossier', '0010_case_events'),
     ]
 
     operations = [

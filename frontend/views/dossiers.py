@@ -166,6 +166,8 @@ def dossier_detail(request, key):
         {
             "dossier": dossier,
             "documents": rows,
+            # The registry's legal-status history, oldest first (read only here).
+            "case_events": dossier.case_events.order_by("date", "recorded_at", "id"),
             "sort": sort,
             "group": group,
             "filters": request.GET,

@@ -1,12 +1,16 @@
 """An admin manages document types, users, roles, API keys and webhooks in the Django admin."""
 
+import datetime as dt
 import re
 
 import pytest
 from django.contrib.auth import get_user_model
 
 from api.models import ApiKey
+from dossier import actions
+from dossier.audit import Actor
 from dossier.models import AuditEvent, DocumentType
+from tests.conftest import create_dossier
 from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +110,13 @@ def test_admin_creates_a_webhook_shown_once_and_refuses_a_bad_url(admin_browser)
 def test_the_webhook_pages_of_before_issue_13_lead_to_their_app(admin_browser, old, new):
     response = admin_browser.get(old)
     assert (response.status_code, response["Location"]) == (302, new)
+
+
+def test_a_dossier_page_shows_its_case_events_read_only(admin_browser):
+    dossier = create_dossier("BG/P/2024/77")
+    actions.record_case_event(
+        dossier, kind="refusal", date=dt.date(2025, 2, 3), actor=Actor(label="ipas")
+    )
+    page = admin_browser.get(f"/admin/dossier/dossier/{dossier.pk}/change/").content.decode()
+    assert "Refusal" in page and "Feb. 3, 2025" in page
+    assert 'name="case_events-0-kind"' not in page  # nothing editable

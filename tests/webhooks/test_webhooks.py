@@ -246,6 +246,22 @@ def test_only_the_kinds_and_dossiers_asked_for_are_sent(registry, receiver, hand
     ]
 
 
+def test_a_case_event_is_posted_to_a_webhook_that_asks_for_it(registry, receiver, hand_over):
+    add_webhook(registry, url=receiver.url, kinds=["dossier.case_event"])
+    registry.put(DOSSIER_URL, {"ip_type": "patent"}, format="json")
+    body = {"kind": "publication", "date": "2025-06-04", "wipo_code": "B10"}
+    assert registry.post(f"{DOSSIER_URL}/case-events", body, format="json").status_code == 201
+    hand_over()
+    assert receiver.kinds == ["dossier.case_event"]
+    payload = receiver.requests[0].json["payload"]
+    assert (payload["kind"], payload["date"], payload["wipoCode"]) == (
+        "publication",
+        "2025-06-04",
+        "B10",
+    )
+    assert payload["publishedAt"] == "2025-06-04"
+
+
 def test_an_event_handed_over_twice_is_delivered_once(registry, receiver, hand_over):
     add_webhook(registry, url=receiver.url, kinds=["dossier.created"])
     registry.put(DOSSIER_URL, {"ip_type": "patent"}, format="json")
