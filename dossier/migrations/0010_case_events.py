@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='event',
             name='kind',
-            field=models.CharField(choices=[('dossier.created', 'Dossier Created'), ('dossier.updated', 'Dossier Updated'), ('document.registered', 'Document Registered'), ('document.version_added', 'Version Added'), ('document.updated', 'Document Updated'), ('document.cancelled', 'Document Cancelled'), ('document.processed', 'Document Processed'), ('blob.corrupted', 'Blob Corrupted'), ('blob.repaired', 'Blob Repaired'), ('dossier.case_event', 'Case Event')], max_length=40),
+            field=models.CharField(choices=[('dossier.created', 'Dossier Created'), ('dossier.updated', 'Dossier Updated'), ('document.registered', 'Document Registered'), ('document.version_added', 'Version Added'), ('document.updated', 'Document Updated'), ('document.cancelled', 'Document Cancelled'), ('document.processed', 'Document Processed'), ('blob.corrupted', 'Blob Corrupted'), ('blob.repaired', 'Blob Repaired'), ('document.expunged', 'Document Expunged'), ('dossier.case_event', 'Case Event')], max_length=40),
         ),
         migrations.CreateModel(
             name='CaseEvent',
