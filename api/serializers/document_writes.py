@@ -51,7 +51,7 @@ class ExpungeSerializer(serializers.Serializer):
         max_length=200, help_text="The court order, decision or request it follows."
     )
     versions = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
         required=False,
         allow_empty=False,
         max_length=1000,
