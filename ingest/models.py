@@ -44,6 +44,11 @@ class Processing(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.EXTRACT)
     reason = models.TextField(blank=True, help_text="Why it failed, for a person to act on.")
+    # The reason's code in `ingest.reasons` (the UI shows its sentence translated); the raw
+    # technical detail is in the failing step's `detail`.
+    reason_code = models.CharField(
+        max_length=40, blank=True, help_text="The failure reason's stable code (see README)."
+    )
     steps = models.JSONField(default=list, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     # Whose queues its tasks go to (see `dossier.lanes`): kept here so that a stage handed over,

@@ -156,10 +156,10 @@ def ocr(run: Run) -> StepResult:
         if not by_the_gate:
             raise  # a scan OCR cannot read fails: it has nothing else
         # What extraction found, if poor (or nothing), is still a done version, warned.
-        run.ocr_failure = failure.reason.removeprefix("OCR failed: ")
+        run.ocr_failure = failure.detail or failure.sentence
         processing.quality_reason = f"{extracted_reason}; OCR failed: {run.ocr_failure}"
         processing.save(update_fields=["quality_reason"])
-        return StepResult(f"not read again: {failure.reason}", StepState.FAILED)
+        return StepResult(f"not read again: {failure.described}", StepState.FAILED)
     kind = RenditionKind.PDFA
     save_rendition(run.version, kind, output_path, PDF_MEDIA_TYPE, filename="ocr.pdf")
     run.rendered_pdf = output_path
@@ -212,7 +212,7 @@ def ocr_languages_for(run: Run) -> tuple[list[str], str]:
             ),
         )
     except StepFailed as failure:  # OCR in the office's languages beats no OCR
-        note = f" (script not detected: {failure.reason})"
+        note = f" (script not detected: {failure.described})"
         return ocr_languages(*office, installed=installed), note
     scripts = [page["script"] for page in found["scripts"]]
     languages = script_languages(scripts, *office, installed=installed)
@@ -294,7 +294,7 @@ def office_pdf(run: Run) -> StepResult | None:
             limits=dataclasses.replace(run.limits, timeout_s=settings.EDMS_RENDER_TIMEOUT),
         )
     except StepFailed as failure:
-        return StepResult(failure.reason, StepState.FAILED)
+        return StepResult(failure.described, StepState.FAILED)
     save_rendition(run.version, RenditionKind.PDF, output_path, PDF_MEDIA_TYPE, "view.pdf")
     run.rendered_pdf = output_path
     return StepResult(f"{found['pages']} page(s) by LibreOffice")
@@ -324,7 +324,7 @@ def thumbnail(run: Run) -> StepResult | None:
             network=False,
         )
     except StepFailed as failure:
-        return StepResult(failure.reason, StepState.FAILED)
+        return StepResult(failure.described, StepState.FAILED)
     save_rendition(
         run.version, RenditionKind.THUMBNAIL, output_path, THUMBNAIL_MEDIA_TYPE, "page-1.png"
     )
