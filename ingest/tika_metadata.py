@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from ingest.extractors.base import ExtractionFailed
-
 ENCRYPTED_MARKERS = ("EncryptedDocumentException", "x-tika-ooxml-protected", "iworks-protected")
 
 # Tika's keys for each piece of metadata a person cares about, most specific first.
@@ -87,9 +85,10 @@ def page_count(metadata: dict[str, list[str]]) -> int | None:
 _OBJECT_ID = re.compile(r"@[0-9a-f]{4,}\b")
 
 
-def failure(message: str) -> ExtractionFailed:
-    """The failure a Tika parse error (`ParseError("Parse error …")`) means: a password, or a
-    file it cannot read, with Tika's own message (cleaned) as the detail."""
+def failure(message: str) -> tuple[str, str]:
+    """What a Tika parse error (`ParseError("Parse error …")`) means, as a reason's code
+    (`ingest.reasons`: a password, a file it cannot read) and Tika's own message, cleaned, as
+    the detail."""
     text = message.strip()
     for wrapper in ('ParseError("', "ParseError('"):
         if text.startswith(wrapper):
@@ -98,9 +97,7 @@ def failure(message: str) -> ExtractionFailed:
     text = _OBJECT_ID.sub("", text)
     text = text.replace("TIKA-198: ", "")
     if "EncryptedDocumentException" in text or "document is encrypted" in text:
-        return ExtractionFailed("encrypted-document", f"Tika: {text}")
+        return "encrypted-document", f"Tika: {text}"
     if "Java heap space" in text or "OutOfMemoryError" in text:
-        return ExtractionFailed("out-of-memory", f"Tika: {text}")
-    return ExtractionFailed(
-        "unreadable-file", f"Tika: {text or 'the parser failed without a message'}"
-    )
+        return "out-of-memory", f"Tika: {text}"
+    return "unreadable-file", f"Tika: {text or 'the parser failed without a message'}"

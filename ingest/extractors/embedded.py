@@ -44,7 +44,7 @@ class Extractor(BaseExtractor):
         try:
             text, raw = engine.extract_file_to_string(path)
         except Exception as exc:  # the binding wraps every Tika error the same way
-            raise tika_metadata.failure(str(exc)) from None
+            raise ExtractionFailed(*tika_metadata.failure(str(exc))) from None
         metadata = tika_metadata.as_lists(raw)
         if tika_metadata.refused_as_encrypted(metadata, text):
             raise ExtractionFailed("encrypted-document", "Tika: the document is encrypted")

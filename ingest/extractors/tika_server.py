@@ -152,4 +152,4 @@ def _failure_from_stack_trace(trace: str) -> ExtractionFailed:
         return ExtractionFailed("encrypted-document", f"Tika: {lines[0][:300]}")
     if not lines:
         return ExtractionFailed("unreadable-file", "the Tika server refused the file (HTTP 422)")
-    return tika_metadata.failure(lines[0].split(": ", 1)[-1])
+    return ExtractionFailed(*tika_metadata.failure(lines[0].split(": ", 1)[-1]))
