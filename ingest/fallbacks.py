@@ -97,7 +97,7 @@ def extract(
             raise
         found, verdict = None, refused or failure
         said.append(f"{extractor}: {failure.detail or failure.sentence}")
-        after = f" after {extractor} failed: {failure.described}"
+        after = f" after {extractor} failed: {failure.detail or failure.sentence}"
     else:
         read = {**found, "reader": extractor}
         if _read_text(text_path):

@@ -8,6 +8,7 @@ from django.db import models
 
 from dossier.lanes import Lane
 from dossier.models import Blob, TextQuality, Version
+from ingest import reasons
 
 
 class State(models.TextChoices):
@@ -93,3 +94,9 @@ class Processing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} {self.state}"
+
+    @property
+    def translated_reason(self) -> str:
+        """The failure's reason in the active language (what the UI shows); the stored English
+        one for a failure recorded before reasons had codes."""
+        return reasons.translated(self.reason_code, self.reason)
