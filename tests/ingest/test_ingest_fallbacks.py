@@ -166,9 +166,7 @@ def test_a_pdf_tika_refuses_is_read_by_pdfium(dossier):
 
     assert processing.state == State.DONE, processing.reason
     assert processing.metadata["reader"] == "pdfium"
-    assert f"by pdfium {REFUSED_BY_TIKA}Unable to extract PDF content" in extract_detail(
-        processing
-    )
+    assert f"by pdfium {REFUSED_BY_TIKA}Unable to extract PDF content" in extract_detail(processing)
     assert "知识库" in text_of(processing)
 
 
