@@ -84,7 +84,8 @@ def extract(
     for the file's kind. Returns the extractor-shaped result with `"reader"` added, and what the
     detail says after the reader (" after tika-embedded failed: …"; "" when the extractor read
     a sound file). Raises `StepFailed` with qpdf's reason, else the extractor's, when no reader
-    can; its detail says what each of them said."""
+    can; its detail says what each of them said ("qpdf refused it: …; tika-embedded: …;
+    pdfium: …")."""
     refused: StepFailed | None = run.identity.get("refused")  # qpdf's, from `identify`
     said = [f"qpdf refused it: {refused.detail}"] if refused else []
     try:

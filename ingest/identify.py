@@ -93,14 +93,14 @@ def inspect_pdf(*, path: str, workdir: str) -> dict:
     try:
         pdf = pikepdf.open(path)
     except pikepdf.PasswordError:
-        raise ExtractionFailed("encrypted-pdf", "qpdf: a password is required") from None
+        raise ExtractionFailed("encrypted-pdf", "a password is required") from None
     except pikepdf.PdfError as exc:
-        raise ExtractionFailed("damaged-pdf", f"qpdf: {_qpdf_message(exc, path)}") from None
+        raise ExtractionFailed("damaged-pdf", _qpdf_message(exc, path)) from None
     with pdf:
         try:
             pages = len(pdf.pages)
         except pikepdf.PdfError as exc:
-            raise ExtractionFailed("damaged-pdf", f"qpdf: {_qpdf_message(exc, path)}") from None
+            raise ExtractionFailed("damaged-pdf", _qpdf_message(exc, path)) from None
         found = {
             "media_type": PDF_MEDIA_TYPE,
             "repaired_path": None,

@@ -72,7 +72,7 @@ def _pdfium_text(path: str, max_chars: int) -> tuple[str, int]:
     try:
         pdf = pdfium.PdfDocument(path)
     except pdfium.PdfiumError as exc:
-        raise ExtractionFailed("damaged-pdf", f"pdfium: {_pdfium_message(exc)}") from None
+        raise ExtractionFailed("damaged-pdf", _pdfium_message(exc)) from None
     try:
         pages, length = [], 0
         for page in pdf:
@@ -104,7 +104,7 @@ def _pdftotext(path: str, program: str, workdir: str) -> tuple[str, int]:
         said = finished.stderr.strip().splitlines()
         raise ExtractionFailed(
             "damaged-pdf",
-            f"pdftotext: {said[-1][:300] if said else f'exit status {finished.returncode}'}",
+            said[-1][:300] if said else f"exit status {finished.returncode}",
         )
     with open(output, encoding="utf-8", errors="replace") as handle:
         text = handle.read()

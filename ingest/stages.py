@@ -104,7 +104,9 @@ def identify(run: Run) -> StepResult:
     processing.metadata = {"encrypted": found["encrypted"], "pdfa": found["pdfa"]}
     processing.save(update_fields=["media_type", "page_count", "metadata"])
     if refused:
-        return StepResult(f"{refused.described}; trying other readers", StepState.FAILED)
+        return StepResult(
+            f"qpdf refused it: {refused.detail}; trying other readers", StepState.FAILED
+        )
     return StepResult(found["detail"])
 
 

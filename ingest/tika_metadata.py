@@ -88,7 +88,7 @@ _OBJECT_ID = re.compile(r"@[0-9a-f]{4,}\b")
 def failure(message: str) -> tuple[str, str]:
     """What a Tika parse error (`ParseError("Parse error …")`) means, as a reason's code
     (`ingest.reasons`: a password, a file it cannot read) and Tika's own message, cleaned, as
-    the detail."""
+    the detail (without Tika's name: what shows it names the extractor)."""
     text = message.strip()
     for wrapper in ('ParseError("', "ParseError('"):
         if text.startswith(wrapper):
@@ -97,7 +97,7 @@ def failure(message: str) -> tuple[str, str]:
     text = _OBJECT_ID.sub("", text)
     text = text.replace("TIKA-198: ", "")
     if "EncryptedDocumentException" in text or "document is encrypted" in text:
-        return "encrypted-document", f"Tika: {text}"
+        return "encrypted-document", text
     if "Java heap space" in text or "OutOfMemoryError" in text:
-        return "out-of-memory", f"Tika: {text}"
-    return "unreadable-file", f"Tika: {text or 'the parser failed without a message'}"
+        return "out-of-memory", text
+    return "unreadable-file", text or "the parser failed without a message"

@@ -47,7 +47,7 @@ class Extractor(BaseExtractor):
             raise ExtractionFailed(*tika_metadata.failure(str(exc))) from None
         metadata = tika_metadata.as_lists(raw)
         if tika_metadata.refused_as_encrypted(metadata, text):
-            raise ExtractionFailed("encrypted-document", "Tika: the document is encrypted")
+            raise ExtractionFailed("encrypted-document", "the document is encrypted")
         truncated = "X-TIKA:EXCEPTION:write_limit_reached" in metadata or len(text) >= max_chars
         return Extraction(
             text=text[:max_chars],

@@ -132,7 +132,7 @@ def interpret(parsed: dict, *, max_chars: int) -> Extraction:
     if trace:
         raise _failure_from_stack_trace(trace[0])
     if tika_metadata.refused_as_encrypted(metadata, text):
-        raise ExtractionFailed("encrypted-document", "Tika: the document is encrypted")
+        raise ExtractionFailed("encrypted-document", "the document is encrypted")
     return Extraction(
         text=text[:max_chars],
         media_type=tika_metadata.media_type(metadata),
@@ -149,7 +149,7 @@ def _failure_from_stack_trace(trace: str) -> ExtractionFailed:
     """
     lines = [line.strip() for line in trace.splitlines() if line.strip()]
     if "EncryptedDocumentException" in trace:
-        return ExtractionFailed("encrypted-document", f"Tika: {lines[0][:300]}")
+        return ExtractionFailed("encrypted-document", lines[0][:300])
     if not lines:
         return ExtractionFailed("unreadable-file", "the Tika server refused the file (HTTP 422)")
     return ExtractionFailed(*tika_metadata.failure(lines[0].split(": ", 1)[-1]))

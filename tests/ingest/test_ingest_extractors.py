@@ -106,7 +106,7 @@ def test_embedded_reports_parse_errors_readably():
             str(corpus_file("8bb91125_testWORD_truncated.docx").path), max_chars=10_000
         )
     assert failure.value.code == "unreadable-file"
-    assert failure.value.detail == "Tika: Couldn't find core part."
+    assert failure.value.detail == "Couldn't find core part."
 
 
 # --- Tika server ------------------------------------------------------------------------------
@@ -177,13 +177,13 @@ def test_a_servers_parse_error_is_read_from_its_stack_trace():
         "org.apache.tika.parser.microsoft.ooxml.OOXMLParser@1a2b3c\n\tat …\n"
         "Caused by: java.lang.RuntimeException: Couldn't find core part."
     )
-    with pytest.raises(ExtractionFailed, match=r"^encrypted-document: Tika: "):
+    with pytest.raises(ExtractionFailed, match=r"^encrypted-document: "):
         tika_server.interpret(tika_server.parse_answer(422, encrypted.encode()), max_chars=10)
-    with pytest.raises(ExtractionFailed, match=r"^unreadable-file: Tika: Unexpected Runtime"):
+    with pytest.raises(ExtractionFailed, match=r"^unreadable-file: Unexpected Runtime"):
         tika_server.interpret(tika_server.parse_answer(422, damaged.encode()), max_chars=10)
     # With `returnStackTrace` the server answers 200 and puts the trace in the metadata.
     answer = {"X-TIKA:EXCEPTION:container_exception": damaged, "X-TIKA:content": ""}
-    with pytest.raises(ExtractionFailed, match=r"^unreadable-file: Tika: Unexpected Runtime"):
+    with pytest.raises(ExtractionFailed, match=r"^unreadable-file: Unexpected Runtime"):
         tika_server.interpret(
             tika_server.parse_answer(200, json.dumps(answer).encode()), max_chars=10
         )
