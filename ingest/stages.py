@@ -81,6 +81,9 @@ def identify(run: Run) -> StepResult:
     """Media type by content; for PDFs page count, encryption, PDF/A claim, xref repair."""
     found = sniff(path=run.source, filename=run.version.filename)
     if misnamed_archive(found["media_type"], run.version.filename):
+        # Before qpdf: it would find a PDF stored in the archive and call the file damaged.
+        run.processing.media_type = found["media_type"]
+        run.processing.save(update_fields=["media_type"])
         detail = f"named {run.version.filename!r}, its content is {found['media_type']}"
         raise StepFailed("zip-named-pdf", detail)
     refused: StepFailed | None = None

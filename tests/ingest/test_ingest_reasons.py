@@ -102,7 +102,7 @@ def test_an_encrypted_pdf_asks_for_an_unprotected_copy(dossier):
 
 def test_a_zip_archive_named_pdf_says_so(dossier):
     archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as zipped:
+    with zipfile.ZipFile(archive, "w") as zipped:  # stored: the PDF's header is near the start
         zipped.writestr("claims.pdf", a_pdf())
         zipped.writestr("letter.txt", "Dear Sirs")
 
@@ -114,6 +114,7 @@ def test_a_zip_archive_named_pdf_says_so(dossier):
     step = failed_step(processing)
     assert step["name"] == "identify"
     assert step["detail"] == "named 'application.pdf', its content is application/zip"
+    assert processing.media_type == "application/zip"
 
 
 def test_a_zip_archive_named_zip_is_not_refused_as_a_pdf(dossier):
