@@ -9,14 +9,15 @@ tries before the version fails.
 Each reader runs in a sandbox child of its own (`ingest.readers`); the first that reads text
 wins (an image: that decodes, its text comes from OCR), and the result names it, so the extract
 step says which reader produced the text and after what ("by pdfium after tika-embedded failed:
-…"). When none can, the extractor's reason stands, as it would without fallbacks. A file that ran
-the extractor out of its limits (time, memory) or crashed it is not tried further.
+…"). When none can, the extractor's reason stands (or qpdf's), as it would without fallbacks,
+and the failing step's detail says what each reader said. A file that ran the extractor out of
+its limits (time, memory) or crashed it is not tried further.
 
 Two refusals are quieter than an error, and are treated as one:
 - an office document in which the extractor finds no text at all (Tika has no parser for Lotus
   1-2-3, for instance, and returns nothing rather than failing);
 - a PDF qpdf refused in `identify` that the extractor reads without text: a text layer found by
-  no reader would hide the reason ("not a valid PDF: …") behind an empty "done".
+  no reader would hide the reason (a damaged PDF) behind an empty "done".
 """
 
 from __future__ import annotations
@@ -82,9 +83,11 @@ def extract(
     """Text by `primary` (the extractor named `extractor`, in the sandbox), else by the readers
     for the file's kind. Returns the extractor-shaped result with `"reader"` added, and what the
     detail says after the reader (" after tika-embedded failed: …"; "" when the extractor read
-    a sound file). Raises `StepFailed` with the extractor's reason (or qpdf's) when no reader
-    can."""
-    refused = run.identity.get("refused", "")  # qpdf's reason, from `identify`
+    a sound file). Raises `StepFailed` with qpdf's reason, else the extractor's, when no reader
+    can; its detail says what each of them said ("qpdf refused it: …; tika-embedded: …;
+    pdfium: …")."""
+    refused: StepFailed | None = run.identity.get("refused")  # qpdf's, from `identify`
+    said = [f"qpdf refused it: {refused.detail}"] if refused else []
     try:
         found = primary()
     except StepFailed as failure:
@@ -93,37 +96,44 @@ def extract(
             # to the next reader: a hostile file would cost each reader its whole limit, and
             # what a person must see is that reason.
             raise
-        found, reason = None, refused or failure.reason
-        after = f" after {extractor} failed: {failure.reason}"
+        found, verdict = None, refused or failure
+        said.append(f"{extractor}: {failure.detail or failure.sentence}")
+        after = f" after {extractor} failed: {failure.detail or failure.sentence}"
     else:
         read = {**found, "reader": extractor}
         if _read_text(text_path):
-            return read, refused and f" although qpdf refused it: {refused}"
+            return read, refused and f" although qpdf refused it: {refused.detail}"
         if not _worth_another_reader(run, refused):
             return read, ""
-        reason, after = refused or "no text", f" after {extractor} found no text"
+        verdict, after = refused, f" after {extractor} found no text"
+        said.append(f"{extractor}: no text")
         if refused:
-            after += f" and qpdf refused it: {refused}"
-    rescued = _rescue(run, text_path, reason=reason)
-    if rescued is not None:
+            after += f" and qpdf refused it: {refused.detail}"
+    rescued = _rescue(run, text_path, encrypted=verdict is not None and _encrypted(verdict))
+    if isinstance(rescued, dict):
         return rescued, after
-    if found is None or refused:
-        raise StepFailed(reason)
+    if verdict is not None:
+        raise StepFailed(verdict.code, "; ".join([*said, *rescued]))
     return read, ""  # an office document with no text, read by no other reader either
 
 
-def _worth_another_reader(run: Run, refused: str) -> bool:
+def _encrypted(failure: StepFailed) -> bool:
+    return failure.code in ("encrypted-pdf", "encrypted-document")
+
+
+def _worth_another_reader(run: Run, refused: StepFailed | None) -> bool:
     """An extraction without text that another reader may improve on (see the module's doc)."""
-    if refused:
+    if refused is not None:
         return True
     return kind_of(run.readable, run.processing.media_type, run.version.filename) == OFFICE
 
 
-def _rescue(run: Run, text_path: str, *, reason: str) -> dict | None:
-    """The first of the kind's readers that reads the file, as an extractor's result; None."""
+def _rescue(run: Run, text_path: str, *, encrypted: bool) -> dict | list[str]:
+    """The first of the kind's readers that reads the file, as an extractor's result; else
+    what each reader said ("pdfium: Data format error"), for the failing step's detail."""
     kind = kind_of(run.readable, run.processing.media_type, run.version.filename)
-    if kind is None or (kind == OFFICE and reason.startswith("encrypted")):
-        return None  # no reader of office documents opens one without its password
+    if kind is None or (kind == OFFICE and encrypted):
+        return []  # no reader of office documents opens one without its password
     tried = []
     for reader in READERS[kind]:
         program = PROGRAMS[reader]() if reader in PROGRAMS else ""
@@ -146,13 +156,13 @@ def _rescue(run: Run, text_path: str, *, reason: str) -> dict | None:
                 limits=_limits(run, reader),
             )
         except StepFailed as failure:
-            tried.append(f"{reader}: {failure.reason}")
+            tried.append(f"{reader}: {failure.detail or failure.sentence}")
             continue
         if kind == IMAGE or _read_text(text_path):
             return _as_extraction(found)
         tried.append(f"{reader}: no text")
-    log.info("no fallback reader read version %s (%s): %s", run.version.pk, reason, tried)
-    return None
+    log.info("no fallback reader read version %s: %s", run.version.pk, tried)
+    return tried
 
 
 def _limits(run: Run, reader: str):

@@ -62,6 +62,16 @@ def sniff_markup(head: bytes) -> str | None:
     return None
 
 
+# What a file named .pdf may turn out to be that no reader should open as a document: an
+# archive (a clerk can unpack it; its files are documents of their own).
+ARCHIVE_MEDIA_TYPES = frozenset({"application/zip", "application/x-zip-compressed"})
+
+
+def misnamed_archive(media_type: str, filename: str) -> bool:
+    """Whether a file named .pdf is, by its content, a ZIP archive."""
+    return media_type in ARCHIVE_MEDIA_TYPES and (filename or "").lower().endswith(".pdf")
+
+
 def is_pdf(path: str, media_type: str) -> bool:
     return media_type == PDF_MEDIA_TYPE or looks_like_pdf(path)
 
@@ -83,14 +93,14 @@ def inspect_pdf(*, path: str, workdir: str) -> dict:
     try:
         pdf = pikepdf.open(path)
     except pikepdf.PasswordError:
-        raise ExtractionFailed("encrypted PDF: a password is required") from None
+        raise ExtractionFailed("encrypted-pdf", "a password is required") from None
     except pikepdf.PdfError as exc:
-        raise ExtractionFailed(f"not a valid PDF: {_qpdf_message(exc, path)}") from None
+        raise ExtractionFailed("damaged-pdf", _qpdf_message(exc, path)) from None
     with pdf:
         try:
             pages = len(pdf.pages)
         except pikepdf.PdfError as exc:
-            raise ExtractionFailed(f"not a valid PDF: {_qpdf_message(exc, path)}") from None
+            raise ExtractionFailed("damaged-pdf", _qpdf_message(exc, path)) from None
         found = {
             "media_type": PDF_MEDIA_TYPE,
             "repaired_path": None,

@@ -8,6 +8,7 @@ from django.db import models
 
 from dossier.lanes import Lane
 from dossier.models import Blob, TextQuality, Version
+from ingest import reasons
 
 
 class State(models.TextChoices):
@@ -44,6 +45,11 @@ class Processing(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.EXTRACT)
     reason = models.TextField(blank=True, help_text="Why it failed, for a person to act on.")
+    # The reason's code in `ingest.reasons` (the UI shows its sentence translated); the raw
+    # technical detail is in the failing step's `detail`.
+    reason_code = models.CharField(
+        max_length=40, blank=True, help_text="The failure reason's stable code (see README)."
+    )
     steps = models.JSONField(default=list, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     # Whose queues its tasks go to (see `dossier.lanes`): kept here so that a stage handed over,
@@ -88,3 +94,9 @@ class Processing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} {self.state}"
+
+    @property
+    def translated_reason(self) -> str:
+        """The failure's reason in the active language (what the UI shows); the stored English
+        one for a failure recorded before reasons had codes."""
+        return reasons.translated(self.reason_code, self.reason)

@@ -90,15 +90,16 @@ def ocr_to_pdfa(
             # A few inputs cannot be made PDF/A-valid without Ghostscript: keep a plain PDF.
             ocrmypdf.ocr(source, output_path, output_type="pdf", **options)
     except errors.EncryptedPdfError:
-        raise ExtractionFailed("encrypted PDF: a password is required") from None
-    except errors.DpiError:
-        raise ExtractionFailed("OCR: the image's resolution is too low to read") from None
-    except errors.UnsupportedImageFormatError:
-        raise ExtractionFailed(f"OCR: {media_type} images are not supported") from None
+        raise ExtractionFailed("encrypted-pdf", "OCRmyPDF: the PDF is encrypted") from None
+    except errors.DpiError as exc:
+        raise ExtractionFailed("image-resolution-too-low", f"OCRmyPDF: {exc}") from None
+    except errors.UnsupportedImageFormatError as exc:
+        detail = f"OCRmyPDF: {media_type} images are not supported ({exc})"
+        raise ExtractionFailed("image-format-unsupported", detail) from None
     except errors.MissingDependencyError as exc:
-        raise ExtractionFailed(f"OCR is not available: {_first_line(exc)}") from None
+        raise ExtractionFailed("ocr-unavailable", _first_line(exc)) from None
     except errors.ExitCodeException as exc:
-        raise ExtractionFailed(f"OCR failed: {_first_line(exc) or type(exc).__name__}") from None
+        raise ExtractionFailed("ocr-failed", _first_line(exc) or type(exc).__name__) from None
     rotations = _rotations(output_path)
     # An image becomes pages without a turn; a PDF's pages may have been turned already.
     before = [0] * len(rotations) if media_type.startswith("image/") else _rotations(path)
@@ -127,7 +128,7 @@ def _ocrmypdf_image(path: str, media_type: str, workdir: str) -> tuple[str, int 
             converted = os.path.join(workdir, "ocr-input.tiff")
             frames = [_flatten(frame) for frame in _frames(image)]
     except (UnidentifiedImageError, OSError) as exc:
-        raise ExtractionFailed(f"OCR: not a readable image ({exc})") from None
+        raise ExtractionFailed("unreadable-image", f"Pillow: {exc}") from None
     resolution = file_dpi or DEFAULT_DPI
     frames[0].save(
         converted,

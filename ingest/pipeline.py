@@ -40,7 +40,7 @@ from dossier.processing_facts import (
     record_processing_facts,
     withdraw_processing_facts,
 )
-from ingest import lease
+from ingest import lease, reasons
 from ingest.models import Processing, Stage, State, StepState
 from ingest.queueing import STAGE_TASKS, AlreadyRunning, queue, queue_of, request_processing
 from ingest.renditions import local_rendition, renditions_due
@@ -98,6 +98,7 @@ def claim(
             "finished_at": None,
             "attempts": F("attempts") + 1,
             "reason": "",
+            "reason_code": "",
             "steps": [],
             "media_type": "",
             "page_count": None,
@@ -162,16 +163,19 @@ def process_version(
             for name, step in STAGES[stage]:
                 _perform(run, name, step)
         except StepFailed as failure:
-            _finish(processing, State.FAILED, failure.reason)
+            _finish(processing, State.FAILED, failure.code)
         except TransientFault as fault:
             if final_attempt:
-                _finish(processing, State.FAILED, f"{fault} (gave up after retrying)")
+                _record_step(processing, "retries", StepState.FAILED, time.monotonic(), str(fault))
+                _finish(processing, State.FAILED, "gave-up-retrying")
             else:
                 _release(processing)
                 raise
-        except Exception:
+        except Exception as exc:
             log.exception("ingestion of version %s failed", version_id)
-            _finish(processing, State.FAILED, "internal error while processing; see the logs")
+            detail = f"{type(exc).__name__}: {exc}"[:2000]
+            _record_step(processing, "internal error", StepState.FAILED, time.monotonic(), detail)
+            _finish(processing, State.FAILED, "internal-error")
         else:
             if run.next_stage:
                 _hand_over(processing, run.next_stage)
@@ -254,7 +258,9 @@ def _perform(run: Run, name: str, step: Step, *, record=None) -> None:
     try:
         result = step(run)
     except StepFailed as failure:
-        _record_step(run.processing, name, StepState.FAILED, started, failure.reason, record)
+        # The raw technical detail is for operators: it goes here, never in the reason.
+        detail = failure.detail or failure.sentence
+        _record_step(run.processing, name, StepState.FAILED, started, detail, record)
         raise
     if result is not None:
         _record_step(run.processing, name, result.state, started, result.detail, record)
@@ -276,12 +282,13 @@ def _record_step(
         record.update(steps=processing.steps)
 
 
-def _finish(processing: Processing, state: str, reason: str) -> None:
-    """Record the outcome and, in the same transaction, what the run found as facts on the
-    version and the announcement (search indexes the text); a done version's renditions are
-    queued once that is committed."""
+def _finish(processing: Processing, state: str, reason_code: str) -> None:
+    """Record the outcome (a failure's reason: a code of `ingest.reasons`, "" when done) and,
+    in the same transaction, what the run found as facts on the version and the announcement
+    (search indexes the text); a done version's renditions are queued once that is committed."""
     processing.state = state
-    processing.reason = reason
+    processing.reason_code = reason_code
+    processing.reason = reasons.get(reason_code).sentence if reason_code else ""
     processing.finished_at = timezone.now()
     due = state == State.DONE and renditions_due(processing)
     processing.renditions_state = State.PENDING if due else ""
@@ -289,7 +296,14 @@ def _finish(processing: Processing, state: str, reason: str) -> None:
     version = Version.objects.select_related("document__dossier").get(pk=processing.version_id)
     with transaction.atomic():
         processing.save(
-            update_fields=["state", "reason", "finished_at", "renditions_state", "renditions_at"]
+            update_fields=[
+                "state",
+                "reason",
+                "reason_code",
+                "finished_at",
+                "renditions_state",
+                "renditions_at",
+            ]
         )
         record_processing_facts(version.pk, facts_of(processing))
         if due:

@@ -39,6 +39,7 @@ def request_processing(
                 state=State.PENDING,
                 stage=Stage.EXTRACT,
                 reason="",
+                reason_code="",
                 queued_at=timezone.now(),
                 lane=lane,
             )

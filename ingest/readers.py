@@ -73,7 +73,7 @@ def _pdfium_text(path: str, max_chars: int) -> tuple[str, int]:
     try:
         pdf = pdfium.PdfDocument(path)
     except pdfium.PdfiumError as exc:
-        raise ExtractionFailed(f"pdfium cannot open it: {_pdfium_message(exc)}") from None
+        raise ExtractionFailed("damaged-pdf", _pdfium_message(exc)) from None
     try:
         pages, length = [], 0
         for page in pdf:
@@ -104,8 +104,8 @@ def _pdftotext(path: str, program: str, workdir: str) -> tuple[str, int]:
     if finished.returncode != 0 or not os.path.exists(output):
         said = finished.stderr.strip().splitlines()
         raise ExtractionFailed(
-            f"pdftotext cannot read it: "
-            f"{said[-1][:300] if said else f'exit status {finished.returncode}'}"
+            "damaged-pdf",
+            said[-1][:300] if said else f"exit status {finished.returncode}",
         )
     with open(output, encoding="utf-8", errors="replace") as handle:
         text = handle.read()
@@ -132,7 +132,7 @@ def _image_to_pdf(path: str, output_path: str) -> tuple[str, int]:
             with open_image(path) as image:  # HEIC/HEIF too
                 frames = [_on_white(image, index) for index in range(_frame_count(image))]
         except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-            raise ExtractionFailed(f"not a readable image ({exc})") from None
+            raise ExtractionFailed("unreadable-image", f"Pillow: {exc}") from None
         frames[0].save(output_path, "PDF", save_all=True, append_images=frames[1:])
         reader = "pillow"
     return reader, _pdf_pages(output_path)

@@ -43,7 +43,7 @@ def first_choice(run: Run) -> LanguageChoice:
     try:
         found = _page_scripts(run)
     except StepFailed as failure:  # OCR in the office's languages beats no OCR
-        note = f" (script not detected: {failure.reason})"
+        note = f" (script not detected: {failure.described})"
         return LanguageChoice(ocr_languages(*office, installed=installed), note)
     scripts = tuple(page["script"] for page in found["scripts"])
     return LanguageChoice(

@@ -71,7 +71,7 @@ def office_to_pdf(*, path: str, extension: str, soffice: str, output_path: str) 
     if not os.path.exists(produced) or os.path.getsize(produced) == 0:
         said = (finished.stderr or finished.stdout).strip().splitlines()
         raise ExtractionFailed(
-            f"LibreOffice could not convert it to PDF: {said[-1][:300] if said else 'no output'}"
+            "conversion-failed", f"LibreOffice: {said[-1][:300] if said else 'no output'}"
         )
     shutil.move(produced, output_path)
     return {"pages": _pdf_pages(output_path)}
@@ -93,10 +93,10 @@ def _first_pdf_page(path: str, width: int):
     try:
         pdf = pdfium.PdfDocument(path)
     except pdfium.PdfiumError as exc:
-        raise ExtractionFailed(f"thumbnail: the PDF cannot be rendered ({exc})") from None
+        raise ExtractionFailed("preview-failed", f"pdfium: {exc}") from None
     try:
         if len(pdf) == 0:
-            raise ExtractionFailed("thumbnail: the PDF has no pages")
+            raise ExtractionFailed("preview-failed", "the PDF has no pages")
         page = pdf[0]
         scale = width / max(page.get_width(), 1)
         return page.render(scale=scale).to_pil().convert("RGB")
@@ -114,7 +114,7 @@ def _first_image_frame(path: str, width: int):
             image.draft("RGB", (width, width * 4))
             frame = image.convert("RGB")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise ExtractionFailed(f"thumbnail: not a readable image ({exc})") from None
+        raise ExtractionFailed("preview-failed", f"Pillow: {exc}") from None
     height = max(1, round(frame.height * width / max(frame.width, 1)))
     return frame.resize((width, height), Image.Resampling.LANCZOS)
 
@@ -126,4 +126,5 @@ def _pdf_pages(path: str) -> int:
         with pikepdf.open(path) as pdf:
             return len(pdf.pages)
     except pikepdf.PdfError as exc:
-        raise ExtractionFailed(f"LibreOffice produced an unreadable PDF: {exc}") from None
+        detail = f"LibreOffice produced an unreadable PDF: {exc}"
+        raise ExtractionFailed("conversion-failed", detail) from None

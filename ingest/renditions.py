@@ -141,10 +141,10 @@ def ocr(run: Run) -> StepResult:
         if not by_the_gate:
             raise  # a scan OCR cannot read fails: it has nothing else
         # What extraction found, if poor (or nothing), is still a done version, warned.
-        run.ocr_failure = failure.reason.removeprefix("OCR failed: ")
+        run.ocr_failure = failure.detail or failure.sentence
         processing.quality_reason = f"{extracted_reason}; OCR failed: {run.ocr_failure}"
         processing.save(update_fields=["quality_reason"])
-        return StepResult(f"not read again: {failure.reason}", StepState.FAILED)
+        return StepResult(f"not read again: {failure.described}", StepState.FAILED)
     verdict = _judge_ocr_text(run, found["text"])
     tried, retry_note = [choice.languages], ""
     again = None if verdict.ok else second_choice(run, choice)
@@ -234,7 +234,7 @@ def _read_again(
     try:
         found = _ocr_pass(run, again.languages, preprocessing, force=force, name="ocr-again")
     except StepFailed as failure:
-        return f"; read again in {'+'.join(again.languages)}: {failure.reason}", None
+        return f"; read again in {'+'.join(again.languages)}: {failure.described}", None
     verdict = _judge_ocr_text(run, found["text"])
     if found["text"].strip() and verdict.ok:
         return f", after {'+'.join(first)} failed the text-quality gate ({why})", found
@@ -297,7 +297,7 @@ def office_pdf(run: Run) -> StepResult | None:
             limits=dataclasses.replace(run.limits, timeout_s=settings.EDMS_RENDER_TIMEOUT),
         )
     except StepFailed as failure:
-        return StepResult(failure.reason, StepState.FAILED)
+        return StepResult(failure.described, StepState.FAILED)
     save_rendition(run.version, RenditionKind.PDF, output_path, PDF_MEDIA_TYPE, "view.pdf")
     run.rendered_pdf = output_path
     return StepResult(f"{found['pages']} page(s) by LibreOffice")
@@ -327,7 +327,7 @@ def thumbnail(run: Run) -> StepResult | None:
             network=False,
         )
     except StepFailed as failure:
-        return StepResult(failure.reason, StepState.FAILED)
+        return StepResult(failure.described, StepState.FAILED)
     save_rendition(
         run.version, RenditionKind.THUMBNAIL, output_path, THUMBNAIL_MEDIA_TYPE, "page-1.png"
     )

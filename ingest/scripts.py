@@ -100,7 +100,7 @@ def _pages(path: str, media_type: str, max_pages: int) -> tuple[int, Iterator]:
         try:
             pdf = pdfium.PdfDocument(path)
         except pdfium.PdfiumError as exc:
-            raise ExtractionFailed(f"its pages cannot be rendered ({exc})") from None
+            raise ExtractionFailed("damaged-pdf", f"pdfium: {exc}") from None
         return len(pdf), _pdf_pages(pdf, _sample(len(pdf), max_pages))
     from PIL import UnidentifiedImageError
 
@@ -108,7 +108,7 @@ def _pages(path: str, media_type: str, max_pages: int) -> tuple[int, Iterator]:
         image = open_image(path)
         total = getattr(image, "n_frames", 1)
     except (UnidentifiedImageError, OSError) as exc:
-        raise ExtractionFailed(f"not a readable image ({exc})") from None
+        raise ExtractionFailed("unreadable-image", f"Pillow: {exc}") from None
     return total, _image_pages(image, _sample(total, max_pages))
 
 

@@ -17,7 +17,7 @@ from dossier.models import TextQuality
 from ingest import fallbacks, quality, tika_metadata
 from ingest.decoding import decode
 from ingest.extractors import load as load_extractor
-from ingest.identify import PDF_MEDIA_TYPE, is_pdf
+from ingest.identify import PDF_MEDIA_TYPE, is_pdf, misnamed_archive
 from ingest.identify import identify as sniff
 from ingest.languages import detect_languages
 from ingest.models import Stage, StepState
@@ -63,16 +63,14 @@ def fetch(run: Run) -> StepResult:
         run.source = run.readable = local
         return StepResult("read from local blob storage")
     if local is not None:
-        raise StepFailed("the original's content is missing from storage; restore it first")
+        raise StepFailed("original-missing", f"no file at {local}")
     target = os.path.join(run.workdir, "original")
     try:
         with open(target, "wb") as handle:
             for chunk in blobstore.read_chunks(sha256):
                 handle.write(chunk)
     except blobstore.BlobMissing:
-        raise StepFailed(
-            "the original's content is missing from storage; restore it first"
-        ) from None
+        raise StepFailed("original-missing", f"blob {sha256} is not in storage") from None
     except OSError as exc:
         raise TransientFault(f"could not read the original from storage: {exc}") from exc
     run.source = run.readable = target
@@ -82,7 +80,13 @@ def fetch(run: Run) -> StepResult:
 def identify(run: Run) -> StepResult:
     """Media type by content; for PDFs page count, encryption, PDF/A claim, xref repair."""
     found = sniff(path=run.source, filename=run.version.filename)
-    refused = ""
+    if misnamed_archive(found["media_type"], run.version.filename):
+        # Before qpdf: it would find a PDF stored in the archive and call the file damaged.
+        run.processing.media_type = found["media_type"]
+        run.processing.save(update_fields=["media_type"])
+        detail = f"named {run.version.filename!r}, its content is {found['media_type']}"
+        raise StepFailed("zip-named-pdf", detail)
+    refused: StepFailed | None = None
     if is_pdf(run.source, found["media_type"]):
         try:
             found |= sandboxed(
@@ -92,8 +96,8 @@ def identify(run: Run) -> StepResult:
                 network=False,
             )
         except StepFailed as failure:  # other readers may still read it (`ingest.fallbacks`)
-            refused = failure.reason
-            encrypted = refused.startswith("encrypted")
+            refused = failure
+            encrypted = failure.code == "encrypted-pdf"
             found |= {"media_type": PDF_MEDIA_TYPE, "refused": refused, "encrypted": encrypted}
     run.identity = found
     run.readable = found.get("repaired_path") or run.source
@@ -103,7 +107,9 @@ def identify(run: Run) -> StepResult:
     processing.metadata = {"encrypted": found["encrypted"], "pdfa": found["pdfa"]}
     processing.save(update_fields=["media_type", "page_count", "metadata"])
     if refused:
-        return StepResult(f"{refused}; trying other readers", StepState.FAILED)
+        return StepResult(
+            f"qpdf refused it: {refused.detail}; trying other readers", StepState.FAILED
+        )
     return StepResult(found["detail"])
 
 

@@ -10,20 +10,21 @@ from dossier import blobstore
 from dossier.models import Blob, TextQuality, Version
 from ingest import quality
 from ingest.models import Processing, StepState
+from ingest.reasons import ReasonedFailure
 from ingest.sandbox import Limits, SandboxFailure
 from ingest.sandbox import run as run_sandboxed
 
 TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
 
 
-class StepFailed(Exception):
-    """A permanent failure of this version's processing, with a reason for a person.
+class StepFailed(ReasonedFailure):
+    """A permanent failure of this version's processing: a catalogue reason's code
+    (`ingest.reasons`, what the processing shows) and the raw detail (the failing step's).
     `exhausted`: the file ran a sandbox child out of its limits or crashed it (see
     `SandboxFailure`)."""
 
-    def __init__(self, reason: str, *, exhausted: bool = False):
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, code: str, detail: str = "", *, exhausted: bool = False):
+        super().__init__(code, detail)
         self.exhausted = exhausted
 
 
@@ -69,8 +70,8 @@ def sandboxed(
         return run_sandboxed(operation, params, limits=limits, workdir=run.workdir, warm_up=warm_up)
     except SandboxFailure as failure:
         if failure.transient:
-            raise TransientFault(failure.reason) from None
-        raise StepFailed(failure.reason, exhausted=failure.exhausted) from None
+            raise TransientFault(failure.detail) from None
+        raise StepFailed(failure.code, failure.detail, exhausted=failure.exhausted) from None
 
 
 def store_text(path: str) -> Blob:

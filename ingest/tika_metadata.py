@@ -85,8 +85,10 @@ def page_count(metadata: dict[str, list[str]]) -> int | None:
 _OBJECT_ID = re.compile(r"@[0-9a-f]{4,}\b")
 
 
-def failure_reason(message: str) -> str:
-    """A person-readable reason from a Tika parse error (`ParseError("Parse error …")`)."""
+def failure(message: str) -> tuple[str, str]:
+    """What a Tika parse error (`ParseError("Parse error …")`) means, as a reason's code
+    (`ingest.reasons`: a password, a file it cannot read) and Tika's own message, cleaned, as
+    the detail (without Tika's name: what shows it names the extractor)."""
     text = message.strip()
     for wrapper in ('ParseError("', "ParseError('"):
         if text.startswith(wrapper):
@@ -95,5 +97,7 @@ def failure_reason(message: str) -> str:
     text = _OBJECT_ID.sub("", text)
     text = text.replace("TIKA-198: ", "")
     if "EncryptedDocumentException" in text or "document is encrypted" in text:
-        return "encrypted document: a password is required"
-    return f"could not extract text: {text or 'the parser failed without a message'}"
+        return "encrypted-document", text
+    if "Java heap space" in text or "OutOfMemoryError" in text:
+        return "out-of-memory", text
+    return "unreadable-file", text or "the parser failed without a message"

@@ -33,6 +33,7 @@ class ProcessingSerializer(serializers.ModelSerializer):
             "state",
             "stage",
             "reason",
+            "reason_code",
             "steps",
             "attempts",
             "started_at",
@@ -40,6 +41,17 @@ class ProcessingSerializer(serializers.ModelSerializer):
             "renditions_state",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "reason": {
+                "help_text": "Why it failed, one plain English sentence a person can act on "
+                "(empty unless failed); the raw technical detail is in the failing step's "
+                "`detail`."
+            },
+            "reason_code": {
+                "help_text": "The failure reason's stable code (empty unless failed), e.g. "
+                "`encrypted-pdf`, `zip-named-pdf`, `damaged-pdf`: README lists them all."
+            },
+        }
 
 
 class RenditionSerializer(serializers.ModelSerializer):

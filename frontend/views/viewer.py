@@ -102,7 +102,8 @@ def viewer(request, document_id):
 def document_state(request, document_id):
     """What the upload form polls: the latest version's processing state, whether the search
     index holds the document as it is now (`searchable`), and once done, a text-quality warning's
-    reason (`quality_warning`: what is wrong with the text, or why there is none)."""
+    reason (`quality_warning`: what is wrong with the text, or why there is none); once failed,
+    why, in the user's language (`reason`)."""
     document = document_or_404(request.user, document_id)
     latest = (
         Version.objects.filter(document=document, number=document.latest_version)
@@ -121,4 +122,6 @@ def document_state(request, document_id):
     answer = {"state": state, "searchable": searchable, "label": _(shown)}
     if state == State.DONE and latest.quality == TextQuality.WARNING:
         answer["quality_warning"] = latest.quality_reason
+    if state == State.FAILED and processing.reason:
+        answer["reason"] = processing.translated_reason
     return JsonResponse(answer)

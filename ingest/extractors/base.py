@@ -13,13 +13,12 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from django.core.exceptions import ImproperlyConfigured
 
+from ingest.reasons import ReasonedFailure
 
-class ExtractionFailed(Exception):
-    """The file cannot be extracted, for a reason a person can act on (a permanent failure)."""
 
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+class ExtractionFailed(ReasonedFailure):
+    """The file cannot be extracted (a permanent failure): a catalogue reason's code
+    (`ingest.reasons`) and the raw technical detail."""
 
 
 class ExtractorUnavailable(Exception):

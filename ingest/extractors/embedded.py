@@ -44,10 +44,10 @@ class Extractor(BaseExtractor):
         try:
             text, raw = engine.extract_file_to_string(path)
         except Exception as exc:  # the binding wraps every Tika error the same way
-            raise ExtractionFailed(tika_metadata.failure_reason(str(exc))) from None
+            raise ExtractionFailed(*tika_metadata.failure(str(exc))) from None
         metadata = tika_metadata.as_lists(raw)
         if tika_metadata.refused_as_encrypted(metadata, text):
-            raise ExtractionFailed("encrypted document: a password is required")
+            raise ExtractionFailed("encrypted-document", "the document is encrypted")
         truncated = "X-TIKA:EXCEPTION:write_limit_reached" in metadata or len(text) >= max_chars
         return Extraction(
             text=text[:max_chars],

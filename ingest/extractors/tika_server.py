@@ -122,17 +122,17 @@ def interpret(parsed: dict, *, max_chars: int) -> Extraction:
     if status in (502, 503, 504):
         raise ExtractorUnavailable(f"the Tika server answered HTTP {status}")
     if status == 422:  # Tika server's answer to a TikaException: a password, a damaged file
-        raise ExtractionFailed(_reason_from_stack_trace(parsed.get("error") or ""))
+        raise _failure_from_stack_trace(parsed.get("error") or "")
     if status != 200:
-        raise ExtractionFailed(f"could not extract text: the Tika server answered HTTP {status}")
+        raise ExtractionFailed("extractor-error", f"the Tika server answered HTTP {status}")
     text = parsed.get("content") or ""
     metadata = tika_metadata.as_lists(parsed.get("metadata") or {})
     # With `returnStackTrace` the server answers a parse error with HTTP 200 and the trace here.
     trace = metadata.get("X-TIKA:EXCEPTION:container_exception")
     if trace:
-        raise ExtractionFailed(_reason_from_stack_trace(trace[0]))
+        raise _failure_from_stack_trace(trace[0])
     if tika_metadata.refused_as_encrypted(metadata, text):
-        raise ExtractionFailed("encrypted document: a password is required")
+        raise ExtractionFailed("encrypted-document", "the document is encrypted")
     return Extraction(
         text=text[:max_chars],
         media_type=tika_metadata.media_type(metadata),
@@ -141,15 +141,15 @@ def interpret(parsed: dict, *, max_chars: int) -> Extraction:
     )
 
 
-def _reason_from_stack_trace(trace: str) -> str:
-    """The reason of a parse error from the server's stack trace, in the embedded one's words.
+def _failure_from_stack_trace(trace: str) -> ExtractionFailed:
+    """The failure a parse error means, from the server's stack trace, as the embedded one's.
 
     The trace's `Caused by:` lines name the root cause (`EncryptedDocumentException`, …); a
     server without `returnStackTrace` sends none, and the reason then says so.
     """
-    if "EncryptedDocumentException" in trace:
-        return "encrypted document: a password is required"
     lines = [line.strip() for line in trace.splitlines() if line.strip()]
+    if "EncryptedDocumentException" in trace:
+        return ExtractionFailed("encrypted-document", lines[0][:300])
     if not lines:
-        return "could not extract text: the Tika server refused the file (HTTP 422)"
-    return tika_metadata.failure_reason(lines[0].split(": ", 1)[-1])
+        return ExtractionFailed("unreadable-file", "the Tika server refused the file (HTTP 422)")
+    return ExtractionFailed(*tika_metadata.failure(lines[0].split(": ", 1)[-1]))

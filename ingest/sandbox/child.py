@@ -69,14 +69,15 @@ def run_job(job: dict) -> None:
         function = getattr(importlib.import_module(module_name), function_name)
         payload = {"ok": True, "result": function(**job["params"])}
     except ExtractionFailed as exc:
-        payload = {"ok": False, "reason": exc.reason}
+        payload = {"ok": False, "code": exc.code, "detail": exc.detail}
     except ExtractorUnavailable as exc:
-        payload = {"ok": False, "reason": str(exc), "transient": True}
+        payload = {"ok": False, "code": "gave-up-retrying", "detail": str(exc), "transient": True}
     except MemoryError:
-        reason = f"ran out of memory (limit {job['memory_mib']} MiB)"
-        payload = {"ok": False, "reason": reason, "exhausted": True}
+        detail = f"ran out of memory (limit {job['memory_mib']} MiB)"
+        payload = {"ok": False, "code": "out-of-memory", "detail": detail, "exhausted": True}
     except Exception as exc:
         traceback.print_exc()
-        payload = {"ok": False, "reason": f"the extractor failed: {type(exc).__name__}: {exc}"}
+        detail = f"the extractor failed: {type(exc).__name__}: {exc}"[:2000]
+        payload = {"ok": False, "code": "reader-crashed", "detail": detail}
     payload["network_isolated"] = isolated
     _write_result(job["result_path"], payload)

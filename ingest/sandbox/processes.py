@@ -8,6 +8,8 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.reasons import ReasonedFailure
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -22,14 +24,16 @@ class Limits:
     nice: int = 0
 
 
-class SandboxFailure(Exception):
-    """The operation did not produce a result; `reason` says why, for a person. `exhausted`:
-    the sandbox ended the child (a timeout, the memory cap, a signal, an exit without a result),
-    rather than the operation refusing the file."""
+class SandboxFailure(ReasonedFailure):
+    """The operation did not produce a result: a catalogue reason's code (`ingest.reasons`) and
+    the raw detail. `exhausted`: the sandbox ended the child (a timeout, the memory cap, a
+    signal, an exit without a result), rather than the operation refusing the file.
+    `transient`: the engine could not be reached (the detail says why); try again later."""
 
-    def __init__(self, reason: str, *, transient: bool = False, exhausted: bool = False):
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(
+        self, code: str, detail: str = "", *, transient: bool = False, exhausted: bool = False
+    ):
+        super().__init__(code, detail)
         self.transient = transient
         self.exhausted = exhausted
 

@@ -76,7 +76,7 @@ def _fresh_run(job: dict, limits: Limits) -> int:
         except subprocess.TimeoutExpired:
             _kill_group(child)
             raise SandboxFailure(
-                f"timed out after {limits.timeout_s:g} s", exhausted=True
+                "timed-out", f"timed out after {limits.timeout_s:g} s", exhausted=True
             ) from None
         # Programs the operation started (OCRmyPDF's Tesseract, LibreOffice) must not outlive it.
         _kill_group(child)
@@ -97,24 +97,27 @@ def _outcome(returncode: int, result_path: str, stderr_path: str, limits: Limits
         if result.get("ok"):
             return result["result"]
         raise SandboxFailure(
-            result["reason"],
+            result["code"],
+            result.get("detail", ""),
             transient=result.get("transient", False),
             exhausted=result.get("exhausted", False),
         )
     tail = _tail(stderr_path)
     if any(marker in tail for marker in OOM_MARKERS):
-        raise SandboxFailure(f"ran out of memory (limit {limits.memory_mib} MiB)", exhausted=True)
+        detail = f"ran out of memory (limit {limits.memory_mib} MiB)"
+        raise SandboxFailure("out-of-memory", detail, exhausted=True)
     if returncode < 0:
-        raise SandboxFailure(_signal_reason(-returncode, limits), exhausted=True)
+        raise SandboxFailure(*_signal_reason(-returncode, limits), exhausted=True)
     last_line = tail.strip().splitlines()[-1][:300] if tail.strip() else "no message"
-    reason = f"the extractor failed (exit status {returncode}): {last_line}"
-    raise SandboxFailure(reason, exhausted=True)
+    detail = f"the extractor failed (exit status {returncode}): {last_line}"
+    raise SandboxFailure("reader-crashed", detail, exhausted=True)
 
 
 def _read_result(path: str) -> dict | None:
     try:
         if os.path.getsize(path) > MAX_RESULT_BYTES:
-            return {"ok": False, "reason": "the extractor produced an oversized result"}
+            detail = "the extractor produced an oversized result"
+            return {"ok": False, "code": "output-too-large", "detail": detail}
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)
     except (OSError, ValueError):
@@ -130,12 +133,14 @@ def _tail(path: str, size: int = 8192) -> str:
         return ""
 
 
-def _signal_reason(signum: int, limits: Limits) -> str:
+def _signal_reason(signum: int, limits: Limits) -> tuple[str, str]:
+    """The reason's code and the detail of a child ended by `signum`."""
     if signum == signal.SIGXCPU:
-        return f"used more than {limits.timeout_s:g} s of CPU time"
+        return "timed-out", f"used more than {limits.timeout_s:g} s of CPU time"
     if signum == signal.SIGXFSZ:
-        return f"tried to write more than {limits.file_mib} MiB"
+        return "output-too-large", f"tried to write more than {limits.file_mib} MiB"
     if signum == signal.SIGKILL:
         # Not our timeout (that is reported above): the kernel's OOM killer, most likely.
-        return f"was killed (SIGKILL), most likely out of memory (limit {limits.memory_mib} MiB)"
-    return f"the extractor crashed ({signal.Signals(signum).name})"
+        detail = f"was killed (SIGKILL), most likely out of memory (limit {limits.memory_mib} MiB)"
+        return "out-of-memory", detail
+    return "reader-crashed", f"the extractor crashed ({signal.Signals(signum).name})"

@@ -120,7 +120,8 @@ class _Zygote:
             with self.lock:
                 del self.waiting[job_id]
         if ended["timed_out"]:
-            raise SandboxFailure(f"timed out after {job['timeout_s']:g} s", exhausted=True)
+            detail = f"timed out after {job['timeout_s']:g} s"
+            raise SandboxFailure("timed-out", detail, exhausted=True)
         return ended["returncode"]
 
     def _send(self, request: dict) -> None:

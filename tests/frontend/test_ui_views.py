@@ -350,16 +350,42 @@ def failed_version(cabinet):
 
     version = cabinet["confidential"].versions.get()
     processing, _ = Processing.objects.get_or_create(version=version)
-    pipeline._finish(processing, State.FAILED, "the file is encrypted")
+    pipeline._finish(processing, State.FAILED, "encrypted-pdf")
     return version
 
 
 def test_operations_lists_failed_versions_with_reasons(failed_version):
     page = client_as(Role.RECORDS_CLERK).get("/operations").content.decode()
-    assert "the file is encrypted" in page
+    assert "password-protected PDF: ask the applicant for an unprotected copy" in page
     assert f'data-document="{failed_version.document_id}"' in page
     failed_row = '<tr data-state="failed"><td><span class="state failed">failed</span></td>'
     assert f'{failed_row}<td class="num">1</td>' in page
+
+
+def test_a_failure_reason_is_shown_in_the_ui_language(failed_version):
+    # Stored in English with its code (what the API returns); each page translates it.
+    client = client_as(Role.RECORDS_CLERK)
+    client.post("/i18n/setlang/", {"language": "fr"})
+    french = "PDF protégé par mot de passe : demandez au déposant une copie non protégée"
+    document_id = failed_version.document_id
+    assert french in client.get("/operations").content.decode()
+    viewer = client.get(f"/documents/{document_id}").content.decode()
+    assert f'<span class="error" id="failure-reason">{french}</span>' in viewer
+    state = client.get(f"/documents/{document_id}/state").json()
+    assert state["state"] == "failed" and state["reason"] == french
+    processing = client.get(f"/api/v1/documents/{document_id}").json()["versions"][0]["processing"]
+    assert processing["reason_code"] == "encrypted-pdf"
+    assert processing["reason"] == (
+        "password-protected PDF: ask the applicant for an unprotected copy"
+    )
+
+
+def test_a_failure_recorded_before_reasons_had_codes_shows_its_stored_reason(failed_version):
+    failed_version.processing.__class__.objects.filter(version=failed_version).update(
+        reason="encrypted PDF: a password is required", reason_code=""
+    )
+    page = client_as(Role.RECORDS_CLERK).get("/operations").content.decode()
+    assert "encrypted PDF: a password is required" in page
 
 
 def test_operations_shows_what_waits_on_each_queue(cabinet):

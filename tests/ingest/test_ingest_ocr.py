@@ -153,8 +153,12 @@ def test_ocr_that_takes_too_long_is_stopped_with_everything_it_started(dossier, 
     processing = ocr(dossier, IMAGE_ONLY_PATENT.path.read_bytes(), IMAGE_ONLY_PATENT.name)
 
     assert processing.state == State.FAILED
-    assert processing.reason == "timed out after 1 s"
+    assert processing.reason_code == "timed-out"
+    assert processing.reason == (
+        "reading the file took too long: ask for a simpler copy (printed to PDF)"
+    )
     assert step(processing, "ocr")["state"] == "failed"
+    assert step(processing, "ocr")["detail"] == "timed out after 1 s"
     # Tesseract and Ghostscript ran in the sandbox's process group: none of them survives.
     assert not jobs_left_running()
     assert not stray_processes(("tesseract", "gs"))

@@ -72,21 +72,20 @@ def test_an_encrypted_pdf_fails_with_an_actionable_reason(dossier):
     processing = processed(dossier, ENCRYPTED_PDF)
 
     assert processing.state == State.FAILED
-    assert processing.reason == "encrypted PDF: a password is required"
-    # qpdf's verdict, then the other readers' tries (`ingest.fallbacks`), which need it too.
+    assert processing.reason_code == "encrypted-pdf"
+    assert processing.reason == "password-protected PDF: ask the applicant for an unprotected copy"
+    # qpdf's verdict, then the other readers' tries (`ingest.fallbacks`), which need it too:
+    # what each said is in the step's detail, for operators.
     identify, extract = processing.steps[-2:]
     assert identify == {
         "name": "identify",
         "state": "failed",
         "ms": identify["ms"],
-        "detail": "encrypted PDF: a password is required; trying other readers",
+        "detail": "qpdf refused it: a password is required; trying other readers",
     }
-    assert extract == {
-        "name": "extract",
-        "state": "failed",
-        "ms": extract["ms"],
-        "detail": "encrypted PDF: a password is required",
-    }
+    assert extract["name"] == "extract" and extract["state"] == "failed"
+    assert extract["detail"].startswith("qpdf refused it: a password is required; tika-embedded: ")
+    assert "; pdfium: " in extract["detail"]
     assert processing.text_id is None
 
 
@@ -96,8 +95,10 @@ def test_a_truncated_pdf_is_not_a_valid_pdf(dossier):
     process_version(version.id)
     processing = Processing.objects.get(version=version)
     assert processing.state == State.FAILED
-    assert processing.reason.startswith("not a valid PDF: ")
-    assert len(processing.reason) > len("not a valid PDF: ")
+    assert processing.reason_code == "damaged-pdf"
+    assert processing.reason == "damaged PDF that no reader here can open: ask for the file again"
+    # qpdf's own words stay with the step, for operators.
+    assert processing.steps[-1]["detail"].startswith("qpdf refused it: ")
 
 
 def test_a_damaged_pdf_is_repaired_for_extraction_and_the_original_kept(dossier):
@@ -200,6 +201,7 @@ def test_document_detail_shows_processing_and_what_was_detected(registry, dossie
     (version,) = body["versions"]
     assert version["processing"]["state"] == "done"
     assert version["processing"]["reason"] == ""
+    assert version["processing"]["reason_code"] == ""
     assert [s["name"] for s in version["processing"]["steps"]] == step_names(processing)
     assert version["detected_media_type"] == "application/pdf"
     assert version["page_count"] == 1

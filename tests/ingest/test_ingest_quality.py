@@ -248,7 +248,8 @@ def test_when_ocr_fails_the_extracted_text_stays_with_a_warning(dossier, setting
         "name": "ocr",
         "state": "failed",
         "ms": 0,
-        "detail": "not read again: timed out after 1 s",
+        "detail": "not read again: reading the file took too long: ask for a simpler copy "
+        "(printed to PDF) (timed out after 1 s)",
     }
     warned(
         processing,

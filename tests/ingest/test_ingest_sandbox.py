@@ -50,8 +50,12 @@ def test_a_file_that_allocates_too_much_runs_out_of_memory(dossier, settings):
     processing = process(dossier)
 
     assert processing.state == State.FAILED
-    assert processing.reason == "ran out of memory (limit 256 MiB)"
+    assert processing.reason_code == "out-of-memory"
+    assert processing.reason == (
+        "reading the file needed too much memory: ask for a smaller or simpler copy"
+    )
     assert processing.steps[-1]["name"] == "extract"
+    assert processing.steps[-1]["detail"] == "ran out of memory (limit 256 MiB)"
     assert no_children_left()
 
 
@@ -62,7 +66,8 @@ def test_a_file_that_never_finishes_times_out(dossier, settings):
     processing = process(dossier)
 
     assert processing.state == State.FAILED
-    assert processing.reason == "timed out after 2 s"
+    assert processing.reason_code == "timed-out"
+    assert processing.steps[-1]["detail"] == "timed out after 2 s"
     assert no_children_left()
 
 
@@ -72,7 +77,11 @@ def test_a_parser_crash_is_reported_with_its_signal(dossier, settings):
     processing = process(dossier)
 
     assert processing.state == State.FAILED
-    assert processing.reason == "the extractor crashed (SIGABRT)"
+    assert processing.reason_code == "reader-crashed"
+    assert processing.reason == (
+        "the file crashed its reader: ask for another copy, or tell the operators"
+    )
+    assert processing.steps[-1]["detail"] == "the extractor crashed (SIGABRT)"
 
 
 def test_the_worker_survives_and_processes_the_next_file(dossier, settings):

@@ -64,6 +64,8 @@
           status.textContent = `${answer.label} — ${answer.quality_warning}`;
           status.classList.add("warning");
         }
+        // Failed: the reason, in the user's language, says what to do.
+        if (answer.reason) status.textContent = `${answer.label} — ${answer.reason}`;
         row.dataset.state = shown;
         // Until the document can be found by its text (or processing failed for good).
         if (shown !== "searchable" && shown !== "failed") setTimeout(() => poll(row, url), 1000);
