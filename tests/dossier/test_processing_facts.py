@@ -43,7 +43,7 @@ def test_a_failed_run_leaves_what_it_found_but_no_text(dossier):
         metadata={"title": "Half read"},
         text_id=done.text_id,
     )
-    pipeline._finish(processing, State.FAILED, "gave up")
+    pipeline._finish(processing, State.FAILED, "gave-up-retrying")
 
     version.refresh_from_db()
     assert (version.detected_media_type, version.page_count) == ("application/pdf", 2)
