@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -127,3 +128,37 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner}:{self.key}"
+
+
+class UploadSession(models.Model):
+    """A resumable (tus) upload in progress: what it is for, how far it got, where its bytes are.
+
+    The bytes go to a spool file as they arrive; once `offset` reaches `length` the content is
+    filed through the filing actions (a new document, or a new version of `document_id`) and
+    the session is deleted. Sessions not finished by `expires_at` are deleted with their spool
+    by `edms sweep` (`api.resumable.delete_expired`).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="upload_sessions"
+    )
+    length = models.BigIntegerField()
+    offset = models.BigIntegerField(default=0)
+    filename = models.CharField(max_length=255)
+    media_type = models.CharField(max_length=255, blank=True)
+    # The target: a dossier and a document type for a new document, or a document's next version.
+    dossier_key = models.CharField(max_length=100, blank=True)
+    doc_type = models.CharField(max_length=20, blank=True)
+    document_id = models.UUIDField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    spool_path = models.CharField(max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"upload {self.id} ({self.offset}/{self.length})"
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= timezone.now()

@@ -11,6 +11,7 @@ from api.views import (
     exports,
     problems,
     search,
+    uploads,
     versions,
     viewer_links,
 )
@@ -110,6 +111,9 @@ urlpatterns = [
         exports.PublicationBatchView.as_view(),
         name="publication-batch",
     ),
+    # Resumable uploads (tus 1.0): plain protocol calls, listed in the README.
+    path("uploads", uploads.UploadCreateView.as_view(), name="upload-create"),
+    path("uploads/<uuid:upload_id>", uploads.UploadDetailView.as_view(), name="upload-detail"),
     path("events", events.EventFeedView.as_view(), name="events"),
     *webhook_urlpatterns,
     *scan_urlpatterns,

@@ -120,6 +120,49 @@ def spool(
     return StagedFile(handle.name, digest.hexdigest(), size, filename, declared_type)
 
 
+def append_to_spool(path: str, offset: int, chunks: Iterable[bytes], *, limit: int) -> int:
+    """Write `chunks` into the spool file at `path` from byte `offset` on (what was there after
+    it is dropped), never past `limit` bytes in all; returns how many bytes were written.
+
+    For uploads that arrive in several requests (resumable uploads): the bytes that did arrive
+    are on disk (fsynced) even when the stream breaks off, so the client resumes after them.
+    The whole spool is hashed once it is complete (`hash_spool`).
+    """
+    written = 0
+    with open(path, "r+b") as handle:
+        handle.seek(offset)
+        handle.truncate()
+        try:
+            for chunk in chunks:
+                if offset + written + len(chunk) > limit:
+                    raise UploadTooLarge(limit)
+                handle.write(chunk)
+                written += len(chunk)
+        finally:
+            handle.flush()
+            os.fsync(handle.fileno())
+    return written
+
+
+def new_spool(directory: str | Path) -> str:
+    """An empty spool file under `directory` (made if missing) for content still to arrive."""
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(dir=directory, prefix="spool-", delete=False)
+    handle.close()
+    return handle.name
+
+
+def hash_spool(path: str) -> tuple[str, int]:
+    """The (sha256, size) of a spool file, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK_SIZE):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
 def detect_media_type(path: str, filename: str, declared_type: str = "") -> str:
     """Sniff the media type from the content's magic bytes, then the filename, then the client.
 

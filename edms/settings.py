@@ -272,6 +272,11 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("EDMS_MAX_FORM_FIELDS", 1000, minimum=10
 # upload being written is touched with every chunk); `edms run` removes them at start and at
 # every sweep. Hours: far beyond what promoting, OCR-ing or splitting a finished spool takes.
 EDMS_SPOOL_MAX_AGE = env_int("EDMS_SPOOL_MAX_AGE", 6 * 3600, minimum=3600)
+# Resumable uploads (tus, `/api/v1/uploads`): their spools live apart from the upload spool
+# above, since a paused upload may sit untouched for hours; a session not finished this many
+# seconds after it was created expires, and `edms sweep` deletes it with its spool.
+EDMS_RESUMABLE_DIR = str(DATA_DIR / "resumable")
+EDMS_UPLOAD_EXPIRY = env_int("EDMS_UPLOAD_EXPIRY", 24 * 3600, minimum=60)
 
 # --- Domain ---------------------------------------------------------------------------------
 EDMS_SERIAL_PADDING = env_int("EDMS_SERIAL_PADDING", 6, minimum=1)

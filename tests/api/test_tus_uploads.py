@@ -1,0 +1,294 @@
+"""Resumable uploads (tus 1.0, `/api/v1/uploads`) driven by the real `tuspy` client against a
+live server: a whole upload, one resumed after an interruption, a bad chunk checksum, a size or
+SHA-256 that does not match what was declared, and expired sessions swept away."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings
+from django.utils import timezone
+from tusclient import client as tus_client
+from tusclient.exceptions import TusCommunicationError, TusUploadFailed
+from tusclient.uploader import Uploader
+
+from api.models import UploadSession
+from api.resumable import delete_expired
+from dossier.models import AuditEvent, Document, Version
+from tests.conftest import create_dossier, file_document
+from tests.ingest_support import CORPUS
+
+CORPUS_PDF = CORPUS / "pdf/1cad1de9_ArabicCIDTrueType.pdf"
+
+KEY = "BG/P/2024/000123"
+# A live server needs committed rows; the seeded roles and document types are restored after.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+class Sha256Uploader(Uploader):
+    """tuspy with the checksum edms files content under (tuspy's default is sha1)."""
+
+    CHECKSUM_ALGORITHM_PAIR = ("sha256", hashlib.sha256)
+
+
+@pytest.fixture(autouse=True)
+def resumable_dir(settings, tmp_path):
+    """Each test's own spool folder (the live server reads the same settings)."""
+    settings.EDMS_RESUMABLE_DIR = str(tmp_path / "resumable")
+
+
+@pytest.fixture
+def tus(live_server, registry_key):
+    return tus_client.TusClient(
+        f"{live_server.url}/api/v1/uploads", headers={"Authorization": f"Bearer {registry_key}"}
+    )
+
+
+def spools() -> list[str]:
+    folder = Path(settings.EDMS_RESUMABLE_DIR)
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def new_document_metadata(path: Path, **extra) -> dict[str, str]:
+    return {
+        "filename": path.name,
+        "filetype": "application/pdf",
+        "dossier": KEY,
+        "type": "CLM",
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        **extra,
+    }
+
+
+def test_a_whole_upload_becomes_a_document_with_its_version_1(tus):
+    dossier = create_dossier(KEY)
+    content = CORPUS_PDF.read_bytes()
+    uploader = tus.uploader(
+        str(CORPUS_PDF), chunk_size=8192, metadata=new_document_metadata(CORPUS_PDF)
+    )
+    uploader.upload()
+
+    version = Version.objects.select_related("document", "blob").get()
+    assert version.number == 1
+    assert version.document.dossier_id == dossier.id
+    assert version.document.doc_type.code == "CLM"
+    assert version.filename == CORPUS_PDF.name
+    assert version.blob.sha256 == hashlib.sha256(content).hexdigest()
+    assert version.blob.size == len(content)
+    assert AuditEvent.objects.filter(action="document.attach", object_id=version.document_id)
+    # The session and its spool are gone once the content is filed.
+    assert not UploadSession.objects.exists()
+    assert spools() == []
+
+
+def test_an_interrupted_upload_resumes_where_the_server_stands(tus, tmp_path, registry_key):
+    create_dossier(KEY)
+    content = os.urandom(300_000)
+    path = tmp_path / "annex.bin"
+    path.write_bytes(content)
+    first = Sha256Uploader(
+        file_path=str(path),
+        client=tus,
+        chunk_size=64 * 1024,
+        metadata=new_document_metadata(path),
+        upload_checksum=True,
+    )
+    first.upload_chunk()
+    first.upload_chunk()  # ...and then the client goes away
+    assert first.offset == 128 * 1024
+    assert not Document.objects.exists()
+
+    # A new client with only the URL asks where the upload stands and sends the rest.
+    head = requests.head(
+        first.url, headers={"Tus-Resumable": "1.0.0", "Authorization": f"Bearer {registry_key}"}
+    )
+    assert head.status_code == 200
+    assert head.headers["Upload-Offset"] == str(128 * 1024)
+    assert head.headers["Upload-Length"] == str(len(content))
+    assert "Upload-Expires" in head.headers
+    second = Sha256Uploader(
+        file_path=str(path), url=first.url, client=tus, chunk_size=100_000, upload_checksum=True
+    )
+    assert second.offset == 128 * 1024
+    second.upload()
+
+    version = Version.objects.select_related("blob").get()
+    assert version.blob.sha256 == hashlib.sha256(content).hexdigest()
+    assert version.blob.size == len(content)
+    assert spools() == []
+
+
+def test_an_upload_with_a_document_id_becomes_its_next_version(tus, tmp_path):
+    document = file_document(create_dossier(KEY))
+    path = tmp_path / "claims-v2.txt"
+    path.write_bytes(b"amended claims\n" * 1000)
+    tus.uploader(
+        str(path), chunk_size=4096, metadata={"document": str(document.id), "filename": path.name}
+    ).upload()
+    assert list(document.versions.values_list("number", flat=True).order_by("number")) == [1, 2]
+    assert document.versions.get(number=2).filename == "claims-v2.txt"
+
+
+def test_a_chunk_that_does_not_match_its_checksum_is_refused_and_not_appended(
+    tus, tmp_path, registry_key
+):
+    create_dossier(KEY)
+    path = tmp_path / "a.bin"
+    path.write_bytes(os.urandom(10_000))
+    uploader = tus.uploader(str(path), chunk_size=4096, metadata=new_document_metadata(path))
+    uploader.upload_chunk()
+    wrong = hashlib.sha256(b"something else").digest()
+    response = requests.patch(
+        uploader.url,
+        data=path.read_bytes()[4096:8192],
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Authorization": f"Bearer {registry_key}",
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Offset": "4096",
+            "Upload-Checksum": "sha256 " + base64.b64encode(wrong).decode(),
+        },
+    )
+    assert response.status_code == 460
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["type"] == "/api/v1/problems/checksum-mismatch"
+    session = UploadSession.objects.get()
+    assert session.offset == 4096
+    assert os.path.getsize(session.spool_path) == 4096  # nothing of the bad chunk kept
+    # The right bytes are then taken from the same offset.
+    Sha256Uploader(
+        file_path=str(path), url=uploader.url, client=tus, chunk_size=4096, upload_checksum=True
+    ).upload()
+    assert Version.objects.get().blob.size == 10_000
+
+
+def test_a_patch_at_the_wrong_offset_is_a_conflict(tus, tmp_path, registry_key):
+    create_dossier(KEY)
+    path = tmp_path / "a.bin"
+    path.write_bytes(os.urandom(10_000))
+    uploader = tus.uploader(str(path), chunk_size=4096, metadata=new_document_metadata(path))
+    uploader.upload_chunk()
+    response = requests.patch(
+        uploader.url,
+        data=b"x" * 100,
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Authorization": f"Bearer {registry_key}",
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Offset": "0",
+        },
+    )
+    assert response.status_code == 409
+    assert response.json()["offset"] == 4096
+    assert UploadSession.objects.get().offset == 4096
+
+
+def test_content_that_is_not_the_declared_sha256_is_refused_and_nothing_stored(tus, tmp_path):
+    create_dossier(KEY)
+    path = tmp_path / "a.bin"
+    path.write_bytes(os.urandom(20_000))
+    metadata = new_document_metadata(path, sha256=hashlib.sha256(b"other").hexdigest())
+    uploader = tus.uploader(str(path), chunk_size=8192, metadata=metadata)
+    with pytest.raises(TusUploadFailed) as failure:
+        uploader.upload()
+    assert failure.value.status_code == 422
+    assert b"digest-mismatch" in failure.value.response_content
+    assert not Document.objects.exists()
+    assert not Version.objects.exists()
+    assert not UploadSession.objects.exists()
+    assert spools() == []
+
+
+def test_more_bytes_than_the_declared_length_are_refused(tus, tmp_path, registry_key):
+    create_dossier(KEY)
+    path = tmp_path / "a.bin"
+    path.write_bytes(os.urandom(1000))
+    uploader = tus.uploader(str(path), chunk_size=500, metadata=new_document_metadata(path))
+    uploader.upload_chunk()
+    response = requests.patch(
+        uploader.url,
+        data=os.urandom(600),
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Authorization": f"Bearer {registry_key}",
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Offset": "500",
+        },
+    )
+    assert response.status_code == 400
+    session = UploadSession.objects.get()
+    assert session.offset == 500
+    assert os.path.getsize(session.spool_path) == 500
+    assert not Document.objects.exists()
+
+
+def test_creation_refuses_a_wrong_target_or_no_credentials(tus, live_server, tmp_path):
+    create_dossier(KEY)
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"abc")
+    with pytest.raises(TusCommunicationError) as failure:
+        tus.uploader(str(path), metadata={"dossier": KEY, "type": "NOPE"}).upload()
+    assert failure.value.status_code == 400
+    anonymous = tus_client.TusClient(f"{live_server.url}/api/v1/uploads")
+    with pytest.raises(TusCommunicationError) as failure:
+        anonymous.uploader(str(path), metadata={"dossier": KEY, "type": "CLM"}).upload()
+    assert failure.value.status_code == 401
+    assert not UploadSession.objects.exists()
+
+
+def test_options_announce_the_protocol(live_server, registry_key):
+    response = requests.options(
+        f"{live_server.url}/api/v1/uploads", headers={"Authorization": f"Bearer {registry_key}"}
+    )
+    assert response.status_code == 204
+    assert response.headers["Tus-Version"] == "1.0.0"
+    assert set(response.headers["Tus-Extension"].split(",")) == {
+        "creation",
+        "checksum",
+        "expiration",
+        "termination",
+    }
+    assert "sha256" in response.headers["Tus-Checksum-Algorithm"].split(",")
+
+
+def test_delete_terminates_the_upload_and_its_spool(tus, tmp_path, registry_key):
+    create_dossier(KEY)
+    path = tmp_path / "a.bin"
+    path.write_bytes(os.urandom(10_000))
+    uploader = tus.uploader(str(path), chunk_size=4096, metadata=new_document_metadata(path))
+    uploader.upload_chunk()
+    headers = {"Tus-Resumable": "1.0.0", "Authorization": f"Bearer {registry_key}"}
+    assert requests.delete(uploader.url, headers=headers).status_code == 204
+    assert not UploadSession.objects.exists()
+    assert spools() == []
+    assert requests.head(uploader.url, headers=headers).status_code == 404
+
+
+def test_expired_uploads_are_gone_and_swept_with_their_spools(tus, tmp_path, registry_key):
+    create_dossier(KEY)
+    path = tmp_path / "a.bin"
+    path.write_bytes(os.urandom(10_000))
+    stale = tus.uploader(str(path), chunk_size=4096, metadata=new_document_metadata(path))
+    stale.upload_chunk()
+    fresh = tus.uploader(str(path), chunk_size=4096, metadata=new_document_metadata(path))
+    fresh.upload_chunk()
+    past = timezone.now() - dt.timedelta(seconds=1)
+    UploadSession.objects.filter(id=stale.url.rsplit("/", 1)[-1]).update(expires_at=past)
+    assert len(spools()) == 2
+
+    headers = {"Tus-Resumable": "1.0.0", "Authorization": f"Bearer {registry_key}"}
+    assert requests.head(stale.url, headers=headers).status_code == 410
+    assert requests.head(fresh.url, headers=headers).status_code == 200
+    # The sweep takes what a caller never came back for.
+    other = UploadSession.objects.get()
+    other.expires_at = past
+    other.save()
+    assert delete_expired() == 1
+    assert not UploadSession.objects.exists()
+    assert spools() == []
