@@ -7,7 +7,7 @@ class ApiConfig(AppConfig):
 
     def ready(self):
         from api.resumable import delete_expired
-        from dossier.requeue_hooks import register_requeue_hook
+        from dossier.requeue_hooks import register_cleanup_hook
 
         # `edms sweep` deletes resumable uploads past their expiry, with their spools.
-        register_requeue_hook("expired uploads", delete_expired)
+        register_cleanup_hook("expired uploads", delete_expired)

@@ -28,3 +28,20 @@ def register_requeue_hook(name: str, hook: RequeueHook) -> None:
 def requeue_hooks() -> dict[str, RequeueHook]:
     """The registered hooks by name, in the order they were registered."""
     return dict(_hooks)
+
+
+# Cleanup hooks: what `edms sweep` removes for other apps (expired resumable uploads), reported
+# as `<count> <name> removed`; the same rules as requeue hooks.
+_cleanup_hooks: dict[str, RequeueHook] = {}
+
+
+def register_cleanup_hook(name: str, hook: RequeueHook) -> None:
+    """Have `edms sweep` run `hook`, which removes what expired and returns how many."""
+    registered = _cleanup_hooks.setdefault(name, hook)
+    if registered is not hook:
+        raise ValueError(f"a cleanup hook named {name!r} is registered already: {registered!r}")
+
+
+def cleanup_hooks() -> dict[str, RequeueHook]:
+    """The registered cleanup hooks by name, in the order they were registered."""
+    return dict(_cleanup_hooks)

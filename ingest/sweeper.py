@@ -8,7 +8,8 @@ event was lost on its way to the ingest subscriber never gets a processing row a
 dispatches what the event outbox still holds, then finds such work and sends its task again.
 `edms sweep` runs it: periodically under `edms run`, from a systemd timer in production. It also
 removes spool files that killed uploads left behind (`blobstore.sweep_stale`), and runs the
-requeue hooks other apps registered (`dossier.requeue_hooks`: webhook deliveries, renditions).
+requeue hooks other apps registered (`dossier.requeue_hooks`: webhook deliveries, renditions)
+and their cleanup hooks (expired resumable uploads).
 
 Work that only waits in line is left alone, however long the line: a pending version is sent
 again only when the broker no longer holds the task it was queued with (`broker_tasks`; for a
@@ -29,7 +30,7 @@ from django.utils import timezone
 
 from dossier import blobstore
 from dossier.models import DocumentState, Version
-from dossier.requeue_hooks import requeue_hooks
+from dossier.requeue_hooks import cleanup_hooks, requeue_hooks
 from dossier.tasks import dispatch_events
 from ingest import lease, pipeline
 from ingest.broker_tasks import task_ids_in_broker
@@ -44,16 +45,24 @@ class SweepReport:
     versions: int  # versions whose processing was requested or whose stage task was sent again
     batches: int  # scan batches whose split task was sent again (`BATCH_SWEEPERS`)
     others: dict[str, int] = field(default_factory=dict)  # what the requeue hooks sent again
+    removed: dict[str, int] = field(default_factory=dict)  # what the cleanup hooks removed
 
     @property
     def anything(self) -> bool:
-        return bool(self.events or self.versions or self.batches or any(self.others.values()))
+        return bool(
+            self.events
+            or self.versions
+            or self.batches
+            or any(self.others.values())
+            or any(self.removed.values())
+        )
 
     def __str__(self) -> str:
         others = "".join(f", {count} {name}" for name, count in self.others.items())
+        removed = "".join(f"; {count} {name} removed" for name, count in self.removed.items())
         return (
             f"{self.events} events dispatched, {self.versions} versions and "
-            f"{self.batches} scan batches{others} queued again"
+            f"{self.batches} scan batches{others} queued again{removed}"
         )
 
 
@@ -138,9 +147,10 @@ def sweep(*, dry_run: bool = False) -> SweepReport:
         pipeline.queue(version_id, stage)
     batches = _sweep_batches(now, dry_run=False)
     others = {name: hook() for name, hook in requeue_hooks().items()}  # other apps' lost work
+    removed = {name: hook() for name, hook in cleanup_hooks().items()}  # what other apps let expire
     if leftovers := blobstore.sweep_stale():
         log.warning("sweep: removed %d spool/staging leftovers of killed processes", leftovers)
-    report = SweepReport(events, len(unprocessed) + len(versions), batches, others)
+    report = SweepReport(events, len(unprocessed) + len(versions), batches, others, removed)
     if report.anything:
         log.warning("sweep: %s", report)
     return report

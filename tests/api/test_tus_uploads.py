@@ -7,19 +7,20 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import io
 import os
 from pathlib import Path
 
 import pytest
 import requests
 from django.conf import settings
+from django.core.management import call_command
 from django.utils import timezone
 from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError, TusUploadFailed
 from tusclient.uploader import Uploader
 
 from api.models import UploadSession
-from api.resumable import delete_expired
 from dossier.models import AuditEvent, Document, Version
 from tests.conftest import create_dossier, file_document
 from tests.ingest_support import CORPUS
@@ -289,6 +290,8 @@ def test_expired_uploads_are_gone_and_swept_with_their_spools(tus, tmp_path, reg
     other = UploadSession.objects.get()
     other.expires_at = past
     other.save()
-    assert delete_expired() == 1
+    out = io.StringIO()
+    call_command("sweep", stdout=out)
+    assert "; 1 expired uploads removed" in out.getvalue()
     assert not UploadSession.objects.exists()
     assert spools() == []

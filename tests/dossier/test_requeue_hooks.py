@@ -6,26 +6,25 @@ from __future__ import annotations
 import pytest
 
 from api.resumable import delete_expired
-from dossier.requeue_hooks import register_requeue_hook, requeue_hooks
+from dossier.requeue_hooks import cleanup_hooks, register_requeue_hook, requeue_hooks
 from ingest.pipeline import requeue_stalled_renditions
 from webhooks.deliveries import requeue_due_deliveries
 
 
 def test_each_app_registers_its_hook_once_in_the_order_apps_are_installed():
     assert requeue_hooks() == {
-        "expired uploads": delete_expired,
         "webhook deliveries": requeue_due_deliveries,
         "version renditions": requeue_stalled_renditions,
     }
     register_requeue_hook("webhook deliveries", requeue_due_deliveries)  # ready() run again
-    assert list(requeue_hooks()) == [
-        "expired uploads",
-        "webhook deliveries",
-        "version renditions",
-    ]
+    assert list(requeue_hooks()) == ["webhook deliveries", "version renditions"]
 
 
 def test_another_hook_may_not_take_a_registered_name():
     with pytest.raises(ValueError, match="webhook deliveries"):
         register_requeue_hook("webhook deliveries", lambda: 0)
     assert requeue_hooks()["webhook deliveries"] is requeue_due_deliveries
+
+
+def test_the_api_registers_the_removal_of_expired_uploads_as_a_cleanup_hook():
+    assert cleanup_hooks() == {"expired uploads": delete_expired}
