@@ -9,7 +9,9 @@ import datetime as dt
 import hashlib
 import io
 import os
+import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -123,6 +125,36 @@ def test_an_interrupted_upload_resumes_where_the_server_stands(tus, tmp_path, re
     assert version.blob.sha256 == hashlib.sha256(content).hexdigest()
     assert version.blob.size == len(content)
     assert spools() == []
+
+
+def test_the_bytes_of_a_patch_cut_off_midway_are_kept_and_the_upload_resumes_after_them(
+    tus, live_server, tmp_path, registry_key
+):
+    create_dossier(KEY)
+    content = os.urandom(200_000)
+    path = tmp_path / "annex.bin"
+    path.write_bytes(content)
+    uploader = tus.uploader(str(path), metadata=new_document_metadata(path))
+    uploader.set_url(uploader.create_url())
+    # The line drops after 70,000 of the 200,000 bytes the PATCH announced.
+    target = urlsplit(uploader.url)
+    with socket.create_connection((target.hostname, target.port)) as connection:
+        connection.sendall(
+            (
+                f"PATCH {target.path} HTTP/1.1\r\nHost: {target.netloc}\r\n"
+                f"Authorization: Bearer {registry_key}\r\nTus-Resumable: 1.0.0\r\n"
+                "Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\n"
+                f"Content-Length: {len(content)}\r\n\r\n"
+            ).encode()
+            + content[:70_000]
+        )
+        connection.shutdown(socket.SHUT_WR)
+        connection.recv(65536)  # the server has taken what arrived
+    resumed = tus.uploader(str(path), url=uploader.url)
+    assert resumed.offset == 70_000
+    resumed.upload()
+    version = Version.objects.select_related("blob").get()
+    assert version.blob.sha256 == hashlib.sha256(content).hexdigest()
 
 
 def test_an_upload_with_a_document_id_becomes_its_next_version(tus, tmp_path):
