@@ -15,11 +15,13 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import fcntl
 import hashlib
 import logging
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -31,9 +33,10 @@ from api.permissions import require
 from api.problems import Problem
 from api.serializers.validation import document_type
 from dossier import access, actions, blobstore
+from dossier.actions.errors import DocumentCancelledError
 from dossier.audit import Actor
 from dossier.blobstore import StagedFile
-from dossier.models import Version
+from dossier.models import DocumentState, Version
 from dossier.uploads import clean_filename
 
 log = logging.getLogger(__name__)
@@ -113,8 +116,11 @@ def _length(header: str | None) -> int:
 
 def _target(user, metadata: dict[str, str]) -> Target:
     """The upload's target, resolved now so a wrong one is refused before any byte is sent."""
-    if document := metadata.get("document"):
-        return Target(document_id=str(access.get_document_for(user, document).id))
+    if document_id := metadata.get("document"):
+        document = access.get_document_for(user, document_id)
+        if document.state in (DocumentState.CANCELLED, DocumentState.QC_REJECTED):
+            raise DocumentCancelledError("the document is cancelled; it takes no new versions")
+        return Target(document_id=str(document.id))
     if not metadata.get("dossier") or not metadata.get("type"):
         raise Problem(
             "validation-error",
@@ -145,10 +151,34 @@ def append(session: UploadSession, offset_header: str | None, checksum_header: s
     """
     if offset_header is None or not offset_header.isdigit():
         raise Problem("validation-error", "send Upload-Offset", field="Upload-Offset")
-    if int(offset_header) != session.offset:
+    with _writing(session):
+        session.refresh_from_db(fields=["offset"])  # as it stands now that this request writes
+        _append(session, int(offset_header), checksum_header, body)
+
+
+@contextmanager
+def _writing(session: UploadSession) -> Iterator[None]:
+    """Hold the session's spool for this request alone: a second PATCH to the same upload at
+    the same time would interleave its bytes; it is refused (409) instead. (`flock`: the web
+    processes of one machine, which is where the spool lives.)"""
+    with open(session.spool_path, "rb") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Problem(
+                "upload-offset-mismatch", "another request is writing to this upload right now"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _append(session: UploadSession, offset: int, checksum_header: str | None, body) -> None:
+    if offset != session.offset:
         raise Problem(
             "upload-offset-mismatch",
-            f"the upload stands at {session.offset}, not {offset_header}",
+            f"the upload stands at {session.offset}, not {offset}",
             extra={"offset": session.offset},
         )
     expected = _checksum(checksum_header)
@@ -226,10 +256,11 @@ def complete(session: UploadSession, actor: Actor) -> Version:
 
     The declared SHA-256 is checked by the filing action: on a mismatch (422) nothing is stored.
     """
+    user = session.user
     sha256, size = blobstore.hash_spool(session.spool_path)
     staged = StagedFile(session.spool_path, sha256, size, session.filename, session.media_type)
-    user = session.user
     try:
+        require(access.can_file_documents(user), "upload documents", user)  # still
         if session.document_id is not None:
             document = access.get_document_for(user, session.document_id)
             return actions.add_version(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import fcntl
 import hashlib
 import io
 import os
@@ -22,8 +23,9 @@ from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError, TusUploadFailed
 from tusclient.uploader import Uploader
 
-from api.models import UploadSession
-from dossier.models import AuditEvent, Document, Version
+from api.models import ApiKey, UploadSession
+from dossier.models import AuditEvent, Document, DocumentState, Version
+from dossier.roles import Role
 from tests.conftest import create_dossier, file_document
 from tests.ingest_support import CORPUS
 
@@ -327,3 +329,47 @@ def test_expired_uploads_are_gone_and_swept_with_their_spools(tus, tmp_path, reg
     assert "; 1 expired uploads removed" in out.getvalue()
     assert not UploadSession.objects.exists()
     assert spools() == []
+
+
+def test_an_upload_is_its_creators_alone(tus, live_server, tmp_path):
+    create_dossier(KEY)
+    path = tmp_path / "a.bin"
+    path.write_bytes(os.urandom(10_000))
+    uploader = tus.uploader(str(path), chunk_size=4096, metadata=new_document_metadata(path))
+    uploader.upload_chunk()
+    _, other_key = ApiKey.create("other-system", Role.REGISTRY_SYSTEM)
+    headers = {"Tus-Resumable": "1.0.0", "Authorization": f"Bearer {other_key}"}
+    head = requests.head(uploader.url, headers=headers)
+    assert head.status_code == 404
+    assert "Upload-Offset" not in head.headers
+    assert requests.delete(uploader.url, headers=headers).status_code == 404
+    assert UploadSession.objects.get().offset == 4096
+
+
+def test_a_new_version_of_a_cancelled_document_is_refused_before_any_byte(tus, tmp_path):
+    document = file_document(create_dossier(KEY))
+    Document.objects.filter(id=document.id).update(state=DocumentState.CANCELLED)
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"late amendment")
+    with pytest.raises(TusCommunicationError) as failure:
+        tus.uploader(str(path), metadata={"document": str(document.id)}).upload()
+    assert failure.value.status_code == 409
+    assert not UploadSession.objects.exists()
+
+
+def test_a_second_writer_at_the_same_time_is_refused(tus, tmp_path, registry_key):
+    create_dossier(KEY)
+    path = tmp_path / "a.bin"
+    path.write_bytes(os.urandom(10_000))
+    uploader = tus.uploader(str(path), chunk_size=4096, metadata=new_document_metadata(path))
+    uploader.upload_chunk()
+    session = UploadSession.objects.get()
+    with open(session.spool_path, "rb") as busy:
+        fcntl.flock(busy, fcntl.LOCK_EX)  # a PATCH to this upload is being written
+        with pytest.raises(TusUploadFailed) as failure:
+            uploader.upload_chunk()
+        assert failure.value.status_code == 409
+        assert b"writing to this upload" in failure.value.response_content
+    assert os.path.getsize(session.spool_path) == 4096
+    uploader.upload()  # once the other is done
+    assert Version.objects.get().blob.size == 10_000
