@@ -373,3 +373,16 @@ def test_a_second_writer_at_the_same_time_is_refused(tus, tmp_path, registry_key
     assert os.path.getsize(session.spool_path) == 4096
     uploader.upload()  # once the other is done
     assert Version.objects.get().blob.size == 10_000
+
+
+def test_a_chunk_larger_than_the_in_memory_body_limit_streams_through(tus, settings):
+    """A PATCH body is never read into memory: one bigger than DATA_UPLOAD_MAX_MEMORY_SIZE
+    (what a JSON body may be) goes through like any."""
+    big = CORPUS / "pdf/9900c4c7_unreadablemetadata.pdf"
+    assert big.stat().st_size > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    create_dossier(KEY)
+    uploader = tus.uploader(
+        str(big), chunk_size=4 * 1024 * 1024, metadata=new_document_metadata(big)
+    )
+    uploader.upload()
+    assert Version.objects.get().blob.sha256 == hashlib.sha256(big.read_bytes()).hexdigest()
