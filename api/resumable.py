@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from django.conf import settings
 from django.db import transaction
@@ -143,7 +144,9 @@ def session_for(user, upload_id) -> UploadSession:
     return session
 
 
-def append(session: UploadSession, offset_header: str | None, checksum_header: str | None, body):
+def append(
+    session: UploadSession, offset_header: str | None, checksum_header: str | None, body: BinaryIO
+) -> None:
     """Append the request `body` (a file-like stream) at the session's offset.
 
     Without a checksum, whatever arrived before a broken stream is kept (the client resumes
@@ -174,7 +177,9 @@ def _writing(session: UploadSession) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _append(session: UploadSession, offset: int, checksum_header: str | None, body) -> None:
+def _append(
+    session: UploadSession, offset: int, checksum_header: str | None, body: BinaryIO
+) -> None:
     if offset != session.offset:
         raise Problem(
             "upload-offset-mismatch",
