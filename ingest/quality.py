@@ -299,7 +299,7 @@ def no_text_reason(
     if pdf and page_count and blank_pages >= page_count:
         return "no text: the page is blank" if page_count == 1 else "no text: every page is blank"
     if ocr_failure:
-        return f"no text: the pages have no text layer, and OCR failed ({ocr_failure})"
+        return f"no text: the pages have no text layer, and OCR could not read them: {ocr_failure}"
     if ocr_unavailable:
         what = "an image" if media_type.startswith("image/") else "scanned pages"
         if pdf and not scanned_pages:

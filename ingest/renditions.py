@@ -141,8 +141,10 @@ def ocr(run: Run) -> StepResult:
         if not by_the_gate:
             raise  # a scan OCR cannot read fails: it has nothing else
         # What extraction found, if poor (or nothing), is still a done version, warned.
-        run.ocr_failure = failure.detail or failure.sentence
-        processing.quality_reason = f"{extracted_reason}; OCR failed: {run.ocr_failure}"
+        # The warning is for a clerk: the catalogue's sentence; the tool's own words go in the
+        # step's detail, for operators.
+        run.ocr_failure = failure.sentence
+        processing.quality_reason = f"{extracted_reason}; OCR could not read it: {failure.sentence}"
         processing.save(update_fields=["quality_reason"])
         return StepResult(f"not read again: {failure.described}", StepState.FAILED)
     verdict = _judge_ocr_text(run, found["text"])

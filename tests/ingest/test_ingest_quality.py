@@ -254,7 +254,8 @@ def test_when_ocr_fails_the_extracted_text_stays_with_a_warning(dossier, setting
     warned(
         processing,
         "the extracted text is mostly unreadable characters (100 % replacement characters); "
-        "OCR failed: timed out after 1 s",
+        "OCR could not read it: reading the file took too long: ask for a simpler copy "
+        "(printed to PDF)",
     )
     assert processing.text_id is not None
 
@@ -320,8 +321,11 @@ def test_a_vector_drawing_ocr_fails_on_ends_done_saying_so(dossier, settings):
     processing = processed(dossier, drawing_pdf(), "drawing.pdf")
 
     warned(
-        processing, "no text: the pages have no text layer, and OCR failed (timed out after 1 s)"
+        processing,
+        "no text: the pages have no text layer, and OCR could not read them: reading the file "
+        "took too long: ask for a simpler copy (printed to PDF)",
     )
+    assert "(timed out after 1 s)" in step(processing, "ocr")["detail"]  # for operators
 
 
 def test_a_drawing_says_ocr_found_no_text_in_it(dossier):
