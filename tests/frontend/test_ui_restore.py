@@ -169,3 +169,16 @@ def test_the_button_and_the_message_are_translated(document):
     assert "Restaurer cette version" in client.get(viewer_url(document)).content.decode()
     response = client.post(restore_url(document, 1), {"reason": "retour"}, follow=True)
     assert "Version 1 restaurée en tant que version 3." in response.content.decode()
+
+
+def test_an_expunged_version_offers_no_restore_and_refuses_one(document):
+    actions.expunge_document(
+        document, reason="court order", reference="C-1/26", actor=Actor(label="t"), versions=[1]
+    )
+    client = signed_in(Role.EXAMINER)
+    page = client.get(viewer_url(document))
+    assert page.status_code == 200 and "Version 1" in page.content.decode()
+    assert restore_url(document, 1) not in page.content.decode()
+    response = client.post(restore_url(document, 1), {"reason": "back"}, follow=True)
+    assert "This version was expunged; it cannot be restored." in response.content.decode()
+    assert version_count(document) == 2
