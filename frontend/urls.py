@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
 from frontend import scanning
-from frontend.views import dossiers, operations, search, viewer
+from frontend.views import dossiers, operations, search, versions, viewer
 
 app_name = "frontend"
 
@@ -18,6 +18,11 @@ urlpatterns = [
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("documents/<uuid:document_id>", viewer.viewer, name="viewer"),
     path("documents/<uuid:document_id>/state", viewer.document_state, name="document-state"),
+    path(
+        "documents/<uuid:document_id>/versions/<int:number>/restore",
+        versions.restore_version,
+        name="version-restore",
+    ),
     path("operations", operations.operations, name="operations"),
     path(
         "operations/retry/<uuid:document_id>/<int:number>",

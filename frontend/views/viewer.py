@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from dossier.models import TextQuality, Version
 from frontend.labels import ui_language
+from frontend.views.versions import may_restore_versions
 from frontend.views.visible import document_or_404
 from ingest.models import State
 from search import documents as search_documents
@@ -75,6 +76,8 @@ def viewer(request, document_id):
             "type_label": document.doc_type.label(ui_language()),
             "versions": versions,
             "current": current,
+            # Cancelled documents still show it: the refusal then says why.
+            "can_restore": may_restore_versions(request.user),
             "processing": processing,
             "pages": document.page_count or current.page_count,
             "kind": kind,
