@@ -134,9 +134,12 @@ class UploadSession(models.Model):
     """A resumable (tus) upload in progress: what it is for, how far it got, where its bytes are.
 
     The bytes go to a spool file as they arrive; once `offset` reaches `length` the content is
-    filed through the filing actions (a new document, or a new version of `document_id`) and
-    the session is deleted. Sessions not finished by `expires_at` are deleted with their spool
-    by `edms sweep` (`api.resumable.delete_expired`).
+    filed through the filing actions (a new document, or a new version of `document_id`). The
+    spool is then deleted but the session stays, `completed_at` set, with its outcome (the
+    filed document and version, or the `failure` problem): a client whose answer to the last
+    PATCH was lost asks again and learns it, instead of filing the file twice. Sessions past
+    `expires_at`, completed or not, are deleted with their spool by `edms sweep`
+    (`api.resumable.delete_expired`).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -155,6 +158,11 @@ class UploadSession(models.Model):
     spool_path = models.CharField(max_length=1000)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
+    # The outcome, once the last byte has arrived: what was filed, or why nothing was.
+    completed_at = models.DateTimeField(null=True, blank=True)
+    filed_document_id = models.UUIDField(null=True, blank=True)
+    filed_version = models.PositiveIntegerField(null=True, blank=True)
+    failure = models.JSONField(null=True, blank=True)  # {"slug", "detail", "field", "extra"}
 
     def __str__(self) -> str:
         return f"upload {self.id} ({self.offset}/{self.length})"

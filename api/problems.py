@@ -190,6 +190,14 @@ def _from_exception(exc) -> tuple[str, str, str | None, dict]:
     return "server-error", "an internal error occurred; it has been logged", None, {}
 
 
+def problem_for(exc: Exception) -> Problem:
+    """The `Problem` any exception answers as (a server error for one not in the catalogue)."""
+    if isinstance(exc, Problem):
+        return exc
+    slug, detail, field, extra = _from_exception(exc)
+    return Problem(slug, detail, field=field, extra=extra)
+
+
 def _flatten_validation(detail, prefix: str = "") -> tuple[str | None, str, list[dict]]:
     errors: list[dict] = []
 

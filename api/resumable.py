@@ -6,8 +6,11 @@ next version) and optionally the SHA-256 the client vouches for. Chunks are appe
 session's spool file at its offset, streamed (never the whole body in memory) and, with an
 `Upload-Checksum`, verified before the offset moves. When the last byte has arrived the spool is
 hashed and filed through the filing actions (`attach_document` / `add_version`), which check the
-declared SHA-256: on a mismatch nothing is stored. Expired sessions are deleted with their spool
-by `edms sweep` (the requeue hook `delete_expired`, registered in `ApiConfig.ready`).
+declared SHA-256: on a mismatch nothing is stored. The completed session keeps its outcome (the
+document and version filed, or the problem that refused it) without its spool, so a client whose
+answer to the last PATCH was lost can ask again (HEAD, or the same PATCH) and is told the same,
+never filing twice. Expired sessions, completed or not, are deleted with their spool by
+`edms sweep` (the requeue hook `delete_expired`, registered in `ApiConfig.ready`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import hashlib
 import logging
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,7 +35,7 @@ from django.utils import timezone
 
 from api.models import UploadSession
 from api.permissions import require
-from api.problems import Problem
+from api.problems import Problem, problem_for
 from api.serializers.validation import document_type
 from dossier import access, actions, blobstore
 from dossier.actions.errors import DocumentCancelledError
@@ -144,19 +148,76 @@ def session_for(user, upload_id) -> UploadSession:
     return session
 
 
+@dataclass(frozen=True)
+class Filed:
+    """A completed upload's outcome: the document it became and its version number."""
+
+    document_id: uuid.UUID
+    version: int
+
+
 def append(
-    session: UploadSession, offset_header: str | None, checksum_header: str | None, body: BinaryIO
-) -> None:
-    """Append the request `body` (a file-like stream) at the session's offset.
+    session: UploadSession,
+    offset_header: str | None,
+    checksum_header: str | None,
+    body: BinaryIO,
+    actor: Actor,
+) -> Filed | None:
+    """Append the request `body` (a file-like stream) at the session's offset; with the last
+    byte, file the upload and answer what it became (`None` while bytes are still missing).
 
     Without a checksum, whatever arrived before a broken stream is kept (the client resumes
     after it); with one, the chunk counts only if it matches, else nothing of it is kept.
+    The last PATCH repeated on a completed upload (its answer was lost) is answered with the
+    same outcome, and files nothing again.
     """
     if offset_header is None or not offset_header.isdigit():
         raise Problem("validation-error", "send Upload-Offset", field="Upload-Offset")
-    with _writing(session):
-        session.refresh_from_db(fields=["offset"])  # as it stands now that this request writes
-        _append(session, int(offset_header), checksum_header, body)
+    offset = int(offset_header)
+    if session.completed_at is not None:
+        return _repeat(session, offset)
+    try:
+        with _writing(session):
+            session.refresh_from_db()  # as it stands now that this request writes
+            if session.completed_at is not None:
+                return _repeat(session, offset)
+            _append(session, offset, checksum_header, body)
+            if session.offset == session.length:
+                return complete(session, actor)
+            return None
+    except _SpoolGone:
+        # The spool went while this request began: another request completed the upload.
+        session.refresh_from_db()
+        if session.completed_at is None:
+            raise Problem("unknown-upload", f"the bytes of upload {session.id} are gone") from None
+        return _repeat(session, offset)
+
+
+def outcome(session: UploadSession) -> Filed | None:
+    """A completed session's outcome (its failure raised again); `None` while in progress."""
+    if session.completed_at is None:
+        return None
+    if session.failure is not None:
+        failure = session.failure
+        raise Problem(
+            failure["slug"], failure["detail"], field=failure["field"], extra=failure["extra"]
+        )
+    return Filed(session.filed_document_id, session.filed_version)
+
+
+def _repeat(session: UploadSession, offset: int) -> Filed:
+    """A PATCH to a completed upload: at its end it is the last one again, answered the same."""
+    if offset != session.length:
+        raise Problem(
+            "upload-offset-mismatch",
+            f"the upload is complete at {session.length}, not {offset}",
+            extra={"offset": session.length},
+        )
+    return outcome(session)
+
+
+class _SpoolGone(Exception):
+    """The session's spool file is no longer there (the upload was completed meanwhile)."""
 
 
 @contextmanager
@@ -164,7 +225,11 @@ def _writing(session: UploadSession) -> Iterator[None]:
     """Hold the session's spool for this request alone: a second PATCH to the same upload at
     the same time would interleave its bytes; it is refused (409) instead. (`flock`: the web
     processes of one machine, which is where the spool lives.)"""
-    with open(session.spool_path, "rb") as handle:
+    try:
+        handle = open(session.spool_path, "rb")  # closed by `with handle` below
+    except FileNotFoundError:
+        raise _SpoolGone from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -256,30 +321,65 @@ def _advance(session: UploadSession, written: int) -> None:
     session.offset = new_offset
 
 
-def complete(session: UploadSession, actor: Actor) -> Version:
-    """File the finished upload; the session and its spool are gone afterwards, filed or not.
+def complete(session: UploadSession, actor: Actor) -> Filed:
+    """File the finished upload; its spool is gone afterwards, filed or not, and the session
+    keeps the outcome (until it expires) for a client that asks again.
 
-    The declared SHA-256 is checked by the filing action: on a mismatch (422) nothing is stored.
+    The declared SHA-256 is checked by the filing action: on a mismatch (422) nothing is stored,
+    and that refusal is the outcome. An unexpected error (a server error) leaves no session: the
+    client starts over.
     """
+    try:
+        # One transaction: the filing and the outcome recorded together, or neither.
+        with transaction.atomic():
+            version = _file(session, actor)
+            filed = Filed(version.document_id, version.number)
+            _completed(session, filed_document_id=filed.document_id, filed_version=filed.version)
+    except Exception as exc:
+        problem = problem_for(exc)
+        if problem.problem.slug == "server-error":
+            discard(session)
+            raise
+        _completed(
+            session,
+            failure={
+                "slug": problem.problem.slug,
+                "detail": str(problem.detail),
+                "field": problem.field,
+                "extra": problem.extra,
+            },
+        )
+        raise problem from exc
+    _unlink(session.spool_path)
+    return filed
+
+
+def _file(session: UploadSession, actor: Actor) -> Version:
     user = session.user
     sha256, size = blobstore.hash_spool(session.spool_path)
     staged = StagedFile(session.spool_path, sha256, size, session.filename, session.media_type)
-    try:
-        require(access.can_file_documents(user), "upload documents", user)  # still
-        if session.document_id is not None:
-            document = access.get_document_for(user, session.document_id)
-            return actions.add_version(
-                document, staged, actor=actor, expected_sha256=session.sha256 or None
-            )
-        return actions.attach_document(
-            access.get_dossier_for(user, session.dossier_key),
-            staged,
-            doc_type=document_type(session.doc_type),
-            actor=actor,
-            expected_sha256=session.sha256 or None,
+    require(access.can_file_documents(user), "upload documents", user)  # still
+    if session.document_id is not None:
+        document = access.get_document_for(user, session.document_id)
+        return actions.add_version(
+            document, staged, actor=actor, expected_sha256=session.sha256 or None
         )
-    finally:
-        discard(session)
+    return actions.attach_document(
+        access.get_dossier_for(user, session.dossier_key),
+        staged,
+        doc_type=document_type(session.doc_type),
+        actor=actor,
+        expected_sha256=session.sha256 or None,
+    )
+
+
+def _completed(session: UploadSession, **outcome_fields) -> None:
+    session.completed_at = timezone.now()
+    for name, value in outcome_fields.items():
+        setattr(session, name, value)
+    session.save(update_fields=["completed_at", *outcome_fields])
+    if "failure" in outcome_fields:
+        _unlink(session.spool_path)
 
 
 def terminate(session: UploadSession) -> None:
@@ -290,14 +390,19 @@ def discard(session: UploadSession) -> None:
     """Delete the session and its spool file."""
     with transaction.atomic():
         UploadSession.objects.filter(id=session.id).delete()
+    _unlink(session.spool_path)
+
+
+def _unlink(path: str) -> None:
     try:
-        os.unlink(session.spool_path)
+        os.unlink(path)
     except FileNotFoundError:
         pass
 
 
 def delete_expired() -> int:
-    """`edms sweep`: delete the sessions past their expiry, with their spools; how many."""
+    """`edms sweep`: delete the sessions past their expiry, completed or not, with their spools
+    (a completed one has none left); how many."""
     expired = list(UploadSession.objects.filter(expires_at__lte=timezone.now()))
     for session in expired:
         discard(session)

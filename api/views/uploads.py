@@ -41,6 +41,14 @@ def _upload_headers(session: UploadSession) -> dict[str, str]:
     }
 
 
+def _filed_headers(filed: resumable.Filed) -> dict[str, str]:
+    return {
+        "Content-Location": reverse("api:document-detail", args=[filed.document_id]),
+        "Edms-Document-Id": str(filed.document_id),
+        "Edms-Version": str(filed.version),
+    }
+
+
 class TusView(APIView):
     """What every tus call shares: the version check and `Tus-Resumable` on every answer."""
 
@@ -88,28 +96,26 @@ class UploadCreateView(TusView):
 class UploadDetailView(TusView):
     def head(self, request, upload_id):
         session = resumable.session_for(request.user, upload_id)
-        return Response(
-            status=200, headers={**_upload_headers(session), "Cache-Control": "no-store"}
-        )
+        headers = {**_upload_headers(session), "Cache-Control": "no-store"}
+        # A completed upload answers what it became (or raises the problem that refused it).
+        if filed := resumable.outcome(session):
+            headers |= _filed_headers(filed)
+        return Response(status=200, headers=headers)
 
     def patch(self, request, upload_id):
         session = resumable.session_for(request.user, upload_id)
         if request.content_type.split(";")[0].strip().lower() != OFFSET_STREAM:
             raise Problem("unsupported-media-type", f"send the chunk as {OFFSET_STREAM}")
-        resumable.append(
+        filed = resumable.append(
             session,
             request.headers.get("Upload-Offset"),
             request.headers.get("Upload-Checksum"),
             request.stream or io.BytesIO(),  # None: an empty body
+            actor_of(request),
         )
         headers = _upload_headers(session)
-        if session.offset == session.length:
-            version = resumable.complete(session, actor_of(request))
-            headers |= {
-                "Content-Location": reverse("api:document-detail", args=[version.document_id]),
-                "Edms-Document-Id": str(version.document_id),
-                "Edms-Version": str(version.number),
-            }
+        if filed is not None:
+            headers |= _filed_headers(filed)
         return Response(status=204, headers=headers)
 
     def delete(self, request, upload_id):

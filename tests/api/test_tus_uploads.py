@@ -1,6 +1,7 @@
 """Resumable uploads (tus 1.0, `/api/v1/uploads`) driven by the real `tuspy` client against a
 live server: a whole upload, one resumed after an interruption, a bad chunk checksum, a size or
-SHA-256 that does not match what was declared, and expired sessions swept away."""
+SHA-256 that does not match what was declared, a completed upload asked about again after the
+answer to its last PATCH was lost, and expired sessions swept away."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import hashlib
 import io
 import os
 import socket
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -87,9 +89,11 @@ def test_a_whole_upload_becomes_a_document_with_its_version_1(tus):
     assert version.blob.sha256 == hashlib.sha256(content).hexdigest()
     assert version.blob.size == len(content)
     assert AuditEvent.objects.filter(action="document.attach", object_id=version.document_id)
-    # The session and its spool are gone once the content is filed.
-    assert not UploadSession.objects.exists()
+    # The spool is gone once the content is filed; the session keeps only the outcome.
     assert spools() == []
+    session = UploadSession.objects.get()
+    assert session.completed_at is not None
+    assert (session.filed_document_id, session.filed_version) == (version.document_id, 1)
 
 
 def test_an_interrupted_upload_resumes_where_the_server_stands(tus, tmp_path, registry_key):
@@ -224,7 +228,9 @@ def test_a_patch_at_the_wrong_offset_is_a_conflict(tus, tmp_path, registry_key):
     assert UploadSession.objects.get().offset == 4096
 
 
-def test_content_that_is_not_the_declared_sha256_is_refused_and_nothing_stored(tus, tmp_path):
+def test_content_that_is_not_the_declared_sha256_is_refused_and_nothing_stored(
+    tus, tmp_path, registry_key
+):
     create_dossier(KEY)
     path = tmp_path / "a.bin"
     path.write_bytes(os.urandom(20_000))
@@ -236,8 +242,114 @@ def test_content_that_is_not_the_declared_sha256_is_refused_and_nothing_stored(t
     assert b"digest-mismatch" in failure.value.response_content
     assert not Document.objects.exists()
     assert not Version.objects.exists()
-    assert not UploadSession.objects.exists()
     assert spools() == []
+    # The refusal is the upload's outcome: asked again, it is the same 422, and nothing is filed.
+    assert UploadSession.objects.get().failure["slug"] == "digest-mismatch"
+    headers = {"Tus-Resumable": "1.0.0", "Authorization": f"Bearer {registry_key}"}
+    head = requests.head(uploader.url, headers=headers)
+    assert head.status_code == 422
+    assert head.headers["Content-Type"] == "application/problem+json"
+    again = requests.patch(
+        uploader.url,
+        headers={
+            **headers,
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Offset": "20000",
+        },
+    )
+    assert again.status_code == 422
+    assert again.json()["type"] == "/api/v1/problems/digest-mismatch"
+    assert not Document.objects.exists()
+
+
+def send_and_hang_up(url: str, key: str, offset: int, chunk: bytes) -> None:
+    """A PATCH whose answer never reaches the client: the line drops once the chunk is sent."""
+    target = urlsplit(url)
+    with socket.create_connection((target.hostname, target.port)) as connection:
+        connection.sendall(
+            (
+                f"PATCH {target.path} HTTP/1.1\r\nHost: {target.netloc}\r\n"
+                f"Authorization: Bearer {key}\r\nTus-Resumable: 1.0.0\r\n"
+                f"Content-Type: application/offset+octet-stream\r\nUpload-Offset: {offset}\r\n"
+                f"Content-Length: {len(chunk)}\r\n\r\n"
+            ).encode()
+            + chunk
+        )
+
+
+def head_until_complete(url: str, headers: dict[str, str]) -> requests.Response:
+    """HEAD until the upload's outcome is there (the server files it after the hang-up)."""
+    deadline = time.monotonic() + 30
+    while True:
+        head = requests.head(url, headers=headers)
+        if "Edms-Document-Id" in head.headers or time.monotonic() > deadline:
+            return head
+        time.sleep(0.1)
+
+
+def test_a_completed_upload_whose_last_answer_was_lost_tells_its_document_and_files_once(
+    tus, tmp_path, registry_key
+):
+    create_dossier(KEY)
+    content = os.urandom(30_000)
+    path = tmp_path / "annex.bin"
+    path.write_bytes(content)
+    uploader = tus.uploader(str(path), chunk_size=10_000, metadata=new_document_metadata(path))
+    uploader.upload_chunk()
+    uploader.upload_chunk()
+    send_and_hang_up(uploader.url, registry_key, 20_000, content[20_000:])
+
+    # The client asks where the upload stands: it is complete, and it says what it became.
+    headers = {"Tus-Resumable": "1.0.0", "Authorization": f"Bearer {registry_key}"}
+    head = head_until_complete(uploader.url, headers)
+    assert head.status_code == 200
+    version = Version.objects.select_related("blob").get()
+    assert head.headers["Upload-Offset"] == head.headers["Upload-Length"] == "30000"
+    assert head.headers["Edms-Document-Id"] == str(version.document_id)
+    assert head.headers["Edms-Version"] == "1"
+    assert version.blob.sha256 == hashlib.sha256(content).hexdigest()
+    assert spools() == []
+
+    # The last PATCH again, at the end: the same answer, and no second document.
+    patch_headers = {**headers, "Content-Type": "application/offset+octet-stream"}
+    again = requests.patch(uploader.url, headers={**patch_headers, "Upload-Offset": "30000"})
+    assert again.status_code == 204
+    assert again.headers["Edms-Document-Id"] == str(version.document_id)
+    assert again.headers["Edms-Version"] == "1"
+    assert again.headers["Content-Location"] == f"/api/v1/documents/{version.document_id}"
+    # Resent from where it had started, it is told the upload stands at its end.
+    resent = requests.patch(
+        uploader.url,
+        data=content[20_000:],
+        headers={**patch_headers, "Upload-Offset": "20000"},
+    )
+    assert resent.status_code == 409
+    assert resent.json()["offset"] == 30_000
+    # A tus client resuming from the URL finds nothing left to send.
+    resumed = tus.uploader(str(path), url=uploader.url)
+    assert resumed.offset == 30_000
+    resumed.upload()
+    assert Document.objects.count() == 1
+    assert Version.objects.count() == 1
+
+
+def test_completed_uploads_are_swept_once_expired(tus, tmp_path, registry_key):
+    create_dossier(KEY)
+    path = tmp_path / "a.bin"
+    path.write_bytes(os.urandom(5_000))
+    uploader = tus.uploader(str(path), metadata=new_document_metadata(path))
+    uploader.upload()
+    assert UploadSession.objects.get().completed_at is not None
+    call_command("sweep", stdout=io.StringIO())
+    assert UploadSession.objects.exists()  # not expired yet: still asked about
+    UploadSession.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    out = io.StringIO()
+    call_command("sweep", stdout=out)
+    assert "; 1 expired uploads removed" in out.getvalue()
+    assert not UploadSession.objects.exists()
+    headers = {"Tus-Resumable": "1.0.0", "Authorization": f"Bearer {registry_key}"}
+    assert requests.head(uploader.url, headers=headers).status_code == 404
+    assert Version.objects.count() == 1  # the document stays, of course
 
 
 def test_more_bytes_than_the_declared_length_are_refused(tus, tmp_path, registry_key):
