@@ -130,6 +130,7 @@ def build_package(user, dossier: Dossier, documents: QuerySet[Document], selecti
     """
     chosen = packages.select_documents(user, dossier, documents)
     versions = packages.select_versions(chosen.active, all_versions=selection.all_versions)
+    versions, redacted = packages.redacted_for(user, versions)
     renditions: dict = {}
     if selection.renditions:
         wanted = Rendition.objects.filter(
@@ -143,6 +144,19 @@ def build_package(user, dossier: Dossier, documents: QuerySet[Document], selecti
     taken: set[str] = set()
     for version in versions:
         stem = _unique_stem(folder, version.document, version, taken)
+        copy = redacted.get(version.id)
+        if copy is not None:  # read only redacted: the copy, nothing made from the original
+            files.append(
+                PackageFile(
+                    path=f"{stem}.redacted.pdf",
+                    version=version,
+                    sha256=copy.blob_id,
+                    size=copy.blob.size,
+                    media_type=copy.media_type,
+                    rendition=RenditionKind.REDACTED,
+                )
+            )
+            continue
         files.append(
             PackageFile(
                 path=f"{stem}.{_extension(version)}",
