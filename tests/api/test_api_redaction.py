@@ -13,7 +13,8 @@ import zipfile
 
 import pytest
 
-from dossier import blobstore
+from dossier import actions, blobstore
+from dossier.audit import Actor
 from dossier.models import AuditEvent, Blob, Event, EventKind, Rendition, RenditionKind
 from dossier.processing_facts import record_rendition, withdraw_processing_facts
 from search import indexer
@@ -220,3 +221,17 @@ def test_reprocessing_keeps_the_copy_and_a_new_copy_replaces_it(records_clerk, d
     audit = AuditEvent.objects.filter(action="document.redacted_copy").first()
     assert audit.detail["replaced"] == hashlib.sha256(REDACTED).hexdigest()
     assert Blob.objects.filter(sha256=hashlib.sha256(REDACTED).hexdigest()).exists()
+
+
+def test_a_public_viewer_link_shows_only_the_copy(public, registry, records_clerk, document):
+    assert put_pdf(records_clerk, document).status_code == 200
+    # The API lets only staff make links, but a link made for the anonymous public (its issuer
+    # no user) is honoured as theirs: it shows the copy, never the PDF/A of the original.
+    link = actions.issue_viewer_link(document, actor=Actor(label="tests"), issuer={"user": None})
+    response = public.get(f"/api/v1/documents/{document.id}/view", {"token": link.token})
+    assert response.status_code == 200, response.content
+    assert body(response) == REDACTED
+
+    made = registry.post(f"/api/v1/documents/{document.id}/viewer-link", {}, format="json")
+    assert made.status_code == 201, made.content
+    assert SECRET.encode() in body(public.get(made.json()["url"]))  # staff: the original's PDF/A
