@@ -235,3 +235,18 @@ def test_a_public_viewer_link_shows_only_the_copy(public, registry, records_cler
     made = registry.post(f"/api/v1/documents/{document.id}/viewer-link", {}, format="json")
     assert made.status_code == 201, made.content
     assert SECRET.encode() in body(public.get(made.json()["url"]))  # staff: the original's PDF/A
+
+
+def test_the_publication_batch_holds_the_copy_even_when_the_registry_builds_it(
+    registry, records_clerk, document
+):
+    def batch_files() -> list[bytes]:
+        response = registry.get("/api/v1/exports/publication-batch", {"date": "2024-01-01"})
+        assert response.status_code == 200, response.content
+        archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+        return [archive.read(n) for n in archive.namelist() if not n.endswith("manifest.json")]
+
+    registry.patch(f"/api/v1/documents/{document.id}", {"redaction_required": True}, format="json")
+    assert batch_files() == []  # not publishable until its copy exists
+    assert put_pdf(records_clerk, document).status_code == 200
+    assert batch_files() == [REDACTED]
