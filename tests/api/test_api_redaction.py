@@ -12,13 +12,15 @@ import json
 import zipfile
 
 import pytest
+from django.test import Client
 
 from dossier import actions, blobstore
 from dossier.audit import Actor
 from dossier.models import AuditEvent, Blob, Event, EventKind, Rendition, RenditionKind
 from dossier.processing_facts import record_rendition, withdraw_processing_facts
+from dossier.roles import Role
 from search import indexer
-from tests.conftest import create_dossier, file_document
+from tests.conftest import create_dossier, file_document, make_user
 from tests.redaction_support import text_pdf
 from tests.search_support import give_text
 
@@ -250,3 +252,19 @@ def test_the_publication_batch_holds_the_copy_even_when_the_registry_builds_it(
     assert batch_files() == []  # not publishable until its copy exists
     assert put_pdf(records_clerk, document).status_code == 200
     assert batch_files() == [REDACTED]
+
+
+def test_the_viewer_shows_the_public_the_copy_and_staff_the_pdfa(
+    public, registry, records_clerk, document
+):
+    assert put_pdf(records_clerk, document).status_code == 200
+    content = f"/api/v1/documents/{document.id}/versions/1/content"
+    pdfa = f"/api/v1/documents/{document.id}/versions/1/renditions/pdfa"
+    page = public.get(f"/documents/{document.id}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    # The content URL serves the public the copy; the original's PDF/A is never pointed at.
+    assert f'data-url="{content}?disposition=inline"' in html and pdfa not in html
+    staff = Client()
+    staff.force_login(make_user("erika", Role.EXAMINER))
+    assert f'data-url="{pdfa}"' in staff.get(f"/documents/{document.id}").content.decode()
