@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import pikepdf
 import pypdfium2
+from django.db.models import Exists, OuterRef, Q
 
 from dossier.models import Document, Rendition, RenditionKind, Version
 from dossier.roles import Role, role_of
@@ -70,6 +71,12 @@ def reads_redacted(user, document: Document) -> bool:
     if role_of(user) != Role.PUBLIC:
         return False
     return document.redaction_required or has_redacted_copy(document)
+
+
+def read_only_redacted_q() -> Q:
+    """The documents the public reads only through redacted copies (as `reads_redacted`)."""
+    copies = Rendition.objects.filter(version__document=OuterRef("pk"), kind=RenditionKind.REDACTED)
+    return Q(redaction_required=True) | Q(Exists(copies))
 
 
 def has_redacted_copy(document: Document, *, version_number: int | None = None) -> bool:

@@ -268,3 +268,17 @@ def test_the_viewer_shows_the_public_the_copy_and_staff_the_pdfa(
     staff = Client()
     staff.force_login(make_user("erika", Role.EXAMINER))
     assert f'data-url="{pdfa}"' in staff.get(f"/documents/{document.id}").content.decode()
+
+
+def test_public_search_forgets_the_words_at_once_not_when_the_index_catches_up(
+    public, registry, records_clerk, document
+):
+    indexer.sync()
+    assert searched(public)["count"] == 1  # a public document, its words found
+
+    assert put_pdf(records_clerk, document).status_code == 200  # not indexed yet
+    found = searched(public)
+    assert found["count"] == 0 and SECRET not in json.dumps(found)
+    assert searched(registry)["count"] == 1
+    indexer.sync()
+    assert searched(public)["count"] == 0 and searched(registry)["count"] == 1
