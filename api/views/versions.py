@@ -203,7 +203,7 @@ def _redacted_text_response(request, document, version: Version, copy: Rendition
 
 class VersionRenditionView(APIView):
     @extend_schema(
-        summary="Download a rendition of the version (pdfa, pdf, thumbnail, redacted, redacted_text)",
+        summary="Download a rendition (pdfa, pdf, thumbnail, redacted, redacted_text)",
         parameters=[
             OpenApiParameter("disposition", str, enum=["attachment", "inline"]),
             *CONTENT_HEADERS,
