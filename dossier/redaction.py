@@ -21,8 +21,6 @@ hides under its black boxes is all that the public could ever find.
 
 from __future__ import annotations
 
-import pikepdf
-import pypdfium2
 from django.db.models import Exists, OuterRef, Q
 
 from dossier.models import Document, Rendition, RenditionKind, Version
@@ -36,6 +34,8 @@ class NotARedactedPdf(Exception):
 def check_flattened(path: str) -> int:
     """The page count of the PDF at `path`; raise `NotARedactedPdf` if it is no PDF, cannot be
     read, or still carries redaction annotations that were never applied."""
+    import pikepdf  # imported when needed: not on every process start (it logs on import)
+
     try:
         with pikepdf.open(path) as pdf:
             for number, page in enumerate(pdf.pages, start=1):
@@ -51,8 +51,14 @@ def check_flattened(path: str) -> int:
 
 
 def extract_text(path: str) -> str:
-    """The text a reader could copy out of the PDF at `path`, page after page."""
-    pdf = pypdfium2.PdfDocument(path)
+    """The text a reader could copy out of the PDF at `path`, page after page; raise
+    `NotARedactedPdf` if it cannot be read."""
+    import pypdfium2
+
+    try:
+        pdf = pypdfium2.PdfDocument(path)
+    except pypdfium2.PdfiumError as exc:
+        raise NotARedactedPdf(f"not a readable PDF: {exc}") from None
     try:
         pages = []
         for page in pdf:
