@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -122,14 +123,24 @@ class Package:
             actions.record_download(item.version, actor=actor, rendition=item.rendition or None)
 
 
-def build_package(user, dossier: Dossier, documents: QuerySet[Document], selection: Selection):
+def build_package(
+    user,
+    dossier: Dossier,
+    documents: QuerySet[Document],
+    selection: Selection,
+    *,
+    as_published: bool = False,
+):
     """The package of `dossier` for `user`: `documents` narrows it (filters), access decides.
+    `as_published` (a publication batch): documents the public reads only redacted go in as
+    their redacted copy, or not at all, whoever builds it.
 
     What goes in is decided by `dossier.packages`, the rules the UI's ZIP follows too. A file
     whose content is missing from storage is listed in the manifest's `missing` instead.
     """
     chosen = packages.select_documents(user, dossier, documents)
     versions = packages.select_versions(chosen.active, all_versions=selection.all_versions)
+    versions, redacted = packages.redacted_for(AnonymousUser() if as_published else user, versions)
     renditions: dict = {}
     if selection.renditions:
         wanted = Rendition.objects.filter(
@@ -143,6 +154,19 @@ def build_package(user, dossier: Dossier, documents: QuerySet[Document], selecti
     taken: set[str] = set()
     for version in versions:
         stem = _unique_stem(folder, version.document, version, taken)
+        copy = redacted.get(version.id)
+        if copy is not None:  # read only redacted: the copy, nothing made from the original
+            files.append(
+                PackageFile(
+                    path=f"{stem}.redacted.pdf",
+                    version=version,
+                    sha256=copy.blob_id,
+                    size=copy.blob.size,
+                    media_type=copy.media_type,
+                    rendition=RenditionKind.REDACTED,
+                )
+            )
+            continue
         files.append(
             PackageFile(
                 path=f"{stem}.{_extension(version)}",

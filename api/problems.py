@@ -65,6 +65,7 @@ _TYPES = [
     ProblemType("unknown-upload", "No such upload", 404),
     ProblemType("text-not-available", "The version's text is not extracted (yet)", 404),
     ProblemType("unknown-rendition", "The version has no such rendition (yet)", 404),
+    ProblemType("no-redacted-copy", "The version has no redacted copy", 404),
     ProblemType("method-not-allowed", "The method is not allowed here", 405),
     ProblemType("not-acceptable", "No acceptable representation", 406),
     ProblemType("idempotency-conflict", "A request with this Idempotency-Key is in progress", 409),

@@ -2,7 +2,8 @@
 
 For the publication server (DOMAIN.md, "What the registry system needs from edms", item 8): one
 package per dossier, the same as its export (`api.export`), holding only its public documents
-(visibility `public` or `public_after_publication`: what publication shows), in a folder per
+(visibility `public` or `public_after_publication`: what publication shows; a document published
+only redacted as its redacted copy, `dossier.redaction`), in a folder per
 dossier, with the batch's own manifest first::
 
     manifest.json                                  the batch: date, and per dossier its folder
@@ -86,7 +87,8 @@ class PublicationBatch:
         yield zipstream.Member.of_bytes(MANIFEST_NAME, manifest, self.generated_at)
         public = Document.objects.filter(visibility__in=PUBLIC_VISIBILITIES)
         for dossier in self.dossiers:
-            package = build_package(self.user, dossier, public, self.selection())
+            # What publication shows: redacted documents as their redacted copy only.
+            package = build_package(self.user, dossier, public, self.selection(), as_published=True)
             package.generated_at = self.generated_at
             # Audited as its files are about to go out: a batch broken off early is not
             # recorded as having sent the dossiers it never reached.

@@ -10,6 +10,7 @@ from api.views import (
     events,
     exports,
     problems,
+    redaction,
     search,
     uploads,
     versions,
@@ -97,6 +98,11 @@ urlpatterns = [
         "documents/<uuid:document_id>/versions/<int:number>/restore",
         versions.VersionRestoreView.as_view(),
         name="version-restore",
+    ),
+    path(
+        "documents/<uuid:document_id>/versions/<int:number>/redacted",
+        redaction.RedactedCopyView.as_view(),
+        name="version-redacted",
     ),
     path(
         "documents/<uuid:document_id>/versions/<int:number>/renditions/<slug:kind>",

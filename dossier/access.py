@@ -11,6 +11,8 @@ a result limit and never re-implemented in a view. The rules follow DOMAIN.md "W
   `public_after_publication` — never `confidential` or `internal` ones. The publication date is
   `Dossier.published_at`, derived from the registry's case events (`dossier.case_events`: a
   withdrawal before publication keeps the file closed);
+- a document marked `redaction_required` is public only once its latest version has a redacted
+  copy, and the public then reads only that copy (`dossier.redaction`);
 - an outgoing document (a letter of the office) is public only from the day after its dispatch
   (official) date, as at the EPO: the applicant must have been able to receive it first;
 - records clerks see every document except `internal` ones (drafts, examiner notes);
@@ -29,7 +31,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from dossier.models import (
@@ -39,6 +41,8 @@ from dossier.models import (
     DocumentState,
     Dossier,
     Event,
+    Rendition,
+    RenditionKind,
     Visibility,
 )
 from dossier.numbering import normalise_key
@@ -78,6 +82,17 @@ def _dispatched_q(today: dt.date) -> Q:
     return ~Q(direction=Direction.OUT) | Q(official_date__isnull=True) | Q(official_date__lt=today)
 
 
+def _redacted_if_required_q() -> Q:
+    """Documents not awaiting a redacted copy: not `redaction_required`, or their latest version
+    has one."""
+    copy_of_latest = Rendition.objects.filter(
+        version__document=OuterRef("pk"),
+        version__number=OuterRef("latest_version"),
+        kind=RenditionKind.REDACTED,
+    )
+    return Q(redaction_required=False) | Q(Exists(copy_of_latest))
+
+
 def visible_dossiers(user, *, today: dt.date | None = None) -> QuerySet[Dossier]:
     """The dossiers `user` may see on `today` (by default the current local date)."""
     role = role_of(user)
@@ -102,6 +117,7 @@ def visible_documents(user, *, today: dt.date | None = None) -> QuerySet[Documen
         return documents.filter(
             _public_dossier_q(today, "dossier__"),
             _dispatched_q(today),
+            _redacted_if_required_q(),
             state=DocumentState.ACTIVE,
             visibility__in=[Visibility.PUBLIC, Visibility.PUBLIC_AFTER_PUBLICATION],
         )
@@ -193,6 +209,8 @@ def _public_from(document: Document) -> dt.date | None:
     public_kind = document.visibility in (Visibility.PUBLIC, Visibility.PUBLIC_AFTER_PUBLICATION)
     if document.state != DocumentState.ACTIVE or not public_kind:
         return None
+    if document.redaction_required and not _latest_is_redacted(document):
+        return None
     if document.dossier.ip_type in settings.EDMS_PUBLIC_FROM_FILING:
         opens = dt.date.min
     elif document.dossier.published_at is None:
@@ -206,6 +224,14 @@ def _public_from(document: Document) -> dt.date | None:
             return None
         opens = max(opens, document.official_date + dt.timedelta(days=1))
     return opens
+
+
+def _latest_is_redacted(document: Document) -> bool:
+    return Rendition.objects.filter(
+        version__document=document,
+        version__number=document.latest_version,
+        kind=RenditionKind.REDACTED,
+    ).exists()
 
 
 def user_principals(user) -> frozenset[str]:
@@ -255,6 +281,11 @@ def can_file_documents(user) -> bool:
 def can_change_documents(user) -> bool:
     """Change a document's metadata or move it to another dossier."""
     return role_of(user) in (Role.ADMIN, Role.REGISTRY_SYSTEM, Role.EXAMINER, Role.RECORDS_CLERK)
+
+
+def can_redact(user) -> bool:
+    """Store a redacted copy of a document for the public: the registry and records staff."""
+    return role_of(user) in (Role.ADMIN, Role.REGISTRY_SYSTEM, Role.RECORDS_CLERK)
 
 
 def can_cancel_documents(user) -> bool:

@@ -269,6 +269,10 @@ class Document(models.Model):
     paper_received_on = models.DateField(null=True, blank=True)
     paper_location = models.CharField(max_length=200, blank=True)
     paper_note = models.CharField(max_length=500, blank=True)
+    # Personal data must be blacked out before the public reads it: until the latest version has
+    # a redacted copy (`RenditionKind.REDACTED`) the public does not see the document at all
+    # (`dossier.access`, `dossier.redaction`).
+    redaction_required = models.BooleanField(default=False)
     revision = models.PositiveIntegerField(default=1, help_text="Bumped on every change.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -359,6 +363,15 @@ class RenditionKind(models.TextChoices):
     PDFA = "pdfa", "Searchable PDF/A (OCR)"
     PDF = "pdf", "PDF for viewing"
     THUMBNAIL = "thumbnail", "First-page thumbnail"
+    # Uploaded by staff, not made by processing (`actions.store_redacted_copy`): a flattened PDF
+    # with personal data blacked out, and the text extracted from it. The public reads these
+    # instead of the original and its text (`dossier.redaction`); reprocessing keeps them.
+    REDACTED = "redacted", "Redacted copy for the public"
+    REDACTED_TEXT = "redacted_text", "Text of the redacted copy"
+
+
+# Renditions people make (never regenerated, so never withdrawn when a version is reprocessed).
+UPLOADED_RENDITIONS = (RenditionKind.REDACTED, RenditionKind.REDACTED_TEXT)
 
 
 class Rendition(models.Model):
@@ -367,7 +380,7 @@ class Rendition(models.Model):
     `dossier.processing_facts`."""
 
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="renditions")
-    kind = models.CharField(max_length=10, choices=RenditionKind.choices)
+    kind = models.CharField(max_length=16, choices=RenditionKind.choices)
     blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
     media_type = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -426,6 +439,8 @@ class EventKind(models.TextChoices):
     # The registry recorded a legal-status event (publication, grant, withdrawal, ...) on the
     # dossier: publication events change what the public may read.
     CASE_EVENT = "dossier.case_event"
+    # A redacted copy of a version, for the public, was stored (`actions.store_redacted_copy`).
+    REDACTED_COPY_STORED = "document.redacted_copy_stored"
 
 
 class Event(models.Model):

@@ -10,6 +10,9 @@ The API's export (`api.export`, also `edms export`) and the UI's ZIP of selected
   wrapper; the export may list its tombstone);
 - never an expunged document, nor an expunged version (its content is gone for good);
 - each document's latest version, or all of them;
+- for a reader who reads a document only redacted (the public, `dossier.redaction`), the
+  version's redacted copy instead of its original (and nothing made from the original); a version
+  without one is left out;
 - content missing from blob storage is reported as missing, so a package lists it instead of
   breaking off halfway through the ZIP.
 """
@@ -21,8 +24,16 @@ from dataclasses import dataclass
 
 from django.db.models import F, QuerySet
 
-from dossier import access, blobstore
-from dossier.models import QC_STATES, Document, DocumentState, Dossier, Version
+from dossier import access, blobstore, redaction
+from dossier.models import (
+    QC_STATES,
+    Document,
+    DocumentState,
+    Dossier,
+    Rendition,
+    RenditionKind,
+    Version,
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,28 @@ def select_versions(documents: list[Document], *, all_versions: bool = False) ->
             version.document = document  # loaded, with its dossier (for the audit)
             chosen.append(version)
     return chosen
+
+
+def redacted_for(user, versions: list[Version]) -> tuple[list[Version], dict[int, Rendition]]:
+    """`versions` as `user` may have them: those read only redacted come with their redacted
+    copy (by version id, blob loaded), which goes into the package instead of the original;
+    those read only redacted that have none are left out."""
+    redacted_documents = {
+        version.document_id
+        for version in versions
+        if redaction.reads_redacted(user, version.document)
+    }
+    if not redacted_documents:
+        return versions, {}
+    copies = {
+        copy.version_id: copy
+        for copy in Rendition.objects.filter(
+            version__in=[v for v in versions if v.document_id in redacted_documents],
+            kind=RenditionKind.REDACTED,
+        ).select_related("blob")
+    }
+    kept = [v for v in versions if v.document_id not in redacted_documents or v.id in copies]
+    return kept, copies
 
 
 def missing_content(digests: Iterable[str]) -> set[str]:

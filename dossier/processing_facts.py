@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from dossier.actions.expunge import discard_for_expunged
-from dossier.models import Blob, Rendition, Version
+from dossier.models import UPLOADED_RENDITIONS, Blob, Rendition, Version
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,9 @@ def record_processing_facts(version_id: int, facts: ProcessingFacts) -> None:
 @transaction.atomic
 def withdraw_processing_facts(version_id: int) -> None:
     """Forget what an earlier run found, renditions included: the version is processed afresh
-    and gets them again."""
+    and gets them again. A redacted copy is people's work, not processing's: it stays."""
     record_processing_facts(version_id, NO_FACTS)
-    Rendition.objects.filter(version_id=version_id).delete()
+    Rendition.objects.filter(version_id=version_id).exclude(kind__in=UPLOADED_RENDITIONS).delete()
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 """What the index holds for a document: its metadata, its latest version's extracted text and
-the principals that may read it — built from the database, never from event payloads, so that
-indexing a document twice, or late, always writes its current state.
+the principals that may read it (never the public for a document it reads only redacted) —
+built from the database, never from event payloads, so that indexing a document twice, or late,
+always writes its current state.
 
 A document's *stamp* names that state without reading its text: the document's revision, its
 dossier and the dossier's revision, and the digest of the latest version's text. Any change the
@@ -15,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from dossier import blobstore
-from dossier.access import document_readers
+from dossier import blobstore, redaction
+from dossier.access import PUBLIC, document_readers
 from dossier.models import Document, Dossier, Version
 from search.backends.base import STEMMED_LANGUAGES, IndexDocument
 
@@ -82,6 +83,12 @@ def document_ids_of_dossier(key: str) -> list[str]:
 def build(source: Source, *, max_text_chars: int) -> IndexDocument:
     document, dossier = source.document, source.document.dossier
     readers = document_readers(document)
+    principals = set(readers.principals)
+    if document.redaction_required or redaction.has_redacted_copy(document):
+        # The index holds the original's words: the public, which reads such a document only
+        # through its redacted copy (`dossier.redaction`), must never match or see a snippet of
+        # them. It finds the document in its dossier's listing instead.
+        principals.discard(PUBLIC)
     detected = list(source.version.languages) if source.version else []
     language = (document.language or (detected[0] if detected else "") or "").lower()[:8]
     return IndexDocument(
@@ -102,7 +109,7 @@ def build(source: Source, *, max_text_chars: int) -> IndexDocument:
         state=document.state,
         text=_text(source, max_text_chars),
         meta=_meta(document, dossier),
-        principals=sorted(readers.principals),
+        principals=sorted(principals),
         public_from=readers.public_from,
     )
 

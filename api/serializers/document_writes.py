@@ -96,6 +96,11 @@ class DocumentPatchSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices, required=False, allow_blank=True)
     language = serializers.CharField(required=False, allow_blank=True, max_length=8)
     registry_id = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    redaction_required = serializers.BooleanField(
+        required=False,
+        help_text="The public sees the document only once its latest version has a redacted "
+        "copy, and reads only that copy.",
+    )
     dossier = serializers.CharField(required=False, help_text="Move to this dossier (file number).")
     state = serializers.ChoiceField(choices=["cancelled"], required=False)
     cancel_reason = serializers.CharField(required=False, allow_blank=True)

@@ -254,6 +254,7 @@ class DocumentSerializer(serializers.ModelSerializer):
             "channel",
             "language",
             "visibility",
+            "redaction_required",
             "state",
             "cancel_reason",
             "cancelled_at",

@@ -22,10 +22,11 @@ from api.problems import Problem
 from api.schema import CONTENT_HEADERS, IDEMPOTENCY_HEADER, content_responses, problems
 from api.uploads import RawFileParser
 from api.views.documents import versions_queryset
-from dossier import access, actions
+from api.views.redaction import public_copy, redacted_filename
+from dossier import access, actions, redaction
 from dossier.audit import actor_of
 from dossier.lanes import Lane
-from dossier.models import Document, Rendition, RenditionKind, Version
+from dossier.models import UPLOADED_RENDITIONS, Document, Rendition, RenditionKind, Version
 from dossier.roles import Role, role_of
 from dossier.uploads import staged_from_upload
 from ingest import capabilities, pipeline
@@ -98,12 +99,24 @@ class ContentView(APIView):
         if version is None:
             raise Problem("unknown-version", f"the document has no version {number}")
         refuse_expunged(version)
-        response = content_response(
-            request, version, inline=request.query_params.get("disposition") == "inline"
-        )
+        inline = request.query_params.get("disposition") == "inline"
+        copy = public_copy(request, document, version, RenditionKind.REDACTED)
+        if copy is not None:  # the public reads a redacted document only redacted
+            response = blob_response(
+                request,
+                copy.blob,
+                media_type=copy.media_type,
+                filename=redacted_filename(version),
+                inline=inline,
+            )
+        else:
+            response = content_response(request, version, inline=inline)
         if response.status_code in (200, 206):
             actions.record_download(
-                version, actor=actor_of(request), byte_range=request.headers.get("Range")
+                version,
+                actor=actor_of(request),
+                byte_range=request.headers.get("Range"),
+                rendition=copy.kind if copy is not None else None,
             )
         return response
 
@@ -134,6 +147,9 @@ class VersionTextView(APIView):
         document = access.get_document_for(request.user, document_id)
         version = _version_of(document, number)
         refuse_expunged(version)
+        copy = public_copy(request, document, version, RenditionKind.REDACTED_TEXT)
+        if copy is not None:  # the public reads only the text of the redacted copy
+            return _redacted_text_response(request, document, version, copy)
         processing = Processing.objects.filter(version=version).first()
         if processing is None or processing.state != State.DONE:
             state = processing.state if processing else "not queued"
@@ -165,9 +181,29 @@ class VersionTextView(APIView):
         return response
 
 
+def _redacted_text_response(request, document, version: Version, copy: Rendition):
+    stem = version.filename.rsplit(".", 1)[0] or "document"
+    response = blob_response(
+        request,
+        copy.blob,
+        media_type=pipeline.TEXT_MEDIA_TYPE,
+        filename=f"{stem}.redacted.txt",
+        inline=True,
+    )
+    if response.status_code in (200, 206):
+        version.document = document
+        actions.record_download(
+            version,
+            actor=actor_of(request),
+            byte_range=request.headers.get("Range"),
+            rendition=copy.kind,
+        )
+    return response
+
+
 class VersionRenditionView(APIView):
     @extend_schema(
-        summary="Download a rendition of the version (pdfa, pdf or thumbnail)",
+        summary="Download a rendition (pdfa, pdf, thumbnail, redacted, redacted_text)",
         parameters=[
             OpenApiParameter("disposition", str, enum=["attachment", "inline"]),
             *CONTENT_HEADERS,
@@ -178,6 +214,14 @@ class VersionRenditionView(APIView):
         document = access.get_document_for(request.user, document_id)
         version = _version_of(document, number)
         refuse_expunged(version)
+        if kind not in UPLOADED_RENDITIONS and redaction.reads_redacted(request.user, document):
+            # Processing's renditions (PDF/A, thumbnail) show the original: never to the public
+            # of a redacted document.
+            raise Problem(
+                "no-redacted-copy",
+                f"version {number} is published only as a redacted copy",
+                field="kind",
+            )
         rendition = (
             Rendition.objects.select_related("blob").filter(version=version, kind=kind).first()
         )
@@ -208,6 +252,8 @@ def rendition_filename(version: Version, kind: str) -> str:
         RenditionKind.PDFA: f"{stem}.pdfa.pdf",
         RenditionKind.PDF: f"{stem}.pdf",
         RenditionKind.THUMBNAIL: f"{stem}.page-1.png",
+        RenditionKind.REDACTED: f"{stem}.redacted.pdf",
+        RenditionKind.REDACTED_TEXT: f"{stem}.redacted.txt",
     }.get(kind, f"{stem}.{kind}")
 
 

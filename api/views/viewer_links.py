@@ -26,7 +26,7 @@ from api.models import ApiKey
 from api.schema import content_responses, problems
 from api.views.dossiers import JsonForErrors
 from api.views.versions import rendition_filename
-from dossier import access, actions
+from dossier import access, actions, redaction
 from dossier.actions.viewer_links import DEFAULT_LIFETIME, MAX_LIFETIME
 from dossier.audit import Actor, actor_of, client_address
 from dossier.models import Rendition, RenditionKind, Version
@@ -129,18 +129,22 @@ class SignedViewView(APIView):
         if version is None:
             raise actions.ViewerLinkInvalid("the document has no content to show")
         version.document = document
-        # As the viewer does: a scan's PDF/A (its OCR text layer) rather than the original.
-        pdfa = (
-            Rendition.objects.select_related("blob")
-            .filter(version=version, kind=RenditionKind.PDFA)
-            .first()
+        # As the viewer does: a scan's PDF/A (its OCR text layer) rather than the original; for
+        # an issuer who reads the document only redacted (the public), its redacted copy.
+        shown = RenditionKind.PDFA
+        if redaction.reads_redacted(issuer, document):
+            shown = RenditionKind.REDACTED
+        rendition = (
+            Rendition.objects.select_related("blob").filter(version=version, kind=shown).first()
         )
-        if pdfa is not None:
+        if rendition is None and shown == RenditionKind.REDACTED:
+            raise actions.ViewerLinkInvalid("the document is public only as a redacted copy")
+        if rendition is not None:
             response = blob_response(
                 request,
-                pdfa.blob,
-                media_type=pdfa.media_type,
-                filename=rendition_filename(version, RenditionKind.PDFA),
+                rendition.blob,
+                media_type=rendition.media_type,
+                filename=rendition_filename(version, shown),
                 inline=True,
             )
         else:
@@ -163,7 +167,7 @@ class SignedViewView(APIView):
             actions.record_view(
                 version,
                 actor=actor,
-                rendition=RenditionKind.PDFA if pdfa is not None else None,
+                rendition=shown if rendition is not None else None,
                 via="viewer-link",
             )
         return response

@@ -8,10 +8,10 @@ ever created for content that is completely stored.
 The actions live in modules by what they change: `dossiers`, `case_events` (the registry's
 legal-status events), `filing` (content in: a new document, a new version), `documents`
 (metadata, moves, cancellation), `versions` (an older version restored), `expunge` (content
-removed for good), `paper` (a paper original received), `quality_control` (scanned documents
-held for QC), `downloads` (reading is audited) and `viewer_links` (signed links that open one
-document without credentials); `errors` holds what they refuse. This package is their public
-face: callers write `actions.attach_document(...)`.
+removed for good), `paper` (a paper original received), `redaction` (a redacted copy for the
+public), `quality_control` (scanned documents held for QC), `downloads` (reading is audited) and
+`viewer_links` (signed links that open one document without credentials); `errors` holds what
+they refuse. This package is their public face: callers write `actions.attach_document(...)`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from dossier.actions.expunge import expunge_document, purge_expunged_blobs
 from dossier.actions.filing import add_version, attach_document
 from dossier.actions.paper import record_paper_original
 from dossier.actions.quality_control import approve_scanned_document, reject_scanned_document
+from dossier.actions.redaction import store_redacted_copy
 from dossier.actions.versions import restore_version
 from dossier.actions.viewer_links import (
     ViewerLinkExpired,
@@ -63,6 +64,7 @@ __all__ = [
     "record_view",
     "reject_scanned_document",
     "restore_version",
+    "store_redacted_copy",
     "update_document",
     "upsert_dossier",
 ]

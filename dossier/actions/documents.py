@@ -21,6 +21,7 @@ DOCUMENT_FIELDS = (
     "title",
     "registry_id",
     "visibility",
+    "redaction_required",
 )
 
 

@@ -231,24 +231,42 @@ def download_zip(request, key):
     dossier = dossier_or_404(request.user, key)
     wanted = Document.objects.filter(id__in=_uuids(request.POST.getlist("document")))
     chosen = packages.select_documents(request.user, dossier, wanted)
-    versions = packages.select_versions(chosen.active)
+    versions, redacted = packages.redacted_for(
+        request.user, packages.select_versions(chosen.active)
+    )
     if not versions:
         messages.error(request, _("Select at least one document to download."))
         return HttpResponseRedirect(reverse("frontend:dossier", args=[dossier.display_key]))
-    gone = packages.missing_content(v.blob_id for v in versions)
+    members = list(_members(versions, redacted))
+    gone = packages.missing_content(m.sha256 for m in members)
     actor = actor_of(request)
-    for version in versions:
-        if version.blob_id not in gone:
-            actions.record_download(version, actor=actor)
-    archive = zipstream.stream_zip(_zip_members(versions, gone))
+    for version, member in zip(versions, members, strict=True):
+        if member.sha256 not in gone:
+            copy = redacted.get(version.id)
+            actions.record_download(version, actor=actor, rendition=copy.kind if copy else None)
+    archive = zipstream.stream_zip(_zip_members(members, gone))
     response = StreamingHttpResponse(archive, content_type="application/zip")
     filename = f"{dossier.display_key.replace('/', '-')}.zip"
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 
 
-def _zip_members(versions: list[Version], gone: set[str]):
-    members = list(zipstream.version_members(versions))
+def _members(versions: list[Version], redacted: dict):
+    """Each version's original, or its redacted copy for a reader who reads it only redacted."""
+    for version, member in zip(versions, zipstream.version_members(versions), strict=True):
+        copy = redacted.get(version.id)
+        if copy is None:
+            yield member
+        else:
+            yield zipstream.Member(
+                name=f"{member.name.rsplit('.', 1)[0]}.redacted.pdf",
+                modified=member.modified,
+                sha256=copy.blob_id,
+                size=copy.blob.size,
+            )
+
+
+def _zip_members(members: list[zipstream.Member], gone: set[str]):
     missing = [m for m in members if m.sha256 in gone]
     yield from (m for m in members if m.sha256 not in gone)
     if missing:
