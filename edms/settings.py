@@ -396,6 +396,7 @@ SPECTACULAR_SETTINGS = {
         "ProcessingStateEnum": "ingest.models.State",
         "ScanBatchStateEnum": "scanning.models.BatchState",
         "EventKindEnum": "dossier.models.EventKind",
+        "CaseEventKindEnum": "dossier.case_events.CaseEventKind",
         "WebhookDeliveryStateEnum": "webhooks.models.DeliveryState",
     },
 }
