@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
 from frontend import scanning
-from frontend.views import dossiers, operations, search, versions, viewer
+from frontend.views import case_events, dossiers, operations, search, versions, viewer
 
 app_name = "frontend"
 
@@ -49,6 +49,11 @@ urlpatterns = [
     re_path(r"^dossiers/(?P<key>.+)/zip$", dossiers.download_zip, name="dossier-zip"),
     re_path(
         r"^dossiers/(?P<key>.+)/paper-location$", dossiers.paper_location, name="paper-location"
+    ),
+    re_path(
+        r"^dossiers/(?P<key>.+)/case-events$",
+        case_events.record_case_event,
+        name="case-event-record",
     ),
     re_path(r"^dossiers/(?P<key>.+)$", dossiers.dossier_detail, name="dossier"),
 ]

@@ -24,6 +24,7 @@ from dossier.audit import actor_of
 from dossier.models import Direction, Document, IpType, Version, Visibility
 from dossier.numbering import InvalidFileNumber
 from frontend.labels import type_labels
+from frontend.views.case_events import kind_choices, may_record_case_events
 from frontend.views.visible import dossier_or_404
 from ingest.models import Processing, State
 from search.criteria import DocumentFilterSerializer
@@ -166,8 +167,11 @@ def dossier_detail(request, key):
         {
             "dossier": dossier,
             "documents": rows,
-            # The registry's legal-status history, oldest first (read only here).
+            # The registry's legal-status history, oldest first ...
             "case_events": dossier.case_events.order_by("date", "recorded_at", "id"),
+            # ... and the registry's form to record one (the API's rule for who may).
+            "can_record_case_events": may_record_case_events(request.user),
+            "case_event_kinds": kind_choices(),
             "sort": sort,
             "group": group,
             "filters": request.GET,
