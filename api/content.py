@@ -11,6 +11,7 @@ import re
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 
 from api.problems import problem_response
 from dossier import blobstore, fixity
@@ -42,6 +43,20 @@ INLINE_TYPES = frozenset(
 # On every content answer: should a browser render it anyway, it renders it in an opaque
 # origin, without script, plugins or requests (so no session, no CSRF token, no API call).
 CONTENT_SECURITY_POLICY = "sandbox; default-src 'none'"
+
+
+class JsonForErrors(BaseContentNegotiation):
+    """For views that answer with a file: the client's `Accept` (the file's own type —
+    `application/pdf`, `image/png`, `application/zip` — or `*/*`, or even one that excludes it)
+    is never refused with 406, since DRF's renderers would only ever render the errors; the file
+    is answered in the type it was stored as, and errors are problem documents in JSON."""
+
+    def select_parser(self, request, parsers):
+        # Uploads on the same view (a redacted copy) still pick their parser by Content-Type.
+        return DefaultContentNegotiation().select_parser(request, parsers)
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 def base_media_type(media_type: str) -> str:

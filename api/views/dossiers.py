@@ -14,13 +14,13 @@ from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import export
 from api import serializers as s
+from api.content import JsonForErrors
 from api.digests import expected_digest
 from api.idempotency import IdempotentMixin
 from api.permissions import require
@@ -156,17 +156,6 @@ class DossierDocumentsView(IdempotentMixin, GenericAPIView):
         )
         headers = {"Location": reverse("api:document-detail", args=[version.document_id])}
         return Response(s.RegistrationSerializer(version).data, status=201, headers=headers)
-
-
-class JsonForErrors(BaseContentNegotiation):
-    """For views that answer with a file: `Accept: application/zip` must not be refused (406);
-    whatever the client accepts, errors are problem documents in JSON."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 class DossierExportView(APIView):

@@ -10,8 +10,8 @@ from rest_framework import serializers
 from rest_framework.views import APIView
 
 from api import publication_batch
+from api.content import JsonForErrors
 from api.schema import problems
-from api.views.dossiers import JsonForErrors
 from dossier.audit import actor_of
 
 

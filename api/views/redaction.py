@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import serializers as s
-from api.content import blob_response
+from api.content import JsonForErrors, blob_response
 from api.idempotency import IdempotentMixin
 from api.permissions import require
 from api.problems import Problem
@@ -47,6 +47,7 @@ class RedactedCopyView(IdempotentMixin, APIView):
     """A version's redacted copy: the PDF the public reads instead of the original."""
 
     parser_classes = [MultiPartParser, RawFileParser]
+    content_negotiation_class = JsonForErrors
 
     @extend_schema(
         summary="Download the version's redacted copy (the PDF the public reads)",

@@ -16,7 +16,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.content import blob_response
+from api.content import JsonForErrors, blob_response
 from api.idempotency import IdempotentMixin
 from api.permissions import require
 from api.problems import Problem
@@ -310,6 +310,8 @@ class ScanPartView(APIView):
 
 
 class ScanPartContentView(APIView):
+    content_negotiation_class = JsonForErrors
+
     @extend_schema(
         summary="The part's current pages as a PDF",
         parameters=CONTENT_HEADERS,

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import serializers as s
-from api.content import blob_response, content_response, harden
+from api.content import JsonForErrors, blob_response, content_response, harden
 from api.digests import expected_digest
 from api.idempotency import IdempotentMixin
 from api.permissions import require
@@ -79,6 +79,8 @@ class DocumentVersionsView(IdempotentMixin, APIView):
 
 
 class ContentView(APIView):
+    content_negotiation_class = JsonForErrors
+
     @extend_schema(
         summary="Download content (latest version, or version n)",
         description="Answered in the media type detected when the content was stored.",
@@ -139,6 +141,8 @@ def refuse_expunged(version: Version) -> None:
 
 
 class VersionTextView(APIView):
+    content_negotiation_class = JsonForErrors
+
     @extend_schema(
         summary="The version's extracted text (once its processing is done)",
         responses={(200, "text/plain"): OpenApiTypes.STR, **problems(410)},
@@ -202,6 +206,8 @@ def _redacted_text_response(request, document, version: Version, copy: Rendition
 
 
 class VersionRenditionView(APIView):
+    content_negotiation_class = JsonForErrors
+
     @extend_schema(
         summary="Download a rendition (pdfa, pdf, thumbnail, redacted, redacted_text)",
         parameters=[

@@ -21,10 +21,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.authentication import ApiKeyAuthentication
-from api.content import blob_response
+from api.content import JsonForErrors, blob_response
 from api.models import ApiKey
 from api.schema import content_responses, problems
-from api.views.dossiers import JsonForErrors
 from api.views.versions import rendition_filename
 from dossier import access, actions, redaction
 from dossier.actions.viewer_links import DEFAULT_LIFETIME, MAX_LIFETIME
