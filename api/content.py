@@ -13,7 +13,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 
-from api.problems import problem_response
+from api.problems import problem_response, storage_unavailable_detail
 from dossier import blobstore, fixity
 from dossier.models import Blob, Version
 
@@ -183,6 +183,8 @@ def _blob_response(request, blob: Blob, media_type: str, filename: str, inline: 
         return problem_response(
             request, "content-unavailable", "the stored content is missing; an operator is needed"
         )
+    except blobstore.StorageUnavailable as exc:
+        return problem_response(request, "storage-unavailable", storage_unavailable_detail(exc))
     response["ETag"] = etag
     response["Accept-Ranges"] = "bytes"
     response["Content-Disposition"] = content_disposition_header(

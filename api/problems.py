@@ -26,7 +26,7 @@ from dossier.actions import (
     ViewerLinkExpired,
     ViewerLinkInvalid,
 )
-from dossier.blobstore import BlobMissing, EmptyContent, UploadTooLarge
+from dossier.blobstore import BlobMissing, EmptyContent, StorageUnavailable, UploadTooLarge
 from dossier.numbering import InvalidFileNumber
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,7 @@ _TYPES = [
     ProblemType("server-error", "Internal error", 500),
     ProblemType("content-unavailable", "The stored content cannot be read", 503),
     ProblemType("search-unavailable", "The search engine cannot answer right now", 503),
+    ProblemType("storage-unavailable", "The blob storage cannot be used right now", 503),
 ]
 PROBLEM_TYPES = {t.slug: t for t in _TYPES}
 
@@ -157,6 +158,8 @@ def _from_exception(exc) -> tuple[str, str, str | None, dict]:
             None,
             {},
         )
+    if isinstance(exc, StorageUnavailable):
+        return "storage-unavailable", storage_unavailable_detail(exc), None, {}
     if isinstance(exc, DigestMismatch):
         return "digest-mismatch", str(exc), exc.field, {}
     if isinstance(exc, ContentExpunged):
@@ -189,6 +192,11 @@ def _from_exception(exc) -> tuple[str, str, str | None, dict]:
     if isinstance(exc, exceptions.Throttled):
         return "throttled", str(exc.detail), None, {}
     return "server-error", "an internal error occurred; it has been logged", None, {}
+
+
+def storage_unavailable_detail(exc: StorageUnavailable) -> str:
+    # Logged once, with boto's reason, where it happened (dossier.blobbackends): not again here.
+    return f"{exc}; nothing was stored or read, an operator is needed"
 
 
 def problem_for(exc: Exception) -> Problem:

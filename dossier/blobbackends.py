@@ -13,10 +13,12 @@ the key (a staging file renamed into place; an S3 upload that only appears once 
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
@@ -25,6 +27,8 @@ from django.core.files.storage import FileSystemStorage, Storage, storages
 
 if TYPE_CHECKING:
     from storages.backends.s3 import S3Storage
+
+log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1024 * 1024
 KEY_PREFIX = "sha256"
@@ -35,6 +39,15 @@ _S3_CONTENT_TYPE = "application/octet-stream"
 
 class BlobMissing(Exception):
     """A blob row exists but its content is not in storage."""
+
+
+class StorageUnavailable(Exception):
+    """The blob store cannot be used right now: it refused our credentials or is unreachable.
+    Nothing was stored or read; the same call succeeds once an operator has fixed the store."""
+
+    def __init__(self, reason: str):
+        self.reason = reason  # "refused our credentials" / "is unreachable"
+        super().__init__(f"blob storage {reason}")
 
 
 def storage_key(sha256: str) -> str:
@@ -175,19 +188,22 @@ class S3Blobs:
         extra = {"ContentType": _S3_CONTENT_TYPE, **self.storage.get_object_parameters(key)}
         if self.storage.default_acl:
             extra["ACL"] = self.storage.default_acl
-        self.storage.bucket.upload_file(
-            path, self._key(sha256), ExtraArgs=extra, Config=self.storage.transfer_config
-        )
+        with _s3_availability():
+            self.storage.bucket.upload_file(
+                path, self._key(sha256), ExtraArgs=extra, Config=self.storage.transfer_config
+            )
 
     def exists(self, sha256: str) -> bool:
-        return self.storage.exists(storage_key(sha256))
+        with _s3_availability():
+            return self.storage.exists(storage_key(sha256))
 
     def _get(self, sha256: str, **kwargs) -> dict:
         # django-storages' S3File downloads the whole object before the first read; for streaming
         # and ranges we ask for the object (or the range) directly.
         client = self.storage.connection.meta.client
         try:
-            return self.storage.bucket.Object(self._key(sha256)).get(**kwargs)
+            with _s3_availability():
+                return self.storage.bucket.Object(self._key(sha256)).get(**kwargs)
         except client.exceptions.NoSuchKey as exc:
             raise BlobMissing(sha256) from exc
 
@@ -201,15 +217,70 @@ class S3Blobs:
         return _iter_body(body, chunk_size)
 
     def delete(self, sha256: str) -> None:
-        self.storage.delete(storage_key(sha256))
+        with _s3_availability():
+            self.storage.delete(storage_key(sha256))
 
     def iter_digests(self) -> Iterator[str]:
         top = f"{self.prefix}/{KEY_PREFIX}/" if self.prefix else f"{KEY_PREFIX}/"
-        for summary in self.storage.bucket.objects.filter(Prefix=top):
-            yield summary.key.rsplit("/", 1)[-1]
+        with _s3_availability():
+            for summary in self.storage.bucket.objects.filter(Prefix=top):
+                yield summary.key.rsplit("/", 1)[-1]
 
     def local_path(self, sha256: str) -> str | None:
         return None
+
+
+# What S3 answers when the signature, key or token is wrong (or the key may not use the bucket).
+_CREDENTIAL_ERRORS = frozenset(
+    {
+        "AccessDenied",
+        "ExpiredToken",
+        "InvalidAccessKeyId",
+        "InvalidToken",
+        "SignatureDoesNotMatch",
+        "TokenRefreshRequired",
+    }
+)
+
+
+@contextmanager
+def _s3_availability() -> Iterator[None]:
+    """Turn the store refusing our credentials, or not answering at all, into
+    `StorageUnavailable`, logged here once with boto's reason; other errors pass unchanged."""
+    # Imported only with S3 (boto3 is loaded only for an S3Storage, see `_backend_for`).
+    import botocore.exceptions
+    from boto3.exceptions import S3UploadFailedError
+
+    try:
+        yield
+    except (
+        S3UploadFailedError,
+        botocore.exceptions.ClientError,
+        botocore.exceptions.NoCredentialsError,
+        botocore.exceptions.PartialCredentialsError,
+        botocore.exceptions.ConnectionError,
+        botocore.exceptions.HTTPClientError,
+    ) as exc:
+        # boto3's transfer reports a refused upload as S3UploadFailedError, raised while
+        # handling the ClientError that says why.
+        cause = exc.__context__ if isinstance(exc, S3UploadFailedError) else exc
+        reason = _unavailability(cause, botocore.exceptions)
+        if reason is None:
+            raise
+        log.error("blob storage %s: %s", reason, cause)
+        raise StorageUnavailable(reason) from exc
+
+
+def _unavailability(exc: BaseException | None, errors) -> str | None:
+    if isinstance(exc, errors.NoCredentialsError | errors.PartialCredentialsError):
+        return "refused our credentials"
+    if isinstance(exc, errors.ClientError):
+        code = exc.response.get("Error", {}).get("Code")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return "refused our credentials" if code in _CREDENTIAL_ERRORS or status == 403 else None
+    if isinstance(exc, errors.ConnectionError | errors.HTTPClientError):
+        return "is unreachable"
+    return None
 
 
 def _iter_body(body, chunk_size: int) -> Generator[bytes, None, None]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import logging
 import os
 
 import botocore.exceptions
@@ -50,26 +51,56 @@ def _absent(s3, key: str) -> bool:
     return s3.client.list_objects_v2(Bucket=s3.bucket, Prefix=key).get("KeyCount", 0) == 0
 
 
-def test_a_wrong_secret_is_refused_and_nothing_is_stored(s3_bucket, registry, dossier, settings):
+def _use_wrong_secret(settings) -> None:
     storages = copy.deepcopy(django_settings.STORAGES)
     storages["blobs"]["OPTIONS"]["secret_key"] = "not-the-secret"
     settings.STORAGES = storages  # Django drops its cached storages when STORAGES changes
+
+
+def test_a_wrong_secret_is_refused_and_nothing_is_stored(
+    s3_bucket, registry, dossier, settings, caplog
+):
+    _use_wrong_secret(settings)
     content = os.urandom(20_000)
 
     # The storage says why: the server refused the signature (HTTP 403).
     staged = blobstore.spool([content], filename="claims.bin")
     try:
-        with pytest.raises(botocore.exceptions.ClientError) as refused:
+        with pytest.raises(blobstore.StorageUnavailable) as refused:
             blobstore.promote(staged)
     finally:
         staged.discard()
-    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
-    # An upload through the API fails as a server error, and leaves nothing behind.
+    assert refused.value.reason == "refused our credentials"
+    cause = refused.value.__cause__
+    assert isinstance(cause, botocore.exceptions.ClientError)
+    assert cause.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    # An upload through the API is a 503 problem saying so, logged once, and leaves nothing.
+    caplog.clear()
+    caplog.set_level(logging.ERROR)
     response = _upload(registry, content)
-    assert response.status_code == 500
+    assert response.status_code == 503
     assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["type"] == "/api/v1/problems/storage-unavailable"
+    assert response.json()["detail"].startswith("blob storage refused our credentials")
+    assert len([r for r in caplog.records if r.name == "dossier.blobbackends"]) == 1
     assert Blob.objects.count() == 0 and Version.objects.count() == 0
     assert _absent(s3_bucket, _key(s3_bucket, content))
+
+
+def test_a_download_with_a_wrong_secret_is_a_503_and_the_blob_stays_intact(
+    s3_bucket, registry, dossier, settings
+):
+    content = os.urandom(20_000)
+    stored = _upload(registry, content)
+    assert stored.status_code == 201, stored.content
+    _use_wrong_secret(settings)
+
+    response = registry.get(f"/api/v1/documents/{stored.json()['id']}/content")
+
+    assert response.status_code == 503
+    assert response.json()["type"] == "/api/v1/problems/storage-unavailable"
+    assert response.json()["detail"].startswith("blob storage refused our credentials")
+    assert not Blob.objects.get().is_corrupt  # refused is not missing
 
 
 def test_the_right_secret_is_accepted(s3_bucket, registry, dossier):
