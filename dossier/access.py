@@ -298,6 +298,13 @@ def can_expunge(user) -> bool:
     return role_of(user) == Role.ADMIN
 
 
+def sees_expunge_details(user) -> bool:
+    """Whether `user` sees who expunged a version, why and on what authority, besides that it
+    was and when: anyone with a role. Not the public: the reason and reference of a court order
+    or an erasure request may themselves carry the personal data that was removed."""
+    return role_of(user) != Role.PUBLIC
+
+
 def can_see_operations(user) -> bool:
     """Operational state (index lag, queues): staff and the registry, not the public."""
     return role_of(user) != Role.PUBLIC

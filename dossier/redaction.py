@@ -21,9 +21,11 @@ hides under its black boxes is all that the public could ever find.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Exists, OuterRef, Q
 
-from dossier.models import Document, Rendition, RenditionKind, Version
+from dossier.models import UPLOADED_RENDITIONS, Document, Rendition, RenditionKind, Version
 from dossier.roles import Role, role_of
 
 
@@ -77,6 +79,15 @@ def reads_redacted(user, document: Document) -> bool:
     if role_of(user) != Role.PUBLIC:
         return False
     return document.redaction_required or has_redacted_copy(document)
+
+
+def renditions_shown(renditions: Iterable[Rendition], *, only_redacted: bool) -> list[Rendition]:
+    """Which of a version's `renditions` a reader is shown (listed, linked): to one who reads
+    the document only redacted (`reads_redacted`), only the redacted copy and its text, since
+    processing's PDF/A, PDF and thumbnail show the original and answer that reader 404."""
+    if not only_redacted:
+        return list(renditions)
+    return [rendition for rendition in renditions if rendition.kind in UPLOADED_RENDITIONS]
 
 
 def read_only_redacted_q() -> Q:

@@ -26,6 +26,7 @@ from api.serializers.documents import (
     ProcessingSerializer,
     RenditionSerializer,
     VersionSerializer,
+    reader_context,
 )
 from api.serializers.dossiers import (
     DossierDetailSerializer,
@@ -77,5 +78,6 @@ __all__ = [
     "VersionSerializer",
     "VersionUploadSerializer",
     "document_type",
+    "reader_context",
     "reject_nul_characters",
 ]

@@ -1,5 +1,11 @@
 """A document and its versions as the API shows them: each version's processing facts, its
-renditions, and how its processing is going (ingest's run state, shown, never its text)."""
+renditions, and how its processing is going (ingest's run state, shown, never its text).
+
+What a version shows depends on who reads it, so the views pass the request in the serializer
+context (`reader_context`): the public reading a document through its redacted copy is listed
+only that copy among the renditions, and sees of an expunged version only that it was and when.
+Without a request the serializers show what the public would: forgetting it never leaks.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from dossier import access, redaction
 from dossier.models import Channel, Document, Rendition, TextQuality, Version
 from ingest.models import Processing, State
 from scanning import coversheets
@@ -15,6 +22,16 @@ BARCODE_HELP = (
     "The QR payload of the document's cover sheet or reception receipt, in the scanning "
     "sheets' format: `EDMS1|<dossier>|<type>|<official date>||<document id>`."
 )
+
+
+def reader_context(request) -> dict:
+    """The serializer context that says who reads: the request (its user)."""
+    return {"request": request}
+
+
+def _reader(serializer: serializers.Serializer):
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
 
 
 class ProcessingSerializer(serializers.ModelSerializer):
@@ -75,7 +92,8 @@ class RenditionSerializer(serializers.ModelSerializer):
 
 class ExpungedSerializer(serializers.Serializer):
     """The tombstone of an expunged version: who removed its content, when, why, on what
-    authority. Its digest stays in `sha256`."""
+    authority. Its digest stays in `sha256`. Only for those who may know: the public gets
+    `PublicExpungedSerializer`."""
 
     at = serializers.DateTimeField(source="expunged_at")
     by = serializers.SlugRelatedField(
@@ -85,6 +103,16 @@ class ExpungedSerializer(serializers.Serializer):
     reference = serializers.CharField(source="expunge_reference")
 
 
+class PublicExpungedSerializer(ExpungedSerializer):
+    """The tombstone as the public sees it: that the version was expunged and when; who did it,
+    why and on what authority are null (the reason or reference may name the very person whose
+    data was removed)."""
+
+    def to_representation(self, version: Version) -> dict:
+        at = self.fields["at"].to_representation(version.expunged_at)
+        return {"at": at, "by": None, "reason": None, "reference": None}
+
+
 # `ExpungedSerializer`'s fields, or null (drf-spectacular drops `allow_null` on a serializer).
 EXPUNGED_SCHEMA = {
     "type": "object",
@@ -92,9 +120,9 @@ EXPUNGED_SCHEMA = {
     "required": ["at", "by", "reason", "reference"],
     "properties": {
         "at": {"type": "string", "format": "date-time"},
-        "by": {"type": "string", "nullable": True},
-        "reason": {"type": "string"},
-        "reference": {"type": "string"},
+        "by": {"type": "string", "nullable": True, "description": "Null for the public."},
+        "reason": {"type": "string", "nullable": True, "description": "Null for the public."},
+        "reference": {"type": "string", "nullable": True, "description": "Null for the public."},
     },
 }
 
@@ -123,7 +151,8 @@ class VersionSerializer(serializers.ModelSerializer):
     )
     renditions = serializers.SerializerMethodField()
     expunged = serializers.SerializerMethodField(
-        help_text="Null, or the tombstone of an expunged version (its content answers 410)."
+        help_text="Null, or the tombstone of an expunged version (its content answers 410): "
+        "when, and for staff who, why and on what authority (null for the public)."
     )
 
     class Meta:
@@ -194,15 +223,28 @@ class VersionSerializer(serializers.ModelSerializer):
     def get_expunged(self, version: Version) -> dict | None:
         if version.expunged_at is None:
             return None
-        return ExpungedSerializer(version).data
+        if access.sees_expunge_details(_reader(self)):
+            return ExpungedSerializer(version).data
+        return PublicExpungedSerializer(version).data
 
     @extend_schema_field(RenditionSerializer(many=True))
     def get_renditions(self, version: Version) -> list[dict]:
         # `renditions` is prefetched by the views; each knows its version without a query.
-        renditions = list(version.renditions.all())
+        renditions = self._renditions_for_reader(version)
         for rendition in renditions:
             rendition.version = version
         return RenditionSerializer(renditions, many=True).data
+
+    def _renditions_for_reader(self, version: Version) -> list[Rendition]:
+        """The public reading the redacted copy is listed only that copy: the PDF/A, PDF and
+        thumbnail show the original and answer it 404 (a client would show broken images)."""
+        # Asked once per document (a query for the public), whatever the number of versions.
+        known = self.context.setdefault("_reads_redacted", {})
+        if version.document_id not in known:
+            known[version.document_id] = redaction.reads_redacted(_reader(self), version.document)
+        return redaction.renditions_shown(
+            version.renditions.all(), only_redacted=known[version.document_id]
+        )
 
 
 class PaperOriginalSerializer(serializers.Serializer):
@@ -304,4 +346,4 @@ class DocumentListItemSerializer(DocumentSerializer):
     @extend_schema_field(VersionSerializer(allow_null=True))
     def get_latest(self, document: Document) -> dict | None:
         versions = [v for v in document.versions.all() if v.number == document.latest_version]
-        return VersionSerializer(versions[0]).data if versions else None
+        return VersionSerializer(versions[0], context=self.context).data if versions else None

@@ -52,7 +52,11 @@ class DocumentDetailView(IdempotentMixin, APIView):
 
     @extend_schema(summary="A document and its versions", responses={200: s.DocumentSerializer})
     def get(self, request, document_id):
-        return Response(s.DocumentSerializer(self.get_document(request, document_id)).data)
+        return Response(
+            s.DocumentSerializer(
+                self.get_document(request, document_id), context=s.reader_context(request)
+            ).data
+        )
 
     @extend_schema(
         summary="Change metadata, move to another dossier, or cancel",
@@ -81,7 +85,11 @@ class DocumentDetailView(IdempotentMixin, APIView):
             document = actions.update_document(document, data, actor=actor)
         if cancel:
             document = actions.cancel_document(document, reason=reason, actor=actor)
-        return Response(s.DocumentSerializer(self.get_document(request, document.id)).data)
+        return Response(
+            s.DocumentSerializer(
+                self.get_document(request, document.id), context=s.reader_context(request)
+            ).data
+        )
 
 
 class DocumentExpungeView(IdempotentMixin, APIView):
@@ -110,7 +118,11 @@ class DocumentExpungeView(IdempotentMixin, APIView):
             versions=body.validated_data.get("versions"),
             actor=actor_of(request),
         )
-        return Response(s.DocumentSerializer(self.get_document(request, document.id)).data)
+        return Response(
+            s.DocumentSerializer(
+                self.get_document(request, document.id), context=s.reader_context(request)
+            ).data
+        )
 
     def get_document(self, request, document_id) -> Document:
         return documents_queryset(request.user).get(id=document_id)
@@ -159,5 +171,8 @@ class PaperOriginalView(IdempotentMixin, APIView):
             actor=actor_of(request),
         )
         return Response(
-            s.DocumentSerializer(documents_queryset(request.user).get(id=document.id)).data
+            s.DocumentSerializer(
+                documents_queryset(request.user).get(id=document.id),
+                context=s.reader_context(request),
+            ).data
         )

@@ -122,7 +122,9 @@ class DossierDocumentsView(IdempotentMixin, GenericAPIView):
         filters.is_valid(raise_exception=True)
         documents = filters.apply(documents)
         page = self.paginate_queryset(documents.order_by("official_date", "created_at"))
-        return self.get_paginated_response(s.DocumentListItemSerializer(page, many=True).data)
+        return self.get_paginated_response(
+            s.DocumentListItemSerializer(page, many=True, context=s.reader_context(request)).data
+        )
 
     @extend_schema(
         summary="Register a document with its file",

@@ -44,7 +44,9 @@ class DocumentVersionsView(IdempotentMixin, APIView):
     def get(self, request, document_id):
         document = access.get_document_for(request.user, document_id)
         versions = versions_queryset().filter(document=document)
-        return Response(s.VersionSerializer(versions, many=True).data)
+        return Response(
+            s.VersionSerializer(versions, many=True, context=s.reader_context(request)).data
+        )
 
     @extend_schema(
         summary="Add a version (multipart `file`, or the raw body with a filename header)",
@@ -100,7 +102,7 @@ class ContentView(APIView):
         )
         if version is None:
             raise Problem("unknown-version", f"the document has no version {number}")
-        refuse_expunged(version)
+        refuse_expunged(version, request.user)
         inline = request.query_params.get("disposition") == "inline"
         copy = public_copy(request, document, version, RenditionKind.REDACTED)
         if copy is not None:  # the public reads a redacted document only redacted
@@ -130,13 +132,14 @@ def _version_of(document: Document, number: int) -> Version:
     return version
 
 
-def refuse_expunged(version: Version) -> None:
-    """410: an expunged version is a tombstone; its content, text and renditions are gone."""
+def refuse_expunged(version: Version, user) -> None:
+    """410: an expunged version is a tombstone; its content, text and renditions are gone. The
+    order's reference is named only to those who may see it (`access.sees_expunge_details`)."""
     if version.expunged_at is not None:
+        authority = f" ({version.expunge_reference})" if access.sees_expunge_details(user) else ""
         raise Problem(
             "content-expunged",
-            f"version {version.number} was expunged ({version.expunge_reference}); "
-            "its content is gone for good",
+            f"version {version.number} was expunged{authority}; its content is gone for good",
         )
 
 
@@ -150,7 +153,7 @@ class VersionTextView(APIView):
     def get(self, request, document_id, number):
         document = access.get_document_for(request.user, document_id)
         version = _version_of(document, number)
-        refuse_expunged(version)
+        refuse_expunged(version, request.user)
         copy = public_copy(request, document, version, RenditionKind.REDACTED_TEXT)
         if copy is not None:  # the public reads only the text of the redacted copy
             return _redacted_text_response(request, document, version, copy)
@@ -219,7 +222,7 @@ class VersionRenditionView(APIView):
     def get(self, request, document_id, number, kind):
         document = access.get_document_for(request.user, document_id)
         version = _version_of(document, number)
-        refuse_expunged(version)
+        refuse_expunged(version, request.user)
         if kind not in UPLOADED_RENDITIONS and redaction.reads_redacted(request.user, document):
             # Processing's renditions (PDF/A, thumbnail) show the original: never to the public
             # of a redacted document.
@@ -315,7 +318,7 @@ class VersionReprocessView(APIView):
         require(access.can_change_documents(request.user), "reprocess versions")
         document = access.get_document_for(request.user, document_id)
         version = _version_of(document, number)
-        refuse_expunged(version)
+        refuse_expunged(version, request.user)
         try:
             # Reprocessing is bulk work: it never delays what people are filing now.
             processing = pipeline.request_processing(version, again=True, lane=Lane.BULK)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from dossier import redaction
-from dossier.models import UPLOADED_RENDITIONS, TextQuality, Version
+from dossier.models import TextQuality, Version
 from frontend.labels import ui_language
 from frontend.views.versions import may_restore_versions
 from frontend.views.visible import document_or_404
@@ -56,13 +56,12 @@ def viewer(request, document_id):
     processing = getattr(current, "processing", None)
     media_type = current.detected_media_type or current.media_type
     content_url = reverse("api:version-content", args=[document.id, current.number])
-    renditions = {r.kind: r for r in current.renditions.all()}
-    kind = viewer_kind(media_type)
-    if redaction.reads_redacted(request.user, document):
-        # The public sees the redacted copy (the content URL serves it), never a rendition of
-        # the original.
-        renditions = {k: r for k, r in renditions.items() if k in UPLOADED_RENDITIONS}
-        kind = "pdf"
+    only_redacted = redaction.reads_redacted(request.user, document)
+    # The public reading the redacted copy (the content URL serves it) is never pointed at a
+    # rendition of the original.
+    listed = redaction.renditions_shown(current.renditions.all(), only_redacted=only_redacted)
+    renditions = {r.kind: r for r in listed}
+    kind = "pdf" if only_redacted else viewer_kind(media_type)
     # Only a PDF or a raster image is loaded inline; anything else (HTML, SVG, XML, ...) is
     # shown as its extracted text and never loaded from the content URL at all.
     shown_url = f"{content_url}?disposition=inline" if kind != "text" else ""

@@ -10,7 +10,7 @@ import pytest
 from api.models import ApiKey
 from dossier import actions, blobstore
 from dossier.audit import Actor
-from dossier.models import Event, EventKind, Version
+from dossier.models import Document, Event, EventKind, Version
 from dossier.roles import Role
 from tests.conftest import client_for_key, file_document
 
@@ -118,3 +118,41 @@ def test_the_feed_announces_it(admin_key, registry, document):
     assert announced["document"] == str(document.id)
     assert announced["payload"]["reference"] == "DPA-2026-0042"
     assert Event.objects.filter(kind=EventKind.DOCUMENT_EXPUNGED).count() == 1
+
+
+def test_the_public_sees_that_and_when_never_who_why_or_on_what_authority(
+    admin_key, registry, public, dossier, document
+):
+    published = registry.post(
+        f"/api/v1/dossiers/{dossier.display_key}/case-events",
+        {"kind": "publication", "date": "2024-01-01"},
+        format="json",
+    )
+    assert published.status_code == 201, published.content
+    Document.objects.filter(id=document.id).update(visibility="public")
+    expunged = admin_key.post(expunge_url(document), {**ORDER, "versions": [1]}, format="json")
+    assert expunged.status_code == 200, expunged.content
+    base = f"/api/v1/documents/{document.id}"
+
+    staff = registry.get(base).json()["versions"][0]["expunged"]
+    assert staff["by"] == "records-admin"
+    assert (staff["reason"], staff["reference"]) == (ORDER["reason"], ORDER["reference"])
+    response = public.get(base)
+    assert response.status_code == 200
+    seen = response.json()
+    assert seen["versions"][0]["expunged"] == {
+        "at": staff["at"],
+        "by": None,
+        "reason": None,
+        "reference": None,
+    }
+    assert seen["versions"][1]["expunged"] is None
+    # Nor anywhere else the public reads versions: the list, the file wrapper, the 410.
+    listed = public.get(f"{base}/versions").json()
+    assert listed[0]["expunged"] == seen["versions"][0]["expunged"]
+    gone = public.get(f"{base}/versions/1/content")
+    is_problem(gone, 410, "content-expunged")
+    assert ORDER["reference"] not in gone.content.decode()
+    assert ORDER["reference"] in registry.get(f"{base}/versions/1/content").content.decode()
+    for text in (public.get(base).content, public.get(f"{base}/versions").content):
+        assert ORDER["reason"].encode() not in text and ORDER["reference"].encode() not in text

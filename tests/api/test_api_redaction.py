@@ -19,6 +19,8 @@ from dossier.audit import Actor
 from dossier.models import AuditEvent, Blob, Event, EventKind, Rendition, RenditionKind
 from dossier.processing_facts import record_rendition, withdraw_processing_facts
 from dossier.roles import Role
+from ingest import render
+from ingest.renditions import save_rendition
 from search import indexer
 from tests.conftest import create_dossier, file_document, make_user
 from tests.redaction_support import text_pdf
@@ -282,3 +284,55 @@ def test_public_search_forgets_the_words_at_once_not_when_the_index_catches_up(
     assert searched(registry)["count"] == 1
     indexer.sync()
     assert searched(public)["count"] == 0 and searched(registry)["count"] == 1
+
+
+def add_thumbnail(document, tmp_path) -> None:
+    """Processing's thumbnail of version 1: its first page, as processing renders it."""
+    original, png = tmp_path / "request.pdf", tmp_path / "page-1.png"
+    original.write_bytes(ORIGINAL)
+    render.thumbnail(
+        path=str(original), media_type="application/pdf", output_path=str(png), width=80
+    )
+    version = document.versions.get(number=1)
+    save_rendition(version, RenditionKind.THUMBNAIL, str(png), "image/png", "page-1.png")
+
+
+def listed_renditions(client, document) -> dict[str, list[str]]:
+    """The rendition kinds of version 1 each listing of the API shows `client`."""
+    base = f"/api/v1/documents/{document.id}"
+    detail = client.get(base)
+    versions = client.get(f"{base}/versions")
+    wrapper = client.get(f"/api/v1/dossiers/{KEY}/documents")
+    for response in (detail, versions, wrapper):
+        assert response.status_code == 200, response.content
+    (listed,) = wrapper.json()["results"]
+    return {
+        "detail": [r["kind"] for r in detail.json()["versions"][0]["renditions"]],
+        "versions": [r["kind"] for r in versions.json()[0]["renditions"]],
+        "wrapper": [r["kind"] for r in listed["latest"]["renditions"]],
+    }
+
+
+def test_the_public_is_listed_the_copy_never_renditions_that_answer_it_404(
+    public, registry, records_clerk, document, tmp_path
+):
+    add_thumbnail(document, tmp_path)
+    # Without a copy (and not requiring one) the public reads the original and its renditions.
+    before = listed_renditions(public, document)
+    assert all(sorted(kinds) == ["pdfa", "thumbnail"] for kinds in before.values()), before
+
+    assert put_pdf(records_clerk, document).status_code == 200
+    for kinds in listed_renditions(public, document).values():
+        assert sorted(kinds) == ["redacted", "redacted_text"]
+    # What is listed is what answers: the copy itself, the original's renditions 404.
+    (redacted,) = [
+        r
+        for r in public.get(f"/api/v1/documents/{document.id}").json()["versions"][0]["renditions"]
+        if r["kind"] == "redacted"
+    ]
+    assert body(public.get(redacted["url"])) == REDACTED
+    for kind in ("pdfa", "thumbnail"):
+        assert public.get(url(document, tail=f"renditions/{kind}")).status_code == 404
+    # Staff keep seeing everything.
+    for kinds in listed_renditions(registry, document).values():
+        assert sorted(kinds) == ["pdfa", "redacted", "redacted_text", "thumbnail"]
