@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from dossier.models import UPLOADED_RENDITIONS, Document, Rendition, RenditionKind, Version
 from dossier.roles import Role, role_of
@@ -78,7 +78,17 @@ def reads_redacted(user, document: Document) -> bool:
     document that requires redaction or has a redacted copy."""
     if role_of(user) != Role.PUBLIC:
         return False
-    return document.redaction_required or has_redacted_copy(document)
+    if document.redaction_required:
+        return True
+    # A listing annotates it (`with_redacted_copies`): one query for the page, not one a row.
+    annotated = getattr(document, "has_redacted_copies", None)
+    return annotated if annotated is not None else has_redacted_copy(document)
+
+
+def with_redacted_copies(documents: QuerySet[Document]) -> QuerySet[Document]:
+    """`documents` annotated with whether any version has a redacted copy (`reads_redacted`)."""
+    copies = Rendition.objects.filter(version__document=OuterRef("pk"), kind=RenditionKind.REDACTED)
+    return documents.annotate(has_redacted_copies=Exists(copies))
 
 
 def renditions_shown(renditions: Iterable[Rendition], *, only_redacted: bool) -> list[Rendition]:

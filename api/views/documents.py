@@ -19,7 +19,7 @@ from api import serializers as s
 from api.idempotency import IdempotentMixin
 from api.permissions import require
 from api.schema import IDEMPOTENCY_HEADER, problems
-from dossier import access, actions
+from dossier import access, actions, redaction
 from dossier.audit import actor_of
 from dossier.models import Document, Rendition, Version
 from scanning import coversheets
@@ -34,11 +34,12 @@ def versions_queryset():
 
 
 def documents_queryset(user):
-    return (
+    documents = (
         access.visible_documents(user)
         .select_related("dossier", "doc_type")
         .prefetch_related(Prefetch("versions", queryset=versions_queryset()))
     )
+    return redaction.with_redacted_copies(documents)
 
 
 class DocumentDetailView(IdempotentMixin, APIView):

@@ -37,6 +37,9 @@ def _server_parses_what_embedded_cannot(embedded: Outcome, server: Outcome) -> b
 
 # Where the two differ, why, and the check that the difference is that one (a file that starts
 # or stops differing fails the test).
+# The fuzzed OneNote file: the server's JVM runs out of heap (as the embedded extractor runs out
+# of its memory cap: the same reason) or runs until the time limit, by when its collector gives up.
+MAY_AGREE = {"3d3c8287_testOneNote-fuzz2.one"}
 KNOWN_DIFFERENCES = {
     "15494702_testVISIO_60489.vsdx": _server_parses_what_embedded_cannot,
     "558c09c5_testVISIO.vsdx": _server_parses_what_embedded_cannot,
@@ -115,4 +118,7 @@ def test_the_server_gets_the_embedded_extractors_words_for_every_corpus_file(tmp
         if name not in KNOWN_DIFFERENCES or not KNOWN_DIFFERENCES[name](embedded, server)
     }
     assert unexplained == {}
-    assert sorted(differences) == sorted(KNOWN_DIFFERENCES)
+    # Every known difference still shows (so a fix upstream is noticed), but for a file whose
+    # outcome on the server depends on timing and may then match the embedded one.
+    expected = set(KNOWN_DIFFERENCES) - (MAY_AGREE - set(differences))
+    assert sorted(differences) == sorted(expected)
