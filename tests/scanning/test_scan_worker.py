@@ -23,7 +23,9 @@ pytestmark = [
 D1 = "BG/P/2024/000321"
 
 
-@pytest.fixture(scope="module")
+# For the test only, not the module: it stops (its renditions and sweeps with it) before the
+# test's database is flushed; a worker still writing deadlocked PostgreSQL's TRUNCATE.
+@pytest.fixture
 def scan_worker(django_db_setup, tmp_path_factory):
     with running_worker(
         tmp_path_factory.mktemp("celery") / "worker.log",
