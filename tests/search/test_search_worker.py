@@ -24,12 +24,14 @@ DOSSIER_KEY = "BG/P/2024/7788"
 FIND_TIMEOUT = 90.0
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def index_path(tmp_path_factory):
     return tmp_path_factory.mktemp("search-index")
 
 
-@pytest.fixture(scope="module")
+# For the test only, not the module: it stops before the test's database is flushed (a worker
+# still writing can deadlock PostgreSQL's TRUNCATE; see tests/scanning/test_scan_worker.py).
+@pytest.fixture
 def search_worker(django_db_setup, tmp_path_factory, index_path):
     with running_worker(
         tmp_path_factory.mktemp("celery") / "worker.log",
