@@ -167,35 +167,20 @@ class VersionTextView(APIView):
         # The text is a fact of the version (recorded with "done"); ingest's row says the state.
         if version.text_id is None:  # done, but nothing to read (e.g. a photo before OCR)
             return harden(StreamingHttpResponse([], content_type=pipeline.TEXT_MEDIA_TYPE))
-        # Text extracted from untrusted content is untrusted too: served like content.
-        stem = version.filename.rsplit(".", 1)[0] or "document"
-        response = blob_response(
-            request,
-            version.text,
-            media_type=pipeline.TEXT_MEDIA_TYPE,
-            filename=f"{stem}.txt",
-            inline=True,
-        )
-        # The text is the document's words: reading it is reading the document, audited alike.
-        if response.status_code in (200, 206):
-            version.document = document
-            actions.record_download(
-                version,
-                actor=actor_of(request),
-                byte_range=request.headers.get("Range"),
-                rendition="text",
-            )
-        return response
+        return _text_response(request, document, version, version.text, "txt", "text")
 
 
 def _redacted_text_response(request, document, version: Version, copy: Rendition):
+    return _text_response(request, document, version, copy.blob, "redacted.txt", copy.kind)
+
+
+def _text_response(request, document, version: Version, blob, suffix: str, rendition: str):
+    """A version's text (extracted, or its redacted copy's), served like content: text from
+    untrusted content is untrusted too. It is the document's words: reading it is reading the
+    document, audited alike."""
     stem = version.filename.rsplit(".", 1)[0] or "document"
     response = blob_response(
-        request,
-        copy.blob,
-        media_type=pipeline.TEXT_MEDIA_TYPE,
-        filename=f"{stem}.redacted.txt",
-        inline=True,
+        request, blob, media_type=pipeline.TEXT_MEDIA_TYPE, filename=f"{stem}.{suffix}", inline=True
     )
     if response.status_code in (200, 206):
         version.document = document
@@ -203,7 +188,7 @@ def _redacted_text_response(request, document, version: Version, copy: Rendition
             version,
             actor=actor_of(request),
             byte_range=request.headers.get("Range"),
-            rendition=copy.kind,
+            rendition=rendition,
         )
     return response
 
