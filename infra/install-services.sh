@@ -8,11 +8,8 @@ set -euo pipefail
 
 PACKAGES=(postgresql redis-server)
 
-missing=()
-for package in "${PACKAGES[@]}"; do
-    status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
-    [[ "$status" == installed ]] || missing+=("$package")
-done
+source "$(dirname "$0")/lib/debian-packages.sh"
+mapfile -t missing < <(missing_packages "${PACKAGES[@]}")
 
 if ((${#missing[@]} == 0)); then
     echo "services present: ${PACKAGES[*]}"
@@ -25,8 +22,4 @@ if [[ "$(id -u)" != 0 ]]; then
 fi
 
 echo "install-services: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-# A machine without an init system answers the packages' "start the service now" with an error
-# that is not one here: the services are started by whoever needs them.
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+apt_install "${missing[@]}"

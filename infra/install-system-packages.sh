@@ -57,11 +57,8 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
     exit 0
 fi
 
-missing=()
-for package in "${PACKAGES[@]}"; do
-    status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
-    [[ "$status" == installed ]] || missing+=("$package")
-done
+source "$(dirname "$0")/lib/debian-packages.sh"
+mapfile -t missing < <(missing_packages "${PACKAGES[@]}")
 
 if ((${#missing[@]} == 0)); then
     exit 0
@@ -74,9 +71,4 @@ if [[ "$(id -u)" != 0 ]]; then
 fi
 
 echo "install-system-packages: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-if ! apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
-    # A stale package index is the usual cause: refresh it once and retry.
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+apt_install "${missing[@]}"
