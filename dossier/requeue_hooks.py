@@ -13,35 +13,46 @@ from collections.abc import Callable
 
 RequeueHook = Callable[[], int]
 
-_hooks: dict[str, RequeueHook] = {}
+
+class _Hooks:
+    """Hooks by name, in the order they were registered. Registering the same hook again is
+    harmless; another under a taken name is an error."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._by_name: dict[str, RequeueHook] = {}
+
+    def register(self, name: str, hook: RequeueHook) -> None:
+        registered = self._by_name.setdefault(name, hook)
+        if registered is not hook:
+            raise ValueError(f"a {self.kind} named {name!r} is registered already: {registered!r}")
+
+    def all(self) -> dict[str, RequeueHook]:
+        return dict(self._by_name)
+
+
+_requeue = _Hooks("requeue hook")
+# Cleanup hooks: what `edms sweep` removes for other apps (expired resumable uploads), reported
+# as `<count> <name> removed`; the same rules as requeue hooks.
+_cleanup = _Hooks("cleanup hook")
 
 
 def register_requeue_hook(name: str, hook: RequeueHook) -> None:
     """Have `edms sweep` run `hook`, reporting its count as `<count> <name>` (`webhook
-    deliveries`). Registering the same hook again is harmless; another under a taken name is
-    an error."""
-    registered = _hooks.setdefault(name, hook)
-    if registered is not hook:
-        raise ValueError(f"a requeue hook named {name!r} is registered already: {registered!r}")
+    deliveries`)."""
+    _requeue.register(name, hook)
 
 
 def requeue_hooks() -> dict[str, RequeueHook]:
     """The registered hooks by name, in the order they were registered."""
-    return dict(_hooks)
-
-
-# Cleanup hooks: what `edms sweep` removes for other apps (expired resumable uploads), reported
-# as `<count> <name> removed`; the same rules as requeue hooks.
-_cleanup_hooks: dict[str, RequeueHook] = {}
+    return _requeue.all()
 
 
 def register_cleanup_hook(name: str, hook: RequeueHook) -> None:
     """Have `edms sweep` run `hook`, which removes what expired and returns how many."""
-    registered = _cleanup_hooks.setdefault(name, hook)
-    if registered is not hook:
-        raise ValueError(f"a cleanup hook named {name!r} is registered already: {registered!r}")
+    _cleanup.register(name, hook)
 
 
 def cleanup_hooks() -> dict[str, RequeueHook]:
     """The registered cleanup hooks by name, in the order they were registered."""
-    return dict(_cleanup_hooks)
+    return _cleanup.all()
