@@ -13,10 +13,11 @@ import datetime as dt
 import threading
 
 import pytest
+import tantivy
 
 from dossier.access import PUBLIC
 from search import querylang as q
-from search.backends import SearchRequest, build
+from search.backends import SearchRequest, SearchUnavailable, build
 from tests.search_support import ENGINES, backend_configs, index_doc
 
 TODAY = dt.date(2025, 6, 1)
@@ -396,3 +397,21 @@ def test_replacing_the_copy_replaces_what_the_public_finds(engine):
     engine.upsert([doc])
     assert ask(engine, "blacked", principals=PUBLIC_ONLY).count == 0
     assert ids(ask(engine, SECRET, principals=PUBLIC_ONLY)) == {doc.id}
+
+
+def test_an_embedded_index_of_an_earlier_schema_asks_for_a_reindex(tmp_path):
+    """An index written before the redacted copy's fields existed cannot be read with them: the
+    engine says what to do (503 to callers) rather than fail, and a new generation works."""
+    backend = build(backend_configs(tmp_path)["embedded"])
+    old = tmp_path / "search" / "gen-20240101000000-old"
+    old.mkdir(parents=True)
+    earlier = tantivy.SchemaBuilder()
+    earlier.add_text_field("id", stored=True, tokenizer_name="raw")
+    tantivy.Index(earlier.build(), path=str(old), reuse=True)
+    backend.activate(old.name)
+    with pytest.raises(SearchUnavailable, match="edms search reindex"):
+        ask(backend, "anything")
+    generation = backend.create_generation()  # what `edms search reindex` fills
+    backend.upsert([redacted_doc()], generation=generation)
+    backend.activate(generation)
+    assert ask(backend, "withheld", principals=PUBLIC_ONLY).count == 1
