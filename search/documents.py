@@ -1,7 +1,8 @@
-"""What the index holds for a document: its metadata, its latest version's extracted text and
-the principals that may read it (never the public for a document it reads only redacted) —
-built from the database, never from event payloads, so that indexing a document twice, or late,
-always writes its current state.
+"""What the index holds for a document: its metadata, its latest version's extracted text, the
+principals that may read it and, for a document the public reads only redacted, the text of the
+latest version's redacted copy (what the public searches instead of the original's) — built
+from the database, never from event payloads, so that indexing a document twice, or late, always
+writes its current state.
 
 A document's *stamp* names that state without reading its text: the document's revision, its
 dossier and the dossier's revision, and the digest of the latest version's text. Any change the
@@ -17,8 +18,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from dossier import blobstore, redaction
-from dossier.access import PUBLIC, document_readers
-from dossier.models import Document, Dossier, Version
+from dossier.access import document_readers
+from dossier.models import Document, Dossier, RenditionKind, Version
 from search.backends.base import STEMMED_LANGUAGES, IndexDocument
 
 MAX_TEXT_BYTES = 8 * 1024 * 1024
@@ -83,12 +84,11 @@ def document_ids_of_dossier(key: str) -> list[str]:
 def build(source: Source, *, max_text_chars: int) -> IndexDocument:
     document, dossier = source.document, source.document.dossier
     readers = document_readers(document)
-    principals = set(readers.principals)
+    public_text = None
     if document.redaction_required or redaction.has_redacted_copy(document):
-        # The index holds the original's words: the public, which reads such a document only
-        # through its redacted copy (`dossier.redaction`), must never match or see a snippet of
-        # them. It finds the document in its dossier's listing instead.
-        principals.discard(PUBLIC)
+        # The public reads such a document only through its redacted copy (`dossier.redaction`):
+        # it searches the copy's text, never the original's (the engines keep them apart).
+        public_text = _redacted_text(source, max_text_chars)
     detected = list(source.version.languages) if source.version else []
     language = (document.language or (detected[0] if detected else "") or "").lower()[:8]
     return IndexDocument(
@@ -109,8 +109,9 @@ def build(source: Source, *, max_text_chars: int) -> IndexDocument:
         state=document.state,
         text=_text(source, max_text_chars),
         meta=_meta(document, dossier),
-        principals=sorted(principals),
+        principals=sorted(readers.principals),
         public_from=readers.public_from,
+        public_text=public_text,
     )
 
 
@@ -150,7 +151,19 @@ def _meta(document: Document, dossier: Dossier) -> str:
 
 
 def _text(source: Source, max_text_chars: int) -> str:
-    sha256 = source.text_sha256
+    return _read_text(source.text_sha256, max_text_chars)
+
+
+def _redacted_text(source: Source, max_text_chars: int) -> str:
+    """The text of the latest version's redacted copy; "" if it has none (the public then finds
+    the document by its metadata only, as it is served no version without a copy)."""
+    if source.version is None:
+        return ""
+    copy = redaction.redacted(source.version, RenditionKind.REDACTED_TEXT)
+    return _read_text(copy.blob_id if copy else "", max_text_chars)
+
+
+def _read_text(sha256: str, max_text_chars: int) -> str:
     if not sha256:
         return ""
     chunks, size = [], 0

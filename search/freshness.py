@@ -26,18 +26,21 @@ The window it closes is seconds to minutes, so search does this:
    readers away (`dossier.updated`, `document.updated`, `document.cancelled`,
    `document.redacted_copy_stored`): first the dossiers they touch, with whether the caller may
    see each now (`visible_dossiers`, in the same query); then, if there were any, the changed
-   documents the caller may not read now (`searchable_documents`, one more query). They are
+   documents the caller may not search yet (`_trusted_while_pending`, one more query). They are
    left out *inside* the engine query (must-not on dossier keys and document ids), so counts,
    facets and snippets never see them.
    A dossier-level change can take a document away only by hiding its dossier (the rules of
-   `dossier.access`), so a dossier the caller still sees costs nothing more.
+   `dossier.access`), so a dossier the caller still sees costs nothing more. For the public, a
+   changed document it now reads only redacted is left out too: its entry may not carry the
+   redacted copy's text yet, and would match and quote the original's words.
 2. Bounds: above `MAX_PENDING` hidden documents, every dossier a pending change touches
    (including the one a moved document left) is left out whole; above `MAX_PENDING_DOSSIERS`
    dossiers, search answers `SearchUnavailable` ("catching up") rather than guess. Both only
    delay what the caller may read; neither leaks.
 3. `drop_unreadable` checks each page of hits against the database (one query) and takes a hit
-   the caller cannot read now off the page, the count and the facets: the last guard, for what
-   the outbox does not announce.
+   the caller cannot read now off the page, the count and the facets — and, for the public, a
+   hit it reads only redacted whose entry was indexed without the copy's text (it matched the
+   original's words): the last guard, for what the outbox does not announce.
 
 Engines must make a write searchable before `bulk` returns, because the indexer moves its cursor
 then: the embedded engine commits and reloads, Elasticsearch writes with `refresh="wait_for"`.
@@ -53,7 +56,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Subquery, Value
+from django.db.models import Exists, ExpressionWrapper, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from dossier import redaction
@@ -95,11 +98,16 @@ class Exclusions:
         return nodes
 
 
-def searchable_documents(user):
-    """The documents `user` may find through the index: those they may read, less, for the
-    public, those it reads only redacted (the index holds the original's words)."""
+def _reads_as_public(user) -> bool:
+    return role_of(user) == Role.PUBLIC
+
+
+def _trusted_while_pending(user):
+    """Of the documents a pending change touches, those whose index entry `user` may search
+    before the indexer applies the change: those they may read, less, for the public, those it
+    reads only redacted (the entry may still open the original's words to it)."""
     documents = visible_documents(user)
-    if role_of(user) == Role.PUBLIC:
+    if _reads_as_public(user):
         documents = documents.exclude(redaction.read_only_redacted_q())
     return documents
 
@@ -130,7 +138,7 @@ def exclusions(user) -> Exclusions:
     # A document indexed under a dossier the caller cannot see now never shows, whatever else
     # changed: the index would show that dossier's key and title.
     unseen = frozenset(key for key, dossier_seen in rows if not dossier_seen)
-    readable = Exists(searchable_documents(user).filter(pk=OuterRef("pk")))
+    readable = Exists(_trusted_while_pending(user).filter(pk=OuterRef("pk")))
     hidden = list(
         Document.objects.filter(pk__in=pending.exclude(document_id=None).values("document_id"))
         .annotate(readable=readable)
@@ -166,12 +174,28 @@ def drop_unreadable(user, result: SearchResult) -> SearchResult:
     if not result.hits:
         return result
     ids = [hit.id for hit in result.hits if _is_uuid(hit.id)]
-    readable = {
-        str(pk) for pk in searchable_documents(user).filter(pk__in=ids).values_list("pk", flat=True)
-    }
-    dropped = [hit for hit in result.hits if hit.id not in readable]
+    documents = visible_documents(user).filter(pk__in=ids)
+    if _reads_as_public(user):
+        only_redacted = ExpressionWrapper(
+            redaction.read_only_redacted_q(), output_field=models.BooleanField()
+        )
+        rows = list(
+            documents.annotate(only_redacted=only_redacted).values_list("pk", "only_redacted")
+        )
+        needs_copy = {str(pk) for pk, only in rows if only}
+        readable = {str(pk) for pk, _ in rows}
+    else:
+        needs_copy, readable = set(), {str(pk) for pk in documents.values_list("pk", flat=True)}
+    # An entry indexed before the public came to read the document only redacted matched and
+    # quoted the original's words: never shown, whatever else it holds.
+    dropped = [
+        hit
+        for hit in result.hits
+        if hit.id not in readable or (hit.id in needs_copy and not hit.fields.get("redacted"))
+    ]
     if not dropped:
         return result
+    gone = {hit.id for hit in dropped}
     # The outbox did not announce this change (or the index lost a write): reconcile repairs it.
     log.warning("search dropped hits the caller may not read now: %s", [h.id for h in dropped])
     facets = {name: dict(buckets) for name, buckets in result.facets.items()}
@@ -182,7 +206,7 @@ def drop_unreadable(user, result: SearchResult) -> SearchResult:
                 counts[value] -= 1
     return SearchResult(
         count=max(result.count - len(dropped), 0),
-        hits=[hit for hit in result.hits if hit.id in readable],
+        hits=[hit for hit in result.hits if hit.id not in gone],
         facets={
             name: [(value, n) for value, n in counts.items() if n > 0]
             for name, counts in facets.items()

@@ -42,6 +42,8 @@ DOCUMENT_EVENTS = {
     EventKind.DOCUMENT_PROCESSED,
     # Re-reading an expunged document finds it gone (`documents.load_sources`): it is deleted.
     EventKind.DOCUMENT_EXPUNGED,
+    # A redacted copy stored or replaced: the public now searches its text (`documents.build`).
+    EventKind.REDACTED_COPY_STORED,
 }
 
 

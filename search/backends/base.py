@@ -5,6 +5,11 @@ what: each document carries its principals (from `dossier.access.document_reader
 request the caller's (`dossier.access.user_principals`); the engine filters by them *inside* the
 query, so counts, facets, snippets and pages only ever see readable documents.
 
+A document the public reads only through its redacted copy (`dossier.redaction`) carries that
+copy's text too (`IndexDocument.public_text`): a caller who may read it only as the public
+(`reads_redacted`) is matched, counted and quoted by that text alone, never by the original's;
+everyone else by the original's text as ever.
+
 Engines keep *generations* of their index (a directory, or a versioned Elasticsearch index) and
 one is *active*: a full reindex fills a new generation while searches go on against the active
 one, then `activate` switches over at once.
@@ -59,6 +64,10 @@ class IndexDocument:
     meta: str  # other words to find the document by (dossier title, names, numbers)
     principals: list[str]
     public_from: dt.date | None  # from when `PUBLIC` applies; None: never public
+    # What the public searches instead of `text` when it reads the document only redacted: the
+    # latest version's redacted copy's text ("" if that version has none). None: the public reads
+    # the original, `text`.
+    public_text: str | None = None
 
     @property
     def year(self) -> str:
@@ -82,7 +91,9 @@ class SearchRequest:
 class Hit:
     id: str
     score: float
-    fields: dict  # version, dossier, title, type, official_date, direction, language, ...
+    # version, dossier, title, type, official_date, direction, language, ..., and `redacted`:
+    # whether the entry carries a public text (was indexed as read only redacted by the public).
+    fields: dict
     snippets: list[str] = field(default_factory=list)  # HTML: escaped, with <mark> highlights
     pages: list[int | None] = field(default_factory=list)  # page of each snippet, if known
 
@@ -164,3 +175,13 @@ def principal_filter_parts(principals: frozenset[str]) -> tuple[list[str], bool]
     holding `PUBLIC`, when it carries `PUBLIC` and its `public_from` date has come.
     """
     return sorted(principals - {PUBLIC}), PUBLIC in principals
+
+
+def reads_redacted(
+    document_principals: Iterable[str], redacted: bool, caller: frozenset[str]
+) -> bool:
+    """Whether the caller reads a document only as the public, through its redacted copy: the
+    document is `redacted` (has a `public_text`) and no other principal of the caller's reads it.
+    Engines pick a hit's snippet by this; the query itself says the same in the engine's terms."""
+    outright, _ = principal_filter_parts(caller)
+    return redacted and not set(outright) & set(document_principals)

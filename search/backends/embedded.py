@@ -31,9 +31,19 @@ from search.backends.base import (
     SearchRequest,
     SearchResult,
     SearchUnavailable,
+    reads_redacted,
 )
-from search.backends.tantivy_query import QueryBuilder, readable
-from search.backends.tantivy_schema import ANALYZERS, LANGUAGE_FIELDS, SCHEMA, date_number, midnight
+from search.backends.tantivy_query import QueryBuilder, readable_matches
+from search.backends.tantivy_schema import (
+    ANALYZERS,
+    ORIGINAL,
+    REDACTED,
+    REDACTED_MARK,
+    SCHEMA,
+    TextFields,
+    date_number,
+    midnight,
+)
 from search.backends.tantivy_snippets import Snippets
 
 CURRENT = "CURRENT"
@@ -66,7 +76,16 @@ class Backend(SearchBackend):
             return None
 
     def _open(self, generation: str) -> tantivy.Index:
-        index = tantivy.Index(SCHEMA, path=str(self.root / generation), reuse=True)
+        try:
+            index = tantivy.Index(SCHEMA, path=str(self.root / generation), reuse=True)
+        except ValueError as exc:
+            if "schema does not match" not in str(exc):
+                raise
+            # Written by an earlier edms, before fields it now reads were added.
+            raise SearchUnavailable(
+                f"the search index {generation} was built by an earlier edms with other fields: "
+                "run `edms search reindex`"
+            ) from exc
         for name, analyzer in ANALYZERS.items():
             index.register_tokenizer(name, analyzer)
         return index
@@ -152,7 +171,12 @@ class Backend(SearchBackend):
 
     def _to_tantivy(self, document: IndexDocument) -> tantivy.Document:
         text = document.text[: self.max_text_chars]
-        fields: dict = {
+        fields: dict = self._text_fields(ORIGINAL, document, text)
+        if document.public_text is not None:
+            public_text = document.public_text[: self.max_text_chars]
+            fields |= self._text_fields(REDACTED, document, public_text)
+            fields["redacted"] = REDACTED_MARK
+        fields |= {
             "id": document.id,
             "id_stamp": f"{document.id}|{document.stamp}",
             "dossier": document.dossier,
@@ -168,20 +192,25 @@ class Backend(SearchBackend):
             "dossier_title": document.dossier_title,
             "applicant": " ; ".join(document.applicants),
             "meta": document.meta,
-            "text": text,
             "analysis": list(document.analysis_languages),
             "version": document.version,
             "date_sort": date_number(document.official_date),
         }
-        for code in document.analysis_languages:
-            fields[LANGUAGE_FIELDS[code]] = f"{document.title}\n{text}"
-        if CJK.search(text) or CJK.search(document.title):
-            fields["text_cjk"] = f"{document.title}\n{text}"
         if document.official_date:
             fields["official_date"] = midnight(document.official_date)
         if document.public_from and PUBLIC in document.principals:
             fields["public_from"] = midnight(document.public_from)
         return tantivy.Document(**{k: v for k, v in fields.items() if v not in ("", [])})
+
+    @staticmethod
+    def _text_fields(names: TextFields, document: IndexDocument, text: str) -> dict:
+        """`text` analysed into the fields `names` (the original's, or the redacted copy's)."""
+        fields = {names.plain: text}
+        for code in document.analysis_languages:
+            fields[names.languages[code]] = f"{document.title}\n{text}"
+        if CJK.search(text) or CJK.search(document.title):
+            fields[names.cjk] = f"{document.title}\n{text}"
+        return fields
 
     # --- Reading ----------------------------------------------------------------------------
 
@@ -191,8 +220,7 @@ class Backend(SearchBackend):
             return SearchResult(count=0, hits=[], facets={name: [] for name in request.facets})
         index = self._active(create=False)
         searcher = index.searcher()
-        text_query = QueryBuilder().build(request.query)
-        clauses = [(tantivy.Occur.Must, text_query), (tantivy.Occur.Must, readable(request))]
+        clauses = [(tantivy.Occur.Must, readable_matches(request))]
         clauses += [(tantivy.Occur.Must, QueryBuilder().build(f)) for f in request.filters]
         query = tantivy.Query.boolean_query(clauses)
         by_date = request.sort == "date"
@@ -205,17 +233,27 @@ class Backend(SearchBackend):
             order=tantivy.Order.Desc,
         )
         hits = [] if request.limit <= 0 else found.hits
-        snippets = Snippets(searcher, text_query) if request.highlight else None
-        results = [self._hit(searcher, score, address, snippets) for score, address in hits]
+        snippets = None
+        if request.highlight:
+            # Each from the text its reader reads, with that text's query: the public's snippet
+            # of a document it reads only redacted never sees the original's text at all.
+            snippets = {
+                names.plain: Snippets(searcher, QueryBuilder(names).build(request.query), names)
+                for names in (ORIGINAL, REDACTED)
+            }
+        results = [
+            self._hit(searcher, score, address, request, snippets) for score, address in hits
+        ]
         return SearchResult(
             count=found.count,
             hits=results,
             facets=_facets(searcher, query, request.facets),
         )
 
-    def _hit(self, searcher, score, address, snippets: Snippets | None) -> Hit:
+    def _hit(self, searcher, score, address, request: SearchRequest, snippets: dict | None) -> Hit:
         stored = searcher.doc(address)
         official = stored.get_first("official_date")
+        redacted = stored.get_first("redacted") == REDACTED_MARK
         fields = {
             "version": stored.get_first("version"),
             "dossier": stored.get_first("dossier"),
@@ -228,10 +266,17 @@ class Backend(SearchBackend):
             "status": stored.get_first("status"),
             "state": stored.get_first("state"),
             "official_date": official.date() if official else None,
+            "redacted": redacted,
         }
         hit = Hit(id=stored.get_first("id"), score=float(score), fields=fields)
         if snippets is not None:
-            snippet = snippets.best(stored.get_first("text") or "", stored.get_all("analysis"))
+            principals = stored.get_all("principals")
+            text = (
+                REDACTED if reads_redacted(principals, redacted, request.principals) else ORIGINAL
+            )
+            snippet = snippets[text.plain].best(
+                stored.get_first(text.plain) or "", stored.get_all("analysis")
+            )
             if snippet:
                 hit.snippets, hit.pages = [snippet[0]], [snippet[1]]
         return hit

@@ -6,13 +6,17 @@ Built with `elasticsearch.dsl` (never hand-written dicts); its objects serialise
 into the JSON both engines accept, so the OpenSearch engine sends the same bodies through its own
 client. Text is one `text` field with a sub-field per language analyzer (`text.fr`, ... and
 `text.cjk`, bigrams for Chinese, Japanese and Korean): highlighting reads the one stored `text`
-whichever sub-field matched.
+whichever sub-field matched. The redacted copy's text of a document the public reads only
+redacted is `public_text`, analysed alike (`REDACTED`), and `redacted` marks such a document: a
+caller reading it only as the public is matched by that text alone (`readable_matches`) and
+quoted from it alone (`hit_from` keeps the snippet of the text the caller reads).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from elasticsearch.dsl import (
     Date,
@@ -38,15 +42,41 @@ from search.backends.base import (
     SearchRequest,
     SearchResult,
     principal_filter_parts,
+    reads_redacted,
 )
 
 KEYWORDS = ("id", "stamp", "dossier", "type", "direction", "language", "ip_type", "status")
-KEYWORDS += ("year", "state", "principals", "analysis")
+KEYWORDS += ("year", "state", "principals", "analysis", "redacted")
 WORDS = analyzer("edms_words", tokenizer="standard", filter=["lowercase"])
-LANGUAGE_SUBFIELDS = {code: f"text.{code}" for code in STEMMED_LANGUAGES}
-TEXT_FIELDS = ["text", *LANGUAGE_SUBFIELDS.values(), "text.cjk", "meta", "title"]
-PLAIN_FIELDS = ["text", "meta"]
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
+REDACTED_MARK = "yes"  # the `redacted` keyword of a document the public reads only redacted
+
+
+@dataclass(frozen=True)
+class TextFields:
+    """One text's field and its analysed sub-fields (`text.fr`, ..., `text.cjk`)."""
+
+    name: str
+
+    @property
+    def highlighted(self) -> list[str]:
+        """The field and its sub-fields, in the order a snippet is taken from them."""
+        languages = [f"{self.name}.{code}" for code in STEMMED_LANGUAGES]
+        return [self.name, *languages, f"{self.name}.cjk"]
+
+    @property
+    def searched(self) -> list[str]:
+        """What words without a field are looked for in: the text and the metadata."""
+        return [*self.highlighted, "meta", "title"]
+
+    @property
+    def unstemmed(self) -> list[str]:
+        """What prefix and fuzzy queries read: the text word by word, and the metadata."""
+        return [self.name, "meta"]
+
+
+ORIGINAL = TextFields("text")  # the original's text: what its readers search
+REDACTED = TextFields("public_text")  # the redacted copy's: what the public searches instead
 
 
 def mapping() -> Mapping:
@@ -56,7 +86,8 @@ def mapping() -> Mapping:
         m.field(name, Keyword())
     subfields = {code: Text(analyzer=language) for code, language in STEMMED_LANGUAGES.items()}
     subfields["cjk"] = Text(analyzer="cjk")
-    m.field("text", Text(analyzer=WORDS, fields=subfields))
+    for text in (ORIGINAL, REDACTED):
+        m.field(text.name, Text(analyzer=WORDS, fields=subfields))
     m.field("title", Text(analyzer=WORDS, fields={"raw": Keyword()}))
     m.field("dossier_title", Text(analyzer=WORDS))
     m.field("applicant", Text(analyzer=WORDS))
@@ -79,7 +110,11 @@ def index_definition(name: str, *, shards: int = 1, replicas: int = 1) -> Index:
 
 
 class QueryBuilder:
-    """Translates the query language's syntax tree into DSL queries."""
+    """Translates the query language's syntax tree into DSL queries; words without a field are
+    looked for in `text` (the original's fields, or the redacted copy's) and the metadata."""
+
+    def __init__(self, text: TextFields = ORIGINAL):
+        self.text = text
 
     def build(self, node: q.Node) -> Query:
         return getattr(self, f"_{type(node).__name__.lower()}")(node)
@@ -96,7 +131,7 @@ class QueryBuilder:
         return Q(
             "multi_match",
             query=node.text,
-            fields=TEXT_FIELDS,
+            fields=self.text.searched,
             type="best_fields",
             operator="and",
             tie_breaker=0.1,
@@ -105,15 +140,15 @@ class QueryBuilder:
     def _phrase(self, node: q.Phrase) -> Query:
         if node.field:
             return Q("match_phrase", **{node.field: node.text})
-        return Q("multi_match", query=node.text, fields=TEXT_FIELDS, type="phrase")
+        return Q("multi_match", query=node.text, fields=self.text.searched, type="phrase")
 
     def _prefix(self, node: q.Prefix) -> Query:
-        fields = [node.field] if node.field else PLAIN_FIELDS
+        fields = [node.field] if node.field else self.text.unstemmed
         value = node.text.lower()
         return Q("bool", should=[Q("prefix", **{f: {"value": value}}) for f in fields])
 
     def _fuzzy(self, node: q.Fuzzy) -> Query:
-        fields = [node.field] if node.field else PLAIN_FIELDS
+        fields = [node.field] if node.field else self.text.unstemmed
         return Q("multi_match", query=node.text, fields=fields, fuzziness=node.distance)
 
     def _keyword(self, node: q.Keyword) -> Query:
@@ -149,22 +184,30 @@ class QueryBuilder:
         return Q("bool", must=[Q("match_all")], must_not=[self.build(node.child)])
 
 
-def readable(principals: frozenset[str], today: dt.date) -> Query:
-    """Only what one of the caller's principals may read (`base.principal_filter_parts`)."""
-    outright, public = principal_filter_parts(principals)
-    options = []
+def readable_matches(request: SearchRequest) -> Query:
+    """The documents that match the request's query *as the caller reads them*, among those one
+    of the caller's principals may read (`base.principal_filter_parts`): by the original's text
+    where the caller reads the original, by the redacted copy's text (`REDACTED`) where the
+    caller reads the document only as the public and the public reads it only redacted."""
+    outright, public = principal_filter_parts(request.principals)
+    public_now = [
+        Q("term", principals=PUBLIC),
+        Q("range", public_from={"lte": request.today.isoformat()}),
+    ]
+    redacted = Q("term", redacted=REDACTED_MARK)
+    readers_of_original = []
     if outright:
-        options.append(Q("terms", principals=outright))
+        readers_of_original.append(Q("terms", principals=outright))
     if public:
-        options.append(
-            Q(
-                "bool",
-                filter=[
-                    Q("term", principals=PUBLIC),
-                    Q("range", public_from={"lte": today.isoformat()}),
-                ],
-            )
-        )
+        readers_of_original.append(Q("bool", filter=public_now, must_not=[redacted]))
+    options = []
+    if readers_of_original:
+        original = QueryBuilder(ORIGINAL).build(request.query)
+        readers = Q("bool", should=readers_of_original, minimum_should_match=1)
+        options.append(Q("bool", must=[original], filter=[readers]))
+    if public:
+        copy = QueryBuilder(REDACTED).build(request.query)
+        options.append(Q("bool", must=[copy], filter=[*public_now, redacted]))
     if not options:
         return Q("bool", must_not=[Q("match_all")])
     return Q("bool", should=options, minimum_should_match=1)
@@ -172,29 +215,29 @@ def readable(principals: frozenset[str], today: dt.date) -> Query:
 
 def search_body(request: SearchRequest, *, index: str, client=None) -> Search:
     """The whole search: query, permission and field filters, facets, highlights, sort, page."""
-    text_query = QueryBuilder().build(request.query)
-    filters = [readable(request.principals, request.today)]
-    filters += [QueryBuilder().build(f) for f in request.filters]
-    search = Search(using=client, index=index).query(Q("bool", must=[text_query], filter=filters))
+    filters = [QueryBuilder().build(f) for f in request.filters]
+    query = Q("bool", must=[readable_matches(request)], filter=filters)
+    search = Search(using=client, index=index).query(query)
     search = search.extra(track_total_hits=True, from_=request.offset, size=request.limit)
-    search = search.source(excludes=["text", "meta"])
+    search = search.source(excludes=["text", "public_text", "meta"])
     if request.sort == "date":
         search = search.sort({"official_date": {"order": "desc", "missing": "_last"}}, "_score")
     for name in request.facets:
         search.aggs.bucket(name, "terms", field=name, size=100)
     if request.highlight:
-        search = search.highlight(
-            "text",
-            *LANGUAGE_SUBFIELDS.values(),
-            "text.cjk",
-            fragment_size=SNIPPET_CHARS,
-            number_of_fragments=1,
-        )
+        # Each text highlighted with the query built for it; which of the two a hit's snippet
+        # comes from is decided per hit (`hit_from`), as a highlighter cannot tell per document.
+        for text in (ORIGINAL, REDACTED):
+            search = search.highlight(
+                *text.highlighted,
+                fragment_size=SNIPPET_CHARS,
+                number_of_fragments=1,
+                highlight_query=QueryBuilder(text).build(request.query).to_dict(),
+            )
         search = search.highlight_options(
             pre_tags=[MARK_OPEN],
             post_tags=[MARK_CLOSE],
             encoder="html",  # escapes the text; only our tags stay markup
-            highlight_query=text_query.to_dict(),
             require_field_match=False,
         )
     return search
@@ -218,6 +261,7 @@ def bulk_actions(
 
 def source(document: IndexDocument, max_text_chars: int) -> dict:
     public_from = document.public_from if PUBLIC in document.principals else None
+    redacted = document.public_text is not None
     return {
         "id": document.id,
         "stamp": document.stamp,
@@ -239,6 +283,8 @@ def source(document: IndexDocument, max_text_chars: int) -> dict:
         "meta": document.meta,
         "principals": list(document.principals),
         "public_from": _clamped(public_from).isoformat() if public_from else None,
+        "redacted": REDACTED_MARK if redacted else None,
+        "public_text": document.public_text[:max_text_chars] if redacted else None,
     }
 
 
@@ -262,13 +308,17 @@ def search_result(response: dict, request: SearchRequest) -> SearchResult:
         name: [(str(b["key"]), b["doc_count"]) for b in aggregations[name]["buckets"]]
         for name in request.facets
     }
-    hits = [hit_from(raw) for raw in response["hits"]["hits"]]
+    hits = [hit_from(raw, request.principals) for raw in response["hits"]["hits"]]
     return SearchResult(count=response["hits"]["total"]["value"], hits=hits, facets=facets)
 
 
-def hit_from(raw: dict) -> Hit:
+def hit_from(raw: dict, caller: frozenset[str]) -> Hit:
+    """A hit of the response, its snippet from the text the `caller` reads: the redacted copy's
+    for a document the caller reads only as the public (the original's highlight, which the
+    engine made too, is dropped unread), else the original's."""
     data = raw.get("_source") or {}
     official = data.get("official_date")
+    redacted = data.get("redacted") == REDACTED_MARK
     fields = {
         "version": data.get("version"),
         "dossier": data.get("dossier"),
@@ -281,10 +331,12 @@ def hit_from(raw: dict) -> Hit:
         "status": data.get("status"),
         "state": data.get("state"),
         "official_date": dt.date.fromisoformat(official) if official else None,
+        "redacted": redacted,
     }
+    text = REDACTED if reads_redacted(data.get("principals") or [], redacted, caller) else ORIGINAL
     snippets = []
     highlight = raw.get("highlight") or {}
-    for name in ("text", *LANGUAGE_SUBFIELDS.values(), "text.cjk"):
+    for name in text.highlighted:
         fragments = highlight.get(name)
         if fragments:
             # The html encoder also escapes "/" (`&#x2F;`); plain text needs no escape for it.

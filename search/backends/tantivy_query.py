@@ -12,40 +12,68 @@ from search.backends.base import PUBLIC, SearchRequest, principal_filter_parts
 from search.backends.tantivy_schema import (
     ANALYZERS,
     FIELD_ANALYZERS,
-    LANGUAGE_FIELDS,
-    PLAIN_FIELDS,
+    ORIGINAL,
+    REDACTED,
+    REDACTED_MARK,
     SCHEMA,
+    TextFields,
     midnight,
 )
 
+Must, MustNot, Should = tantivy.Occur.Must, tantivy.Occur.MustNot, tantivy.Occur.Should
 
-def readable(request: SearchRequest) -> tantivy.Query:
-    """Only what one of the caller's principals may read (`base.principal_filter_parts`)."""
+
+def readable_matches(request: SearchRequest) -> tantivy.Query:
+    """The documents that match the request's query *as the caller reads them*, among those one
+    of the caller's principals may read (`base.principal_filter_parts`): by the original's text
+    where the caller reads the original, by the redacted copy's text (`REDACTED`) where the
+    caller reads the document only as the public and the public reads it only redacted."""
     outright, public = principal_filter_parts(request.principals)
-    options = []
+    readers_of_original = []
     if outright:
-        options.append(tantivy.Query.term_set_query(SCHEMA, "principals", outright))
+        readers_of_original.append(tantivy.Query.term_set_query(SCHEMA, "principals", outright))
     if public:
-        published = tantivy.Query.range_query(
-            SCHEMA,
-            "public_from",
-            tantivy.FieldType.Date,
-            lower_bound=None,
-            upper_bound=midnight(request.today),
-        )
-        is_public = tantivy.Query.term_query(SCHEMA, "principals", PUBLIC)
-        options.append(
-            tantivy.Query.boolean_query(
-                [(tantivy.Occur.Must, is_public), (tantivy.Occur.Must, published)]
-            )
-        )
-    if not options:
-        return tantivy.Query.empty_query()
-    return tantivy.Query.boolean_query([(tantivy.Occur.Should, o) for o in options])
+        readers_of_original.append(_all([(Must, _public_now(request)), (MustNot, _redacted())]))
+    options = []
+    if readers_of_original:
+        original = QueryBuilder(ORIGINAL).build(request.query)
+        options.append(_all([(Must, original), (Must, _any(readers_of_original))]))
+    if public:
+        copy = QueryBuilder(REDACTED).build(request.query)
+        options.append(_all([(Must, copy), (Must, _public_now(request)), (Must, _redacted())]))
+    return _any(options) if options else tantivy.Query.empty_query()
+
+
+def _public_now(request: SearchRequest) -> tantivy.Query:
+    published = tantivy.Query.range_query(
+        SCHEMA,
+        "public_from",
+        tantivy.FieldType.Date,
+        lower_bound=None,
+        upper_bound=midnight(request.today),
+    )
+    is_public = tantivy.Query.term_query(SCHEMA, "principals", PUBLIC)
+    return _all([(Must, is_public), (Must, published)])
+
+
+def _redacted() -> tantivy.Query:
+    return tantivy.Query.term_query(SCHEMA, "redacted", REDACTED_MARK)
+
+
+def _all(clauses: list) -> tantivy.Query:
+    return tantivy.Query.boolean_query(clauses)
+
+
+def _any(options: list[tantivy.Query]) -> tantivy.Query:
+    return tantivy.Query.boolean_query([(Should, option) for option in options])
 
 
 class QueryBuilder:
-    """Translates the query language's syntax tree into a tantivy query."""
+    """Translates the query language's syntax tree into a tantivy query; words without a field
+    are looked for in `text` (the original's fields, or the redacted copy's) and the metadata."""
+
+    def __init__(self, text: TextFields = ORIGINAL):
+        self.text = text
 
     def build(self, node: q.Node) -> tantivy.Query:
         method = getattr(self, f"_{type(node).__name__.lower()}")
@@ -61,7 +89,7 @@ class QueryBuilder:
         return self._words(node.text, node.field, phrase=True)
 
     def _words(self, text: str, field: str | None, *, phrase: bool) -> tantivy.Query:
-        fields = [field] if field else [*LANGUAGE_FIELDS.values(), *PLAIN_FIELDS]
+        fields = [field] if field else [*self.text.languages.values(), *self.text.unstemmed]
         options = []
         for name in fields:
             tokens = ANALYZERS[FIELD_ANALYZERS[name]].analyze(text)
@@ -80,11 +108,11 @@ class QueryBuilder:
         if not characters:
             return []
         if len(characters) == 1:
-            return [tantivy.Query.term_query(SCHEMA, "text_cjk", characters[0])]
-        return [tantivy.Query.phrase_query(SCHEMA, "text_cjk", characters)]
+            return [tantivy.Query.term_query(SCHEMA, self.text.cjk, characters[0])]
+        return [tantivy.Query.phrase_query(SCHEMA, self.text.cjk, characters)]
 
     def _prefix(self, node: q.Prefix) -> tantivy.Query:
-        fields = [node.field] if node.field else list(PLAIN_FIELDS)
+        fields = [node.field] if node.field else list(self.text.unstemmed)
         options = []
         for name in fields:
             tokens = ANALYZERS["plain"].analyze(node.text)
@@ -100,7 +128,7 @@ class QueryBuilder:
         tokens = ANALYZERS["plain"].analyze(node.text)
         if len(tokens) != 1:
             return self._words(node.text, node.field, phrase=True)
-        fields = [node.field] if node.field else list(PLAIN_FIELDS)
+        fields = [node.field] if node.field else list(self.text.unstemmed)
         options = [
             tantivy.Query.fuzzy_term_query(SCHEMA, name, tokens[0], distance=node.distance)
             for name in fields

@@ -7,15 +7,18 @@ import html
 import tantivy
 
 from search.backends.base import CJK, SNIPPET_CHARS
-from search.backends.tantivy_schema import LANGUAGE_FIELDS, SCHEMA
+from search.backends.tantivy_schema import SCHEMA, TextFields
 
 
 class Snippets:
-    """The best highlighted fragment of a hit's text, from the field that matched it."""
+    """The best highlighted fragment of a hit's text, from the field that matched it: `query`
+    built for the fields `names` (the original's text, or the redacted copy's), and the text
+    given to `best` the one stored in `names.plain`."""
 
-    def __init__(self, searcher, query: tantivy.Query):
+    def __init__(self, searcher, query: tantivy.Query, names: TextFields):
         self.searcher = searcher
         self.query = query
+        self.names = names
         self.generators: dict[str, tantivy.SnippetGenerator] = {}
 
     def _generator(self, field: str) -> tantivy.SnippetGenerator:
@@ -29,8 +32,9 @@ class Snippets:
     def best(self, text: str, languages: list[str]) -> tuple[str, int | None] | None:
         if not text:
             return None
-        fields = [LANGUAGE_FIELDS[c] for c in languages if c in LANGUAGE_FIELDS]
-        fields += ["text"] + (["text_cjk"] if CJK.search(text) else [])
+        names = self.names
+        fields = [names.languages[c] for c in languages if c in names.languages]
+        fields += [names.plain] + ([names.cjk] if CJK.search(text) else [])
         for field in fields:
             snippet = self._generator(field).snippet_from_doc(tantivy.Document(**{field: text}))
             marks = snippet.highlighted()

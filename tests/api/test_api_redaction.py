@@ -2,7 +2,8 @@
 
 The leak tests: an original PDF names the applicant "Zanzibarov"; its redacted copy does not. As
 the public, the word is reachable through nothing — content, text, renditions, search hits,
-snippets, exports, the UI's ZIP; internal users still find and read it."""
+snippets, exports, the UI's ZIP — while the copy's own words find the document, quoted from the
+copy; internal users still find and read the original."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from django.test import Client
 
 from dossier import actions, blobstore
 from dossier.audit import Actor
+from dossier.events import acknowledge_events, pending_events
 from dossier.models import AuditEvent, Blob, Event, EventKind, Rendition, RenditionKind
 from dossier.processing_facts import record_rendition, withdraw_processing_facts
 from dossier.roles import Role
@@ -80,6 +82,14 @@ def searched(client, q: str = SECRET) -> dict:
     return response.json()
 
 
+def found_by_copy(client, document, q: str) -> str:
+    """The one hit of `q` is `document`; its snippets (HTML), which must not name the secret."""
+    found = searched(client, q)
+    assert [hit["document"] for hit in found["results"]] == [str(document.id)], found
+    assert found["count"] == 1 and SECRET not in json.dumps(found)
+    return " ".join(found["results"][0]["snippets"])
+
+
 def export(client) -> zipfile.ZipFile:
     response = client.get(f"/api/v1/dossiers/{KEY}/export", {"renditions": "pdfa"})
     assert response.status_code == 200, response.content
@@ -127,8 +137,12 @@ def test_the_public_never_reaches_the_secret(public, registry, records_clerk, do
     assert body(text) == b"Applicant [redacted]\r\nA widget with a handle"
     pdfa = public.get(url(document, tail="renditions/pdfa"))
     assert pdfa.status_code == 404 and problem_type(pdfa) == "no-redacted-copy"
-    found = searched(public)
-    assert found["count"] == 0 and found["results"] == []
+    for q in (SECRET, f"{SECRET.lower()[:6]}*", f'"Applicant {SECRET}"', "Sofia"):
+        found = searched(public, q)  # a word only under the box (or its prefix, or a phrase)
+        assert found["count"] == 0 and found["results"] == [], q
+    # The copy's words find it, quoted from the copy.
+    assert "<mark>handle</mark>" in found_by_copy(public, document, "handle")
+    assert "Applicant [<mark>redacted</mark>]" in found_by_copy(public, document, "redacted")
     assert SECRET not in json.dumps(searched(public, "widget"))
     public_export = export(public)
     assert public_export.namelist() and not zip_holds_secret(public_export)
@@ -146,6 +160,8 @@ def test_the_public_never_reaches_the_secret(public, registry, records_clerk, do
     hits = searched(registry)["results"]
     assert [hit["document"] for hit in hits] == [str(document.id)]
     assert SECRET in " ".join(hits[0]["snippets"])
+    assert searched(registry, "Sofia")["count"] == 1
+    assert searched(registry, "redacted")["count"] == 0  # staff search the original only
     assert zip_holds_secret(export(registry))
 
 
@@ -169,12 +185,17 @@ def test_a_document_requiring_redaction_is_invisible_to_the_public_until_its_cop
     assert put_pdf(records_clerk, document).status_code == 200
     assert public.get(detail).status_code == 200
     assert body(public.get(f"{detail}/content")) == REDACTED
+    indexer.sync()
+    assert "<mark>handle</mark>" in found_by_copy(public, document, "handle")
+    assert searched(public)["count"] == 0
     # A new version without a copy hides the document again: the copy was of version 1.
     file = io.BytesIO(text_pdf(f"Applicant {SECRET}, Plovdiv"))
     file.name = "request-v2.pdf"
     added = registry.post(f"{detail}/versions", {"file": file}, format="multipart")
     assert added.status_code == 201, added.content
     assert public.get(detail).status_code == 404
+    indexer.sync()
+    assert searched(public, "handle")["count"] == searched(public, "widget")["count"] == 0
     # Internal users see it throughout.
     assert registry.get(detail).status_code == 200
 
@@ -281,9 +302,42 @@ def test_public_search_forgets_the_words_at_once_not_when_the_index_catches_up(
     assert put_pdf(records_clerk, document).status_code == 200  # not indexed yet
     found = searched(public)
     assert found["count"] == 0 and SECRET not in json.dumps(found)
+    # Until indexed, its entry still holds only the original's words: left out for the public.
+    assert searched(public, "handle")["count"] == 0
     assert searched(registry)["count"] == 1
     indexer.sync()
     assert searched(public)["count"] == 0 and searched(registry)["count"] == 1
+    assert "<mark>handle</mark>" in found_by_copy(public, document, "handle")
+
+
+def test_a_new_copy_is_indexed_in_place_of_the_old(public, registry, records_clerk, document):
+    assert put_pdf(records_clerk, document).status_code == 200
+    indexer.sync()
+    assert found_by_copy(public, document, "redacted")
+    second = text_pdf("Applicant [withheld]", "A widget with a handle")
+    assert put_pdf(records_clerk, document, second).status_code == 200
+    indexer.sync()  # the copy's event alone brings the document to the indexer
+    assert "<mark>withheld</mark>" in found_by_copy(public, document, "withheld")
+    assert searched(public, "redacted")["count"] == 0
+    assert searched(registry, "withheld")["count"] == 0
+
+
+def test_an_entry_indexed_before_the_copy_never_answers_the_public(
+    public, registry, records_clerk, document
+):
+    """The last guard (`freshness.drop_unreadable`): should the index miss the copy's event (a
+    lost write), the stale entry — the original's words, open to the public — matches, but the
+    public is never shown it."""
+    indexer.sync()
+    assert put_pdf(records_clerk, document).status_code == 200
+    assert acknowledge_events(pending_events(indexer.CURSOR))  # passed over, never indexed
+    for q in (SECRET, "handle"):
+        found = searched(public, q)
+        assert found["count"] == 0 and SECRET not in json.dumps(found), q
+    assert searched(registry)["count"] == 1
+    indexer.reconcile()  # the stamp differs: repaired
+    assert "<mark>handle</mark>" in found_by_copy(public, document, "handle")
+    assert searched(public)["count"] == 0
 
 
 def add_thumbnail(document, tmp_path) -> None:

@@ -13,10 +13,11 @@ import datetime as dt
 import threading
 
 import pytest
+import tantivy
 
 from dossier.access import PUBLIC
 from search import querylang as q
-from search.backends import SearchRequest, build
+from search.backends import SearchRequest, SearchUnavailable, build
 from tests.search_support import ENGINES, backend_configs, index_doc
 
 TODAY = dt.date(2025, 6, 1)
@@ -305,3 +306,112 @@ def test_a_full_reindex_never_leaves_a_query_without_its_answer(engine):
     assert len(answers) >= 2
     assert set(answers) == {len(docs)}
     assert engine.status()["generation"] == generation
+
+
+PUBLIC_ONLY = frozenset({PUBLIC})
+SECRET = "Zanzibarov"
+
+
+def redacted_doc(**fields):
+    """A public document the public reads only redacted: the original names the applicant, the
+    redacted copy's text (`public_text`) does not."""
+    defaults = {
+        "title": "Request",
+        "text": f"Applicant {SECRET}, Sofia. A widget with a detachable handle.",
+        "public_text": "Applicant [withheld]. A widget with a detachable handle.",
+    }
+    return index_doc(**(defaults | fields))
+
+
+def snippets(result) -> str:
+    return " ".join(" ".join(hit.snippets) for hit in result.hits)
+
+
+def test_the_public_searches_a_redacted_document_by_its_copys_words(engine):
+    redacted = redacted_doc()
+    whole = index_doc(text="A widget with a fixed knob.")  # the public reads the original
+    engine.upsert([redacted, whole])
+
+    # A word only under a redaction box finds nothing, however it is asked for.
+    for query in (SECRET, f'"Applicant {SECRET}"', "Zanzib*", "Zanzibarow~", f"{SECRET} OR x"):
+        found = ask(engine, query, principals=PUBLIC_ONLY)
+        assert (found.count, found.hits) == (0, []), query
+        assert all(buckets == [] for buckets in found.facets.values()), query
+    # A word of the copy finds it, quoted from the copy; so does a stemmed form.
+    for query in ("withheld", "detachable", "handles"):
+        found = ask(engine, query, principals=PUBLIC_ONLY)
+        assert ids(found) == {redacted.id}, query
+        assert SECRET not in snippets(found) and "<mark>" in snippets(found), query
+    (hit,) = ask(engine, "withheld", principals=PUBLIC_ONLY).hits
+    assert "<mark>withheld</mark>" in hit.snippets[0] and hit.fields["redacted"] is True
+    # Words of both: each document quoted from the text its reader reads.
+    found = ask(engine, "widget", principals=PUBLIC_ONLY)
+    assert ids(found) == {redacted.id, whole.id} and found.count == 2
+    assert SECRET not in snippets(found)
+    assert "fixed" in snippets(found)
+    # Negation reads the copy too: the original's word is not there to exclude it.
+    assert ids(ask(engine, f"widget -{SECRET}", principals=PUBLIC_ONLY)) == {redacted.id, whole.id}
+    # The metadata stays findable (the public sees it in the dossier's listing).
+    assert ids(ask(engine, "title:request", principals=PUBLIC_ONLY)) == {redacted.id}
+
+    # Staff search and are quoted the original, never the copy.
+    found = ask(engine, SECRET)
+    assert ids(found) == {redacted.id}
+    assert f"<mark>{SECRET}</mark>" in found.hits[0].snippets[0]
+    assert ask(engine, "withheld").count == 0
+    assert ids(ask(engine, "widget")) == {redacted.id, whole.id}
+
+
+def test_a_redacted_document_without_a_copy_of_its_text_is_found_by_metadata_only(engine):
+    """The latest version has no copy (`public_text` empty): the public is served no text of it,
+    so it finds the document by its title and metadata, never by the original's words."""
+    doc = redacted_doc(public_text="", dossier_title="Self-cleaning window")
+    engine.upsert([doc])
+    assert ask(engine, "detachable", principals=PUBLIC_ONLY).count == 0
+    found = ask(engine, "request", principals=PUBLIC_ONLY)
+    assert ids(found) == {doc.id} and snippets(found) == ""
+    assert ids(ask(engine, "detachable")) == {doc.id}
+
+
+def test_the_public_reads_a_redacted_document_only_from_its_publication(engine):
+    later = redacted_doc(public_from=dt.date(2026, 1, 1))
+    closed = redacted_doc(principals=["role:examiner"], public_from=None)
+    engine.upsert([later, closed])
+    assert ask(engine, "withheld", principals=PUBLIC_ONLY).count == 0
+    request = SearchRequest(
+        query=q.parse("withheld"), principals=PUBLIC_ONLY, today=dt.date(2026, 1, 1)
+    )
+    assert ids(engine.search(request)) == {later.id}
+    assert ids(ask(engine, SECRET)) == {later.id, closed.id}
+
+
+def test_replacing_the_copy_replaces_what_the_public_finds(engine):
+    doc = redacted_doc()
+    engine.upsert([doc])
+    doc.public_text = "Applicant [blacked out]. A widget."
+    engine.upsert([doc])
+    assert ask(engine, "withheld", principals=PUBLIC_ONLY).count == 0
+    assert ids(ask(engine, "blacked", principals=PUBLIC_ONLY)) == {doc.id}
+    # The copy dropped (no longer read only redacted): the public reads the original again.
+    doc.public_text = None
+    engine.upsert([doc])
+    assert ask(engine, "blacked", principals=PUBLIC_ONLY).count == 0
+    assert ids(ask(engine, SECRET, principals=PUBLIC_ONLY)) == {doc.id}
+
+
+def test_an_embedded_index_of_an_earlier_schema_asks_for_a_reindex(tmp_path):
+    """An index written before the redacted copy's fields existed cannot be read with them: the
+    engine says what to do (503 to callers) rather than fail, and a new generation works."""
+    backend = build(backend_configs(tmp_path)["embedded"])
+    old = tmp_path / "search" / "gen-20240101000000-old"
+    old.mkdir(parents=True)
+    earlier = tantivy.SchemaBuilder()
+    earlier.add_text_field("id", stored=True, tokenizer_name="raw")
+    tantivy.Index(earlier.build(), path=str(old), reuse=True)
+    backend.activate(old.name)
+    with pytest.raises(SearchUnavailable, match="edms search reindex"):
+        ask(backend, "anything")
+    generation = backend.create_generation()  # what `edms search reindex` fills
+    backend.upsert([redacted_doc()], generation=generation)
+    backend.activate(generation)
+    assert ask(backend, "withheld", principals=PUBLIC_ONLY).count == 1

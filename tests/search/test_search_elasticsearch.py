@@ -22,11 +22,11 @@ from search.checks import check_search_backend
 from tests.search_support import ELASTICSEARCH, OPENSEARCH, index_doc
 
 TODAY = dt.date(2025, 6, 1)
-ALL_TEXT = dsl.TEXT_FIELDS
+ALL_TEXT = dsl.ORIGINAL.searched
 
 
-def shape(text: str) -> dict:
-    return dsl.QueryBuilder().build(q.parse(text)).to_dict()
+def shape(text: str, fields: dsl.TextFields = dsl.ORIGINAL) -> dict:
+    return dsl.QueryBuilder(fields).build(q.parse(text)).to_dict()
 
 
 def test_words_search_every_language_subfield():
@@ -74,25 +74,69 @@ def test_booleans():
     assert shape("-a -b") == {"bool": {"must": [{"match_all": {}}], "must_not": [word, shape("b")]}}
 
 
-def test_permissions_are_a_filter_inside_the_query():
+def test_words_of_the_redacted_copy_are_looked_for_in_its_own_fields():
+    assert shape("brevet", dsl.REDACTED)["multi_match"]["fields"] == [
+        "public_text",
+        "public_text.en",
+        "public_text.fr",
+        "public_text.es",
+        "public_text.ru",
+        "public_text.ar",
+        "public_text.cjk",
+        "meta",
+        "title",
+    ]
+    assert shape("brevit~2", dsl.REDACTED)["multi_match"]["fields"] == ["public_text", "meta"]
+
+
+def matches(principals: frozenset[str], text: str = "brevet") -> dict:
+    request = SearchRequest(query=q.parse(text), principals=principals, today=TODAY)
+    return dsl.readable_matches(request).to_dict()
+
+
+PUBLIC_NOW = [
+    {"term": {"principals": "public"}},
+    {"range": {"public_from": {"lte": "2025-06-01"}}},
+]
+REDACTED = {"term": {"redacted": "yes"}}
+
+
+def test_permissions_and_the_text_each_reader_reads_are_inside_the_query():
+    """The original's words match for its readers; for the public, a document it reads only
+    redacted matches by its copy's words alone."""
     principals = frozenset({"public", "role:examiner"})
-    assert dsl.readable(principals, TODAY).to_dict() == {
+    assert matches(principals) == {
         "bool": {
             "should": [
-                {"terms": {"principals": ["role:examiner"]}},
                 {
                     "bool": {
+                        "must": [shape("brevet")],
                         "filter": [
-                            {"term": {"principals": "public"}},
-                            {"range": {"public_from": {"lte": "2025-06-01"}}},
-                        ]
+                            {
+                                "bool": {
+                                    "should": [
+                                        {"terms": {"principals": ["role:examiner"]}},
+                                        {"bool": {"filter": PUBLIC_NOW, "must_not": [REDACTED]}},
+                                    ],
+                                    "minimum_should_match": 1,
+                                }
+                            }
+                        ],
+                    }
+                },
+                {
+                    "bool": {
+                        "must": [shape("brevet", dsl.REDACTED)],
+                        "filter": [*PUBLIC_NOW, REDACTED],
                     }
                 },
             ],
             "minimum_should_match": 1,
         }
     }
-    assert dsl.readable(frozenset(), TODAY).to_dict() == {"bool": {"must_not": [{"match_all": {}}]}}
+    assert matches(frozenset()) == {"bool": {"must_not": [{"match_all": {}}]}}
+    # Staff never search the redacted copy's text.
+    assert "public_text" not in str(matches(frozenset({"role:examiner"})))
 
 
 def test_the_search_body_filters_before_counting_faceting_and_highlighting():
@@ -107,11 +151,8 @@ def test_the_search_body_filters_before_counting_faceting_and_highlighting():
     )
     body = dsl.search_body(request, index="edms-documents").to_dict()
     query = body["query"]["bool"]
-    assert query["must"] == [shape("brevet")]
-    assert query["filter"] == [
-        dsl.readable(frozenset({"public"}), TODAY).to_dict(),
-        {"term": {"type": "CLM"}},
-    ]
+    assert query["must"] == [matches(frozenset({"public"}))]
+    assert query["filter"] == [{"term": {"type": "CLM"}}]
     assert body["track_total_hits"] is True
     assert (body["from"], body["size"]) == (40, 20)
     assert body["sort"][0] == {"official_date": {"order": "desc", "missing": "_last"}}
@@ -120,9 +161,12 @@ def test_the_search_body_filters_before_counting_faceting_and_highlighting():
     highlight = body["highlight"]
     assert highlight["encoder"] == "html"  # the text is escaped; only <mark> is markup
     assert (highlight["pre_tags"], highlight["post_tags"]) == (["<mark>"], ["</mark>"])
-    assert highlight["highlight_query"] == shape("brevet")  # not the permission filter
-    assert {"text", "text.fr", "text.cjk"} <= set(highlight["fields"])
-    assert body["_source"] == {"excludes": ["text", "meta"]}
+    # Each text is highlighted by the query built for it, never by the permission filter.
+    fields = highlight["fields"]
+    assert fields["text"]["highlight_query"] == fields["text.fr"]["highlight_query"]
+    assert fields["text.cjk"]["highlight_query"] == shape("brevet")
+    assert fields["public_text.fr"]["highlight_query"] == shape("brevet", dsl.REDACTED)
+    assert body["_source"] == {"excludes": ["text", "public_text", "meta"]}
 
 
 def test_the_template_carries_analyzers_and_a_subfield_per_language():
@@ -138,16 +182,18 @@ def test_the_template_carries_analyzers_and_a_subfield_per_language():
         "filter": ["lowercase"],
     }
     properties = body["template"]["mappings"]["properties"]
-    subfields = properties["text"]["fields"]
-    assert {name: f["analyzer"] for name, f in subfields.items()} == {
-        "en": "english",
-        "fr": "french",
-        "es": "spanish",
-        "ru": "russian",
-        "ar": "arabic",
-        "cjk": "cjk",
-    }
+    for text in ("text", "public_text"):  # the redacted copy's text is analysed alike
+        subfields = properties[text]["fields"]
+        assert {name: f["analyzer"] for name, f in subfields.items()} == {
+            "en": "english",
+            "fr": "french",
+            "es": "spanish",
+            "ru": "russian",
+            "ar": "arabic",
+            "cjk": "cjk",
+        }
     assert properties["principals"] == {"type": "keyword"}
+    assert properties["redacted"] == {"type": "keyword"}
     assert properties["public_from"] == {"type": "date", "format": "strict_date"}
 
 
@@ -164,6 +210,10 @@ def test_bulk_actions_index_and_delete_by_document_id():
     assert indexed["public_from"] == "1000-01-01"
     assert indexed["official_date"] == "2024-03-01"
     assert indexed["year"] == "2024"
+    assert (indexed["redacted"], indexed["public_text"]) == (None, None)
+    redacted = index_doc(text="original", public_text="y" * 50)
+    (action,) = dsl.bulk_actions([redacted], [], index="i", max_text_chars=10)
+    assert (action["_source"]["redacted"], action["_source"]["public_text"]) == ("yes", "y" * 10)
     private = index_doc(principals=["role:examiner"])
     (action,) = dsl.bulk_actions([private], [], index="i", max_text_chars=10)
     assert action["_source"]["public_from"] is None

@@ -23,7 +23,7 @@ from dossier.models import Document, Dossier
 from dossier.roles import Role
 from search import find, freshness, indexer
 from search import querylang as q
-from search.backends import SearchRequest, SearchUnavailable, build
+from search.backends import SearchRequest, SearchUnavailable, build, querydsl
 from search.backends import elasticsearch as es
 from tests.conftest import create_dossier, file_document
 from tests.factories import UserFactory
@@ -246,7 +246,9 @@ def test_the_elasticsearch_body_excludes_in_the_same_filter():
         filters=exclusions,
     )
     query = es.search_body(request, index="edms-documents").to_dict()["query"]["bool"]
-    assert query["filter"][1:] == [
+    # The permissions (and which text each reader reads) are the `must`; these the filter.
+    assert query["must"] == [querydsl.readable_matches(request).to_dict()]
+    assert query["filter"] == [
         {"bool": {"must": [{"match_all": {}}], "must_not": [{"terms": {"id": ["a", "b"]}}]}},
         {"bool": {"must": [{"match_all": {}}], "must_not": [{"terms": {"dossier": ["K"]}}]}},
     ]
