@@ -29,8 +29,9 @@ from dossier.blobbackends import BlobMissing
 from dossier.models import Blob, Document, Rendition, RenditionKind, Version
 
 PDF = "application/pdf"
-# A last page's lines are set in a standard font (no font to embed): Latin-1 only.
+# A last page's lines are set in a standard font (no font to embed): Western European only.
 _LINES_PER_PAGE = 45
+LEFT_OUT_HEADING = "Not in this PDF (no PDF form)"
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def write(parts: list[Part], out: BinaryIO, *, left_out: list[str], left_out_tit
         lines = [*left_out, *(p.bookmark for p in unreadable)]
         if lines:
             marks.append((left_out_title, len(merged.pages)))
-            _add_list_pages(merged, [left_out_title, "", *lines])
+            _add_list_pages(merged, [_heading(left_out_title), "", *lines])
         with merged.open_outline() as outline:
             outline.root.extend(pikepdf.OutlineItem(title, page) for title, page in marks)
         merged.save(out)
@@ -161,6 +162,16 @@ def _add_list_pages(pdf, lines: list[str]) -> None:
             Contents=pdf.make_stream(b"BT /F1 11 Tf 56 780 Td " + shown + b"ET"),
         )
         pdf.pages.append(pikepdf.Page(page))
+
+
+def _heading(title: str) -> str:
+    """The last page's heading: `title`, unless its script is not Latin (the page's font has
+    no Arabic letters; its bookmark keeps the title)."""
+    try:
+        title.encode("cp1252")
+    except UnicodeEncodeError:
+        return LEFT_OUT_HEADING
+    return title
 
 
 def _pdf_string(text: str) -> bytes:

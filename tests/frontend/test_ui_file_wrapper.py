@@ -276,3 +276,23 @@ def test_no_thumbnail_of_the_original_for_a_reader_of_the_redacted_copy(wrapper,
     actions.store_redacted_copy(version, staged, actor=Actor(label="t"))
     assert row not in client_as(None).get(f"/dossiers/{KEY}").content.decode()
     assert row in client_as(Role.EXAMINER).get(f"/dossiers/{KEY}").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "button", "heading"),
+    [
+        ("fr", "Sélection en un seul PDF", "Absents de ce PDF (pas de forme PDF)"),
+        ("es", "Selección en un solo PDF", "No incluidos en este PDF (sin forma PDF)"),
+        ("ar", "المحدد في ملف PDF واحد", "غير موجودة في ملف PDF هذا (لا توجد بصيغة PDF)"),
+    ],
+)
+def test_the_file_wrapper_and_its_pdf_speak_the_ui_language(wrapper, language, button, heading):
+    client = client_as(Role.EXAMINER)
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    assert button in client.get(f"/dossiers/{KEY}").content.decode()
+    pdf = merged(post_merged(client, wrapper["letter"], wrapper["note"]))
+    # The bookmark of the left-out list is translated; its page says it in Latin script only.
+    assert [title for title, _ in bookmarks(pdf)][-1] == heading
+    shown = "Not in this PDF (no PDF form)" if language == "ar" else heading
+    escaped = shown.encode("cp1252").replace(b"(", b"\\(").replace(b")", b"\\)")
+    assert b"(" + escaped + b") Tj" in pdf.pages[-1].Contents.read_bytes()
