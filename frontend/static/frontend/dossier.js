@@ -80,7 +80,7 @@
       preview.src = `${url}?disposition=inline`;
       const box = row.getBoundingClientRect();
       preview.style.top = `${window.scrollY + box.bottom + 4}px`;
-      preview.style.insetInlineStart = `${window.scrollX + box.left + 48}px`;
+      preview.style.left = `${window.scrollX + box.left + 48}px`;
       preview.hidden = false;
     };
     const hide = (event) => {
