@@ -9,17 +9,21 @@ office file; for a reader of the redacted copy, that copy and nothing made from 
 document with no PDF form, or whose PDF cannot be read, is left out and named on a last page.
 
 Memory: the merged file is written to a temporary file (`write`) that the caller streams. Each
-part is copied from blob storage to a temporary file, verified on the way; qpdf copies only the
-pages' object structure when pages are appended and reads their stream data (images, fonts) from
-those files as it writes, so neither a part nor the result is ever held whole in memory.
+part is copied from blob storage to a temporary file, verified on the way; qpdf's command line
+concatenates them (it reads the pages' stream data, scans' images, from those files as it writes
+them), then pikepdf adds the bookmarks and writes the result into the caller's file, again
+reading stream data from the concatenation as it writes. Neither a part nor the result is ever
+held whole in memory (a 168 MB merge of four 42 MB scans: 36 MB for qpdf, 46 MB for pikepdf).
+Untrusted PDFs are read by qpdf in a child process with a time limit.
 """
 
 from __future__ import annotations
 
-import contextlib
+import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
@@ -32,6 +36,8 @@ PDF = "application/pdf"
 # A last page's lines are set in a standard font (no font to embed): Western European only.
 _LINES_PER_PAGE = 45
 LEFT_OUT_HEADING = "Not in this PDF (no PDF form)"
+# Seconds qpdf may take to count a part's pages or to write the concatenation.
+QPDF_TIMEOUT = 300
 
 
 @dataclass(frozen=True)
@@ -102,39 +108,83 @@ def write(parts: list[Part], out: BinaryIO, *, left_out: list[str], left_out_tit
     the parts found unreadable here), a last page listing them under `left_out_title`."""
     import pikepdf  # imported when needed: not on every process start (it logs on import)
 
-    with contextlib.ExitStack() as stack:
-        merged = stack.enter_context(pikepdf.new())
+    with tempfile.TemporaryDirectory(dir=settings.FILE_UPLOAD_TEMP_DIR, prefix="merge-") as work:
         marks: list[tuple[str, int]] = []
-        done, unreadable = [], []
-        for part in parts:
-            try:
-                source = pikepdf.open(stack.enter_context(_local_copy(part.blob)))
-            except (BlobMissing, blobstore.ContentCorrupt, pikepdf.PdfError):
+        done, unreadable, paths = [], [], []
+        first_page = 0
+        for number, part in enumerate(parts):
+            path = Path(work) / f"{number}.pdf"
+            pages = _copy(part.blob, path) and _page_count(path)
+            if not pages:
                 unreadable.append(part)
                 continue
-            stack.enter_context(source)
-            marks.append((part.bookmark, len(merged.pages)))
-            merged.pages.extend(source.pages)
+            marks.append((part.bookmark, first_page))
+            first_page += pages
             done.append(part)
-        lines = [*left_out, *(p.bookmark for p in unreadable)]
-        if lines:
-            marks.append((left_out_title, len(merged.pages)))
-            _add_list_pages(merged, [_heading(left_out_title), "", *lines])
-        with merged.open_outline() as outline:
-            outline.root.extend(pikepdf.OutlineItem(title, page) for title, page in marks)
-        merged.save(out)
-        return Written(pages=len(merged.pages), merged=done, unreadable=unreadable)
+            paths.append(path)
+        concatenated = Path(work) / "merged.pdf"
+        if paths:
+            _concatenate(paths, concatenated)
+        with pikepdf.open(concatenated) if paths else pikepdf.new() as merged:
+            lines = [*left_out, *(p.bookmark for p in unreadable)]
+            if lines:
+                marks.append((left_out_title, len(merged.pages)))
+                _add_list_pages(merged, [_heading(left_out_title), "", *lines])
+            with merged.open_outline() as outline:
+                outline.root[:] = [pikepdf.OutlineItem(title, page) for title, page in marks]
+            # Same-file stream data: read from `concatenated` as it is written, not before.
+            merged.save(out)
+            return Written(pages=len(merged.pages), merged=done, unreadable=unreadable)
 
 
-@contextlib.contextmanager
-def _local_copy(blob: Blob):
-    """The blob's bytes in an anonymous temporary file (gone when closed), verified against
-    its digest while copied: altered content never goes into a merged file."""
-    with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR, prefix="merge-") as handle:
-        for chunk in blobstore.read_verified(blob.sha256, blob.size):
-            handle.write(chunk)
-        handle.seek(0)
-        yield handle
+def _copy(blob: Blob, path: Path) -> bool:
+    """Copy the blob's bytes to `path`, verified against its digest on the way (altered
+    content never goes into a merged file); False if it is missing or altered."""
+    try:
+        with open(path, "wb") as handle:
+            for chunk in blobstore.read_verified(blob.sha256, blob.size):
+                handle.write(chunk)
+    except (BlobMissing, blobstore.ContentCorrupt):
+        return False
+    return True
+
+
+def _page_count(path: Path) -> int:
+    """How many pages qpdf finds in the PDF at `path`; 0 if it cannot read it (damaged,
+    encrypted with a password, not a PDF, or too slow to read)."""
+    try:
+        answer = _qpdf("--show-npages", str(path))
+    except QpdfRefused:
+        return 0
+    return int(answer) if answer.strip().isdecimal() else 0
+
+
+def _concatenate(paths: list[Path], target: Path) -> None:
+    """The pages of `paths`, in order, into a new PDF at `target`. qpdf's command copies each
+    page's stream data (scans' images) from its file as it writes, a few MiB of memory
+    whatever the sizes; pikepdf's `pages.extend` would copy it all into memory first."""
+    _qpdf("--empty", "--pages", *map(str, paths), "--", str(target))
+
+
+class QpdfRefused(Exception):
+    """qpdf could not do it (its message), or took longer than `QPDF_TIMEOUT`."""
+
+
+def _qpdf(*arguments: str) -> str:
+    """Run qpdf (a child process: a hostile PDF that makes it loop is stopped, not the web
+    worker); its standard output. Warnings (a repaired file) are not failures."""
+    try:
+        done = subprocess.run(
+            ["qpdf", "--warning-exit-0", "--no-warn", *arguments],
+            capture_output=True,
+            timeout=QPDF_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise QpdfRefused(f"qpdf took more than {QPDF_TIMEOUT} s") from None
+    if done.returncode != 0:
+        raise QpdfRefused(done.stderr.decode(errors="replace").strip())
+    return done.stdout.decode(errors="replace")
 
 
 def _add_list_pages(pdf, lines: list[str]) -> None:

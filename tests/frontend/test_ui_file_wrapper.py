@@ -155,6 +155,26 @@ def test_a_scan_goes_in_as_its_pdfa_and_a_document_without_pdf_is_listed(wrapper
     ).exists()
 
 
+def test_a_pdf_that_cannot_be_read_is_listed_not_merged(wrapper):
+    dossier = wrapper["letter"].dossier
+    broken = file_document(
+        dossier,
+        b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\n%%EOF\n",
+        type_code="DESC",
+        filename="broken.pdf",
+        title="Damaged",
+        official_date=dt.date(2024, 1, 1),
+    )
+    pdf = merged(post_merged(client_as(Role.EXAMINER), broken, wrapper["letter"]))
+    assert len(pdf.pages) == 1 + 1
+    assert bookmarks(pdf) == [
+        ("2024-01-05 · REQ Request / application form · Request", 0),
+        ("Not in this PDF (no PDF form)", 1),
+    ]
+    assert b"2024-01-01 \xb7 DESC Description \xb7 Damaged" in words(pdf)
+    assert not AuditEvent.objects.filter(object_id=broken.id, action="document.download").exists()
+
+
 def test_the_public_gets_the_redacted_copy(wrapper):
     letter = wrapper["letter"]
     staged = blobstore.spool([REDACTED], filename="request.redacted.pdf")
