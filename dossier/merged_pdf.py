@@ -182,6 +182,8 @@ def _qpdf(*arguments: str) -> str:
         )
     except subprocess.TimeoutExpired:
         raise QpdfRefused(f"qpdf took more than {QPDF_TIMEOUT} s") from None
+    except FileNotFoundError:  # a system package (infra/install-system-packages.sh)
+        raise QpdfRefused("qpdf is not installed") from None
     if done.returncode != 0:
         raise QpdfRefused(done.stderr.decode(errors="replace").strip())
     return done.stdout.decode(errors="replace")
