@@ -2,7 +2,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
 from frontend import scanning
-from frontend.views import case_events, dossiers, operations, search, versions, viewer
+from frontend.views import (
+    case_events,
+    dossiers,
+    merged_pdf,
+    operations,
+    search,
+    versions,
+    viewer,
+)
 
 app_name = "frontend"
 
@@ -47,6 +55,11 @@ urlpatterns = [
     path("scanning/cover-sheets", scanning.cover_sheets, name="cover-sheets"),
     # File numbers keep their slashes (BG/P/2024/000123), as in the API.
     re_path(r"^dossiers/(?P<key>.+)/zip$", dossiers.download_zip, name="dossier-zip"),
+    re_path(
+        r"^dossiers/(?P<key>.+)/merged\.pdf$",
+        merged_pdf.download_merged_pdf,
+        name="dossier-merged-pdf",
+    ),
     re_path(
         r"^dossiers/(?P<key>.+)/paper-location$", dossiers.paper_location, name="paper-location"
     ),

@@ -1,4 +1,5 @@
-"""Web UI benchmark (`make bench`): server time of a dossier page with many documents.
+"""Web UI benchmark (`make bench`): server time of a dossier page with many documents (the
+first page of its file wrapper: `frontend.views.dossiers.DOCUMENTS_PER_PAGE` rows; goal ≤ 300 ms).
 
 Builds a fresh embedded installation (SQLite, filesystem blobs) in a temporary directory, files
 a dossier of `--documents` documents (bulk-inserted rows, see `tests.ui_support.large_dossier`),

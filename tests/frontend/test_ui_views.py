@@ -190,7 +190,8 @@ def test_dossier_page_queries_are_bounded(db, django_assert_max_num_queries):
     with django_assert_max_num_queries(12):
         response = client.get("/dossiers/BG/P/2020/500")
     page = response.content.decode()
-    assert page.count("<tr data-document=") == 500
+    # A page of the file wrapper (tests/frontend/test_ui_file_wrapper.py), counted in full.
+    assert page.count("<tr data-document=") == 100 and "500 documents" in page
     assert 'class="state failed"' in page and 'class="state done"' in page
 
 

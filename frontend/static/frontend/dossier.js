@@ -1,4 +1,5 @@
-// The dossier page: select all rows, and add documents (drag and drop, per-file metadata,
+// The dossier page: select all rows, move between rows with the arrow keys, a row's first page
+// on hover, and add documents (drag and drop, per-file metadata,
 // a progress bar per file, then the processing state polled until it is done).
 (function () {
   "use strict";
@@ -10,6 +11,86 @@
         box.checked = selectAll.checked;
       }
     });
+  }
+
+  // One tab stop for the file wrapper's rows (a roving tabindex): Tab enters the table and
+  // leaves it; the arrow keys move between rows (up, down, Home, End) and between a row's
+  // checkbox and link (left, right). Without this, 100 rows are 200 tab stops.
+  const wrapper = document.getElementById("wrapper");
+  const rows = wrapper ? Array.from(wrapper.querySelectorAll("tbody tr[data-document]")) : [];
+  const stopsOf = (row) => Array.from(row.querySelectorAll("input, a"));
+  let current = null;
+
+  function rove(target) {
+    if (current) current.tabIndex = -1;
+    target.tabIndex = 0;
+    current = target;
+  }
+
+  if (rows.length) {
+    for (const row of rows) for (const stop of stopsOf(row)) stop.tabIndex = -1;
+    rove(stopsOf(rows[0])[0]);
+    wrapper.addEventListener("focusin", (event) => {
+      if (event.target.closest("tbody tr[data-document]")) rove(event.target);
+    });
+    wrapper.addEventListener("keydown", (event) => {
+      const row = event.target.closest("tbody tr[data-document]");
+      if (!row) return;
+      const stops = stopsOf(row);
+      const column = Math.max(0, stops.indexOf(event.target));
+      const at = rows.indexOf(row);
+      const moves = {
+        ArrowDown: [Math.min(rows.length - 1, at + 1), column],
+        ArrowUp: [Math.max(0, at - 1), column],
+        Home: [0, column],
+        End: [rows.length - 1, column],
+        ArrowRight: [at, Math.min(stops.length - 1, column + 1)],
+        ArrowLeft: [at, Math.max(0, column - 1)],
+      };
+      if (document.documentElement.dir === "rtl") {
+        [moves.ArrowRight, moves.ArrowLeft] = [moves.ArrowLeft, moves.ArrowRight];
+      }
+      const move = moves[event.key];
+      if (!move) return;
+      event.preventDefault();
+      const targetStops = stopsOf(rows[move[0]]);
+      const target = targetStops[Math.min(move[1], targetStops.length - 1)];
+      rove(target);
+      target.focus();
+    });
+  }
+
+  // The first page of a document, shown on hover or focus of its row: fetched only then (the
+  // rows carry the latest version's number; the URL is made here), so a page of rows costs no
+  // image bytes until one is looked at.
+  if (wrapper && wrapper.dataset.thumbnailUrl) {
+    const NIL = "00000000-0000-0000-0000-000000000000";
+    const preview = document.createElement("img");
+    preview.className = "thumbnail-preview";
+    preview.hidden = true;
+    preview.alt = wrapper.dataset.thumbnailLabel || "";
+    preview.width = 160;
+    document.body.append(preview);
+    const show = (event) => {
+      const row = event.target.closest("tr[data-thumbnail]");
+      if (!row) return;
+      const url = wrapper.dataset.thumbnailUrl
+        .replace(NIL, row.dataset.document)
+        .replace("/versions/1/", `/versions/${row.dataset.thumbnail}/`);
+      preview.src = `${url}?disposition=inline`;
+      const box = row.getBoundingClientRect();
+      preview.style.top = `${window.scrollY + box.bottom + 4}px`;
+      preview.style.left = `${window.scrollX + box.left + 48}px`;
+      preview.hidden = false;
+    };
+    const hide = (event) => {
+      const row = event.target.closest("tr[data-thumbnail]");
+      if (row && !row.contains(event.relatedTarget)) preview.hidden = true;
+    };
+    wrapper.addEventListener("mouseover", show);
+    wrapper.addEventListener("focusin", show);
+    wrapper.addEventListener("mouseout", hide);
+    wrapper.addEventListener("focusout", hide);
   }
 
   const section = document.getElementById("add-documents");
