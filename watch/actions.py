@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dossier.actions import DomainError
 from dossier.models import Dossier
@@ -68,9 +69,12 @@ def watch_dossier(owner, dossier: Dossier) -> DossierWatch:
         # Counted in the transaction that adds one; two tabs racing may pass one over.
         if DossierWatch.objects.filter(owner=owner).count() >= limit:
             raise WatchLimitReached(
-                _(
+                ngettext(
+                    "You watch %(limit)d dossier, the most one person may: stop watching "
+                    "it before watching another.",
                     "You watch %(limit)d dossiers, the most one person may: stop watching "
-                    "one before watching another."
+                    "one before watching another.",
+                    limit,
                 )
                 % {"limit": limit},
                 field="dossier",
