@@ -121,3 +121,21 @@ def test_mark_all_read(client, examiner):
     assert "2 unread" in client.get("/notifications").content.decode()
     client.post("/notifications/read")
     assert not Notification.objects.filter(read_at__isnull=True).exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "button", "told"),
+    [
+        ("fr", "Suivre ce dossier", "Un nouveau document a été déposé dans le dossier"),
+        ("es", "Seguir este expediente", "Se presentó un nuevo documento en el expediente"),
+        ("ar", "متابعة هذا الملف", "أُودعت وثيقة جديدة في الملف"),
+    ],
+)
+def test_watching_speaks_the_ui_language(client, language, button, told):
+    dossier = create_dossier("BG/P/2024/28")
+    client.post("/i18n/setlang/", {"language": language})
+    assert button in client.get("/dossiers/BG/P/2024/28").content.decode()
+    client.post("/dossiers/BG/P/2024/28/watch")
+    file_document(dossier)
+    dispatch_to(WATCHERS)
+    assert told in client.get("/notifications").content.decode()
