@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from dossier.models import EventKind
@@ -37,7 +36,11 @@ def headline(notification: Notification) -> str:
 
 
 def link(notification: Notification) -> str:
-    """The page to open: the document in the viewer, else the dossier (a path, no host)."""
+    """The page to open: the document in the viewer, else the dossier (a path, no host).
+
+    Written out rather than `reverse`d: the e-mail task runs in a Celery worker, which never
+    imports the URLconf (see `edms.celery`); `tests/frontend/test_ui_watch.py` checks that the
+    paths are the UI's."""
     if notification.document_id:
-        return reverse("frontend:viewer", args=[notification.document_id])
-    return reverse("frontend:dossier", args=[display_key(notification.dossier_key)])
+        return f"/documents/{notification.document_id}"
+    return f"/dossiers/{display_key(notification.dossier_key)}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.urls import reverse
+from django.utils import translation
 
 from dossier.events import dispatch_to
 from dossier.roles import Role
@@ -13,6 +15,7 @@ from tests.conftest import create_dossier, file_document
 from tests.factories import UserFactory
 from tests.search_support import give_text
 from watch.models import DossierWatch, Notification, SavedSearch
+from watch.wording import link
 
 pytestmark = pytest.mark.django_db
 
@@ -123,6 +126,14 @@ def test_mark_all_read(client, examiner):
     assert not Notification.objects.filter(read_at__isnull=True).exists()
 
 
+@pytest.fixture
+def english_after():
+    """The test client's requests leave their language active in this thread: not for the
+    tests that follow."""
+    yield
+    translation.deactivate()
+
+
 @pytest.mark.parametrize(
     ("language", "button", "told"),
     [
@@ -131,7 +142,7 @@ def test_mark_all_read(client, examiner):
         ("ar", "متابعة هذا الملف", "أُودعت وثيقة جديدة في الملف"),
     ],
 )
-def test_watching_speaks_the_ui_language(client, language, button, told):
+def test_watching_speaks_the_ui_language(client, language, button, told, english_after):
     dossier = create_dossier("BG/P/2024/28")
     client.post("/i18n/setlang/", {"language": language})
     assert button in client.get("/dossiers/BG/P/2024/28").content.decode()
@@ -139,3 +150,12 @@ def test_watching_speaks_the_ui_language(client, language, button, told):
     file_document(dossier)
     dispatch_to(WATCHERS)
     assert told in client.get("/notifications").content.decode()
+
+
+def test_notification_links_are_the_ui_paths(examiner):
+    dossier = create_dossier("BG/P/2024/29")
+    document = file_document(dossier)
+    on_document = Notification(user=examiner, dossier_key=dossier.key, document_id=document.id)
+    on_dossier = Notification(user=examiner, dossier_key=dossier.key)
+    assert link(on_document) == reverse("frontend:viewer", args=[document.id])
+    assert link(on_dossier) == reverse("frontend:dossier", args=["BG/P/2024/000029"])
