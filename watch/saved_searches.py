@@ -29,31 +29,26 @@ CHECKED = {EventKind.DOCUMENT_REGISTERED, EventKind.VERSION_ADDED, EventKind.DOC
 
 
 def notify_matches(events: list[Event]) -> None:
+    """Indexed-events subscriber: run every saved search on the batch's new documents."""
     ids = {e.document_id for e in events if e.kind in CHECKED and e.document_id}
     if not ids:
         return
+    searches = list(SavedSearch.objects.filter(owner__is_active=True).select_related("owner"))
+    if not searches:
+        return  # the common case: one query per batch
     documents = {
         str(pk): (created, key)
         for pk, created, key in Document.objects.filter(id__in=ids).values_list(
             "id", "created_at", "dossier__key"
         )
     }
-    if not documents:
-        return
-    newest = max(created for created, _key in documents.values())
-    searches = list(
-        SavedSearch.objects.filter(created_at__lte=newest, owner__is_active=True).select_related(
-            "owner"
-        )
-    )
-    if not searches:
-        return
     told = set(
         Notification.objects.filter(saved_search__in=searches, document_id__in=ids).values_list(
             "saved_search_id", "document_id"
         )
     )
     for search in searches:
+        # Documents filed since the search was saved, not yet told of.
         candidates = [
             pk
             for pk, (created, _key) in documents.items()
