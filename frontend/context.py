@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dossier import access
-from frontend.views.watch import unread_count
+from watch.inbox import unread_count
 
 
 def navigation(request) -> dict:

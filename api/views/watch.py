@@ -21,6 +21,7 @@ from api.schema import IDEMPOTENCY_HEADER, PAGE_PARAMETERS, problems
 from dossier import access
 from dossier.roles import Role, role_of
 from watch import actions
+from watch.inbox import notifications_for
 from watch.models import DossierWatch, Notification, Reason, SavedSearch
 from watch.wording import display_key, headline
 
@@ -238,7 +239,7 @@ class NotificationListView(GenericAPIView):
     )
     def get(self, request):
         _require_user(request)
-        mine = Notification.objects.filter(user=request.user).select_related("saved_search")
+        mine = notifications_for(request.user).select_related("saved_search")
         if request.query_params.get("unread", "").lower() in ("1", "true", "yes"):
             mine = mine.filter(read_at__isnull=True)
         page = self.paginate_queryset(mine)

@@ -16,16 +16,13 @@ from django.views.decorators.http import require_GET, require_POST
 from dossier.models import Dossier
 from frontend.views.visible import dossier_or_404
 from watch import actions
-from watch.models import DossierWatch, Notification, SavedSearch
+from watch.inbox import notifications_for, unread_count
+from watch.models import DossierWatch, SavedSearch
 from watch.queries import describe
 from watch.wording import display_key, headline, link
 
 # The newest notifications the page shows; older ones stay stored (and counted as unread).
 PAGE_SIZE = 100
-
-
-def unread_count(user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
 def is_watching(user, dossier: Dossier) -> bool:
@@ -94,7 +91,7 @@ def mark_read(request):
 @require_POST
 def open_notification(request, notification_id: int):
     """Mark a notification read and open what it is about."""
-    notification = get_object_or_404(Notification, pk=notification_id, user=request.user)
+    notification = get_object_or_404(notifications_for(request.user), pk=notification_id)
     actions.mark_read(request.user, [notification.pk])
     return HttpResponseRedirect(link(notification))
 
@@ -102,9 +99,7 @@ def open_notification(request, notification_id: int):
 @login_required
 @require_GET
 def notifications(request):
-    rows = list(
-        Notification.objects.filter(user=request.user).select_related("saved_search")[:PAGE_SIZE]
-    )
+    rows = list(notifications_for(request.user).select_related("saved_search")[:PAGE_SIZE])
     for row in rows:
         row.text = headline(row)
     searches = list(SavedSearch.objects.filter(owner=request.user))
@@ -119,7 +114,7 @@ def notifications(request):
         "frontend/notifications.html",
         {
             "notifications": rows,
-            "unread": sum(1 for row in rows if row.read_at is None),
+            "unread": unread_count(request.user),
             "saved_searches": searches,
             "watches": watches,
         },

@@ -19,6 +19,7 @@ from tests.conftest import create_dossier, file_document
 from tests.factories import UserFactory
 from tests.search_support import give_text
 from watch import actions as watch_actions
+from watch.inbox import notifications_for, unread_count
 from watch.models import Notification, Reason
 from watch.tasks import email_notification
 from watch.wording import headline
@@ -187,3 +188,15 @@ def _spooled(content: bytes):
     from dossier import blobstore
 
     return blobstore.spool([content], filename="claims-v2.txt")
+
+
+def test_a_notification_about_what_was_hidden_since_drops_out_of_the_inbox(examiner_user):
+    dossier = create_dossier("BG/P/2024/13")
+    watch_actions.watch_dossier(examiner_user, dossier)
+    file_document(dossier)
+    actions.record_case_event(dossier, kind="publication", date=dt.date(2024, 6, 1), actor=ACTOR)
+    dispatch_to(WATCHERS)
+    assert notifications_for(examiner_user).count() == unread_count(examiner_user) == 2
+    actions.upsert_dossier(dossier.key, {"secret": True}, actor=ACTOR)
+    assert notifications_for(examiner_user).count() == unread_count(examiner_user) == 0
+    assert Notification.objects.filter(user=examiner_user).count() == 2  # kept, not shown
