@@ -7,6 +7,7 @@ from django.core.mail import send_mail
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from watch.inbox import notifications_for
 from watch.models import Notification
 from watch.wording import headline, link
 
@@ -24,8 +25,11 @@ def send_notification_mail(notification_id: int) -> bool:
     notification = Notification.objects.select_related("user", "saved_search").get(
         pk=notification_id
     )
-    if not notification.user.email or not notification.user.is_active:
+    user = notification.user
+    if not user.email or not user.is_active:
         return False
+    if not notifications_for(user).filter(pk=notification_id).exists():
+        return False  # hidden from them since it was made (see `watch.inbox`)
     try:
         with translation.override(settings.LANGUAGE_CODE):
             subject = headline(notification)
@@ -36,7 +40,7 @@ def send_notification_mail(notification_id: int) -> bool:
                     _("You receive this because you saved a search or watch this dossier in edms."),
                 ]
             )
-        send_mail(subject, body, None, [notification.user.email])
+        send_mail(subject, body, None, [user.email])
     except Exception:
         Notification.objects.filter(pk=notification_id).update(email_pending=True, emailed_at=None)
         raise

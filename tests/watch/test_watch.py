@@ -200,3 +200,15 @@ def test_a_notification_about_what_was_hidden_since_drops_out_of_the_inbox(exami
     actions.upsert_dossier(dossier.key, {"secret": True}, actor=ACTOR)
     assert notifications_for(examiner_user).count() == unread_count(examiner_user) == 0
     assert Notification.objects.filter(user=examiner_user).count() == 2  # kept, not shown
+
+
+def test_no_email_about_what_was_hidden_before_it_was_sent(settings, examiner_user):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.EMAIL_HOST = "smtp.office.example"
+    dossier = create_dossier("BG/P/2024/14")
+    watch_actions.watch_dossier(examiner_user, dossier)
+    file_document(dossier)
+    dispatch_to(WATCHERS)
+    actions.upsert_dossier(dossier.key, {"secret": True}, actor=ACTOR)
+    assert email_notification(Notification.objects.get().pk) is False
+    assert mail.outbox == []
