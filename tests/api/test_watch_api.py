@@ -89,3 +89,16 @@ def test_watching_over_the_api_notifies_and_is_capped(erika, settings):
 
     assert erika.delete(f"/api/v1/watches/{watched.json()['id']}").status_code == 204
     assert erika.get("/api/v1/watches").json()["results"] == []
+
+
+def test_the_notification_list_costs_the_same_for_one_or_many(erika, django_assert_max_num_queries):
+    dossier = create_dossier("BG/P/2024/33")
+    erika.post("/api/v1/watches", {"dossier": "BG/P/2024/33"}, format="json")
+    erika.post("/api/v1/saved-searches", {"name": "All", "params": "q=x"}, format="json")
+    for _ in range(20):
+        file_document(dossier)
+    dispatch_to(WATCHERS)
+    erika.get("/api/v1/notifications")  # warm caches (content types, permissions)
+    with django_assert_max_num_queries(5):
+        listed = erika.get("/api/v1/notifications").json()
+    assert listed["count"] == 20
