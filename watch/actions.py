@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 
 from dossier.actions import DomainError
 from dossier.models import Dossier
-from search import querylang
+from search import find, querylang
 from watch.models import DossierWatch, Notification, SavedSearch
 from watch.queries import criteria_of, saved_params
 
@@ -38,9 +38,12 @@ def save_search(owner, *, name: str, params: QueryDict | str) -> SavedSearch:
     stored = saved_params(params)
     if not stored:
         raise WatchError(_("Save a search with a query or a filter."), field="q")
+    if len(stored) > SavedSearch._meta.get_field("params").max_length:
+        raise WatchError(_("The search is too long to save."), field="params")
     try:
         criteria = criteria_of(stored)
         querylang.parse(criteria.q)
+        find.filters_of(criteria)  # a malformed file number in `dossier=`
     except (ValueError, querylang.QuerySyntaxError) as exc:
         raise WatchError(
             _("The query is not valid: %(error)s") % {"error": exc}, field="q"

@@ -91,6 +91,10 @@ def test_a_saved_search_needs_a_name_and_a_valid_query(examiner_user):
         watch_actions.save_search(examiner_user, name="Broken", params='q="unclosed')
     with pytest.raises(watch_actions.WatchError):
         watch_actions.save_search(examiner_user, name="Empty", params="page=2")
+    with pytest.raises(watch_actions.WatchError):
+        watch_actions.save_search(examiner_user, name="Bad number", params="dossier=nonsense")
+    with pytest.raises(watch_actions.WatchError, match="too long"):
+        watch_actions.save_search(examiner_user, name="Long", params="q=" + "ü" * 400)
     watch_actions.save_search(examiner_user, name="Ok", params="q=x")
     with pytest.raises(watch_actions.WatchError, match="already"):
         watch_actions.save_search(examiner_user, name="Ok", params="q=y")
