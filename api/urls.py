@@ -16,6 +16,7 @@ from api.views import (
     versions,
     viewer_links,
 )
+from api.watch_urls import watch_urlpatterns
 from api.webhook_urls import webhook_urlpatterns
 
 app_name = "api"
@@ -122,6 +123,7 @@ urlpatterns = [
     path("uploads/<uuid:upload_id>", uploads.UploadDetailView.as_view(), name="upload-detail"),
     path("events", events.EventFeedView.as_view(), name="events"),
     *webhook_urlpatterns,
+    *watch_urlpatterns,
     *scan_urlpatterns,
     path("search", search.SearchView.as_view(), name="search"),
     path("search/status", search.SearchStatusView.as_view(), name="search-status"),

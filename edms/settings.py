@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "ingest.apps.IngestConfig",
     "scanning.apps.ScanningConfig",
     "search.apps.SearchConfig",
+    "watch.apps.WatchConfig",
     "frontend.apps.FrontendConfig",
     "operations.apps.OperationsConfig",
     # Failed sign-ins and API keys, counted per address and per account (see "Rate limits").
@@ -427,7 +428,29 @@ EDMS_EVENT_SUBSCRIBERS = [
     "ingest.subscribers.queue_processing",
     "search.subscribers.wake_indexer",
     "webhooks.deliveries.queue_deliveries",
+    "watch.dossier_watch.notify_watchers",
 ]
+# Who reacts once the index has applied a batch of events (see search.indexer.announce_indexed):
+# saved searches are checked against the documents that just became searchable.
+EDMS_INDEXED_SUBSCRIBERS = ["watch.saved_searches.notify_matches"]
+
+# Saved searches and watched dossiers (see watch): how many dossiers one user may watch.
+EDMS_WATCH_MAX_DOSSIERS = env_int("EDMS_WATCH_MAX_DOSSIERS", 200, minimum=1)
+# Notifications are also sent by e-mail when an SMTP server is named (EMAIL_HOST), to users
+# with an e-mail address; otherwise they are only shown in the UI. Django's EMAIL_* settings.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")  # or EMAIL_HOST_PASSWORD_FILE
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "edms@localhost")
+# The address of the web UI as its users reach it (`https://edms.example.org`), for the links
+# in notification e-mails; empty: the e-mails name the page without a host.
+EDMS_BASE_URL = env_str("EDMS_BASE_URL").rstrip("/")
 
 # Webhooks (see webhooks.attempts): attempts at a delivery before giving up. Retries wait
 # 30 s doubling to an hour, so 30 attempts span about a day of a receiver being down.

@@ -10,6 +10,7 @@ from frontend.views import (
     search,
     versions,
     viewer,
+    watch,
 )
 
 app_name = "frontend"
@@ -18,6 +19,15 @@ urlpatterns = [
     path("", dossiers.dossier_list, name="home"),
     path("go", dossiers.go_to_dossier, name="go"),
     path("search", search.search, name="search"),
+    path("saved-searches", watch.save_search, name="saved-search-create"),
+    path("saved-searches/<int:search_id>/delete", watch.delete_search, name="saved-search-delete"),
+    path("notifications", watch.notifications, name="notifications"),
+    path("notifications/read", watch.mark_read, name="notifications-read"),
+    path(
+        "notifications/<int:notification_id>/open",
+        watch.open_notification,
+        name="notification-open",
+    ),
     path(
         "login",
         auth_views.LoginView.as_view(template_name="frontend/login.html"),
@@ -68,5 +78,6 @@ urlpatterns = [
         case_events.record_case_event,
         name="case-event-record",
     ),
+    re_path(r"^dossiers/(?P<key>.+)/watch$", watch.watch_dossier, name="dossier-watch"),
     re_path(r"^dossiers/(?P<key>.+)$", dossiers.dossier_detail, name="dossier"),
 ]

@@ -8,6 +8,7 @@ read out of the engine query and checks each page of hits against the database.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -102,6 +103,31 @@ def find_documents(user, criteria: Criteria) -> dict:
             for name in FACETS
         },
     }
+
+
+def matching_documents(user, criteria: Criteria, document_ids: Iterable[str]) -> set[str]:
+    """Which of `document_ids` the search `criteria` finds for `user`: the same query, filters
+    and readers as `find_documents`, restricted to those ids (a saved search checked against
+    newly indexed documents, `watch.saved_searches`). Raises `QuerySyntaxError`."""
+    ids = frozenset(str(i) for i in document_ids)
+    if not ids:
+        return set()
+    request = SearchRequest(
+        query=q.parse(criteria.q),
+        principals=user_principals(user),
+        today=today(),
+        filters=(
+            *filters_of(criteria),
+            q.KeywordSet("id", ids),
+            *freshness.exclusions(user).filters(),
+        ),
+        offset=0,
+        limit=len(ids),
+        facets=(),
+        highlight=False,
+    )
+    result = freshness.drop_unreadable(user, get_backend().search(request))
+    return {hit.id for hit in result.hits}
 
 
 def _display_key(key: str) -> str:

@@ -20,9 +20,11 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from dossier.events import acknowledge_events, pending_events, rewind_cursor
 from dossier.models import Document, Event, EventKind, SubscriberCursor
@@ -135,9 +137,23 @@ def sync(*, batch_size: int = BATCH_SIZE, max_batches: int | None = None) -> int
             break
         index_documents(affected_documents(batch.events), backend=backend)
         acknowledge_events(batch)
+        announce_indexed(batch.events)
         handled += len(batch.events)
         batches += 1
     return handled
+
+
+def announce_indexed(events: list[Event]) -> None:
+    """Hand the events whose changes are now searchable to every `EDMS_INDEXED_SUBSCRIBERS`
+    entry (one explicit list, like `EDMS_EVENT_SUBSCRIBERS`), e.g. saved searches checking the
+    documents just indexed. After the cursor moved: a subscriber that fails is logged and loses
+    the batch rather than holding the index back (what it misses is a notification, never data).
+    """
+    for path in settings.EDMS_INDEXED_SUBSCRIBERS:
+        try:
+            import_string(path)(events)
+        except Exception:
+            log.exception("indexed-events subscriber %s failed on a batch", path)
 
 
 # --- Full rebuild -----------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from dossier.roles import Role, role_of
 from frontend.labels import type_labels
 from frontend.views.case_events import kind_choices, may_record_case_events
 from frontend.views.visible import dossier_or_404
+from frontend.views.watch import is_watching
 from ingest.models import Processing, State
 from search.criteria import DocumentFilterSerializer
 
@@ -230,6 +231,7 @@ def dossier_detail(request, key):
             "visibilities": Visibility.choices,
             "can_file": access.can_file_documents(request.user),
             "can_record_paper": _can_record_paper(request.user),
+            "watching": is_watching(request.user, dossier),
             "select_label": _("Select"),
             "cancelled_label": _("Cancelled"),
             "today": timezone.localdate(),

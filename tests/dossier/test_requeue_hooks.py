@@ -8,6 +8,7 @@ import pytest
 from api.resumable import delete_expired
 from dossier.requeue_hooks import cleanup_hooks, register_requeue_hook, requeue_hooks
 from ingest.pipeline import requeue_stalled_renditions
+from watch.notify import requeue_unsent_mail
 from webhooks.deliveries import requeue_due_deliveries
 
 
@@ -15,9 +16,14 @@ def test_each_app_registers_its_hook_once_in_the_order_apps_are_installed():
     assert requeue_hooks() == {
         "webhook deliveries": requeue_due_deliveries,
         "version renditions": requeue_stalled_renditions,
+        "notification e-mails": requeue_unsent_mail,
     }
     register_requeue_hook("webhook deliveries", requeue_due_deliveries)  # ready() run again
-    assert list(requeue_hooks()) == ["webhook deliveries", "version renditions"]
+    assert list(requeue_hooks()) == [
+        "webhook deliveries",
+        "version renditions",
+        "notification e-mails",
+    ]
 
 
 def test_another_hook_may_not_take_a_registered_name():

@@ -28,6 +28,7 @@ from ingest import pipeline
 from search import find, indexer, querylang
 from search.backends import SearchRequest, get_backend
 from search.models import IndexedDocument, ReindexRun
+from tests import dispatch_support
 from tests.conftest import create_dossier, file_document
 from tests.factories import UserFactory
 from tests.search_support import give_text, index_doc
@@ -287,3 +288,22 @@ def test_date_based_publication_needs_no_reindex(search_backend, monkeypatch):
     # The day comes for the index's date filter and for the database's check alike.
     monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: tomorrow)
     assert hit_ids(public, "flywheel") == {str(document.id)}
+
+
+@pytest.mark.django_db
+def test_what_indexed_a_batch_is_announced_and_a_failing_subscriber_holds_nothing_back(
+    search_backend, settings
+):
+    settings.EDMS_INDEXED_SUBSCRIBERS = [
+        "tests.dispatch_support.fail",
+        "tests.dispatch_support.record",
+    ]
+    dispatch_support.calls.clear()
+    dispatch_support.failing["on"] = True
+    document = file_document(create_dossier())
+    indexer.sync()
+    # The failing subscriber is logged and skipped; the next one and the cursor move on.
+    assert indexer.lag()["events_behind"] == 0
+    assert IndexedDocument.objects.filter(document_id=document.id).exists()
+    [batch] = dispatch_support.calls
+    assert batch and dispatch_support.failing["attempts"] >= 1

@@ -67,6 +67,9 @@ def concrete(template: str, document_id: str = UUID) -> str:
         "operation": "approve",
         "webhook_id": "1",
         "delivery_id": UUID,
+        "search_id": "1",
+        "watch_id": "1",
+        "notification_id": "1",
     }
     return re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], template)
 
