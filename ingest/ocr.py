@@ -51,8 +51,9 @@ def ocr_to_pdfa(
     """Sandbox operation: OCR `path` (a PDF without a text layer, or an image) into a PDF/A at
     `output_path` and its text into `text_path`, with OCRmyPDF's `preprocessing` options (any of
     `PREPROCESSING`); `force`: render and read every page of a PDF, replacing its (unreadable)
-    text layer. Returns `{"pages", "pdfa", "chars", "languages", "turned"}` (`turned`: how
-    many pages were turned upright); raises `ExtractionFailed` with a reason a person can act
+    text layer. Returns `{"pages", "pdfa", "chars", "languages", "turned", "converter"}`
+    (`turned`: how many pages were turned upright; `converter`: what made an image's PDF,
+    `ingest.image_pdf`, "" for a PDF); raises `ExtractionFailed` with a reason a person can act
     on."""
     import ocrmypdf
     from ocrmypdf import exceptions as errors
@@ -72,12 +73,12 @@ def ocr_to_pdfa(
         # The rendition is a new file: a signature on the original stays valid there.
         "invalidate_digital_signatures": True,
     }
-    source = path
+    source, converter = path, ""
     if media_type.startswith("image/"):
         # A PDF of the image's frames first (losslessly, `ingest.image_pdf`): OCRmyPDF's own
         # image input takes one that img2pdf accepts as it is, and fails on the rest.
         source = f"{os.path.splitext(output_path)[0]}-image.pdf"
-        image_to_pdf(path, source)
+        converter = image_to_pdf(path, source)["converter"]
         options["skip_text"] = True
     elif force:
         options["force_ocr"] = True  # its text layer failed the quality gate: read the pages
@@ -109,6 +110,7 @@ def ocr_to_pdfa(
         "chars": _clean_sidecar(text_path),
         "languages": languages,
         "turned": sum(1 for old, new in zip(before, rotations, strict=False) if old != new),
+        "converter": converter,
     }
 
 

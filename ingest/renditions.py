@@ -188,6 +188,8 @@ def ocr(run: Run) -> StepResult:
     )
     pdfa = f"PDF/A-{found['pdfa']}" if found["pdfa"] else "PDF (not PDF/A)"
     notes = _preprocessing_notes(found["turned"], preprocessing) + left_out
+    if found.get("converter") == "pillow":
+        notes.insert(0, "image decoded by Pillow first: img2pdf cannot embed it as it is")
     if force:
         notes.insert(0, "every page rendered and read again: the text layer was unreadable")
     return StepResult(

@@ -178,6 +178,9 @@ def test_alpha_palette_transparency_and_16_bits_are_converted_and_read(dossier, 
 
     assert converted["converter"] == converter
     assert processing.state == State.DONE, processing.reason
+    (ocr_step,) = [step for step in processing.steps if step["name"] == "ocr"]
+    decoded_first = "image decoded by Pillow first" in ocr_step["detail"]
+    assert decoded_first == (converter == "pillow"), ocr_step["detail"]
     pages = 3 if filename.endswith(".tif") else 1
     assert converted["pages"] == processing.page_count == pages
     assert all(word in text_of(processing) for word in WORDS[:pages]), text_of(processing)
