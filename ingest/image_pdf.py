@@ -77,12 +77,12 @@ def _layout(image):
     """img2pdf's page layout: the file's resolution if credible, else `DEFAULT_DPI`."""
     import img2pdf
 
-    if credible_dpi(image):
+    if _credible_dpi(image):
         return img2pdf.default_layout_fun
     return img2pdf.get_fixed_dpi_layout_fun((DEFAULT_DPI, DEFAULT_DPI))
 
 
-def credible_dpi(image) -> float | None:
+def _credible_dpi(image) -> float | None:
     """The image's own horizontal resolution, unless it is missing or not credible."""
     found = image.info.get("dpi")
     try:
