@@ -12,6 +12,9 @@ import functools
 HEIF_IMAGE_TYPES = frozenset(
     {"image/heic", "image/heif", "image/heic-sequence", "image/heif-sequence"}
 )
+# Raster images a browser does not show (PNG, JPEG, GIF, WebP and BMP it does): the viewer shows
+# them through a PDF of their pages, OCR's PDF/A or, without OCR, the image's own PDF.
+SHOWN_AS_PDF_IMAGE_TYPES = frozenset({"image/tiff", "image/jp2", *HEIF_IMAGE_TYPES})
 
 
 def open_image(path: str):

@@ -22,18 +22,16 @@ import os
 import re
 
 from ingest.extractors.base import ExtractionFailed
-from ingest.image_formats import HEIF_IMAGE_TYPES, open_image
+from ingest.image_formats import HEIF_IMAGE_TYPES
+from ingest.image_pdf import image_to_pdf
 
-# What img2pdf (inside OCRmyPDF) embeds as is; other images are converted with Pillow first.
-NATIVE_IMAGE_TYPES = {"image/jpeg", "image/png", "image/tiff", "image/jp2"}
-# Raster images worth reading as scans (Pillow opens them all); vector images carry their text.
-CONVERTED_IMAGE_TYPES = {"image/gif", "image/bmp", "image/x-ms-bmp", "image/webp"}
-OCR_IMAGE_TYPES = NATIVE_IMAGE_TYPES | CONVERTED_IMAGE_TYPES | HEIF_IMAGE_TYPES
-# Images without a credible resolution (none, or the 72/96 dpi of screens and cameras, which
-# OCRmyPDF refuses) are read as 300 dpi, the usual scanning resolution: Tesseract reads pixels,
-# the resolution only sets the PDF page's size.
-DEFAULT_DPI = 300
-MIN_CREDIBLE_DPI = 97
+# Raster images read as scans: each becomes a PDF first (`ingest.image_pdf`), every frame a page.
+# Vector images carry their text.
+OCR_IMAGE_TYPES = {
+    *("image/tiff", "image/png", "image/jpeg", "image/jp2"),
+    *("image/gif", "image/bmp", "image/x-ms-bmp", "image/webp"),
+    *HEIF_IMAGE_TYPES,
+}
 PAGE_TIMEOUT_S = 180
 # OCRmyPDF's options that prepare the page images (edms's settings EDMS_OCR_ROTATE_PAGES, …).
 PREPROCESSING = {"rotate_pages", "rotate_pages_threshold", "deskew", "clean", "clean_final"}
@@ -53,8 +51,9 @@ def ocr_to_pdfa(
     """Sandbox operation: OCR `path` (a PDF without a text layer, or an image) into a PDF/A at
     `output_path` and its text into `text_path`, with OCRmyPDF's `preprocessing` options (any of
     `PREPROCESSING`); `force`: render and read every page of a PDF, replacing its (unreadable)
-    text layer. Returns `{"pages", "pdfa", "chars", "languages", "turned"}` (`turned`: how
-    many pages were turned upright); raises `ExtractionFailed` with a reason a person can act
+    text layer. Returns `{"pages", "pdfa", "chars", "languages", "turned", "converter"}`
+    (`turned`: how many pages were turned upright; `converter`: what made an image's PDF,
+    `ingest.image_pdf`, "" for a PDF); raises `ExtractionFailed` with a reason a person can act
     on."""
     import ocrmypdf
     from ocrmypdf import exceptions as errors
@@ -74,11 +73,13 @@ def ocr_to_pdfa(
         # The rendition is a new file: a signature on the original stays valid there.
         "invalidate_digital_signatures": True,
     }
-    source = path
+    source, converter = path, ""
     if media_type.startswith("image/"):
-        source, dpi = _ocrmypdf_image(path, media_type, os.path.dirname(output_path))
-        if dpi is not None:
-            options["image_dpi"] = dpi
+        # A PDF of the image's frames first (losslessly, `ingest.image_pdf`): OCRmyPDF's own
+        # image input takes one that img2pdf accepts as it is, and fails on the rest.
+        source = f"{os.path.splitext(output_path)[0]}-image.pdf"
+        converter = image_to_pdf(path, source)["converter"]
+        options["skip_text"] = True
     elif force:
         options["force_ocr"] = True  # its text layer failed the quality gate: read the pages
     else:
@@ -101,75 +102,16 @@ def ocr_to_pdfa(
     except errors.ExitCodeException as exc:
         raise ExtractionFailed("ocr-failed", _first_line(exc) or type(exc).__name__) from None
     rotations = _rotations(output_path)
-    # An image becomes pages without a turn; a PDF's pages may have been turned already.
-    before = [0] * len(rotations) if media_type.startswith("image/") else _rotations(path)
+    # The pages as they were before OCR: an image's as its PDF laid them out.
+    before = _rotations(source)
     return {
         "pages": len(rotations),
         "pdfa": _pdfa_status(output_path),
         "chars": _clean_sidecar(text_path),
         "languages": languages,
         "turned": sum(1 for old, new in zip(before, rotations, strict=False) if old != new),
+        "converter": converter,
     }
-
-
-def _ocrmypdf_image(path: str, media_type: str, workdir: str) -> tuple[str, int | None]:
-    """The image OCRmyPDF should read, and the resolution to assume (None: the file says).
-
-    Multi-page TIFFs (fax G4 included) stay as they are; images img2pdf refuses (alpha
-    channels, palette transparency, formats it does not know) become a TIFF first."""
-    from PIL import UnidentifiedImageError
-
-    try:
-        with open_image(path) as image:
-            file_dpi = _credible_dpi(image)
-            native = media_type in NATIVE_IMAGE_TYPES and not _has_alpha(image)
-            if native:
-                return path, None if file_dpi else DEFAULT_DPI
-            converted = os.path.join(workdir, "ocr-input.tiff")
-            frames = [_flatten(frame) for frame in _frames(image)]
-    except (UnidentifiedImageError, OSError) as exc:
-        raise ExtractionFailed("unreadable-image", f"Pillow: {exc}") from None
-    resolution = file_dpi or DEFAULT_DPI
-    frames[0].save(
-        converted,
-        save_all=True,
-        append_images=frames[1:],
-        compression="tiff_lzw",
-        dpi=(resolution, resolution),
-    )
-    return converted, None
-
-
-def _credible_dpi(image) -> float | None:
-    """The file's own resolution, unless it is missing or not credible."""
-    found = image.info.get("dpi")
-    try:
-        horizontal = float(found[0]) if found else 0
-    except (TypeError, ValueError, IndexError):
-        horizontal = 0
-    return horizontal if horizontal >= MIN_CREDIBLE_DPI else None
-
-
-def _has_alpha(image) -> bool:
-    return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-
-
-def _frames(image):
-    for index in range(getattr(image, "n_frames", 1)):
-        image.seek(index)
-        yield image.copy()
-
-
-def _flatten(frame):
-    """Transparent pixels on white, as paper is."""
-    from PIL import Image
-
-    if frame.mode in ("1", "L", "RGB"):
-        return frame
-    rgba = frame.convert("RGBA")
-    page = Image.new("RGB", rgba.size, "white")
-    page.paste(rgba, mask=rgba.getchannel("A"))
-    return page
 
 
 def _clean_sidecar(text_path: str) -> int:

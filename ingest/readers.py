@@ -12,9 +12,9 @@ cap, its empty network namespace and the process group a timeout kills.
 - `libreoffice`: an office document converted to PDF by LibreOffice (which reads old and rare
   formats Tika does not: Works, Lotus 1-2-3, Quattro Pro, StarOffice, Hangul, Visio, …), then
   that PDF's text by PDFium.
-- `img2pdf`: a raster image converted losslessly to a PDF (Pillow when img2pdf refuses it, e.g.
-  for an alpha channel, or a HEIC photo): proof that the image decodes, and its pages; the OCR
-  stage then reads the image as it reads every scan.
+- `img2pdf`: a raster image converted losslessly to a PDF (`ingest.image_pdf`; decoded by Pillow
+  first when img2pdf refuses it, e.g. a 16-bit TIFF, or a HEIC photo): proof that the
+  image decodes, and its pages; the OCR stage then reads it as it reads every scan.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import os
 import subprocess
 
 from ingest.extractors.base import ExtractionFailed
-from ingest.image_formats import open_image
+from ingest.image_pdf import image_to_pdf
 from ingest.render import office_to_pdf
 
 # Pages are separated as the embedded Tika separates them.
@@ -53,8 +53,8 @@ def read(
         office_to_pdf(path=path, extension=extension, soffice=program, output_path=converted)
         text, pages = _pdfium_text(converted, max_chars)
     elif reader == "img2pdf":
-        reader, pages = _image_to_pdf(path, os.path.join(workdir, "image.pdf"))
-        text = ""
+        converted = image_to_pdf(path, os.path.join(workdir, "image.pdf"))
+        reader, pages, text = converted["converter"], converted["pages"], ""
     else:
         raise ValueError(f"unknown fallback reader {reader!r}")
     with open(text_path, "w", encoding="utf-8", errors="replace") as handle:
@@ -114,47 +114,3 @@ def _pdftotext(path: str, program: str, workdir: str) -> tuple[str, int]:
     if pages and not pages[-1].strip():
         pages.pop()
     return PAGE_SEPARATOR.join(pages), len(pages)
-
-
-def _image_to_pdf(path: str, output_path: str) -> tuple[str, int]:
-    """Every frame of the image as a page of a PDF: losslessly by img2pdf, else by Pillow."""
-    import img2pdf
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        # A rotation the EXIF data gets wrong is no reason to refuse the picture.
-        converted = img2pdf.convert(path, rotation=img2pdf.Rotation.ifvalid)
-        with open(output_path, "wb") as handle:
-            handle.write(converted)
-        reader = "img2pdf"
-    except Exception:  # img2pdf refuses what it cannot embed as is (alpha, odd modes)
-        try:
-            with open_image(path) as image:  # HEIC/HEIF too
-                frames = [_on_white(image, index) for index in range(_frame_count(image))]
-        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-            raise ExtractionFailed("unreadable-image", f"Pillow: {exc}") from None
-        frames[0].save(output_path, "PDF", save_all=True, append_images=frames[1:])
-        reader = "pillow"
-    return reader, _pdf_pages(output_path)
-
-
-def _frame_count(image) -> int:
-    return getattr(image, "n_frames", 1)
-
-
-def _on_white(image, index: int):
-    """One frame as RGB, transparent pixels on white, as paper is."""
-    from PIL import Image
-
-    image.seek(index)
-    rgba = image.convert("RGBA")
-    page = Image.new("RGB", rgba.size, "white")
-    page.paste(rgba, mask=rgba.getchannel("A"))
-    return page
-
-
-def _pdf_pages(path: str) -> int:
-    import pikepdf
-
-    with pikepdf.open(path) as pdf:
-        return len(pdf.pages)

@@ -1,6 +1,7 @@
 """The steps after extraction: plan what else a version needs before its text is complete
 (OCR of scans into a searchable PDF/A); then, once it is searchable, its renditions: an office
-document's PDF, a first-page thumbnail; and storing renditions."""
+document's PDF (or an image's that the browser cannot show and OCR did not make a PDF/A of), a
+first-page thumbnail; and storing renditions."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dossier import blobstore
 from dossier.models import Rendition, RenditionKind, TextQuality, Version
 from dossier.processing_facts import record_rendition
 from ingest import capabilities, quality
+from ingest.image_formats import SHOWN_AS_PDF_IMAGE_TYPES
 from ingest.languages import detect_languages
 from ingest.models import Processing, Stage, StepState
 from ingest.ocr import OCR_IMAGE_TYPES
@@ -186,6 +188,8 @@ def ocr(run: Run) -> StepResult:
     )
     pdfa = f"PDF/A-{found['pdfa']}" if found["pdfa"] else "PDF (not PDF/A)"
     notes = _preprocessing_notes(found["turned"], preprocessing) + left_out
+    if found.get("converter") == "pillow":
+        notes.insert(0, "image decoded by Pillow first: img2pdf cannot embed it as it is")
     if force:
         notes.insert(0, "every page rendered and read again: the text layer was unreadable")
     return StepResult(
@@ -303,6 +307,27 @@ def office_pdf(run: Run) -> StepResult | None:
     save_rendition(run.version, RenditionKind.PDF, output_path, PDF_MEDIA_TYPE, "view.pdf")
     run.rendered_pdf = output_path
     return StepResult(f"{found['pages']} page(s) by LibreOffice")
+
+
+def image_pdf(run: Run) -> StepResult | None:
+    """A PDF of an image the browser cannot show (a TIFF fax, a HEIC photo), every frame a
+    page, when OCR made no PDF/A of it (OCR is not available here): the viewer shows that.
+    Not fatal: the version stays downloadable."""
+    if run.processing.media_type not in SHOWN_AS_PDF_IMAGE_TYPES or run.rendered_pdf:
+        return None
+    output_path = os.path.join(run.workdir, "image.pdf")
+    try:
+        found = sandboxed(
+            run,
+            "ingest.image_pdf:image_to_pdf",
+            {"path": run.source, "output_path": output_path},
+            network=False,
+        )
+    except StepFailed as failure:
+        return StepResult(failure.described, StepState.FAILED)
+    save_rendition(run.version, RenditionKind.PDF, output_path, PDF_MEDIA_TYPE, "view.pdf")
+    run.rendered_pdf = output_path
+    return StepResult(f"{found['pages']} page(s) by {found['converter']}")
 
 
 def thumbnail(run: Run) -> StepResult | None:

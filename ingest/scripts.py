@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 
 from ingest.extractors.base import ExtractionFailed
 from ingest.image_formats import open_image
+from ingest.image_pdf import embeddable
 from ingest.languages import ocr_languages
 from ingest.render import PDF_MEDIA_TYPE
 
@@ -134,11 +135,9 @@ def _pdf_pages(pdf, indexes: list[int]) -> Iterator:
 
 
 def _image_pages(image, indexes: list[int]) -> Iterator:
-    from ingest.ocr import _flatten  # transparent pixels on white, as OCRmyPDF is given them
-
     for index in indexes:
         image.seek(index)
-        frame = _flatten(image.copy())
+        frame = embeddable(image.copy())  # opaque and 8-bit, as OCR reads it
         shrink = math.sqrt(MAX_PIXELS / max(frame.width * frame.height, 1))
         if shrink < 1:  # a 600 dpi scan: Tesseract tells its script as well from less
             frame = frame.resize((int(frame.width * shrink), int(frame.height * shrink)))

@@ -21,7 +21,7 @@ from ingest.identify import PDF_MEDIA_TYPE, is_pdf, misnamed_archive
 from ingest.identify import identify as sniff
 from ingest.languages import detect_languages
 from ingest.models import Stage, StepState
-from ingest.renditions import ocr, ocr_wanted, office_pdf, plan, thumbnail
+from ingest.renditions import image_pdf, ocr, ocr_wanted, office_pdf, plan, thumbnail
 from ingest.sandbox import Limits
 from ingest.steps import (
     Run,
@@ -214,4 +214,8 @@ STAGES: dict[str, list[tuple[str, Step]]] = {
     Stage.OCR: [("ocr", ocr), ("quality", text_check)],
 }
 # After the version is done (searchable), on the render queue; each step makes what applies.
-RENDITIONS: list[tuple[str, Step]] = [("pdf", office_pdf), ("thumbnail", thumbnail)]
+RENDITIONS: list[tuple[str, Step]] = [
+    ("pdf", office_pdf),
+    ("pdf", image_pdf),  # of a TIFF or HEIC image OCR made no PDF/A of
+    ("thumbnail", thumbnail),
+]

@@ -14,6 +14,7 @@ from dossier.models import TextQuality, Version
 from frontend.labels import ui_language
 from frontend.views.versions import may_restore_versions
 from frontend.views.visible import document_or_404
+from ingest import reasons
 from ingest.models import State
 from search import documents as search_documents
 from search.models import IndexedDocument
@@ -72,6 +73,7 @@ def viewer(request, document_id):
         kind = "pdf"
         shown_url = reverse("api:version-rendition", args=[document.id, current.number, shown])
     page = request.GET.get("page", "")
+    failed = processing is not None and processing.state == State.FAILED
     return render(
         request,
         "frontend/viewer.html",
@@ -84,6 +86,10 @@ def viewer(request, document_id):
             # Cancelled documents still show it: the refusal then says why.
             "can_restore": may_restore_versions(request.user),
             "processing": processing,
+            # A failed version says why and what to do where it would be shown.
+            "failed": failed,
+            "failure_action": reasons.translated_action(processing.reason_code) if failed else "",
+            "text_missing": _text_missing(processing),
             "pages": document.page_count or current.page_count,
             "kind": kind,
             "media_type": media_type,
@@ -104,6 +110,13 @@ def viewer(request, document_id):
             "terms": request.GET.get("hl", "") or request.GET.get("q", ""),
         },
     )
+
+
+def _text_missing(processing) -> str:
+    """What the text view says when a version has no text (a failed one says why instead)."""
+    if processing is None or processing.state in (State.PENDING, State.RUNNING):
+        return _("Not read yet: its text appears here once processing is done.")
+    return _("No text was found in this file.")
 
 
 @require_GET

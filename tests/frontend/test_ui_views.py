@@ -15,6 +15,7 @@ from django.utils import timezone
 from dossier import blobstore
 from dossier.models import AuditEvent, Blob, Rendition
 from dossier.roles import Role
+from ingest.pipeline import run_to_completion
 from search import indexer
 from tests.conftest import create_dossier, file_document
 from tests.factories import UserFactory
@@ -210,6 +211,20 @@ def test_viewer_shows_text_for_formats_a_browser_cannot_show(cabinet):
     page = client_as(Role.EXAMINER).get(f"/documents/{cabinet['internal'].id}").content.decode()
     assert 'data-kind="text"' in page
     assert f"/api/v1/documents/{cabinet['internal'].id}/versions/1/text" in page
+
+
+def test_viewer_says_whether_a_version_is_not_read_yet_or_has_no_text(dossier):
+    document = file_document(dossier, b"   \n", filename="blank.txt")
+    client, viewer = client_as(Role.EXAMINER), f"/documents/{document.id}"
+
+    unread = client.get(viewer).content.decode()
+    run_to_completion(document.versions.get().id)
+    read = client.get(viewer).content.decode()
+
+    unread_says = "Not read yet: its text appears here once processing is done."
+    assert f'data-unavailable="{unread_says}"' in unread
+    assert 'data-unavailable="No text was found in this file."' in read
+    assert "No extracted text yet" not in unread + read
 
 
 def _give_rendition(document, kind: str, content: bytes) -> None:
