@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
 from frontend import scanning
-from frontend.views import case_events, dossiers, operations, search, versions, viewer
+from frontend.views import case_events, dossiers, expunge, operations, search, versions, viewer
 
 app_name = "frontend"
 
@@ -22,6 +22,16 @@ urlpatterns = [
         "documents/<uuid:document_id>/versions/<int:number>/restore",
         versions.restore_version,
         name="version-restore",
+    ),
+    path(
+        "documents/<uuid:document_id>/versions/<int:number>/expunge",
+        expunge.expunge_version,
+        name="version-expunge",
+    ),
+    path(
+        "documents/<uuid:document_id>/expunge",
+        expunge.expunge_document,
+        name="document-expunge",
     ),
     path("operations", operations.operations, name="operations"),
     path(
