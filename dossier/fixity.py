@@ -195,9 +195,11 @@ def mark_repaired(blob: Blob, *, by: str, actor: Actor | None = None) -> bool:
 def _announce(kind: EventKind, sha256: str, payload: dict) -> None:
     """One event per document version whose content the blob is, so the feed's visibility rules
     (secret dossiers, held scans) apply as to any document event; a blob that is no version's
-    content (a rendition, extracted text, a scan) gets one event of no dossier."""
+    content (a rendition, extracted text, a scan) gets one event of no dossier. An expunged
+    version is left out: its content is gone on purpose, whatever befalls a live version that
+    shared it."""
     versions = (
-        Version.objects.filter(blob_id=sha256)
+        Version.objects.filter(blob_id=sha256, expunged_at__isnull=True)
         .select_related("document__dossier")
         .order_by("document_id", "number")
     )
