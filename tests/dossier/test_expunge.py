@@ -232,3 +232,16 @@ def test_fixity_still_watches_a_blob_an_expunged_version_shared_with_a_live_one(
     # Announced for the live version only: the tombstone's content is gone on purpose.
     announced = Event.objects.filter(kind=EventKind.BLOB_CORRUPTED)
     assert [e.document_id for e in announced] == [kept.id]
+
+
+def test_a_reader_that_finds_expunged_content_gone_marks_nothing_corrupt(document):
+    """Processing or a download that opened the version just before the expunge finds the
+    content gone: that is no damage, and nothing is announced."""
+    blob = Blob.objects.get(pk=Version.objects.get(document=document, number=1).blob_id)
+    actions.expunge_document(document, actor=ACTOR, **ORDER)
+
+    with pytest.raises(blobstore.BlobMissing):
+        list(fixity.read_content(blob))
+
+    assert Blob.objects.get(pk=blob.pk).corrupt_since is None
+    assert not Event.objects.filter(kind=EventKind.BLOB_CORRUPTED).exists()

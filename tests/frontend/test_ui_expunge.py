@@ -235,3 +235,27 @@ def test_the_forms_the_tombstone_and_the_message_are_translated(document):
     assert "Version 2 supprimée définitivement." in html
     assert "La version 2 a été supprimée définitivement" in html
     assert "Empreinte (SHA-256)" in html
+
+
+def test_a_failed_version_expunged_since_is_neither_listed_nor_retried(document):
+    from ingest import pipeline
+    from ingest.models import Processing, State
+
+    version = Version.objects.get(document=document, number=2)
+    processing, _ = Processing.objects.get_or_create(version=version)
+    pipeline._finish(processing, State.FAILED, "encrypted-pdf")
+    client = signed_in(Role.ADMIN)
+    assert f'data-document="{document.id}"' in client.get("/operations").content.decode()
+    actions.expunge_document(document, actor=Actor(label="t"), versions=[2], **ORDER)
+
+    assert f'data-document="{document.id}"' not in client.get("/operations").content.decode()
+    response = client.post(f"/operations/retry/{document.id}/2", follow=True)
+    assert "This version was expunged; there is nothing to process." in response.content.decode()
+    assert Processing.objects.get(version=version).state == State.FAILED
+
+
+def test_the_dossier_page_lists_an_expunged_document(document):
+    actions.expunge_document(document, actor=Actor(label="t"), **ORDER)
+    response = signed_in(Role.EXAMINER).get("/dossiers/BG/P/2023/7")
+    assert response.status_code == 200
+    assert f"/documents/{document.id}" in response.content.decode()
