@@ -426,7 +426,7 @@ EDMS_EVENT_SUBSCRIBERS = [
     "dossier.fixity.verify_new_content",
     "ingest.subscribers.queue_processing",
     "search.subscribers.wake_indexer",
-    "scanning.subscribers.forget_expunged_thumbnails",
+    "scanning.subscribers.follow_expunges",
     "webhooks.deliveries.queue_deliveries",
 ]
 

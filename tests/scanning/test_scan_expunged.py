@@ -76,10 +76,21 @@ def expunged(batch, clerk, django_capture_on_commit_callbacks) -> ScanPart:
     return first
 
 
-def test_the_pages_and_their_cached_thumbnails_are_gone(expunged):
+def test_the_pages_and_their_cached_thumbnails_are_gone(batch, expunged):
     assert not blobstore.exists(expunged.content_id)
     assert Blob.objects.get(pk=expunged.content_id).expunged_at is not None
     assert not (thumbnails.cache_dir() / expunged.content_id[:2] / expunged.content_id).exists()
+
+
+def test_the_scanners_file_goes_too_and_the_other_parts_stay(batch, expunged):
+    """The batch's source holds the expunged pages as well; nothing reads it once split. The
+    other document of the batch keeps its own content."""
+    batch.refresh_from_db()
+    assert Blob.objects.get(pk=batch.source_id).expunged_at is not None
+    assert not blobstore.exists(batch.source_id)
+    other = parts(batch)[1]
+    assert blobstore.exists(other.content_id)
+    assert Blob.objects.get(pk=other.content_id).expunged_at is None
 
 
 def test_the_ui_shows_the_part_as_expunged_and_never_its_pages(clerk, batch, expunged):
