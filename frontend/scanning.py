@@ -201,9 +201,11 @@ def part_detail(request, part_id):
             "set_aside": _set_aside_pages(part) if is_open and not expunged else [],
             "dossier_key": dossier_key,
             "type_label": labels.get(part.type_code, part.type_code),
-            "pages": [
+            "pages": []
+            if expunged
+            else [
                 {"number": n, "thumbnail": f"{thumb}{n}?c={part.content_id}"}
-                for n in range(1, 0 if expunged else part.page_count + 1)
+                for n in range(1, part.page_count + 1)
             ],
             "siblings": siblings,
             "type_choices": sorted(labels.items()),
