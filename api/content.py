@@ -134,6 +134,13 @@ def blob_response(
 
 
 def _blob_response(request, blob: Blob, media_type: str, filename: str, inline: bool):
+    if blob.expunged_at is not None:
+        # Gone on purpose (`dossier.actions.expunge`): whatever still points at it (a scan
+        # part, a rendition row of a version expunged since) gets 410, never a 304 on the old
+        # ETag, and the absence is never taken for damage (`fixity.mark_corrupt`).
+        return problem_response(
+            request, "content-expunged", "the content was expunged; it is gone for good"
+        )
     if blob.is_corrupt:
         # Checked before conditional requests and ranges: content that failed its integrity
         # check is neither served nor confirmed by its old ETag (no 304) until repaired.

@@ -150,10 +150,12 @@ def mark_corrupt(
     """Record that `blob`'s stored copy is missing or altered: it is no longer served, and
     `blob.corrupted` is announced. False if it was marked already, or if the content was
     verified or repaired after `unless_verified_since`: a reader that opened the old copy
-    just before a repair must not condemn the new one."""
+    just before a repair must not condemn the new one. False too for an expunged blob."""
     now = timezone.now()
     with transaction.atomic():
-        rows = Blob.objects.filter(pk=blob.pk, corrupt_since__isnull=True)
+        # Expunged content is absent on purpose (a reader that opened it just before), never
+        # damaged.
+        rows = Blob.objects.filter(pk=blob.pk, corrupt_since__isnull=True, expunged_at__isnull=True)
         if unless_verified_since is not None:
             rows = rows.exclude(verified_at__gte=unless_verified_since)
         if not rows.update(corrupt_since=now):
@@ -195,9 +197,11 @@ def mark_repaired(blob: Blob, *, by: str, actor: Actor | None = None) -> bool:
 def _announce(kind: EventKind, sha256: str, payload: dict) -> None:
     """One event per document version whose content the blob is, so the feed's visibility rules
     (secret dossiers, held scans) apply as to any document event; a blob that is no version's
-    content (a rendition, extracted text, a scan) gets one event of no dossier."""
+    content (a rendition, extracted text, a scan) gets one event of no dossier. An expunged
+    version is left out: its content is gone on purpose, whatever befalls a live version that
+    shared it."""
     versions = (
-        Version.objects.filter(blob_id=sha256)
+        Version.objects.filter(blob_id=sha256, expunged_at__isnull=True)
         .select_related("document__dossier")
         .order_by("document_id", "number")
     )

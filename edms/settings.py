@@ -427,6 +427,7 @@ EDMS_EVENT_SUBSCRIBERS = [
     "dossier.fixity.verify_new_content",
     "ingest.subscribers.queue_processing",
     "search.subscribers.wake_indexer",
+    "scanning.subscribers.follow_expunges",
     "webhooks.deliveries.queue_deliveries",
     "watch.dossier_watch.notify_watchers",
 ]

@@ -16,7 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseGone, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -125,7 +125,7 @@ def batch_detail(request, batch_id):
     parts = (
         qc.visible_parts(request.user)
         .filter(batch=batch)
-        .select_related("document__dossier")
+        .select_related("document__dossier", "content")
         .order_by("index")
     )
     return render(
@@ -149,7 +149,7 @@ def qc_queue(request):
     """Every part still needing a clerk, oldest batch first, with its first page."""
     parts = (
         qc.open_parts(request.user)
-        .select_related("batch", "document__dossier")
+        .select_related("batch", "document__dossier", "content")
         .order_by("batch__created_at", "index")
     )
     wanted = request.GET.get("state", "")
@@ -188,6 +188,8 @@ def part_detail(request, part_id):
     dossier_key = part.document.dossier.display_key if part.document_id else part.dossier_key
     thumb = reverse("frontend:scan-part-page", args=[part.id, 0]).removesuffix("0")
     is_open = part.state in OPEN_PART_STATES and part.batch.state == BatchState.QC
+    # Pages expunged since the split: a tombstone, nothing to show; it can only be rejected.
+    expunged = qc.content_expunged(part)
     return render(
         request,
         "frontend/scanning/part.html",
@@ -195,16 +197,19 @@ def part_detail(request, part_id):
             "part": part,
             "batch": part.batch,
             "is_open": is_open,
-            "set_aside": _set_aside_pages(part) if is_open else [],
+            "expunged": expunged,
+            "set_aside": _set_aside_pages(part) if is_open and not expunged else [],
             "dossier_key": dossier_key,
             "type_label": labels.get(part.type_code, part.type_code),
-            "pages": [
+            "pages": []
+            if expunged
+            else [
                 {"number": n, "thumbnail": f"{thumb}{n}?c={part.content_id}"}
                 for n in range(1, part.page_count + 1)
             ],
             "siblings": siblings,
             "type_choices": sorted(labels.items()),
-            "content_url": reverse("api:scan-part-content", args=[part.id]),
+            "content_url": "" if expunged else reverse("api:scan-part-content", args=[part.id]),
             "document_url": (
                 reverse("frontend:viewer", args=[part.document_id]) if part.document_id else ""
             ),
@@ -232,6 +237,9 @@ def part_page(request, part_id, number):
     part = _part_or_404(request.user, part_id)
     if not 1 <= number <= part.page_count:
         raise Http404(_("No such page."))
+    if qc.content_expunged(part):
+        # Never from the cache either: its thumbnails are forgotten with the content.
+        return HttpResponseGone(_("The pages of this part were expunged."))
     path = thumbnails.thumbnail_path(part.content_id, number)
     response = FileResponse(open(path, "rb"), content_type="image/png")
     if request.GET.get("c") == part.content_id:

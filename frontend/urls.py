@@ -5,6 +5,7 @@ from frontend import scanning
 from frontend.views import (
     case_events,
     dossiers,
+    expunge,
     merged_pdf,
     operations,
     search,
@@ -40,6 +41,16 @@ urlpatterns = [
         "documents/<uuid:document_id>/versions/<int:number>/restore",
         versions.restore_version,
         name="version-restore",
+    ),
+    path(
+        "documents/<uuid:document_id>/versions/<int:number>/expunge",
+        expunge.expunge_version,
+        name="version-expunge",
+    ),
+    path(
+        "documents/<uuid:document_id>/expunge",
+        expunge.expunge_document,
+        name="document-expunge",
     ),
     path("operations", operations.operations, name="operations"),
     path(

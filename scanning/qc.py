@@ -19,7 +19,7 @@ from django.db.models import Max, Q, QuerySet
 
 from dossier import access, actions
 from dossier.audit import Actor, record_audit
-from dossier.models import DocumentType, Dossier
+from dossier.models import Blob, DocumentType, Dossier
 from scanning import files
 from scanning.models import OPEN_PART_STATES, BatchState, PartState, ScanPart
 from scanning.splitting import route, settle_batch
@@ -43,7 +43,11 @@ def visible_parts(user) -> QuerySet[ScanPart]:
 
 def get_part_for(user, part_id) -> ScanPart:
     """The part, if `user` may see it; else `access.NotFound`, as for a part that does not exist."""
-    part = visible_parts(user).select_related("document__dossier", "batch").filter(id=part_id)
+    part = (
+        visible_parts(user)
+        .select_related("document__dossier", "batch", "content")
+        .filter(id=part_id)
+    )
     found = part.first()
     if found is None:
         raise access.NotFound("scan part", str(part_id))
@@ -58,12 +62,24 @@ def open_parts(user) -> QuerySet[ScanPart]:
 # --- Helpers --------------------------------------------------------------------------------
 
 
-def _lock_open(part: ScanPart) -> ScanPart:
+def content_expunged(part: ScanPart) -> bool:
+    """Whether the part's pages were expunged since it was split (its document's content, on a
+    court order or an erasure request): the part is then a tombstone, its pages never shown."""
+    return Blob.objects.filter(pk=part.content_id, expunged_at__isnull=False).exists()
+
+
+def _lock_open(part: ScanPart, *, even_expunged: bool = False) -> ScanPart:
+    """The part, locked, if it may still be changed. Pages that were expunged can only be
+    rejected (`even_expunged`): there is nothing left to look at, turn or file."""
     part = ScanPart.objects.select_for_update().select_related("batch").get(pk=part.pk)
     if part.batch.state != BatchState.QC:
         raise QcError(f"the batch is {part.batch.state}, not waiting for quality control")
     if part.state not in OPEN_PART_STATES:
         raise QcError(f"the part is {part.state}; only open parts can be changed")
+    if not even_expunged and content_expunged(part):
+        raise actions.ContentExpunged(
+            f"the pages of part {part.index + 1} were expunged; it can only be rejected"
+        )
     return part
 
 
@@ -138,7 +154,7 @@ def reject(part: ScanPart, *, reason: str, actor: Actor) -> ScanPart:
     if not reason.strip():
         raise QcError("a reason is required to reject a part", field="reason")
     with transaction.atomic():
-        part = _lock_open(part)
+        part = _lock_open(part, even_expunged=True)
         if part.document_id:
             actions.reject_scanned_document(part.document, reason=reason, actor=actor)
         part.state = PartState.REJECTED

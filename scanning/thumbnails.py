@@ -14,10 +14,12 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
 
+from dossier.models import Blob
 from scanning.files import local_file
 
 WIDTH = 240  # pixels; shown at half size in the queue, full size on the part page
@@ -73,13 +75,32 @@ def _write_atomically(target: Path, image) -> None:
         raise
 
 
+def forget(sha256s: Iterable[str]) -> int:
+    """Forget the thumbnails of these contents (expunged: their pages must not outlive them
+    here); returns how many contents had thumbnails."""
+    forgotten = 0
+    for sha256 in sha256s:
+        folder = cache_dir() / sha256[:2] / sha256
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+            forgotten += 1
+    return forgotten
+
+
 def prune(max_age_days: int = 30) -> int:
     """Forget thumbnails of contents nobody looked at for `max_age_days` (a part's old pages
-    after a QC change, parts long approved); returns how many contents were forgotten."""
+    after a QC change, parts long approved), and of every content expunged (one rendered while
+    it was being expunged); returns how many contents were forgotten."""
     cutoff = time.time() - max_age_days * 86400
+    folders = [folder for folder in cache_dir().glob("*/*") if folder.is_dir()]
+    expunged = set(
+        Blob.objects.filter(
+            pk__in=[folder.name for folder in folders], expunged_at__isnull=False
+        ).values_list("sha256", flat=True)
+    )
     forgotten = 0
-    for folder in cache_dir().glob("*/*"):
-        if folder.is_dir() and folder.stat().st_mtime < cutoff:
+    for folder in folders:
+        if folder.name in expunged or folder.stat().st_mtime < cutoff:
             shutil.rmtree(folder, ignore_errors=True)
             forgotten += 1
     return forgotten

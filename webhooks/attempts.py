@@ -83,9 +83,11 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def body_of(delivery: WebhookDelivery) -> bytes:
-    """The JSON sent: the event exactly as the change feed shows it, or a ping."""
+    """The JSON sent: the event exactly as the change feed shows it to the webhook's acting
+    user, or a ping."""
     if delivery.event is not None:
-        return JSONRenderer().render(feed_item(delivery.event))
+        reader = delivery.webhook.acting_user()
+        return JSONRenderer().render(feed_item(delivery.event, reader))
     ping = {
         "kind": PING,
         "at": DateTimeField().to_representation(delivery.created_at),

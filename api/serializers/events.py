@@ -20,7 +20,8 @@ class EventSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: Event) -> dict:
         # The fields above describe it (OpenAPI); the item itself is the one webhooks deliver.
-        return feed_item(instance)
+        # Written for the caller: the view passes the request in the context.
+        return feed_item(instance, self.context["request"].user)
 
 
 class EventPageSerializer(serializers.Serializer):

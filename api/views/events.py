@@ -40,7 +40,7 @@ class EventFeedView(APIView):
         next_cursor = str(events[-1].id) if events else after_raw
         return Response(
             {
-                "events": s.EventSerializer(events, many=True).data,
+                "events": s.EventSerializer(events, many=True, context={"request": request}).data,
                 "next_cursor": next_cursor,
                 "has_more": has_more,
             }

@@ -59,12 +59,21 @@ class BatchSubmitSerializer(serializers.Serializer):
     drop_blank_pages = serializers.BooleanField(required=False, default=True)
 
 
+# A part whose pages were expunged since the split (its document's content, on a court order or
+# an erasure request) stays listed, as a tombstone.
+EXPUNGED_HELP = (
+    "True when the part's pages were expunged since: its content answers 410, and the only "
+    "quality-control operation left is `reject`."
+)
+
+
 class PartSerializer(serializers.ModelSerializer):
     document = serializers.UUIDField(source="document_id", allow_null=True)
     dossier = serializers.SerializerMethodField()
     type = serializers.CharField(source="type_code")
     pages = serializers.IntegerField(source="page_count")
     qc = serializers.CharField(source="state")
+    expunged = serializers.SerializerMethodField(help_text=EXPUNGED_HELP)
 
     class Meta:
         model = ScanPart
@@ -72,6 +81,7 @@ class PartSerializer(serializers.ModelSerializer):
             "id",
             "index",
             "qc",
+            "expunged",
             "reason",
             "document",
             "dossier",
@@ -86,6 +96,9 @@ class PartSerializer(serializers.ModelSerializer):
     def get_dossier(self, part) -> str:
         return part.document.dossier.display_key if part.document_id else part.dossier_key
 
+    def get_expunged(self, part) -> bool:
+        return part.content.expunged_at is not None
+
 
 class BatchDocumentSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="document_id")
@@ -94,6 +107,10 @@ class BatchDocumentSerializer(serializers.Serializer):
     type = serializers.CharField(source="document.doc_type_id")
     pages = serializers.IntegerField(source="page_count")
     qc = serializers.CharField(source="state")
+    expunged = serializers.SerializerMethodField(help_text=EXPUNGED_HELP)
+
+    def get_expunged(self, part) -> bool:
+        return part.content.expunged_at is not None
 
 
 class BatchUnassignedSerializer(serializers.Serializer):
@@ -194,7 +211,7 @@ class CoverSheetsView(APIView):
 
 
 def batches_queryset():
-    parts = ScanPart.objects.select_related("document__dossier").order_by("index")
+    parts = ScanPart.objects.select_related("document__dossier", "content").order_by("index")
     return ScanBatch.objects.prefetch_related(Prefetch("parts", queryset=parts))
 
 
@@ -315,7 +332,7 @@ class ScanPartContentView(APIView):
     @extend_schema(
         summary="The part's current pages as a PDF",
         parameters=CONTENT_HEADERS,
-        responses={**content_responses("application/pdf"), **problems(403)},
+        responses={**content_responses("application/pdf"), **problems(403, 410)},
     )
     def get(self, request, part_id):
         _require_qc(request, "see scan parts")
@@ -335,7 +352,7 @@ class ScanPartOperationView(IdempotentMixin, APIView):
         summary="Quality control: " + ", ".join(OPERATIONS),
         request=OpenApiTypes.OBJECT,
         # 405: `POST …/content` reaches the part's content, which is only read (GET).
-        responses={200: PartSerializer, 201: PartSerializer, **problems(405)},
+        responses={200: PartSerializer, 201: PartSerializer, **problems(405, 410)},
         parameters=[
             IDEMPOTENCY_HEADER,
             OpenApiParameter("operation", str, OpenApiParameter.PATH, enum=list(OPERATIONS)),

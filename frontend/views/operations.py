@@ -50,7 +50,10 @@ def operations(request):
         .values_list("stage", "n")
     )
     failed = list(
-        Processing.objects.filter(state=State.FAILED, version__document__in=readable)
+        # An expunged version's failure is moot: there is nothing left to process.
+        Processing.objects.filter(
+            state=State.FAILED, version__document__in=readable, version__expunged_at__isnull=True
+        )
         .select_related("version__document__dossier", "version__document__doc_type")
         .order_by("-finished_at")[:FAILED_SHOWN]
     )
@@ -77,6 +80,9 @@ def retry_processing(request, document_id, number):
     version = Version.objects.filter(document=document, number=number).first()
     if version is None:
         raise Http404(_("No such version."))
+    if version.expunged_at is not None:
+        messages.error(request, _("This version was expunged; there is nothing to process."))
+        return HttpResponseRedirect(reverse("frontend:operations"))
     try:
         # Reprocessing is bulk work: it never delays what people are filing now.
         pipeline.request_processing(version, again=True, lane=Lane.BULK)

@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from dossier import redaction
+from dossier import access, redaction
 from dossier.models import TextQuality, Version
 from frontend.labels import ui_language
+from frontend.views.expunge import REASON_MAX_LENGTH, REFERENCE_MAX_LENGTH, may_expunge
 from frontend.views.versions import may_restore_versions
 from frontend.views.visible import document_or_404
 from ingest import reasons
@@ -47,13 +48,15 @@ def viewer(request, document_id):
     document = document_or_404(request.user, document_id)
     versions = list(
         Version.objects.filter(document=document)
-        .select_related("blob", "created_by", "processing")
+        .select_related("blob", "created_by", "expunged_by", "processing")
         .order_by("-number")
     )
     if not versions:
         raise Http404(_("The document has no content yet."))
     wanted = request.GET.get("version", "")
-    current = next((v for v in versions if str(v.number) == wanted), versions[0])
+    # Unless one is asked for, the newest version whose content is still there.
+    live = [v for v in versions if v.expunged_at is None]
+    current = next((v for v in versions if str(v.number) == wanted), (live or versions)[0])
     processing = getattr(current, "processing", None)
     media_type = current.detected_media_type or current.media_type
     content_url = reverse("api:version-content", args=[document.id, current.number])
@@ -63,9 +66,12 @@ def viewer(request, document_id):
     listed = redaction.renditions_shown(current.renditions.all(), only_redacted=only_redacted)
     renditions = {r.kind: r for r in listed}
     kind = "pdf" if only_redacted else viewer_kind(media_type)
+    if current.expunged_at is not None:
+        # A tombstone: nothing of its content is loaded, not even its text.
+        kind, renditions = "expunged", {}
     # Only a PDF or a raster image is loaded inline; anything else (HTML, SVG, XML, ...) is
     # shown as its extracted text and never loaded from the content URL at all.
-    shown_url = f"{content_url}?disposition=inline" if kind != "text" else ""
+    shown_url = f"{content_url}?disposition=inline" if kind in ("pdf", "image") else ""
     shown = _rendition_to_show(kind, renditions)
     if shown is not None:
         # A scan's PDF/A carries the OCR text layer (find, search highlights); an office
@@ -85,6 +91,12 @@ def viewer(request, document_id):
             "current": current,
             # Cancelled documents still show it: the refusal then says why.
             "can_restore": may_restore_versions(request.user),
+            "can_expunge": may_expunge(request.user),
+            "expunge_limits": {"reason": REASON_MAX_LENGTH, "reference": REFERENCE_MAX_LENGTH},
+            # The public learns that and when a version was expunged, never who did it, why,
+            # or on what authority (as in the API's tombstone).
+            "sees_expunge_details": access.sees_expunge_details(request.user),
+            "all_expunged": not live,
             "processing": processing,
             # A failed version says why and what to do where it would be shown.
             "failed": failed,
@@ -102,7 +114,8 @@ def viewer(request, document_id):
                 )
                 for r in renditions.values()
             ],
-            "renditions_pending": processing is not None
+            "renditions_pending": kind != "expunged"
+            and processing is not None
             and processing.renditions_state in (State.PENDING, State.RUNNING),
             "text_url": reverse("api:version-text", args=[document.id, current.number]),
             "document_url": reverse("api:document-detail", args=[document.id]),

@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
 
 from api.models import ApiKey
-from dossier import actions, blobstore
+from dossier import access, actions, blobstore
 from dossier.audit import Actor
+from dossier.feed import feed_item
 from dossier.models import Document, Event, EventKind, Version
 from dossier.roles import Role
 from tests.conftest import client_for_key, file_document
+from tests.factories import UserFactory
+from webhooks.attempts import body_of
+from webhooks.models import Webhook, WebhookDelivery
 
 ORDER = {"reason": "erasure request under GDPR art. 17", "reference": "DPA-2026-0042"}
 CONTENT = os.urandom(400)
@@ -156,3 +161,61 @@ def test_the_public_sees_that_and_when_never_who_why_or_on_what_authority(
     assert ORDER["reference"] in registry.get(f"{base}/versions/1/content").content.decode()
     for text in (public.get(base).content, public.get(f"{base}/versions").content):
         assert ORDER["reason"].encode() not in text and ORDER["reference"].encode() not in text
+
+
+def _reader(role: Role | None):
+    """A signed-in user of `role` (an admin is a superuser; the public, a user in no group);
+    None: nobody signed in."""
+    if role is None:
+        return None
+    if role == Role.PUBLIC:
+        return UserFactory(username="public-reader")
+    return UserFactory(username=f"{role}-reader", role=role, is_superuser=role == Role.ADMIN)
+
+
+@pytest.mark.parametrize("role", [*Role, None], ids=[*[r.value for r in Role], "anonymous"])
+def test_the_feed_item_follows_the_tombstones_rule_for_every_reader(document, role):
+    """Who reads the feed (admins, the registry) may see an expunge's reason and reference; a
+    reader who may not (the public) would get the item without them, as the API's tombstone."""
+    actions.expunge_document(document, actor=Actor(label="dpo"), versions=[1], **ORDER)
+    event = Event.objects.get(kind=EventKind.DOCUMENT_EXPUNGED)
+    reader = _reader(role)
+
+    payload = feed_item(event, reader)["payload"]
+
+    assert payload["documentId"] == str(document.id)
+    assert (payload["versions"], payload["all"]) == ([1], False)
+    if access.sees_expunge_details(reader):
+        assert (payload["reason"], payload["reference"]) == (ORDER["reason"], ORDER["reference"])
+    else:
+        assert "reason" not in payload and "reference" not in payload
+        assert ORDER["reference"] not in json.dumps(payload)
+    # Every role that reads the feed today sees the details: nothing is hidden from the feed's
+    # actual readers, and the public (who would not see them) may not read it at all.
+    if access.can_read_event_feed(reader):
+        assert access.sees_expunge_details(reader)
+
+
+def test_the_public_may_not_read_the_feed(public, document):
+    actions.expunge_document(document, actor=Actor(label="dpo"), **ORDER)
+    assert public.get("/api/v1/events").status_code in (401, 403)
+
+
+def test_a_webhook_delivers_what_the_feed_shows_its_owner(registry, document):
+    actions.expunge_document(document, actor=Actor(label="dpo"), **ORDER)
+    event = Event.objects.get(kind=EventKind.DOCUMENT_EXPUNGED)
+    key = ApiKey.objects.get(name="ipas")
+    webhook = Webhook.objects.create(
+        owner=key.user, api_key=key, url="https://registry.example/hook"
+    )
+    delivery = WebhookDelivery.objects.create(webhook=webhook, event=event, kind=event.kind)
+
+    sent = json.loads(body_of(delivery))
+
+    assert sent in registry.get("/api/v1/events").json()["events"]
+    assert sent["payload"]["reference"] == ORDER["reference"]
+    # A webhook that may act no more (its key revoked) is never sent; were its body written,
+    # it would carry no details either.
+    key.revoke()
+    revoked = json.loads(body_of(WebhookDelivery.objects.get(pk=delivery.pk)))
+    assert "reference" not in revoked["payload"] and "reason" not in revoked["payload"]

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from dossier import actions, blobstore, fixity, packages
 from dossier.actions import InvalidChange
 from dossier.audit import Actor
+from dossier.blobbackends import blob_backend
 from dossier.models import AuditEvent, Blob, Document, Event, EventKind, Rendition, Version
 from dossier.processing_facts import ProcessingFacts, record_processing_facts, record_rendition
 from search import find, indexer
@@ -198,3 +199,49 @@ def test_what_processing_finishes_after_an_expunge_is_discarded(
     assert not blobstore.exists(text.sha256)
     assert not blobstore.exists(thumbnail.sha256)
     assert [p for _, p in fixity.check_all() if p is not None] == []
+
+
+def test_fixity_still_watches_a_blob_an_expunged_version_shared_with_a_live_one(dossier):
+    """The shared content stays and stays checked: verified while intact, reported missing if
+    it goes (it was not removed on purpose); only what the expunge removed is not checked."""
+    shared = os.urandom(300)
+    wrong = file_document(dossier, shared, filename="copy.pdf")
+    kept = file_document(dossier, shared, filename="original.pdf")
+    wrong_version = Version.objects.get(document=wrong, number=1)
+    text_blob, thumbnail_blob = processed(wrong_version, b"its own text", os.urandom(90))
+    actions.expunge_document(wrong, actor=ACTOR, **ORDER)
+    content = Blob.objects.get(pk=wrong_version.blob_id)
+    assert content.expunged_at is None
+    assert (
+        Blob.objects.filter(
+            pk__in=[text_blob.sha256, thumbnail_blob.sha256], expunged_at__isnull=False
+        ).count()
+        == 2
+    )
+
+    out = StringIO()
+    call_command("fixity", stdout=out, stderr=StringIO())
+    assert "1 blob(s) checked, 1 ok, 0 bad, 2 expunged (not checked)" in out.getvalue()
+    assert Blob.objects.get(pk=content.pk).verified_at is not None
+
+    blob_backend().delete(content.sha256)  # lost by the store: not on purpose
+    problems = {blob.sha256: p for blob, p in fixity.check_all() if p is not None}
+    assert list(problems) == [content.sha256]
+    assert problems[content.sha256].problem == "missing"
+    assert Blob.objects.get(pk=content.pk).corrupt_since is not None
+    # Announced for the live version only: the tombstone's content is gone on purpose.
+    announced = Event.objects.filter(kind=EventKind.BLOB_CORRUPTED)
+    assert [e.document_id for e in announced] == [kept.id]
+
+
+def test_a_reader_that_finds_expunged_content_gone_marks_nothing_corrupt(document):
+    """Processing or a download that opened the version just before the expunge finds the
+    content gone: that is no damage, and nothing is announced."""
+    blob = Blob.objects.get(pk=Version.objects.get(document=document, number=1).blob_id)
+    actions.expunge_document(document, actor=ACTOR, **ORDER)
+
+    with pytest.raises(blobstore.BlobMissing):
+        list(fixity.read_content(blob))
+
+    assert Blob.objects.get(pk=blob.pk).corrupt_since is None
+    assert not Event.objects.filter(kind=EventKind.BLOB_CORRUPTED).exists()
