@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
 from frontend import scanning
-from frontend.views import case_events, dossiers, operations, search, versions, viewer
+from frontend.views import case_events, dossiers, favicon, operations, search, versions, viewer
 
 app_name = "frontend"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("", dossiers.dossier_list, name="home"),
     path("go", dossiers.go_to_dossier, name="go"),
     path("search", search.search, name="search"),
+    path("favicon.ico", favicon.favicon, name="favicon"),
     path(
         "login",
         auth_views.LoginView.as_view(template_name="frontend/login.html"),
