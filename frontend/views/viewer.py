@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from dossier import redaction
 from dossier.models import TextQuality, Version
-from frontend.labels import ui_language
+from frontend.labels import rendition_label, ui_language
 from frontend.views.versions import may_restore_versions
 from frontend.views.visible import document_or_404
 from ingest.models import State
@@ -91,7 +91,7 @@ def viewer(request, document_id):
             "inline_url": shown_url,
             "renditions": [
                 (
-                    r.kind,
+                    rendition_label(r.kind),
                     reverse("api:version-rendition", args=[document.id, current.number, r.kind]),
                 )
                 for r in renditions.values()
