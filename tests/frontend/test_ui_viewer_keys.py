@@ -77,3 +77,30 @@ def test_pages_zoom_and_find_from_the_keyboard(page, five_page_document):
     page.keyboard.press("?")
     assert help_box.evaluate("element => element.open")
     assert "Next page" in help_box.inner_text()
+
+
+def test_an_arabic_page_shows_a_version_date_before_its_time(page, five_page_document):
+    """Right to left, "2024-01-09 14:30" used to read "14:30 2024-01-09": the date is isolated."""
+    sign_in(page, "erika")
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "ar", "url": page.url}]
+    )
+    page.goto(f"/documents/{five_page_document.id}")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    stamp = page.locator(".versions time").first
+    text = stamp.inner_text()
+    assert len(text) == len("2024-01-09 14:30")
+    # Where the year and the hour are drawn: left to right, the year first.
+    year_x, hour_x = stamp.evaluate(
+        """element => {
+            const text = element.firstChild;
+            const at = (start, end) => {
+                const range = document.createRange();
+                range.setStart(text, start);
+                range.setEnd(text, end);
+                return range.getBoundingClientRect().left;
+            };
+            return [at(0, 4), at(11, 16)];
+        }"""
+    )
+    assert year_x < hour_x
