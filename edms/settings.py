@@ -252,7 +252,7 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(DATA_DIR / "media")},
     },
-    # Hashed names (`app.3f9c1e2a.css`) that WhiteNoise serves as immutable, cached for a year,
+    # Hashed names (`app.3f9c1e2a.css`) that WhiteNoise serves as immutable (cached ten years),
     # with `.gz` and `.br` (Brotli) copies made by `collectstatic` beside them.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     "blobs": BLOB_STORAGE,
