@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "api.middleware.RequestIdMiddleware",
     # `Edms-Lane: bulk` (an importer's requests): their work queues behind interactive work.
     "api.middleware.LaneMiddleware",
+    # gzip for pages and API JSON, never for documents (edms.compression says why, and BREACH).
+    "edms.compression.PageAndJsonGZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -251,7 +253,9 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(DATA_DIR / "media")},
     },
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Hashed names (`app.3f9c1e2a.css`) that WhiteNoise serves as immutable (cached ten years),
+    # with `.gz` and `.br` (Brotli) copies made by `collectstatic` beside them.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     "blobs": BLOB_STORAGE,
 }
 STATIC_URL = "static/"

@@ -5,9 +5,9 @@ The models keep plain English labels (the API shows those); listing them here wi
 `gettext_noop` lets `makemessages` collect them for the UI's catalogues.
 """
 
-from django.utils.translation import get_language, gettext_noop
+from django.utils.translation import get_language, get_language_info, gettext, gettext_noop
 
-from dossier.models import DocumentType
+from dossier.models import DocumentType, RenditionKind
 
 CHOICE_LABELS = (
     # IpType
@@ -44,7 +44,30 @@ CHOICE_LABELS = (
     gettext_noop("Rejected"),
     gettext_noop("Merged into another part"),
     gettext_noop("Set aside as blank"),
+    # Rendition kinds (dossier.models.RenditionKind labels)
+    gettext_noop("Searchable PDF/A (OCR)"),
+    gettext_noop("PDF for viewing"),
+    gettext_noop("First-page thumbnail"),
+    gettext_noop("Redacted copy for the public"),
+    gettext_noop("Text of the redacted copy"),
 )
+
+
+def rendition_label(kind: str) -> str:
+    """A rendition's name in the UI language; its kind itself for a kind not (yet) listed."""
+    try:
+        return gettext(RenditionKind(kind).label)
+    except ValueError:
+        return kind
+
+
+def language_name(code: str) -> str:
+    """A language's name in the UI language (`ar`: "Arabe" in French, from Django's own
+    catalogues); the code itself for a language Django does not name."""
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code
 
 
 def ui_language() -> str:

@@ -6,6 +6,7 @@ from frontend.views import (
     case_events,
     dossiers,
     expunge,
+    favicon,
     merged_pdf,
     operations,
     search,
@@ -29,6 +30,7 @@ urlpatterns = [
         watch.open_notification,
         name="notification-open",
     ),
+    path("favicon.ico", favicon.favicon, name="favicon"),
     path(
         "login",
         auth_views.LoginView.as_view(template_name="frontend/login.html"),

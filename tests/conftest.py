@@ -13,6 +13,9 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.test import override_settings
+from pytest_django.live_server_helper import LiveServer
 from rest_framework.test import APIClient
 
 from api.models import ApiKey
@@ -23,6 +26,38 @@ from dossier.roles import Role
 from edms.localbroker import LocalBroker
 
 pytest_plugins = ["tests.services", "tests.search_support", "tests.browser_support"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static():
+    """The static files collected under STATIC_ROOT with their hashed names, as `edms run` does.
+
+    Pages name static files by the hashed names of `collectstatic`'s manifest, so it must exist
+    before a page is rendered. Hashing only (about a second): the `.gz`/`.br` copies the real
+    storage adds take half a minute, and only `tests/frontend/test_ui_transfer.py` needs them (it
+    collects its own). The manifest is the same, and the session's storage is the real one.
+    """
+    hashing_only = "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+    storages = settings.STORAGES | {"staticfiles": {"BACKEND": hashing_only}}
+    with override_settings(STORAGES=storages):
+        call_command("collectstatic", interactive=False, clear=True, verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def live_server(request, collected_static):
+    """pytest-django's live server, its static files served by WhiteNoise as in production.
+
+    pytest-django serves them through the staticfiles finders, which know the source names only,
+    not the hashed names the pages use.
+    """
+    address = request.config.getvalue("liveserver") or os.getenv(
+        "DJANGO_LIVE_TEST_SERVER_ADDRESS", "localhost"
+    )
+    server = LiveServer(address, start=False)
+    server.thread.static_handler = lambda application: application  # WhiteNoise is middleware
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -292,7 +292,6 @@ def _prepare_rows(rows: list, labels: dict[str, str], user) -> None:
         document.viewer_url = f"{viewer_base}{document.id}"
         document.type_group = f"{document.doc_type_id} — {document.type_label}"
         document.display_title = document.title or document.type_label
-        document.date_text = document.official_date.isoformat() if document.official_date else "—"
         # The registry's page count if it sent one, else what ingestion counted.
         document.pages = document.pages_shown
         # Processing's thumbnail shows the original: never to a reader of the redacted copy.

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from dossier.models import Direction, IpType
-from frontend.labels import type_labels
+from frontend.labels import language_name, type_labels
 from search import find
 from search.backends import SearchUnavailable
 from search.criteria import SearchParamsSerializer
@@ -50,10 +50,11 @@ def _facet_links(request, facets: dict, labels: dict[str, str]) -> list[dict]:
         "language": _("Language"),
         "status": _("Status"),
     }
+    # Values as the UI language names them; a year, a status (the registry's word) as they are.
     value_labels = {
-        "ip_type": dict(IpType.choices),
+        "ip_type": {value: _(label) for value, label in IpType.choices},
         "type": labels,
-        "direction": dict(Direction.choices),
+        "direction": {value: _(label) for value, label in Direction.choices},
     }
     groups = []
     for name, values in facets.items():
@@ -67,7 +68,10 @@ def _facet_links(request, facets: dict, labels: dict[str, str]) -> list[dict]:
             params.setlist(name, [v for v in current if v != value] or [])
             if value not in chosen:
                 params.appendlist(name, value)
-            label = value_labels.get(name, {}).get(value, value)
+            if name == "language":
+                label = language_name(value)
+            else:
+                label = value_labels.get(name, {}).get(value, value)
             items.append(
                 {
                     "value": value,

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from dossier import access, redaction
 from dossier.models import TextQuality, Version
-from frontend.labels import ui_language
+from frontend.labels import rendition_label, ui_language
 from frontend.views.expunge import REASON_MAX_LENGTH, REFERENCE_MAX_LENGTH, may_expunge
 from frontend.views.versions import may_restore_versions
 from frontend.views.visible import document_or_404
@@ -109,7 +109,7 @@ def viewer(request, document_id):
             "inline_url": shown_url,
             "renditions": [
                 (
-                    r.kind,
+                    rendition_label(r.kind),
                     reverse("api:version-rendition", args=[document.id, current.number, r.kind]),
                 )
                 for r in renditions.values()

@@ -37,7 +37,7 @@ def test_the_dossier_page_lists_the_case_events_oldest_first():
     assert "Grant or registration" in table
     assert "A1 &lt;published&gt;" in table  # the registry's note is escaped
     # The header's publication date follows the event.
-    assert "Published</span> 2024-07-15" in page
+    assert 'Published</span> <time datetime="2024-07-15" dir="ltr">2024-07-15</time>' in page
 
 
 def test_a_dossier_without_events_says_so():

@@ -385,8 +385,12 @@ def test_behind_tls_cookies_are_secure_and_hsts_is_sent(tmp_path):
         "from django.conf import settings; print(settings.SESSION_COOKIE_SECURE)\n"
     )
     env = production_env(tmp_path)
-    # The page needs a database: the embedded one in the temporary data directory.
+    # The page needs a database: the embedded one in the temporary data directory; and the
+    # static files' manifest (its hashed names): this session's, collected already (by
+    # `collected_static` in tests/conftest.py), rather than half a minute of `collectstatic`.
     env.pop("DATABASE_URL")
+    (tmp_path / "data").mkdir(exist_ok=True)
+    (tmp_path / "data" / "static").symlink_to(django_settings.STATIC_ROOT, target_is_directory=True)
     assert edms("migrate", "--noinput", env=env).returncode == 0
     result = edms("shell", "-c", probe, env=env)
     assert result.returncode == 0, result.stderr

@@ -9,6 +9,7 @@ import {
   PDFLinkService,
   PDFViewer,
 } from "../vendor/pdfjs/web/pdf_viewer.mjs";
+import { bindShortcuts } from "./viewer_keys.mjs";
 
 const pdfjsLib = globalThis.pdfjsLib;
 const root = document.getElementById("viewer-root");
@@ -102,6 +103,7 @@ findInput.addEventListener("keydown", (event) => {
   if (event.key === "Enter") find(findInput.value, false);
 });
 document.getElementById("find-next").addEventListener("click", () => find(findInput.value, true));
+bindShortcuts({ container, findInput, help: document.getElementById("viewer-help"), zoomSelect });
 
 function renderThumbnails(pdf) {
   // Placeholders for every page; a thumbnail is drawn only when it scrolls into view, so a
