@@ -47,6 +47,7 @@ from dossier.uploads import clean_filename
 log = logging.getLogger(__name__)
 
 TUS_VERSION = "1.0.0"
+OFFSET_STREAM = "application/offset+octet-stream"  # the media type of a PATCH's chunk
 TUS_EXTENSIONS = "creation,checksum,expiration,termination"
 # sha1 is the algorithm every tus server must offer; sha256 is what edms files content under.
 CHECKSUM_ALGORITHMS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1}

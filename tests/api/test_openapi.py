@@ -1,14 +1,14 @@
 """The OpenAPI document is valid, complete, and tells the truth about real responses.
 
 Responses of the main endpoints are validated against the schema the server itself serves
-(openapi-core), so a serializer change that the schema does not follow fails here.
+(openapi-core, `conforms` of tests/openapi_support.py), so a serializer change that the schema
+does not follow fails here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -16,8 +16,6 @@ import sys
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from openapi_core import Config, OpenAPI
-from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 from openapi_spec_validator import validate as validate_spec
 
 from tests.factories import DocumentFactory, DossierFactory
@@ -39,57 +37,6 @@ OPERATIONS = [
     ("/api/v1/events", "get"),
     ("/api/v1/dossiers/{key}/export", "get"),
 ]
-
-
-class MatchedRequest(DjangoOpenAPIRequest):
-    """A Django request with its OpenAPI path template named explicitly.
-
-    File numbers keep their slashes in URLs (`/dossiers/BG/P/2024/1`), which a template
-    matcher splitting on `/` cannot see as one `{key}`; the test knows the template.
-    """
-
-    def __init__(self, request, template: str):
-        super().__init__(request)
-        self.template = template
-
-    @property
-    def path_pattern(self) -> str:
-        return self.template
-
-    @property
-    def body(self) -> None:
-        # Only responses are validated; a parsed multipart body cannot be read again.
-        return None
-
-
-@pytest.fixture(scope="module")
-def schema_document(django_db_blocker) -> dict:
-    from rest_framework.test import APIClient
-
-    with django_db_blocker.unblock():
-        response = APIClient().get("/api/v1/schema", {"format": "json"})
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
-@pytest.fixture(scope="module")
-def openapi(schema_document) -> OpenAPI:
-    # Problem documents are JSON under their own media type (RFC 9457).
-    config = Config(extra_media_type_deserializers={"application/problem+json": json.loads})
-    return OpenAPI.from_dict(schema_document, config=config)
-
-
-@pytest.fixture
-def conforms(openapi):
-    """Validate a test-client response against the schema for `template`; returns its JSON."""
-
-    def check(response, template: str):
-        openapi.validate_response(
-            MatchedRequest(response.wsgi_request, template), DjangoOpenAPIResponse(response)
-        )
-        return response.json()
-
-    return check
 
 
 def test_schema_is_a_valid_openapi_3_document(schema_document):
