@@ -156,3 +156,23 @@ def test_the_public_sees_that_and_when_never_who_why_or_on_what_authority(
     assert ORDER["reference"] in registry.get(f"{base}/versions/1/content").content.decode()
     for text in (public.get(base).content, public.get(f"{base}/versions").content):
         assert ORDER["reason"].encode() not in text and ORDER["reference"].encode() not in text
+
+
+EXPUNGE = "/api/v1/documents/{document_id}/expunge"
+
+
+def test_answers_and_problems_conform_to_the_openapi_schema(
+    admin_key, registry, document, conforms
+):
+    refused = registry.post(expunge_url(document), ORDER, format="json")
+    assert conforms(refused, EXPUNGE)["type"] == "/api/v1/problems/forbidden"
+    invalid = admin_key.post(expunge_url(document), {"reason": "x"}, format="json")
+    assert conforms(invalid, EXPUNGE)["field"] == "reference"
+    expunged = admin_key.post(expunge_url(document), {**ORDER, "versions": [1]}, format="json")
+    assert expunged.status_code == 200
+    assert conforms(expunged, EXPUNGE)["versions"][0]["expunged"]["reference"] == ORDER["reference"]
+    gone = registry.get(f"/api/v1/documents/{document.id}/versions/1/content")
+    assert (
+        conforms(gone, "/api/v1/documents/{document_id}/versions/{number}/content")["type"]
+        == "/api/v1/problems/content-expunged"
+    )

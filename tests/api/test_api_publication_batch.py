@@ -172,3 +172,12 @@ def test_a_large_file_goes_out_without_being_held_in_memory(registry, db, tmp_pa
             while block := member.read(1024 * 1024):
                 digest.update(block)
     assert digest.hexdigest() == version.blob_id
+
+
+def test_the_batch_and_its_problems_conform_to_the_openapi_schema(registry, batch, conforms):
+    template = "/api/v1/exports/publication-batch"
+    response = registry.get(URL, {"date": DAY.isoformat()})
+    assert response.status_code == 200
+    assert conforms(response, template) is None  # the ZIP
+    invalid = registry.get(URL, {"date": "2023-13-01"})
+    assert conforms(invalid, template)["field"] == "date"
