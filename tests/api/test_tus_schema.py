@@ -51,7 +51,7 @@ def create(client, length: int | str = LENGTH, upload_metadata: str = NEW_CLAIMS
     )
 
 
-def patch(client, url: str, chunk: bytes, offset: int, **headers):
+def patch(client, url: str, chunk: bytes, offset: int | str, **headers):
     return client.patch(
         url,
         chunk,
@@ -109,9 +109,18 @@ def test_a_whole_upload_answers_as_the_schema_says(registry, conforms):
     [
         ({"HTTP_TUS_RESUMABLE": "0.2.2"}, 412, "tus-version-unsupported", None),
         ({"length": "a lot"}, 400, "validation-error", "Upload-Length"),
+        # A digit to str.isdigit, not to int() (latin-1, so a real header may carry it): was a 500.
+        ({"length": "\u00b2"}, 400, "validation-error", "Upload-Length"),
         ({"length": 0}, 400, "empty-file", "file"),
         ({"length": 10 * 1024**4}, 413, "file-too-large", "file"),
         ({"upload_metadata": "filename %%%"}, 400, "validation-error", "filename"),
+        # PostgreSQL cannot hold a NUL: refused before it reaches a query or a row.
+        (
+            {"upload_metadata": metadata(dossier=KEY, type="CLM", filetype="text/plain\x00")},
+            400,
+            "validation-error",
+            "filetype",
+        ),
         (
             {"upload_metadata": metadata(filename="x.txt")},
             400,
@@ -182,6 +191,7 @@ def test_a_bad_chunk_is_a_problem_and_keeps_nothing_of_it(registry, conforms):
             "validation-error",
         ),
         (patch(registry, url, CONTENT[100:] + b"more", 100), 400, "validation-error"),
+        (patch(registry, url, CONTENT[100:200], "\u00b2"), 400, "validation-error"),  # was a 500
         (
             patch(registry, url, CONTENT[100:200], 100, HTTP_TUS_RESUMABLE="2"),
             412,
