@@ -28,9 +28,13 @@ TUS_RESUMABLE = OpenApiParameter(
     description="The protocol version the client speaks; another is a 412.",
 )
 
-# Headers of the answers. `Tus-Resumable` is on every answer of these calls, errors included.
+# Headers of the answers. `Tus-Resumable` is on every answer of these calls, errors included;
+# a 412 also names the versions the server speaks.
 ANSWERED_VERSION = OpenApiParameter(
     "Tus-Resumable", str, HEADER, response=True, description="`1.0.0`"
+)
+SPOKEN_VERSIONS = OpenApiParameter(
+    "Tus-Version", str, HEADER, response=[412], description="The versions spoken: `1.0.0`."
 )
 _UPLOAD_STATE = [
     OpenApiParameter(
@@ -112,6 +116,7 @@ CREATE = {
     ),
     "parameters": [
         TUS_RESUMABLE,
+        SPOKEN_VERSIONS,
         OpenApiParameter(
             "Upload-Length",
             _BYTES,
@@ -157,6 +162,7 @@ STATUS = {
     ),
     "parameters": [
         TUS_RESUMABLE,
+        SPOKEN_VERSIONS,
         ANSWERED_VERSION,
         *_answered(200, [*_UPLOAD_STATE, *_FILED]),
     ],
@@ -179,6 +185,7 @@ APPEND = {
     ),
     "parameters": [
         TUS_RESUMABLE,
+        SPOKEN_VERSIONS,
         OpenApiParameter(
             "Upload-Offset",
             _BYTES,
@@ -211,7 +218,7 @@ TERMINATE = {
         "The upload and the bytes it holds are deleted; for a completed upload only the record "
         "of its outcome goes (the document stays)."
     ),
-    "parameters": [TUS_RESUMABLE, ANSWERED_VERSION],
+    "parameters": [TUS_RESUMABLE, SPOKEN_VERSIONS, ANSWERED_VERSION],
     "request": None,
     "responses": {204: OpenApiResponse(description="Deleted"), **problems(410, 412)},
 }
