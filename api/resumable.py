@@ -47,6 +47,7 @@ from dossier.uploads import clean_filename
 log = logging.getLogger(__name__)
 
 TUS_VERSION = "1.0.0"
+OFFSET_STREAM = "application/offset+octet-stream"  # the media type of a PATCH's chunk
 TUS_EXTENSIONS = "creation,checksum,expiration,termination"
 # sha1 is the algorithm every tus server must offer; sha256 is what edms files content under.
 CHECKSUM_ALGORITHMS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1}
@@ -74,8 +75,17 @@ def parse_metadata(header: str) -> dict[str, str]:
             raise Problem(
                 "validation-error", f"Upload-Metadata {key!r} is not base64 UTF-8", field=key
             ) from None
+        if "\x00" in key + value:  # PostgreSQL cannot hold it: refused before any query
+            raise Problem(
+                "validation-error", f"Upload-Metadata {key!r} holds a NUL character", field=key
+            )
         metadata[key] = value
     return metadata
+
+
+def _is_number(header: str) -> bool:
+    """A tus number: ASCII digits (`str.isdigit` also takes "²", which `int` refuses)."""
+    return header.isascii() and header.isdigit()
 
 
 def create_session(user, length_header: str | None, metadata_header: str) -> UploadSession:
@@ -109,7 +119,7 @@ def _length(header: str | None) -> int:
             "send Upload-Length (deferred lengths are not supported)",
             field="Upload-Length",
         )
-    if not header.isdigit():
+    if not _is_number(header):
         raise Problem("validation-error", "Upload-Length must be a number", field="Upload-Length")
     length = int(header)
     if length == 0:
@@ -171,7 +181,7 @@ def append(
     The last PATCH repeated on a completed upload (its answer was lost) is answered with the
     same outcome, and files nothing again.
     """
-    if offset_header is None or not offset_header.isdigit():
+    if offset_header is None or not _is_number(offset_header):
         raise Problem("validation-error", "send Upload-Offset", field="Upload-Offset")
     offset = int(offset_header)
     if session.completed_at is not None:

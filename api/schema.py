@@ -11,15 +11,21 @@
   an importer marks its requests as bulk work (`api.middleware.LaneMiddleware`).
 - Downloads declare the media types they really send: stored content is answered with the media
   type it was detected as, so its operations declare `*/*` (see `content_responses`).
+- HEAD and OPTIONS are documented where a view answers them itself (the tus calls of
+  `/api/v1/uploads`), not where Django and DRF answer them alike for every view
+  (`SchemaGenerator`).
 """
 
 from __future__ import annotations
 
+from drf_spectacular.generators import EndpointEnumerator
+from drf_spectacular.generators import SchemaGenerator as SpectacularGenerator
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.views import APIView
 
 from api.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPES
 from dossier.lanes import Lane
@@ -115,9 +121,39 @@ def content_responses(*media_types: str) -> dict:
     return {**responses, **problems(404, 416, 503)}
 
 
+class ProtocolEndpointEnumerator(EndpointEnumerator):
+    """drf-spectacular's endpoints, with HEAD and OPTIONS where the view answers them itself.
+
+    drf-spectacular leaves both out everywhere: Django answers HEAD as GET without a body, and
+    DRF answers OPTIONS with the view's metadata, for every view alike. A view that defines
+    `head` or its own `options` means something by them (tus: where an upload stands, what the
+    server speaks), so those are operations of their own.
+    """
+
+    def get_allowed_methods(self, callback) -> list[str]:
+        methods = super().get_allowed_methods(callback)
+        view = getattr(callback, "cls", None)
+        if view is None or hasattr(callback, "actions"):
+            return methods
+        if hasattr(view, "head"):  # Django's own HEAD is set on the instance, never the class
+            methods.append("HEAD")
+        if getattr(view, "options", APIView.options) is not APIView.options:
+            methods.append("OPTIONS")
+        return methods
+
+
+class SchemaGenerator(SpectacularGenerator):
+    """`SPECTACULAR_SETTINGS["DEFAULT_GENERATOR_CLASS"]`: see `ProtocolEndpointEnumerator`."""
+
+    endpoint_inspector_cls = ProtocolEndpointEnumerator
+
+
 class ProblemAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema, adding the error statuses implied by an operation's shape
     (and the `Edms-Lane` header of write operations)."""
+
+    # Operation ids of the HEAD and OPTIONS operations `ProtocolEndpointEnumerator` adds.
+    method_mapping = {**AutoSchema.method_mapping, "head": "head", "options": "options"}
 
     def get_override_parameters(self):
         parameters = super().get_override_parameters()

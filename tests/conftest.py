@@ -25,7 +25,12 @@ from dossier.models import Document, DocumentType, Dossier
 from dossier.roles import Role
 from edms.localbroker import LocalBroker
 
-pytest_plugins = ["tests.services", "tests.search_support", "tests.browser_support"]
+pytest_plugins = [
+    "tests.services",
+    "tests.search_support",
+    "tests.browser_support",
+    "tests.openapi_support",
+]
 
 
 @pytest.fixture(scope="session", autouse=True)

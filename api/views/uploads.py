@@ -1,7 +1,7 @@
 """Resumable uploads over tus 1.0 (`/api/v1/uploads`): the protocol's calls, answered with its
 headers; what they do is `api.resumable`'s. Errors are problem documents like everywhere else
-(with `Tus-Resumable`); the calls are described in the README, not in the OpenAPI schema,
-whose models do not fit tus's header-only protocol.
+(with `Tus-Resumable`). The OpenAPI document describes each call by its headers
+(`api.tus_schema`).
 """
 
 from __future__ import annotations
@@ -11,17 +11,16 @@ import io
 from django.conf import settings
 from django.urls import reverse
 from django.utils.http import http_date
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import resumable
+from api import resumable, tus_schema
 from api.models import UploadSession
 from api.problems import Problem
+from api.resumable import OFFSET_STREAM
 from dossier.audit import actor_of
-
-OFFSET_STREAM = "application/offset+octet-stream"
 
 
 class OffsetStreamParser(BaseParser):
@@ -68,6 +67,7 @@ class TusView(APIView):
             response.reason_phrase = "Checksum Mismatch"
         return response
 
+    @extend_schema(**tus_schema.OPTIONS)
     def options(self, request, *args, **kwargs):
         return Response(
             status=204,
@@ -80,8 +80,8 @@ class TusView(APIView):
         )
 
 
-@extend_schema(exclude=True)
 class UploadCreateView(TusView):
+    @extend_schema(**tus_schema.CREATE)
     def post(self, request):
         session = resumable.create_session(
             request.user,
@@ -92,8 +92,10 @@ class UploadCreateView(TusView):
         return Response(status=201, headers={"Location": location, **_upload_headers(session)})
 
 
-@extend_schema(exclude=True)
+# OPTIONS is answered here too; its id tells it from the one of `/uploads`.
+@extend_schema_view(options=extend_schema(operation_id="upload_options"))
 class UploadDetailView(TusView):
+    @extend_schema(**tus_schema.STATUS)
     def head(self, request, upload_id):
         session = resumable.session_for(request.user, upload_id)
         headers = {**_upload_headers(session), "Cache-Control": "no-store"}
@@ -102,6 +104,7 @@ class UploadDetailView(TusView):
             headers |= _filed_headers(filed)
         return Response(status=200, headers=headers)
 
+    @extend_schema(**tus_schema.APPEND)
     def patch(self, request, upload_id):
         session = resumable.session_for(request.user, upload_id)
         if request.content_type.split(";")[0].strip().lower() != OFFSET_STREAM:
@@ -118,6 +121,7 @@ class UploadDetailView(TusView):
             headers |= _filed_headers(filed)
         return Response(status=204, headers=headers)
 
+    @extend_schema(**tus_schema.TERMINATE)
     def delete(self, request, upload_id):
         resumable.terminate(resumable.session_for(request.user, upload_id))
         return Response(status=204)

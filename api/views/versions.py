@@ -148,7 +148,9 @@ class VersionTextView(APIView):
 
     @extend_schema(
         summary="The version's extracted text (once its processing is done)",
-        responses={(200, "text/plain"): OpenApiTypes.STR, **problems(410)},
+        # Served like content (`_text_response`): ranges, ETags and their answers too.
+        parameters=CONTENT_HEADERS,
+        responses={**content_responses("text/plain"), **problems(410)},
     )
     def get(self, request, document_id, number):
         document = access.get_document_for(request.user, document_id)

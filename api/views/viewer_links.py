@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from api.authentication import ApiKeyAuthentication
 from api.content import JsonForErrors, blob_response
 from api.models import ApiKey
-from api.schema import content_responses, problems
+from api.schema import CONTENT_HEADERS, content_responses, problems
 from api.views.versions import rendition_filename
 from dossier import access, actions, redaction
 from dossier.actions.viewer_links import DEFAULT_LIFETIME, MAX_LIFETIME
@@ -106,7 +106,8 @@ class SignedViewView(APIView):
 
     @extend_schema(
         summary="Open a signed viewer link: the document's content (its PDF/A when there is one)",
-        parameters=[OpenApiParameter("token", str, required=True)],
+        # Served like content: a PDF viewer asks for ranges.
+        parameters=[OpenApiParameter("token", str, required=True), *CONTENT_HEADERS],
         responses={**content_responses(), **problems(403, 410)},
     )
     def get(self, request, document_id):

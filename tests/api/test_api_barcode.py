@@ -84,3 +84,20 @@ def test_scanned_in_front_of_paper_the_documents_sheet_routes_it_to_its_dossier(
     )
     assert part.official_date.isoformat() == "2024-03-01"
     assert part.source_pages == [2]
+
+
+@pytest.mark.django_db
+def test_registration_and_cover_sheet_conform_to_the_openapi_schema(registry, public, conforms):
+    create_dossier()
+    registered = register(registry, type="REQ", official_date="2024-03-01")
+    assert registered.status_code == 201
+    body = conforms(registered, "/api/v1/dossiers/{key}/documents")
+    assert body["barcode"].startswith("EDMS1|BG/P/2024/000123|REQ|")
+    template = "/api/v1/documents/{document_id}/cover-sheet"
+    sheet = registry.get(f"/api/v1/documents/{body['id']}/cover-sheet")
+    assert sheet.status_code == 200
+    assert conforms(sheet, template) is None  # the PDF
+    hidden = public.get(f"/api/v1/documents/{body['id']}/cover-sheet")
+    assert conforms(hidden, template)["type"] == "/api/v1/problems/unknown-document"
+    unknown_type = register(registry, type="NOPE")
+    assert conforms(unknown_type, "/api/v1/dossiers/{key}/documents")["status"] == 400

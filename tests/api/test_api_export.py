@@ -7,7 +7,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import tracemalloc
 import zipfile
 from io import StringIO
 
@@ -19,6 +18,7 @@ from dossier.audit import Actor
 from dossier.models import AuditEvent, Blob, DocumentType, Rendition, Version
 from dossier.roles import Role
 from tests.conftest import create_dossier, file_document
+from tests.export_support import attach_large_file, member_sha256, peak_while_receiving
 from tests.factories import UserFactory
 
 KEY = "BG/P/2023/000077"
@@ -393,45 +393,21 @@ LARGE = 200 * 1024 * 1024
 
 def test_a_large_file_is_exported_without_holding_it_in_memory(registry, db, tmp_path):
     """200 MB go through the view and the ZIP writer while Python's allocations peak at a few
-    chunks, about 3 MiB (tracemalloc traces every allocation Python makes, zipfile's buffers
-    included)."""
-    chunk = bytes(range(256)) * 4096  # 1 MiB
-
-    def chunks():
-        for n in range(LARGE // len(chunk)):
-            yield n.to_bytes(8, "big") + chunk[8:]
-
-    dossier = create_dossier("BG/P/2023/000555")
-    staged = blobstore.spool(chunks(), filename="scan.tif", max_size=LARGE)
-    version = actions.attach_document(
-        dossier, staged, doc_type=DocumentType.objects.get(code="DESC"), actor=TESTS
-    )
-    staged.discard()
-
+    chunks, about 3 MiB."""
+    version = attach_large_file(create_dossier("BG/P/2023/000555"), LARGE)
     # Warm up first: modules imported on the first request are not the export's memory.
     small = create_dossier("BG/P/2023/000556")
     file_document(small, b"claims")
     b"".join(registry.get("/api/v1/dossiers/BG/P/2023/000556/export").streaming_content)
 
     received = tmp_path / "package.zip"
-    tracemalloc.start()
-    try:
-        response = registry.get("/api/v1/dossiers/BG/P/2023/000555/export")
-        assert response.status_code == 200
-        with open(received, "wb") as handle:
-            for part in response.streaming_content:
-                handle.write(part)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = peak_while_receiving(
+        lambda: registry.get("/api/v1/dossiers/BG/P/2023/000555/export"), received
+    )
     assert peak < 8 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB for a {LARGE >> 20} MiB file"
 
     with zipfile.ZipFile(received) as archive:
         [entry] = manifest_of(archive)["files"]
         assert entry["size"] == LARGE
         assert entry["sha256"] == version.blob_id
-        digest = hashlib.sha256()
-        with archive.open(entry["path"]) as member:
-            while block := member.read(1024 * 1024):
-                digest.update(block)
-    assert digest.hexdigest() == version.blob_id
+        assert member_sha256(archive, entry["path"]) == version.blob_id

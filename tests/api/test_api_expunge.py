@@ -219,3 +219,23 @@ def test_a_webhook_delivers_what_the_feed_shows_its_owner(registry, document):
     key.revoke()
     revoked = json.loads(body_of(WebhookDelivery.objects.get(pk=delivery.pk)))
     assert "reference" not in revoked["payload"] and "reason" not in revoked["payload"]
+
+
+EXPUNGE = "/api/v1/documents/{document_id}/expunge"
+
+
+def test_answers_and_problems_conform_to_the_openapi_schema(
+    admin_key, registry, document, conforms
+):
+    refused = registry.post(expunge_url(document), ORDER, format="json")
+    assert conforms(refused, EXPUNGE)["type"] == "/api/v1/problems/forbidden"
+    invalid = admin_key.post(expunge_url(document), {"reason": "x"}, format="json")
+    assert conforms(invalid, EXPUNGE)["field"] == "reference"
+    expunged = admin_key.post(expunge_url(document), {**ORDER, "versions": [1]}, format="json")
+    assert expunged.status_code == 200
+    assert conforms(expunged, EXPUNGE)["versions"][0]["expunged"]["reference"] == ORDER["reference"]
+    gone = registry.get(f"/api/v1/documents/{document.id}/versions/1/content")
+    assert (
+        conforms(gone, "/api/v1/documents/{document_id}/versions/{number}/content")["type"]
+        == "/api/v1/problems/content-expunged"
+    )

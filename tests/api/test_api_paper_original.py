@@ -76,3 +76,15 @@ def test_a_cancelled_document_is_a_409(registry, document):
     response = registry.post(url(document), {"received_on": "2024-03-04"}, format="json")
     assert response.status_code == 409
     assert problem_type(response) == "document-cancelled"
+
+
+def test_answers_and_problems_conform_to_the_openapi_schema(records_clerk, document, conforms):
+    template = "/api/v1/documents/{document_id}/paper-original"
+    marked = records_clerk.post(url(document), {"received_on": "2024-03-04"}, format="json")
+    assert marked.status_code == 200
+    assert conforms(marked, template)["paper_original"]["received_on"] == "2024-03-04"
+    future = records_clerk.post(url(document), {"received_on": "2999-01-01"}, format="json")
+    assert conforms(future, template)["field"] == "received_on"
+    unknown = "/api/v1/documents/00000000-0000-4000-8000-000000000000/paper-original"
+    missing = records_clerk.post(unknown, {"received_on": "2024-03-04"}, format="json")
+    assert conforms(missing, template)["type"] == "/api/v1/problems/unknown-document"

@@ -7,7 +7,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import tracemalloc
 import zipfile
 
 import pytest
@@ -16,6 +15,7 @@ from dossier import actions, blobstore
 from dossier.audit import Actor
 from dossier.models import AuditEvent, DocumentType
 from tests.conftest import create_dossier, file_document
+from tests.export_support import attach_large_file, member_sha256, peak_while_receiving
 
 URL = "/api/v1/exports/publication-batch"
 DAY = dt.date(2023, 9, 1)
@@ -134,41 +134,24 @@ LARGE = 64 * 1024 * 1024
 
 
 def test_a_large_file_goes_out_without_being_held_in_memory(registry, db, tmp_path):
-    chunk = bytes(range(256)) * 4096  # 1 MiB
-
-    def chunks():
-        for n in range(LARGE // len(chunk)):
-            yield n.to_bytes(8, "big") + chunk[8:]
-
     dossier = create_dossier("BG/P/2023/000555", published_at=DAY)
-    staged = blobstore.spool(chunks(), filename="scan.tif", max_size=LARGE)
-    version = actions.attach_document(
-        dossier,
-        staged,
-        doc_type=DocumentType.objects.get(code="DESC"),
-        actor=TESTS,
-        visibility="public",
-    )
-    staged.discard()
+    version = attach_large_file(dossier, LARGE, visibility="public")
     # Warm up: modules imported on the first request are not the export's memory.
     b"".join(registry.get(URL, {"date": "2020-01-01"}).streaming_content)
 
     received = tmp_path / "batch.zip"
-    tracemalloc.start()
-    try:
-        response = registry.get(URL, {"date": DAY.isoformat()})
-        with open(received, "wb") as handle:
-            for part in response.streaming_content:
-                handle.write(part)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = peak_while_receiving(lambda: registry.get(URL, {"date": DAY.isoformat()}), received)
     assert peak < 8 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB for a {LARGE >> 20} MiB file"
     with zipfile.ZipFile(received) as archive:
         [entry] = json.loads(archive.read("BG-P-2023-000555/manifest.json"))["files"]
         assert entry["sha256"] == version.blob_id
-        digest = hashlib.sha256()
-        with archive.open(entry["path"]) as member:
-            while block := member.read(1024 * 1024):
-                digest.update(block)
-    assert digest.hexdigest() == version.blob_id
+        assert member_sha256(archive, entry["path"]) == version.blob_id
+
+
+def test_the_batch_and_its_problems_conform_to_the_openapi_schema(registry, batch, conforms):
+    template = "/api/v1/exports/publication-batch"
+    response = registry.get(URL, {"date": DAY.isoformat()})
+    assert response.status_code == 200
+    assert conforms(response, template) is None  # the ZIP
+    invalid = registry.get(URL, {"date": "2023-13-01"})
+    assert conforms(invalid, template)["field"] == "date"

@@ -390,3 +390,31 @@ def test_the_public_is_listed_the_copy_never_renditions_that_answer_it_404(
     # Staff keep seeing everything.
     for kinds in listed_renditions(registry, document).values():
         assert sorted(kinds) == ["pdfa", "redacted", "redacted_text", "thumbnail"]
+
+
+def test_answers_and_problems_conform_to_the_openapi_schema(
+    records_clerk, examiner, public, document, conforms
+):
+    template = "/api/v1/documents/{document_id}/versions/{number}/redacted"
+    none_yet = records_clerk.get(url(document))
+    assert conforms(none_yet, template)["type"] == "/api/v1/problems/no-redacted-copy"
+    stored = put_pdf(records_clerk, document)
+    assert stored.status_code == 200
+    assert conforms(stored, template)["kind"] == "redacted"
+    downloaded = records_clerk.get(url(document))
+    assert downloaded.status_code == 200
+    assert conforms(downloaded, template) is None  # the PDF
+    for refused, slug in [
+        (
+            records_clerk.put(url(document), b"just text", content_type="application/pdf"),
+            "invalid-change",
+        ),
+        (put_pdf(examiner, document), "forbidden"),
+        (put_pdf(public, document), "not-authenticated"),
+        (put_pdf(records_clerk, document, number=7), "unknown-version"),
+    ]:
+        assert conforms(refused, template)["type"] == f"/api/v1/problems/{slug}"
+    # The public reads the copy's text at `…/text`.
+    text = public.get(url(document, tail="text"))
+    assert text.status_code == 200
+    conforms(text, "/api/v1/documents/{document_id}/versions/{number}/text")

@@ -81,3 +81,23 @@ def test_the_restored_version_is_processed_like_any_new_one(
         response = registry.post(restore_url(document, 1), {"reason": "back"}, format="json")
     restored = Version.objects.get(document=document, number=response.json()["version"])
     assert Processing.objects.filter(version=restored).exists()
+
+
+RESTORE = "/api/v1/documents/{document_id}/versions/{number}/restore"
+
+
+def test_answers_and_problems_conform_to_the_openapi_schema(registry, document, conforms):
+    restored = registry.post(restore_url(document, 1), {"reason": "back"}, format="json")
+    assert restored.status_code == 201
+    assert conforms(restored, RESTORE)["version"] == 3
+    for response, slug in [
+        (registry.post(restore_url(document, 1), {}, format="json"), "validation-error"),
+        (
+            registry.post(restore_url(document, 9), {"reason": "x"}, format="json"),
+            "unknown-version",
+        ),
+    ]:
+        assert conforms(response, RESTORE)["type"] == f"/api/v1/problems/{slug}"
+    actions.cancel_document(document, reason="duplicate", actor=Actor(label="t"))
+    cancelled = registry.post(restore_url(document, 1), {"reason": "back"}, format="json")
+    assert conforms(cancelled, RESTORE)["status"] == 409

@@ -114,3 +114,25 @@ def test_only_a_reader_gets_a_link_and_it_dies_with_their_key(
     response = APIClient().get(path_of(link["url"]))
     assert response.status_code == 403
     assert problem(response) == "viewer-link-invalid"
+
+
+def test_answers_and_problems_conform_to_the_openapi_schema(
+    examiner, records_clerk, document, conforms
+):
+    make = "/api/v1/documents/{document_id}/viewer-link"
+    view = "/api/v1/documents/{document_id}/view"
+    made = examiner.post(f"/api/v1/documents/{document.id}/viewer-link", {}, format="json")
+    assert made.status_code == 201
+    link = conforms(made, make)
+    too_long = examiner.post(
+        f"/api/v1/documents/{document.id}/viewer-link", {"expires_in": 3601}, format="json"
+    )
+    assert conforms(too_long, make)["field"] == "expires_in"
+    hidden = records_clerk.post(f"/api/v1/documents/{document.id}/viewer-link", {}, format="json")
+    assert conforms(hidden, make)["type"] == "/api/v1/problems/unknown-document"
+
+    opened = APIClient().get(path_of(link["url"]))
+    assert opened.status_code == 200
+    assert conforms(opened, view) is None  # the PDF itself
+    forged = APIClient().get(path_of(link["url"]).replace("token=", "token=x"))
+    assert conforms(forged, view)["type"] == "/api/v1/problems/viewer-link-invalid"

@@ -26,6 +26,7 @@ from tusclient.exceptions import TusCommunicationError, TusUploadFailed
 from tusclient.uploader import Uploader
 
 from api.models import ApiKey, UploadSession
+from api.resumable import OFFSET_STREAM
 from dossier.models import AuditEvent, Document, DocumentState, Version
 from dossier.roles import Role
 from tests.conftest import create_dossier, file_document
@@ -57,6 +58,40 @@ def tus(live_server, registry_key):
     )
 
 
+@pytest.fixture
+def tus_headers(registry_key) -> dict[str, str]:
+    """What a plain HTTP call to the upload sends: the protocol version and the registry's key."""
+    return {"Tus-Resumable": "1.0.0", "Authorization": f"Bearer {registry_key}"}
+
+
+@pytest.fixture
+def new_upload(tus, tmp_path):
+    """`new_upload(content)`: a tuspy uploader (not started) of a file holding `content` (or
+    that many random bytes), to become a new document of dossier KEY, made now; with
+    `checksum=True` each chunk carries its SHA-256."""
+    create_dossier(KEY)
+
+    def start(
+        content: bytes | int = 10_000,
+        *,
+        chunk_size: int = 4096,
+        name: str = "a.bin",
+        checksum: bool = False,
+        **metadata,
+    ) -> Uploader:
+        path = tmp_path / name
+        path.write_bytes(os.urandom(content) if isinstance(content, int) else content)
+        return Sha256Uploader(
+            file_path=str(path),
+            client=tus,
+            chunk_size=chunk_size,
+            metadata=new_document_metadata(path, **metadata),
+            upload_checksum=checksum,
+        )
+
+    return start
+
+
 def spools() -> list[str]:
     folder = Path(settings.EDMS_RESUMABLE_DIR)
     return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
@@ -71,6 +106,48 @@ def new_document_metadata(path: Path, **extra) -> dict[str, str]:
         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         **extra,
     }
+
+
+def resumed(tus, uploader: Uploader, chunk_size: int = 4096, checksum: bool = True) -> Uploader:
+    """A new client with only the upload's URL (and the file): it asks where the upload stands."""
+    return Sha256Uploader(
+        file_path=uploader.file_path,
+        url=uploader.url,
+        client=tus,
+        chunk_size=chunk_size,
+        upload_checksum=checksum,
+    )
+
+
+def content_of(uploader: Uploader) -> bytes:
+    return Path(uploader.file_path).read_bytes()
+
+
+def patch_at(
+    url: str, headers: dict[str, str], offset: int, data: bytes = b"", checksum: str = ""
+) -> requests.Response:
+    """A PATCH sent by hand (not by tuspy): `data` at `offset`, with `checksum` if given."""
+    sent = {**headers, "Content-Type": OFFSET_STREAM, "Upload-Offset": str(offset)}
+    if checksum:
+        sent["Upload-Checksum"] = checksum
+    return requests.patch(url, data=data, headers=sent)
+
+
+def raw_patch(url: str, key: str, offset: int, sent: bytes, declared: int) -> socket.socket:
+    """A PATCH written on a bare connection, announcing `declared` bytes and sending `sent`:
+    the connection, still open (close it to hang up)."""
+    target = urlsplit(url)
+    connection = socket.create_connection((target.hostname, target.port))
+    connection.sendall(
+        (
+            f"PATCH {target.path} HTTP/1.1\r\nHost: {target.netloc}\r\n"
+            f"Authorization: Bearer {key}\r\nTus-Resumable: 1.0.0\r\n"
+            f"Content-Type: {OFFSET_STREAM}\r\nUpload-Offset: {offset}\r\n"
+            f"Content-Length: {declared}\r\n\r\n"
+        ).encode()
+        + sent
+    )
+    return connection
 
 
 def test_a_whole_upload_becomes_a_document_with_its_version_1(tus):
@@ -96,34 +173,21 @@ def test_a_whole_upload_becomes_a_document_with_its_version_1(tus):
     assert (session.filed_document_id, session.filed_version) == (version.document_id, 1)
 
 
-def test_an_interrupted_upload_resumes_where_the_server_stands(tus, tmp_path, registry_key):
-    create_dossier(KEY)
-    content = os.urandom(300_000)
-    path = tmp_path / "annex.bin"
-    path.write_bytes(content)
-    first = Sha256Uploader(
-        file_path=str(path),
-        client=tus,
-        chunk_size=64 * 1024,
-        metadata=new_document_metadata(path),
-        upload_checksum=True,
-    )
+def test_an_interrupted_upload_resumes_where_the_server_stands(tus, new_upload, tus_headers):
+    first = new_upload(300_000, chunk_size=64 * 1024, name="annex.bin", checksum=True)
+    content = content_of(first)
     first.upload_chunk()
     first.upload_chunk()  # ...and then the client goes away
     assert first.offset == 128 * 1024
     assert not Document.objects.exists()
 
     # A new client with only the URL asks where the upload stands and sends the rest.
-    head = requests.head(
-        first.url, headers={"Tus-Resumable": "1.0.0", "Authorization": f"Bearer {registry_key}"}
-    )
+    head = requests.head(first.url, headers=tus_headers)
     assert head.status_code == 200
     assert head.headers["Upload-Offset"] == str(128 * 1024)
     assert head.headers["Upload-Length"] == str(len(content))
     assert "Upload-Expires" in head.headers
-    second = Sha256Uploader(
-        file_path=str(path), url=first.url, client=tus, chunk_size=100_000, upload_checksum=True
-    )
+    second = resumed(tus, first, chunk_size=100_000)
     assert second.offset == 128 * 1024
     second.upload()
 
@@ -134,31 +198,18 @@ def test_an_interrupted_upload_resumes_where_the_server_stands(tus, tmp_path, re
 
 
 def test_the_bytes_of_a_patch_cut_off_midway_are_kept_and_the_upload_resumes_after_them(
-    tus, live_server, tmp_path, registry_key
+    tus, new_upload, registry_key
 ):
-    create_dossier(KEY)
-    content = os.urandom(200_000)
-    path = tmp_path / "annex.bin"
-    path.write_bytes(content)
-    uploader = tus.uploader(str(path), metadata=new_document_metadata(path))
+    uploader = new_upload(200_000, name="annex.bin")
+    content = content_of(uploader)
     uploader.set_url(uploader.create_url())
     # The line drops after 70,000 of the 200,000 bytes the PATCH announced.
-    target = urlsplit(uploader.url)
-    with socket.create_connection((target.hostname, target.port)) as connection:
-        connection.sendall(
-            (
-                f"PATCH {target.path} HTTP/1.1\r\nHost: {target.netloc}\r\n"
-                f"Authorization: Bearer {registry_key}\r\nTus-Resumable: 1.0.0\r\n"
-                "Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\n"
-                f"Content-Length: {len(content)}\r\n\r\n"
-            ).encode()
-            + content[:70_000]
-        )
+    with raw_patch(uploader.url, registry_key, 0, content[:70_000], len(content)) as connection:
         connection.shutdown(socket.SHUT_WR)
         connection.recv(65536)  # the server has taken what arrived
-    resumed = tus.uploader(str(path), url=uploader.url)
-    assert resumed.offset == 70_000
-    resumed.upload()
+    rest = resumed(tus, uploader, chunk_size=200_000, checksum=False)
+    assert rest.offset == 70_000
+    rest.upload()
     version = Version.objects.select_related("blob").get()
     assert version.blob.sha256 == hashlib.sha256(content).hexdigest()
 
@@ -175,24 +226,17 @@ def test_an_upload_with_a_document_id_becomes_its_next_version(tus, tmp_path):
 
 
 def test_a_chunk_that_does_not_match_its_checksum_is_refused_and_not_appended(
-    tus, tmp_path, registry_key
+    tus, new_upload, tus_headers
 ):
-    create_dossier(KEY)
-    path = tmp_path / "a.bin"
-    path.write_bytes(os.urandom(10_000))
-    uploader = tus.uploader(str(path), chunk_size=4096, metadata=new_document_metadata(path))
+    uploader = new_upload()
     uploader.upload_chunk()
     wrong = hashlib.sha256(b"something else").digest()
-    response = requests.patch(
+    response = patch_at(
         uploader.url,
-        data=path.read_bytes()[4096:8192],
-        headers={
-            "Tus-Resumable": "1.0.0",
-            "Authorization": f"Bearer {registry_key}",
-            "Content-Type": "application/offset+octet-stream",
-            "Upload-Offset": "4096",
-            "Upload-Checksum": "sha256 " + base64.b64encode(wrong).decode(),
-        },
+        tus_headers,
+        4096,
+        content_of(uploader)[4096:8192],
+        checksum="sha256 " + base64.b64encode(wrong).decode(),
     )
     assert response.status_code == 460
     assert response.headers["Content-Type"] == "application/problem+json"
@@ -201,41 +245,23 @@ def test_a_chunk_that_does_not_match_its_checksum_is_refused_and_not_appended(
     assert session.offset == 4096
     assert os.path.getsize(session.spool_path) == 4096  # nothing of the bad chunk kept
     # The right bytes are then taken from the same offset.
-    Sha256Uploader(
-        file_path=str(path), url=uploader.url, client=tus, chunk_size=4096, upload_checksum=True
-    ).upload()
+    resumed(tus, uploader).upload()
     assert Version.objects.get().blob.size == 10_000
 
 
-def test_a_patch_at_the_wrong_offset_is_a_conflict(tus, tmp_path, registry_key):
-    create_dossier(KEY)
-    path = tmp_path / "a.bin"
-    path.write_bytes(os.urandom(10_000))
-    uploader = tus.uploader(str(path), chunk_size=4096, metadata=new_document_metadata(path))
+def test_a_patch_at_the_wrong_offset_is_a_conflict(new_upload, tus_headers):
+    uploader = new_upload()
     uploader.upload_chunk()
-    response = requests.patch(
-        uploader.url,
-        data=b"x" * 100,
-        headers={
-            "Tus-Resumable": "1.0.0",
-            "Authorization": f"Bearer {registry_key}",
-            "Content-Type": "application/offset+octet-stream",
-            "Upload-Offset": "0",
-        },
-    )
+    response = patch_at(uploader.url, tus_headers, 0, b"x" * 100)
     assert response.status_code == 409
     assert response.json()["offset"] == 4096
     assert UploadSession.objects.get().offset == 4096
 
 
 def test_content_that_is_not_the_declared_sha256_is_refused_and_nothing_stored(
-    tus, tmp_path, registry_key
+    new_upload, tus_headers
 ):
-    create_dossier(KEY)
-    path = tmp_path / "a.bin"
-    path.write_bytes(os.urandom(20_000))
-    metadata = new_document_metadata(path, sha256=hashlib.sha256(b"other").hexdigest())
-    uploader = tus.uploader(str(path), chunk_size=8192, metadata=metadata)
+    uploader = new_upload(20_000, chunk_size=8192, sha256=hashlib.sha256(b"other").hexdigest())
     with pytest.raises(TusUploadFailed) as failure:
         uploader.upload()
     assert failure.value.status_code == 422
@@ -245,36 +271,13 @@ def test_content_that_is_not_the_declared_sha256_is_refused_and_nothing_stored(
     assert spools() == []
     # The refusal is the upload's outcome: asked again, it is the same 422, and nothing is filed.
     assert UploadSession.objects.get().failure["slug"] == "digest-mismatch"
-    headers = {"Tus-Resumable": "1.0.0", "Authorization": f"Bearer {registry_key}"}
-    head = requests.head(uploader.url, headers=headers)
+    head = requests.head(uploader.url, headers=tus_headers)
     assert head.status_code == 422
     assert head.headers["Content-Type"] == "application/problem+json"
-    again = requests.patch(
-        uploader.url,
-        headers={
-            **headers,
-            "Content-Type": "application/offset+octet-stream",
-            "Upload-Offset": "20000",
-        },
-    )
+    again = patch_at(uploader.url, tus_headers, 20_000)
     assert again.status_code == 422
     assert again.json()["type"] == "/api/v1/problems/digest-mismatch"
     assert not Document.objects.exists()
-
-
-def send_and_hang_up(url: str, key: str, offset: int, chunk: bytes) -> None:
-    """A PATCH whose answer never reaches the client: the line drops once the chunk is sent."""
-    target = urlsplit(url)
-    with socket.create_connection((target.hostname, target.port)) as connection:
-        connection.sendall(
-            (
-                f"PATCH {target.path} HTTP/1.1\r\nHost: {target.netloc}\r\n"
-                f"Authorization: Bearer {key}\r\nTus-Resumable: 1.0.0\r\n"
-                f"Content-Type: application/offset+octet-stream\r\nUpload-Offset: {offset}\r\n"
-                f"Content-Length: {len(chunk)}\r\n\r\n"
-            ).encode()
-            + chunk
-        )
 
 
 def head_until_complete(url: str, headers: dict[str, str]) -> requests.Response:
@@ -288,20 +291,17 @@ def head_until_complete(url: str, headers: dict[str, str]) -> requests.Response:
 
 
 def test_a_completed_upload_whose_last_answer_was_lost_tells_its_document_and_files_once(
-    tus, tmp_path, registry_key
+    tus, new_upload, registry_key, tus_headers
 ):
-    create_dossier(KEY)
-    content = os.urandom(30_000)
-    path = tmp_path / "annex.bin"
-    path.write_bytes(content)
-    uploader = tus.uploader(str(path), chunk_size=10_000, metadata=new_document_metadata(path))
+    uploader = new_upload(30_000, chunk_size=10_000, name="annex.bin")
+    content = content_of(uploader)
     uploader.upload_chunk()
     uploader.upload_chunk()
-    send_and_hang_up(uploader.url, registry_key, 20_000, content[20_000:])
+    # The last PATCH, whose answer never reaches the client: the line drops once it is sent.
+    raw_patch(uploader.url, registry_key, 20_000, content[20_000:], 10_000).close()
 
     # The client asks where the upload stands: it is complete, and it says what it became.
-    headers = {"Tus-Resumable": "1.0.0", "Authorization": f"Bearer {registry_key}"}
-    head = head_until_complete(uploader.url, headers)
+    head = head_until_complete(uploader.url, tus_headers)
     assert head.status_code == 200
     version = Version.objects.select_related("blob").get()
     assert head.headers["Upload-Offset"] == head.headers["Upload-Length"] == "30000"
@@ -311,33 +311,25 @@ def test_a_completed_upload_whose_last_answer_was_lost_tells_its_document_and_fi
     assert spools() == []
 
     # The last PATCH again, at the end: the same answer, and no second document.
-    patch_headers = {**headers, "Content-Type": "application/offset+octet-stream"}
-    again = requests.patch(uploader.url, headers={**patch_headers, "Upload-Offset": "30000"})
+    again = patch_at(uploader.url, tus_headers, 30_000)
     assert again.status_code == 204
     assert again.headers["Edms-Document-Id"] == str(version.document_id)
     assert again.headers["Edms-Version"] == "1"
     assert again.headers["Content-Location"] == f"/api/v1/documents/{version.document_id}"
     # Resent from where it had started, it is told the upload stands at its end.
-    resent = requests.patch(
-        uploader.url,
-        data=content[20_000:],
-        headers={**patch_headers, "Upload-Offset": "20000"},
-    )
+    resent = patch_at(uploader.url, tus_headers, 20_000, content[20_000:])
     assert resent.status_code == 409
     assert resent.json()["offset"] == 30_000
     # A tus client resuming from the URL finds nothing left to send.
-    resumed = tus.uploader(str(path), url=uploader.url)
-    assert resumed.offset == 30_000
-    resumed.upload()
+    rest = resumed(tus, uploader, checksum=False)
+    assert rest.offset == 30_000
+    rest.upload()
     assert Document.objects.count() == 1
     assert Version.objects.count() == 1
 
 
-def test_completed_uploads_are_swept_once_expired(tus, tmp_path, registry_key):
-    create_dossier(KEY)
-    path = tmp_path / "a.bin"
-    path.write_bytes(os.urandom(5_000))
-    uploader = tus.uploader(str(path), metadata=new_document_metadata(path))
+def test_completed_uploads_are_swept_once_expired(new_upload, tus_headers):
+    uploader = new_upload(5_000)
     uploader.upload()
     assert UploadSession.objects.get().completed_at is not None
     call_command("sweep", stdout=io.StringIO())
@@ -347,27 +339,14 @@ def test_completed_uploads_are_swept_once_expired(tus, tmp_path, registry_key):
     call_command("sweep", stdout=out)
     assert "; 1 expired uploads removed" in out.getvalue()
     assert not UploadSession.objects.exists()
-    headers = {"Tus-Resumable": "1.0.0", "Authorization": f"Bearer {registry_key}"}
-    assert requests.head(uploader.url, headers=headers).status_code == 404
+    assert requests.head(uploader.url, headers=tus_headers).status_code == 404
     assert Version.objects.count() == 1  # the document stays, of course
 
 
-def test_more_bytes_than_the_declared_length_are_refused(tus, tmp_path, registry_key):
-    create_dossier(KEY)
-    path = tmp_path / "a.bin"
-    path.write_bytes(os.urandom(1000))
-    uploader = tus.uploader(str(path), chunk_size=500, metadata=new_document_metadata(path))
+def test_more_bytes_than_the_declared_length_are_refused(new_upload, tus_headers):
+    uploader = new_upload(1000, chunk_size=500)
     uploader.upload_chunk()
-    response = requests.patch(
-        uploader.url,
-        data=os.urandom(600),
-        headers={
-            "Tus-Resumable": "1.0.0",
-            "Authorization": f"Bearer {registry_key}",
-            "Content-Type": "application/offset+octet-stream",
-            "Upload-Offset": "500",
-        },
-    )
+    response = patch_at(uploader.url, tus_headers, 500, os.urandom(600))
     assert response.status_code == 400
     session = UploadSession.objects.get()
     assert session.offset == 500
@@ -404,34 +383,26 @@ def test_options_announce_the_protocol(live_server, registry_key):
     assert "sha256" in response.headers["Tus-Checksum-Algorithm"].split(",")
 
 
-def test_delete_terminates_the_upload_and_its_spool(tus, tmp_path, registry_key):
-    create_dossier(KEY)
-    path = tmp_path / "a.bin"
-    path.write_bytes(os.urandom(10_000))
-    uploader = tus.uploader(str(path), chunk_size=4096, metadata=new_document_metadata(path))
+def test_delete_terminates_the_upload_and_its_spool(new_upload, tus_headers):
+    uploader = new_upload()
     uploader.upload_chunk()
-    headers = {"Tus-Resumable": "1.0.0", "Authorization": f"Bearer {registry_key}"}
-    assert requests.delete(uploader.url, headers=headers).status_code == 204
+    assert requests.delete(uploader.url, headers=tus_headers).status_code == 204
     assert not UploadSession.objects.exists()
     assert spools() == []
-    assert requests.head(uploader.url, headers=headers).status_code == 404
+    assert requests.head(uploader.url, headers=tus_headers).status_code == 404
 
 
-def test_expired_uploads_are_gone_and_swept_with_their_spools(tus, tmp_path, registry_key):
-    create_dossier(KEY)
-    path = tmp_path / "a.bin"
-    path.write_bytes(os.urandom(10_000))
-    stale = tus.uploader(str(path), chunk_size=4096, metadata=new_document_metadata(path))
+def test_expired_uploads_are_gone_and_swept_with_their_spools(new_upload, tus_headers):
+    stale = new_upload()
     stale.upload_chunk()
-    fresh = tus.uploader(str(path), chunk_size=4096, metadata=new_document_metadata(path))
+    fresh = new_upload()
     fresh.upload_chunk()
     past = timezone.now() - dt.timedelta(seconds=1)
     UploadSession.objects.filter(id=stale.url.rsplit("/", 1)[-1]).update(expires_at=past)
     assert len(spools()) == 2
 
-    headers = {"Tus-Resumable": "1.0.0", "Authorization": f"Bearer {registry_key}"}
-    assert requests.head(stale.url, headers=headers).status_code == 410
-    assert requests.head(fresh.url, headers=headers).status_code == 200
+    assert requests.head(stale.url, headers=tus_headers).status_code == 410
+    assert requests.head(fresh.url, headers=tus_headers).status_code == 200
     # The sweep takes what a caller never came back for.
     other = UploadSession.objects.get()
     other.expires_at = past
@@ -443,11 +414,8 @@ def test_expired_uploads_are_gone_and_swept_with_their_spools(tus, tmp_path, reg
     assert spools() == []
 
 
-def test_an_upload_is_its_creators_alone(tus, live_server, tmp_path):
-    create_dossier(KEY)
-    path = tmp_path / "a.bin"
-    path.write_bytes(os.urandom(10_000))
-    uploader = tus.uploader(str(path), chunk_size=4096, metadata=new_document_metadata(path))
+def test_an_upload_is_its_creators_alone(new_upload):
+    uploader = new_upload()
     uploader.upload_chunk()
     _, other_key = ApiKey.create("other-system", Role.REGISTRY_SYSTEM)
     headers = {"Tus-Resumable": "1.0.0", "Authorization": f"Bearer {other_key}"}
@@ -469,11 +437,8 @@ def test_a_new_version_of_a_cancelled_document_is_refused_before_any_byte(tus, t
     assert not UploadSession.objects.exists()
 
 
-def test_a_second_writer_at_the_same_time_is_refused(tus, tmp_path, registry_key):
-    create_dossier(KEY)
-    path = tmp_path / "a.bin"
-    path.write_bytes(os.urandom(10_000))
-    uploader = tus.uploader(str(path), chunk_size=4096, metadata=new_document_metadata(path))
+def test_a_second_writer_at_the_same_time_is_refused(new_upload):
+    uploader = new_upload()
     uploader.upload_chunk()
     session = UploadSession.objects.get()
     with open(session.spool_path, "rb") as busy:

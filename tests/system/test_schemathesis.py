@@ -6,12 +6,14 @@ generated requests (valid and invalid), sent through edms's WSGI application (th
 operation. Every answer is checked: no server error, a documented status code, a documented
 media type, and a body that conforms to the documented schema.
 
-Two passes: one on objects that exist (path parameters pinned to a real dossier, document and
-version, so content, renditions and changes are answered for real), one with generated path
-parameters (unknown objects, malformed file numbers: the error answers).
+Two passes: one on objects that exist (path parameters pinned to a real dossier, document,
+version and open tus upload, so content, renditions, changes and uploads are answered for real),
+one with generated path parameters (unknown objects, malformed file numbers: the error answers).
 """
 
 from __future__ import annotations
+
+import base64
 
 import pytest
 import schemathesis
@@ -27,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 from api.models import ApiKey
 from dossier.roles import Role
 from edms.wsgi import application
+from tests.conftest import client_for_key
 from tests.factories import DocumentFactory, DossierFactory
 
 CHECKS = [
@@ -39,6 +42,8 @@ KEY = "BG/P/2024/000123"
 # Bounded and repeatable: a few generated cases per operation and phase, from a fixed seed (the
 # whole module runs in about a minute on two cores).
 GENERATION = {"max-examples": 10, "deterministic": True, "database": "none"}
+# A tus PATCH sends its chunk as raw bytes, under tus's own media type.
+schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
 
 
 def schemathesis_config(parameters: dict) -> schemathesis.Config:
@@ -72,11 +77,39 @@ def through_wsgi(db):
     signals.request_finished.connect(close_old_connections)
 
 
+TUS_METADATA = ",".join(
+    f"{name} {base64.b64encode(value.encode()).decode()}"
+    for name, value in {"filename": "claims.txt", "dossier": KEY, "type": "CLM"}.items()
+)
+
+
 @pytest.fixture
-def existing_objects_schema(through_wsgi):
-    dossier = DossierFactory(key=KEY)
+def open_upload(api_key, settings, tmp_path, dossier) -> str:
+    """An open tus upload of the caller's, for a dossier that exists: the id of its URL.
+    (Opened with the test client, which must be done before `through_wsgi`: it connects
+    `close_old_connections` again when its request ends.)"""
+    settings.EDMS_RESUMABLE_DIR = str(tmp_path / "resumable")
+    opened = client_for_key(api_key).post(
+        "/api/v1/uploads",
+        HTTP_TUS_RESUMABLE="1.0.0",
+        HTTP_UPLOAD_LENGTH=str(1024 * 1024),  # room for the chunks generated PATCHes send
+        HTTP_UPLOAD_METADATA=TUS_METADATA,
+    )
+    assert opened.status_code == 201, opened.content
+    return opened["Location"].rsplit("/", 1)[-1]
+
+
+@pytest.fixture
+def existing_objects_schema(dossier, open_upload, through_wsgi):
     document = DocumentFactory(dossier=dossier, content=b"1. A widget.", filename="claims.txt")
-    pinned = {"key": KEY, "document_id": str(document.id), "number": 1}
+    # The tus calls get as far as creating, appending to and filing an upload.
+    pinned = {
+        "key": KEY,
+        "document_id": str(document.id),
+        "number": 1,
+        "upload_id": open_upload,
+        "header.Upload-Metadata": TUS_METADATA,
+    }
     return schemathesis.openapi.from_wsgi(
         "/api/v1/schema", application, config=schemathesis_config(pinned)
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from rest_framework.test import APIClient
 
 from api.problems import PROBLEM_CONTENT_TYPE
 from dossier.roles import Role
@@ -20,14 +19,6 @@ from tests.factories import DocumentFactory, DossierFactory, UserFactory
 
 KEY = "BG/P/2024/000123"
 UUID = "00000000-0000-4000-8000-000000000000"
-
-
-@pytest.fixture(scope="module")
-def schema_document(django_db_blocker) -> dict:
-    with django_db_blocker.unblock():
-        response = APIClient().get("/api/v1/schema", {"format": "json"})
-    assert response.status_code == 200, response.content
-    return response.json()
 
 
 def _media_type_matches(declared: str, received: str) -> bool:
@@ -70,6 +61,7 @@ def concrete(template: str, document_id: str = UUID) -> str:
         "search_id": "1",
         "watch_id": "1",
         "notification_id": "1",
+        "upload_id": UUID,
     }
     return re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], template)
 
