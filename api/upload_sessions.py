@@ -27,6 +27,7 @@ import datetime as dt
 import fcntl
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -333,8 +334,18 @@ def commit(session: PartUploadSession, actor: Actor) -> Filed:
         raise Problem("upload-closed", "the upload is being committed right now: ask again")
     try:
         if session.store == PartUploadSession.STORE_S3:
+            started = time.monotonic()
             staged = _stage_from_bucket(session)
+            read_back = time.monotonic()
             filed = _file(session, staged, actor)
+            # Where a commit's time goes (the read-back and the copy grow with the size).
+            log.info(
+                "upload session %s committed: assembled and read back in %.1f s, filed "
+                "(copied to its content key) in %.1f s",
+                session.id,
+                read_back - started,
+                time.monotonic() - read_back,
+            )
         else:
             _check_all_arrived(session, set(session.received_parts))
             with _spool_alone(session):
@@ -365,6 +376,7 @@ def _stage_from_bucket(session: PartUploadSession) -> StagedInStore:
     """Assemble the parts into the staged object (once) and read it back to hash it."""
     bucket = _bucket()
     if not session.assembled:
+        started = time.monotonic()
         try:
             held = bucket_uploads.uploaded_parts(bucket, session.staged_key, session.multipart_id)
         except bucket_uploads.UploadGone:
@@ -378,6 +390,7 @@ def _stage_from_bucket(session: PartUploadSession) -> StagedInStore:
         )
         session.assembled = True
         session.save(update_fields=["assembled"])
+        log.info("upload session %s assembled in %.1f s", session.id, time.monotonic() - started)
     found = bucket_uploads.read_back(bucket, session.staged_key)
     return StagedInStore(
         path="",

@@ -27,10 +27,11 @@ MAX_PART_SIZE = 5 * 1024**3
 MAX_PARTS = 10_000
 # What an upload session's parts are by default (2 GB: 32 parts).
 DEFAULT_PART_SIZE = 64 * 1024**2
-READ_CHUNK = 8 * 1024**2
-# Bytes read from the staged object ahead of the hash: the GET keeps streaming while a chunk is
-# hashed (a few chunks of memory, whatever the size).
-READ_AHEAD_CHUNKS = 4
+READ_CHUNK = 1024**2
+# Chunks read from the staged object ahead of the hash: the GET keeps streaming while a chunk
+# is hashed (~10 MiB of memory at most, whatever the size: 8 MiB chunks cost the web process
+# ~50 MB more).
+READ_AHEAD_CHUNKS = 8
 # What the head sniffed for a media type must hold (`filetype` reads at most 8 KiB).
 SNIFF_BYTES = 8192
 

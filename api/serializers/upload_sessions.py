@@ -12,8 +12,8 @@ class UploadSessionCreateSerializer(serializers.Serializer):
     sha256 = serializers.RegexField(
         r"^[0-9a-fA-F]{64}$", help_text="The file's SHA-256 (hex): checked at the commit."
     )
-    filename = serializers.CharField(required=False, default="", max_length=1000)
-    media_type = serializers.CharField(required=False, default="", max_length=255)
+    filename = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+    media_type = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
     dossier = serializers.CharField(
         required=False, max_length=100, help_text="A new document: its dossier's file number."
     )
