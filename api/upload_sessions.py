@@ -57,6 +57,9 @@ MAX_PART_SIZE = bucket_uploads.MAX_PART_SIZE
 MAX_PARTS = bucket_uploads.MAX_PARTS
 READ_SIZE = 1024 * 1024
 _TOKEN_SALT = "edms.upload-session-part"
+# How long a commit may run (hashing and copying a large file) before the sweep no longer
+# waits for it: a commit whose process was killed leaves `committing_since` behind.
+COMMIT_GRACE = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -332,6 +335,7 @@ def commit(session: PartUploadSession, actor: Actor) -> Filed:
         if session.completed_at is not None:
             return outcome(session)
         raise Problem("upload-closed", "the upload is being committed right now: ask again")
+    session.refresh_from_db()  # the parts recorded until the claim
     try:
         if session.store == PartUploadSession.STORE_S3:
             started = time.monotonic()
@@ -380,14 +384,23 @@ def _stage_from_bucket(session: PartUploadSession) -> StagedInStore:
         try:
             held = bucket_uploads.uploaded_parts(bucket, session.staged_key, session.multipart_id)
         except bucket_uploads.UploadGone:
-            raise Problem("unknown-upload", f"the parts of {session.id} are gone") from None
-        _check_all_arrived(session, _whole(session, held))
-        bucket_uploads.assemble(
-            bucket,
-            session.staged_key,
-            session.multipart_id,
-            [held[part.number] for part in parts_of(session)],
-        )
+            held = {}
+        arrived = _whole(session, held)
+        # Parts missing, yet the staged object whole: a commit assembled them and its process
+        # was killed before it could note so. Else the parts must all be there.
+        assembled_before = len(arrived) < session.part_count and _staged_whole(bucket, session)
+        if not assembled_before:
+            _check_all_arrived(session, arrived)
+            try:
+                bucket_uploads.assemble(
+                    bucket,
+                    session.staged_key,
+                    session.multipart_id,
+                    [held[part.number] for part in parts_of(session)],
+                )
+            except bucket_uploads.UploadGone:
+                if not _staged_whole(bucket, session):
+                    raise Problem("unknown-upload", f"the parts of {session.id} are gone") from None
         session.assembled = True
         session.save(update_fields=["assembled"])
         log.info("upload session %s assembled in %.1f s", session.id, time.monotonic() - started)
@@ -401,6 +414,10 @@ def _stage_from_bucket(session: PartUploadSession) -> StagedInStore:
         staged_key=session.staged_key,
         head=found.head,
     )
+
+
+def _staged_whole(bucket: S3Blobs, session: PartUploadSession) -> bool:
+    return bucket_uploads.staged_size(bucket, session.staged_key) == session.length
 
 
 def _file(session: PartUploadSession, staged: StagedFile, actor: Actor) -> Filed:
@@ -467,7 +484,11 @@ def delete_expired() -> int:
     """`edms sweep`: abort and delete the sessions past their expiry, committed or not; how
     many. A session whose store cannot be reached now stays for the next sweep."""
     removed = 0
-    for session in PartUploadSession.objects.filter(expires_at__lte=timezone.now()):
+    now = timezone.now()
+    expired = PartUploadSession.objects.filter(expires_at__lte=now).exclude(
+        committing_since__gt=now - COMMIT_GRACE  # a commit running right now finishes first
+    )
+    for session in expired:
         try:
             discard(session)
         except blobstore.StorageUnavailable:

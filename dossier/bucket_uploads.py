@@ -32,6 +32,8 @@ READ_CHUNK = 1024**2
 # is hashed (~10 MiB of memory at most, whatever the size: 8 MiB chunks cost the web process
 # ~50 MB more).
 READ_AHEAD_CHUNKS = 8
+# The longest a pre-signed URL (signature v4) may be valid: 7 days.
+MAX_URL_LIFETIME = 7 * 24 * 3600
 # What the head sniffed for a media type must hold (`filetype` reads at most 8 KiB).
 SNIFF_BYTES = 8192
 
@@ -86,7 +88,7 @@ def part_url(backend: S3Blobs, key: str, upload_id: str, number: int, expires_in
             "UploadId": upload_id,
             "PartNumber": number,
         },
-        ExpiresIn=max(1, expires_in),
+        ExpiresIn=min(max(1, expires_in), MAX_URL_LIFETIME),
         HttpMethod="PUT",
     )
 
@@ -129,6 +131,18 @@ def assemble(backend: S3Blobs, key: str, upload_id: str, parts: list[Part]) -> N
             )
         except client.exceptions.NoSuchUpload as exc:
             raise UploadGone(upload_id) from exc
+
+
+def staged_size(backend: S3Blobs, key: str) -> int | None:
+    """The size of the object under `key`, or None if there is none."""
+    client = _client(backend)
+    with s3_availability():
+        try:
+            return client.head_object(Bucket=backend.storage.bucket_name, Key=key)["ContentLength"]
+        except client.exceptions.ClientError as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                return None
+            raise
 
 
 def abort(backend: S3Blobs, key: str, upload_id: str) -> None:

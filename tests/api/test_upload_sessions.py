@@ -486,6 +486,32 @@ def test_on_s3_a_part_cut_short_counts_as_missing_until_sent_again(registry):
 
 @on_s3
 @pytest.mark.django_db
+def test_on_s3_a_commit_cut_short_after_assembling_is_finished_by_the_next(registry, s3_bucket):
+    create_dossier(KEY)
+    content = os.urandom(PART + 42)
+    session = declare(registry, content)
+    put_parts(session, content)
+    # A commit assembled the parts and its process was killed before it noted so.
+    row = PartUploadSession.objects.get()
+    held = s3_bucket.client.list_parts(
+        Bucket=s3_bucket.bucket, Key=row.staged_key, UploadId=row.multipart_id
+    )["Parts"]
+    s3_bucket.client.complete_multipart_upload(
+        Bucket=s3_bucket.bucket,
+        Key=row.staged_key,
+        UploadId=row.multipart_id,
+        MultipartUpload={
+            "Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in held]
+        },
+    )
+
+    assert commit(registry, session).status_code == 200
+    assert Version.objects.get().blob.sha256 == sha256(content)
+    assert _keys(s3_bucket, row.staged_key) == []
+
+
+@on_s3
+@pytest.mark.django_db
 def test_on_s3_a_digest_mismatch_leaves_nothing_in_the_bucket(registry, s3_bucket):
     create_dossier(KEY)
     content = os.urandom(PART + 5)
