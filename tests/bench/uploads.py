@@ -38,6 +38,7 @@ from pathlib import Path
 import boto3
 import psutil
 import requests
+from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 
 from edms import localbroker
@@ -81,6 +82,9 @@ def s3proxy(workdir: Path) -> Iterator[str]:
         raise RuntimeError(f"S3Proxy did not start:\n{started.stdout}{started.stderr}")
     try:
         yield started.stdout.strip().splitlines()[-1]
+    except BaseException:
+        print(f"--- the end of S3Proxy's log:\n{tail(workdir / 'log')}\n---", file=sys.stderr)
+        raise
     finally:
         subprocess.run([script, "stop", str(workdir)], env=env, capture_output=True, check=False)
 
@@ -336,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         bench = write_random_file(workdir / "big.bin", options.size)
         try:
             run(bench, workdir, options.concurrency)
-        except (RuntimeError, requests.RequestException, OSError) as exc:
+        except (RuntimeError, requests.RequestException, OSError, S3UploadFailedError) as exc:
             print(f"benchmark failed: {exc}", file=sys.stderr)
             return 1
     return 0
