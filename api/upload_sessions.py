@@ -141,6 +141,7 @@ def create(
 
 def session_for(user, session_id) -> PartUploadSession:
     """The caller's own session; another's, or none, is unknown; an expired one is gone."""
+    require(access.can_file_documents(user), "upload documents", user)  # the public: 401
     session = PartUploadSession.objects.filter(id=session_id, user=user).first()
     if session is None:
         raise Problem("unknown-upload", f"no upload session {session_id}")

@@ -577,3 +577,15 @@ def _s3():
     )
     prefix = (options.get("location") or "").strip("/")
     return client, options["bucket_name"], f"{prefix}/" if prefix else ""
+
+
+@pytest.mark.django_db
+def test_the_public_has_no_sessions(registry, public):
+    create_dossier(KEY)
+    session = declare(registry, b"mine")
+    for response in (
+        public.get(f"{SESSIONS}/{session['id']}"),
+        public.get(f"{SESSIONS}/00000000-0000-4000-8000-000000000000"),
+    ):
+        assert response.status_code == 401, response.content
+        assert response["Content-Type"] == "application/problem+json"

@@ -74,6 +74,9 @@ RSS_GOAL = 64 * 10**6
 def s3proxy(workdir: Path) -> Iterator[str]:
     """S3Proxy started by infra/s3proxy.sh in `workdir`, stopped afterwards; its endpoint."""
     env = {**os.environ, "S3PROXY_IDENTITY": IDENTITY, "S3PROXY_CREDENTIAL": CREDENTIAL}
+    # S3Proxy holds a part in its heap while it takes it (boto3 sends them aws-chunked, with a
+    # trailing checksum): ten 64 MiB parts at once exhaust its default 512 MiB.
+    env.setdefault("S3PROXY_JAVA_OPTS", "-Xmx2g")
     script = str(REPO / "infra/s3proxy.sh")
     started = subprocess.run(
         [script, "start", str(workdir)], env=env, capture_output=True, text=True, check=False
