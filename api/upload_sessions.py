@@ -130,7 +130,7 @@ def create(
     )
     if (bucket := _bucket()) is not None:
         session.store = PartUploadSession.STORE_S3
-        session.staged_key = bucket_uploads.staging_key(bucket, str(session.id))
+        session.staged_key = bucket_uploads.staging_key(str(session.id))
         session.multipart_id = bucket_uploads.start(bucket, session.staged_key)
     else:
         session.store = PartUploadSession.STORE_FILESYSTEM

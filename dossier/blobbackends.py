@@ -67,9 +67,10 @@ class BlobBackend(Protocol):
         the key shows the old content or all of the new, never part of it."""
 
     def adopt(self, sha256: str, staged_key: str) -> None:
-        """Store what the store itself holds under `staged_key` (an upload sent straight to
-        it) under `sha256`, without the bytes passing through this process, crash-safe like
-        `put`. The staged copy stays; its owner deletes it (`delete_staged`)."""
+        """Store what the store itself holds under `staged_key` (a key relative to its
+        location, like content keys: an upload sent straight to it) under `sha256`, without
+        the bytes passing through this process, crash-safe like `put`. The staged copy
+        stays; its owner deletes it (`delete_staged`)."""
 
     def delete_staged(self, staged_key: str) -> None:
         """Remove a staged copy (`adopt`'s source) if present."""
@@ -190,9 +191,12 @@ class S3Blobs:
         self.storage = storage
         self.prefix = (storage.location or "").strip("/")
 
-    def _key(self, sha256: str) -> str:
-        key = storage_key(sha256)
+    def bucket_key(self, key: str) -> str:
+        """The bucket's key for a key of the store (under its `location` prefix)."""
         return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _key(self, sha256: str) -> str:
+        return self.bucket_key(storage_key(sha256))
 
     def put(self, sha256: str, path: str) -> None:
         # An S3 PUT replaces the object whole and the object (multipart or not) becomes visible
@@ -216,7 +220,7 @@ class S3Blobs:
         extra = {"ContentType": _S3_CONTENT_TYPE, **self.storage.get_object_parameters(key)}
         if self.storage.default_acl:
             extra["ACL"] = self.storage.default_acl
-        source = {"Bucket": self.storage.bucket_name, "Key": staged_key}
+        source = {"Bucket": self.storage.bucket_name, "Key": self.bucket_key(staged_key)}
         client = self.storage.connection.meta.client
         with s3_availability():
             size = client.head_object(**source)["ContentLength"]
@@ -236,7 +240,7 @@ class S3Blobs:
     def delete_staged(self, staged_key: str) -> None:
         with s3_availability():
             self.storage.connection.meta.client.delete_object(
-                Bucket=self.storage.bucket_name, Key=staged_key
+                Bucket=self.storage.bucket_name, Key=self.bucket_key(staged_key)
             )
 
     def exists(self, sha256: str) -> bool:

@@ -58,21 +58,27 @@ class ReadBack:
     head: bytes
 
 
-def staging_key(backend: S3Blobs, name: str) -> str:
-    """The bucket key an upload named `name` is staged under (beside the content keys)."""
-    key = f"{UPLOADS_DIR}/{name}"
-    return f"{backend.prefix}/{key}" if backend.prefix else key
+def staging_key(name: str) -> str:
+    """The key an upload named `name` is staged under, beside the content keys (relative to
+    the store's location, like them: `S3Blobs.bucket_key` makes it the bucket's)."""
+    return f"{UPLOADS_DIR}/{name}"
 
 
 def _client(backend: S3Blobs):
     return backend.storage.connection.meta.client
 
 
+def _object(backend: S3Blobs, key: str) -> dict[str, str]:
+    """The `Bucket` and `Key` arguments of S3 calls for a key of the store."""
+    return {"Bucket": backend.storage.bucket_name, "Key": backend.bucket_key(key)}
+
+
 def start(backend: S3Blobs, key: str) -> str:
     """Open a multipart upload under `key`; its upload id."""
     with s3_availability():
         answer = _client(backend).create_multipart_upload(
-            Bucket=backend.storage.bucket_name, Key=key, ContentType="application/octet-stream"
+            **_object(backend, key),
+            ContentType="application/octet-stream",
         )
     return answer["UploadId"]
 
@@ -83,8 +89,7 @@ def part_url(backend: S3Blobs, key: str, upload_id: str, number: int, expires_in
     return _client(backend).generate_presigned_url(
         "upload_part",
         Params={
-            "Bucket": backend.storage.bucket_name,
-            "Key": key,
+            **_object(backend, key),
             "UploadId": upload_id,
             "PartNumber": number,
         },
@@ -102,8 +107,7 @@ def uploaded_parts(backend: S3Blobs, key: str, upload_id: str) -> dict[int, Part
         while True:
             try:
                 page = client.list_parts(
-                    Bucket=backend.storage.bucket_name,
-                    Key=key,
+                    **_object(backend, key),
                     UploadId=upload_id,
                     PartNumberMarker=marker,
                 )
@@ -122,8 +126,7 @@ def assemble(backend: S3Blobs, key: str, upload_id: str, parts: list[Part]) -> N
     with s3_availability():
         try:
             client.complete_multipart_upload(
-                Bucket=backend.storage.bucket_name,
-                Key=key,
+                **_object(backend, key),
                 UploadId=upload_id,
                 MultipartUpload={
                     "Parts": [{"PartNumber": p.number, "ETag": p.etag} for p in parts]
@@ -138,7 +141,7 @@ def staged_size(backend: S3Blobs, key: str) -> int | None:
     client = _client(backend)
     with s3_availability():
         try:
-            return client.head_object(Bucket=backend.storage.bucket_name, Key=key)["ContentLength"]
+            return client.head_object(**_object(backend, key))["ContentLength"]
         except client.exceptions.ClientError as exc:
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
                 return None
@@ -150,9 +153,7 @@ def abort(backend: S3Blobs, key: str, upload_id: str) -> None:
     client = _client(backend)
     with s3_availability():
         try:
-            client.abort_multipart_upload(
-                Bucket=backend.storage.bucket_name, Key=key, UploadId=upload_id
-            )
+            client.abort_multipart_upload(**_object(backend, key), UploadId=upload_id)
         except client.exceptions.NoSuchUpload:
             pass
 
@@ -174,7 +175,7 @@ def _read_ahead(backend: S3Blobs, key: str) -> Iterator[bytes]:
     """The object's bytes in chunks, read by a thread of its own a few chunks ahead: network
     reads and hashing overlap (both release the GIL)."""
     with s3_availability():
-        body = _client(backend).get_object(Bucket=backend.storage.bucket_name, Key=key)["Body"]
+        body = _client(backend).get_object(**_object(backend, key))["Body"]
     chunks: queue.Queue = queue.Queue(maxsize=READ_AHEAD_CHUNKS)
     done = object()
     stop = threading.Event()

@@ -495,12 +495,13 @@ def test_on_s3_a_commit_cut_short_after_assembling_is_finished_by_the_next(regis
     put_parts(session, content)
     # A commit assembled the parts and its process was killed before it noted so.
     row = PartUploadSession.objects.get()
+    staged = s3_bucket.key(f"uploads/{session['id']}")
     held = s3_bucket.client.list_parts(
-        Bucket=s3_bucket.bucket, Key=row.staged_key, UploadId=row.multipart_id
+        Bucket=s3_bucket.bucket, Key=staged, UploadId=row.multipart_id
     )["Parts"]
     s3_bucket.client.complete_multipart_upload(
         Bucket=s3_bucket.bucket,
-        Key=row.staged_key,
+        Key=staged,
         UploadId=row.multipart_id,
         MultipartUpload={
             "Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in held]
@@ -509,7 +510,7 @@ def test_on_s3_a_commit_cut_short_after_assembling_is_finished_by_the_next(regis
 
     assert commit(registry, session).status_code == 200
     assert Version.objects.get().blob.sha256 == sha256(content)
-    assert _keys(s3_bucket, row.staged_key) == []
+    assert _keys(s3_bucket, staged) == []
 
 
 @on_s3
