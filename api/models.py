@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -228,3 +229,18 @@ class PartUploadSession(models.Model):
     @property
     def part_count(self) -> int:
         return -(-self.length // self.part_size)
+
+    def parts(self) -> list[PartSpec]:
+        """Every part: its number (from 1), where it starts in the file, its size."""
+        size = self.part_size
+        return [
+            PartSpec(number, (number - 1) * size, min(size, self.length - (number - 1) * size))
+            for number in range(1, self.part_count + 1)
+        ]
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    number: int
+    offset: int
+    size: int

@@ -11,8 +11,8 @@ size and where to PUT it:
   object is deleted either way. Nothing shows under a content key before its digest is checked.
 - Filesystem: a signed URL of edms (`PUT …/parts/{n}?token=…`, no API key needed, so that the
   client treats both stores alike) that streams the part into the session's spool file at
-  `(n - 1) * part_size`; arrived parts are recorded on the session. The commit hashes the spool
-  and files it, as a tus upload is filed.
+  `(n - 1) * part_size` (`api.spooled_parts`); arrived parts are recorded on the session.
+  The commit hashes the spool and files it, as a tus upload is filed.
 
 A part can be PUT again (after a broken connection, or to replace it); `GET` says which parts
 arrived. The declared SHA-256 is required: content that is not it is refused (422) and nothing
@@ -24,21 +24,15 @@ the same and files nothing twice. `edms sweep` aborts and deletes expired sessio
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import logging
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import BinaryIO
 
 from django.conf import settings
-from django.core import signing
 from django.db import transaction
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 
+from api import spooled_parts
 from api.models import PartUploadSession
 from api.permissions import require
 from api.problems import Problem, problem_for
@@ -55,18 +49,9 @@ DEFAULT_PART_SIZE = bucket_uploads.DEFAULT_PART_SIZE
 MIN_PART_SIZE = bucket_uploads.MIN_PART_SIZE
 MAX_PART_SIZE = bucket_uploads.MAX_PART_SIZE
 MAX_PARTS = bucket_uploads.MAX_PARTS
-READ_SIZE = 1024 * 1024
-_TOKEN_SALT = "edms.upload-session-part"
 # How long a commit may run (hashing and copying a large file) before the sweep no longer
 # waits for it: a commit whose process was killed leaves `committing_since` behind.
 COMMIT_GRACE = dt.timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class PartSpec:
-    number: int
-    offset: int
-    size: int
 
 
 def part_size_for(length: int, requested: int | None) -> int:
@@ -87,14 +72,6 @@ def part_size_for(length: int, requested: int | None) -> int:
             )
         return requested
     return max(DEFAULT_PART_SIZE, -(-length // MAX_PARTS))
-
-
-def parts_of(session: PartUploadSession) -> list[PartSpec]:
-    size = session.part_size
-    return [
-        PartSpec(number, (number - 1) * size, min(size, session.length - (number - 1) * size))
-        for number in range(1, session.part_count + 1)
-    ]
 
 
 def _bucket() -> S3Blobs | None:
@@ -158,11 +135,6 @@ def _refuse_expired(session: PartUploadSession) -> None:
 # --- Where the parts go, and which arrived ----------------------------------------------------
 
 
-def part_token(session: PartUploadSession, number: int) -> str:
-    """The credential of a filesystem part URL: a signature of the session and part number."""
-    return signing.Signer(salt=_TOKEN_SALT).signature(f"{session.id}:{number}")
-
-
 def part_urls(session: PartUploadSession, local_url) -> dict[int, str]:
     """Where to PUT each part: pre-signed S3 URLs, or `local_url(number, token)` (edms's own
     part endpoint). Both valid until the session expires."""
@@ -173,18 +145,18 @@ def part_urls(session: PartUploadSession, local_url) -> dict[int, str]:
             part.number: bucket_uploads.part_url(
                 bucket, session.staged_key, session.multipart_id, part.number, expires_in
             )
-            for part in parts_of(session)
+            for part in session.parts()
         }
     return {
-        part.number: local_url(part.number, part_token(session, part.number))
-        for part in parts_of(session)
+        part.number: local_url(part.number, spooled_parts.part_token(session, part.number))
+        for part in session.parts()
     }
 
 
 def received_parts(session: PartUploadSession) -> set[int]:
     """The numbers of the parts that arrived whole (S3: with the size they must have)."""
     if session.completed_at is not None or session.assembled:
-        return {part.number for part in parts_of(session)}
+        return {part.number for part in session.parts()}
     if session.store == PartUploadSession.STORE_FILESYSTEM:
         return set(session.received_parts)
     try:
@@ -198,7 +170,7 @@ def _whole(session: PartUploadSession, held: dict[int, bucket_uploads.Part]) -> 
     """The parts S3 holds with the size they must have (a part cut short counts as missing)."""
     return {
         part.number
-        for part in parts_of(session)
+        for part in session.parts()
         if part.number in held and held[part.number].size == part.size
     }
 
@@ -207,104 +179,6 @@ def state_of(session: PartUploadSession) -> str:
     if session.completed_at is not None:
         return "refused" if session.failure is not None else "filed"
     return "committing" if session.committing_since is not None else "open"
-
-
-# --- Filesystem parts -------------------------------------------------------------------------
-
-
-def receive_part(
-    session_id, number: int, token: str, body: BinaryIO, content_length: int | None
-) -> None:
-    """Write part `number` of a filesystem session from `body` into its spool at its offset
-    (streamed); it counts as arrived once all its bytes are on disk."""
-    session = PartUploadSession.objects.filter(id=session_id).first()
-    if session is None:
-        raise Problem("unknown-upload", f"no upload session {session_id}")
-    if not constant_time_compare(token, part_token(session, number)):
-        raise Problem("upload-link-invalid", "the part URL is not valid (its token is wrong)")
-    _refuse_expired(session)
-    if session.store != PartUploadSession.STORE_FILESYSTEM:
-        raise Problem("upload-link-invalid", "this session's parts go to the S3 bucket")
-    part = parts_of(session)[number - 1] if 1 <= number <= session.part_count else None
-    if part is None:
-        raise Problem("upload-link-invalid", f"the upload has no part {number}")
-    if content_length != part.size:
-        raise Problem(
-            "validation-error",
-            f"part {number} is {part.size} bytes, not {content_length}",
-            field="Content-Length",
-        )
-    with _part_writing(session):
-        session.refresh_from_db()
-        if session.committing_since is not None or session.completed_at is not None:
-            raise _closed(session)
-        written = _write_at(session.spool_path, part.offset, body, part.size)
-        if written != part.size:
-            raise Problem(
-                "validation-error",
-                f"part {number} broke off after {written} of {part.size} bytes: send it again",
-                field="Content-Length",
-            )
-        with transaction.atomic():
-            locked = PartUploadSession.objects.select_for_update().get(id=session.id)
-            if number not in locked.received_parts:
-                locked.received_parts = sorted([*locked.received_parts, number])
-                locked.save(update_fields=["received_parts"])
-
-
-def _write_at(path: str, offset: int, body: BinaryIO, size: int) -> int:
-    """Copy up to `size` bytes of `body` into the file at `offset` (other parts untouched)."""
-    written = 0
-    with open(path, "r+b") as handle:
-        handle.seek(offset)
-        try:
-            while written < size and (chunk := body.read(min(READ_SIZE, size - written))):
-                handle.write(chunk)
-                written += len(chunk)
-        finally:
-            handle.flush()
-            os.fsync(handle.fileno())
-    return written
-
-
-@contextmanager
-def _part_writing(session: PartUploadSession) -> Iterator[None]:
-    """Parts are written side by side (a shared lock on the spool); a commit takes the spool
-    alone (`_spool_alone`), so no part is written into what it hashes."""
-    try:
-        handle = open(session.spool_path, "rb")  # closed by `with handle` below
-    except FileNotFoundError:
-        raise _closed(session) from None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise _closed(session) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-@contextmanager
-def _spool_alone(session: PartUploadSession) -> Iterator[None]:
-    with open(session.spool_path, "rb") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Problem(
-                "upload-closed", "a part is still being written: commit once it has arrived"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _closed(session: PartUploadSession) -> Problem:
-    return Problem(
-        "upload-closed", f"the upload session {session.id} is committed: it takes no more parts"
-    )
 
 
 # --- Commit -----------------------------------------------------------------------------------
@@ -353,7 +227,7 @@ def commit(session: PartUploadSession, actor: Actor) -> Filed:
             )
         else:
             _check_all_arrived(session, set(session.received_parts))
-            with _spool_alone(session):
+            with spooled_parts.spool_alone(session):
                 sha256, size = blobstore.hash_spool(session.spool_path)
                 staged = StagedFile(
                     session.spool_path, sha256, size, session.filename, session.media_type
@@ -368,7 +242,7 @@ def commit(session: PartUploadSession, actor: Actor) -> Filed:
 
 
 def _check_all_arrived(session: PartUploadSession, arrived: set[int]) -> None:
-    missing = [part.number for part in parts_of(session) if part.number not in arrived]
+    missing = [part.number for part in session.parts() if part.number not in arrived]
     if missing:
         raise Problem(
             "upload-incomplete",
@@ -397,7 +271,7 @@ def _stage_from_bucket(session: PartUploadSession) -> StagedInStore:
                     bucket,
                     session.staged_key,
                     session.multipart_id,
-                    [held[part.number] for part in parts_of(session)],
+                    [held[part.number] for part in session.parts()],
                 )
             except bucket_uploads.UploadGone:
                 if not _staged_whole(bucket, session):

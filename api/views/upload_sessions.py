@@ -11,7 +11,7 @@ from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import upload_sessions
+from api import spooled_parts, upload_sessions
 from api.authentication import ApiKeyAuthentication
 from api.models import PartUploadSession
 from api.problems import problem_body
@@ -37,7 +37,7 @@ def _representation(request, session: PartUploadSession) -> dict:
 
         urls = upload_sessions.part_urls(session, local_url)
     parts = []
-    for part in upload_sessions.parts_of(session):
+    for part in session.parts():
         item = {
             "number": part.number,
             "offset": part.offset,
@@ -201,7 +201,7 @@ class UploadSessionPartView(APIView):
     )
     def put(self, request, session_id, number):
         length = request.META.get("CONTENT_LENGTH")
-        upload_sessions.receive_part(
+        spooled_parts.receive_part(
             session_id,
             number,
             request.query_params.get("token", ""),
