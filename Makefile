@@ -69,6 +69,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 # Benchmarks print figures; they are not tests. BENCH_ARGS goes to the transfer benchmark,
+# UPLOADS_BENCH_ARGS to the upload-session one (S3Proxy, started for the run),
 # THROUGHPUT_ARGS to the end-to-end one (`edms run` for real). The search benchmark runs on an
 # OpenSearch node beside the embedded engine and the ingestion benchmark with a Tika server
 # beside the embedded extractor, each started for the run (SEARCH_BENCH_ARGS and
@@ -78,6 +79,7 @@ INGEST_BENCH_ARGS ?= --tika-server
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.transfer $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.uploads $(UPLOADS_BENCH_ARGS)
 	$(BIN)/python -m tests.bench.search $(SEARCH_BENCH_ARGS)
 	$(BIN)/python -m tests.bench.search_freshness
 	$(BIN)/python -m tests.bench.ingest $(INGEST_BENCH_ARGS)

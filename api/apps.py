@@ -6,8 +6,10 @@ class ApiConfig(AppConfig):
     verbose_name = "Registry API"
 
     def ready(self):
-        from api.resumable import delete_expired
+        from api import resumable, upload_sessions
         from dossier.requeue_hooks import register_cleanup_hook
 
-        # `edms sweep` deletes resumable uploads past their expiry, with their spools.
-        register_cleanup_hook("expired uploads", delete_expired)
+        # `edms sweep` deletes resumable uploads past their expiry, with their spools, and
+        # aborts expired upload sessions (S3 drops their parts).
+        register_cleanup_hook("expired uploads", resumable.delete_expired)
+        register_cleanup_hook("expired upload sessions", upload_sessions.delete_expired)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -170,3 +171,76 @@ class UploadSession(models.Model):
     @property
     def expired(self) -> bool:
         return self.expires_at <= timezone.now()
+
+
+class PartUploadSession(models.Model):
+    """An upload whose content arrives in numbered parts, each PUT to a URL of its own
+    (`api.upload_sessions`): on S3 a pre-signed `UploadPart` URL of a multipart upload under
+    `staged_key` (`multipart_id`), the bytes going straight to the bucket; on the filesystem
+    a signed URL of edms that writes the part into `spool_path` at its offset.
+
+    A commit checks that every part arrived, hashes the whole content once and files it
+    (a new document, or a new version of `document_id`), refused when it is not `sha256`. The
+    session then keeps its outcome (the filed document and version, or the `failure` problem)
+    until `expires_at`, so a repeated commit answers the same and never files twice. Sessions
+    past `expires_at` are aborted and deleted by `edms sweep`.
+    """
+
+    STORE_S3 = "s3"
+    STORE_FILESYSTEM = "filesystem"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="part_upload_sessions"
+    )
+    length = models.BigIntegerField()
+    part_size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    filename = models.CharField(max_length=255)
+    media_type = models.CharField(max_length=255, blank=True)
+    # The target: a dossier and a document type for a new document, or a document's next version.
+    dossier_key = models.CharField(max_length=100, blank=True)
+    doc_type = models.CharField(max_length=20, blank=True)
+    document_id = models.UUIDField(null=True, blank=True)
+    # Where the parts go: the blob store's bucket (S3) or a local spool file.
+    store = models.CharField(max_length=20)
+    spool_path = models.CharField(max_length=1000, blank=True)
+    received_parts = models.JSONField(default=list, blank=True)  # filesystem: part numbers
+    staged_key = models.CharField(max_length=1000, blank=True)
+    multipart_id = models.CharField(max_length=1000, blank=True)
+    assembled = models.BooleanField(default=False)  # S3: the parts are one staged object now
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    # Set while a commit runs (a second one meanwhile is refused, parts too).
+    committing_since = models.DateTimeField(null=True, blank=True)
+    # The outcome of the commit: what was filed, or why nothing was.
+    completed_at = models.DateTimeField(null=True, blank=True)
+    filed_document_id = models.UUIDField(null=True, blank=True)
+    filed_version = models.PositiveIntegerField(null=True, blank=True)
+    failure = models.JSONField(null=True, blank=True)  # {"slug", "detail", "field", "extra"}
+
+    def __str__(self) -> str:
+        return f"upload session {self.id} ({self.length} bytes, {self.store})"
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def part_count(self) -> int:
+        return -(-self.length // self.part_size)
+
+    def parts(self) -> list[PartSpec]:
+        """Every part: its number (from 1), where it starts in the file, its size."""
+        size = self.part_size
+        return [
+            PartSpec(number, (number - 1) * size, min(size, self.length - (number - 1) * size))
+            for number in range(1, self.part_count + 1)
+        ]
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    number: int
+    offset: int
+    size: int

@@ -93,7 +93,7 @@ def create_session(user, length_header: str | None, metadata_header: str) -> Upl
     require(access.can_file_documents(user), "upload documents", user)
     length = _length(length_header)
     metadata = parse_metadata(metadata_header)
-    target = _target(user, metadata)
+    target = resolve_target(user, metadata)
     declared = metadata.get("sha256", "").strip()
     if declared and not _SHA256.match(declared):
         raise Problem("validation-error", "sha256 must be 64 hex digits", field="sha256")
@@ -121,7 +121,11 @@ def _length(header: str | None) -> int:
         )
     if not _is_number(header):
         raise Problem("validation-error", "Upload-Length must be a number", field="Upload-Length")
-    length = int(header)
+    return check_length(int(header))
+
+
+def check_length(length: int) -> int:
+    """A declared upload length, refused when empty or over `EDMS_MAX_UPLOAD_SIZE`."""
     if length == 0:
         raise blobstore.EmptyContent("the file is empty")
     if length > settings.EDMS_MAX_UPLOAD_SIZE:
@@ -129,8 +133,9 @@ def _length(header: str | None) -> int:
     return length
 
 
-def _target(user, metadata: dict[str, str]) -> Target:
-    """The upload's target, resolved now so a wrong one is refused before any byte is sent."""
+def resolve_target(user, metadata: dict[str, str]) -> Target:
+    """The upload's target (`document`, or `dossier` and `type`), resolved now so a wrong one
+    is refused before any byte is sent."""
     if document_id := metadata.get("document"):
         document = access.get_document_for(user, document_id)
         if document.state in (DocumentState.CANCELLED, DocumentState.QC_REJECTED):
@@ -365,9 +370,15 @@ def complete(session: UploadSession, actor: Actor) -> Filed:
 
 
 def _file(session: UploadSession, actor: Actor) -> Version:
-    user = session.user
     sha256, size = blobstore.hash_spool(session.spool_path)
     staged = StagedFile(session.spool_path, sha256, size, session.filename, session.media_type)
+    return file_staged(session, staged, actor)
+
+
+def file_staged(session, staged: StagedFile, actor: Actor) -> Version:
+    """File `staged` as the target of `session` (a tus or a part upload session) says: a new
+    document or the next version, checked against the declared SHA-256 by the filing action."""
+    user = session.user
     require(access.can_file_documents(user), "upload documents", user)  # still
     if session.document_id is not None:
         document = access.get_document_for(user, session.document_id)

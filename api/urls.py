@@ -12,6 +12,7 @@ from api.views import (
     problems,
     redaction,
     search,
+    upload_sessions,
     uploads,
     versions,
     viewer_links,
@@ -121,6 +122,27 @@ urlpatterns = [
     # Resumable uploads (tus 1.0): plain protocol calls, listed in the README.
     path("uploads", uploads.UploadCreateView.as_view(), name="upload-create"),
     path("uploads/<uuid:upload_id>", uploads.UploadDetailView.as_view(), name="upload-detail"),
+    # Upload sessions: parts PUT to URLs of their own (pre-signed S3 URLs with blobs on S3).
+    path(
+        "upload-sessions",
+        upload_sessions.UploadSessionListView.as_view(),
+        name="upload-session-list",
+    ),
+    path(
+        "upload-sessions/<uuid:session_id>",
+        upload_sessions.UploadSessionDetailView.as_view(),
+        name="upload-session-detail",
+    ),
+    path(
+        "upload-sessions/<uuid:session_id>/commit",
+        upload_sessions.UploadSessionCommitView.as_view(),
+        name="upload-session-commit",
+    ),
+    path(
+        "upload-sessions/<uuid:session_id>/parts/<int:number>",
+        upload_sessions.UploadSessionPartView.as_view(),
+        name="upload-session-part",
+    ),
     path("events", events.EventFeedView.as_view(), name="events"),
     *webhook_urlpatterns,
     *watch_urlpatterns,

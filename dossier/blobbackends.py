@@ -35,6 +35,8 @@ KEY_PREFIX = "sha256"
 STAGING_DIR = "staging"
 # What S3 is told the bytes are: a blob is bytes under a digest; its media type is on its row.
 _S3_CONTENT_TYPE = "application/octet-stream"
+# The largest object one S3 CopyObject copies.
+_MAX_SINGLE_COPY = 5 * 1024**3
 
 
 class BlobMissing(Exception):
@@ -63,6 +65,15 @@ class BlobBackend(Protocol):
     def put(self, sha256: str, path: str) -> None:
         """Store the local file at `path` under `sha256`, replacing whatever is there, so that
         the key shows the old content or all of the new, never part of it."""
+
+    def adopt(self, sha256: str, staged_key: str) -> None:
+        """Store what the store itself holds under `staged_key` (a key relative to its
+        location, like content keys: an upload sent straight to it) under `sha256`, without
+        the bytes passing through this process, crash-safe like `put`. The staged copy
+        stays; its owner deletes it (`delete_staged`)."""
+
+    def delete_staged(self, staged_key: str) -> None:
+        """Remove a staged copy (`adopt`'s source) if present."""
 
     def exists(self, sha256: str) -> bool: ...
 
@@ -112,6 +123,12 @@ class FilesystemBlobs:
         os.chmod(staging, 0o444)
         os.replace(staging, final)
         _fsync_dir(final.parent)
+
+    def adopt(self, sha256: str, staged_key: str) -> None:
+        self.put(sha256, self.storage.path(staged_key))
+
+    def delete_staged(self, staged_key: str) -> None:
+        self.storage.delete(staged_key)
 
     def exists(self, sha256: str) -> bool:
         return os.path.exists(self.storage.path(storage_key(sha256)))
@@ -174,9 +191,12 @@ class S3Blobs:
         self.storage = storage
         self.prefix = (storage.location or "").strip("/")
 
-    def _key(self, sha256: str) -> str:
-        key = storage_key(sha256)
+    def bucket_key(self, key: str) -> str:
+        """The bucket's key for a key of the store (under its `location` prefix)."""
         return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _key(self, sha256: str) -> str:
+        return self.bucket_key(storage_key(sha256))
 
     def put(self, sha256: str, path: str) -> None:
         # An S3 PUT replaces the object whole and the object (multipart or not) becomes visible
@@ -188,13 +208,43 @@ class S3Blobs:
         extra = {"ContentType": _S3_CONTENT_TYPE, **self.storage.get_object_parameters(key)}
         if self.storage.default_acl:
             extra["ACL"] = self.storage.default_acl
-        with _s3_availability():
+        with s3_availability():
             self.storage.bucket.upload_file(
                 path, self._key(sha256), ExtraArgs=extra, Config=self.storage.transfer_config
             )
 
+    def adopt(self, sha256: str, staged_key: str) -> None:
+        # A server-side copy: the object appears under the content key whole, once copied.
+        # One CopyObject up to S3's 5 GiB limit for it; a multipart copy above.
+        key = storage_key(sha256)
+        extra = {"ContentType": _S3_CONTENT_TYPE, **self.storage.get_object_parameters(key)}
+        if self.storage.default_acl:
+            extra["ACL"] = self.storage.default_acl
+        source = {"Bucket": self.storage.bucket_name, "Key": self.bucket_key(staged_key)}
+        client = self.storage.connection.meta.client
+        with s3_availability():
+            size = client.head_object(**source)["ContentLength"]
+            if size <= _MAX_SINGLE_COPY:
+                client.copy_object(
+                    Bucket=self.storage.bucket_name,
+                    Key=self._key(sha256),
+                    CopySource=source,
+                    MetadataDirective="REPLACE",
+                    **extra,
+                )
+            else:
+                self.storage.bucket.copy(
+                    source, self._key(sha256), ExtraArgs=extra, Config=self.storage.transfer_config
+                )
+
+    def delete_staged(self, staged_key: str) -> None:
+        with s3_availability():
+            self.storage.connection.meta.client.delete_object(
+                Bucket=self.storage.bucket_name, Key=self.bucket_key(staged_key)
+            )
+
     def exists(self, sha256: str) -> bool:
-        with _s3_availability():
+        with s3_availability():
             return self.storage.exists(storage_key(sha256))
 
     def _get(self, sha256: str, **kwargs) -> dict:
@@ -202,7 +252,7 @@ class S3Blobs:
         # and ranges we ask for the object (or the range) directly.
         client = self.storage.connection.meta.client
         try:
-            with _s3_availability():
+            with s3_availability():
                 return self.storage.bucket.Object(self._key(sha256)).get(**kwargs)
         except client.exceptions.NoSuchKey as exc:
             raise BlobMissing(sha256) from exc
@@ -217,12 +267,12 @@ class S3Blobs:
         return _iter_body(body, chunk_size)
 
     def delete(self, sha256: str) -> None:
-        with _s3_availability():
+        with s3_availability():
             self.storage.delete(storage_key(sha256))
 
     def iter_digests(self) -> Iterator[str]:
         top = f"{self.prefix}/{KEY_PREFIX}/" if self.prefix else f"{KEY_PREFIX}/"
-        with _s3_availability():
+        with s3_availability():
             for summary in self.storage.bucket.objects.filter(Prefix=top):
                 yield summary.key.rsplit("/", 1)[-1]
 
@@ -244,7 +294,7 @@ _CREDENTIAL_ERRORS = frozenset(
 
 
 @contextmanager
-def _s3_availability() -> Iterator[None]:
+def s3_availability() -> Iterator[None]:
     """Turn the store refusing our credentials, or not answering at all, into
     `StorageUnavailable`, logged here once with boto's reason; other errors pass unchanged."""
     # Imported only with S3 (boto3 is loaded only for an S3Storage, see `_backend_for`).

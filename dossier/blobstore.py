@@ -40,6 +40,9 @@ from dossier.blobbackends import StorageUnavailable as StorageUnavailable
 from dossier.blobbackends import blob_backend
 from dossier.blobbackends import storage_key as storage_key
 
+# What `filetype` reads of a file to recognise it.
+_SNIFF_BYTES = 8192
+
 
 class UploadTooLarge(Exception):
     """The content exceeds `EDMS_MAX_UPLOAD_SIZE`."""
@@ -93,6 +96,23 @@ class StagedFile:
     @property
     def media_type(self) -> str:
         return detect_media_type(self.path, self.filename, self.declared_type)
+
+
+@dataclass
+class StagedInStore(StagedFile):
+    """Content already in the blob store under `staged_key` (an upload sent straight to the
+    bucket), hashed by reading it back: `promote` copies it to its content key inside the store,
+    and discarding it deletes the staged copy. `path` is empty: there is no local file."""
+
+    staged_key: str = ""
+    head: bytes = b""  # its first bytes, to sniff the media type from
+
+    def discard(self) -> None:
+        blob_backend().delete_staged(self.staged_key)
+
+    @property
+    def media_type(self) -> str:
+        return media_type_of(self.head, self.filename, self.declared_type)
 
 
 def spool(
@@ -170,9 +190,16 @@ def detect_media_type(path: str, filename: str, declared_type: str = "") -> str:
     This is a first guess for the file wrapper listing; the ingestion pipeline refines it.
     """
     try:
-        kind = filetype.guess(path)
+        with open(path, "rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
     except OSError:
-        kind = None
+        head = b""
+    return media_type_of(head, filename, declared_type)
+
+
+def media_type_of(head: bytes, filename: str, declared_type: str = "") -> str:
+    """`detect_media_type` for content of which `head` (its first 8 KiB) is at hand."""
+    kind = filetype.guess(head) if head else None
     if kind is not None:
         return kind.mime
     guessed, _ = mimetypes.guess_type(filename or "")
@@ -203,7 +230,10 @@ def promote(staged: StagedFile) -> Promotion:
     present = backend.exists(staged.sha256)
     if present and _stored_copy_intact(staged):
         return Promotion.PRESENT
-    backend.put(staged.sha256, staged.path)
+    if isinstance(staged, StagedInStore):
+        backend.adopt(staged.sha256, staged.staged_key)
+    else:
+        backend.put(staged.sha256, staged.path)
     return Promotion.REPLACED if present else Promotion.STORED
 
 

@@ -239,6 +239,10 @@ if S3_BUCKET:
             "file_overwrite": True,
             "default_acl": None,
             "querystring_auth": True,
+            # Signature v4 for every request and pre-signed URL (botocore signs URLs with v2 by
+            # default, which covers `Content-Type`: a client PUTting a part with one would be
+            # refused). v4 URLs sign the host only.
+            "signature_version": "s3v4",
             "transfer_config": _bounded_transfer_config(),
         },
     }

@@ -168,6 +168,38 @@ def test_local_path_exists_only_on_a_filesystem(backend: BlobBackend, stored):
     assert list(backend.staging_dir.iterdir()) == []  # nothing half-written left behind
 
 
+def _stage(backend: BlobBackend, key: str, content: bytes) -> None:
+    """Put `content` under a staging key of the store as a client would (an upload session's
+    parts PUT straight to the bucket, or to the spool): not through the backend."""
+    if isinstance(backend, S3Blobs):
+        backend.storage.connection.meta.client.put_object(
+            Bucket=backend.storage.bucket_name, Key=backend.bucket_key(key), Body=content
+        )
+    else:
+        path = backend.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+
+
+def test_staged_content_is_adopted_under_its_digest_and_the_staged_copy_left_to_its_owner(
+    backend: BlobBackend,
+):
+    content = os.urandom(MULTIPART)
+    sha256 = digest(content)
+    key = f"uploads/{uuid.uuid4().hex}"
+    _stage(backend, key, content)
+    assert not backend.exists(sha256)
+
+    backend.adopt(sha256, key)
+    assert backend.exists(sha256)
+    assert b"".join(backend.read_range(sha256)) == content
+    assert list(backend.iter_digests()) == [sha256]  # the staged copy is no content
+
+    backend.delete_staged(key)
+    backend.delete_staged(key)  # already gone: quiet
+    assert b"".join(backend.read_range(sha256)) == content
+
+
 # --- The configured backend, as the blob store uses it -----------------------------------------
 
 

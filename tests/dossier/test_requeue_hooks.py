@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from api import upload_sessions
 from api.resumable import delete_expired
 from dossier.requeue_hooks import cleanup_hooks, register_requeue_hook, requeue_hooks
 from ingest.pipeline import requeue_stalled_renditions
@@ -33,4 +34,7 @@ def test_another_hook_may_not_take_a_registered_name():
 
 
 def test_the_api_registers_the_removal_of_expired_uploads_as_a_cleanup_hook():
-    assert cleanup_hooks() == {"expired uploads": delete_expired}
+    assert cleanup_hooks() == {
+        "expired uploads": delete_expired,
+        "expired upload sessions": upload_sessions.delete_expired,
+    }

@@ -55,6 +55,7 @@ def concrete(template: str, document_id: str = UUID) -> str:
         "kind": "pdf",
         "batch_id": UUID,
         "part_id": UUID,
+        "session_id": UUID,
         "operation": "approve",
         "webhook_id": "1",
         "delivery_id": UUID,
