@@ -154,6 +154,7 @@ def resolve_target(user, metadata: dict[str, str]) -> Target:
 
 def session_for(user, upload_id) -> UploadSession:
     """The caller's own session; another's, or none, is unknown, an expired one is gone."""
+    require(access.can_file_documents(user), "upload documents", user)  # the public: 401
     session = UploadSession.objects.filter(id=upload_id, user=user).first()
     if session is None:
         raise Problem("unknown-upload", f"no upload {upload_id}")

@@ -426,6 +426,24 @@ def test_an_upload_is_its_creators_alone(new_upload):
     assert UploadSession.objects.get().offset == 4096
 
 
+def test_without_credentials_an_upload_answers_401_and_stays_as_it_was(new_upload):
+    uploader = new_upload()
+    uploader.upload_chunk()
+    anonymous = {"Tus-Resumable": "1.0.0"}
+    head = requests.head(uploader.url, headers=anonymous)
+    assert head.status_code == 401
+    assert "Upload-Offset" not in head.headers
+    patch = requests.patch(
+        uploader.url,
+        data=b"x",
+        headers={**anonymous, "Upload-Offset": "4096", "Content-Type": OFFSET_STREAM},
+    )
+    assert patch.status_code == 401
+    assert patch.headers["Content-Type"] == "application/problem+json"
+    assert requests.delete(uploader.url, headers=anonymous).status_code == 401
+    assert UploadSession.objects.get().offset == 4096
+
+
 def test_a_new_version_of_a_cancelled_document_is_refused_before_any_byte(tus, tmp_path):
     document = file_document(create_dossier(KEY))
     Document.objects.filter(id=document.id).update(state=DocumentState.CANCELLED)
