@@ -109,10 +109,19 @@ class SearchUnavailable(Exception):
     """The engine cannot answer right now (down, locked, not yet created): try again later."""
 
 
+class IndexOutdated(SearchUnavailable):
+    """The active index was written by an earlier edms, with other fields: it answers again once
+    rebuilt (`edms search reindex`; the index writer rebuilds an embedded index by itself)."""
+
+
 class SearchBackend(ABC):
     """One engine. Constructed from `EDMS_SEARCH["OPTIONS"]`; unknown options are a TypeError."""
 
     name: str = "abstract"
+
+    def outdated(self) -> bool:
+        """Whether the active index must be rebuilt before it can be used (`IndexOutdated`)."""
+        return False
 
     # --- Writing (only the indexer and `edms search` call these) ---------------------------
 

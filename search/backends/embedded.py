@@ -27,6 +27,7 @@ from search.backends.base import (
     PUBLIC,
     Hit,
     IndexDocument,
+    IndexOutdated,
     SearchBackend,
     SearchRequest,
     SearchResult,
@@ -65,6 +66,7 @@ class Backend(SearchBackend):
         self._lock = threading.Lock()
         self._open_generation: str | None = None
         self._index: tantivy.Index | None = None
+        self._opened_current: str | None = None  # the last generation `outdated` could open
         self._meta_seen: tuple | None = None
 
     # --- Generations ------------------------------------------------------------------------
@@ -82,13 +84,24 @@ class Backend(SearchBackend):
             if "schema does not match" not in str(exc):
                 raise
             # Written by an earlier edms, before fields it now reads were added.
-            raise SearchUnavailable(
+            raise IndexOutdated(
                 f"the search index {generation} was built by an earlier edms with other fields: "
-                "run `edms search reindex`"
+                "it is being rebuilt (or run `edms search reindex`)"
             ) from exc
         for name, analyzer in ANALYZERS.items():
             index.register_tokenizer(name, analyzer)
         return index
+
+    def outdated(self) -> bool:
+        generation = self._current_name()
+        if generation is None or generation == self._opened_current:
+            return False  # asked before every sync: a generation opened once is not reopened
+        try:
+            self._open(generation)
+        except IndexOutdated:
+            return True
+        self._opened_current = generation
+        return False
 
     def _active(self, *, create: bool) -> tantivy.Index:
         """The active generation's index, reopened when another process switched it."""

@@ -9,6 +9,7 @@ from api import upload_sessions
 from api.resumable import delete_expired
 from dossier.requeue_hooks import cleanup_hooks, register_requeue_hook, requeue_hooks
 from ingest.pipeline import requeue_stalled_renditions
+from search.tasks import queue_rebuild_of_outdated_index
 from watch.notify import requeue_unsent_mail
 from webhooks.deliveries import requeue_due_deliveries
 
@@ -17,12 +18,14 @@ def test_each_app_registers_its_hook_once_in_the_order_apps_are_installed():
     assert requeue_hooks() == {
         "webhook deliveries": requeue_due_deliveries,
         "version renditions": requeue_stalled_renditions,
+        "search index rebuilds": queue_rebuild_of_outdated_index,
         "notification e-mails": requeue_unsent_mail,
     }
     register_requeue_hook("webhook deliveries", requeue_due_deliveries)  # ready() run again
     assert list(requeue_hooks()) == [
         "webhook deliveries",
         "version renditions",
+        "search index rebuilds",
         "notification e-mails",
     ]
 

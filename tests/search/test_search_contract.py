@@ -17,7 +17,7 @@ import tantivy
 
 from dossier.access import PUBLIC
 from search import querylang as q
-from search.backends import SearchRequest, SearchUnavailable, build
+from search.backends import IndexOutdated, SearchRequest, build
 from tests.search_support import ENGINES, backend_configs, index_doc
 
 TODAY = dt.date(2025, 6, 1)
@@ -408,10 +408,13 @@ def test_an_embedded_index_of_an_earlier_schema_asks_for_a_reindex(tmp_path):
     earlier = tantivy.SchemaBuilder()
     earlier.add_text_field("id", stored=True, tokenizer_name="raw")
     tantivy.Index(earlier.build(), path=str(old), reuse=True)
+    assert not backend.outdated()  # no index yet: nothing to rebuild
     backend.activate(old.name)
-    with pytest.raises(SearchUnavailable, match="edms search reindex"):
+    assert backend.outdated()
+    with pytest.raises(IndexOutdated, match="edms search reindex"):
         ask(backend, "anything")
     generation = backend.create_generation()  # what `edms search reindex` fills
     backend.upsert([redacted_doc()], generation=generation)
     backend.activate(generation)
+    assert not backend.outdated()
     assert ask(backend, "withheld", principals=PUBLIC_ONLY).count == 1

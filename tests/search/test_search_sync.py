@@ -15,6 +15,7 @@ import sys
 from io import StringIO
 
 import pytest
+import tantivy
 from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
@@ -26,8 +27,9 @@ from dossier.models import DocumentType, Version
 from dossier.roles import Role
 from ingest import pipeline
 from search import find, indexer, querylang
-from search.backends import SearchRequest, get_backend
+from search.backends import IndexOutdated, SearchRequest, get_backend
 from search.models import IndexedDocument, ReindexRun
+from search.tasks import queue_rebuild_of_outdated_index, sync_index
 from tests import dispatch_support
 from tests.conftest import create_dossier, file_document
 from tests.factories import UserFactory
@@ -200,6 +202,37 @@ def test_reindex_resumes_and_swaps_with_changes_made_meanwhile(search_backend, e
     assert hit_ids(examiner_user, "title:amended") == {str(documents[0].id)}
     assert hit_ids(examiner_user, "wording") == {str(documents[0].id)}
     assert indexer.reconcile(repair=False).clean
+
+
+@pytest.mark.django_db
+def test_an_index_an_upgrade_left_outdated_is_rebuilt_by_the_index_writer(
+    search_backend, examiner_user
+):
+    """After an upgrade that changed the index's fields, the embedded index cannot be opened
+    (search answers 503): `edms sweep` asks the index writer once, which rebuilds it."""
+    document = file_document(create_dossier())
+    give_text(document, "sprocket wording")
+    indexer.sync()
+    assert queue_rebuild_of_outdated_index() == 0  # nothing to rebuild
+    # What an earlier edms left: an index of other fields as the active generation.
+    earlier = tantivy.SchemaBuilder()
+    earlier.add_text_field("id", stored=True, tokenizer_name="raw")
+    old = search_backend.root / "gen-20240101000000-earlier"
+    old.mkdir()
+    tantivy.Index(earlier.build(), path=str(old), reuse=True)
+    search_backend.activate(old.name)
+    with pytest.raises(IndexOutdated):
+        _engine_ids("sprocket")
+
+    assert queue_rebuild_of_outdated_index() == 1
+    assert queue_rebuild_of_outdated_index() == 0  # one request queued is enough
+    sync_index()  # what the index queue's consumer runs
+
+    assert not get_backend().outdated()
+    assert get_backend().active_generation() != old.name
+    assert hit_ids(examiner_user, "sprocket") == {str(document.id)}
+    assert ReindexRun.objects.get().finished_at is not None
+    assert queue_rebuild_of_outdated_index() == 0
 
 
 # --- A real indexer process, killed while it works through a backlog --------------------------
