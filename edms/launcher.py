@@ -11,6 +11,7 @@ say, and starts no broker). A process that dies is started again (edms.superviso
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import secrets
 import sys
@@ -68,9 +69,42 @@ def prepare() -> tuple[str | None, str]:
     # commands below: an error stops the start with what to fix, warnings are printed.
     call_command("check")
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
+    collect_static()
     _sweep_leftovers()
     return _ensure_admin(), _ensure_api_key()
+
+
+STATIC_STAMP = ".collected-from"
+
+
+def collect_static() -> bool:
+    """`collectstatic`, unless the static sources are those of the last collection: hashing and
+    compressing ~65 MB (gzip and Brotli copies) takes half a minute, which every start paid.
+    Whether the sources changed is judged by each file's path, size and modification time, and
+    the storage that writes them; returns whether it collected."""
+    stamp = Path(settings.STATIC_ROOT) / STATIC_STAMP
+    sources = _static_sources_fingerprint()
+    if stamp.is_file() and stamp.read_text() == sources:
+        return False
+    call_command("collectstatic", interactive=False, verbosity=0)
+    stamp.write_text(sources)  # after the collection: an interrupted one is done again
+    return True
+
+
+def _static_sources_fingerprint() -> str:
+    from django.apps import apps
+    from django.contrib.staticfiles.finders import get_finders
+
+    ignore = apps.get_app_config("staticfiles").ignore_patterns
+    entries = []
+    for finder in get_finders():
+        for path, storage in finder.list(ignore):
+            info = os.stat(storage.path(path))
+            entries.append(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n")
+    digest = hashlib.sha256(settings.STORAGES["staticfiles"]["BACKEND"].encode())
+    for entry in sorted(entries):
+        digest.update(entry.encode())
+    return digest.hexdigest()
 
 
 def _sweep_leftovers() -> None:
