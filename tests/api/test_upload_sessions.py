@@ -590,3 +590,38 @@ def test_the_public_has_no_sessions(registry, public):
     ):
         assert response.status_code == 401, response.content
         assert response["Content-Type"] == "application/problem+json"
+
+
+# --- The OpenAPI schema -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_answers_and_problems_conform_to_the_openapi_schema(registry, conforms):
+    create_dossier(KEY)
+    content = os.urandom(PART + 10)
+    detail = SESSIONS + "/{session_id}"
+
+    bad = registry.post(SESSIONS, {"size": 10, "sha256": "nope"}, format="json")
+    assert conforms(bad, SESSIONS)["type"] == "/api/v1/problems/validation-error"
+    created = registry.post(
+        SESSIONS,
+        {
+            "size": len(content),
+            "sha256": sha256(content),
+            "part_size": PART,
+            "dossier": KEY,
+            "type": "CLM",
+            "filename": "sequence.bin",
+        },
+        format="json",
+    )
+    session = conforms(created, SESSIONS)
+    assert created.status_code == 201
+    assert conforms(registry.get(f"{SESSIONS}/{session['id']}"), detail)["missing_parts"] == [1, 2]
+    incomplete = commit(registry, session)
+    assert conforms(incomplete, detail + "/commit")["missing_parts"] == [1, 2]
+    put_parts(session, content)
+    filed = commit(registry, session)
+    assert conforms(filed, detail + "/commit")["state"] == "filed"
+    unknown = registry.get(f"{SESSIONS}/00000000-0000-0000-0000-000000000000")
+    assert conforms(unknown, detail)["type"] == "/api/v1/problems/unknown-upload"
