@@ -5,6 +5,7 @@ from frontend import scanning
 from frontend.views import (
     case_events,
     dossiers,
+    editing,
     expunge,
     favicon,
     merged_pdf,
@@ -39,6 +40,15 @@ urlpatterns = [
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("documents/<uuid:document_id>", viewer.viewer, name="viewer"),
     path("documents/<uuid:document_id>/state", viewer.document_state, name="document-state"),
+    path("documents/<uuid:document_id>/row", editing.document_row, name="document-row"),
+    path("documents/<uuid:document_id>/edit", editing.edit_document, name="document-edit"),
+    path("documents/<uuid:document_id>/move", editing.move_document, name="document-move"),
+    path("documents/<uuid:document_id>/cancel", editing.cancel_document, name="document-cancel"),
+    path(
+        "documents/<uuid:document_id>/versions/add",
+        editing.add_version,
+        name="version-add",
+    ),
     path(
         "documents/<uuid:document_id>/versions/<int:number>/restore",
         versions.restore_version,

@@ -167,11 +167,10 @@ def _sort_of(raw: str) -> tuple[str, list]:
     return raw, ordering
 
 
-@require_GET
-def dossier_detail(request, key):
-    dossier = dossier_or_404(request.user, key)
+def wrapper_documents(user, dossier):
+    """The dossier's documents `user` sees, with what a file-wrapper row shows (no N+1)."""
     documents = (
-        access.visible_documents(request.user)
+        access.visible_documents(user)
         .filter(dossier=dossier)
         .select_related("doc_type")
         .annotate(
@@ -181,9 +180,27 @@ def dossier_detail(request, key):
         )
         .annotate(pages_shown=Coalesce("page_count", "detected_pages"))
     )
-    if role_of(request.user) == Role.PUBLIC:
+    if role_of(user) == Role.PUBLIC:
         # Whether the public reads a row only redacted (no thumbnail of the original then).
         documents = redaction.with_redacted_copies(documents)
+    return documents
+
+
+def row_context(user) -> dict:
+    """What every file-wrapper row needs besides its document (`frontend/wrapper_row.html`):
+    the edit link only for those the API lets change documents."""
+    return {
+        "select_label": _("Select"),
+        "cancelled_label": _("Cancelled"),
+        "edit_label": _("Edit"),
+        "can_change": access.can_change_documents(user),
+    }
+
+
+@require_GET
+def dossier_detail(request, key):
+    dossier = dossier_or_404(request.user, key)
+    documents = wrapper_documents(request.user, dossier)
     filters = DocumentFilterSerializer(data={k: v for k, v in request.GET.items() if v})
     if filters.is_valid():
         documents = filters.apply(documents)
@@ -200,7 +217,7 @@ def dossier_detail(request, key):
         request.GET.get("page")
     )
     rows = list(page.object_list)
-    _prepare_rows(rows, labels, request.user)
+    prepare_rows(rows, labels, request.user)
     for document in rows if group else ():
         document.group_label = document.type_group if group == "type" else document.direction_label
     # Sorting goes back to the first page and keeps the filters; paging keeps both.
@@ -231,10 +248,10 @@ def dossier_detail(request, key):
             "visibilities": Visibility.choices,
             "can_file": access.can_file_documents(request.user),
             "can_record_paper": _can_record_paper(request.user),
+            "can_cancel": access.can_cancel_documents(request.user),
             "watching": is_watching(request.user, dossier),
-            "select_label": _("Select"),
-            "cancelled_label": _("Cancelled"),
             "today": timezone.localdate(),
+            **row_context(request.user),
         },
     )
 
@@ -276,7 +293,7 @@ def paper_location(request, key):
     return HttpResponseRedirect(reverse("frontend:dossier", args=[dossier.display_key]))
 
 
-def _prepare_rows(rows: list, labels: dict[str, str], user) -> None:
+def prepare_rows(rows: list, labels: dict[str, str], user) -> None:
     """Everything a file-wrapper row shows, translated once per value rather than per row:
     a 500-row page spends its time in the template, so rows carry plain strings."""
     directions = {value: _(label) for value, label in Direction.choices}

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from dossier import access, redaction
-from dossier.models import TextQuality, Version
-from frontend.labels import rendition_label, ui_language
+from dossier.models import DocumentState, TextQuality, Version, Visibility
+from frontend.labels import rendition_label, type_labels, ui_language
 from frontend.views.expunge import REASON_MAX_LENGTH, REFERENCE_MAX_LENGTH, may_expunge
 from frontend.views.versions import may_restore_versions
 from frontend.views.visible import document_or_404
@@ -80,6 +80,7 @@ def viewer(request, document_id):
         shown_url = reverse("api:version-rendition", args=[document.id, current.number, shown])
     page = request.GET.get("page", "")
     failed = processing is not None and processing.state == State.FAILED
+    cancelled = document.state in (DocumentState.CANCELLED, DocumentState.QC_REJECTED)
     return render(
         request,
         "frontend/viewer.html",
@@ -91,6 +92,12 @@ def viewer(request, document_id):
             "current": current,
             # Cancelled documents still show it: the refusal then says why.
             "can_restore": may_restore_versions(request.user),
+            # Edit in place: the API's rules for each change; a cancelled document is frozen.
+            "can_change": access.can_change_documents(request.user) and not cancelled,
+            "can_cancel": access.can_cancel_documents(request.user) and not cancelled,
+            "can_add_version": access.can_file_documents(request.user) and not cancelled,
+            "type_choices": sorted(type_labels().items()) if not cancelled else [],
+            "visibilities": Visibility.choices,
             "can_expunge": may_expunge(request.user),
             "expunge_limits": {"reason": REASON_MAX_LENGTH, "reference": REFERENCE_MAX_LENGTH},
             # The public learns that and when a version was expunged, never who did it, why,
