@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "scanning.apps.ScanningConfig",
     "search.apps.SearchConfig",
     "watch.apps.WatchConfig",
+    "annotations.apps.AnnotationsConfig",
     "frontend.apps.FrontendConfig",
     "operations.apps.OperationsConfig",
     # Failed sign-ins and API keys, counted per address and per account (see "Rate limits").
