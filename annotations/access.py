@@ -7,7 +7,7 @@ its document (a secret dossier, an internal document for a records clerk).
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from annotations.models import Annotation, Sharing
 from dossier import access
@@ -27,3 +27,25 @@ def visible_annotations(user) -> QuerySet[Annotation]:
         Q(author=user) | Q(visibility=Sharing.SHARED),
         document__in=access.visible_documents(user).values("id"),
     )
+
+
+def count_by_document(user, document_ids) -> dict:
+    """How many notes `user` may read on each of `document_ids` (any version): one query."""
+    counted = (
+        visible_annotations(user)
+        .filter(document_id__in=list(document_ids))
+        .values("document_id")
+        .annotate(count=Count("id"))
+    )
+    return {row["document_id"]: row["count"] for row in counted}
+
+
+def dossier_notes(user, dossier, *, limit: int = 200) -> list[Annotation]:
+    """The notes `user` may read in `dossier`, the most recently changed first (`limit` of them)."""
+    notes = (
+        visible_annotations(user)
+        .filter(document__dossier=dossier)
+        .select_related("author", "version", "document__doc_type")
+        .order_by("-updated_at", "-id")
+    )
+    return list(notes[:limit])
