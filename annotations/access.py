@@ -40,7 +40,10 @@ def count_by_document(user, document_ids) -> dict:
     return {row["document_id"]: row["count"] for row in counted}
 
 
-def dossier_notes(user, dossier, *, limit: int = 200) -> list[Annotation]:
+DOSSIER_NOTES_SHOWN = 200
+
+
+def dossier_notes(user, dossier, *, limit: int = DOSSIER_NOTES_SHOWN) -> list[Annotation]:
     """The notes `user` may read in `dossier`, the most recently changed first (`limit` of them)."""
     notes = (
         visible_annotations(user)

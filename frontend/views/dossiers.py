@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections import Counter
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -205,9 +206,10 @@ def dossier_detail(request, key):
     _prepare_rows(rows, labels, request.user)
     may_annotate = annotation_access.may_annotate(request.user)
     notes = annotation_access.dossier_notes(request.user, dossier) if may_annotate else []
-    counts = (
-        annotation_access.count_by_document(request.user, [r.id for r in rows]) if notes else {}
-    )
+    if len(notes) < annotation_access.DOSSIER_NOTES_SHOWN:
+        counts = Counter(note.document_id for note in notes)  # all of them: no query
+    else:
+        counts = annotation_access.count_by_document(request.user, [r.id for r in rows])
     for document in rows:
         document.note_count = counts.get(document.id, 0)
     for document in rows if group else ():
