@@ -20,6 +20,8 @@ from dossier.audit import Actor, record_audit
 from dossier.models import Version
 
 TEXT_MAX_LENGTH = 5000
+# Beyond any document's pages, within every database's integer.
+MAX_PAGE = 1_000_000
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -90,7 +92,8 @@ def _checked(version: Version, *, page, rect, text, kind, colour, visibility) ->
         raise AnnotationError(_("Unknown kind of annotation."), field="kind")
     if visibility not in Sharing.values:
         raise AnnotationError(_("A note is private or shared."), field="visibility")
-    if not isinstance(page, int) or page < 1 or (version.page_count and page > version.page_count):
+    known = version.page_count or MAX_PAGE
+    if not isinstance(page, int) or not 1 <= page <= known:
         raise AnnotationError(_("There is no such page in this version."), field="page")
     rect = _checked_rect(rect)
     text = (text or "").strip()

@@ -410,6 +410,8 @@ SPECTACULAR_SETTINGS = {
         "EventKindEnum": "dossier.models.EventKind",
         "CaseEventKindEnum": "dossier.case_events.CaseEventKind",
         "WebhookDeliveryStateEnum": "webhooks.models.DeliveryState",
+        "AnnotationVisibilityEnum": "annotations.models.Sharing",
+        "AnnotationKindEnum": "annotations.models.Kind",
     },
 }
 

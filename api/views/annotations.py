@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from annotations import actions
 from annotations.access import may_annotate, visible_annotations
-from annotations.actions import TEXT_MAX_LENGTH
+from annotations.actions import MAX_PAGE, TEXT_MAX_LENGTH
 from annotations.models import Annotation, Kind, Sharing
 from api.idempotency import IdempotentMixin
 from api.permissions import require
@@ -32,7 +32,7 @@ from dossier.models import Version
 class AnnotationSerializer(serializers.ModelSerializer):
     document = serializers.UUIDField(source="document_id", read_only=True)
     version = serializers.IntegerField(source="version.number", read_only=True)
-    page = serializers.IntegerField(min_value=1, help_text="The page, from 1.")
+    page = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, help_text="The page, from 1.")
     kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.NOTE)
     rect = serializers.ListField(
         child=serializers.FloatField(min_value=0, max_value=1),

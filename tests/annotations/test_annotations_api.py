@@ -128,6 +128,7 @@ def test_the_public_never_sees_any_note(public, erika, claims):
     [
         ({"text": ""}, "text"),
         ({"page": 0}, "page"),
+        ({"page": 10**12}, "page"),
         ({"rect": [0.5, 0.5, 0.2, 0.6]}, "rect"),
         ({"rect": [0, 0, 1.5, 1]}, "rect"),
         ({"rect": [0, 0, 1]}, "rect"),
