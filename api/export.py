@@ -12,6 +12,10 @@ Layout (stable for the same selection, unique within the package)::
     manifest.json
     BG-P-2024-000123/2024-03-01_CLM_1a2b3c4d_v1.pdf
     BG-P-2024-000123/2024-03-01_CLM_1a2b3c4d_v1.pdfa.pdf     (with renditions=pdfa)
+    annotations.json                                          (with annotations=1)
+
+`annotations.json` holds the notes on the exported versions that the exporting user may read
+(their own and shared ones): only when asked, as notes are the office's working papers.
 
 Cancelled documents are left out; with `include_cancelled` their tombstones (type, dates, reason)
 are listed in the manifest's `cancelled`, without content: a cancelled paper is no longer part
@@ -33,6 +37,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from annotations import export as annotation_export
+from annotations.models import Annotation
 from dossier import actions, packages, zipstream
 from dossier.audit import Actor
 from dossier.models import Document, Dossier, Rendition, RenditionKind, Version
@@ -54,12 +60,14 @@ class Selection:
     renditions: tuple[str, ...] = ()
     include_cancelled: bool = False
     filters: dict = field(default_factory=dict)  # as given, for the manifest
+    annotations: bool = False  # the notes the user may read, as annotations.json
 
     def describe(self) -> dict:
         return {
             "versions": "all" if self.all_versions else "latest",
             "renditions": list(self.renditions),
             "include_cancelled": self.include_cancelled,
+            "annotations": self.annotations,
             "filters": {k: _jsonable(v) for k, v in self.filters.items()},
         }
 
@@ -83,6 +91,7 @@ class Package:
     files: list[PackageFile]
     cancelled: list[Document]
     missing: list[PackageFile] = field(default_factory=list)  # content not in storage
+    notes: list[Annotation] | None = None  # asked for: annotations.json
     generated_at: dt.datetime = field(default_factory=timezone.now)
 
     @property
@@ -108,6 +117,10 @@ class Package:
         files, whose paths are always `<folder>/…`."""
         manifest = json.dumps(self.manifest(), ensure_ascii=False, indent=2).encode()
         yield zipstream.Member.of_bytes(manifest_name, manifest, self.generated_at)
+        if self.notes is not None:
+            notes = annotation_export.annotations_json(self.dossier.display_key, self.notes)
+            name = manifest_name.removesuffix(MANIFEST_NAME) + annotation_export.FILENAME
+            yield zipstream.Member.of_bytes(name, notes, self.generated_at)
         for item in self.files:
             yield zipstream.Member(
                 name=item.path, modified=item.version.created_at, sha256=item.sha256, size=item.size
@@ -196,6 +209,10 @@ def build_package(
         files=[f for f in files if f.sha256 not in gone],
         missing=[f for f in files if f.sha256 in gone],
         cancelled=chosen.cancelled if selection.include_cancelled else [],
+        # Never in a publication batch, whoever builds it: notes are not published.
+        notes=annotation_export.annotations_of(user, versions)
+        if selection.annotations and not as_published
+        else None,
     )
 
 

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitV
 from api.scan_urls import scan_urlpatterns
 from api.schema_view import SchemaView
 from api.views import (
+    annotations,
     case_events,
     documents,
     dossiers,
@@ -110,6 +111,16 @@ urlpatterns = [
         "documents/<uuid:document_id>/versions/<int:number>/renditions/<slug:kind>",
         versions.VersionRenditionView.as_view(),
         name="version-rendition",
+    ),
+    path(
+        "documents/<uuid:document_id>/versions/<int:number>/annotations",
+        annotations.VersionAnnotationsView.as_view(),
+        name="version-annotations",
+    ),
+    path(
+        "annotations/<uuid:annotation_id>",
+        annotations.AnnotationDetailView.as_view(),
+        name="annotation-detail",
     ),
     path(
         "ingest/capabilities", versions.IngestCapabilitiesView.as_view(), name="ingest-capabilities"

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "scanning.apps.ScanningConfig",
     "search.apps.SearchConfig",
     "watch.apps.WatchConfig",
+    "annotations.apps.AnnotationsConfig",
     "frontend.apps.FrontendConfig",
     "operations.apps.OperationsConfig",
     # Failed sign-ins and API keys, counted per address and per account (see "Rate limits").
@@ -409,6 +410,8 @@ SPECTACULAR_SETTINGS = {
         "EventKindEnum": "dossier.models.EventKind",
         "CaseEventKindEnum": "dossier.case_events.CaseEventKind",
         "WebhookDeliveryStateEnum": "webhooks.models.DeliveryState",
+        "AnnotationVisibilityEnum": "annotations.models.Sharing",
+        "AnnotationKindEnum": "annotations.models.Kind",
     },
 }
 

@@ -110,6 +110,7 @@ class ExportParamsSerializer(DocumentFilterSerializer):
     # `renditions=pdfa` or `renditions=pdfa,pdf` or repeated.
     renditions = CommaListField(required=False)
     include_cancelled = serializers.BooleanField(default=False)
+    annotations = serializers.BooleanField(default=False)
 
     def validate_renditions(self, values: list[str]) -> list[str]:
         kinds = [kind.lower() for kind in values]
@@ -133,5 +134,6 @@ class ExportParamsSerializer(DocumentFilterSerializer):
             all_versions=data["versions"] == "all",
             renditions=tuple(data.get("renditions", ())),
             include_cancelled=data["include_cancelled"],
+            annotations=data["annotations"],
             filters=self.filters(),
         )

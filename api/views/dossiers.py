@@ -186,6 +186,14 @@ class DossierExportView(APIView):
                 "renditions", str, many=True, description="pdfa and/or pdf, when present"
             ),
             OpenApiParameter("include_cancelled", bool),
+            OpenApiParameter(
+                "annotations",
+                bool,
+                description=(
+                    "Add `annotations.json` (after the manifest): the notes on the exported "
+                    "versions that you may read, yours and shared ones."
+                ),
+            ),
         ],
         responses={(200, "application/zip"): OpenApiTypes.BINARY, **problems(400)},
     )

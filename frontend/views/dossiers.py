@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections import Counter
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -20,6 +21,8 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from annotations import access as annotation_access
+from annotations import export as annotation_export
 from dossier import access, actions, packages, redaction, zipstream
 from dossier.audit import actor_of
 from dossier.models import (
@@ -218,6 +221,14 @@ def dossier_detail(request, key):
     )
     rows = list(page.object_list)
     prepare_rows(rows, labels, request.user)
+        may_annotate = annotation_access.may_annotate(request.user)
+    notes = annotation_access.dossier_notes(request.user, dossier) if may_annotate else []
+    if len(notes) < annotation_access.DOSSIER_NOTES_SHOWN:
+        counts = Counter(note.document_id for note in notes)  # all of them: no query
+    else:
+        counts = annotation_access.count_by_document(request.user, [r.id for r in rows])
+    for document in rows:
+        document.note_count = counts.get(document.id, 0)
     for document in rows if group else ():
         document.group_label = document.type_group if group == "type" else document.direction_label
     # Sorting goes back to the first page and keeps the filters; paging keeps both.
@@ -252,6 +263,9 @@ def dossier_detail(request, key):
             "watching": is_watching(request.user, dossier),
             "today": timezone.localdate(),
             **row_context(request.user),
+            # Notes on the documents (yours and shared ones): a count per row and a list.
+            "may_annotate": may_annotate,
+            "notes": notes,
         },
     )
 
@@ -338,7 +352,13 @@ def download_zip(request, key):
         if member.sha256 not in gone:
             copy = redacted.get(version.id)
             actions.record_download(version, actor=actor, rendition=copy.kind if copy else None)
-    archive = zipstream.stream_zip(_zip_members(members, gone))
+    extra = []
+    if request.POST.get("annotations") and annotation_access.may_annotate(request.user):
+        # Only when asked: the notes the user may read on the versions in the ZIP.
+        notes = annotation_export.annotations_of(request.user, versions)
+        body = annotation_export.annotations_json(dossier.display_key, notes)
+        extra.append(zipstream.Member.of_bytes(annotation_export.FILENAME, body, timezone.now()))
+    archive = zipstream.stream_zip([*extra, *_zip_members(members, gone)])
     response = StreamingHttpResponse(archive, content_type="application/zip")
     filename = f"{dossier.display_key.replace('/', '-')}.zip"
     response["Content-Disposition"] = content_disposition_header(True, filename)

@@ -3,12 +3,15 @@ form polls."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from annotations.access import may_annotate
 from dossier import access, redaction
 from dossier.models import DocumentState, TextQuality, Version, Visibility
 from frontend.labels import rendition_label, type_labels, ui_language
@@ -20,6 +23,7 @@ from ingest.models import State
 from search import documents as search_documents
 from search.models import IndexedDocument
 
+NIL_UUID = uuid.UUID(int=0)
 # Not SVG: it can carry scripts, and is shown as its extracted text instead.
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"}
 
@@ -81,6 +85,9 @@ def viewer(request, document_id):
     page = request.GET.get("page", "")
     failed = processing is not None and processing.state == State.FAILED
     cancelled = document.state in (DocumentState.CANCELLED, DocumentState.QC_REJECTED)
+
+    # Notes go on the pages pdf.js shows; the public never sees or writes one.
+    annotated = kind == "pdf" and may_annotate(request.user)
     return render(
         request,
         "frontend/viewer.html",
@@ -128,6 +135,14 @@ def viewer(request, document_id):
             "document_url": reverse("api:document-detail", args=[document.id]),
             "page": int(page) if page.isdecimal() and int(page) > 0 else 1,
             "terms": request.GET.get("hl", "") or request.GET.get("q", ""),
+            "annotations_url": reverse(
+                "api:version-annotations", args=[document.id, current.number]
+            )
+            if annotated
+            else "",
+            "annotation_base": reverse("api:annotation-detail", args=[NIL_UUID]).removesuffix(
+                str(NIL_UUID)
+            ),
         },
     )
 

@@ -63,6 +63,7 @@ def concrete(template: str, document_id: str = UUID) -> str:
         "watch_id": "1",
         "notification_id": "1",
         "upload_id": UUID,
+        "annotation_id": UUID,
     }
     return re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], template)
 

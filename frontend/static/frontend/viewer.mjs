@@ -9,6 +9,7 @@ import {
   PDFLinkService,
   PDFViewer,
 } from "../vendor/pdfjs/web/pdf_viewer.mjs";
+import { bindAnnotations } from "./annotations.mjs";
 import { bindShortcuts } from "./viewer_keys.mjs";
 
 const pdfjsLib = globalThis.pdfjsLib;
@@ -104,6 +105,7 @@ findInput.addEventListener("keydown", (event) => {
 });
 document.getElementById("find-next").addEventListener("click", () => find(findInput.value, true));
 bindShortcuts({ container, findInput, help: document.getElementById("viewer-help"), zoomSelect });
+bindAnnotations({ viewer, eventBus, container });
 
 function renderThumbnails(pdf) {
   // Placeholders for every page; a thumbnail is drawn only when it scrolls into view, so a

@@ -1,0 +1,222 @@
+"""Notes on a version's pages over the API: private or shared, changed and deleted only by their
+author, never seen by the public nor by someone who may not read the document, never changing
+the file; every change audited; exported with the dossier only when asked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import zipfile
+
+import pytest
+
+from api.models import ApiKey
+from dossier.models import AuditEvent, Version
+from dossier.roles import Role
+from tests.conftest import client_for_key, create_dossier, file_document, make_user
+
+pytestmark = pytest.mark.django_db
+
+PROBLEM = "application/problem+json"
+KEY = "BG/P/2024/000321"
+CONTENT = b"1. A widget with a handle.\n2. The widget of claim 1, painted blue."
+
+
+@pytest.fixture
+def erika():
+    _, key = ApiKey.create("erika-ui", Role.EXAMINER, user=make_user("erika"))
+    return client_for_key(key)
+
+
+@pytest.fixture
+def otto():
+    _, key = ApiKey.create("otto-ui", Role.EXAMINER, user=make_user("otto"))
+    return client_for_key(key)
+
+
+@pytest.fixture
+def rico():
+    _, key = ApiKey.create("rico-ui", Role.RECORDS_CLERK, user=make_user("rico"))
+    return client_for_key(key)
+
+
+@pytest.fixture
+def claims():
+    dossier = create_dossier(KEY, published_at=dt.date(2024, 9, 1))
+    return file_document(dossier, CONTENT, type_code="CLM", visibility="public")
+
+
+def notes_url(document, number: int = 1) -> str:
+    return f"/api/v1/documents/{document.id}/versions/{number}/annotations"
+
+
+def add(client, document, **fields):
+    body = {"page": 1, "rect": [0.25, 0.5, 0.25, 0.5], "text": "Compare D1, p. 4", **fields}
+    return client.post(notes_url(document), body, format="json")
+
+
+def texts(client, document) -> list[str]:
+    response = client.get(notes_url(document))
+    assert response.status_code == 200, response.content
+    return [note["text"] for note in response.json()["results"]]
+
+
+def test_a_note_is_created_and_listed_with_where_it_is(erika, claims):
+    created = add(erika, claims, colour="#FF0000")
+    assert created.status_code == 201, created.content
+    note = created.json()
+    assert created["Location"] == f"/api/v1/annotations/{note['id']}"
+    assert note["document"] == str(claims.id)
+    assert (note["version"], note["page"], note["kind"]) == (1, 1, "note")
+    assert note["rect"] == [0.25, 0.5, 0.25, 0.5]
+    assert (note["colour"], note["visibility"], note["author"]) == ("#ff0000", "private", "erika")
+    assert note["own"] is True
+    assert texts(erika, claims) == ["Compare D1, p. 4"]
+    assert erika.get(f"/api/v1/annotations/{note['id']}").json()["text"] == "Compare D1, p. 4"
+
+
+def test_a_private_note_is_its_authors_alone_and_a_shared_one_is_the_divisions(erika, otto, claims):
+    add(erika, claims, text="mine alone")
+    shared = add(erika, claims, text="for the division", visibility="shared").json()
+    assert sorted(texts(erika, claims)) == ["for the division", "mine alone"]
+    assert texts(otto, claims) == ["for the division"]
+    seen_by_otto = otto.get(f"/api/v1/annotations/{shared['id']}").json()
+    assert (seen_by_otto["author"], seen_by_otto["own"]) == ("erika", False)
+
+
+def test_a_records_clerk_never_sees_notes_on_an_internal_document(erika, rico, claims):
+    internal = file_document(claims.dossier, b"draft", type_code="SRCH-NOTE", visibility="internal")
+    assert add(erika, internal, text="on the draft", visibility="shared").status_code == 201
+    assert add(erika, claims, text="on the claims", visibility="shared").status_code == 201
+    assert texts(rico, claims) == ["on the claims"]
+    assert rico.get(notes_url(internal)).status_code == 404
+
+
+def test_only_the_author_changes_or_deletes_a_note(erika, otto, claims):
+    shared = add(erika, claims, visibility="shared").json()
+    url = f"/api/v1/annotations/{shared['id']}"
+    refused = otto.patch(url, {"text": "overwritten"}, format="json")
+    assert refused.status_code == 403
+    assert refused["Content-Type"] == PROBLEM
+    assert otto.delete(url).status_code == 403
+
+    changed = erika.patch(
+        url, {"text": "Compare D2 instead", "visibility": "private"}, format="json"
+    )
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["text"] == "Compare D2 instead"
+    assert otto.get(url).status_code == 404  # private now
+    assert erika.delete(url).status_code == 204
+    assert texts(erika, claims) == []
+
+
+def test_the_public_never_sees_any_note(public, erika, claims):
+    note = add(erika, claims, visibility="shared").json()
+    # The document itself is public: its notes are not.
+    assert public.get(f"/api/v1/documents/{claims.id}").status_code == 200
+    listed = public.get(notes_url(claims))
+    assert listed.status_code == 401
+    assert listed["Content-Type"] == PROBLEM
+    assert public.get(f"/api/v1/annotations/{note['id']}").status_code == 401
+    assert add(public, claims).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"text": ""}, "text"),
+        ({"page": 0}, "page"),
+        ({"page": 10**12}, "page"),
+        ({"rect": [0.5, 0.5, 0.2, 0.6]}, "rect"),
+        ({"rect": [0, 0, 1.5, 1]}, "rect"),
+        ({"rect": [0, 0, 1]}, "rect"),
+        ({"colour": "red"}, "colour"),
+        ({"visibility": "public"}, "visibility"),
+    ],
+)
+def test_bad_notes_are_problems(erika, claims, fields, field):
+    response = add(erika, claims, **fields)
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["field"].split(".")[0] == field  # `rect.2`: its third number
+
+
+def test_a_page_beyond_the_version_is_refused_once_its_pages_are_known(erika, claims):
+    Version.objects.filter(document=claims).update(page_count=2)
+    assert add(erika, claims, page=2).status_code == 201
+    assert add(erika, claims, page=3).json()["field"] == "page"
+
+
+def test_a_highlight_may_have_no_text(erika, claims):
+    response = add(erika, claims, kind="highlight", text="", rect=[0.1, 0.2, 0.6, 0.25])
+    assert response.status_code == 201, response.content
+    assert response.json()["kind"] == "highlight"
+
+
+def test_notes_never_change_the_file_and_every_change_is_audited(erika, claims):
+    version = Version.objects.select_related("blob").get(document=claims, number=1)
+    before = erika.get(f"/api/v1/documents/{claims.id}/versions/1/content").getvalue()
+    note = add(erika, claims).json()
+    erika.patch(f"/api/v1/annotations/{note['id']}", {"text": "changed"}, format="json")
+    erika.delete(f"/api/v1/annotations/{note['id']}")
+    after = erika.get(f"/api/v1/documents/{claims.id}/versions/1/content").getvalue()
+    assert before == after == CONTENT
+    version.refresh_from_db()
+    assert version.blob_id == hashlib.sha256(CONTENT).hexdigest()
+    audited = AuditEvent.objects.filter(object_type="annotation", object_id=note["id"])
+    assert sorted(audited.values_list("action", flat=True)) == [
+        "annotation.add",
+        "annotation.change",
+        "annotation.delete",
+    ]
+    assert {event.actor_label for event in audited} == {"erika"}
+    assert {event.dossier_key for event in audited} == {claims.dossier.key}
+
+
+def test_an_unknown_version_or_document_is_a_404(erika, claims):
+    assert erika.get(notes_url(claims, 9)).status_code == 404
+    assert (
+        erika.get(
+            "/api/v1/documents/00000000-0000-0000-0000-000000000001/versions/1/annotations"
+        ).status_code
+        == 404
+    )
+
+
+# --- The dossier export: annotations.json only when asked ----------------------------------
+
+
+def export(client, **params) -> zipfile.ZipFile:
+    response = client.get(f"/api/v1/dossiers/{KEY}/export", params)
+    assert response.status_code == 200, response.content
+    return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def test_the_export_adds_the_notes_only_when_asked(erika, otto, claims):
+    add(erika, claims, text="private to erika")
+    add(otto, claims, text="shared by otto", visibility="shared")
+    add(otto, claims, text="private to otto")
+
+    plain = export(erika)
+    assert "annotations.json" not in plain.namelist()
+    assert json.loads(plain.read("manifest.json"))["selection"]["annotations"] is False
+
+    with_notes = export(erika, annotations="1")
+    assert with_notes.namelist()[:2] == ["manifest.json", "annotations.json"]
+    body = json.loads(with_notes.read("annotations.json"))
+    assert body["format"] == "edms-annotations"
+    assert body["dossier"] == KEY
+    assert sorted(n["text"] for n in body["annotations"]) == ["private to erika", "shared by otto"]
+    first = body["annotations"][0]
+    assert (first["document"], first["version"], first["page"]) == (str(claims.id), 1, 1)
+    # The files are exported as they are: the notes never touch them.
+    exported = [name for name in with_notes.namelist() if name.startswith("BG-P-2024-000321/")]
+    assert [with_notes.read(name) for name in exported] == [CONTENT]
+
+
+def test_the_public_export_never_carries_notes(public, erika, claims):
+    add(erika, claims, text="shared", visibility="shared")
+    archive = export(public, annotations="true")
+    assert json.loads(archive.read("annotations.json"))["annotations"] == []
