@@ -221,7 +221,7 @@ def dossier_detail(request, key):
     )
     rows = list(page.object_list)
     prepare_rows(rows, labels, request.user)
-        may_annotate = annotation_access.may_annotate(request.user)
+    may_annotate = annotation_access.may_annotate(request.user)
     notes = annotation_access.dossier_notes(request.user, dossier) if may_annotate else []
     if len(notes) < annotation_access.DOSSIER_NOTES_SHOWN:
         counts = Counter(note.document_id for note in notes)  # all of them: no query
