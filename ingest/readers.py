@@ -24,10 +24,8 @@ import subprocess
 
 from ingest.extractors.base import ExtractionFailed
 from ingest.image_pdf import image_to_pdf
+from ingest.pages import join_pages
 from ingest.render import office_to_pdf
-
-# Pages are separated as the embedded Tika separates them.
-PAGE_SEPARATOR = "\n\n"
 
 
 def read(
@@ -82,7 +80,7 @@ def _pdfium_text(path: str, max_chars: int) -> tuple[str, int]:
             length += len(text)
             if length > max_chars:
                 break  # enough: the rest would be cut off anyway
-        return PAGE_SEPARATOR.join(pages), len(pdf)
+        return join_pages(pages), len(pdf)
     finally:
         pdf.close()
 
@@ -109,8 +107,8 @@ def _pdftotext(path: str, program: str, workdir: str) -> tuple[str, int]:
         )
     with open(output, encoding="utf-8", errors="replace") as handle:
         text = handle.read()
-    # pdftotext ends every page with a form feed.
+    # pdftotext ends every page with a form feed (the last one too).
     pages = text.split("\f")
     if pages and not pages[-1].strip():
         pages.pop()
-    return PAGE_SEPARATOR.join(pages), len(pages)
+    return join_pages(pages), len(pages)

@@ -7,6 +7,7 @@ import tempfile
 
 from ingest import tika_metadata
 from ingest.extractors.base import BaseExtractor, Extraction, ExtractionFailed
+from ingest.pages import text_of_xhtml
 
 
 class Extractor(BaseExtractor):
@@ -34,7 +35,10 @@ class Extractor(BaseExtractor):
         # OCR stays off here (iscc-tika's default): scanned pages go to the OCR step instead.
         return (
             iscc_tika.Extractor()
-            .set_extract_string_max_length(max_chars)
+            # XHTML, whose `<div class="page">`s say where a PDF's pages begin; the markup
+            # takes room too, so the text itself is cut at `max_chars` after conversion.
+            .set_xml_output(True)
+            .set_extract_string_max_length(_markup_room(max_chars))
             .set_pdf_config(pdf)
             .set_office_config(office)
         )
@@ -42,19 +46,30 @@ class Extractor(BaseExtractor):
     def extract(self, path: str, *, max_chars: int) -> Extraction:
         engine = self._engine(max_chars)
         try:
-            text, raw = engine.extract_file_to_string(path)
+            xhtml, raw = engine.extract_file_to_string(path)
         except Exception as exc:  # the binding wraps every Tika error the same way
             raise ExtractionFailed(*tika_metadata.failure(str(exc))) from None
         metadata = tika_metadata.as_lists(raw)
+        text = text_of_xhtml(xhtml)
         if tika_metadata.refused_as_encrypted(metadata, text):
             raise ExtractionFailed("encrypted-document", "the document is encrypted")
-        truncated = "X-TIKA:EXCEPTION:write_limit_reached" in metadata or len(text) >= max_chars
+        truncated = (
+            "X-TIKA:EXCEPTION:write_limit_reached" in metadata
+            or len(xhtml) >= _markup_room(max_chars)
+            or len(text) > max_chars
+        )
         return Extraction(
             text=text[:max_chars],
             media_type=tika_metadata.media_type(metadata),
             metadata=metadata,
             truncated=truncated,
         )
+
+
+def _markup_room(max_chars: int) -> int:
+    """The XHTML's length limit for a text of at most `max_chars`: Tika's markup (a `<p>` per
+    line of a PDF, the metadata in `<head>`) rarely doubles the text."""
+    return 2 * max_chars + 64 * 1024
 
 
 def warm_up() -> None:
@@ -76,7 +91,7 @@ def warm_up() -> None:
         with tempfile.TemporaryDirectory() as folder:
             sample = os.path.join(folder, "warm-up.pdf")
             _sample_pdf(pikepdf).save(sample)
-            iscc_tika.Extractor().extract_file_to_string(sample)
+            iscc_tika.Extractor().set_xml_output(True).extract_file_to_string(sample)
     finally:
         if path is None:
             os.environ.pop("PATH", None)

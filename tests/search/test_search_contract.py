@@ -219,6 +219,19 @@ def test_snippet_page_numbers_follow_form_feeds(engine):
     assert "<mark>sprocket</mark>" in hit.snippets[0]
 
 
+def test_a_snippet_on_page_two_says_page_two_and_a_text_without_pages_says_none(engine):
+    # Extracted PDF text separates pages with form feeds (ingest/pages.py); a text extracted
+    # before pages were kept has none, and its page is unknown until it is reprocessed.
+    paged = index_doc(text="The dial and the case.\fThe escapement and its pallet.\fThe crown.")
+    older = index_doc(text="The escapement, in a text with no pages.")
+    engine.upsert([paged, older])
+    pages = {hit.id: hit.pages for hit in ask(engine, "escapement").hits}
+    if engine.name == "embedded":
+        assert pages == {paged.id: [2], older.id: [None]}
+    else:  # a cluster's highlighter returns no offsets: the page is not known (`Hit.pages`)
+        assert pages == {paged.id: [None], older.id: [None]}
+
+
 def test_sort_by_date_and_pages(engine):
     docs = [index_doc(text="gear", official_date=dt.date(2020, 1, day)) for day in range(1, 8)]
     engine.upsert(docs)

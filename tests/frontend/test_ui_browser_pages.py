@@ -1,0 +1,52 @@
+"""A hit on page 2 of a born-digital PDF opens the viewer on page 2 (issue 16, point 1): the PDF
+is made in the test, ingested by the real pipeline (its text extracted page by page) and indexed
+by the real indexer; Chromium searches, clicks the hit and finds the term highlighted there."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from dossier.roles import Role
+from ingest import pipeline
+from search import indexer
+from tests.browser_support import PASSWORD, sign_in
+from tests.conftest import create_dossier, file_document
+from tests.factories import UserFactory
+from tests.pages_support import THREE_PAGES, paged_pdf
+
+# Serialized rollback restores the migrations' rows (groups, document types) after each test.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def test_a_hit_on_page_two_of_a_born_digital_pdf_opens_on_page_two(page, search_backend):
+    UserFactory(username="erika", password=PASSWORD, role=Role.EXAMINER)
+    dossier = create_dossier(
+        "BG/P/2024/4343",
+        title="Clock movement",
+        published_at=timezone.localdate() - dt.timedelta(days=3),
+    )
+    document = file_document(
+        dossier, paged_pdf(*THREE_PAGES), type_code="DESC", filename="description.pdf"
+    )
+    pipeline.process_version(document.versions.get().id)
+    indexer.sync()
+
+    sign_in(page, "erika")
+    page.goto("/search")
+    page.get_by_label("Query").fill("escapement")
+    page.get_by_role("button", name="Search").last.click()
+    page.wait_for_selector(".hit")
+    assert page.locator(".hit .snippet mark").first.inner_text().lower() == "escapement"
+    assert "page 2" in page.locator(".hit .meta").first.inner_text()
+    page.locator(".hit h3 a").first.click()
+    page.wait_for_selector("#viewer-root[data-ready='true']")
+    page.wait_for_selector("#viewer-root[data-current-page='2']")
+    assert page.locator("#page-number").input_value() == "2"
+    # The query's term, and only it, is highlighted, in page 2's text layer.
+    highlight = page.locator(".page[data-page-number='2'] .textLayer .highlight").first
+    highlight.wait_for()
+    highlights = page.locator(".textLayer .highlight")
+    assert {text.strip().lower() for text in highlights.all_inner_texts()} == {"escapement"}
