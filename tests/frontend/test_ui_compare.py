@@ -176,3 +176,18 @@ def test_the_public_compares_the_redacted_texts_only(tmp_path):
     assert "Zanzibarov" in html and "difference.png" in html
     image = client.get(difference)
     assert image.status_code == 200 and image["Content-Type"] == "image/png"
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "counts"),
+    [
+        ("fr", "Page 2", "1 mot supprimé"),
+        ("ar", "الصفحة 2", "كلمة واحدة محذوفة"),
+    ],
+)
+def test_the_compare_page_speaks_the_readers_language(language, heading, counts):
+    document = amended_claims()
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(make_user("erika", Role.EXAMINER))
+    html = client.get(f"/documents/{document.id}/compare").content.decode()
+    assert heading in html and counts in html
