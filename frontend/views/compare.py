@@ -29,6 +29,7 @@ from dossier.models import Document, Rendition, RenditionKind, Version
 from frontend import compare
 from frontend.labels import ui_language
 from frontend.views.dossiers import selected_ids
+from frontend.views.viewer import viewer_kind
 from frontend.views.visible import document_or_404, dossier_or_404
 
 # The most of each text read (UTF-8 bytes): a larger one is compared up to there, and says so.
@@ -76,6 +77,7 @@ def compare_view(request, document_id):
     if left.text is not None and right.text is not None:
         context["diff"] = compare.diff_texts(left.text, right.text)
     context["images"] = _image_urls(left, right)
+    context["pdf_urls"] = _pdf_urls(left, right)
     return render(request, "frontend/compare.html", context)
 
 
@@ -197,6 +199,34 @@ def _read_text(request, side: Side) -> None:
             "size": f"{MAX_TEXT_BYTES // (1024 * 1024)} MB"
         }
     actions.record_download(version, actor=actor_of(request), rendition=read_as)
+
+
+def _pdf_url(side: Side) -> str | None:
+    """The PDF the viewer would show for the side (its PDF/A, the original PDF, or an office
+    document's PDF; the redacted copy for one who reads redacted), or None."""
+    version = side.version
+    if version is None or version.expunged_at is not None:
+        return None
+    kinds = set(Rendition.objects.filter(version=version).values_list("kind", flat=True))
+    args = [side.document.id, version.number]
+    if side.redacted:
+        if RenditionKind.REDACTED not in kinds:
+            return None
+        return reverse("api:version-rendition", args=[*args, RenditionKind.REDACTED])
+    if RenditionKind.PDFA in kinds:
+        return reverse("api:version-rendition", args=[*args, RenditionKind.PDFA])
+    if viewer_kind(version.detected_media_type or version.media_type) == "pdf":
+        return f"{reverse('api:version-content', args=args)}?disposition=inline"
+    if RenditionKind.PDF in kinds:
+        return reverse("api:version-rendition", args=[*args, RenditionKind.PDF])
+    return None
+
+
+def _pdf_urls(left: Side, right: Side) -> dict | None:
+    """Both sides' PDFs for the page-by-page visual compare (drawn by pdf.js in the browser),
+    when both have one."""
+    urls = {"left": _pdf_url(left), "right": _pdf_url(right)}
+    return urls if None not in urls.values() else None
 
 
 def _thumbnail(side: Side) -> Rendition | None:

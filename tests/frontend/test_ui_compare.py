@@ -5,6 +5,7 @@ the public, reading a document through its redacted copy, compares the redacted 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
 import pytest
@@ -164,16 +165,24 @@ def test_the_public_compares_the_redacted_texts_only(tmp_path):
     html = Client().get(url).content.decode()
     assert "[redacted]" in html and "<ins>with a handle</ins>" in html
     assert "Zanzibarov" not in html
-    # No image of the original's first page for the public, nor a difference made from it.
+    # No image of the original's pages for the public, nor a difference made from it: the
+    # pages drawn are the redacted copies'.
     assert "difference.png" not in html
+    for document in (one, two):
+        redacted = f"/api/v1/documents/{document.id}/versions/1/renditions/redacted"
+        assert f'="{redacted}"' in html
+        assert f"/api/v1/documents/{document.id}/versions/1/content" not in html
     difference = f"/documents/{one.id}/compare/difference.png?other={two.id}"
     assert Client().get(difference).status_code == 404
     read = {e.detail["rendition"] for e in AuditEvent.objects.filter(action="document.download")}
     assert read == {"redacted_text"}
-    # Staff read the originals' texts, and see the first pages and their difference.
     client = staff()
     html = client.get(url).content.decode()
-    assert "Zanzibarov" in html and "difference.png" in html
+    # Staff read the originals' texts and are shown their pages (the original PDFs).
+    assert "Zanzibarov" in html
+    assert (
+        f'data-left-url="/api/v1/documents/{one.id}/versions/1/content?disposition=inline"' in html
+    )
     image = client.get(difference)
     assert image.status_code == 200 and image["Content-Type"] == "image/png"
 
@@ -191,3 +200,29 @@ def test_the_compare_page_speaks_the_readers_language(language, heading, counts)
     client.force_login(make_user("erika", Role.EXAMINER))
     html = client.get(f"/documents/{document.id}/compare").content.decode()
     assert heading in html and counts in html
+
+
+def test_two_images_without_a_pdf_are_compared_by_their_first_pages(tmp_path):
+    dossier = create_dossier("BG/P/2024/000324", title="Drawing")
+    documents = []
+    for name, mark in (("before", None), ("after", (10, 10, 20, 20))):
+        png = tmp_path / f"{name}.png"
+        image = Image.new("RGB", (40, 50), "white")
+        if mark:
+            image.paste((0, 0, 0), mark)
+        image.save(png)
+        document = file_document(dossier, png.read_bytes(), filename=f"{name}.png")
+        version = document.versions.get(number=1)
+        save_rendition(version, RenditionKind.THUMBNAIL, str(png), "image/png", "t.png")
+        documents.append(document)
+    before, after = documents
+    client = staff()
+    html = client.get(f"/documents/{before.id}/compare?other={after.id}").content.decode()
+    assert 'id="compare-pages"' not in html  # no PDF to draw pages from
+    difference = f"/documents/{before.id}/compare/difference.png?other={after.id}&amp;a=1&amp;b=1"
+    assert difference in html
+    answer = client.get(difference.replace("&amp;", "&"))
+    assert answer.status_code == 200 and answer["Content-Type"] == "image/png"
+    drawn = Image.open(io.BytesIO(answer.content)).convert("RGB")
+    assert drawn.getpixel((2, 2)) == (255, 255, 255)  # the same on both
+    assert drawn.getpixel((15, 15)) == (0, 0, 0)  # white on one, black on the other
