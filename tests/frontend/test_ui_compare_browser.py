@@ -6,6 +6,7 @@ columns running right to left."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -66,9 +67,20 @@ def test_the_claims_diff_opens_from_the_viewer(page, examiner):
     right_box = changed.locator(".diff-right").bounding_box()
     assert right_box["x"] >= left_box["x"] + left_box["width"]
     assert changed.locator(".diff-right").inner_text().splitlines()[1] == CLAIM_2.format("silicon")
+    # Both versions' pages drawn by pdf.js side by side, with where they differ.
+    pages = page.locator('#compare-pages[data-shown-page="1"]')
+    pages.wait_for()
+    assert int(pages.get_attribute("data-differing-pixels")) > 0
+    assert page.locator("#compare-page-state").inner_text() == "1 / 1"
     # The version pickers name what is compared, and pick another pair.
     assert page.get_by_label("Version").first.input_value() == "1"
     assert page.get_by_label("Version").last.input_value() == "2"
+    page.get_by_label("Version").first.select_option("2")
+    page.get_by_role("button", name="Compare", exact=True).click()
+    page.wait_for_url(re.compile(r"/compare\?a=2&b=2$"), wait_until="domcontentloaded")
+    assert "The texts are the same." in page.locator("#compare-summary").inner_text()
+    pages.wait_for()
+    assert pages.get_attribute("data-differing-pixels") == "0"
 
 
 def test_two_ticked_documents_are_compared_right_to_left(page, examiner):
