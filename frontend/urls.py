@@ -4,6 +4,7 @@ from django.urls import path, re_path
 from frontend import scanning
 from frontend.views import (
     case_events,
+    compare,
     dossiers,
     editing,
     expunge,
@@ -39,6 +40,12 @@ urlpatterns = [
     ),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("documents/<uuid:document_id>", viewer.viewer, name="viewer"),
+    path("documents/<uuid:document_id>/compare", compare.compare_view, name="compare"),
+    path(
+        "documents/<uuid:document_id>/compare/difference.png",
+        compare.difference_image,
+        name="compare-difference",
+    ),
     path("documents/<uuid:document_id>/state", viewer.document_state, name="document-state"),
     path("documents/<uuid:document_id>/row", editing.document_row, name="document-row"),
     path("documents/<uuid:document_id>/edit", editing.edit_document, name="document-edit"),
@@ -101,6 +108,7 @@ urlpatterns = [
         case_events.record_case_event,
         name="case-event-record",
     ),
+    re_path(r"^dossiers/(?P<key>.+)/compare$", compare.compare_selected, name="dossier-compare"),
     re_path(r"^dossiers/(?P<key>.+)/watch$", watch.watch_dossier, name="dossier-watch"),
     re_path(r"^dossiers/(?P<key>.+)$", dossiers.dossier_detail, name="dossier"),
 ]

@@ -57,6 +57,7 @@ def viewer(request, document_id):
     )
     if not versions:
         raise Http404(_("The document has no content yet."))
+    _link_previous(versions)
     wanted = request.GET.get("version", "")
     # Unless one is asked for, the newest version whose content is still there.
     live = [v for v in versions if v.expunged_at is None]
@@ -145,6 +146,16 @@ def viewer(request, document_id):
             ),
         },
     )
+
+
+def _link_previous(versions: list[Version]) -> None:
+    """Give each version (newest first) the number of the one it can be compared with: the
+    version before it whose content is still there (`previous_number`, None if none)."""
+    previous = None
+    for version in reversed(versions):
+        version.previous_number = previous
+        if version.expunged_at is None:
+            previous = version.number
 
 
 def _text_missing(processing) -> str:
