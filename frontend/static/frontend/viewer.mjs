@@ -1,7 +1,9 @@
 // The PDF viewer: pdf.js (self-hosted from pdfjs-dist) with page navigation, zoom, rotation,
 // find (search hits arrive with their terms and page), thumbnails and download.
 // Large files open on their first page: pdf.js fetches byte ranges from the content endpoint
-// (which answers `Range`) instead of the whole file.
+// (which answers `Range`) instead of the whole file, and nothing else competes with the first
+// page: thumbnails and the search terms' highlighting (which reads every page's text, and so
+// every page's bytes in a scan) start once it is painted.
 import "../vendor/pdfjs/build/pdf.min.mjs";
 import {
   EventBus,
@@ -53,18 +55,29 @@ function find(query, again = false) {
   });
 }
 
+let firstPaint = null;
+const painted = new Promise((resolve) => { firstPaint = resolve; });
+
 eventBus.on("pagesinit", () => {
   viewer.currentScaleValue = zoomSelect.value;
   if (wantedPage > 1) viewer.currentPageNumber = Math.min(wantedPage, viewer.pagesCount);
-  if (terms) {
+  painted.then(() => {
+    if (!terms) return;
     // Highlight the search terms without moving away from the page the hit is on.
+    const page = viewer.currentPageNumber;
     eventBus.dispatch("find", {
       source: window, type: "", query: terms, caseSensitive: false, entireWord: false,
       highlightAll: true, findPrevious: false, matchDiacritics: false,
     });
-    if (wantedPage > 1) viewer.currentPageNumber = Math.min(wantedPage, viewer.pagesCount);
-  }
+    viewer.currentPageNumber = page;
+  });
   root.dataset.ready = "true";
+});
+// The first page drawn (the one asked for, or whichever is on screen): the document is seen.
+eventBus.on("pagerendered", ({ pageNumber }) => {
+  if (root.dataset.firstPaint) return;
+  root.dataset.firstPaint = String(pageNumber);
+  firstPaint();
 });
 eventBus.on("pagechanging", (event) => {
   pageInput.value = event.pageNumber;
@@ -135,15 +148,20 @@ function renderThumbnails(pdf) {
     canvas.height = 140;
     button.append(canvas, document.createTextNode(String(number)));
     thumbnails.append(button);
-    observer.observe(button);
   }
+  painted.then(() => {
+    for (const button of thumbnails.querySelectorAll("button")) observer.observe(button);
+  });
 }
 
 const loading = pdfjsLib.getDocument({
   url: root.dataset.url,
   withCredentials: true,
-  // Ranges of 256 KiB on demand: a 500-page scan opens on page 1 without the whole file.
-  rangeChunkSize: 262144,
+  // Ranges on demand, and only those (no background fetching of the rest, no streaming of the
+  // whole file): a 500-page scan opens on page 1 without the whole file. 64 KiB chunks (pdf.js's
+  // default): the header, the cross-reference table at the end and the first page's objects
+  // are each one or two small requests, not a quarter of a megabyte each.
+  rangeChunkSize: 65536,
   disableAutoFetch: true,
   disableStream: true,
   cMapUrl: root.dataset.cmaps,
