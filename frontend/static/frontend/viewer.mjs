@@ -1,7 +1,7 @@
 // The PDF viewer: pdf.js (self-hosted from pdfjs-dist) with page navigation, zoom, rotation,
 // find (search hits arrive with their terms and page), thumbnails and download.
 // Large files open on their first page: pdf.js fetches byte ranges from the content endpoint
-// (which answers `Range`) instead of the whole file, and nothing else competes with the first
+// (which answers `Range`) instead of the whole file (`RangeTransport`), and nothing else competes with the first
 // page: thumbnails and the search terms' highlighting (which reads every page's text, and so
 // every page's bytes in a scan) start once it is painted.
 import "../vendor/pdfjs/build/pdf.min.mjs";
@@ -154,23 +154,57 @@ function renderThumbnails(pdf) {
   });
 }
 
-const loading = pdfjsLib.getDocument({
-  url: root.dataset.url,
-  withCredentials: true,
-  // Ranges on demand, and only those (no background fetching of the rest, no streaming of the
-  // whole file): a 500-page scan opens on page 1 without the whole file. 64 KiB chunks (pdf.js's
-  // default): the header, the cross-reference table at the end and the first page's objects
-  // are each one or two small requests, not a quarter of a megabyte each.
-  rangeChunkSize: 65536,
-  disableAutoFetch: true,
-  disableStream: true,
-  cMapUrl: root.dataset.cmaps,
-  cMapPacked: true,
-  standardFontDataUrl: root.dataset.fonts,
-  wasmUrl: root.dataset.wasm,
-  isEvalSupported: false,
-});
-loading.promise.then(
+// 64 KiB (pdf.js's default): the header, the cross-reference table at the end and the first
+// page's objects are each one or two small requests.
+const CHUNK = 65536;
+
+// pdf.js's own loader starts with a request for the whole file, cancelled once its headers
+// show that the server answers ranges; what arrived by then (up to a few hundred kilobytes)
+// is wasted. Asking for the first chunk as a range instead gives the file's length (from
+// `Content-Range`) and its first bytes at once; every other range is asked for as pdf.js needs it.
+class RangeTransport extends pdfjsLib.PDFDataRangeTransport {
+  constructor(url, length, firstBytes) {
+    super(length, firstBytes);
+    this.url = url;
+  }
+
+  requestDataRange(begin, end) {
+    fetchBytes(this.url, `bytes=${begin}-${end - 1}`).then(
+      ({ bytes }) => this.onDataRange(begin, bytes),
+      (error) => { root.dataset.error = String(error); },
+    );
+  }
+}
+
+async function fetchBytes(url, range) {
+  const response = await fetch(url, { credentials: "same-origin", headers: { Range: range } });
+  if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+  return { response, bytes: new Uint8Array(await response.arrayBuffer()) };
+}
+
+async function openDocument(url) {
+  const options = {
+    cMapUrl: root.dataset.cmaps,
+    cMapPacked: true,
+    standardFontDataUrl: root.dataset.fonts,
+    wasmUrl: root.dataset.wasm,
+    isEvalSupported: false,
+    rangeChunkSize: CHUNK,
+    // Only the ranges pages on screen need: no fetching of the rest in the background.
+    disableAutoFetch: true,
+    disableStream: true,
+  };
+  const { response, bytes } = await fetchBytes(url, `bytes=0-${CHUNK - 1}`);
+  const total = /\/(\d+)$/.exec(response.headers.get("Content-Range") || "");
+  if (response.status !== 206 || !total || Number(total[1]) <= bytes.length) {
+    // The whole file came (a small one, or a server without ranges).
+    return pdfjsLib.getDocument({ ...options, data: bytes }).promise;
+  }
+  const range = new RangeTransport(url, Number(total[1]), bytes);
+  return pdfjsLib.getDocument({ ...options, range }).promise;
+}
+
+openDocument(root.dataset.url).then(
   (pdf) => {
     pageCount.textContent = pdf.numPages;
     pageInput.max = pdf.numPages;
