@@ -33,6 +33,8 @@ OCR_IMAGE_TYPES = {
     *HEIF_IMAGE_TYPES,
 }
 PAGE_TIMEOUT_S = 180
+# OCRmyPDF linearizes outputs larger than this many megabytes: larger than any file, never.
+NEVER_LINEARIZED_MB = 1_000_000_000
 # OCRmyPDF's options that prepare the page images (edms's settings EDMS_OCR_ROTATE_PAGES, …).
 PREPROCESSING = {"rotate_pages", "rotate_pages_threshold", "deskew", "clean", "clean_final"}
 _SKIPPED_MARKER = re.compile(r"\[OCR skipped on page\(s\) [0-9, -]+\]")
@@ -72,6 +74,11 @@ def ocr_to_pdfa(
         "tesseract_timeout": PAGE_TIMEOUT_S,
         # The rendition is a new file: a signature on the original stays valid there.
         "invalidate_digital_signatures": True,
+        # Never linearized ("fast web view" is OCRmyPDF's default above 1 MB): the viewer
+        # (pdf.js) opens a file from the cross-reference table at its end and then fetches only
+        # the ranges a page needs; a linearized file's hint tables are no use to it, and its
+        # first-page section holds objects (fonts) every page shares.
+        "fast_web_view": NEVER_LINEARIZED_MB,
     }
     source, converter = path, ""
     if media_type.startswith("image/"):

@@ -1,7 +1,9 @@
 // The PDF viewer: pdf.js (self-hosted from pdfjs-dist) with page navigation, zoom, rotation,
 // find (search hits arrive with their terms and page), thumbnails and download.
 // Large files open on their first page: pdf.js fetches byte ranges from the content endpoint
-// (which answers `Range`) instead of the whole file.
+// (which answers `Range`) instead of the whole file (`RangeTransport`), and nothing else competes with the first
+// page: thumbnails and the search terms' highlighting (which reads every page's text, and so
+// every page's bytes in a scan) start once it is painted.
 import "../vendor/pdfjs/build/pdf.min.mjs";
 import {
   EventBus,
@@ -54,18 +56,29 @@ function find(query, again = false) {
   });
 }
 
+let firstPaint = null;
+const painted = new Promise((resolve) => { firstPaint = resolve; });
+
 eventBus.on("pagesinit", () => {
   viewer.currentScaleValue = zoomSelect.value;
   if (wantedPage > 1) viewer.currentPageNumber = Math.min(wantedPage, viewer.pagesCount);
-  if (terms) {
+  painted.then(() => {
+    if (!terms) return;
     // Highlight the search terms without moving away from the page the hit is on.
+    const page = viewer.currentPageNumber;
     eventBus.dispatch("find", {
       source: window, type: "", query: terms, caseSensitive: false, entireWord: false,
       highlightAll: true, findPrevious: false, matchDiacritics: false,
     });
-    if (wantedPage > 1) viewer.currentPageNumber = Math.min(wantedPage, viewer.pagesCount);
-  }
+    viewer.currentPageNumber = page;
+  });
   root.dataset.ready = "true";
+});
+// The first page drawn (the one asked for, or whichever is on screen): the document is seen.
+eventBus.on("pagerendered", ({ pageNumber }) => {
+  if (root.dataset.firstPaint) return;
+  root.dataset.firstPaint = String(pageNumber);
+  firstPaint();
 });
 eventBus.on("pagechanging", (event) => {
   pageInput.value = event.pageNumber;
@@ -137,24 +150,63 @@ function renderThumbnails(pdf) {
     canvas.height = 140;
     button.append(canvas, document.createTextNode(String(number)));
     thumbnails.append(button);
-    observer.observe(button);
+  }
+  painted.then(() => {
+    for (const button of thumbnails.querySelectorAll("button")) observer.observe(button);
+  });
+}
+
+// 64 KiB (pdf.js's default): the header, the cross-reference table at the end and the first
+// page's objects are each one or two small requests.
+const CHUNK = 65536;
+
+// pdf.js's own loader starts with a request for the whole file, cancelled once its headers
+// show that the server answers ranges; what arrived by then (up to a few hundred kilobytes)
+// is wasted. Asking for the first chunk as a range instead gives the file's length (from
+// `Content-Range`) and its first bytes at once; every other range is asked for as pdf.js needs it.
+class RangeTransport extends pdfjsLib.PDFDataRangeTransport {
+  constructor(url, length, firstBytes) {
+    super(length, firstBytes);
+    this.url = url;
+  }
+
+  requestDataRange(begin, end) {
+    fetchBytes(this.url, `bytes=${begin}-${end - 1}`).then(
+      ({ bytes }) => this.onDataRange(begin, bytes),
+      (error) => { root.dataset.error = String(error); },
+    );
   }
 }
 
-const loading = pdfjsLib.getDocument({
-  url: root.dataset.url,
-  withCredentials: true,
-  // Ranges of 256 KiB on demand: a 500-page scan opens on page 1 without the whole file.
-  rangeChunkSize: 262144,
-  disableAutoFetch: true,
-  disableStream: true,
-  cMapUrl: root.dataset.cmaps,
-  cMapPacked: true,
-  standardFontDataUrl: root.dataset.fonts,
-  wasmUrl: root.dataset.wasm,
-  isEvalSupported: false,
-});
-loading.promise.then(
+async function fetchBytes(url, range) {
+  const response = await fetch(url, { credentials: "same-origin", headers: { Range: range } });
+  if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+  return { response, bytes: new Uint8Array(await response.arrayBuffer()) };
+}
+
+async function openDocument(url) {
+  const options = {
+    cMapUrl: root.dataset.cmaps,
+    cMapPacked: true,
+    standardFontDataUrl: root.dataset.fonts,
+    wasmUrl: root.dataset.wasm,
+    isEvalSupported: false,
+    rangeChunkSize: CHUNK,
+    // Only the ranges pages on screen need: no fetching of the rest in the background.
+    disableAutoFetch: true,
+    disableStream: true,
+  };
+  const { response, bytes } = await fetchBytes(url, `bytes=0-${CHUNK - 1}`);
+  const total = /\/(\d+)$/.exec(response.headers.get("Content-Range") || "");
+  if (response.status !== 206 || !total || Number(total[1]) <= bytes.length) {
+    // The whole file came (a small one, or a server without ranges).
+    return pdfjsLib.getDocument({ ...options, data: bytes }).promise;
+  }
+  const range = new RangeTransport(url, Number(total[1]), bytes);
+  return pdfjsLib.getDocument({ ...options, range }).promise;
+}
+
+openDocument(root.dataset.url).then(
   (pdf) => {
     pageCount.textContent = pdf.numPages;
     pageInput.max = pdf.numPages;
