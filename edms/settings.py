@@ -405,6 +405,7 @@ SPECTACULAR_SETTINGS = {
     # Several models have a `state`: name each choice set after its model's enum.
     "ENUM_NAME_OVERRIDES": {
         "DocumentStateEnum": "dossier.models.DocumentState",
+        "VisibilityEnum": "dossier.models.Visibility",
         "ProcessingStateEnum": "ingest.models.State",
         "ScanBatchStateEnum": "scanning.models.BatchState",
         "EventKindEnum": "dossier.models.EventKind",
