@@ -481,6 +481,7 @@ def test_a_delivery_whose_task_was_lost_is_queued_again(
     assert run_on_commit(sweep).others == {
         "webhook deliveries": 1,
         "version renditions": 0,
+        "search index rebuilds": 0,
         "notification e-mails": 0,
     }
     assert receiver.kinds == ["dossier.created"]
