@@ -111,7 +111,8 @@ def viewer_shows(client: Client, document_id) -> str:
     assert response.status_code == 200
     html = response.content.decode()
     assert 'data-kind="pdf"' in html
-    (url,) = re.findall(r'data-url="([^"]*)"', html)
+    # The viewer's own data-url (the notes panel has one too, for its API).
+    (url,) = re.findall(r'data-kind="pdf" data-url="([^"]*)"', html)
     return url
 
 
