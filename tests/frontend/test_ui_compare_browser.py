@@ -32,6 +32,15 @@ def claims_text(material: str) -> str:
     return "\f".join(PAGES).format(material)
 
 
+@pytest.fixture(autouse=True)
+def pages_answered_before_teardown(page):
+    """The compare page draws both PDFs' pages in the background: the live server answers those
+    requests before the test's database goes away (else a request finishing after it fails the
+    teardown)."""
+    yield
+    page.wait_for_load_state("networkidle")
+
+
 @pytest.fixture
 def examiner(transactional_db):
     return UserFactory(username="erika", password=PASSWORD, role=Role.EXAMINER)
