@@ -43,6 +43,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import psutil
 import requests
@@ -102,11 +103,19 @@ class Edms:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(f"edms run exited; see {log.name}")
+                self._give_up("edms run exited")
             if key_file.exists() and self._answers(key_file):
                 return self
             time.sleep(0.5)
-        raise SystemExit(f"edms run did not answer within 3 minutes; see {log.name}")
+        self._give_up("edms run did not answer within 3 minutes")
+
+    def _give_up(self, why: str) -> NoReturn:
+        """Stop what was started (`__exit__` is not called when `__enter__` fails) and say why
+        with the log's end: the log goes with the temporary directory."""
+        self.__exit__(None, None, None)
+        log = (self.data_dir.parent / "edms-run.log").read_text(errors="replace")
+        tail = "\n".join(log.splitlines()[-40:])
+        raise SystemExit(f"{why}; its log ends:\n{tail}")
 
     def _answers(self, key_file: Path) -> bool:
         self.session.headers["Authorization"] = f"Bearer {key_file.read_text().strip()}"
