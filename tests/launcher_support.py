@@ -7,13 +7,17 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psutil
+import psycopg
 import pytest
+import redis
 import requests
 
 from tests.gunicorn_server import free_port
@@ -64,6 +68,34 @@ def embedded_env(data_dir: Path) -> dict[str, str]:
     """This process's environment without the variables that choose production services."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(SETUP_VARIABLES)}
     return env | {"EDMS_DATA_DIR": str(data_dir)}
+
+
+@contextmanager
+def production_env(data_dir: Path, name: str, *, broker_db: int) -> Iterator[dict[str, str]]:
+    """The production leg's services, each with a namespace of the test's own (`name`), emptied
+    afterwards: a PostgreSQL database, a Redis database number, an S3 key prefix and a search
+    index prefix (for a search cluster)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env["EDMS_DATA_DIR"] = str(data_dir)
+    database = f"edms_{name}_{os.getpid()}"
+    url = urlsplit(os.environ["DATABASE_URL"])
+    admin_url = urlunsplit(url._replace(path="/postgres"))
+    env["DATABASE_URL"] = urlunsplit(url._replace(path=f"/{database}"))
+    broker = urlsplit(os.environ["CELERY_BROKER_URL"])
+    env["CELERY_BROKER_URL"] = urlunsplit(broker._replace(path=f"/{broker_db}"))
+    env["EDMS_S3_PREFIX"] = f"{name}-{uuid.uuid4().hex}"
+    env["EDMS_SEARCH_INDEX_PREFIX"] = f"edms-{name}-{os.getpid()}"
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{database}"')
+        connection.execute(f'CREATE DATABASE "{database}"')
+    redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
+    try:
+        yield env
+    finally:
+        redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
+        with psycopg.connect(admin_url, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def answers(run: EdmsRun) -> bool:

@@ -17,19 +17,15 @@ import signal
 import sqlite3
 import subprocess
 import threading
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-import redis
 import requests
 
 from tests.ingest_support import one_page_pdf
-from tests.launcher_support import EDMS, EdmsRun, edms_running, embedded_env
+from tests.launcher_support import EDMS, EdmsRun, edms_running, embedded_env, production_env
 from tests.services import wait_until
 
 DOCUMENTS = 300
@@ -55,35 +51,6 @@ def write_backfile(folder: Path) -> Path:
     return manifest
 
 
-# --- Where `edms run` keeps its data on each leg ---------------------------------------------
-
-
-@contextmanager
-def production_env(data_dir: Path) -> Iterator[dict[str, str]]:
-    """The leg's services, each with a namespace of this test's own, emptied afterwards."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env["EDMS_DATA_DIR"] = str(data_dir)
-    database = f"edms_bulk_{os.getpid()}"
-    url = urlsplit(os.environ["DATABASE_URL"])
-    admin_url = urlunsplit(url._replace(path="/postgres"))
-    env["DATABASE_URL"] = urlunsplit(url._replace(path=f"/{database}"))
-    broker = urlsplit(os.environ["CELERY_BROKER_URL"])
-    env["CELERY_BROKER_URL"] = urlunsplit(broker._replace(path="/13"))
-    env["EDMS_S3_PREFIX"] = f"bulk-import-{uuid.uuid4().hex}"
-    env["EDMS_SEARCH_INDEX_PREFIX"] = f"edms-bulk-import-{os.getpid()}"  # a search cluster's
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{database}"')
-        connection.execute(f'CREATE DATABASE "{database}"')
-    redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
-    try:
-        yield env
-    finally:
-        redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-
-
 def query(run: EdmsRun, sql: str) -> list[tuple]:
     """Read `edms run`'s own database directly (what no API shows: processing attempts)."""
     if "DATABASE_URL" in run.env:
@@ -97,8 +64,9 @@ def query(run: EdmsRun, sql: str) -> list[tuple]:
 def edms_run(tmp_path) -> Iterator[EdmsRun]:
     data_dir = tmp_path / "data"
     if os.environ.get("DATABASE_URL"):
-        with production_env(data_dir) as env, edms_running(tmp_path, env) as run:
-            yield run
+        with production_env(data_dir, "bulk", broker_db=13) as env:
+            with edms_running(tmp_path, env) as run:
+                yield run
     else:
         with edms_running(tmp_path, embedded_env(data_dir)) as run:
             yield run
