@@ -52,8 +52,11 @@ def _log_progress(done: int, total: int) -> None:
 def queue_rebuild_of_outdated_index() -> int:
     """`edms sweep` hook: an index an upgrade left outdated (search answers 503 meanwhile) is
     rebuilt by the index queue's consumer, asked once (1) or not at all (0)."""
-    if not get_backend().outdated():
-        return 0
+    try:
+        if not get_backend().outdated():
+            return 0
+    except SearchUnavailable:
+        return 0  # a cluster that cannot be asked now is asked at the next sweep
     stamp = claim_wakeup()
     if stamp is None:
         return 0  # a sync is queued already; it rebuilds

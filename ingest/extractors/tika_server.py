@@ -1,8 +1,10 @@
 """A Tika server reached through the `tika` client package (when `TIKA_SERVER_URL` is set).
 
-One `PUT /tika/body` per file, answered with JSON: the body text of the file with its embedded
-documents inline, and the file's own metadata, which is what the embedded extractor returns too
-(`/tika/text` and the `/rmeta` endpoints would add the `<title>` to the text). The file's name
+One `PUT /tika/xml` per file, answered with JSON: the file's XHTML, with its embedded documents
+inline, and the file's own metadata. The XHTML is what the embedded extractor reads too: its
+body's characters are the text (the `<title>` in its head is not, as `/tika/text` would make it),
+and its `<div class="page">`s say where a PDF's pages begin, kept as form feeds
+(`ingest.pages.text_of_xhtml`), so a search hit opens on its page. The file's name
 goes along, as the embedded extractor sees it, so that both detect the same type. A parse error
 comes back as HTTP 422, or, when the server is started with `returnStackTrace`
 (infra/tika-server.sh does), as HTTP 200 with the stack trace in
@@ -29,8 +31,10 @@ from ingest.extractors.base import (
     ExtractionFailed,
     ExtractorUnavailable,
 )
+from ingest.pages import text_of_xhtml
 
-SERVICE = "/tika/body"
+SERVICE = "/tika/xml"
+WRITE_LIMIT_REACHED = "org.apache.tika.exception.WriteLimitReachedException"
 
 
 def client_only():
@@ -71,7 +75,8 @@ class Extractor(BaseExtractor):
         headers = {
             "Accept": "application/json",
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
-            # Tika server's per-request settings: cap the text, never OCR (a later step does).
+            # Tika server's per-request settings: cap the text (its characters, not the XHTML's
+            # markup), never OCR (a later step does).
             "writeLimit": str(max_chars),
             "X-Tika-OCRskipOcr": "true",
             "X-Tika-PDFextractInlineImages": "false",
@@ -107,12 +112,13 @@ class Extractor(BaseExtractor):
 
 
 def parse_answer(status: int, answer: bytes) -> dict:
-    """The server's answer as `{"status", "content", "metadata"}` (or `"error"` when not 200)."""
+    """The server's answer as `{"status", "content", "metadata"}` (or `"error"` when not 200);
+    the content is the XHTML's text, pages separated by form feeds."""
     text = answer.decode("utf-8", errors="replace")
     if status != 200:
         return {"status": status, "error": text}
     document = json.loads(text or "{}")
-    content = document.pop("X-TIKA:content", "")
+    content = text_of_xhtml(document.pop("X-TIKA:content", "") or "")
     return {"status": status, "content": content, "metadata": document}
 
 
@@ -129,7 +135,8 @@ def interpret(parsed: dict, *, max_chars: int) -> Extraction:
     metadata = tika_metadata.as_lists(parsed.get("metadata") or {})
     # With `returnStackTrace` the server answers a parse error with HTTP 200 and the trace here.
     trace = metadata.get("X-TIKA:EXCEPTION:container_exception")
-    if trace:
+    # A text cut at `writeLimit` is reported there too; the text up to the limit is the answer.
+    if trace and not trace[0].startswith(WRITE_LIMIT_REACHED):
         raise _failure_from_stack_trace(trace[0])
     if tika_metadata.refused_as_encrypted(metadata, text):
         raise ExtractionFailed("encrypted-document", "the document is encrypted")

@@ -20,12 +20,19 @@ from elasticsearch import exceptions as es_exceptions
 
 from search.backends.base import (
     IndexDocument,
+    IndexOutdated,
     SearchBackend,
     SearchRequest,
     SearchResult,
     SearchUnavailable,
 )
-from search.backends.querydsl import bulk_actions, search_body, search_result, template_body
+from search.backends.querydsl import (
+    bulk_actions,
+    mapping_outdated,
+    search_body,
+    search_result,
+    template_body,
+)
 
 # --- The engine -------------------------------------------------------------------------------
 
@@ -53,6 +60,7 @@ class Backend(SearchBackend):
         self.shards, self.replicas = shards, replicas
         self.refresh = refresh
         self.max_text_chars = max_text_chars
+        self._current_targets: list[str] | None = None  # the indexes `outdated` found current
         auth = {}
         if api_key:
             auth["api_key"] = api_key
@@ -73,6 +81,15 @@ class Backend(SearchBackend):
             raise SearchUnavailable(f"Elasticsearch is unreachable: {exc}") from exc
 
     # --- Generations ----------------------------------------------------------------------
+
+    def outdated(self) -> bool:
+        targets = self._call(self._targets)
+        if not targets or targets == self._current_targets:
+            return False  # asked before every sync: an index found current is not asked again
+        if mapping_outdated(self._call(self.client.indices.get_mapping, index=self.alias).body):
+            return True
+        self._current_targets = targets
+        return False
 
     def _ensure_template(self) -> None:
         body = template_body(self.alias, shards=self.shards, replicas=self.replicas)
@@ -124,6 +141,13 @@ class Backend(SearchBackend):
         *,
         generation: str | None = None,
     ) -> None:
+        if generation is None and self.outdated():
+            # New documents (with `pages`) would map unknown fields by guess: the index worker
+            # rebuilds the index on this (`search.tasks`) and writes to the new one instead.
+            raise IndexOutdated(
+                f"the search index {self._targets()} was built by an earlier edms with other "
+                "fields: it is being rebuilt (or run `edms search reindex`)"
+            )
         index = self._index_name(generation)
         actions = bulk_actions(upserts, deletes, index=index, max_text_chars=self.max_text_chars)
         # The indexer moves its cursor once this returns, and search trusts the index for every

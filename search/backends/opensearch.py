@@ -18,12 +18,19 @@ from opensearchpy import exceptions as os_exceptions
 
 from search.backends.base import (
     IndexDocument,
+    IndexOutdated,
     SearchBackend,
     SearchRequest,
     SearchResult,
     SearchUnavailable,
 )
-from search.backends.querydsl import bulk_actions, search_body, search_result, template_body
+from search.backends.querydsl import (
+    bulk_actions,
+    mapping_outdated,
+    search_body,
+    search_result,
+    template_body,
+)
 
 
 class Backend(SearchBackend):
@@ -48,6 +55,7 @@ class Backend(SearchBackend):
         self.shards, self.replicas = shards, replicas
         self.refresh = refresh
         self.max_text_chars = max_text_chars
+        self._current_targets: list[str] | None = None  # the indexes `outdated` found current
         self.client = OpenSearch(
             hosts if isinstance(hosts, list) else [h.strip() for h in hosts.split(",")],
             http_auth=(username, password or "") if username else None,
@@ -63,6 +71,15 @@ class Backend(SearchBackend):
             raise SearchUnavailable(f"OpenSearch is unreachable: {exc}") from exc
 
     # --- Generations ----------------------------------------------------------------------
+
+    def outdated(self) -> bool:
+        targets = self._targets()
+        if not targets or targets == self._current_targets:
+            return False  # asked before every sync: an index found current is not asked again
+        if mapping_outdated(self._call(self.client.indices.get_mapping, index=self.alias)):
+            return True
+        self._current_targets = targets
+        return False
 
     def create_generation(self) -> str:
         body = template_body(self.alias, shards=self.shards, replicas=self.replicas)
@@ -111,6 +128,13 @@ class Backend(SearchBackend):
         *,
         generation: str | None = None,
     ) -> None:
+        if generation is None and self.outdated():
+            # New documents (with `pages`) would map unknown fields by guess: the index worker
+            # rebuilds the index on this (`search.tasks`) and writes to the new one instead.
+            raise IndexOutdated(
+                f"the search index {self._targets()} was built by an earlier edms with other "
+                "fields: it is being rebuilt (or run `edms search reindex`)"
+            )
         index = self._index_name(generation)
         actions = bulk_actions(upserts, deletes, index=index, max_text_chars=self.max_text_chars)
         # As in the Elasticsearch engine: the indexer's cursor moves once this returns, so writes

@@ -44,9 +44,20 @@ from search.backends.base import (
     principal_filter_parts,
     reads_redacted,
 )
+from search.backends.querydsl_pages import (
+    MAPPING_VERSION,
+    PAGES,
+    best_page,
+    page_of,
+    pages_field,
+    pages_source,
+)
 
 KEYWORDS = ("id", "stamp", "dossier", "type", "direction", "language", "ip_type", "status")
 KEYWORDS += ("year", "state", "principals", "analysis", "redacted")
+# The page texts are indexed, never stored: `_source` keeps the text once, in `text`. `_meta`
+# says which mapping built an index (`mapping_outdated`).
+MAPPING_META = {"_source": {"excludes": [PAGES]}, "_meta": {"edms_mapping": MAPPING_VERSION}}
 WORDS = analyzer("edms_words", tokenizer="standard", filter=["lowercase"])
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 REDACTED_MARK = "yes"  # the `redacted` keyword of a document the public reads only redacted
@@ -79,6 +90,22 @@ ORIGINAL = TextFields("text")  # the original's text: what its readers search
 REDACTED = TextFields("public_text")  # the redacted copy's: what the public searches instead
 
 
+@dataclass(frozen=True)
+class PageTextFields(TextFields):
+    """One page's text (`querydsl_pages`): its words only, as the metadata is on no page."""
+
+    @property
+    def searched(self) -> list[str]:
+        return self.highlighted
+
+    @property
+    def unstemmed(self) -> list[str]:
+        return [self.name]
+
+
+PAGE_TEXT = PageTextFields(f"{PAGES}.text")
+
+
 def mapping() -> Mapping:
     """The documents' mapping (also what the index template carries)."""
     m = Mapping()
@@ -88,6 +115,9 @@ def mapping() -> Mapping:
     subfields["cjk"] = Text(analyzer="cjk")
     for text in (ORIGINAL, REDACTED):
         m.field(text.name, Text(analyzer=WORDS, fields=subfields))
+    m.field(PAGES, pages_field(WORDS, subfields))
+    for name, value in MAPPING_META.items():
+        m.meta(name, value)
     m.field("title", Text(analyzer=WORDS, fields={"raw": Keyword()}))
     m.field("dossier_title", Text(analyzer=WORDS))
     m.field("applicant", Text(analyzer=WORDS))
@@ -184,11 +214,12 @@ class QueryBuilder:
         return Q("bool", must=[Q("match_all")], must_not=[self.build(node.child)])
 
 
-def readable_matches(request: SearchRequest) -> Query:
+def readable_matches(request: SearchRequest, *, pages: bool = False) -> Query:
     """The documents that match the request's query *as the caller reads them*, among those one
     of the caller's principals may read (`base.principal_filter_parts`): by the original's text
     where the caller reads the original, by the redacted copy's text (`REDACTED`) where the
-    caller reads the document only as the public and the public reads it only redacted."""
+    caller reads the document only as the public and the public reads it only redacted. With
+    `pages`, a match by the original's text also asks for its best page (`querydsl_pages`)."""
     outright, public = principal_filter_parts(request.principals)
     public_now = [
         Q("term", principals=PUBLIC),
@@ -204,7 +235,9 @@ def readable_matches(request: SearchRequest) -> Query:
     if readers_of_original:
         original = QueryBuilder(ORIGINAL).build(request.query)
         readers = Q("bool", should=readers_of_original, minimum_should_match=1)
-        options.append(Q("bool", must=[original], filter=[readers]))
+        page = best_page(request, QueryBuilder(PAGE_TEXT)) if pages else None
+        should = [page] if page else []
+        options.append(Q("bool", must=[original], filter=[readers], should=should))
     if public:
         copy = QueryBuilder(REDACTED).build(request.query)
         options.append(Q("bool", must=[copy], filter=[*public_now, redacted]))
@@ -216,7 +249,8 @@ def readable_matches(request: SearchRequest) -> Query:
 def search_body(request: SearchRequest, *, index: str, client=None) -> Search:
     """The whole search: query, permission and field filters, facets, highlights, sort, page."""
     filters = [QueryBuilder().build(f) for f in request.filters]
-    query = Q("bool", must=[readable_matches(request)], filter=filters)
+    matches = readable_matches(request, pages=request.highlight)
+    query = Q("bool", must=[matches], filter=filters)
     search = Search(using=client, index=index).query(query)
     search = search.extra(track_total_hits=True, from_=request.offset, size=request.limit)
     search = search.source(excludes=["text", "public_text", "meta"])
@@ -280,6 +314,7 @@ def source(document: IndexDocument, max_text_chars: int) -> dict:
         "title": document.title,
         "state": document.state,
         "text": document.text[:max_text_chars],
+        PAGES: pages_source(document.text[:max_text_chars]),
         "meta": document.meta,
         "principals": list(document.principals),
         "public_from": _clamped(public_from).isoformat() if public_from else None,
@@ -295,7 +330,20 @@ def _clamped(day: dt.date) -> dt.date:
 def template_body(alias: str, *, shards: int, replicas: int) -> dict:
     """The composable index template for every generation `<alias>-*`."""
     definition = index_definition(f"{alias}-template", shards=shards, replicas=replicas)
-    return definition.as_composable_template(alias, f"{alias}-*", priority=100).to_dict()
+    body = definition.as_composable_template(alias, f"{alias}-*", priority=100).to_dict()
+    # The template's copy of the index (`clone`) drops the mapping's `_source` and `_meta`.
+    body["template"]["mappings"].update(MAPPING_META)
+    return body
+
+
+def mapping_outdated(mappings: dict) -> bool:
+    """Whether an index whose mappings (a `GET <index>/_mapping` answer) are `mappings` was built
+    by an earlier edms, with fewer fields than this one searches (`MAPPING_VERSION`)."""
+    for index in mappings.values():
+        meta = (index.get("mappings") or {}).get("_meta") or {}
+        if meta.get("edms_mapping", 1) < MAPPING_VERSION:
+            return True
+    return False
 
 
 # --- Reading responses ------------------------------------------------------------------------
@@ -333,7 +381,8 @@ def hit_from(raw: dict, caller: frozenset[str]) -> Hit:
         "official_date": dt.date.fromisoformat(official) if official else None,
         "redacted": redacted,
     }
-    text = REDACTED if reads_redacted(data.get("principals") or [], redacted, caller) else ORIGINAL
+    copy = reads_redacted(data.get("principals") or [], redacted, caller)
+    text = REDACTED if copy else ORIGINAL
     snippets = []
     highlight = raw.get("highlight") or {}
     for name in text.highlighted:
@@ -347,5 +396,5 @@ def hit_from(raw: dict, caller: frozenset[str]) -> Hit:
         score=float(raw.get("_score") or 0.0),
         fields=fields,
         snippets=snippets,
-        pages=[None] * len(snippets),
+        pages=[page_of(raw, redacted_copy=copy)] * len(snippets),
     )

@@ -117,7 +117,7 @@ def test_server_request_names_the_endpoint_and_caps_the_text():
     call = extractor.request("/tmp/claims.pdf", max_chars=5000)
 
     assert call.endpoint == "http://tika.internal:9998"
-    assert call.service == "/tika/body"  # JSON: the body text and the file's metadata
+    assert call.service == "/tika/xml"  # JSON: the XHTML (with its pages) and the metadata
     assert call.headers["Accept"] == "application/json"
     assert call.headers["Content-Disposition"] == "attachment; filename*=UTF-8''claims.pdf"
     assert call.headers["writeLimit"] == "5000"
@@ -160,12 +160,17 @@ def test_server_answers_are_read_like_embedded_ones():
     assert tika_metadata.summary(found.metadata)["author"] == "Ada; Grace"
 
 
-def test_server_answers_are_parsed_from_json():
-    answer = b'{"Content-Type": "application/pdf", "X-TIKA:content": "\\nClaims\\n"}'
-    parsed = tika_server.parse_answer(200, answer)
+def test_server_answers_are_parsed_from_json_and_keep_the_pages():
+    xhtml = (
+        "<html><head><title>Title, not text</title></head><body>"
+        '<div class="page"><p>Claims</p></div>'
+        '<div class="page"><p>1. A widget &amp; a handle.</p></div></body></html>'
+    )
+    answer = json.dumps({"Content-Type": "application/pdf", "X-TIKA:content": xhtml})
+    parsed = tika_server.parse_answer(200, answer.encode())
     assert parsed == {
         "status": 200,
-        "content": "\nClaims\n",
+        "content": "Claims\f1. A widget & a handle.",
         "metadata": {"Content-Type": "application/pdf"},
     }
 

@@ -15,7 +15,9 @@ import pytest
 from django.conf import settings
 
 from ingest import sandbox
-from tests.ingest_support import corpus_files
+from ingest.extractors import embedded, tika_server
+from tests.ingest_support import corpus_file, corpus_files
+from tests.pages_support import THREE_PAGES, paged_pdf
 from tests.services import wait_until
 
 SERVER_URL = os.environ.get("EDMS_TEST_TIKA_SERVER_URL") or settings.TIKA_SERVER_URL
@@ -122,3 +124,33 @@ def test_the_server_gets_the_embedded_extractors_words_for_every_corpus_file(tmp
     # outcome on the server depends on timing and may then match the embedded one.
     expected = set(KNOWN_DIFFERENCES) - (MAY_AGREE - set(differences))
     assert sorted(differences) == sorted(expected)
+
+
+def test_the_server_separates_pdf_pages_with_form_feeds_as_the_embedded_extractor(tmp_path):
+    # The server's XHTML (`/tika/xml`) says where each page begins, as the embedded one's does:
+    # both give the same pages, so a hit in text from either opens on its page.
+    path = tmp_path / "three.pdf"
+    path.write_bytes(paged_pdf(*THREE_PAGES))
+    server = tika_server.Extractor(url=SERVER_URL).extract(str(path), max_chars=10_000)
+    pages = server.text.split("\f")
+    assert [page.strip() for page in pages] == list(THREE_PAGES)
+    assert server.media_type == "application/pdf" and not server.truncated
+    local = embedded.Extractor().extract(str(path), max_chars=10_000)
+    assert [page.split() for page in local.text.split("\f")] == [page.split() for page in pages]
+    # A document that is not a PDF has no pages; its embedded PDF's pages are not its own.
+    word = tika_server.Extractor(url=SERVER_URL).extract(
+        str(corpus_file("67797f56_testWORD.docx").path), max_chars=10_000
+    )
+    assert "Sample Word Document" in word.text and "\f" not in word.text
+
+
+def test_a_text_longer_than_max_chars_is_cut_not_refused(tmp_path):
+    # The server reports its write limit as the container's exception; that is no failure.
+    path = tmp_path / "three.pdf"
+    path.write_bytes(paged_pdf(*THREE_PAGES))
+    extractor = tika_server.Extractor(url=SERVER_URL)
+    whole = extractor.extract(str(path), max_chars=10_000).text
+    cut = extractor.extract(str(path), max_chars=60)
+    assert cut.truncated
+    assert "Page one: the clock" in cut.text and whole.startswith(cut.text)
+    assert len(cut.text) <= 60

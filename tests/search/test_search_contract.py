@@ -18,6 +18,7 @@ import tantivy
 from dossier.access import PUBLIC
 from search import querylang as q
 from search.backends import IndexOutdated, SearchRequest, build
+from search.backends.querydsl import source, template_body
 from tests.search_support import ENGINES, backend_configs, index_doc
 
 TODAY = dt.date(2025, 6, 1)
@@ -212,10 +213,7 @@ def test_snippet_page_numbers_follow_form_feeds(engine):
     doc = index_doc(text="first page text\fsecond page\fthird page has the sprocket")
     engine.upsert([doc])
     (hit,) = ask(engine, "sprocket").hits
-    if engine.name == "embedded":
-        assert hit.pages == [3]
-    else:  # a cluster's highlighter returns no offsets: the page is not known (`Hit.pages`)
-        assert hit.pages == [None]
+    assert hit.pages == [3]
     assert "<mark>sprocket</mark>" in hit.snippets[0]
 
 
@@ -226,10 +224,43 @@ def test_a_snippet_on_page_two_says_page_two_and_a_text_without_pages_says_none(
     older = index_doc(text="The escapement, in a text with no pages.")
     engine.upsert([paged, older])
     pages = {hit.id: hit.pages for hit in ask(engine, "escapement").hits}
-    if engine.name == "embedded":
-        assert pages == {paged.id: [2], older.id: [None]}
-    else:  # a cluster's highlighter returns no offsets: the page is not known (`Hit.pages`)
-        assert pages == {paged.id: [None], older.id: [None]}
+    assert pages == {paged.id: [2], older.id: [None]}
+
+
+def test_the_page_is_the_one_the_words_are_on_however_they_are_asked_for(engine):
+    # A cluster finds the page by a query of its own on the page texts (querydsl_pages): each
+    # kind of word, stemmed forms, a field filter beside the words, a negation, and a phrase
+    # whose words run over a page break.
+    text = "Cover sheet of the application.\f\fThe gearbox drives rotating shafts.\fAbstract."
+    doc = index_doc(text=text, type="DESC", language="en", analysis_languages=["en"])
+    engine.upsert([doc, index_doc(text="A gearbox.\fNothing else.")])
+
+    def page(query: str) -> list[int | None]:
+        (hit,) = [hit for hit in ask(engine, query).hits if hit.id == doc.id]
+        return hit.pages
+
+    for query in ("gearbox", "shaft", '"rotating shafts"', "drives type:DESC"):
+        assert page(query) == [3], query
+    for query in ("gearb*", "gearbux~1"):
+        # The embedded engine's snippets do not mark prefixes and fuzzy words: no snippet there.
+        assert page(query) == ([] if engine.name == "embedded" else [3]), query
+    assert page("gearbox OR abstract") in ([3], [4])  # either page holds a word of the query
+    assert page("abstract -knob") == [4]
+    # A phrase over a page break: the embedded engine gives the page it starts on; a cluster
+    # finds no page holding it, and gives none.
+    over = page('"rotating shafts abstract"')
+    assert over == ([3] if engine.name == "embedded" else [None])
+
+
+def test_a_hit_the_public_reads_redacted_never_gets_a_page_of_the_original(engine):
+    doc = redacted_doc(
+        text=f"Cover.\fApplicant {SECRET}, Sofia.\fA widget with a detachable handle.",
+        public_text="Cover. A widget with a detachable handle.",
+    )
+    engine.upsert([doc])
+    assert ask(engine, "widget").hits[0].pages == [3]  # staff read the original, on page 3
+    (hit,) = ask(engine, "widget", principals=PUBLIC_ONLY).hits
+    assert hit.pages == [None]  # the copy has one page: no page to tell, and never page 3
 
 
 def test_sort_by_date_and_pages(engine):
@@ -431,3 +462,41 @@ def test_an_embedded_index_of_an_earlier_schema_asks_for_a_reindex(tmp_path):
     backend.activate(generation)
     assert not backend.outdated()
     assert ask(backend, "withheld", principals=PUBLIC_ONLY).count == 1
+
+
+@pytest.mark.parametrize("name", [name for name in ENGINES if name != "embedded"])
+def test_a_cluster_index_of_an_earlier_mapping_answers_until_it_is_rebuilt(name, tmp_path):
+    """An index built before `pages` existed (`querydsl_pages.MAPPING_VERSION`) still answers,
+    without pages; it says it is outdated, refuses writes (the index worker rebuilds it on that),
+    and a rebuilt generation gives pages."""
+    configs = backend_configs(tmp_path)
+    if name not in configs:
+        pytest.skip("no OpenSearch node: set EDMS_TEST_OPENSEARCH_URL (infra/opensearch.sh start)")
+    backend = build(configs[name])
+    try:
+        body = template_body(backend.alias, shards=1, replicas=0)["template"]
+        for earlier_lacked in ("_meta", "_source"):
+            del body["mappings"][earlier_lacked]
+        del body["mappings"]["properties"]["pages"]
+        old = f"{backend.alias}-20240101000000-old"
+        if name == "opensearch":
+            backend.client.indices.create(index=old, body=body)
+        else:
+            backend.client.indices.create(index=old, **body)
+        assert not backend.outdated()  # no active index yet: nothing to rebuild
+        backend.activate("20240101000000-old")
+        backend.client.index(index=old, id="d1", body=source(index_doc(text="A ratchet."), 100))
+        backend.client.indices.refresh(index=old)
+        assert backend.outdated()
+        (hit,) = ask(backend, "ratchet").hits
+        assert hit.pages == [None] and "<mark>ratchet</mark>" in hit.snippets[0]
+        paged = index_doc(text="Cover.\fThe ratchet and pawl.")
+        with pytest.raises(IndexOutdated, match="edms search reindex"):
+            backend.upsert([paged])
+        generation = backend.create_generation()  # what the index worker's rebuild fills
+        backend.upsert([paged], generation=generation)
+        backend.activate(generation)
+        assert not backend.outdated()
+        assert [hit.pages for hit in ask(backend, "ratchet").hits] == [[2]]
+    finally:
+        backend.drop_all()

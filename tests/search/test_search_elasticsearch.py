@@ -16,7 +16,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from search import querylang as q
-from search.backends import SearchRequest, SearchUnavailable, build
+from search.backends import SearchRequest, SearchUnavailable, build, querydsl_pages
 from search.backends import querydsl as dsl
 from search.checks import check_search_backend
 from tests.search_support import ELASTICSEARCH, OPENSEARCH, index_doc
@@ -89,9 +89,9 @@ def test_words_of_the_redacted_copy_are_looked_for_in_its_own_fields():
     assert shape("brevit~2", dsl.REDACTED)["multi_match"]["fields"] == ["public_text", "meta"]
 
 
-def matches(principals: frozenset[str], text: str = "brevet") -> dict:
+def matches(principals: frozenset[str], text: str = "brevet", *, pages: bool = False) -> dict:
     request = SearchRequest(query=q.parse(text), principals=principals, today=TODAY)
-    return dsl.readable_matches(request).to_dict()
+    return dsl.readable_matches(request, pages=pages).to_dict()
 
 
 PUBLIC_NOW = [
@@ -151,7 +151,15 @@ def test_the_search_body_filters_before_counting_faceting_and_highlighting():
     )
     body = dsl.search_body(request, index="edms-documents").to_dict()
     query = body["query"]["bool"]
-    assert query["must"] == [matches(frozenset({"public"}))]
+    assert query["must"] == [matches(frozenset({"public"}), pages=True)]
+    # The original's match asks for its best page, by the words alone and with no weight; the
+    # redacted copy's does not (its pages are not the original's).
+    original, copy = query["must"][0]["bool"]["should"]
+    (page,) = original["bool"]["should"]
+    assert page["nested"]["path"] == "pages" and page["nested"]["boost"] == 0
+    assert page["nested"]["query"]["bool"]["should"] == [shape("brevet", dsl.PAGE_TEXT)]
+    assert page["nested"]["inner_hits"]["size"] == 1
+    assert "should" not in copy["bool"]
     assert query["filter"] == [{"term": {"type": "CLM"}}]
     assert body["track_total_hits"] is True
     assert (body["from"], body["size"]) == (40, 20)
@@ -195,6 +203,27 @@ def test_the_template_carries_analyzers_and_a_subfield_per_language():
     assert properties["principals"] == {"type": "keyword"}
     assert properties["redacted"] == {"type": "keyword"}
     assert properties["public_from"] == {"type": "date", "format": "strict_date"}
+
+
+def test_the_template_indexes_pages_unstored_and_names_its_mapping_version():
+    mappings = dsl.template_body("edms-documents", shards=1, replicas=1)["template"]["mappings"]
+    pages = mappings["properties"]["pages"]
+    assert pages["type"] == "nested"
+    assert pages["properties"]["n"] == {"type": "integer"}
+    assert pages["properties"]["text"]["fields"]["fr"] == {"type": "text", "analyzer": "french"}
+    assert mappings["_source"] == {"excludes": ["pages"]}
+    assert mappings["_meta"] == {"edms_mapping": querydsl_pages.MAPPING_VERSION}
+    index = {"mappings": mappings}
+    assert not dsl.mapping_outdated({"edms-documents-1": index})
+    assert dsl.mapping_outdated({"edms-documents-1": {"mappings": {"properties": {}}}})
+
+
+def test_page_objects_are_the_non_empty_pages_of_a_paged_text():
+    assert querydsl_pages.pages_source("no pages here") is None
+    assert querydsl_pages.pages_source("one\f\f three ") == [
+        {"n": 1, "text": "one"},
+        {"n": 3, "text": " three "},
+    ]
 
 
 def test_bulk_actions_index_and_delete_by_document_id():
