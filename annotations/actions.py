@@ -13,6 +13,7 @@ import re
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from annotations.models import Annotation, Kind, Sharing
 from dossier.actions import DomainError
@@ -24,8 +25,14 @@ QUOTE_MAX_LENGTH = 20000
 # A selection's boxes, about one a line: a whole page of text is well within it.
 MAX_RECTS = 200
 # A highlight's colours: few enough to tell apart at a glance and to mean something agreed in
-# the division (yellow, green, blue, pink); all light enough for the text to stay readable.
-HIGHLIGHT_COLOURS = ("#ffd400", "#7bd389", "#8fc7ff", "#ff9ec7")
+# the division; all light enough for the text under them to stay readable.
+HIGHLIGHT_PALETTE = {
+    "#ffd400": gettext_lazy("Yellow"),
+    "#7bd389": gettext_lazy("Green"),
+    "#8fc7ff": gettext_lazy("Blue"),
+    "#ff9ec7": gettext_lazy("Pink"),
+}
+HIGHLIGHT_COLOURS = tuple(HIGHLIGHT_PALETTE)
 # Beyond any document's pages, within every database's integer.
 MAX_PAGE = 1_000_000
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
