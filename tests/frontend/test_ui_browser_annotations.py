@@ -107,6 +107,16 @@ def _overlap(a: dict, b: dict) -> float:
     return max(width, 0) * max(height, 0) / (a["width"] * a["height"])
 
 
+def _after(spans: list, index: int) -> int:
+    """The index of the first of `spans` after `spans[index]` that starts on a line below it."""
+    box = spans[index].bounding_box()
+    for later in range(index + 1, len(spans)):
+        other = spans[later].bounding_box()
+        if other["y"] >= box["y"] + box["height"] * 0.8 and spans[later].inner_text().strip():
+            return later
+    raise AssertionError("no line below")
+
+
 def test_a_highlight_of_text_on_page_2_holds_at_another_zoom_and_leaves_the_sha256(page, examiner):
     original = FIVE_PAGES.read_bytes()
     digest = hashlib.sha256(original).hexdigest()
@@ -123,7 +133,9 @@ def test_a_highlight_of_text_on_page_2_holds_at_another_zoom_and_leaves_the_sha2
     # The first line of text on page 2, selected with the mouse from its start to its end.
     spans = page.locator(".page[data-page-number='2'] .textLayer span[role='presentation']")
     spans.first.wait_for()
-    line = next(span for span in spans.all() if len(span.inner_text().strip()) > 10)
+    lines = spans.all()
+    first = next(n for n, span in enumerate(lines) if len(span.inner_text().strip()) > 10)
+    line = lines[first]
     words = line.inner_text().strip()
     box = line.bounding_box()
     page.mouse.move(box["x"] + 1, box["y"] + box["height"] / 2)
@@ -153,6 +165,30 @@ def test_a_highlight_of_text_on_page_2_holds_at_another_zoom_and_leaves_the_sha2
     assert words[:10] in made.quote
     assert 1 <= len(made.rects) <= 3
     assert all(0 <= v <= 1 for rect in made.rects for v in rect)
+
+    # Two lines selected and highlighted from the toolbar: one box a line.
+    start = _after(lines, first)
+    end = _after(lines, start)
+    start, end = lines[start], lines[end]
+    start_box = start.bounding_box()
+    end_box = end.bounding_box()
+    page.mouse.move(start_box["x"] + 1, start_box["y"] + start_box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(end_box["x"] + 5, end_box["y"] + end_box["height"] / 2, steps=5)
+    page.mouse.move(
+        end_box["x"] + end_box["width"] - 1, end_box["y"] + end_box["height"] / 2, steps=5
+    )
+    page.mouse.up()
+    page.get_by_role("button", name="Highlight", exact=True).click()
+    page.get_by_role("button", name="Save highlight").click()
+    page.locator("#note-list li").nth(1).wait_for()
+    two_lines = Annotation.objects.exclude(pk=made.pk).get()
+    assert (two_lines.page, two_lines.colour, two_lines.visibility) == (2, "#ffd400", "private")
+    assert start.inner_text().strip()[:8] in two_lines.quote
+    assert end.inner_text().strip()[-8:] in two_lines.quote
+    boxes = sorted(two_lines.rects, key=lambda rect: rect[1])
+    assert 2 <= len(boxes) <= 4  # the two lines (and any line between), not a box a word
+    assert boxes[-1][1] >= boxes[0][3] - 0.005  # on lines one below the other
 
     # Reloaded at 200 %: drawn on page 2 over the same words.
     page.reload()
