@@ -30,8 +30,9 @@ def annotations_of(user, versions: Iterable[Version]) -> list[Annotation]:
 
 
 def annotations_json(dossier_key: str, notes: list[Annotation]) -> bytes:
-    """`annotations.json`: each note with its document, version number and page, where it is on
-    the page (`rect`, fractions of the page), its text, colour, author and sharing."""
+    """`annotations.json`: each note or highlight with its document, version number and page,
+    where it is on the page (`rect`, fractions of the page; a highlight's boxes in `rects` and
+    the text it covers in `quote`), its text, colour, author and sharing."""
     body = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -44,6 +45,8 @@ def annotations_json(dossier_key: str, notes: list[Annotation]) -> bytes:
                 "page": note.page,
                 "kind": note.kind,
                 "rect": note.rect,
+                "rects": note.rects,
+                "quote": note.quote,
                 "text": note.text,
                 "colour": note.colour,
                 "visibility": note.visibility,

@@ -26,11 +26,14 @@ class Sharing(models.TextChoices):
 
 
 class Annotation(models.Model):
-    """A note at a point, or a highlighted area, on one page of one version.
+    """A note at a point, or a highlighted passage, on one page of one version.
 
     `rect` is the area on the page as fractions of its width and height from the top left
     corner, `[x0, y0, x1, y1]` (a note at a point has x0 == x1 and y0 == y1): independent of
-    zoom and rotation, so it lands on the same spot at any scale.
+    zoom and rotation, so it lands on the same spot at any scale. A highlight also keeps the
+    selection's boxes, one a line or so (`rects`, each `[x0, y0, x1, y1]` the same way; `rect`
+    is then their bounding box), and the text it covers (`quote`); its `text` is an optional
+    comment. A note has no `rects` and no `quote`.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -39,6 +42,8 @@ class Annotation(models.Model):
     page = models.PositiveIntegerField()
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NOTE)
     rect = models.JSONField()
+    rects = models.JSONField(default=list, blank=True)
+    quote = models.TextField(blank=True)
     text = models.TextField(blank=True)
     colour = models.CharField(max_length=7, default="#ffd400")
     author = models.ForeignKey(

@@ -18,7 +18,13 @@ from rest_framework.response import Response
 
 from annotations import actions
 from annotations.access import may_annotate, visible_annotations
-from annotations.actions import MAX_PAGE, TEXT_MAX_LENGTH
+from annotations.actions import (
+    HIGHLIGHT_COLOURS,
+    MAX_PAGE,
+    MAX_RECTS,
+    QUOTE_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+)
 from annotations.models import Annotation, Kind, Sharing
 from api.idempotency import IdempotentMixin
 from api.permissions import require
@@ -29,24 +35,63 @@ from dossier.audit import actor_of
 from dossier.models import Version
 
 
+class FractionField(serializers.FloatField):
+    """A number from 0 to 1; `true` is not one (DRF's `FloatField` would take it for 1.0)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def page_box(**kwargs) -> serializers.ListField:
+    """`[x0, y0, x1, y1]`: four fractions of the page."""
+    number = FractionField(min_value=0, max_value=1)
+    return serializers.ListField(child=number, min_length=4, max_length=4, **kwargs)
+
+
 class AnnotationSerializer(serializers.ModelSerializer):
     document = serializers.UUIDField(source="document_id", read_only=True)
     version = serializers.IntegerField(source="version.number", read_only=True)
     page = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, help_text="The page, from 1.")
     kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.NOTE)
-    rect = serializers.ListField(
-        child=serializers.FloatField(min_value=0, max_value=1),
-        min_length=4,
-        max_length=4,
+    rect = page_box(
+        required=False,
         help_text=(
             "Where on the page: `[x0, y0, x1, y1]`, fractions of its width and height from "
-            "its top left corner. A note at a point has x0 = x1 and y0 = y1."
+            "its top left corner (of the page unrotated, so the same at any zoom). A note at a "
+            "point has x0 = x1 and y0 = y1; a note needs it. A highlight's is the bounding box "
+            "of its `rects` (or its one box when it is given no `rects`)."
         ),
     )
-    text = serializers.CharField(
-        max_length=TEXT_MAX_LENGTH, allow_blank=True, required=False, default=""
+    rects = serializers.ListField(
+        child=page_box(),
+        required=False,
+        max_length=MAX_RECTS,
+        help_text=(
+            f"A highlight's boxes (1 to {MAX_RECTS}, about one a line of the selected text), "
+            "each `[x0, y0, x1, y1]` as `rect`. A note has none."
+        ),
     )
-    colour = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False, default="#ffd400")
+    quote = serializers.CharField(
+        max_length=QUOTE_MAX_LENGTH,
+        allow_blank=True,
+        required=False,
+        help_text="The text a highlight covers, as selected. A note has none.",
+    )
+    text = serializers.CharField(
+        max_length=TEXT_MAX_LENGTH,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="A note's text, or a highlight's optional comment.",
+    )
+    colour = serializers.RegexField(
+        r"^#[0-9a-fA-F]{6}$",
+        required=False,
+        default="#ffd400",
+        help_text=f"`#rrggbb`; a highlight's is one of {', '.join(HIGHLIGHT_COLOURS)}.",
+    )
     visibility = serializers.ChoiceField(
         choices=Sharing.choices,
         default=Sharing.PRIVATE,
@@ -64,6 +109,8 @@ class AnnotationSerializer(serializers.ModelSerializer):
             "page",
             "kind",
             "rect",
+            "rects",
+            "quote",
             "text",
             "colour",
             "visibility",
@@ -114,7 +161,8 @@ class VersionAnnotationsView(IdempotentMixin, GenericAPIView):
         summary="Add a note or highlight on a page of a version",
         description=(
             "Stored apart from the file: the version's content and SHA-256 never change. A note "
-            "needs a text; a highlight may have none. Audited."
+            "needs a `rect` and a text; a highlight needs its `rects` (the selection's boxes), "
+            "keeps the `quote` it covers and may have a comment (`text`). Audited."
         ),
         operation_id="annotations_create",
         request=AnnotationSerializer,
@@ -159,7 +207,7 @@ class AnnotationDetailView(GenericAPIView):
         return Response(AnnotationSerializer(annotation, context={"request": request}).data)
 
     @extend_schema(
-        summary="Change your note (text, colour, place, sharing)",
+        summary="Change your note or highlight (text, colour, place, sharing)",
         request=AnnotationSerializer,
         responses={200: AnnotationSerializer, **problems(400, 401, 403, 404)},
     )
@@ -172,7 +220,9 @@ class AnnotationDetailView(GenericAPIView):
         )
         return Response(AnnotationSerializer(changed, context={"request": request}).data)
 
-    @extend_schema(summary="Delete your note", responses={204: None, **problems(401, 403, 404)})
+    @extend_schema(
+        summary="Delete your note or highlight", responses={204: None, **problems(401, 403, 404)}
+    )
     def delete(self, request, annotation_id):
         actions.delete_annotation(self._own(request, annotation_id), actor=actor_of(request))
         return Response(status=204)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from annotations.access import may_annotate
+from annotations.actions import HIGHLIGHT_PALETTE
 from dossier import access, redaction
 from dossier.models import DocumentState, TextQuality, Version, Visibility
 from frontend.labels import rendition_label, type_labels, ui_language
@@ -141,6 +142,7 @@ def viewer(request, document_id):
             )
             if annotated
             else "",
+            "highlight_palette": HIGHLIGHT_PALETTE.items(),
             "annotation_base": reverse("api:annotation-detail", args=[NIL_UUID]).removesuffix(
                 str(NIL_UUID)
             ),

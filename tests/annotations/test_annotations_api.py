@@ -185,6 +185,117 @@ def test_an_unknown_version_or_document_is_a_404(erika, claims):
     )
 
 
+# --- Highlights: the selection's boxes and the text they cover --------------------------------
+
+LINES = [[0.1, 0.2, 0.8, 0.23], [0.1, 0.24, 0.45, 0.27]]
+
+
+def highlight(client, document, **fields):
+    body = {
+        "page": 1,
+        "kind": "highlight",
+        "rects": LINES,
+        "quote": "A widget with a handle.",
+        "colour": "#7bd389",
+        **fields,
+    }
+    return client.post(notes_url(document), body, format="json")
+
+
+def test_a_highlight_keeps_its_boxes_its_quote_and_their_bounding_box(erika, claims):
+    created = highlight(erika, claims, text="novelty: D1 has no handle")
+    assert created.status_code == 201, created.content
+    made = created.json()
+    assert (made["kind"], made["page"], made["colour"]) == ("highlight", 1, "#7bd389")
+    assert made["rects"] == LINES
+    assert made["rect"] == [0.1, 0.2, 0.8, 0.27]
+    assert (made["quote"], made["text"]) == ("A widget with a handle.", "novelty: D1 has no handle")
+    listed = erika.get(notes_url(claims)).json()["results"]
+    assert [(n["kind"], n["quote"], n["rects"]) for n in listed] == [
+        ("highlight", "A widget with a handle.", LINES)
+    ]
+    # A note has neither.
+    note = add(erika, claims).json()
+    assert (note["rects"], note["quote"]) == ([], "")
+
+
+def test_a_highlight_given_one_area_covers_that_area(erika, claims):
+    made = add(erika, claims, kind="highlight", text="", rect=[0.1, 0.2, 0.6, 0.25]).json()
+    assert made["rects"] == [[0.1, 0.2, 0.6, 0.25]]
+
+
+def test_a_private_highlight_is_its_authors_and_a_shared_one_the_divisions(
+    erika, otto, public, claims
+):
+    mine = highlight(erika, claims).json()
+    shared = highlight(erika, claims, visibility="shared", quote="painted blue").json()
+    seen = otto.get(notes_url(claims)).json()["results"]
+    assert [(n["id"], n["quote"], n["own"]) for n in seen] == [
+        (shared["id"], "painted blue", False)
+    ]
+    assert otto.get(f"/api/v1/annotations/{mine['id']}").status_code == 404
+    assert public.get(notes_url(claims)).status_code == 401
+
+
+def test_its_author_changes_a_highlights_comment_colour_and_sharing_and_no_one_else(
+    erika, otto, claims
+):
+    made = highlight(erika, claims, visibility="shared").json()
+    url = f"/api/v1/annotations/{made['id']}"
+    refused = otto.patch(url, {"colour": "#ffd400"}, format="json")
+    assert (refused.status_code, refused["Content-Type"]) == (403, PROBLEM)
+    assert otto.delete(url).status_code == 403
+
+    changed = erika.patch(
+        url, {"text": "see D2", "colour": "#FF9EC7", "visibility": "private"}, format="json"
+    )
+    assert changed.status_code == 200, changed.content
+    body = changed.json()
+    assert (body["text"], body["colour"], body["visibility"]) == ("see D2", "#ff9ec7", "private")
+    assert (body["rects"], body["quote"]) == (LINES, "A widget with a handle.")
+    assert otto.get(url).status_code == 404
+    assert erika.delete(url).status_code == 204
+    assert erika.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"rects": []}, "rects"),
+        ({"rects": [[0.1, 0.2, 0.3, 0.4]] * 201}, "rects"),
+        ({"rects": [[0.1, 0.2, 0.3]]}, "rects"),
+        ({"rects": [[0.1, 0.2, 0.3, 1.2]]}, "rects"),
+        ({"rects": [[-0.1, 0.2, 0.3, 0.4]]}, "rects"),
+        ({"rects": [[0.1, 0.2, "x", 0.4]]}, "rects"),
+        ({"rects": [[0.1, 0.2, True, 0.4]]}, "rects"),
+        ({"rects": [[0.5, 0.2, 0.3, 0.4]]}, "rects"),
+        ({"rects": [0.1, 0.2, 0.3, 0.4]}, "rects"),
+        ({"rects": "everything"}, "rects"),
+        ({"colour": "#123456"}, "colour"),
+        ({"quote": "x" * 20001}, "quote"),
+    ],
+)
+def test_bad_highlights_are_problems(erika, claims, fields, field):
+    response = highlight(erika, claims, **fields)
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["field"].split(".")[0] == field
+
+
+def test_a_note_covers_no_text(erika, claims):
+    response = add(erika, claims, rects=LINES, quote="A widget")
+    assert response.status_code == 400
+    assert response.json()["field"] == "rects"
+
+
+def test_a_highlight_never_changes_the_file(erika, claims):
+    made = highlight(erika, claims).json()
+    erika.patch(f"/api/v1/annotations/{made['id']}", {"text": "comment"}, format="json")
+    content = erika.get(f"/api/v1/documents/{claims.id}/versions/1/content").getvalue()
+    assert hashlib.sha256(content).hexdigest() == hashlib.sha256(CONTENT).hexdigest()
+    assert Version.objects.get(document=claims).blob_id == hashlib.sha256(CONTENT).hexdigest()
+
+
 # --- The dossier export: annotations.json only when asked ----------------------------------
 
 
@@ -214,6 +325,19 @@ def test_the_export_adds_the_notes_only_when_asked(erika, otto, claims):
     # The files are exported as they are: the notes never touch them.
     exported = [name for name in with_notes.namelist() if name.startswith("BG-P-2024-000321/")]
     assert [with_notes.read(name) for name in exported] == [CONTENT]
+
+
+def test_the_export_carries_highlights_with_the_notes_only_when_asked(erika, claims):
+    highlight(erika, claims, text="novelty")
+    assert "annotations.json" not in export(erika).namelist()
+    body = json.loads(export(erika, annotations="1").read("annotations.json"))
+    [exported] = body["annotations"]
+    assert (exported["kind"], exported["quote"], exported["text"]) == (
+        "highlight",
+        "A widget with a handle.",
+        "novelty",
+    )
+    assert exported["rects"] == LINES
 
 
 def test_the_public_export_never_carries_notes(public, erika, claims):
