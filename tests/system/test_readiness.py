@@ -10,9 +10,11 @@ EDMS_TEST_TIKA_SERVER_URL), the blob directory is a real one or a file in its wa
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,7 +22,8 @@ import pytest
 from django.conf import settings
 from django.test import Client, override_settings
 
-from edms.readiness import run_checks
+from edms.localbroker import LocalBroker, broker_url
+from edms.readiness import check_broker, run_checks
 
 SERVICES = {"database", "broker", "blob_store", "search"} | (
     {"tika"} if settings.TIKA_SERVER_URL else set()
@@ -108,6 +111,25 @@ def test_not_ready_while_the_broker_is_stopped(local_broker):
     assert_ready()  # recovers once it answers again
 
 
+def test_the_broker_check_follows_a_broker_stopped_and_started_again():
+    """On every leg, production's included: a private Redis of this test's own, by URL."""
+    data = Path(tempfile.mkdtemp(prefix="readyz-", dir="/tmp"))  # a socket path is short
+    broker = LocalBroker.for_data_dir(data, log_path=data / "redis.log")
+    url = broker_url(broker.socket)
+    checks = {"broker": lambda timeout: check_broker(timeout, url=url)}
+    broker.start()
+    try:
+        assert run_checks(checks)[0].ok
+        broker.stop()
+        stopped = run_checks(checks)[0]
+        assert not stopped.ok and "broker.sock" in stopped.error
+        broker.start()
+        assert run_checks(checks)[0].ok
+    finally:
+        broker.stop()
+        shutil.rmtree(data, ignore_errors=True)
+
+
 @pytest.mark.django_db
 def test_not_ready_while_the_search_cluster_does_not_answer():
     with override_settings(EDMS_SEARCH=opensearch(f"http://127.0.0.1:{closed_port()}")):
@@ -185,8 +207,6 @@ def test_a_blob_directory_that_cannot_be_made_fails_the_blob_check(tmp_path):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("in the way")
     blobs = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-    if "location" not in settings.STORAGES["blobs"].get("OPTIONS", {}):
-        pytest.skip("blobs are on S3 in this run")
     with override_settings(
         STORAGES={**settings.STORAGES, "blobs": {**blobs, "OPTIONS": {"location": str(blocker)}}}
     ):
@@ -196,6 +216,19 @@ def test_a_blob_directory_that_cannot_be_made_fails_the_blob_check(tmp_path):
     ):
         assert_ready()
         assert list(tmp_path.iterdir()) == [blocker]  # the probe leaves nothing behind
+
+
+@pytest.mark.skipif(
+    "bucket_name" not in settings.STORAGES["blobs"]["OPTIONS"], reason="blobs are not on S3"
+)
+@pytest.mark.django_db
+def test_a_missing_bucket_fails_the_blob_check():
+    blobs = settings.STORAGES["blobs"]
+    missing = {**blobs, "OPTIONS": {**blobs["OPTIONS"], "bucket_name": "edms-no-such-bucket"}}
+    with override_settings(STORAGES={**settings.STORAGES, "blobs": missing}):
+        failed = assert_not_ready("blob_store")
+    assert "404" in failed["error"] or "Not Found" in failed["error"]
+    assert blobs["OPTIONS"]["secret_key"] not in failed["error"]
 
 
 @pytest.mark.django_db
@@ -211,7 +244,7 @@ def test_a_service_that_hangs_fails_within_the_deadline():
             failed = assert_not_ready("tika")
             elapsed = time.monotonic() - started
     assert elapsed < 2.5
-    assert "within" in failed["error"] or "Timeout" in failed["error"]
+    assert "within 1 s" in failed["error"] or "timed out" in failed["error"]
 
 
 @pytest.mark.django_db
