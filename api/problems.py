@@ -96,6 +96,7 @@ _TYPES = [
     ProblemType("content-unavailable", "The stored content cannot be read", 503),
     ProblemType("search-unavailable", "The search engine cannot answer right now", 503),
     ProblemType("storage-unavailable", "The blob storage cannot be used right now", 503),
+    ProblemType("not-ready", "A service edms needs does not answer", 503),
 ]
 PROBLEM_TYPES = {t.slug: t for t in _TYPES}
 

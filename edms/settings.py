@@ -52,13 +52,14 @@ USE_X_FORWARDED_HOST = EDMS_BEHIND_PROXY
 if EDMS_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Served over TLS (by the proxy above, or by gunicorn itself): cookies only over HTTPS, plain
-# HTTP redirected (the health probe excepted), and HSTS tells browsers to never use HTTP again.
+# HTTP redirected (the health probes excepted: a load balancer probes a node over plain HTTP),
+# and HSTS tells browsers to never use HTTP again.
 EDMS_BEHIND_TLS = env_bool("EDMS_BEHIND_TLS", False)
 if EDMS_BEHIND_TLS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = env_int("EDMS_HSTS_SECONDS", 365 * 24 * 3600, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("EDMS_HSTS_INCLUDE_SUBDOMAINS", True)
     # Asking to be preloaded into browsers is a decision for the domain's owner, not a default:
@@ -87,6 +88,8 @@ INSTALLED_APPS = [
     "annotations.apps.AnnotationsConfig",
     "frontend.apps.FrontendConfig",
     "operations.apps.OperationsConfig",
+    # The project's own: registers the readiness checks with `edms check --deploy`.
+    "edms.apps.EdmsConfig",
     # Failed sign-ins and API keys, counted per address and per account (see "Rate limits").
     "axes",
 ]
@@ -367,6 +370,12 @@ EDMS_LOCAL_WORKERS = [
     },
     {"name": "interactive", "queues": ["index", EDMS_INTERACTIVE_QUEUE], "concurrency": 1},
 ]
+
+# --- Health ---------------------------------------------------------------------------------
+# `/readyz` and `edms check --deploy` check the database, broker, blob store, search engine and
+# Tika server (when named) at once; a service that has not answered after this many seconds
+# fails its check (edms.readiness). Below a load balancer's probe timeout.
+EDMS_READINESS_TIMEOUT = env_float("EDMS_READINESS_TIMEOUT", 3.0, minimum=0.1)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -5,10 +5,25 @@ from django.views.defaults import bad_request, page_not_found, server_error
 from django.views.generic import RedirectView
 
 from api.problems import problem_for_exception, problem_response
+from edms.readiness import run_checks
 
 
 def health(request):
+    """Liveness: the process answers. Checks nothing else, so that a database outage does not
+    make a supervisor restart every node (readiness, below, is what takes a node out)."""
     return JsonResponse({"status": "ok"})
+
+
+def ready(request):
+    """Readiness: 200 when every service edms needs answers in time, else a 503 problem; both
+    list every check with its latency (edms.readiness)."""
+    results = run_checks()
+    checks = [result.as_dict() for result in results]
+    failed = [result.name for result in results if not result.ok]
+    if not failed:
+        return JsonResponse({"status": "ready", "checks": checks})
+    detail = f"not answering: {', '.join(failed)}"
+    return problem_response(request, "not-ready", detail, extra={"checks": checks})
 
 
 urlpatterns = [
@@ -21,6 +36,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("healthz", health),
+    path("readyz", ready),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the UI's language switcher
     path("", include("frontend.urls")),
 ]

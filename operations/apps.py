@@ -3,7 +3,8 @@ from django.apps import AppConfig
 
 class OperationsConfig(AppConfig):
     """What the people who run edms look at: the broker's queues and workers (more to come:
-    health checks, metrics)."""
+    metrics; the readiness checks behind `/readyz` are the wiring's, edms.readiness, since they
+    reach every app's services)."""
 
     name = "operations"
     verbose_name = "Operations"

@@ -89,6 +89,29 @@ class Extractor(BaseExtractor):
             request_options={"timeout": self.options["timeout"], "verify": True},
         )
 
+    def check_ready(self, timeout: float) -> None:
+        """Raise `ExtractorUnavailable` unless the server answers `GET /version` within
+        `timeout` seconds (the readiness probe, `/readyz`)."""
+        client = client_only()
+        endpoint = self.options["url"].rstrip("/")
+        import requests
+
+        try:
+            status, _ = client.callServer(
+                "get",
+                endpoint,
+                "/version",
+                None,
+                dict(self.options["headers"]),
+                verbose=0,
+                rawResponse=True,
+                requestOptions={"timeout": timeout, "verify": True},
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise ExtractorUnavailable(f"the Tika server at {endpoint}: {exc}") from exc
+        if status != 200:
+            raise ExtractorUnavailable(f"the Tika server answered HTTP {status}")
+
     def extract(self, path: str, *, max_chars: int) -> Extraction:
         client = client_only()
         call = self.request(path, max_chars=max_chars)

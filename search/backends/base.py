@@ -123,6 +123,12 @@ class SearchBackend(ABC):
         """Whether the active index must be rebuilt before it can be used (`IndexOutdated`)."""
         return False
 
+    def check_ready(self, timeout: float) -> None:
+        """Raise `SearchUnavailable` unless the engine answers within about `timeout` seconds
+        (the readiness probe, `/readyz`). By default: the active index can be opened and counted.
+        """
+        self.count()
+
     # --- Writing (only the indexer and `edms search` call these) ---------------------------
 
     @abstractmethod

@@ -80,6 +80,15 @@ class Backend(SearchBackend):
         except (es_exceptions.ConnectionError, es_exceptions.ConnectionTimeout) as exc:
             raise SearchUnavailable(f"Elasticsearch is unreachable: {exc}") from exc
 
+    def check_ready(self, timeout: float) -> None:
+        """The cluster answers its health call in time and is not red (yellow is fine: a node
+        of several is down, or a single node keeps no replica, and every shard still answers)."""
+        health = self._call(self.client.options(request_timeout=timeout).cluster.health)
+        if health["status"] == "red":
+            raise SearchUnavailable(
+                "the Elasticsearch cluster is red: a primary shard is unassigned"
+            )
+
     # --- Generations ----------------------------------------------------------------------
 
     def outdated(self) -> bool:

@@ -70,6 +70,13 @@ class Backend(SearchBackend):
         except (os_exceptions.ConnectionError, os_exceptions.ConnectionTimeout) as exc:
             raise SearchUnavailable(f"OpenSearch is unreachable: {exc}") from exc
 
+    def check_ready(self, timeout: float) -> None:
+        """The cluster answers its health call in time and is not red (yellow is fine: a node
+        of several is down, or a single node keeps no replica, and every shard still answers)."""
+        health = self._call(self.client.cluster.health, request_timeout=timeout)
+        if health["status"] == "red":
+            raise SearchUnavailable("the OpenSearch cluster is red: a primary shard is unassigned")
+
     # --- Generations ----------------------------------------------------------------------
 
     def outdated(self) -> bool:
