@@ -272,6 +272,29 @@ def test_the_compare_page_speaks_the_readers_language(language, heading, counts)
     assert heading in html and counts in html
 
 
+@pytest.mark.parametrize(
+    ("language", "new_page", "summary", "renumbered"),
+    [
+        ("en", "Page 2 is new", "2 pages differ", "Page 3 (old page 2)"),
+        ("fr", "La page 2 est nouvelle", "2 pages diffèrent", "Page 3 (ancienne page 2)"),
+    ],
+)
+def test_an_inserted_page_is_named_as_new_in_the_readers_language(
+    language, new_page, summary, renumbered
+):
+    document = amended_claims()
+    pages = CLAIMS_V2.split("\f")
+    give_text(document, "\f".join([pages[0], "1a. A new claim.", pages[1]]))
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(make_user("erika", Role.EXAMINER))
+    html = client.get(f"/documents/{document.id}/compare").content.decode()
+    assert new_page in html and summary in html and renumbered in html
+    # Old page 2 is new page 3, with claim 2's one word changed.
+    section = html.split('id="page-3"', 1)[1]
+    assert "<del>steel.</del>" in section and "<ins>silicon.</ins>" in section
+    assert 'id="page-1"' not in html and "old-page-" not in html
+
+
 def test_two_images_without_a_pdf_are_compared_by_their_first_pages(tmp_path):
     dossier = create_dossier("BG/P/2024/000324", title="Drawing")
     documents = []
