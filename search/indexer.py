@@ -8,6 +8,11 @@
   the cursor to where the rebuild started, so changes made meanwhile are applied again.
 - `reconcile` compares every document's stamp in the database with the index and repairs
   missing, stale and extra entries.
+- `announce_indexed` hands the events the index has applied to each `EDMS_INDEXED_SUBSCRIBERS`
+  entry (saved searches), each with its own cursor that moves in the transaction of its work:
+  a subscriber that fails, or a process killed before it ran, is handed the same events again
+  by the next `sync` or `edms sweep`, so no notification is lost (the subscriber makes each
+  one once).
 
 Only one process writes at a time: the consumer of the `index` queue (`search.tasks`), or an
 operator's `edms search` command on a new generation.
@@ -128,8 +133,11 @@ def _record(sources: list[documents.Source], gone: Iterable[str]) -> None:
 
 
 def sync(*, batch_size: int = BATCH_SIZE, max_batches: int | None = None) -> int:
-    """Apply every outbox event not yet indexed; returns how many events were handled."""
+    """Apply every outbox event not yet indexed; returns how many events were handled. Each
+    batch is then announced (`announce_indexed`), after whatever an earlier pass failed to."""
     backend = get_backend()
+    _start_announcing()
+    announce_indexed()
     handled = batches = 0
     while max_batches is None or batches < max_batches:
         batch = pending_events(CURSOR, batch_size)
@@ -137,23 +145,88 @@ def sync(*, batch_size: int = BATCH_SIZE, max_batches: int | None = None) -> int
             break
         index_documents(affected_documents(batch.events), backend=backend)
         acknowledge_events(batch)
-        announce_indexed(batch.events)
+        announce_indexed()
         handled += len(batch.events)
         batches += 1
     return handled
 
 
-def announce_indexed(events: list[Event]) -> None:
-    """Hand the events whose changes are now searchable to every `EDMS_INDEXED_SUBSCRIBERS`
-    entry (one explicit list, like `EDMS_EVENT_SUBSCRIBERS`), e.g. saved searches checking the
-    documents just indexed. After the cursor moved: a subscriber that fails is logged and loses
-    the batch rather than holding the index back (what it misses is a notification, never data).
-    """
+def announced_cursor(path: str) -> str:
+    """The name of the cursor of indexed-events subscriber `path`: the last event handed to it."""
+    return f"{CURSOR}>{path}"
+
+
+def _indexed_position() -> int:
+    """The last event the index has applied: the indexer's cursor."""
+    cursor = SubscriberCursor.objects.filter(name=CURSOR).values_list("last_event_id", flat=True)
+    return cursor.first() or 0
+
+
+def _start_announcing() -> None:
+    """Give a subscriber new to the list its cursor at the index's position, before the next
+    batch: it is handed what the index applies from now on, not the whole outbox's history."""
+    names = {announced_cursor(path) for path in settings.EDMS_INDEXED_SUBSCRIBERS}
+    missing = names - set(
+        SubscriberCursor.objects.filter(name__in=names).values_list("name", flat=True)
+    )
+    if missing:
+        position = _indexed_position()
+        SubscriberCursor.objects.bulk_create(
+            [SubscriberCursor(name=name, last_event_id=position) for name in sorted(missing)],
+            ignore_conflicts=True,
+        )
+
+
+def announcements_behind() -> list[str]:
+    """The indexed-events subscribers not yet handed every event the index has applied (one
+    failed, or its process was killed before it ran). A subscriber without a cursor yet is
+    not behind: the next `sync` starts it."""
+    position = _indexed_position()
+    names = {announced_cursor(path): path for path in settings.EDMS_INDEXED_SUBSCRIBERS}
+    late = SubscriberCursor.objects.filter(name__in=names, last_event_id__lt=position)
+    return sorted(names[name] for name in late.values_list("name", flat=True))
+
+
+def announce_indexed(batch_size: int = BATCH_SIZE) -> int:
+    """Hand each `EDMS_INDEXED_SUBSCRIBERS` entry (one explicit list, like
+    `EDMS_EVENT_SUBSCRIBERS`), e.g. saved searches checking the documents just indexed, the
+    events after its own cursor that the index has applied; how many events were handed over.
+
+    A subscriber's cursor moves in the transaction of what it did with the batch. One that
+    fails is logged and keeps its cursor: the next pass (`sync`, or `edms sweep`'s hook) hands
+    it the same events again, as it does after a process killed before the subscriber ran. It
+    never holds the index back. Subscribers must therefore be idempotent (saved searches tell
+    of a document once per search)."""
+    position = _indexed_position()
+    handed = 0
     for path in settings.EDMS_INDEXED_SUBSCRIBERS:
         try:
-            import_string(path)(events)
+            handed += _announce_to(path, position, batch_size)
         except Exception:
-            log.exception("indexed-events subscriber %s failed on a batch", path)
+            log.exception("indexed-events subscriber %s failed; it is handed them again", path)
+    return handed
+
+
+def _announce_to(path: str, position: int, batch_size: int) -> int:
+    subscriber = import_string(path)
+    handed = 0
+    while True:
+        with transaction.atomic():
+            # Locked: the index consumer and the sweeper never hand one batch over together.
+            cursor, _ = SubscriberCursor.objects.select_for_update().get_or_create(
+                name=announced_cursor(path), defaults={"last_event_id": position}
+            )
+            events = list(
+                Event.objects.filter(id__gt=cursor.last_event_id, id__lte=position).order_by("id")[
+                    :batch_size
+                ]
+            )
+            if not events:
+                return handed
+            subscriber(events)
+            cursor.last_event_id = events[-1].id
+            cursor.save(update_fields=["last_event_id"])
+        handed += len(events)
 
 
 # --- Full rebuild -----------------------------------------------------------------------------

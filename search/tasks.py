@@ -66,3 +66,20 @@ def queue_rebuild_of_outdated_index() -> int:
         forget_wakeup(stamp)
         raise
     return 1
+
+
+def queue_late_announcements() -> int:
+    """`edms sweep` hook: an indexed-events subscriber behind the index (saved searches whose
+    check failed, or whose process was killed before it ran) is handed its events again by a
+    sync of the index queue's consumer, asked once (1) or not at all (0)."""
+    if not indexer.announcements_behind():
+        return 0
+    stamp = claim_wakeup()
+    if stamp is None:
+        return 0  # a sync is queued already; it announces what is late first
+    try:
+        sync_index.delay()
+    except Exception:
+        forget_wakeup(stamp)
+        raise
+    return 1

@@ -1,7 +1,11 @@
 """Event subscribers for the dispatch tests (named in EDMS_EVENT_SUBSCRIBERS by those tests):
-one that records every call, one that fails while `failing` is set."""
+one that records every call, one that fails while `failing` is set, one that stops the
+process."""
 
 from __future__ import annotations
+
+import os
+import signal
 
 from dossier.models import Event
 
@@ -18,3 +22,9 @@ def fail(events: list[Event]) -> None:
     if failing["on"]:
         raise RuntimeError("the subscriber's database is down")
     calls.append([event.id for event in events])
+
+
+def stop_the_process(events: list[Event]) -> None:
+    """Stop this process with a real SIGINT (as Ctrl-C or a supervisor does) while it hands a
+    batch over: Python raises KeyboardInterrupt here, and nothing after runs."""
+    os.kill(os.getpid(), signal.SIGINT)

@@ -5,7 +5,9 @@ batch is searchable (`search.indexer.announce_indexed`). It runs each saved sear
 owner (their readers, the search's own freshness checks), restricted to the batch's documents
 filed since the search was saved (`search.find.matching_documents`), so an owner is told only
 of documents they may read. A document is checked again when its text arrives (`document.
-processed`), and a match is told once per (saved search, document).
+processed`), and a match is told once per (saved search, document). A batch whose check fails
+(the engine unavailable) is handed over again by the indexer's next pass or `edms sweep`, so
+no match is lost; one already told is not told again.
 
 Cost: one engine query per saved search that has new documents to check, per index batch.
 """
@@ -16,7 +18,7 @@ import logging
 import uuid
 
 from dossier.models import Document, Event, EventKind
-from search import find
+from search import find, querylang
 from search.querylang import QuerySyntaxError
 from watch.models import Notification, Reason, SavedSearch
 from watch.notify import notify
@@ -60,11 +62,17 @@ def notify_matches(events: list[Event]) -> None:
 
 def _check(search: SavedSearch, candidates: list[str], documents: dict) -> None:
     try:
-        matched = find.matching_documents(search.owner, criteria_of(search.params), candidates)
+        criteria = criteria_of(search.params)
+        querylang.parse(criteria.q)
+        find.filters_of(criteria)
     except (ValueError, QuerySyntaxError) as exc:
         # Saved searches are checked when saved; the query language may have changed since.
         log.warning("saved search %s cannot run: %s", search.pk, exc)
         return
+    # Outside the `try`: an engine that fails (a ValueError from a missing index included)
+    # fails the batch, which is then handed over again (`search.indexer.announce_indexed`)
+    # rather than taken for a search that cannot run and lost.
+    matched = find.matching_documents(search.owner, criteria, candidates)
     for pk in sorted(matched):
         notify(
             search.owner,

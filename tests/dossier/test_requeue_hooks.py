@@ -9,7 +9,7 @@ from api import upload_sessions
 from api.resumable import delete_expired
 from dossier.requeue_hooks import cleanup_hooks, register_requeue_hook, requeue_hooks
 from ingest.pipeline import requeue_stalled_renditions
-from search.tasks import queue_rebuild_of_outdated_index
+from search.tasks import queue_late_announcements, queue_rebuild_of_outdated_index
 from watch.notify import requeue_unsent_mail
 from webhooks.deliveries import requeue_due_deliveries
 
@@ -19,6 +19,7 @@ def test_each_app_registers_its_hook_once_in_the_order_apps_are_installed():
         "webhook deliveries": requeue_due_deliveries,
         "version renditions": requeue_stalled_renditions,
         "search index rebuilds": queue_rebuild_of_outdated_index,
+        "indexed-event announcements": queue_late_announcements,
         "notification e-mails": requeue_unsent_mail,
     }
     register_requeue_hook("webhook deliveries", requeue_due_deliveries)  # ready() run again
@@ -26,6 +27,7 @@ def test_each_app_registers_its_hook_once_in_the_order_apps_are_installed():
         "webhook deliveries",
         "version renditions",
         "search index rebuilds",
+        "indexed-event announcements",
         "notification e-mails",
     ]
 

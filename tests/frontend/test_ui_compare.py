@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
 import re
+import time
 
 import pytest
 from django.test import Client
@@ -90,6 +92,74 @@ def test_the_diff_splits_pages_and_caps_the_work():
     assert capped.pages[0].too_large and capped.changed_pages == [1]
     many = "\f".join(["page"] * (compare.MAX_PAGES + 5))
     assert compare.diff_texts(many, many).pages_left_out == 5
+
+
+def book_pages(count: int, seed: int = 16) -> list[str]:
+    """`count` pages of 300 words drawn as prose draws them (a few words very often, most
+    rarely: Zipf), with a running header bearing the page number."""
+    rng = random.Random(seed)
+    vocabulary = [f"w{rank}" for rank in range(1, 5001)]
+    weights = [1 / rank for rank in range(1, 5001)]
+    return [
+        f"Free culture, page {number}\n" + " ".join(rng.choices(vocabulary, weights, k=300))
+        for number in range(1, count + 1)
+    ]
+
+
+def test_pages_are_paired_by_content_inserted_removed_and_moved():
+    pages = book_pages(8)
+    amended = pages[4].replace("w1 ", "w4999 ", 1)
+    # A new page 2, old page 4 removed, old page 5 amended, old pages 7 and 8 swapped.
+    new = [pages[0], "1. A new claim.", pages[1], pages[2], amended, pages[5], pages[7], pages[6]]
+    diff = compare.diff_texts("\f".join(pages), "\f".join(new))
+    rows = [(p.old_number, p.new_number, p.moved) for p in diff.pages]
+    assert rows == [
+        (1, 1, False),
+        (None, 2, False),
+        (2, 3, False),
+        (3, 4, False),
+        (4, None, False),
+        (5, 5, False),
+        (6, 6, False),
+        (8, 7, True),
+        (7, 8, False),
+    ]
+    changed = {(p.old_number, p.new_number): p for p in diff.changes}
+    # Renumbered but unchanged pages are not changes; the new and removed pages are, whole;
+    # of the two swapped, one is shown as moved (the other then stays in order).
+    assert set(changed) == {(None, 2), (4, None), (5, 5), (8, 7)}
+    assert (changed[None, 2].deleted, changed[None, 2].inserted) == (0, 4)
+    assert changed[4, None].deleted == 304 and changed[4, None].inserted == 0
+    assert (changed[5, 5].deleted, changed[5, 5].inserted) == (1, 1)
+    assert (changed[8, 7].deleted, changed[8, 7].inserted) == (0, 0)
+    assert diff.changed_pages == [2, 4, 5, 7]  # a removed page by its old number
+    assert diff.pairing[:2] == [[1, 1], [None, 2]]
+    # A text without page breaks against itself: one page, the same.
+    assert compare.diff_texts("one page", "one page").changes == []
+
+
+def test_pages_without_text_pair_by_number():
+    """An image-only scan's text is only page breaks: its pages pair in order."""
+    diff = compare.diff_texts("\f\f\f", "\f\f\f\f")
+    assert diff.pairing == [[1, 1], [2, 2], [3, 3], [None, 4]]
+
+
+def test_pairing_the_pages_of_a_352_page_book_takes_well_under_a_second():
+    pages = book_pages(352)
+    # A page inserted after page 10, so every later page's header number changes too.
+    new = [*pages[:10], "An inserted page"]
+    new += [
+        page.replace(f"page {n}\n", f"page {n + 1}\n", 1) for n, page in enumerate(pages[10:], 11)
+    ]
+    # CPU time: on a shared test machine the wall clock measures the neighbours too.
+    started = time.process_time()
+    diff = compare.diff_texts("\f".join(pages), "\f".join(new))
+    elapsed = time.process_time() - started
+    assert [p.number for p in diff.changes if p.is_new] == [11]
+    assert not any(p.removed for p in diff.pages)
+    assert len(diff.changes) == 1 + 342  # the new page, and each later page's number
+    assert all((p.deleted, p.inserted) == (1, 1) for p in diff.changes[1:])
+    assert elapsed < 1.0, elapsed
 
 
 def test_two_selected_documents_are_compared_older_on_the_left():
@@ -200,6 +270,29 @@ def test_the_compare_page_speaks_the_readers_language(language, heading, counts)
     client.force_login(make_user("erika", Role.EXAMINER))
     html = client.get(f"/documents/{document.id}/compare").content.decode()
     assert heading in html and counts in html
+
+
+@pytest.mark.parametrize(
+    ("language", "new_page", "summary", "renumbered"),
+    [
+        ("en", "Page 2 is new", "2 pages differ", "Page 3 (old page 2)"),
+        ("fr", "La page 2 est nouvelle", "2 pages diffèrent", "Page 3 (ancienne page 2)"),
+    ],
+)
+def test_an_inserted_page_is_named_as_new_in_the_readers_language(
+    language, new_page, summary, renumbered
+):
+    document = amended_claims()
+    pages = CLAIMS_V2.split("\f")
+    give_text(document, "\f".join([pages[0], "1a. A new claim.", pages[1]]))
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(make_user("erika", Role.EXAMINER))
+    html = client.get(f"/documents/{document.id}/compare").content.decode()
+    assert new_page in html and summary in html and renumbered in html
+    # Old page 2 is new page 3, with claim 2's one word changed.
+    section = html.split('id="page-3"', 1)[1]
+    assert "<del>steel.</del>" in section and "<ins>silicon.</ins>" in section
+    assert 'id="page-1"' not in html and "old-page-" not in html
 
 
 def test_two_images_without_a_pdf_are_compared_by_their_first_pages(tmp_path):

@@ -1,13 +1,16 @@
 """Compare in a real browser (Debian's Chromium, `tests/browser_support.py`): the claims diff
 opened from the viewer's version list, a word of claim 2 struck out on the left and inserted
-on the right of its page; two documents ticked in the file wrapper compared, an Arabic text's
-columns running right to left."""
+on the right of its page; a version with a page inserted shows that page alone as new, in the
+text and in the visual page compare; two documents ticked in the file wrapper compared, an
+Arabic text's columns running right to left."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
+import pikepdf
 import pytest
 
 from dossier import actions, blobstore
@@ -89,6 +92,65 @@ def test_the_claims_diff_opens_from_the_viewer(page, examiner):
     page.wait_for_url(re.compile(r"/compare\?a=2&b=2$"), wait_until="domcontentloaded")
     assert "The texts are the same." in page.locator("#compare-summary").inner_text()
     pages.wait_for()
+    assert pages.get_attribute("data-differing-pixels") == "0"
+
+
+def pages_pdf(pages: list[str]) -> bytes:
+    """A PDF with one page per text (each drawn by `text_pdf`, a line per text line)."""
+    merged = pikepdf.new()
+    for text in pages:
+        merged.pages.extend(pikepdf.open(io.BytesIO(text_pdf(*text.splitlines()))).pages)
+    out = io.BytesIO()
+    merged.save(out)
+    return out.getvalue()
+
+
+def test_an_inserted_page_shows_alone_as_new(page, examiner):
+    before = [
+        "Claims",
+        "1. An escapement comprising a pallet.\n" + CLAIM_2.format("steel"),
+        "Description of the drawings: figure 1 shows the escapement from above.",
+    ]
+    inserted = "1a. The escapement of claim 1 with a balance spring of silicon."
+    after = [before[0], inserted, *before[1:]]
+    dossier = create_dossier("BG/P/2024/6363", title="Escapement")
+    claims = file_document(dossier, pages_pdf(before), filename="claims.pdf", title="Claims")
+    give_text(claims, "\f".join(before))
+    amended = blobstore.spool([pages_pdf(after)], filename="claims-amended.pdf")
+    actions.add_version(claims, amended, actor=Actor(label="tests"))
+    claims.refresh_from_db()
+    give_text(claims, "\f".join(after))
+
+    sign_in(page, "erika")
+    page.goto(f"/documents/{claims.id}/compare?a=1&b=2")
+    # The text: only the new page 2 differs, all of it inserted; pages 3 and 4 are old pages
+    # 2 and 3, unchanged, so not shown.
+    summary = page.locator("#compare-summary")
+    assert summary.inner_text().split(":")[0] == "1 page differs"
+    assert summary.get_by_role("link").all_inner_texts() == ["2"]
+    new_page = page.locator("#page-2")
+    assert new_page.get_by_role("heading").inner_text().startswith("Page 2 is new")
+    assert new_page.locator(".diff-left del").count() == 0
+    assert new_page.locator(".diff-right ins").all_inner_texts() == [inserted]
+    assert page.locator(".diff-page").count() == 1
+    # The pages drawn side by side are paired the same way: step 2 is the new page alone,
+    # step 3 old page 2 against new page 3, which agree pixel for pixel.
+    pages = page.locator("#compare-pages")
+    page.locator('#compare-pages[data-shown-page="1"]').wait_for()
+    assert pages.get_attribute("data-paired-by") == "text"
+    assert page.locator("#compare-page-state").inner_text() == "1 / 4"
+    page.get_by_role("button", name="Next page").click()
+    page.locator('#compare-pages[data-shown-page="2"]').wait_for()
+    assert pages.get_attribute("data-left-page") == ""
+    assert pages.get_attribute("data-right-page") == "2"
+    page.get_by_role("button", name="Next page").click()
+    page.locator('#compare-pages[data-shown-page="3"]').wait_for()
+    assert (pages.get_attribute("data-left-page"), pages.get_attribute("data-right-page")) == (
+        "2",
+        "3",
+    )
+    assert page.locator("#compare-left-number").inner_text() == "2"
+    assert page.locator("#compare-right-number").inner_text() == "3"
     assert pages.get_attribute("data-differing-pixels") == "0"
 
 

@@ -172,8 +172,8 @@ def test_the_command_reports_what_it_queued(dossier):
     call_command("sweep", stdout=out)
     assert (
         "0 events dispatched, 1 versions and 0 scan batches, 0 webhook deliveries, "
-        "0 version renditions, 0 search index rebuilds, 0 notification e-mails queued again"
-        in out.getvalue()
+        "0 version renditions, 0 search index rebuilds, 0 indexed-event announcements, "
+        "0 notification e-mails queued again" in out.getvalue()
     )
 
 

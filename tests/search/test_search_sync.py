@@ -340,3 +340,13 @@ def test_what_indexed_a_batch_is_announced_and_a_failing_subscriber_holds_nothin
     assert IndexedDocument.objects.filter(document_id=document.id).exists()
     [batch] = dispatch_support.calls
     assert batch and dispatch_support.failing["attempts"] >= 1
+    # It keeps its own cursor: once it works, the next pass hands it the same batch, and
+    # the other subscriber is not handed it twice.
+    assert indexer.announcements_behind() == ["tests.dispatch_support.fail"]
+    dispatch_support.failing["on"] = False
+    try:
+        indexer.sync()
+    finally:
+        dispatch_support.failing["on"] = True
+    assert dispatch_support.calls == [batch, batch]
+    assert indexer.announcements_behind() == []

@@ -15,6 +15,7 @@ from dossier.events import dispatch_to
 from dossier.models import EventKind
 from dossier.roles import Role
 from search import indexer
+from search.tasks import queue_late_announcements, sync_index
 from tests.conftest import create_dossier, file_document
 from tests.factories import UserFactory
 from tests.search_support import give_text
@@ -68,6 +69,61 @@ def test_a_saved_search_matches_when_the_text_arrives(search_backend, examiner_u
     indexer.sync()  # registered: metadata only, no match yet
     assert not Notification.objects.exists()
     give_text(document, "A gearbox housing.")
+    indexer.sync()
+    assert list(Notification.objects.values_list("document_id", flat=True)) == [document.id]
+
+
+MATCHES = "watch.saved_searches.notify_matches"
+
+
+def test_a_match_whose_check_failed_is_told_after_the_retry_and_once(search_backend, examiner_user):
+    """The engine fails while the saved searches check a batch the index has applied: the
+    batch is not lost, the next pass (asked by `edms sweep`) tells of the match, once."""
+    watch_actions.save_search(examiner_user, name="Sprockets", params="q=sprocket")
+    indexer.sync()
+    document = file_with_text(create_dossier("BG/P/2024/9"), "The sprocket engages the chain.")
+    # A repair pass (`edms search reconcile`) indexed it before the index consumer came to
+    # its events, so that pass has nothing to write and goes straight to the saved searches.
+    assert indexer.reconcile().missing == [str(document.id)]
+    # Then the engine's pointer names a generation that is not on disk (a restore from a
+    # backup taken mid-rebuild): every search fails.
+    pointer = search_backend.root / "CURRENT"
+    active = pointer.read_text()
+    pointer.write_text("gen-20240101000000-gone")
+    indexer.sync()
+    assert not Notification.objects.exists()
+    assert indexer.lag()["events_behind"] == 0  # the index moved on all the same
+    assert indexer.announcements_behind() == [MATCHES]
+    assert queue_late_announcements() == 1  # `edms sweep` asks the index consumer
+    indexer.sync()  # still failing: the batch is kept again
+    assert not Notification.objects.exists()
+
+    pointer.write_text(active)  # the generation is back
+    sync_index()  # what the index queue's consumer runs
+    told = Notification.objects.get()
+    assert (told.user, told.document_id) == (examiner_user, document.id)
+    assert indexer.announcements_behind() == []
+    assert queue_late_announcements() == 0
+    indexer.sync()
+    indexer.announce_indexed()
+    assert Notification.objects.count() == 1
+
+
+def test_a_match_is_told_after_the_process_was_stopped_before_the_check(
+    search_backend, examiner_user, settings
+):
+    """The index consumer is stopped (a real SIGINT) after it applied a batch and before the
+    saved searches checked it: its next pass tells of the match, once."""
+    watch_actions.save_search(examiner_user, name="Sprockets", params="q=sprocket")
+    indexer.sync()
+    settings.EDMS_INDEXED_SUBSCRIBERS = ["tests.dispatch_support.stop_the_process", MATCHES]
+    document = file_with_text(create_dossier("BG/P/2024/10"), "A sprocket and its chain.")
+    with pytest.raises(KeyboardInterrupt):
+        indexer.sync()
+    assert indexer.lag()["events_behind"] == 0
+    assert not Notification.objects.exists()
+    settings.EDMS_INDEXED_SUBSCRIBERS = [MATCHES]  # started again
+    indexer.sync()
     indexer.sync()
     assert list(Notification.objects.values_list("document_id", flat=True)) == [document.id]
 

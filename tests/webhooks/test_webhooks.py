@@ -482,6 +482,7 @@ def test_a_delivery_whose_task_was_lost_is_queued_again(
         "webhook deliveries": 1,
         "version renditions": 0,
         "search index rebuilds": 0,
+        "indexed-event announcements": 0,
         "notification e-mails": 0,
     }
     assert receiver.kinds == ["dossier.created"]

@@ -1,7 +1,9 @@
 // The compare page's visual compare: the same page of both sides' PDFs (a scan's PDF/A, the
 // redacted copy for a reader of it) drawn side by side by pdf.js, and a third canvas showing
 // where they differ (white where they agree). pdf.js fetches byte ranges, so page 40 of two
-// large scans costs two pages, not two files.
+// large scans costs two pages, not two files. Pages are paired as the text compare paired them
+// (`data-pairing`: [old, new] page numbers, null where a page is new or was removed), when the
+// texts' pages are the PDFs' pages; otherwise (an image-only scan, no text) page N with page N.
 import "../vendor/pdfjs/build/pdf.min.mjs";
 
 const pdfjsLib = globalThis.pdfjsLib;
@@ -12,6 +14,10 @@ const canvases = {
   left: document.getElementById("compare-left-canvas"),
   right: document.getElementById("compare-right-canvas"),
   difference: document.getElementById("compare-difference-canvas"),
+};
+const numbers = {
+  left: document.getElementById("compare-left-number"),
+  right: document.getElementById("compare-right-number"),
 };
 // Each side's page is drawn this many CSS pixels wide (the figures are a third of the page).
 const WIDTH = 420;
@@ -35,7 +41,7 @@ function open(url) {
 
 async function draw(pdf, number, canvas) {
   const context = canvas.getContext("2d");
-  if (number > pdf.numPages) {
+  if (number === null || number > pdf.numPages) {
     canvas.width = WIDTH;
     canvas.height = 60;
     context.fillStyle = "#fff";
@@ -82,15 +88,46 @@ function difference() {
 
 const documents = Promise.all([open(root.dataset.leftUrl), open(root.dataset.rightUrl)]);
 
+// The text's pairing, if it covers exactly both PDFs' pages (each side's numbers 1..numPages).
+function textPairing(left, right) {
+  if (!root.dataset.pairing) return null;
+  const rows = JSON.parse(root.dataset.pairing);
+  const covers = (side, count) => {
+    const seen = rows.map((row) => row[side]).filter((number) => number !== null);
+    return seen.length === count && seen.every((number) => number >= 1 && number <= count);
+  };
+  return covers(0, left.numPages) && covers(1, right.numPages) ? rows : null;
+}
+
+let rows = null;
+async function pairing() {
+  if (rows === null) {
+    const [left, right] = await documents;
+    rows = textPairing(left, right);
+    root.dataset.pairedBy = rows ? "text" : "number";
+    if (rows === null) {
+      const count = Math.max(left.numPages, right.numPages);
+      rows = Array.from({ length: count }, (_, index) => [index + 1, index + 1]);
+    }
+  }
+  return rows;
+}
+
 async function show(number) {
   const [left, right] = await documents;
-  const last = Math.max(left.numPages, right.numPages);
+  const steps = await pairing();
+  const last = steps.length;
   const wanted = Math.min(Math.max(1, number), last);
+  const [oldPage, newPage] = steps[wanted - 1];
   pageInput.max = String(last);
   pageInput.value = String(wanted);
   root.dataset.shownPage = "";
-  await Promise.all([draw(left, wanted, canvases.left), draw(right, wanted, canvases.right)]);
+  await Promise.all([draw(left, oldPage, canvases.left), draw(right, newPage, canvases.right)]);
   difference();
+  numbers.left.textContent = oldPage === null ? "—" : String(oldPage);
+  numbers.right.textContent = newPage === null ? "—" : String(newPage);
+  root.dataset.leftPage = oldPage === null ? "" : String(oldPage);
+  root.dataset.rightPage = newPage === null ? "" : String(newPage);
   state.textContent = `${wanted} / ${last}`;
   root.dataset.shownPage = String(wanted);
 }
