@@ -12,34 +12,14 @@ import zipfile
 
 import pytest
 
-from api.models import ApiKey
 from dossier.models import AuditEvent, Version
-from dossier.roles import Role
-from tests.conftest import client_for_key, create_dossier, file_document, make_user
+from tests.conftest import create_dossier, file_document
 
 pytestmark = pytest.mark.django_db
 
 PROBLEM = "application/problem+json"
 KEY = "BG/P/2024/000321"
 CONTENT = b"1. A widget with a handle.\n2. The widget of claim 1, painted blue."
-
-
-@pytest.fixture
-def erika():
-    _, key = ApiKey.create("erika-ui", Role.EXAMINER, user=make_user("erika"))
-    return client_for_key(key)
-
-
-@pytest.fixture
-def otto():
-    _, key = ApiKey.create("otto-ui", Role.EXAMINER, user=make_user("otto"))
-    return client_for_key(key)
-
-
-@pytest.fixture
-def rico():
-    _, key = ApiKey.create("rico-ui", Role.RECORDS_CLERK, user=make_user("rico"))
-    return client_for_key(key)
 
 
 @pytest.fixture
@@ -63,8 +43,8 @@ def texts(client, document) -> list[str]:
     return [note["text"] for note in response.json()["results"]]
 
 
-def test_a_note_is_created_and_listed_with_where_it_is(erika, claims):
-    created = add(erika, claims, colour="#FF0000")
+def test_a_note_is_created_and_listed_with_where_it_is(examiner, claims):
+    created = add(examiner, claims, colour="#FF0000")
     assert created.status_code == 201, created.content
     note = created.json()
     assert created["Location"] == f"/api/v1/annotations/{note['id']}"
@@ -73,47 +53,49 @@ def test_a_note_is_created_and_listed_with_where_it_is(erika, claims):
     assert note["rect"] == [0.25, 0.5, 0.25, 0.5]
     assert (note["colour"], note["visibility"], note["author"]) == ("#ff0000", "private", "erika")
     assert note["own"] is True
-    assert texts(erika, claims) == ["Compare D1, p. 4"]
-    assert erika.get(f"/api/v1/annotations/{note['id']}").json()["text"] == "Compare D1, p. 4"
+    assert texts(examiner, claims) == ["Compare D1, p. 4"]
+    assert examiner.get(f"/api/v1/annotations/{note['id']}").json()["text"] == "Compare D1, p. 4"
 
 
-def test_a_private_note_is_its_authors_alone_and_a_shared_one_is_the_divisions(erika, otto, claims):
-    add(erika, claims, text="mine alone")
-    shared = add(erika, claims, text="for the division", visibility="shared").json()
-    assert sorted(texts(erika, claims)) == ["for the division", "mine alone"]
-    assert texts(otto, claims) == ["for the division"]
-    seen_by_otto = otto.get(f"/api/v1/annotations/{shared['id']}").json()
+def test_a_private_note_is_its_authors_alone_and_a_shared_one_is_the_divisions(
+    examiner, other_examiner, claims
+):
+    add(examiner, claims, text="mine alone")
+    shared = add(examiner, claims, text="for the division", visibility="shared").json()
+    assert sorted(texts(examiner, claims)) == ["for the division", "mine alone"]
+    assert texts(other_examiner, claims) == ["for the division"]
+    seen_by_otto = other_examiner.get(f"/api/v1/annotations/{shared['id']}").json()
     assert (seen_by_otto["author"], seen_by_otto["own"]) == ("erika", False)
 
 
-def test_a_records_clerk_never_sees_notes_on_an_internal_document(erika, rico, claims):
+def test_a_records_clerk_never_sees_notes_on_an_internal_document(examiner, records_clerk, claims):
     internal = file_document(claims.dossier, b"draft", type_code="SRCH-NOTE", visibility="internal")
-    assert add(erika, internal, text="on the draft", visibility="shared").status_code == 201
-    assert add(erika, claims, text="on the claims", visibility="shared").status_code == 201
-    assert texts(rico, claims) == ["on the claims"]
-    assert rico.get(notes_url(internal)).status_code == 404
+    assert add(examiner, internal, text="on the draft", visibility="shared").status_code == 201
+    assert add(examiner, claims, text="on the claims", visibility="shared").status_code == 201
+    assert texts(records_clerk, claims) == ["on the claims"]
+    assert records_clerk.get(notes_url(internal)).status_code == 404
 
 
-def test_only_the_author_changes_or_deletes_a_note(erika, otto, claims):
-    shared = add(erika, claims, visibility="shared").json()
+def test_only_the_author_changes_or_deletes_a_note(examiner, other_examiner, claims):
+    shared = add(examiner, claims, visibility="shared").json()
     url = f"/api/v1/annotations/{shared['id']}"
-    refused = otto.patch(url, {"text": "overwritten"}, format="json")
+    refused = other_examiner.patch(url, {"text": "overwritten"}, format="json")
     assert refused.status_code == 403
     assert refused["Content-Type"] == PROBLEM
-    assert otto.delete(url).status_code == 403
+    assert other_examiner.delete(url).status_code == 403
 
-    changed = erika.patch(
+    changed = examiner.patch(
         url, {"text": "Compare D2 instead", "visibility": "private"}, format="json"
     )
     assert changed.status_code == 200, changed.content
     assert changed.json()["text"] == "Compare D2 instead"
-    assert otto.get(url).status_code == 404  # private now
-    assert erika.delete(url).status_code == 204
-    assert texts(erika, claims) == []
+    assert other_examiner.get(url).status_code == 404  # private now
+    assert examiner.delete(url).status_code == 204
+    assert texts(examiner, claims) == []
 
 
-def test_the_public_never_sees_any_note(public, erika, claims):
-    note = add(erika, claims, visibility="shared").json()
+def test_the_public_never_sees_any_note(public, examiner, claims):
+    note = add(examiner, claims, visibility="shared").json()
     # The document itself is public: its notes are not.
     assert public.get(f"/api/v1/documents/{claims.id}").status_code == 200
     listed = public.get(notes_url(claims))
@@ -136,32 +118,32 @@ def test_the_public_never_sees_any_note(public, erika, claims):
         ({"visibility": "public"}, "visibility"),
     ],
 )
-def test_bad_notes_are_problems(erika, claims, fields, field):
-    response = add(erika, claims, **fields)
+def test_bad_notes_are_problems(examiner, claims, fields, field):
+    response = add(examiner, claims, **fields)
     assert response.status_code == 400, response.content
     assert response["Content-Type"] == PROBLEM
     assert response.json()["field"].split(".")[0] == field  # `rect.2`: its third number
 
 
-def test_a_page_beyond_the_version_is_refused_once_its_pages_are_known(erika, claims):
+def test_a_page_beyond_the_version_is_refused_once_its_pages_are_known(examiner, claims):
     Version.objects.filter(document=claims).update(page_count=2)
-    assert add(erika, claims, page=2).status_code == 201
-    assert add(erika, claims, page=3).json()["field"] == "page"
+    assert add(examiner, claims, page=2).status_code == 201
+    assert add(examiner, claims, page=3).json()["field"] == "page"
 
 
-def test_a_highlight_may_have_no_text(erika, claims):
-    response = add(erika, claims, kind="highlight", text="", rect=[0.1, 0.2, 0.6, 0.25])
+def test_a_highlight_may_have_no_text(examiner, claims):
+    response = add(examiner, claims, kind="highlight", text="", rect=[0.1, 0.2, 0.6, 0.25])
     assert response.status_code == 201, response.content
     assert response.json()["kind"] == "highlight"
 
 
-def test_notes_never_change_the_file_and_every_change_is_audited(erika, claims):
+def test_notes_never_change_the_file_and_every_change_is_audited(examiner, claims):
     version = Version.objects.select_related("blob").get(document=claims, number=1)
-    before = erika.get(f"/api/v1/documents/{claims.id}/versions/1/content").getvalue()
-    note = add(erika, claims).json()
-    erika.patch(f"/api/v1/annotations/{note['id']}", {"text": "changed"}, format="json")
-    erika.delete(f"/api/v1/annotations/{note['id']}")
-    after = erika.get(f"/api/v1/documents/{claims.id}/versions/1/content").getvalue()
+    before = examiner.get(f"/api/v1/documents/{claims.id}/versions/1/content").getvalue()
+    note = add(examiner, claims).json()
+    examiner.patch(f"/api/v1/annotations/{note['id']}", {"text": "changed"}, format="json")
+    examiner.delete(f"/api/v1/annotations/{note['id']}")
+    after = examiner.get(f"/api/v1/documents/{claims.id}/versions/1/content").getvalue()
     assert before == after == CONTENT
     version.refresh_from_db()
     assert version.blob_id == hashlib.sha256(CONTENT).hexdigest()
@@ -175,10 +157,10 @@ def test_notes_never_change_the_file_and_every_change_is_audited(erika, claims):
     assert {event.dossier_key for event in audited} == {claims.dossier.key}
 
 
-def test_an_unknown_version_or_document_is_a_404(erika, claims):
-    assert erika.get(notes_url(claims, 9)).status_code == 404
+def test_an_unknown_version_or_document_is_a_404(examiner, claims):
+    assert examiner.get(notes_url(claims, 9)).status_code == 404
     assert (
-        erika.get(
+        examiner.get(
             "/api/v1/documents/00000000-0000-0000-0000-000000000001/versions/1/annotations"
         ).status_code
         == 404
@@ -194,16 +176,16 @@ def export(client, **params) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
 
 
-def test_the_export_adds_the_notes_only_when_asked(erika, otto, claims):
-    add(erika, claims, text="private to erika")
-    add(otto, claims, text="shared by otto", visibility="shared")
-    add(otto, claims, text="private to otto")
+def test_the_export_adds_the_notes_only_when_asked(examiner, other_examiner, claims):
+    add(examiner, claims, text="private to erika")
+    add(other_examiner, claims, text="shared by otto", visibility="shared")
+    add(other_examiner, claims, text="private to otto")
 
-    plain = export(erika)
+    plain = export(examiner)
     assert "annotations.json" not in plain.namelist()
     assert json.loads(plain.read("manifest.json"))["selection"]["annotations"] is False
 
-    with_notes = export(erika, annotations="1")
+    with_notes = export(examiner, annotations="1")
     assert with_notes.namelist()[:2] == ["manifest.json", "annotations.json"]
     body = json.loads(with_notes.read("annotations.json"))
     assert body["format"] == "edms-annotations"
@@ -216,7 +198,7 @@ def test_the_export_adds_the_notes_only_when_asked(erika, otto, claims):
     assert [with_notes.read(name) for name in exported] == [CONTENT]
 
 
-def test_the_public_export_never_carries_notes(public, erika, claims):
-    add(erika, claims, text="shared", visibility="shared")
+def test_the_public_export_never_carries_notes(public, examiner, claims):
+    add(examiner, claims, text="shared", visibility="shared")
     archive = export(public, annotations="true")
     assert json.loads(archive.read("annotations.json"))["annotations"] == []
