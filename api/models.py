@@ -1,4 +1,5 @@
-"""API-side records: the keys integrated systems authenticate with, and idempotency records."""
+"""API-side records: the keys integrated systems authenticate with, idempotency records, and
+upload sessions."""
 
 from __future__ import annotations
 
@@ -131,7 +132,43 @@ class IdempotencyRecord(models.Model):
         return f"{self.owner}:{self.key}"
 
 
-class UploadSession(models.Model):
+class AbstractUpload(models.Model):
+    """What every upload session holds: what its file becomes, when it expires and, once the
+    content was filed or refused, its outcome (`api.upload_filing`)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    length = models.BigIntegerField()
+    filename = models.CharField(max_length=255)
+    media_type = models.CharField(max_length=255, blank=True)
+    # The target: a dossier and a document type for a new document, or a document's next version.
+    dossier_key = models.CharField(max_length=100, blank=True)
+    doc_type = models.CharField(max_length=20, blank=True)
+    document_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    # The outcome: what was filed, or why nothing was.
+    completed_at = models.DateTimeField(null=True, blank=True)
+    filed_document_id = models.UUIDField(null=True, blank=True)
+    filed_version = models.PositiveIntegerField(null=True, blank=True)
+    failure = models.JSONField(null=True, blank=True)  # {"slug", "detail", "field", "extra"}
+
+    class Meta:
+        abstract = True
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    def record_outcome(self, **fields) -> None:
+        """Complete the session with its outcome: `filed_document_id` and `filed_version`, or
+        `failure`."""
+        self.completed_at = timezone.now()
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.save(update_fields=["completed_at", *fields])
+
+
+class UploadSession(AbstractUpload):
     """A resumable (tus) upload in progress: what it is for, how far it got, where its bytes are.
 
     The bytes go to a spool file as they arrive; once `offset` reaches `length` the content is
@@ -143,37 +180,18 @@ class UploadSession(models.Model):
     (`api.resumable.delete_expired`).
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="upload_sessions"
     )
-    length = models.BigIntegerField()
     offset = models.BigIntegerField(default=0)
-    filename = models.CharField(max_length=255)
-    media_type = models.CharField(max_length=255, blank=True)
-    # The target: a dossier and a document type for a new document, or a document's next version.
-    dossier_key = models.CharField(max_length=100, blank=True)
-    doc_type = models.CharField(max_length=20, blank=True)
-    document_id = models.UUIDField(null=True, blank=True)
-    sha256 = models.CharField(max_length=64, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)  # optional for a tus upload
     spool_path = models.CharField(max_length=1000)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(db_index=True)
-    # The outcome, once the last byte has arrived: what was filed, or why nothing was.
-    completed_at = models.DateTimeField(null=True, blank=True)
-    filed_document_id = models.UUIDField(null=True, blank=True)
-    filed_version = models.PositiveIntegerField(null=True, blank=True)
-    failure = models.JSONField(null=True, blank=True)  # {"slug", "detail", "field", "extra"}
 
     def __str__(self) -> str:
         return f"upload {self.id} ({self.offset}/{self.length})"
 
-    @property
-    def expired(self) -> bool:
-        return self.expires_at <= timezone.now()
 
-
-class PartUploadSession(models.Model):
+class PartUploadSession(AbstractUpload):
     """An upload whose content arrives in numbered parts, each PUT to a URL of its own
     (`api.upload_sessions`): on S3 a pre-signed `UploadPart` URL of a multipart upload under
     `staged_key` (`multipart_id`), the bytes going straight to the bucket; on the filesystem
@@ -189,19 +207,11 @@ class PartUploadSession(models.Model):
     STORE_S3 = "s3"
     STORE_FILESYSTEM = "filesystem"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="part_upload_sessions"
     )
-    length = models.BigIntegerField()
     part_size = models.BigIntegerField()
-    sha256 = models.CharField(max_length=64)
-    filename = models.CharField(max_length=255)
-    media_type = models.CharField(max_length=255, blank=True)
-    # The target: a dossier and a document type for a new document, or a document's next version.
-    dossier_key = models.CharField(max_length=100, blank=True)
-    doc_type = models.CharField(max_length=20, blank=True)
-    document_id = models.UUIDField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64)  # required for an upload in parts
     # Where the parts go: the blob store's bucket (S3) or a local spool file.
     store = models.CharField(max_length=20)
     spool_path = models.CharField(max_length=1000, blank=True)
@@ -209,22 +219,14 @@ class PartUploadSession(models.Model):
     staged_key = models.CharField(max_length=1000, blank=True)
     multipart_id = models.CharField(max_length=1000, blank=True)
     assembled = models.BooleanField(default=False)  # S3: the parts are one staged object now
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(db_index=True)
     # Set while a commit runs (a second one meanwhile is refused, parts too).
     committing_since = models.DateTimeField(null=True, blank=True)
-    # The outcome of the commit: what was filed, or why nothing was.
-    completed_at = models.DateTimeField(null=True, blank=True)
-    filed_document_id = models.UUIDField(null=True, blank=True)
-    filed_version = models.PositiveIntegerField(null=True, blank=True)
-    failure = models.JSONField(null=True, blank=True)  # {"slug", "detail", "field", "extra"}
 
     def __str__(self) -> str:
         return f"upload session {self.id} ({self.length} bytes, {self.store})"
 
-    @property
-    def expired(self) -> bool:
-        return self.expires_at <= timezone.now()
+    def record_outcome(self, **fields) -> None:
+        super().record_outcome(committing_since=None, **fields)  # the commit is over
 
     @property
     def part_count(self) -> int:

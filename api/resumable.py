@@ -23,7 +23,6 @@ import hashlib
 import logging
 import os
 import re
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,11 +36,12 @@ from api.models import UploadSession
 from api.permissions import require
 from api.problems import Problem, problem_for
 from api.serializers.validation import document_type
-from dossier import access, actions, blobstore
+from api.upload_filing import Filed, file_and_record, outcome
+from dossier import access, blobstore
 from dossier.actions.errors import DocumentCancelledError
 from dossier.audit import Actor
 from dossier.blobstore import StagedFile
-from dossier.models import DocumentState, Version
+from dossier.models import DocumentState
 from dossier.uploads import clean_filename
 
 log = logging.getLogger(__name__)
@@ -164,14 +164,6 @@ def session_for(user, upload_id) -> UploadSession:
     return session
 
 
-@dataclass(frozen=True)
-class Filed:
-    """A completed upload's outcome: the document it became and its version number."""
-
-    document_id: uuid.UUID
-    version: int
-
-
 def append(
     session: UploadSession,
     offset_header: str | None,
@@ -207,18 +199,6 @@ def append(
         if session.completed_at is None:
             raise Problem("unknown-upload", f"the bytes of upload {session.id} are gone") from None
         return _repeat(session, offset)
-
-
-def outcome(session: UploadSession) -> Filed | None:
-    """A completed session's outcome (its failure raised again); `None` while in progress."""
-    if session.completed_at is None:
-        return None
-    if session.failure is not None:
-        failure = session.failure
-        raise Problem(
-            failure["slug"], failure["detail"], field=failure["field"], extra=failure["extra"]
-        )
-    return Filed(session.filed_document_id, session.filed_version)
 
 
 def _repeat(session: UploadSession, offset: int) -> Filed:
@@ -346,62 +326,17 @@ def complete(session: UploadSession, actor: Actor) -> Filed:
     client starts over.
     """
     try:
-        # One transaction: the filing and the outcome recorded together, or neither.
-        with transaction.atomic():
-            version = _file(session, actor)
-            filed = Filed(version.document_id, version.number)
-            _completed(session, filed_document_id=filed.document_id, filed_version=filed.version)
+        sha256, size = blobstore.hash_spool(session.spool_path)
+        staged = StagedFile(session.spool_path, sha256, size, session.filename, session.media_type)
+        # The filing uses the spool up, stored or not: a store that cannot be used now is the
+        # outcome too (nothing is left to try again with).
+        filed = file_and_record(session, staged, actor, unavailable_is_final=True)
     except Exception as exc:
-        problem = problem_for(exc)
-        if problem.problem.slug == "server-error":
+        if problem_for(exc).problem.slug == "server-error":
             discard(session)
-            raise
-        _completed(
-            session,
-            failure={
-                "slug": problem.problem.slug,
-                "detail": str(problem.detail),
-                "field": problem.field,
-                "extra": problem.extra,
-            },
-        )
-        raise problem from exc
+        raise
     _unlink(session.spool_path)
     return filed
-
-
-def _file(session: UploadSession, actor: Actor) -> Version:
-    sha256, size = blobstore.hash_spool(session.spool_path)
-    staged = StagedFile(session.spool_path, sha256, size, session.filename, session.media_type)
-    return file_staged(session, staged, actor)
-
-
-def file_staged(session, staged: StagedFile, actor: Actor) -> Version:
-    """File `staged` as the target of `session` (a tus or a part upload session) says: a new
-    document or the next version, checked against the declared SHA-256 by the filing action."""
-    user = session.user
-    require(access.can_file_documents(user), "upload documents", user)  # still
-    if session.document_id is not None:
-        document = access.get_document_for(user, session.document_id)
-        return actions.add_version(
-            document, staged, actor=actor, expected_sha256=session.sha256 or None
-        )
-    return actions.attach_document(
-        access.get_dossier_for(user, session.dossier_key),
-        staged,
-        doc_type=document_type(session.doc_type),
-        actor=actor,
-        expected_sha256=session.sha256 or None,
-    )
-
-
-def _completed(session: UploadSession, **outcome_fields) -> None:
-    session.completed_at = timezone.now()
-    for name, value in outcome_fields.items():
-        setattr(session, name, value)
-    session.save(update_fields=["completed_at", *outcome_fields])
-    if "failure" in outcome_fields:
-        _unlink(session.spool_path)
 
 
 def terminate(session: UploadSession) -> None:

@@ -29,14 +29,14 @@ import os
 import time
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from api import spooled_parts
 from api.models import PartUploadSession
 from api.permissions import require
-from api.problems import Problem, problem_for
-from api.resumable import Filed, check_length, file_staged, resolve_target
+from api.problems import Problem
+from api.resumable import check_length, resolve_target
+from api.upload_filing import Filed, file_and_record, outcome
 from dossier import access, blobstore, bucket_uploads
 from dossier.audit import Actor
 from dossier.blobbackends import S3Blobs, blob_backend
@@ -184,18 +184,6 @@ def state_of(session: PartUploadSession) -> str:
 # --- Commit -----------------------------------------------------------------------------------
 
 
-def outcome(session: PartUploadSession) -> Filed | None:
-    """A completed session's outcome (its refusal raised again); `None` while open."""
-    if session.completed_at is None:
-        return None
-    if session.failure is not None:
-        failure = session.failure
-        raise Problem(
-            failure["slug"], failure["detail"], field=failure["field"], extra=failure["extra"]
-        )
-    return Filed(session.filed_document_id, session.filed_version)
-
-
 def commit(session: PartUploadSession, actor: Actor) -> Filed:
     """Check that every part arrived, hash the content once and file it. A content that is not
     the declared SHA-256 (422), or a target that no longer takes it, is refused and that is the
@@ -296,36 +284,9 @@ def _staged_whole(bucket: S3Blobs, session: PartUploadSession) -> bool:
 
 
 def _file(session: PartUploadSession, staged: StagedFile, actor: Actor) -> Filed:
-    try:
-        # One transaction: the filing and the outcome recorded together, or neither.
-        with transaction.atomic():
-            version = file_staged(session, staged, actor)
-            filed = Filed(version.document_id, version.number)
-            _completed(session, filed_document_id=filed.document_id, filed_version=filed.version)
-    except Exception as exc:
-        problem = problem_for(exc)
-        if problem.status_code >= 500:
-            raise
-        staged.discard()  # refused: nothing of it is kept (the filing action may have already)
-        _completed(
-            session,
-            failure={
-                "slug": problem.problem.slug,
-                "detail": str(problem.detail),
-                "field": problem.field,
-                "extra": problem.extra,
-            },
-        )
-        raise problem from exc
-    return filed
-
-
-def _completed(session: PartUploadSession, **outcome_fields) -> None:
-    session.completed_at = timezone.now()
-    session.committing_since = None
-    for name, value in outcome_fields.items():
-        setattr(session, name, value)
-    session.save(update_fields=["completed_at", "committing_since", *outcome_fields])
+    # A store that cannot be used now (503) is not the outcome: the session stays open to
+    # commit again.
+    return file_and_record(session, staged, actor, unavailable_is_final=False)
 
 
 # --- Abort and expiry -------------------------------------------------------------------------

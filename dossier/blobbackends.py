@@ -13,6 +13,7 @@ the key (a staging file renamed into place; an S3 upload that only appears once 
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import shutil
@@ -41,6 +42,16 @@ _MAX_SINGLE_COPY = 5 * 1024**3
 
 class BlobMissing(Exception):
     """A blob row exists but its content is not in storage."""
+
+
+class DigestRefused(Exception):
+    """The store refused bytes that do not hash to the SHA-256 sent with them (S3's
+    `BadDigest`): the staged copy changed after it was hashed, or was damaged on the way.
+    Nothing was stored under the content key."""
+
+    def __init__(self, sha256: str):
+        super().__init__(f"the store refused the content of blob {sha256}: it does not hash to it")
+        self.sha256 = sha256
 
 
 class StorageUnavailable(Exception):
@@ -203,15 +214,23 @@ class S3Blobs:
         # only when the upload completes: a reader sees the old copy or the new one, never a mix.
         # From the spool's path, not a file object: boto3 then reads each part lazily from disk,
         # where `upload_fileobj` holds parts in memory (+70 MiB at 1 GB against +5 MiB this way).
-        # boto3 sends each part's checksum, which the server verifies before accepting it.
         key = storage_key(sha256)
         extra = {"ContentType": _S3_CONTENT_TYPE, **self.storage.get_object_parameters(key)}
         if self.storage.default_acl:
             extra["ACL"] = self.storage.default_acl
-        with s3_availability():
-            self.storage.bucket.upload_file(
-                path, self._key(sha256), ExtraArgs=extra, Config=self.storage.transfer_config
-            )
+        config = self.storage.transfer_config
+        extra.update(sha256_checksum(sha256, os.path.getsize(path), config.multipart_threshold))
+        from boto3.exceptions import S3UploadFailedError  # boto3 only with S3 (`_backend_for`)
+
+        try:
+            with s3_availability():
+                self.storage.bucket.upload_file(
+                    path, self._key(sha256), ExtraArgs=extra, Config=config
+                )
+        except S3UploadFailedError as exc:
+            if _error_code(exc.__context__) == "BadDigest":
+                raise DigestRefused(sha256) from exc
+            raise
 
     def adopt(self, sha256: str, staged_key: str) -> None:
         # A server-side copy: the object appears under the content key whole, once copied.
@@ -319,6 +338,23 @@ def s3_availability() -> Iterator[None]:
             raise
         log.error("blob storage %s: %s", reason, cause)
         raise StorageUnavailable(reason) from exc
+
+
+def sha256_checksum(sha256: str, size: int, multipart_threshold: int) -> dict[str, str]:
+    """What an upload of `size` bytes sends so that the server checks them on arrival (and
+    refuses a mismatch, `BadDigest`, storing nothing). One PUT (below `multipart_threshold`)
+    carries the content's own SHA-256: the object stored under a content key is that content.
+    A multipart upload carries each part's SHA-256, computed by boto3 as it sends the part: S3
+    takes no whole-object SHA-256 for a multipart upload (only CRC checksums may be
+    `FULL_OBJECT`), so there the parts are checked, each against its own digest."""
+    if size < multipart_threshold:
+        return {"ChecksumSHA256": base64.b64encode(bytes.fromhex(sha256)).decode("ascii")}
+    return {"ChecksumAlgorithm": "SHA256"}
+
+
+def _error_code(exc: BaseException | None) -> str | None:
+    response = getattr(exc, "response", None) or {}
+    return response.get("Error", {}).get("Code")
 
 
 def _unavailability(exc: BaseException | None, errors) -> str | None:

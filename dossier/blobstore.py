@@ -36,6 +36,7 @@ from django.core.files.storage import Storage, storages
 from dossier.blobbackends import CHUNK_SIZE as CHUNK_SIZE
 from dossier.blobbackends import STAGING_DIR as STAGING_DIR
 from dossier.blobbackends import BlobMissing as BlobMissing
+from dossier.blobbackends import DigestRefused as DigestRefused
 from dossier.blobbackends import StorageUnavailable as StorageUnavailable
 from dossier.blobbackends import blob_backend
 from dossier.blobbackends import storage_key as storage_key

@@ -124,6 +124,13 @@ def examiner(db) -> APIClient:
 
 
 @pytest.fixture
+def other_examiner(db) -> APIClient:
+    """A second examiner (otto), for what must stay each caller's own."""
+    _, key = ApiKey.create("otto-ui", Role.EXAMINER, user=make_user("otto"))
+    return client_for_key(key)
+
+
+@pytest.fixture
 def records_clerk(db) -> APIClient:
     _, key = ApiKey.create("scan-station", Role.RECORDS_CLERK, user=make_user("rico"))
     return client_for_key(key)

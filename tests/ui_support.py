@@ -5,10 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from dossier import blobstore
+from django.test import Client
+from django.utils import timezone
+
+from dossier import actions, blobstore
+from dossier.audit import Actor
 from dossier.models import Blob, Document, DocumentType, Dossier, Version
+from dossier.roles import Role
 from ingest.models import Processing, State
-from tests.conftest import create_dossier
+from tests.conftest import create_dossier, file_document
+from tests.factories import UserFactory
 
 TYPE_CYCLE = ("CLM", "DESC", "ABST", "DRW", "REQ")
 
@@ -53,3 +59,31 @@ def large_dossier(key: str, count: int) -> Dossier:
         for i, v in enumerate(versions)
     )
     return dossier
+
+
+def signed_in(role: Role | None, **client_options) -> Client:
+    """A client signed in with `role`, as the user `<role>-user` (the same one each time); `None`
+    is a signed-in user in no group (the public). An admin is a superuser (there is no admin
+    group)."""
+    client = Client(**client_options)
+    if role is None:
+        user = UserFactory(username="nobody")
+    else:
+        user = UserFactory(
+            username=f"{role.value}-user", role=role, is_superuser=role == Role.ADMIN
+        )
+    client.force_login(user)
+    return client
+
+
+def paper_in_two_versions(first: bytes, second: bytes) -> Document:
+    """A public paper (`claims.txt`) of a published dossier, so the public may open it: `first`
+    as its version 1, `second` as its version 2."""
+    dossier = create_dossier(
+        "BG/P/2023/7", published_at=timezone.localdate() - dt.timedelta(days=1)
+    )
+    document = file_document(dossier, first, filename="claims.txt", title="Claims")
+    actions.add_version(
+        document, blobstore.spool([second], filename="claims.txt"), actor=Actor(label="t")
+    )
+    return document

@@ -20,6 +20,7 @@ from api import resumable, tus_schema
 from api.models import UploadSession
 from api.problems import Problem
 from api.resumable import OFFSET_STREAM
+from api.upload_filing import Filed, outcome
 from dossier.audit import actor_of
 
 
@@ -40,7 +41,7 @@ def _upload_headers(session: UploadSession) -> dict[str, str]:
     }
 
 
-def _filed_headers(filed: resumable.Filed) -> dict[str, str]:
+def _filed_headers(filed: Filed) -> dict[str, str]:
     return {
         "Content-Location": reverse("api:document-detail", args=[filed.document_id]),
         "Edms-Document-Id": str(filed.document_id),
@@ -100,7 +101,7 @@ class UploadDetailView(TusView):
         session = resumable.session_for(request.user, upload_id)
         headers = {**_upload_headers(session), "Cache-Control": "no-store"}
         # A completed upload answers what it became (or raises the problem that refused it).
-        if filed := resumable.outcome(session):
+        if filed := outcome(session):
             headers |= _filed_headers(filed)
         return Response(status=200, headers=headers)
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from api.models import ApiKey
 from dossier.events import dispatch_to
-from dossier.roles import Role
-from tests.conftest import client_for_key, create_dossier, file_document, make_user
+from tests.conftest import create_dossier, file_document
 
 pytestmark = pytest.mark.django_db
 
@@ -16,20 +14,8 @@ WATCHERS = "watch.dossier_watch.notify_watchers"
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture
-def erika():
-    _, key = ApiKey.create("erika-ui", Role.EXAMINER, user=make_user("erika"))
-    return client_for_key(key)
-
-
-@pytest.fixture
-def otto():
-    _, key = ApiKey.create("otto-ui", Role.EXAMINER, user=make_user("otto"))
-    return client_for_key(key)
-
-
-def test_saved_searches_are_created_listed_and_deleted_by_their_owner(erika, otto):
-    created = erika.post(
+def test_saved_searches_are_created_listed_and_deleted_by_their_owner(examiner, other_examiner):
+    created = examiner.post(
         "/api/v1/saved-searches",
         {"name": "Sprockets", "params": "q=sprocket&type=CLM&page=2"},
         format="json",
@@ -39,17 +25,17 @@ def test_saved_searches_are_created_listed_and_deleted_by_their_owner(erika, ott
     assert body["params"] == "q=sprocket&type=CLM"
     assert created["Location"] == f"/api/v1/saved-searches/{body['id']}"
 
-    assert [s["name"] for s in erika.get("/api/v1/saved-searches").json()["results"]] == [
+    assert [s["name"] for s in examiner.get("/api/v1/saved-searches").json()["results"]] == [
         "Sprockets"
     ]
-    assert otto.get("/api/v1/saved-searches").json()["results"] == []
-    assert otto.delete(f"/api/v1/saved-searches/{body['id']}").status_code == 404
-    assert erika.delete(f"/api/v1/saved-searches/{body['id']}").status_code == 204
-    assert erika.get(f"/api/v1/saved-searches/{body['id']}").status_code == 404
+    assert other_examiner.get("/api/v1/saved-searches").json()["results"] == []
+    assert other_examiner.delete(f"/api/v1/saved-searches/{body['id']}").status_code == 404
+    assert examiner.delete(f"/api/v1/saved-searches/{body['id']}").status_code == 204
+    assert examiner.get(f"/api/v1/saved-searches/{body['id']}").status_code == 404
 
 
-def test_a_malformed_saved_search_is_a_problem(erika):
-    response = erika.post(
+def test_a_malformed_saved_search_is_a_problem(examiner):
+    response = examiner.post(
         "/api/v1/saved-searches", {"name": "Broken", "params": 'q="unclosed'}, format="json"
     )
     assert response.status_code == 400
@@ -62,43 +48,45 @@ def test_the_public_may_not(public):
     assert response.status_code == 401 and response["Content-Type"] == PROBLEM
 
 
-def test_watching_over_the_api_notifies_and_is_capped(erika, settings):
+def test_watching_over_the_api_notifies_and_is_capped(examiner, settings):
     settings.EDMS_WATCH_MAX_DOSSIERS = 1
     dossier = create_dossier("BG/P/2024/31")
     create_dossier("BG/P/2024/32")
-    watched = erika.post("/api/v1/watches", {"dossier": "BG/P/2024/31"}, format="json")
+    watched = examiner.post("/api/v1/watches", {"dossier": "BG/P/2024/31"}, format="json")
     assert watched.status_code == 201 and watched.json()["dossier"] == "BG/P/2024/000031"
 
-    refused = erika.post("/api/v1/watches", {"dossier": "BG/P/2024/32"}, format="json")
+    refused = examiner.post("/api/v1/watches", {"dossier": "BG/P/2024/32"}, format="json")
     assert refused.status_code == 400 and refused["Content-Type"] == PROBLEM
     assert "You watch 1 dossier, the most one person may" in refused.json()["detail"]
-    unknown = erika.post("/api/v1/watches", {"dossier": "BG/P/2024/99"}, format="json")
+    unknown = examiner.post("/api/v1/watches", {"dossier": "BG/P/2024/99"}, format="json")
     assert unknown.status_code == 404
 
     document = file_document(dossier)
     dispatch_to(WATCHERS)
-    listed = erika.get("/api/v1/notifications", {"unread": "true"}).json()["results"]
+    listed = examiner.get("/api/v1/notifications", {"unread": "true"}).json()["results"]
     assert [(n["kind"], n["document_id"], n["dossier"]) for n in listed] == [
         ("document.registered", str(document.id), "BG/P/2024/000031")
     ]
     assert listed[0]["text"] == "A new document was filed in BG/P/2024/000031."
-    marked = erika.post("/api/v1/notifications/read", {}, format="json")
+    marked = examiner.post("/api/v1/notifications/read", {}, format="json")
     assert marked.json() == {"marked": 1}
-    assert erika.get("/api/v1/notifications", {"unread": "true"}).json()["results"] == []
-    assert erika.delete(f"/api/v1/notifications/{listed[0]['id']}").status_code == 204
+    assert examiner.get("/api/v1/notifications", {"unread": "true"}).json()["results"] == []
+    assert examiner.delete(f"/api/v1/notifications/{listed[0]['id']}").status_code == 204
 
-    assert erika.delete(f"/api/v1/watches/{watched.json()['id']}").status_code == 204
-    assert erika.get("/api/v1/watches").json()["results"] == []
+    assert examiner.delete(f"/api/v1/watches/{watched.json()['id']}").status_code == 204
+    assert examiner.get("/api/v1/watches").json()["results"] == []
 
 
-def test_the_notification_list_costs_the_same_for_one_or_many(erika, django_assert_max_num_queries):
+def test_the_notification_list_costs_the_same_for_one_or_many(
+    examiner, django_assert_max_num_queries
+):
     dossier = create_dossier("BG/P/2024/33")
-    erika.post("/api/v1/watches", {"dossier": "BG/P/2024/33"}, format="json")
-    erika.post("/api/v1/saved-searches", {"name": "All", "params": "q=x"}, format="json")
+    examiner.post("/api/v1/watches", {"dossier": "BG/P/2024/33"}, format="json")
+    examiner.post("/api/v1/saved-searches", {"name": "All", "params": "q=x"}, format="json")
     for _ in range(20):
         file_document(dossier)
     dispatch_to(WATCHERS)
-    erika.get("/api/v1/notifications")  # warm caches (content types, permissions)
+    examiner.get("/api/v1/notifications")  # warm caches (content types, permissions)
     with django_assert_max_num_queries(5):
-        listed = erika.get("/api/v1/notifications").json()
+        listed = examiner.get("/api/v1/notifications").json()
     assert listed["count"] == 20

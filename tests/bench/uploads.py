@@ -22,10 +22,8 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
-import datetime as dt
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -42,12 +40,11 @@ from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 
 from edms import localbroker
-from tests.bench.transfer import (
+from tests.bench.served import (
     CHUNK,
-    DOSSIER_KEY,
     REPO,
     BenchFile,
-    _LargeBlocks,
+    LargeBlocks,
     api_session,
     edms,
     edms_server,
@@ -55,9 +52,11 @@ from tests.bench.transfer import (
     leg_environment,
     mib,
     parse_size,
+    print_machine,
     tail,
     write_random_file,
 )
+from tests.bench.transfer import DOSSIER_KEY
 
 BUCKET = "edms-bench-uploads"
 IDENTITY, CREDENTIAL = "bench", "bench-secret"
@@ -139,7 +138,7 @@ def _plain_session() -> requests.Session:
     """A connection pool per thread, as boto3's threads each have one."""
     if not hasattr(_local, "session"):
         _local.session = requests.Session()
-        _local.session.mount("http://", _LargeBlocks())
+        _local.session.mount("http://", LargeBlocks())
     return _local.session
 
 
@@ -305,26 +304,6 @@ def warm_up(api: requests.Session, url: str, workdir: Path) -> None:
     small.path.unlink()
 
 
-def print_header(size: int) -> None:
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    memory = psutil.virtual_memory().total / 1024**3
-    print(f"edms upload-session benchmark, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
-    print(
-        f"machine: {os.cpu_count()} cores ({cpu}), {memory:.1f} GiB RAM, "
-        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
-    )
-    print(f"file: {mib(size)} of random data (MB = 10^6 bytes, MiB = 2^20 bytes)")
-    print("server: gunicorn, 1 worker x 4 threads (gthread), SQLite, blobs on S3Proxy")
-    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    print(f"load average at start: {load} (other work on the machine slows every figure)")
-    print("client, edms and S3Proxy share the machine", flush=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.uploads", description=__doc__)
     parser.add_argument("--size", type=parse_size, default=parse_size("2G"))
@@ -337,7 +316,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tmp-dir", help="where the test file and the store go ($TMPDIR)")
     options = parser.parse_args(argv)
 
-    print_header(options.size)
+    print_machine(
+        "edms upload-session benchmark",
+        options.size,
+        server="gunicorn, 1 worker x 4 threads (gthread), SQLite, blobs on S3Proxy",
+        note="client, edms and S3Proxy share the machine",
+    )
     with tempfile.TemporaryDirectory(prefix="edms-bench-uploads-", dir=options.tmp_dir) as tmp:
         workdir = Path(tmp)
         bench = write_random_file(workdir / "big.bin", options.size)

@@ -145,3 +145,80 @@ def test_a_multipart_object_is_read_back_in_ranges_across_its_parts(s3_bucket, r
         assert part.status_code == 206
         assert part["Content-Range"] == f"bytes {start}-{end}/{len(content)}"
         assert b"".join(part.streaming_content) == content[start : end + 1]
+
+
+def _stored_checksum(s3, key: str) -> tuple[str, str]:
+    head = s3.client.head_object(Bucket=s3.bucket, Key=key, ChecksumMode="ENABLED")
+    return head.get("ChecksumSHA256", ""), head.get("ChecksumType", "")
+
+
+def test_edms_sends_the_contents_sha256_with_a_single_put(s3_bucket, registry, dossier):
+    # Below the multipart threshold: one PUT carrying the content's own digest, which the
+    # server checked and keeps with the object.
+    content = os.urandom(20_000)
+    assert _upload(registry, content).status_code == 201
+    right = base64.b64encode(hashlib.sha256(content).digest()).decode()
+    assert _stored_checksum(s3_bucket, _key(s3_bucket, content)) == (right, "FULL_OBJECT")
+
+
+def test_content_altered_after_it_was_hashed_is_refused_by_the_server_and_nothing_stored(
+    s3_bucket,
+):
+    content = os.urandom(20_000)
+    staged = blobstore.spool([content], filename="claims.bin")
+    # The spool changes between hashing and upload (a disk fault, another writer): same size,
+    # other bytes. The digest sent with it no longer matches, so S3 stores nothing.
+    with open(staged.path, "r+b") as spool:
+        spool.seek(1000)
+        spool.write(bytes([content[1000] ^ 0xFF]))
+    try:
+        with pytest.raises(blobstore.DigestRefused) as refused:
+            blobstore.promote(staged)
+    finally:
+        staged.discard()
+    assert refused.value.sha256 == staged.sha256
+    cause = refused.value.__cause__.__context__
+    assert cause.response["Error"]["Code"] == "BadDigest"
+    assert _absent(s3_bucket, _key(s3_bucket, content))
+
+
+def test_a_multipart_upload_sends_each_parts_sha256_and_a_wrong_one_is_refused(s3_bucket):
+    # Over the 8 MB multipart threshold S3 takes no whole-object SHA-256: each part carries its
+    # own, and the object keeps the digest of the parts' digests (COMPOSITE, "-<parts>").
+    content = os.urandom(9 * 1024 * 1024 + 321)
+    staged = blobstore.spool([content], filename="claims.bin")
+    try:
+        blobstore.promote(staged)
+    finally:
+        staged.discard()
+    key = _key(s3_bucket, content)
+    parts = [content[: 8 * 1024 * 1024], content[8 * 1024 * 1024 :]]
+    digests = b"".join(hashlib.sha256(part).digest() for part in parts)
+    composite = base64.b64encode(hashlib.sha256(digests).digest()).decode()
+    assert _stored_checksum(s3_bucket, key) == (f"{composite}-2", "COMPOSITE")
+    assert blobstore.rehash(hashlib.sha256(content).hexdigest()) == (
+        hashlib.sha256(content).hexdigest(),
+        len(content),
+    )
+
+    # A part whose bytes do not match the SHA-256 sent with it is refused by the server.
+    client, bucket = s3_bucket.client, s3_bucket.bucket
+    upload = client.create_multipart_upload(
+        Bucket=bucket, Key=key + ".x", ChecksumAlgorithm="SHA256"
+    )
+    try:
+        wrong = base64.b64encode(hashlib.sha256(parts[0] + b"!").digest()).decode()
+        with pytest.raises(botocore.exceptions.ClientError) as refused:
+            client.upload_part(
+                Bucket=bucket,
+                Key=key + ".x",
+                UploadId=upload["UploadId"],
+                PartNumber=1,
+                Body=parts[0],
+                ChecksumSHA256=wrong,
+            )
+        assert refused.value.response["Error"]["Code"] == "BadDigest"
+        listed = client.list_parts(Bucket=bucket, Key=key + ".x", UploadId=upload["UploadId"])
+        assert listed.get("Parts", []) == []
+    finally:
+        client.abort_multipart_upload(Bucket=bucket, Key=key + ".x", UploadId=upload["UploadId"])

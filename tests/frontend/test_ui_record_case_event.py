@@ -13,7 +13,7 @@ from django.utils import timezone
 from dossier.models import AuditEvent, CaseEvent
 from dossier.roles import Role
 from tests.conftest import create_dossier, file_document
-from tests.factories import UserFactory
+from tests.ui_support import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -26,19 +26,6 @@ RECORD = f"{PAGE}/case-events"
 def dossier():
     """An unpublished patent dossier (the public may not see it yet)."""
     return create_dossier("BG/P/2023/7")
-
-
-def signed_in(role: Role | None, **client_options) -> Client:
-    """A client signed in with `role`; `None` is a signed-in user in no group (the public).
-    An admin is a superuser (there is no admin group)."""
-    client = Client(**client_options)
-    user = (
-        UserFactory(username="nobody")
-        if role is None
-        else UserFactory(role=role, is_superuser=role == Role.ADMIN)
-    )
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize("role", [Role.REGISTRY_SYSTEM, Role.ADMIN])

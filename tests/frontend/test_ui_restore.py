@@ -4,20 +4,17 @@ cancelled document) that change nothing."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
-from dossier import actions, blobstore
+from dossier import actions
 from dossier.audit import Actor
 from dossier.models import AuditEvent, Version
 from dossier.roles import Role
-from tests.conftest import create_dossier, file_document
-from tests.factories import UserFactory
+from tests.ui_support import paper_in_two_versions, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -27,27 +24,7 @@ MISTAKE = b"a mistaken page"
 
 @pytest.fixture
 def document():
-    """A public paper of a published dossier (so the public may open it), in two versions."""
-    dossier = create_dossier(
-        "BG/P/2023/7", published_at=timezone.localdate() - dt.timedelta(days=1)
-    )
-    document = file_document(dossier, FIRST, filename="claims.txt", title="Claims")
-    actions.add_version(
-        document, blobstore.spool([MISTAKE], filename="claims.txt"), actor=Actor(label="t")
-    )
-    return document
-
-
-def signed_in(role: Role | None, **client_options) -> Client:
-    """A client signed in with `role`; `None` is a signed-in user in no group (the public).
-    An admin is a superuser (there is no admin group)."""
-    client = Client(**client_options)
-    if role is None:
-        user = UserFactory(username="nobody")
-    else:
-        user = UserFactory(role=role, is_superuser=role == Role.ADMIN)
-    client.force_login(user)
-    return client
+    return paper_in_two_versions(FIRST, MISTAKE)
 
 
 def viewer_url(document) -> str:
