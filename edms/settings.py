@@ -440,6 +440,7 @@ LOGGING = {
 EDMS_EVENT_SUBSCRIBERS = [
     "dossier.fixity.verify_new_content",
     "ingest.subscribers.queue_processing",
+    "ingest.subscribers.forget_expunged_page_images",
     "search.subscribers.wake_indexer",
     "scanning.subscribers.follow_expunges",
     "webhooks.deliveries.queue_deliveries",
