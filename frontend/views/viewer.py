@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -138,9 +139,10 @@ def viewer(request, document_id):
 
 
 def _first_paint(user, document, version: Version, page: int) -> dict | None:
-    """The `src` and `srcset` of the image of `page` of the PDF shown (None: none is shown)."""
+    """The `src` and `srcset` of the image of `page` of the PDF shown (None: none is shown, or
+    one too small for an image to be quicker than pdf.js)."""
     source = shown_pdf(user, document, version)
-    if source is None:
+    if source is None or source.size < settings.EDMS_PAGE_IMAGE_MIN_BYTES:
         return None
     base = reverse("frontend:page-image", args=[document.id, version.number, page])
     return page_image_sources(base, source)

@@ -35,6 +35,7 @@ from tests.conftest import create_dossier, file_document
 from tests.factories import UserFactory
 from tests.ingest_support import OCR_PROGRAMS, require_programs
 from tests.ingest_support import require_font as font
+from tests.pages_support import THREE_PAGES, paged_pdf
 
 # Serialized rollback restores the migrations' rows (groups, document types) after each test.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -115,7 +116,9 @@ def bytes_before_paints(page, url: str, size: int) -> Paints:
     document_url = root.get_attribute("data-url").split("?")[0]
     absolute = page.evaluate("(path) => new URL(path, location.href).href", document_url)
     # The page images of the document: /documents/<id>/versions/<n>/pages/<page>.webp.
-    images = page.evaluate("() => new URL('versions/', location.href + '/').href")
+    images = page.evaluate(
+        "() => new URL('versions/', location.origin + location.pathname + '/').href"
+    )
 
     def fetched(prefixes: list[str], moment: str) -> tuple[int, list[str]]:
         entries = page.evaluate(BYTES_BY, [prefixes, moment])
@@ -211,3 +214,18 @@ def test_a_352_page_linearized_pdf_shows_its_first_page_after_a_tenth(page, exam
         f"{paints} of {size} bytes before pdf.js drew page 1 ({first_page_end} bytes)"
     )
     assert_drawn_where_the_image_was(page, 1)
+
+
+def test_a_hits_page_is_painted_first_where_pdfjs_then_draws_it(page, examiner_user, settings):
+    """Opened from a search hit on page 2, the viewer paints the image of page 2, where pdf.js
+    then shows page 2 (it scrolls there)."""
+    settings.EDMS_PAGE_IMAGE_MIN_BYTES = 0  # a small PDF: shown first as an image all the same
+    dossier = create_dossier("BG/P/2024/4242", title="Clock movement")
+    content = paged_pdf(*THREE_PAGES)
+    document = file_document(dossier, content, type_code="DESC", filename="description.pdf")
+
+    sign_in(page, "erika")
+    bytes_before_paints(page, f"/documents/{document.id}?page=2", len(content))
+    assert page.locator("#viewer-root").get_attribute("data-first-paint") == "2"
+    page.wait_for_selector("#viewer-root[data-current-page='2']")
+    assert_drawn_where_the_image_was(page, 2)

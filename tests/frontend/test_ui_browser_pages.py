@@ -21,7 +21,8 @@ from tests.pages_support import THREE_PAGES, paged_pdf
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-def test_a_hit_on_page_two_of_a_born_digital_pdf_opens_on_page_two(page, search_backend):
+def test_a_hit_on_page_two_of_a_born_digital_pdf_opens_on_page_two(page, search_backend, settings):
+    settings.EDMS_PAGE_IMAGE_MIN_BYTES = 0  # a small PDF: shown first as an image all the same
     UserFactory(username="erika", password=PASSWORD, role=Role.EXAMINER)
     dossier = create_dossier(
         "BG/P/2024/4343",

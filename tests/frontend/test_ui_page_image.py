@@ -54,6 +54,7 @@ def mean_grey(response) -> float:
 @pytest.fixture(autouse=True)
 def cache_in_tmp(settings, tmp_path):
     settings.DATA_DIR = tmp_path / "data"
+    settings.EDMS_PAGE_IMAGE_MIN_BYTES = 0  # these PDFs are small: an image for them too
 
 
 @pytest.fixture
@@ -155,3 +156,12 @@ def test_an_image_version_is_shown_as_itself_not_as_a_page_image():
     client = staff()
     assert 'id="first-paint"' not in client.get(f"/documents/{document.id}").content.decode()
     assert client.get(f"/documents/{document.id}/versions/1/pages/1.webp").status_code == 404
+
+
+def test_a_small_pdf_is_left_to_pdfjs(document, settings):
+    """A PDF of a few of pdf.js's ranges is no quicker shown as an image: none is linked (the
+    URL still answers)."""
+    settings.EDMS_PAGE_IMAGE_MIN_BYTES = document.versions.get().blob.size + 1
+    client = staff()
+    assert 'id="first-paint"' not in client.get(f"/documents/{document.id}").content.decode()
+    assert client.get(f"/documents/{document.id}/versions/1/pages/1.webp").status_code == 200
