@@ -77,7 +77,8 @@ const standInImage = standIn?.querySelector("img");
 const imageShown = new Promise((resolve) => {
   if (!standInImage) return resolve(false);
   const shown = () => {
-    reportFirstPaint(wantedPage, "image");
+    // Not if it came too late: pdf.js laid out its pages without it (see `moveStandIn`).
+    if (standInImage.isConnected) reportFirstPaint(wantedPage, "image");
     resolve(true);
   };
   const failed = () => {
