@@ -161,7 +161,8 @@ def run(argv: list[str]) -> int:
         "--access-logfile",
         "-",
     ]
-    children = [("web server", web, _web_environment(), None)]
+    web_env = _web_environment()
+    children = [("web server", web, web_env, None)]
     if not options.no_worker:
         # One sandbox zygote for all the workers (see ingest.sandbox), with the minimal
         # environment of a sandbox child, instead of one per worker process.
@@ -171,6 +172,8 @@ def run(argv: list[str]) -> int:
         zygote_env = child_environment(tempfile.gettempdir())
         children.append((SANDBOX_ZYGOTE, [*zygote, str(zygote_socket)], zygote_env, None))
         worker_env = {SHARED_ZYGOTE_ENV: str(zygote_socket)}
+        # The web server renders the viewer's page images (`ingest.page_images`) through it too.
+        web_env[SHARED_ZYGOTE_ENV] = str(zygote_socket)
         children += [
             (f"worker {name}", command, worker_env, None)
             for name, command in worker_commands(bin_dir)

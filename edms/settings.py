@@ -449,6 +449,7 @@ LOGGING = {
 EDMS_EVENT_SUBSCRIBERS = [
     "dossier.fixity.verify_new_content",
     "ingest.subscribers.queue_processing",
+    "ingest.subscribers.forget_expunged_page_images",
     "search.subscribers.wake_indexer",
     "scanning.subscribers.follow_expunges",
     "webhooks.deliveries.queue_deliveries",
@@ -571,6 +572,10 @@ EDMS_OCR_CLEAN_FINAL = env_bool("EDMS_OCR_CLEAN_FINAL", False)
 # Office documents to PDF (LibreOffice) and thumbnails.
 EDMS_RENDER_TIMEOUT = env_int("EDMS_RENDER_TIMEOUT", 180, minimum=1)
 EDMS_THUMBNAIL_WIDTH = env_int("EDMS_THUMBNAIL_WIDTH", 320, minimum=16)
+# The viewer paints a server-rendered image of its page first (ingest.page_images) for a PDF of at
+# least this many bytes; a smaller one comes in a few of pdf.js's 64 KiB ranges, about the
+# image's own size, and pdf.js would only wait for the image.
+EDMS_PAGE_IMAGE_MIN_BYTES = env_int("EDMS_PAGE_IMAGE_MIN_BYTES", 256 * 1024, minimum=0)
 
 # Last, once every setting above exists: the Celery app is created in every Django process (the
 # web server, the workers, `edms` commands), so the tasks they send go to its broker. Here and

@@ -1,5 +1,6 @@
 """Renditions made from untrusted files (sandbox side): office documents to PDF with LibreOffice,
-first-page thumbnails with pypdfium2 (PDFs) or Pillow (images).
+first-page thumbnails with pypdfium2 (PDFs) or Pillow (images), and the page images the viewer
+paints before pdf.js has the page (`ingest.page_images`).
 
 Both run in the sandbox child (`ingest.sandbox`); LibreOffice runs as the child's own child, so
 it inherits the memory cap, the empty network namespace and the process group a timeout kills.
@@ -85,6 +86,33 @@ def thumbnail(*, path: str, media_type: str, output_path: str, width: int) -> di
         image = _first_image_frame(path, width)
     image.save(output_path, format="PNG", optimize=True)
     return {"width": image.width, "height": image.height}
+
+
+def page_image(*, path: str, page: int, width: int, quality: int, output_path: str) -> dict:
+    """Sandbox operation: page `page` (1-based) of a PDF as a WebP `width` pixels wide, lossy
+    at `quality` (a stand-in shown until pdf.js draws the page, so small bytes over fidelity).
+    The PDF's page count either way; `made` is false when it has no such page."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as exc:
+        raise ExtractionFailed("preview-failed", f"pdfium: {exc}") from None
+    try:
+        pages = len(pdf)
+        if not 1 <= page <= pages:
+            return {"pages": pages, "made": False}
+        shown = pdf[page - 1]
+        try:
+            # pdfium rounds the bitmap size up: aim half a pixel short of `width`.
+            scale = (width - 0.5) / max(shown.get_width(), 1)
+            image = shown.render(scale=scale).to_pil().convert("RGB")
+        finally:
+            shown.close()
+    finally:
+        pdf.close()
+    image.save(output_path, format="WEBP", quality=quality, method=4)
+    return {"pages": pages, "made": True, "width": image.width, "height": image.height}
 
 
 def _first_pdf_page(path: str, width: int):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from dossier.models import Event, EventKind, Version
+from ingest import page_images
 from ingest.queueing import request_processing
 
 NEW_CONTENT = (EventKind.DOCUMENT_REGISTERED, EventKind.VERSION_ADDED)
@@ -20,3 +23,10 @@ def queue_processing(events: list[Event]) -> None:
         ).first()
         if version is not None:
             request_processing(version, lane=event.lane)
+
+
+def forget_expunged_page_images(events: list[Event]) -> None:
+    """A document was expunged: the viewer's page images of its content, kept on disk
+    (`ingest.page_images`), are forgotten once the dispatch commits. Idempotent."""
+    if any(event.kind == EventKind.DOCUMENT_EXPUNGED for event in events):
+        transaction.on_commit(page_images.forget_expunged)

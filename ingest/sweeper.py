@@ -9,7 +9,8 @@ dispatches what the event outbox still holds, then finds such work and sends its
 `edms sweep` runs it: periodically under `edms run`, from a systemd timer in production. It also
 removes spool files that killed uploads left behind (`blobstore.sweep_stale`), and runs the
 requeue hooks other apps registered (`dossier.requeue_hooks`: webhook deliveries, renditions)
-and their cleanup hooks (expired resumable uploads).
+and their cleanup hooks (expired resumable uploads), and forgets the viewer's page images nobody
+looked at for a month, or of expunged content (`page_images.prune`).
 
 Work that only waits in line is left alone, however long the line: a pending version is sent
 again only when the broker no longer holds the task it was queued with (`broker_tasks`; for a
@@ -32,7 +33,7 @@ from dossier import blobstore
 from dossier.models import DocumentState, Version
 from dossier.requeue_hooks import cleanup_hooks, requeue_hooks
 from dossier.tasks import dispatch_events
-from ingest import lease, pipeline
+from ingest import lease, page_images, pipeline
 from ingest.broker_tasks import task_ids_in_broker
 from ingest.models import Processing, State
 
@@ -150,6 +151,7 @@ def sweep(*, dry_run: bool = False) -> SweepReport:
     removed = {name: hook() for name, hook in cleanup_hooks().items()}  # what other apps let expire
     if leftovers := blobstore.sweep_stale():
         log.warning("sweep: removed %d spool/staging leftovers of killed processes", leftovers)
+    page_images.prune()  # the viewer's page images nobody looked at lately, or expunged
     report = SweepReport(events, len(unprocessed) + len(versions), batches, others, removed)
     if report.anything:
         log.warning("sweep: %s", report)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,6 +18,12 @@ from dossier import access, redaction
 from dossier.models import DocumentState, TextQuality, Version, Visibility
 from frontend.labels import rendition_label, type_labels, ui_language
 from frontend.views.expunge import REASON_MAX_LENGTH, REFERENCE_MAX_LENGTH, may_expunge
+from frontend.views.page_image import (
+    page_image_sources,
+    shown_pdf,
+    shown_rendition,
+    viewer_kind,
+)
 from frontend.views.versions import may_restore_versions
 from frontend.views.visible import document_or_404
 from ingest import reasons
@@ -25,27 +32,6 @@ from search import documents as search_documents
 from search.models import IndexedDocument
 
 NIL_UUID = uuid.UUID(int=0)
-# Not SVG: it can carry scripts, and is shown as its extracted text instead.
-IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"}
-
-
-def viewer_kind(media_type: str) -> str:
-    """How the browser shows a version: pdf.js, an <img> (raster images only: an SVG is a
-    document that can run script), or its extracted text."""
-    if media_type == "application/pdf":
-        return "pdf"
-    if media_type in IMAGE_TYPES:
-        return "image"
-    return "text"
-
-
-def _rendition_to_show(kind: str, renditions: dict) -> str | None:
-    """Which rendition the viewer shows instead of the original, if any."""
-    if "pdfa" in renditions:
-        return "pdfa"
-    if kind == "text" and "pdf" in renditions:
-        return "pdf"
-    return None
 
 
 @require_GET
@@ -78,13 +64,15 @@ def viewer(request, document_id):
     # Only a PDF or a raster image is loaded inline; anything else (HTML, SVG, XML, ...) is
     # shown as its extracted text and never loaded from the content URL at all.
     shown_url = f"{content_url}?disposition=inline" if kind in ("pdf", "image") else ""
-    shown = _rendition_to_show(kind, renditions)
+    shown = shown_rendition(kind, renditions)
     if shown is not None:
         # A scan's PDF/A carries the OCR text layer (find, search highlights); an office
         # document is shown as its PDF rendition. The original stays the download.
         kind = "pdf"
         shown_url = reverse("api:version-rendition", args=[document.id, current.number, shown])
     page = request.GET.get("page", "")
+    page = int(page) if page.isdecimal() and int(page) > 0 else 1
+    first_paint = _first_paint(request.user, document, current, page) if kind == "pdf" else None
     failed = processing is not None and processing.state == State.FAILED
     cancelled = document.state in (DocumentState.CANCELLED, DocumentState.QC_REJECTED)
 
@@ -135,7 +123,9 @@ def viewer(request, document_id):
             and processing.renditions_state in (State.PENDING, State.RUNNING),
             "text_url": reverse("api:version-text", args=[document.id, current.number]),
             "document_url": reverse("api:document-detail", args=[document.id]),
-            "page": int(page) if page.isdecimal() and int(page) > 0 else 1,
+            "page": page,
+            # The page it opens on as an image, painted before pdf.js has drawn it.
+            "first_paint": first_paint,
             "terms": request.GET.get("hl", "") or request.GET.get("q", ""),
             "annotations_url": reverse(
                 "api:version-annotations", args=[document.id, current.number]
@@ -148,6 +138,16 @@ def viewer(request, document_id):
             ),
         },
     )
+
+
+def _first_paint(user, document, version: Version, page: int) -> dict | None:
+    """The `src` and `srcset` of the image of `page` of the PDF shown (None: none is shown, or
+    one too small for an image to be quicker than pdf.js)."""
+    source = shown_pdf(user, document, version)
+    if source is None or source.size < settings.EDMS_PAGE_IMAGE_MIN_BYTES:
+        return None
+    base = reverse("frontend:page-image", args=[document.id, version.number, page])
+    return page_image_sources(base, source)
 
 
 def _link_previous(versions: list[Version]) -> None:

@@ -1,18 +1,22 @@
 """Scans and long PDFs open at once (issue 16, point 2), in a real browser (Debian's Chromium
-driven by Playwright): the bytes of the document the browser received before pdf.js painted the
-first page are at most a tenth of the file, for a 40-page OCR'd scan shown through its PDF/A and
-for a 352-page born-digital PDF that its producer linearized.
+driven by Playwright): the page the viewer opens on is painted after at most a tenth of the
+file's bytes, for a 40-page OCR'd scan shown through its PDF/A and for a 352-page born-digital
+PDF that its producer linearized.
 
-The bytes are the body sizes of the document's requests (the page's resource timing) that had
-completed when the viewer reported its first paint (`data-first-paint`, set on pdf.js's
-`pagerendered`); what pdf.js asks for afterwards (the other pages' dictionaries, thumbnails) is
-not counted."""
+The first paint is the server's image of the page (`data-first-paint`, set when it is on screen;
+`data-first-paint-by` says it was the image), laid out where pdf.js then draws the page; the
+bytes are the body sizes of the image's and the document's requests (the page's resource
+timing) that had completed by then. pdf.js's own first paint (`data-pdf-paint`, on its
+`pagerendered`) is measured the same way, the bytes of the document only: what it needs of the
+file before it can draw the page. What pdf.js asks for afterwards (the other pages' dictionaries,
+thumbnails) is not counted."""
 
 from __future__ import annotations
 
 import io
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import img2pdf
@@ -31,6 +35,7 @@ from tests.conftest import create_dossier, file_document
 from tests.factories import UserFactory
 from tests.ingest_support import OCR_PROGRAMS, require_programs
 from tests.ingest_support import require_font as font
+from tests.pages_support import THREE_PAGES, paged_pdf
 
 # Serialized rollback restores the migrations' rows (groups, document types) after each test.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -63,42 +68,97 @@ def noisy_scan(pages: int, font_path: str) -> bytes:
     return img2pdf.convert(images)
 
 
-# Notes the moment the viewer reports its first paint, as the attribute is set (a mutation
-# observer's callback runs before anything else happens on the page).
-FIRST_PAINT_CLOCK = """
-new MutationObserver((changes, observer) => {
-  if (document.getElementById("viewer-root")?.dataset.firstPaint) {
-    window.firstPaintAt = performance.now();
-    observer.disconnect();
+# Notes the moments the viewer reports its first paint (the image or pdf.js) and pdf.js's, as each
+# attribute is set (a mutation observer's callback runs before anything else happens on the
+# page), and where the image was on screen then.
+PAINT_CLOCK = """
+window.paintedAt = {};
+new MutationObserver(() => {
+  const root = document.getElementById("viewer-root");
+  if (!root) return;
+  if (root.dataset.firstPaint && !window.paintedAt.first) {
+    window.paintedAt.first = performance.now();
+    const image = document.querySelector("#first-paint img");
+    if (image) window.imageBox = image.getBoundingClientRect().toJSON();
   }
-}).observe(document, { subtree: true, attributeFilter: ["data-first-paint"] });
+  if (root.dataset.pdfPaint && !window.paintedAt.pdf) window.paintedAt.pdf = performance.now();
+}).observe(document, { subtree: true, attributeFilter: ["data-first-paint", "data-pdf-paint"] });
 """
-# The document's requests (the content or rendition URL) that had completed by then.
-BYTES_BY_FIRST_PAINT = """
-(url) => performance.getEntriesByType("resource")
-  .filter((entry) => entry.name.startsWith(url) && entry.responseEnd <= window.firstPaintAt)
-  .map((entry) => [entry.encodedBodySize, entry.decodedBodySize])
+# The requests whose URL starts with one of `prefixes` that had completed by the `moment`.
+BYTES_BY = """
+([prefixes, moment]) => performance.getEntriesByType("resource")
+  .filter((entry) => prefixes.some((prefix) => entry.name.startsWith(prefix)))
+  .filter((entry) => entry.responseEnd <= window.paintedAt[moment])
+  .map((entry) => [entry.name, entry.encodedBodySize, entry.decodedBodySize])
 """
 
 
-def bytes_before_first_paint(page, url: str) -> tuple[int, list[str]]:
-    """Open the viewer at `url`; the bytes of the document received before its first page was
-    painted (from the page's resource timing, completed requests only), and those requests'
-    sizes (for a failure's message)."""
-    page.add_init_script(FIRST_PAINT_CLOCK)
+@dataclass
+class Paints:
+    """What was fetched before the first paint (the image and any of the document) and before
+    pdf.js's (the document), in bytes, with the requests' sizes for a failure's message."""
+
+    first: int
+    first_requests: list[str]
+    pdf: int
+    pdf_requests: list[str]
+
+
+def bytes_before_paints(page, url: str, size: int) -> Paints:
+    """Open the viewer at `url` and wait until pdf.js has drawn a page; the bytes received
+    before the first paint and before pdf.js's, printed as shares of the file's `size`."""
+    page.add_init_script(PAINT_CLOCK)
     page.goto(url)
-    page.wait_for_selector("#viewer-root[data-first-paint]")
+    page.wait_for_selector("#viewer-root[data-pdf-paint]")
     assert page.locator(".page canvas").count() >= 1
-    document_url = page.locator("#viewer-root").get_attribute("data-url").split("?")[0]
+    root = page.locator("#viewer-root")
+    assert root.get_attribute("data-first-paint-by") == "image"
+    document_url = root.get_attribute("data-url").split("?")[0]
     absolute = page.evaluate("(path) => new URL(path, location.href).href", document_url)
-    entries = page.evaluate(BYTES_BY_FIRST_PAINT, absolute)
-    # Ranges of the stored bytes, never compressed on the way (a range of a gzip stream would
-    # not be the bytes the ETag names).
-    assert all(sent == received for sent, received in entries), entries
-    fetched = sum(sent for sent, _ in entries)
-    sizes = [str(sent) for sent, _ in entries]
-    print(f"{url}: {fetched} bytes in {len(entries)} requests before the first paint ({sizes})")
-    return fetched, sizes
+    # The page images of the document: /documents/<id>/versions/<n>/pages/<page>.webp.
+    images = page.evaluate(
+        "() => new URL('versions/', location.origin + location.pathname + '/').href"
+    )
+
+    def fetched(prefixes: list[str], moment: str) -> tuple[int, list[str]]:
+        entries = page.evaluate(BYTES_BY, [prefixes, moment])
+        # Ranges of the stored bytes, never compressed on the way (a range of a gzip stream
+        # would not be the bytes the ETag names).
+        assert all(sent == received for _, sent, received in entries), entries
+        kinds = [
+            f"{'image' if name.startswith(images) else 'pdf'} {sent}" for name, sent, _ in entries
+        ]
+        return sum(sent for _, sent, _ in entries), kinds
+
+    first, first_requests = fetched([absolute, images], "first")
+    pdf, pdf_requests = fetched([absolute], "pdf")
+    assert any(kind.startswith("image") for kind in first_requests), first_requests
+    print(
+        f"{url} ({size} bytes): first paint (the page image) after {first} bytes "
+        f"({100 * first / size:.1f} %: {first_requests}); pdf.js's after {pdf} bytes of the "
+        f"file ({100 * pdf / size:.1f} %: {len(pdf_requests)} requests)"
+    )
+    return Paints(first, first_requests, pdf, pdf_requests)
+
+
+def assert_drawn_where_the_image_was(page, number: int) -> None:
+    """pdf.js's page `number` is where the image was shown, at its size (no layout jump; the
+    page's 9-pixel transparent border aside), and the image is gone from it once drawn."""
+    shown = page.evaluate("() => window.imageBox")
+    drawn = page.evaluate(
+        """(number) => document.querySelector(`.page[data-page-number="${number}"]`)
+             .getBoundingClientRect().toJSON()""",
+        number,
+    )
+    drawn = {
+        "x": drawn["x"] + 9,
+        "y": drawn["y"] + 9,
+        "width": drawn["width"] - 18,
+        "height": drawn["height"] - 18,
+    }
+    for side in ("x", "y", "width", "height"):
+        assert abs(shown[side] - drawn[side]) <= 2, (side, shown, drawn)
+    page.wait_for_function("() => !document.querySelector('.page-stand-in')")
 
 
 def test_a_40_page_scan_shows_its_first_page_after_a_tenth_of_its_pdfa(page, examiner_user):
@@ -121,16 +181,21 @@ def test_a_40_page_scan_shows_its_first_page_after_a_tenth_of_its_pdfa(page, exa
         assert not pdf.is_linearized
 
     sign_in(page, "erika")
-    fetched, requests = bytes_before_first_paint(page, f"/documents/{document.id}")
+    paints = bytes_before_paints(page, f"/documents/{document.id}", size)
     assert page.locator("#page-count").inner_text() == "40"
-    assert len(requests) >= 2, requests  # the first request, then ranges
-    assert fetched <= GOAL * size, f"{fetched} of {size} bytes before page 1 showed: {requests}"
+    assert page.locator("#viewer-root").get_attribute("data-first-paint") == "1"
+    assert paints.first <= GOAL * size, f"{paints} of {size} bytes before page 1 showed"
+    # pdf.js alone would be as quick: the image is for the long PDF below.
+    assert len(paints.pdf_requests) >= 2, paints  # the first request, then ranges
+    assert paints.pdf <= GOAL * size, f"{paints} of {size} bytes before pdf.js drew page 1"
+    assert_drawn_where_the_image_was(page, 1)
 
 
-def test_a_352_page_linearized_pdf_shows_its_first_page_after_a_tenth_more(page, examiner_user):
+def test_a_352_page_linearized_pdf_shows_its_first_page_after_a_tenth(page, examiner_user):
     """The book's first page is its cover, a 268 kB JPEG: its objects alone are 10.8 % of the
-    file (the linearization dictionary's /E, where the first page's section ends). The goal here
-    is that little else is fetched: at most a further tenth of the file."""
+    file (the linearization dictionary's /E, where the first page's section ends). The server's
+    image of the cover is shown first; pdf.js then fetches little else than the cover: at most
+    a further tenth of the file."""
     with pikepdf.open(LARGE_PDF) as pdf:
         assert len(pdf.pages) == 352
     first_page_end = int(re.search(rb"/E (\d+)", LARGE_PDF.read_bytes()[:1024])[1])
@@ -141,8 +206,26 @@ def test_a_352_page_linearized_pdf_shows_its_first_page_after_a_tenth_more(page,
     size = LARGE_PDF.stat().st_size
 
     sign_in(page, "erika")
-    fetched, requests = bytes_before_first_paint(page, f"/documents/{document.id}")
+    paints = bytes_before_paints(page, f"/documents/{document.id}", size)
     assert page.locator("#page-count").inner_text() == "352"
-    assert fetched <= first_page_end + GOAL * size, (
-        f"{fetched} of {size} bytes before page 1 ({first_page_end} bytes) showed: {requests}"
+    # The image of the cover, before pdf.js has fetched the cover itself.
+    assert paints.first <= GOAL * size, f"{paints} of {size} bytes before page 1 showed"
+    assert paints.pdf <= first_page_end + GOAL * size, (
+        f"{paints} of {size} bytes before pdf.js drew page 1 ({first_page_end} bytes)"
     )
+    assert_drawn_where_the_image_was(page, 1)
+
+
+def test_a_hits_page_is_painted_first_where_pdfjs_then_draws_it(page, examiner_user, settings):
+    """Opened from a search hit on page 2, the viewer paints the image of page 2, where pdf.js
+    then shows page 2 (it scrolls there)."""
+    settings.EDMS_PAGE_IMAGE_MIN_BYTES = 0  # a small PDF: shown first as an image all the same
+    dossier = create_dossier("BG/P/2024/4242", title="Clock movement")
+    content = paged_pdf(*THREE_PAGES)
+    document = file_document(dossier, content, type_code="DESC", filename="description.pdf")
+
+    sign_in(page, "erika")
+    bytes_before_paints(page, f"/documents/{document.id}?page=2", len(content))
+    assert page.locator("#viewer-root").get_attribute("data-first-paint") == "2"
+    page.wait_for_selector("#viewer-root[data-current-page='2']")
+    assert_drawn_where_the_image_was(page, 2)

@@ -21,7 +21,8 @@ from tests.pages_support import THREE_PAGES, paged_pdf
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-def test_a_hit_on_page_two_of_a_born_digital_pdf_opens_on_page_two(page, search_backend):
+def test_a_hit_on_page_two_of_a_born_digital_pdf_opens_on_page_two(page, search_backend, settings):
+    settings.EDMS_PAGE_IMAGE_MIN_BYTES = 0  # a small PDF: shown first as an image all the same
     UserFactory(username="erika", password=PASSWORD, role=Role.EXAMINER)
     dossier = create_dossier(
         "BG/P/2024/4343",
@@ -45,6 +46,15 @@ def test_a_hit_on_page_two_of_a_born_digital_pdf_opens_on_page_two(page, search_
     page.wait_for_selector("#viewer-root[data-ready='true']")
     page.wait_for_selector("#viewer-root[data-current-page='2']")
     assert page.locator("#page-number").input_value() == "2"
+    # What showed first was the server's image of page 2 (issue 16, point 2), gone once pdf.js
+    # drew the page.
+    root = page.locator("#viewer-root")
+    assert (root.get_attribute("data-first-paint"), root.get_attribute("data-first-paint-by")) == (
+        "2",
+        "image",
+    )
+    page.wait_for_selector("#viewer-root[data-pdf-paint]")
+    page.wait_for_function("() => !document.querySelector('.page-stand-in')")
     # The query's term, and only it, is highlighted, in page 2's text layer.
     highlight = page.locator(".page[data-page-number='2'] .textLayer .highlight").first
     highlight.wait_for()

@@ -4,6 +4,10 @@
 // (which answers `Range`) instead of the whole file (`RangeTransport`), and nothing else competes with the first
 // page: thumbnails and the search terms' highlighting (which reads every page's text, and so
 // every page's bytes in a scan) start once it is painted.
+// Before that, the page it opens on is shown as an image the server rendered (a few tens of
+// kilobytes, where pdf.js may need a tenth of a long PDF's bytes for its first page): pdf.js
+// starts fetching once the image is there, so the two do not share the connection, and draws
+// the page over it; the image is removed once pdf.js has drawn that page.
 import "../vendor/pdfjs/build/pdf.min.mjs";
 import {
   EventBus,
@@ -56,12 +60,55 @@ function find(query, again = false) {
   });
 }
 
-let firstPaint = null;
-const painted = new Promise((resolve) => { firstPaint = resolve; });
+let pdfPainted = null;
+const painted = new Promise((resolve) => { pdfPainted = resolve; });
+
+// The first paint of the document, whichever comes first: the server's image of the page, or
+// pdf.js's drawing of a page (`data-first-paint-by`: "image" or "pdf").
+function reportFirstPaint(pageNumber, by) {
+  if (root.dataset.firstPaint) return;
+  root.dataset.firstPaint = String(pageNumber);
+  root.dataset.firstPaintBy = by;
+}
+
+const standIn = document.getElementById("first-paint");
+const standInImage = standIn?.querySelector("img");
+// Resolves once the image is on screen (true) or will not be (false: none, or it failed).
+const imageShown = new Promise((resolve) => {
+  if (!standInImage) return resolve(false);
+  const shown = () => {
+    // Not if it came too late: pdf.js laid out its pages without it (see `moveStandIn`).
+    if (standInImage.isConnected) reportFirstPaint(wantedPage, "image");
+    resolve(true);
+  };
+  const failed = () => {
+    standIn.remove();
+    resolve(false);
+  };
+  if (standInImage.complete) {
+    if (standInImage.naturalWidth > 0) shown(); else failed();
+    return;
+  }
+  standInImage.addEventListener("load", shown, { once: true });
+  standInImage.addEventListener("error", failed, { once: true });
+});
+
+// pdf.js has laid out its pages: the image goes into the page it shows, so it stays where the
+// page is (sized by pdf.js) until pdf.js has drawn it.
+function moveStandIn(pageNumber) {
+  if (!standIn?.isConnected) return;
+  const pageView = viewer.getPageView(pageNumber - 1);
+  if (pageView && standInImage.naturalWidth > 0) {
+    standInImage.className = "page-stand-in";
+    pageView.div.prepend(standInImage);
+  }
+  standIn.remove();
+}
 
 eventBus.on("pagesinit", () => {
   viewer.currentScaleValue = zoomSelect.value;
   if (wantedPage > 1) viewer.currentPageNumber = Math.min(wantedPage, viewer.pagesCount);
+  moveStandIn(wantedPage);
   painted.then(() => {
     if (!terms) return;
     // Highlight the search terms without moving away from the page the hit is on.
@@ -75,10 +122,16 @@ eventBus.on("pagesinit", () => {
   root.dataset.ready = "true";
 });
 // The first page drawn (the one asked for, or whichever is on screen): the document is seen.
-eventBus.on("pagerendered", ({ pageNumber }) => {
-  if (root.dataset.firstPaint) return;
-  root.dataset.firstPaint = String(pageNumber);
-  firstPaint();
+eventBus.on("pagerendered", ({ pageNumber, source }) => {
+  source.div.querySelector(":scope > .page-stand-in")?.remove();
+  reportFirstPaint(pageNumber, "pdf");
+  if (root.dataset.pdfPaint) return;
+  root.dataset.pdfPaint = String(pageNumber);
+  pdfPainted();
+});
+// Turned, the image would show the page the wrong way round: pdf.js draws it again anyway.
+eventBus.on("rotationchanging", () => {
+  for (const image of container.querySelectorAll(".page-stand-in")) image.remove();
 });
 eventBus.on("pagechanging", (event) => {
   pageInput.value = event.pageNumber;
@@ -206,7 +259,14 @@ async function openDocument(url) {
   return pdfjsLib.getDocument({ ...options, range }).promise;
 }
 
-openDocument(root.dataset.url).then(
+// However long the image takes, pdf.js waits for it no more than this (ms).
+const IMAGE_WAIT = 3000;
+const imageOrTimeout = Promise.race([
+  imageShown,
+  new Promise((resolve) => { setTimeout(resolve, IMAGE_WAIT); }),
+]);
+
+imageOrTimeout.then(() => openDocument(root.dataset.url)).then(
   (pdf) => {
     pageCount.textContent = pdf.numPages;
     pageInput.max = pdf.numPages;
