@@ -5,6 +5,7 @@ from django.views.defaults import bad_request, page_not_found, server_error
 from django.views.generic import RedirectView
 
 from api.problems import problem_for_exception, problem_response
+from metrics.exposition import metrics_view
 
 
 def health(request):
@@ -21,6 +22,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("healthz", health),
+    path("metrics", metrics_view),  # Prometheus; EDMS_METRICS_TOKEN (metrics.exposition)
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the UI's language switcher
     path("", include("frontend.urls")),
 ]
