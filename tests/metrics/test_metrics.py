@@ -3,7 +3,10 @@ fixity check and a scan batch, then a scrape, through the token."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -117,3 +120,34 @@ def test_scanned_pages_are_counted_by_station(db, metrics_on):
         before, "edms_scan_pages_total", station="desk-7"
     )
     assert grown == 3
+
+
+DASHBOARD = Path(__file__).resolve().parents[2] / "infra" / "grafana" / "edms-dashboard.json"
+METRIC_NAME = re.compile(r"\bedms_[a-z0-9_]+")
+
+
+def dashboard_metrics() -> set[str]:
+    dashboard = json.loads(DASHBOARD.read_text())
+    expressions = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    return {name for expr in expressions for name in METRIC_NAME.findall(expr)}
+
+
+def test_the_dashboard_uses_only_metrics_a_scrape_has(registry, dossier, metrics_on):
+    from tests.scan_support import batch_pdf, split_now, text_page
+
+    # Enough real work that every labelled series exists: an upload, its processing, a
+    # download, a fixity check, a scan batch.
+    upload = SimpleUploadedFile("claims.txt", b"Claims: a widget with a handle.", "text/plain")
+    registered = registry.post(
+        f"{DOSSIER_URL}/documents", {"file": upload, "type": "CLM"}, format="multipart"
+    )
+    assert registered.status_code == 201, registered.content
+    version = Version.objects.get(document_id=registered.json()["id"])
+    run_to_completion(version.id)
+    assert registry.get(f"/api/v1/documents/{version.document_id}/content").status_code == 200
+    fixity.check_blob(version.blob)
+    split_now(batch_pdf([text_page("A")]), station="desk-1")
+
+    used = dashboard_metrics()
+    assert len(used) >= 15  # every family of issue 17 has a panel
+    assert used - names(scrape()) == set()
