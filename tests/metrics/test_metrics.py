@@ -151,3 +151,16 @@ def test_the_dashboard_uses_only_metrics_a_scrape_has(registry, dossier, metrics
     used = dashboard_metrics()
     assert len(used) >= 15  # every family of issue 17 has a panel
     assert used - names(scrape()) == set()
+
+
+def test_edms_run_starts_with_no_metric_files_of_an_earlier_run(settings, tmp_path):
+    from edms.launcher import empty_metrics_dir
+
+    # Not the directory this test process writes to: its own files are open.
+    settings.EDMS_METRICS_DIR = tmp_path / "metrics"
+    settings.EDMS_METRICS_DIR.mkdir()
+    for name in ("counter_123.db", "histogram_123.db"):
+        (settings.EDMS_METRICS_DIR / name).write_bytes(b"\0" * 16)
+    (settings.EDMS_METRICS_DIR / "README").write_text("not ours")
+    empty_metrics_dir()
+    assert sorted(p.name for p in settings.EDMS_METRICS_DIR.iterdir()) == ["README"]
