@@ -3,9 +3,9 @@ broker say now.
 
 Scrape-time collectors (EDMS_METRICS_COLLECTORS: name → dotted path of a function yielding
 metric families) each run once per scrape; they must be cheap and bounded (an indexed query, one
-broker round trip with a short timeout). Each is timed (`edms_metrics_collector_duration_seconds`)
-and one that fails is reported down (`edms_metrics_collector_up` 0) rather than failing the
-scrape.
+broker round trip with a short timeout; on PostgreSQL a statement is cut off after
+STATEMENT_TIMEOUT_MS). Each is timed (`edms_metrics_collector_duration_seconds`) and one that
+fails is reported down (`edms_metrics_collector_up` 0) rather than failing the scrape.
 
 Protected by a bearer token (EDMS_METRICS_TOKEN). Without one the endpoint does not exist (404):
 metrics name queues, routes and stations, which is nobody's business by default, and a token
@@ -17,13 +17,31 @@ from __future__ import annotations
 import hmac
 import logging
 import time
+from contextlib import contextmanager
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET
 
 log = logging.getLogger(__name__)
+
+
+# A database query of a collector that takes longer is cancelled (PostgreSQL): a scrape must
+# never pile up behind a slow database, and its queries are meant to take milliseconds.
+STATEMENT_TIMEOUT_MS = 2000
+
+
+@contextmanager
+def bounded():
+    """One transaction per collector, its statements cut off after STATEMENT_TIMEOUT_MS on
+    PostgreSQL (SET LOCAL: the setting ends with the transaction)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
+        yield
 
 
 class ScrapeTimeCollector:
@@ -48,7 +66,8 @@ class ScrapeTimeCollector:
         for name, path in self.collectors.items():
             started = time.perf_counter()
             try:
-                families = list(import_string(path)())
+                with bounded():
+                    families = list(import_string(path)())
             except Exception:  # a broken collector costs its own metrics, not the scrape
                 log.exception("metrics collector %s failed", name)
                 families, ok = [], 0

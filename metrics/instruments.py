@@ -30,7 +30,8 @@ HTTP_REQUESTS = Counter(
 )
 HTTP_DURATION = Histogram(
     "edms_http_request_duration_seconds",
-    "Time to answer a request (to the first byte of a streamed body), by route and status.",
+    "Time until the answer is ready (a streamed body's transfer not included), by route and "
+    "status.",
     ["route", "status"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
