@@ -16,6 +16,7 @@ from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNeg
 from api.problems import problem_response, storage_unavailable_detail
 from dossier import blobstore, fixity
 from dossier.models import Blob, Version
+from metrics.instruments import DOWNLOADS, counted_download
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -175,14 +176,18 @@ def _blob_response(request, blob: Blob, media_type: str, filename: str, inline: 
         if byte_range is None:
             # Streamed through the digest check rather than sent zero-copy (sendfile), which
             # would hand the bytes to the client unverified; memory stays at two chunks.
-            response = StreamingHttpResponse(fixity.read_content(blob), content_type=content_type)
+            response = StreamingHttpResponse(
+                counted_download(fixity.read_content(blob)), content_type=content_type
+            )
             response["Content-Length"] = str(size)
         else:
             # A range is served unverified (checking it means reading everything): whole reads
             # and `edms fixity` find damage, and a blob marked corrupt is refused above.
             start, end = byte_range
             response = StreamingHttpResponse(
-                fixity.read_content(blob, start, end), status=206, content_type=content_type
+                counted_download(fixity.read_content(blob, start, end)),
+                status=206,
+                content_type=content_type,
             )
             response["Content-Range"] = f"bytes {start}-{end}/{size}"
             response["Content-Length"] = str(end - start + 1)
@@ -192,6 +197,7 @@ def _blob_response(request, blob: Blob, media_type: str, filename: str, inline: 
         )
     except blobstore.StorageUnavailable as exc:
         return problem_response(request, "storage-unavailable", storage_unavailable_detail(exc))
+    DOWNLOADS.labels(kind="whole" if byte_range is None else "range").inc()
     response["ETag"] = etag
     response["Accept-Ranges"] = "bytes"
     response["Content-Disposition"] = content_disposition_header(

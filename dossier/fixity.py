@@ -24,6 +24,7 @@ from dossier import blobstore
 from dossier.audit import SYSTEM, Actor, record_audit
 from dossier.events import append_event
 from dossier.models import Blob, Event, EventKind, Version
+from metrics.instruments import FIXITY_CHECKS
 
 log = logging.getLogger(__name__)
 # Sent by name: `dossier.tasks` builds on this module, not the other way round.
@@ -51,6 +52,7 @@ def check_blob(blob: Blob) -> FixityProblem | None:
     else:
         if actual == blob.sha256 and size == blob.size:
             mark_repaired(blob, by="fixity")
+            FIXITY_CHECKS.labels(result="ok").inc()
             return None
         problem = FixityProblem(
             blob.sha256,
@@ -58,6 +60,7 @@ def check_blob(blob: Blob) -> FixityProblem | None:
             f"content hashes to {actual} ({size} bytes, expected {blob.size})",
         )
     mark_corrupt(blob, problem.problem, problem.detail, unless_verified_since=started)
+    FIXITY_CHECKS.labels(result=problem.problem).inc()
     return problem
 
 

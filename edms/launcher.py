@@ -195,10 +195,21 @@ def run(argv: list[str]) -> int:
         print(f"admin user created: admin / {admin_password}  (change it in the admin)")
     print("registry API key (Authorization: Bearer <key>):")
     print(api_key, flush=True)
+    empty_metrics_dir()
     # The rest is supervision, which needs no Django: this process becomes the supervisor
     # (same pid, so a service manager's signals still reach it) and leaves Django's memory.
     plan = supervisor.plan(children, broker, only_env=(SANDBOX_ZYGOTE,))
     os.execv(sys.executable, [sys.executable, "-m", "edms.supervisor", plan])
+
+
+def empty_metrics_dir() -> None:
+    """A fresh start for the processes' metric files (metrics.instruments): those of an earlier
+    run's processes would otherwise be added to this run's for ever. Every process of edms
+    inherits PROMETHEUS_MULTIPROC_DIR from here (the settings put it in the environment)."""
+    directory = Path(settings.EDMS_METRICS_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in directory.glob("*.db"):
+        path.unlink(missing_ok=True)
 
 
 def worker_commands(bin_dir: Path) -> list[tuple[str, list[str]]]:

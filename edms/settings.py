@@ -13,6 +13,7 @@ place, rather than spread over files that import each other's values.
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -95,6 +96,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: counts and times every request, what the other middleware do included.
+    "metrics.middleware.RequestMetricsMiddleware",
     "api.middleware.RequestIdMiddleware",
     # `Edms-Lane: bulk` (an importer's requests): their work queues behind interactive work.
     "api.middleware.LaneMiddleware",
@@ -298,6 +301,22 @@ EDMS_PUBLIC_FROM_FILING = env_list("EDMS_PUBLIC_FROM_FILING")
 # Whether anonymous callers may read what is public (public file inspection).
 EDMS_PUBLIC_ACCESS = env_bool("EDMS_PUBLIC_ACCESS", True)
 EDMS_IDEMPOTENCY_TTL_HOURS = env_int("EDMS_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
+
+# --- Metrics (/metrics, the `metrics` package) ------------------------------------------------
+# Every process (web workers, Celery workers, commands) writes its counters to files in this
+# directory, and a scrape adds them up: it must be the same for all the processes of a machine,
+# local and fast (a tmpfs is best). `edms run` empties it when it starts. It goes into the
+# environment here, before anything imports the Prometheus client, which chooses its mode then.
+EDMS_METRICS_DIR = Path(env_str("PROMETHEUS_MULTIPROC_DIR", str(DATA_DIR / "run" / "metrics")))
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(EDMS_METRICS_DIR)
+# The bearer token a scraper sends (Authorization: Bearer <token>); unset, /metrics is a 404.
+EDMS_METRICS_TOKEN = env_str("EDMS_METRICS_TOKEN")
+# What a scrape asks the database and the broker (metrics.exposition): name → function.
+EDMS_METRICS_COLLECTORS = {
+    "processing": "ingest.metrics.versions_by_state",
+    "queues": "operations.metrics.queues",
+    "index": "search.metrics.index_lag",
+}
 
 # --- Celery ---------------------------------------------------------------------------------
 # Unset: the embedded default's private Redis on a Unix socket under DATA_DIR, started by

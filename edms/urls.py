@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from api.problems import problem_for_exception, problem_response
 from edms.readiness import run_checks
+from metrics.exposition import metrics_view
 
 
 def health(request):
@@ -37,6 +38,7 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("healthz", health),
     path("readyz", ready),
+    path("metrics", metrics_view),  # Prometheus; EDMS_METRICS_TOKEN (metrics.exposition)
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the UI's language switcher
     path("", include("frontend.urls")),
 ]

@@ -54,6 +54,7 @@ from ingest.stages import (
     rendition_limits,
 )
 from ingest.steps import TEXT_MEDIA_TYPE, Run, StepFailed, TransientFault, store_text
+from metrics.instruments import STEP_DURATION
 
 # What other modules use of ingest's processing comes through here: the stages' steps live in
 # `ingest.stages`, asking and queueing in `ingest.queueing`.
@@ -271,7 +272,9 @@ def _record_step(
 ):
     """Append the step to the processing's list; `record`: only through this queryset (the
     renditions' steps are recorded only while their claim holds)."""
-    elapsed_ms = round((time.monotonic() - started) * 1000)
+    elapsed = time.monotonic() - started
+    STEP_DURATION.labels(step=name, state=str(state)).observe(elapsed)
+    elapsed_ms = round(elapsed * 1000)
     processing.steps = [
         *processing.steps,
         {"name": name, "state": str(state), "ms": elapsed_ms, "detail": detail},

@@ -31,6 +31,7 @@ from ingest.steps import (
     store_file,
     store_text,
 )
+from metrics.instruments import OCR_PAGES
 
 
 def needs_ocr(processing: Processing, identity: dict) -> bool:
@@ -221,6 +222,7 @@ def _ocr_pass(
         network=False,
         limits=Limits(timeout_s=settings.EDMS_OCR_TIMEOUT, memory_mib=settings.EDMS_OCR_MEMORY_MIB),
     )
+    OCR_PAGES.inc(found["pages"])
     text = Path(text_path).read_text(encoding="utf-8", errors="replace")
     return {**found, "pdf_path": output_path, "text_path": text_path, "text": text}
 

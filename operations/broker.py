@@ -75,10 +75,7 @@ def broker_state(
         except failures:
             return BrokerState(False, _workers(set()), unknown)
         try:
-            if connection.transport.driver_type == "redis":
-                states = _redis_queues(connection, queues)
-            else:
-                states = [_declared_queue(connection, name) for name in queues]
+            states = _queues(connection, queues)
             replies = app.control.ping(
                 timeout=ping_timeout, connection=connection, limit=_expected_count()
             )
@@ -86,6 +83,24 @@ def broker_state(
             return BrokerState(False, _workers(set()), unknown)
     answered = {name for reply in replies for name in reply}
     return BrokerState(True, _workers(answered), states)
+
+
+def queue_states(queues: list[str] | None = None) -> list[QueueState] | None:
+    """The queues alone, without asking the workers (for metrics); None: broker unreachable."""
+    queues = queue_names() if queues is None else queues
+    with app.connection_for_write(connect_timeout=BROKER_TIMEOUT) as connection:
+        failures = (OperationalError, *connection.connection_errors, OSError)
+        try:
+            connection.ensure_connection(max_retries=0)
+            return _queues(connection, queues)
+        except failures:
+            return None
+
+
+def _queues(connection, queues: list[str]) -> list[QueueState]:
+    if connection.transport.driver_type == "redis":
+        return _redis_queues(connection, queues)
+    return [_declared_queue(connection, name) for name in queues]
 
 
 def _expected() -> list[str]:

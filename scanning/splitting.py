@@ -29,6 +29,7 @@ from dossier.audit import Actor, record_audit
 from dossier.blobstore import StagedFile
 from dossier.models import Blob, Channel, DocumentType, Dossier
 from dossier.numbering import InvalidFileNumber, normalise_key
+from metrics.instruments import SCAN_PAGES
 from scanning import files
 from scanning.coversheets import SheetData
 from scanning.files import PDF_MAGIC, TIFF_MAGICS
@@ -282,6 +283,7 @@ def _read_all(batch: ScanBatch, path: Path) -> list[PageReading]:
         for index in range(total):
             page = render(document, index)
             readings.append(read_page(page, blank_speck_mm=settings.EDMS_SCAN_BLANK_SPECK_MM))
+            SCAN_PAGES.labels(station=batch.station or "unnamed").inc()
             if index % 5 == 4 or index == total - 1:
                 done = (index + 1) * READING_SHARE // total
                 ScanBatch.objects.filter(id=batch.id).update(progress=done)

@@ -127,8 +127,11 @@ class GunicornServer:
 
 
 @contextmanager
-def gunicorn_server(log_dir: Path) -> Iterator[GunicornServer]:
-    """One sync worker on a free port, against the test database; stopped on exit."""
+def gunicorn_server(
+    log_dir: Path, *, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[GunicornServer]:
+    """`workers` sync workers (one by default) on a free port, against the test database, with
+    `env` added to the environment; stopped on exit."""
     port = free_port()
     log_path = log_dir / "gunicorn.log"
     command = [
@@ -140,7 +143,7 @@ def gunicorn_server(log_dir: Path) -> Iterator[GunicornServer]:
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
-        "1",
+        str(workers),
         "--worker-class",
         "sync",
         "--timeout",
@@ -156,7 +159,7 @@ def gunicorn_server(log_dir: Path) -> Iterator[GunicornServer]:
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=process_env(),
+            env={**process_env(), **(env or {})},
             start_new_session=True,
         )
     server = GunicornServer(process, port, log_path)

@@ -30,6 +30,7 @@ from rest_framework.renderers import JSONRenderer
 
 from dossier import access
 from dossier.feed import feed_item
+from metrics.instruments import WEBHOOK_DELIVERIES
 from webhooks.models import OPEN_STATES, PING, DeliveryState, Webhook, WebhookDelivery
 from webhooks.targets import CheckedPoolManager, TargetRefused
 
@@ -271,5 +272,6 @@ def _settle(
         next_attempt_at=None if retry_in is None else now + dt.timedelta(seconds=retry_in),
         delivered_at=now if state == DeliveryState.DELIVERED else None,
     )
+    WEBHOOK_DELIVERIES.labels(state=str(state)).inc()
     if state in (DeliveryState.FAILED, DeliveryState.GAVE_UP):
         log.warning("webhook delivery %s %s: %s", delivery.pk, state, error)

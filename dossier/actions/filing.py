@@ -25,6 +25,7 @@ from dossier.models import (
     EventKind,
     Version,
 )
+from metrics.instruments import UPLOAD_BYTES, UPLOADS
 
 
 def _store(staged: StagedFile, expected_sha256: str | None, actor: Actor) -> Blob:
@@ -38,7 +39,10 @@ def _store(staged: StagedFile, expected_sha256: str | None, actor: Actor) -> Blo
         staged.discard()
         raise
     # Verifies a stored copy before deduplicating onto it, and repairs a corrupt one.
-    return Blob.objects.store(staged, actor=actor)
+    blob = Blob.objects.store(staged, actor=actor)
+    UPLOADS.inc()  # every way a file arrives (API, UI, resumable, import, scans) ends here
+    UPLOAD_BYTES.inc(staged.size)
+    return blob
 
 
 def _check(staged: StagedFile, expected_sha256: str | None) -> None:
