@@ -187,6 +187,17 @@ def test_an_insane_request_id_is_replaced_and_a_person_is_named_with_their_key()
     assert line["actor"] == "erika (API key examiner-ui)"
 
 
+@pytest.mark.django_db
+def test_a_page_logs_the_signed_in_user(client):
+    client.force_login(make_user("erika", Role.EXAMINER))
+    with Captured() as captured:
+        response = client.get(f"/dossiers/{MISSING_KEY}", HTTP_X_REQUEST_ID="page-1")
+    assert response.status_code == 404
+    (line,) = [line for line in captured.lines() if line["logger"] == "django.request"]
+    assert (line["request_id"], line["actor"]) == ("page-1", "erika")
+    assert line["dossier_key"] == MISSING_KEY
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_gunicorn_server_logs_json_lines_with_the_request_fields(tmp_path):
     _, key = ApiKey.create("ipas", Role.REGISTRY_SYSTEM)
