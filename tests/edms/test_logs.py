@@ -248,6 +248,7 @@ def test_a_worker_logs_the_task_and_the_version_it_works_on(tmp_path):
             f"/api/v1/dossiers/{KEY}/documents",
             {"type": "RESP", "file": upload},
             format="multipart",
+            HTTP_X_REQUEST_ID="upload-9",
         )
         assert response.status_code == 201, response.content
         version = Version.objects.get(document_id=response.json()["id"])
@@ -274,6 +275,8 @@ def test_a_worker_logs_the_task_and_the_version_it_works_on(tmp_path):
     for line in ended + succeeded:
         assert line["task_id"] and line["task_name"].startswith("ingest.")
         assert line["version_id"] == version.pk
+        # The request that filed the version, passed on with each task it caused.
+        assert line["request_id"] == "upload-9"
 
 
 def _task_lines(log_path: Path, version_id: int) -> list[dict] | None:
