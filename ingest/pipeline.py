@@ -25,6 +25,7 @@ import datetime as dt
 import logging
 import tempfile
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from django.conf import settings
@@ -185,7 +186,7 @@ def process_version(
     return processing
 
 
-def working_on(processing: Processing):
+def working_on(processing: Processing) -> AbstractContextManager[None]:
     """Log lines written while the version is processed name it, its document and dossier."""
     version = processing.version
     return log_context.bound(
