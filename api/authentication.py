@@ -10,6 +10,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from api.models import KEY_PREFIX, ApiKey, hash_secret
+from dossier import log_context
 from dossier.roles import Role
 
 
@@ -39,6 +40,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         user = api_key.user
         user._edms_role = Role(api_key.role)
+        # The actor of the request's log lines: the key's service user (named as the key), or
+        # the person and their key's name; never the secret.
+        name = user.get_username()
+        log_context.bind(actor=name if name == api_key.name else f"{name} (API key {api_key.name})")
         return user, api_key
 
     def authenticate_header(self, request) -> str:

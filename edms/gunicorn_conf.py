@@ -5,20 +5,35 @@ unit, the README, the tests' server).
 gunicorn refuses some requests before edms sees them (a request line over `limit_request_line`,
 a header over `limit_request_field_size`, a malformed request) and answers them with an HTML
 page of its own. Here those answers become RFC 9457 problems like every other error of edms.
-This module is read by gunicorn's master before Django is set up: it imports nothing of edms.
+gunicorn's own logs (its error log, and the access log: one line a request) take edms's format
+(edms.logs: JSON lines unless standard error is a terminal or EDMS_LOG_FORMAT says otherwise).
+This module is read by gunicorn's master before Django is set up: of edms it imports only
+`edms.logs`, which imports no Django.
 """
 
 from __future__ import annotations
 
 import json
+import os
 
 from gunicorn import util
+
+from edms import logs
 
 # gunicorn's defaults, stated: a request line (method, URL, version) of at most 4094 bytes (the
 # UI's and the API's URLs stay far below), header fields of at most 8190 bytes, 100 of them.
 limit_request_line = 4094
 limit_request_field_size = 8190
 limit_request_fields = 100
+
+# Logging: gunicorn's loggers configured like Django's (see edms.logs); in text, the access
+# line is gunicorn's usual one with the request id edms answered with at its end.
+logconfig_dict = logs.gunicorn_logging_config(
+    logs.log_format(), os.environ.get("EDMS_LOG_LEVEL", "INFO").upper()
+)
+access_log_format = (
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" request_id=%({x-request-id}o)s'
+)
 
 # gunicorn's statuses for requests it refuses, as types of edms's problem catalogue
 # (api.problems; a test checks that the two agree).

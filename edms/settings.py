@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from edms import localbroker
+from edms import localbroker, logs
 from edms.env import env_bool, env_float, env_int, env_list, env_networks, env_size, env_str
 
 if TYPE_CHECKING:
@@ -111,6 +111,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in user and the URL's dossier or document, in the request's log lines.
+    "api.middleware.LogContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "frontend.middleware.ContentSecurityPolicyMiddleware",
@@ -456,12 +458,15 @@ TIME_ZONE = env_str("EDMS_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("EDMS_LOG_LEVEL", "INFO")},
-}
+# Logs on standard error: JSON lines (EDMS_LOG_FORMAT=json) or text (=text); unset, text on a
+# terminal and JSON otherwise. Each line carries the request id, task, actor and dossier/document
+# it is about where there is one (edms.logs, dossier.log_context).
+try:
+    EDMS_LOG_FORMAT = logs.log_format(env_str("EDMS_LOG_FORMAT", ""))
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+EDMS_LOG_LEVEL = env_str("EDMS_LOG_LEVEL", "INFO").upper()
+LOGGING = logs.logging_config(EDMS_LOG_FORMAT, EDMS_LOG_LEVEL)
 
 # --- Domain events --------------------------------------------------------------------------
 # Who reacts to the outbox of domain events (see dossier.events); each gets every event once.

@@ -11,11 +11,15 @@ last, so workers can give their messages back.
 `edms run` prepares the installation with Django, then becomes this module (`exec`, same pid):
 `python -m edms.supervisor PLAN`, PLAN being the JSON of `plan()`. The supervisor never sets
 Django up, so it does not keep a copy of it in memory (~60 MiB) all the while it only watches.
+Its lines take edms's log format (edms.logs, which imports neither Django nor Celery): JSON
+with `logger` "edms.supervisor" and the process's `process_name` and `pid`, or `edms run: ...`
+on a terminal.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -27,6 +31,7 @@ from pathlib import Path
 from subprocess import Popen
 from typing import TextIO
 
+from edms import logs
 from edms.localbroker import BrokerError, LocalBroker
 
 FIRST_BACKOFF = 1.0
@@ -60,11 +65,18 @@ class Child:
 
 class Supervisor:
     def __init__(
-        self, children: list[Child], *, broker: LocalBroker | None = None, log: TextIO = sys.stderr
+        self,
+        children: list[Child],
+        *,
+        broker: LocalBroker | None = None,
+        log: TextIO = sys.stderr,
+        log_format: str | None = None,
     ):
+        """`log_format` (`json` or `text`) defaults to EDMS_LOG_FORMAT's, else to text when
+        `log` is a terminal and JSON otherwise (edms.logs)."""
         self.broker = Child("broker", broker.start) if broker is not None else None
         self.children = children
-        self.log = log
+        self.log = _logger(log, log_format or logs.log_format(stream=log))
         self.stopping = False
 
     def everyone(self) -> list[Child]:
@@ -130,12 +142,12 @@ class Supervisor:
         try:
             child.process = child.spawn()
         except (OSError, BrokerError) as exc:
-            self._say(f"{child.name} could not start: {exc}")
+            self._say(logging.ERROR, f"{child.name} could not start: {exc}", child)
             child.process = None
             self._schedule(child, time.monotonic())
             return
         if child.deaths:
-            self._say(f"{child.name} started again (pid {child.process.pid})")
+            self._say(logging.INFO, f"{child.name} started again (pid {child.process.pid})", child)
 
     def _ended(self, child: Child, now: float) -> None:
         code = child.process.returncode
@@ -145,7 +157,9 @@ class Supervisor:
             child.restart_at = now + child.every  # done for now: no news
             return
         how = f"signal {-code} ({signal.strsignal(-code)})" if code < 0 else f"code {code}"
-        self._say(f"{child.name} (pid {child.process.pid}) exited with {how}")
+        self._say(
+            logging.WARNING, f"{child.name} (pid {child.process.pid}) exited with {how}", child
+        )
         self._schedule(child, now)
 
     def _schedule(self, child: Child, now: float) -> None:
@@ -154,10 +168,22 @@ class Supervisor:
         delay = min(FIRST_BACKOFF * 2**child.deaths, LONGEST_BACKOFF)
         child.deaths += 1
         child.restart_at = now + delay
-        self._say(f"{child.name}: next start in {delay:.0f} s")
+        self._say(logging.INFO, f"{child.name}: next start in {delay:.0f} s", child)
 
-    def _say(self, message: str) -> None:
-        print(f"edms run: {message}", file=self.log, flush=True)
+    def _say(self, level: int, message: str, child: Child) -> None:
+        pid = child.process.pid if child.process is not None else None
+        self.log.log(level, message, extra={"process_name": child.name, "pid": pid})
+
+
+def _logger(stream: TextIO, fmt: str) -> logging.Logger:
+    """The supervisor's own logger, writing to `stream` alone: a `logging.Logger` made here,
+    not one of the module tree, so nothing else's configuration adds or takes a handler."""
+    handler = logging.StreamHandler(stream)
+    text = logging.Formatter("edms run: %(message)s")
+    handler.setFormatter(logs.JsonFormatter() if fmt == "json" else text)
+    logger = logging.Logger("edms.supervisor", logging.INFO)
+    logger.addHandler(handler)
+    return logger
 
 
 def _finish(child: Child, deadline: float) -> None:
@@ -237,7 +263,7 @@ def main(argv: list[str]) -> int:
     try:
         team.start()
     except BrokerError as exc:
-        print(f"edms run: {exc}", file=sys.stderr)
+        team.log.error(str(exc), extra={"process_name": "broker"})
         return 1
     return team.run()
 

@@ -25,6 +25,7 @@ import datetime as dt
 import logging
 import tempfile
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from django.conf import settings
@@ -32,7 +33,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from dossier import lanes
+from dossier import lanes, log_context
 from dossier.events import append_event
 from dossier.models import EventKind, Version
 from dossier.processing_facts import (
@@ -153,6 +154,7 @@ def process_version(
     run_dir.mkdir(parents=True, exist_ok=True)
     # In the version's lane: what it announces (`document.processed`) and hands over stays there.
     with (
+        working_on(processing),
         lanes.using(processing.lane),
         lease.heartbeat(processing, runner),
         tempfile.TemporaryDirectory(dir=run_dir, prefix="ingest-") as workdir,
@@ -183,6 +185,16 @@ def process_version(
             else:
                 _finish(processing, State.DONE, "")
     return processing
+
+
+def working_on(processing: Processing) -> AbstractContextManager[None]:
+    """Log lines written while the version is processed name it, its document and dossier."""
+    version = processing.version
+    return log_context.bound(
+        version_id=version.pk,
+        document_id=str(version.document_id),
+        dossier_key=version.document.dossier.key,
+    )
 
 
 def run_to_completion(version_id: int) -> Processing | None:
@@ -231,7 +243,10 @@ def make_renditions(version_id: int, *, final_attempt: bool = True) -> Processin
     run_dir = Path(settings.FILE_UPLOAD_TEMP_DIR)
     run_dir.mkdir(parents=True, exist_ok=True)
     outcome = State.DONE
-    with tempfile.TemporaryDirectory(dir=run_dir, prefix="render-") as workdir:
+    with (
+        working_on(processing),
+        tempfile.TemporaryDirectory(dir=run_dir, prefix="render-") as workdir,
+    ):
         run = Run(processing=processing, workdir=workdir, limits=rendition_limits())
         try:
             fetch(run)
@@ -323,6 +338,10 @@ def _finish(processing: Processing, state: str, reason_code: str) -> None:
                 "languages": processing.languages,
             },
         )
+    # One line per processed version, for whoever follows ingestion in the logs.
+    level = logging.INFO if state == State.DONE else logging.WARNING
+    outcome = f"{state} ({reason_code})" if reason_code else str(state)
+    log.log(level, "processing of version %s ended: %s", version.pk, outcome)
 
 
 def facts_of(processing: Processing) -> ProcessingFacts:

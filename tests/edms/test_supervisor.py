@@ -29,7 +29,7 @@ def test_a_process_that_keeps_dying_waits_longer_each_time_and_the_others_go_on(
     log = io.StringIO()
     sleeper = Child("sleeper", spawner(SLEEPER))
     crasher = Child("crasher", spawner(CRASHER))
-    team = Supervisor([sleeper, crasher], log=log)
+    team = Supervisor([sleeper, crasher], log=log, log_format="text")
     team.start()
     try:
         wait_until(
@@ -54,7 +54,7 @@ def test_a_periodic_process_runs_again_after_its_interval_and_quietly(tmp_path):
     runs = tmp_path / "runs"
     one_pass = [sys.executable, "-c", f"open({str(runs)!r}, 'a').write('pass\\n')"]
     sweeper = Child("sweeper", spawner(one_pass), every=0.5)
-    team = Supervisor([sweeper], log=log)
+    team = Supervisor([sweeper], log=log, log_format="text")
     team.start()
     try:
         wait_until(
@@ -72,7 +72,7 @@ def test_a_periodic_process_runs_again_after_its_interval_and_quietly(tmp_path):
 def test_a_failing_periodic_process_is_logged_and_backs_off():
     log = io.StringIO()
     sweeper = Child("sweeper", spawner(CRASHER), every=0.5)
-    team = Supervisor([sweeper], log=log)
+    team = Supervisor([sweeper], log=log, log_format="text")
     team.start()
     try:
         wait_until(_tended(team, log, "exited with code 3", times=2), timeout=60, what="deaths")
@@ -86,7 +86,7 @@ def test_a_killed_broker_is_started_again_and_stopping_leaves_nothing(tmp_path):
     log = io.StringIO()
     broker = LocalBroker.for_data_dir(tmp_path, log_path=tmp_path / "redis.log")
     sleeper = Child("sleeper", spawner(SLEEPER))
-    team = Supervisor([sleeper], broker=broker, log=log)
+    team = Supervisor([sleeper], broker=broker, log=log, log_format="text")
     team.start()
     try:
         first = team.broker.process
