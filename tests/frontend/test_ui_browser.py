@@ -229,3 +229,52 @@ def test_keyboard_only_from_the_jump_box_to_the_viewer(page, examiner_user, five
     page.focus("#next-page")
     page.keyboard.press("Enter")
     page.wait_for_selector("#viewer-root[data-current-page='2']")
+
+
+# --- Issue 16's polish as a reader sees it: an Arabic page draws ISO dates and file numbers left
+# to right; pages arrive compressed, their static files under hashed, long-cached names.
+
+# Where the first and the last character of an element's text are drawn, left to right.
+FIRST_AND_LAST_X = """element => {
+    const text = element.firstChild;
+    const range = document.createRange();
+    range.setStart(text, 0); range.setEnd(text, 1);
+    const first = range.getBoundingClientRect().left;
+    range.setStart(text, text.length - 1); range.setEnd(text, text.length);
+    return [first, range.getBoundingClientRect().left];
+}"""
+
+
+def test_an_arabic_page_draws_dates_and_file_numbers_left_to_right(
+    page, examiner_user, five_page_pdf
+):
+    sign_in(page, "erika")
+    page.goto("/dossiers/BG/P/2024/4242")
+    page.get_by_label("Language").select_option("ar")
+    page.get_by_role("button", name="Switch").click()
+    page.wait_for_selector("html[dir='rtl']")
+    filing_date = page.locator("time[datetime='2024-01-09']").first
+    assert filing_date.inner_text() == "2024-01-09"
+    first, last = filing_date.evaluate(FIRST_AND_LAST_X)
+    assert first < last, "the date is drawn right to left (09-01-2024 to the eye)"
+    file_number = page.locator("bdi", has_text="BG/P/2024/").first
+    first, last = file_number.evaluate(FIRST_AND_LAST_X)
+    assert first < last, "the file number is drawn right to left"
+
+
+def test_pages_arrive_compressed_and_static_files_are_cached_for_good(
+    page, examiner_user, five_page_pdf
+):
+    sign_in(page, "erika")
+    static = []
+    page.on("response", lambda response: "/static/" in response.url and static.append(response))
+    response = page.goto("/dossiers/BG/P/2024/4242")
+    assert response.status == 200
+    assert response.headers.get("content-encoding") == "gzip"
+    page.wait_for_load_state("networkidle")
+    stylesheets = [r for r in static if r.url.endswith(".css")]
+    assert stylesheets, [r.url for r in static]
+    for answer in stylesheets:
+        # A hashed name (app.043a61786be8.css), cached for good: a new release has new names.
+        assert answer.url.rsplit("/", 1)[1].count(".") >= 2, answer.url
+        assert "immutable" in answer.headers.get("cache-control", ""), answer.url
