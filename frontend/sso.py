@@ -23,6 +23,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
@@ -217,7 +219,14 @@ class ProviderSignInView(OIDCAuthenticationRequestView):
         self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
 
     def get(self, request):
-        self.OIDC_OP_AUTH_ENDPOINT = _setting("OIDC_OP_AUTHORIZATION_ENDPOINT")
+        if not settings.EDMS_SSO_ENABLED:
+            raise Http404("single sign-on is off")
+        try:
+            self.OIDC_OP_AUTH_ENDPOINT = _setting("OIDC_OP_AUTHORIZATION_ENDPOINT")
+        except requests.RequestException as exc:
+            logger.error("the OpenID provider's discovery document: %s", exc)
+            messages.error(request, _("The sign-in service does not answer. Try again later."))
+            return redirect(settings.LOGIN_URL)
         return super().get(request)
 
 

@@ -98,3 +98,16 @@ def test_role_map(settings):
     assert roles_from_claims({"roles": ["Edms.Examiner", "Other.App"]}) == {Role.EXAMINER}
     assert roles_from_claims({"roles": "Edms.Admin"}) == {Role.ADMIN}
     assert roles_from_claims({"groups": ["Edms.Admin"]}) == set()
+
+
+def test_sso_off_has_no_provider_sign_in():
+    assert Client().get("/oidc/authenticate").status_code == 404
+
+
+def test_a_provider_that_does_not_answer_is_said_so(sso_on):
+    # Nothing listens on the discard port of loopback: the connection is refused at once.
+    sso_on.EDMS_OIDC_ISSUER = "http://127.0.0.1:9/realms/office"
+    client = Client()
+    response = client.get("/oidc/authenticate", follow=True)
+    assert response.redirect_chain == [("/login", 302)]
+    assert "does not answer" in response.content.decode()
