@@ -3,8 +3,9 @@ Central, started by infra/keycloak.sh with the realm in tests/frontend/keycloak/
 edms with the role its groups map to. Nothing of the provider is mocked.
 
 Keycloak's users: erika (group edms-examiners) and carl (edms-clerks), password "correct horse".
-EDMS_TEST_KEYCLOAK_URL names a Keycloak already running with that realm; otherwise the module
-starts one (about a minute) and stops it at the end.
+EDMS_TEST_KEYCLOAK_URL names a Keycloak with that realm (.ci/run starts one in the background for
+legs 1 and 2; the test waits for it); otherwise the module starts one (a minute or two here) and
+stops it at the end.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -34,7 +36,9 @@ ROLE_MAP = "edms-admins=admin,edms-examiners=examiner,edms-clerks=records_clerk"
 def keycloak(tmp_path_factory):
     """The base URL of a Keycloak serving the `edms` realm."""
     if os.environ.get("EDMS_TEST_KEYCLOAK_URL"):
-        yield os.environ["EDMS_TEST_KEYCLOAK_URL"].rstrip("/")
+        base = os.environ["EDMS_TEST_KEYCLOAK_URL"].rstrip("/")
+        wait_until_realm_answers(base)
+        yield base
         return
     state = tmp_path_factory.mktemp("keycloak")
     started = subprocess.run(
@@ -53,6 +57,22 @@ def keycloak(tmp_path_factory):
         yield started.stdout.strip().splitlines()[-1]
     finally:
         subprocess.run([str(KEYCLOAK_SCRIPT), "stop", str(state)], check=False, timeout=60)
+
+
+def wait_until_realm_answers(base: str, seconds: float = 600) -> None:
+    """.ci/run starts Keycloak in the background while the suite runs; it may still be starting."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if requests.get(f"{base}/realms/edms/.well-known/openid-configuration", timeout=5).ok:
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(
+                f"no Keycloak realm `edms` at {base} after {seconds} s (CI: keycloak-start.log)"
+            )
+        time.sleep(1)
 
 
 @pytest.fixture
