@@ -119,6 +119,10 @@ class ProviderBackend(OIDCAuthenticationBackend):
     OIDC_RP_SIGN_ALGO = property(lambda self: settings.OIDC_RP_SIGN_ALGO)
     OIDC_RP_IDP_SIGN_KEY = None
 
+    def get_user(self, user_id):
+        # Django's (the parent's skips it): a deactivated user's open sessions end at once.
+        return ModelBackend.get_user(self, user_id)
+
     def authenticate(self, request, **kwargs):
         if not settings.EDMS_SSO_ENABLED:
             return None

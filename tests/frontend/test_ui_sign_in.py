@@ -111,3 +111,13 @@ def test_a_provider_that_does_not_answer_is_said_so(sso_on):
     response = client.get("/oidc/authenticate", follow=True)
     assert response.redirect_chain == [("/login", 302)]
     assert "does not answer" in response.content.decode()
+
+
+def test_a_deactivated_users_provider_session_ends(sso_on):
+    person = UserFactory(username="ines", role=Role.EXAMINER)
+    client = Client()
+    client.force_login(person, backend="frontend.sso.ProviderBackend")
+    assert client.get("/").context["user"].username == "ines"
+    person.is_active = False
+    person.save()
+    assert not client.get("/").context["user"].is_authenticated
