@@ -120,6 +120,40 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# --- Single sign-on (OpenID Connect, mozilla-django-oidc; see frontend/sso.py) ---------------
+# Set EDMS_OIDC_ISSUER (the provider's issuer URL; its endpoints come from its discovery
+# document) and the web UI signs people in at the provider. Their role comes from the claim
+# EDMS_OIDC_ROLES_CLAIM, through EDMS_OIDC_ROLE_MAP ("provider group=edms role", comma
+# separated; roles: admin, examiner, records_clerk), at every sign-in.
+EDMS_OIDC_ISSUER = env_str("EDMS_OIDC_ISSUER").rstrip("/")
+EDMS_SSO_ENABLED = bool(EDMS_OIDC_ISSUER)
+EDMS_OIDC_PROVIDER_NAME = env_str("EDMS_OIDC_PROVIDER_NAME", "single sign-on")
+EDMS_OIDC_ROLES_CLAIM = env_str("EDMS_OIDC_ROLES_CLAIM", "groups")
+EDMS_OIDC_ROLE_MAP = env_str("EDMS_OIDC_ROLE_MAP")
+# The claim that names the edms user (created at the first sign-in, matched by it after).
+EDMS_OIDC_USERNAME_CLAIM = env_str("EDMS_OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_RP_CLIENT_ID = env_str("EDMS_OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("EDMS_OIDC_CLIENT_SECRET")
+OIDC_RP_SCOPES = env_str("EDMS_OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = env_str("EDMS_OIDC_SIGN_ALGO", "RS256")
+OIDC_USE_PKCE = True
+# The ID token is kept in the session for the provider's logout (its id_token_hint).
+OIDC_STORE_ID_TOKEN = True
+OIDC_TIMEOUT = env_int("EDMS_OIDC_TIMEOUT_SECONDS", 10, minimum=1)
+OIDC_AUTHENTICATION_CALLBACK_URL = "frontend:oidc-callback"
+OIDC_OP_LOGOUT_URL_METHOD = "frontend.sso.provider_logout_url"
+# Who may still sign in with a password kept by edms: "all" (the default without SSO),
+# "superusers" (the default with SSO: an emergency administrator when the provider is down)
+# or "none". It applies to the UI's and the admin's sign-in forms alike.
+EDMS_LOCAL_LOGIN = env_str("EDMS_LOCAL_LOGIN", "superusers" if EDMS_SSO_ENABLED else "all")
+if EDMS_LOCAL_LOGIN not in ("all", "superusers", "none"):
+    raise ImproperlyConfigured(
+        f"EDMS_LOCAL_LOGIN={EDMS_LOCAL_LOGIN!r}: use all, superusers or none"
+    )
+if EDMS_SSO_ENABLED and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured("EDMS_OIDC_ISSUER is set: set EDMS_OIDC_CLIENT_ID and _SECRET too")
+
+
 # The policy of every HTML page (frontend.middleware): no inline script, no event handler
 # attribute, nothing from another origin. pdf.js runs its worker from a static file and draws
 # page images as blob:/data: URLs.
@@ -134,6 +168,8 @@ EDMS_CONTENT_SECURITY_POLICY = "; ".join(
         "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
+        # With single sign-on, frontend.middleware adds the provider: signing out there is a
+        # redirect after the sign-out form's POST.
         "form-action 'self'",
         "frame-ancestors 'none'",
     ]
@@ -141,9 +177,10 @@ EDMS_CONTENT_SECURITY_POLICY = "; ".join(
 
 AUTHENTICATION_BACKENDS = [
     # Refuses a sign-in (UI, admin) from a locked-out address or account before the password
-    # is checked; then Django's own backend.
+    # is checked; then the provider's sign-in, then passwords as EDMS_LOCAL_LOGIN allows.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "frontend.sso.ProviderBackend",
+    "frontend.sso.LocalPasswordBackend",
 ]
 
 # --- Rate limits of sign-in and API keys (django-axes) ----------------------------------------

@@ -7,7 +7,22 @@ already carries a policy keeps it: content and renditions set their own sandbox.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
+
+
+def content_security_policy() -> str:
+    """The policy of edms's pages; with single sign-on, forms may also lead to the provider
+    (the sign-out form's answer redirects to its end-session endpoint)."""
+    policy = settings.EDMS_CONTENT_SECURITY_POLICY
+    issuer = getattr(settings, "EDMS_OIDC_ISSUER", "")
+    if issuer:
+        parts = urlsplit(issuer)
+        policy = policy.replace(
+            "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}"
+        )
+    return policy
 
 
 class ContentSecurityPolicyMiddleware:
@@ -18,5 +33,5 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         is_html = response.get("Content-Type", "").startswith("text/html")
         if is_html and "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = settings.EDMS_CONTENT_SECURITY_POLICY
+            response["Content-Security-Policy"] = content_security_policy()
         return response

@@ -1,7 +1,7 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
+from mozilla_django_oidc.views import OIDCLogoutView
 
-from frontend import scanning
+from frontend import scanning, sso
 from frontend.views import (
     case_events,
     compare,
@@ -13,6 +13,7 @@ from frontend.views import (
     operations,
     page_image,
     search,
+    sign_in,
     versions,
     viewer,
     watch,
@@ -34,12 +35,11 @@ urlpatterns = [
         name="notification-open",
     ),
     path("favicon.ico", favicon.favicon, name="favicon"),
-    path(
-        "login",
-        auth_views.LoginView.as_view(template_name="frontend/login.html"),
-        name="login",
-    ),
-    path("logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("login", sign_in.SignInView.as_view(), name="login"),
+    # Signs out of edms, and of the provider for whom signed in there (frontend.sso).
+    path("logout", OIDCLogoutView.as_view(), name="logout"),
+    path("oidc/authenticate", sso.ProviderSignInView.as_view(), name="oidc-authenticate"),
+    path("oidc/callback", sso.ProviderCallbackView.as_view(), name="oidc-callback"),
     path("documents/<uuid:document_id>", viewer.viewer, name="viewer"),
     path("documents/<uuid:document_id>/compare", compare.compare_view, name="compare"),
     path(
