@@ -142,6 +142,9 @@ def test_damage_found_by_a_scheduled_pass_is_announced_shown_and_refused(dossier
     assert 'id="fixity-last"' in page and "1 bad" in page
     assert f'data-sha256="{sha256}"' in page
     assert f'href="/documents/{document.id}?version=1"' in page
+    staff.post("/i18n/setlang/", {"language": "fr"})
+    assert "Intégrité des fichiers" in staff.get("/operations").content.decode()
+    staff.post("/i18n/setlang/", {"language": "en"})
 
     # The admin lists the pass with the bad blob and a link to its document.
     admin = Client()
