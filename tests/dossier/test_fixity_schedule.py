@@ -170,6 +170,10 @@ def test_damage_found_by_a_scheduled_pass_is_announced_shown_and_refused(dossier
         assert "integrity check" in response.content.decode()
         assert "ETag" not in response
 
+    # The viewer says so plainly instead of loading the refused content.
+    viewer = staff.get(f"/documents/{document.id}").content.decode()
+    assert 'id="corrupt-content"' in viewer and "pdf-viewer" not in viewer
+
     # Repair: the same bytes uploaded again replace the damaged copy, and it is served again.
     file_document(dossier, content, filename="drawing-again.pdf")
     assert not Blob.objects.get(pk=sha256).is_corrupt
@@ -183,4 +187,5 @@ def test_damage_found_by_a_scheduled_pass_is_announced_shown_and_refused(dossier
     assert registry.get(url, HTTP_IF_NONE_MATCH=old_etag).status_code == 304
     page = staff.get("/operations").content.decode()
     assert f'data-sha256="{sha256}"' not in page
+    assert 'id="corrupt-content"' not in staff.get(f"/documents/{document.id}").content.decode()
     assert blobstore.rehash(sha256) == (sha256, len(content))
