@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db.models import F
 from django.test import Client
 from django.utils import timezone
@@ -53,8 +54,8 @@ def checked_in_last_pass() -> int:
 
 @pytest.fixture
 def store(dossier) -> list[str]:
-    """A store of 45 blobs, none verified yet (as after an upgrade)."""
-    contents = [os.urandom(100 + n) for n in range(45)]
+    """A store of 45 blobs of 100 bytes, none verified yet (as after an upgrade)."""
+    contents = [os.urandom(100) for _ in range(45)]
     for content in contents:
         file_document(dossier, content)
     Blob.objects.update(verified_at=None)
@@ -90,7 +91,7 @@ def test_a_pass_stops_at_its_byte_bound_and_leaves_the_rest_due(store):
         a_day_passes()
     output = scheduled_pass("--max-bytes", "500")
     record = FixityPass.objects.get()
-    assert record.checked == 5  # at least 500 bytes: five blobs of 100+ bytes
+    assert record.checked == 5  # 500 bytes: five blobs of 100
     assert record.left_due == len(store) - 5
     assert f"{len(store) - 5} left for the next pass" in output
     # What it left is first next time.
@@ -189,3 +190,22 @@ def test_damage_found_by_a_scheduled_pass_is_announced_shown_and_refused(dossier
     assert f'data-sha256="{sha256}"' not in page
     assert 'id="corrupt-content"' not in staff.get(f"/documents/{document.id}").content.decode()
     assert blobstore.rehash(sha256) == (sha256, len(content))
+
+
+def test_damage_is_announced_once_per_document_version_sharing_the_content(dossier):
+    content = os.urandom(300)
+    first = file_document(dossier, content, filename="a.txt")
+    second = file_document(dossier, content, filename="b.txt")
+    tamper(sha256_of(content))
+    Blob.objects.filter(pk=sha256_of(content)).update(verified_at=None)  # due first
+    # As the nightly timer runs it: the damage also fails the command (systemctl shows it).
+    with pytest.raises(CommandError):
+        scheduled_pass()
+    announced = Event.objects.filter(kind=EventKind.BLOB_CORRUPTED).order_by("document_id")
+    assert sorted((e.document_id, e.version) for e in announced) == sorted(
+        [(first.id, 1), (second.id, 1)]
+    )
+    # Found once, announced once: the next pass checks it again, but says nothing new.
+    with pytest.raises(CommandError):
+        scheduled_pass()  # corrupt content is checked on every pass
+    assert Event.objects.filter(kind=EventKind.BLOB_CORRUPTED).count() == 2
