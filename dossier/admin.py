@@ -2,8 +2,19 @@
 API's actions, which audit and announce every change; the admin manages the tables around them."""
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
-from dossier.models import AuditEvent, CaseEvent, Document, DocumentType, Dossier, Event, Version
+from dossier.models import (
+    AuditEvent,
+    CaseEvent,
+    Document,
+    DocumentType,
+    Dossier,
+    Event,
+    FixityPass,
+    Version,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -103,3 +114,58 @@ class AuditEventAdmin(ReadOnlyAdmin):
 class EventAdmin(ReadOnlyAdmin):
     list_display = ["id", "kind", "at", "dossier_key", "document_id", "version"]
     list_filter = ["kind"]
+
+
+@admin.register(FixityPass)
+class FixityPassAdmin(ReadOnlyAdmin):
+    """The fixity scrub's passes (`edms fixity`), each with the blobs it found bad."""
+
+    list_display = ["started_at", "finished_at", "cycle_days", "checked", "left_due", "bad_count"]
+    fields = [
+        "started_at",
+        "finished_at",
+        "cycle_days",
+        "checked",
+        "checked_bytes",
+        "left_due",
+        "bad_found",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="bad")
+    def bad_count(self, obj: FixityPass) -> int:
+        return len(obj.bad)
+
+    @admin.display(description="bad blobs")
+    def bad_found(self, obj: FixityPass) -> str:
+        """Each bad blob with the documents whose versions it is the content of."""
+        if not obj.bad:
+            return "none"
+        sha256s = [entry["sha256"] for entry in obj.bad]
+        uses: dict[str, list[Version]] = {}
+        for version in Version.objects.filter(blob_id__in=sha256s).order_by("number"):
+            uses.setdefault(version.blob_id, []).append(version)
+        rows = []
+        for entry in obj.bad:
+            links = format_html_join(
+                ", ",
+                '<a href="{}">{} v{}</a>',
+                (
+                    (
+                        reverse("admin:dossier_document_change", args=[version.document_id]),
+                        version.document_id,
+                        version.number,
+                    )
+                    for version in uses.get(entry["sha256"], [])
+                ),
+            )
+            rows.append(
+                format_html(
+                    "<li>{} {}: {} {}</li>",
+                    entry["problem"].upper(),
+                    entry["sha256"],
+                    entry["detail"],
+                    links,
+                )
+            )
+        return format_html("<ul>{}</ul>", format_html_join("", "{}", ((row,) for row in rows)))

@@ -1,8 +1,9 @@
 """Fixity: stored content still hashes to the digest it is filed under.
 
 Content is checked at three moments: when it is read whole (`read_content`, while it streams
-out), when `edms fixity` re-hashes it, and when the same bytes are uploaded again
-(`Blob.objects.store`, before deduplicating onto the stored copy). A missing or altered copy is
+out), when `edms fixity` re-hashes it (nightly a share of the store, see `dossier.fixity_pass`),
+and when the same bytes are uploaded again (`Blob.objects.store`, before deduplicating onto the
+stored copy). A missing or altered copy is
 *marked corrupt* and is no longer served; a new upload of the same bytes, or a fixity check that
 finds the copy restored, *repairs* it. Both are audited and announced on the event feed
 (`blob.corrupted`, `blob.repaired`), one event per document version whose content it is. An

@@ -477,3 +477,26 @@ class SubscriberCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.last_event_id}"
+
+
+class FixityPass(models.Model):
+    """One run of `edms fixity` (a scheduled share or a whole check): what it checked and what
+    it found, for the operations page and the admin (see `dossier.fixity.run_pass`)."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The cycle the share was picked for (`--cycle-days`); null for a check of every blob.
+    cycle_days = models.PositiveIntegerField(null=True, blank=True)
+    checked = models.PositiveIntegerField(default=0)
+    checked_bytes = models.PositiveBigIntegerField(default=0)
+    # Blobs still due when the pass stopped at its byte or time bound (0: the share was done).
+    left_due = models.PositiveIntegerField(default=0)
+    # [{"sha256", "problem", "detail"}] for each blob found missing or altered.
+    bad = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name_plural = "fixity passes"
+
+    def __str__(self) -> str:
+        return f"fixity pass {self.started_at:%Y-%m-%d %H:%M}: {self.checked} checked"

@@ -27,6 +27,7 @@ from django.db.models import F, QuerySet
 from dossier import access, blobstore, redaction
 from dossier.models import (
     QC_STATES,
+    Blob,
     Document,
     DocumentState,
     Dossier,
@@ -107,5 +108,12 @@ def redacted_for(user, versions: list[Version]) -> tuple[list[Version], dict[int
 
 
 def missing_content(digests: Iterable[str]) -> set[str]:
-    """Which of these blobs are not in storage (one existence check each)."""
-    return {sha256 for sha256 in set(digests) if not blobstore.exists(sha256)}
+    """Which of these blobs cannot be packaged: marked corrupt (fixity: never served until
+    repaired), or not in storage (one existence check each)."""
+    wanted = set(digests)
+    corrupt = set(
+        Blob.objects.filter(pk__in=wanted, corrupt_since__isnull=False).values_list(
+            "sha256", flat=True
+        )
+    )
+    return corrupt | {sha256 for sha256 in wanted - corrupt if not blobstore.exists(sha256)}

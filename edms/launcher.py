@@ -183,6 +183,11 @@ def run(argv: list[str]) -> int:
         # in memory between passes.
         sweeper = [str(bin_dir / "edms"), "sweep"]
         children.append(("sweeper", sweeper, {}, float(settings.EDMS_SWEEP_INTERVAL)))
+        if settings.EDMS_FIXITY_INTERVAL:
+            # The fixity scrub likewise: a share of the blobs each pass, all within
+            # EDMS_FIXITY_CYCLE_DAYS (see dossier.fixity_pass); damage goes to the event feed.
+            scrub = [str(bin_dir / "edms"), "fixity", "--scheduled"]
+            children.append(("fixity scrub", scrub, {}, float(settings.EDMS_FIXITY_INTERVAL)))
         if settings.EDMS_SCAN_INBOX:
             inbox = [str(bin_dir / "edms"), "scan_inbox"]
             children.append(("scan inbox watcher", inbox, {}, None))

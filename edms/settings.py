@@ -566,6 +566,15 @@ EDMS_REQUEUE_AFTER = env_int("EDMS_REQUEUE_AFTER", 900, minimum=60)
 EDMS_SWEEP_INTERVAL = env_int("EDMS_SWEEP_INTERVAL", 300, minimum=10)
 # What else `edms sweep` queues again (webhook deliveries, renditions) each app registers from
 # its AppConfig.ready (see dossier.requeue_hooks), so that the sweeper need not know them.
+# Fixity scrub (`edms fixity --cycle-days`): each pass re-hashes the share of the blobs due, the
+# least recently verified first, so that every blob is checked within EDMS_FIXITY_CYCLE_DAYS.
+# `edms run` starts a pass every EDMS_FIXITY_INTERVAL seconds (0: never, e.g. when a systemd timer
+# runs it). A pass stops at EDMS_FIXITY_MAX_BYTES read or EDMS_FIXITY_MAX_SECONDS spent (0: no
+# bound); what it left is due first next time.
+EDMS_FIXITY_CYCLE_DAYS = env_int("EDMS_FIXITY_CYCLE_DAYS", 30, minimum=1)
+EDMS_FIXITY_INTERVAL = env_int("EDMS_FIXITY_INTERVAL", 86400, minimum=0)
+EDMS_FIXITY_MAX_BYTES = env_int("EDMS_FIXITY_MAX_BYTES", 0, minimum=0)
+EDMS_FIXITY_MAX_SECONDS = env_int("EDMS_FIXITY_MAX_SECONDS", 4 * 3600, minimum=0)
 
 # --- Digitization ---------------------------------------------------------------------------
 # The scanners' watched folder (empty: none). `edms run` watches it; files are moved to done/.

@@ -385,7 +385,7 @@ def _zip_members(members: list[zipstream.Member], gone: set[str]):
     yield from (m for m in members if m.sha256 not in gone)
     if missing:
         lines = [f"{m.name}\tsha256:{m.sha256}\t{m.size} bytes" for m in missing]
-        text = "Missing from storage, not in this ZIP:\n" + "\n".join(lines) + "\n"
+        text = "Missing from storage or damaged, not in this ZIP:\n" + "\n".join(lines) + "\n"
         yield zipstream.Member.of_bytes("MISSING.txt", text.encode(), timezone.now())
 
 

@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from dossier import access
+from dossier.fixity_pass import last_passes
 from dossier.lanes import Lane
-from dossier.models import Version
+from dossier.models import Blob, Version
 from frontend.views.visible import document_or_404
 from ingest import pipeline
 from ingest.models import Processing, Stage, State
@@ -23,6 +24,7 @@ from operations import broker
 from search import indexer
 
 FAILED_SHOWN = 100
+CORRUPT_SHOWN = 100
 
 
 @require_GET
@@ -67,8 +69,28 @@ def operations(request):
             "failed": failed,
             "can_retry": access.can_change_documents(request.user),
             "broker": broker.broker_state(),
+            "fixity_pass": next(iter(last_passes(1)), None),
+            "corrupt": corrupt_contents(readable),
         },
     )
+
+
+def corrupt_contents(readable) -> list[tuple[Blob, list[Version]]]:
+    """Content marked corrupt (oldest first), each with the versions the reader may see whose
+    content it is; a blob of no such version (a rendition, a scan) is listed without them."""
+    blobs = list(
+        Blob.objects.filter(corrupt_since__isnull=False, expunged_at__isnull=True).order_by(
+            "corrupt_since"
+        )[:CORRUPT_SHOWN]
+    )
+    uses: dict[str, list[Version]] = {}
+    for version in (
+        Version.objects.filter(blob__in=blobs, document__in=readable, expunged_at__isnull=True)
+        .select_related("document__dossier")
+        .order_by("document_id", "number")
+    ):
+        uses.setdefault(version.blob_id, []).append(version)
+    return [(blob, uses.get(blob.sha256, [])) for blob in blobs]
 
 
 @require_POST

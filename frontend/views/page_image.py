@@ -7,7 +7,13 @@ a scan, the PDF of an office document, a PDF itself; nothing of an expunged vers
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404, HttpResponseGone, HttpResponseNotModified
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseGone,
+    HttpResponseNotModified,
+)
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -80,6 +86,10 @@ def page_image(request, document_id, number: int, page: int):
     source = shown_pdf(request.user, document, version)
     if source is None:
         raise Http404(_("This version is not shown as a PDF."))
+    if source.is_corrupt:
+        # Before the ETag: an image of content that failed its integrity check is neither
+        # served from the cache nor confirmed (no 304) until the content is repaired.
+        return content_corrupt_response()
     asked = request.GET.get("width", "")
     width = page_images.allowed_width(int(asked) if asked.isdecimal() else None)
     tag = etag(source, page, width)
@@ -98,6 +108,20 @@ def page_image(request, document_id, number: int, page: int):
     response["ETag"] = tag
     response["Cache-Control"] = caching
     response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def content_corrupt_response() -> HttpResponse:
+    """A plain 503 naming the damage (the UI's counterpart of the API's problem)."""
+    response = HttpResponse(
+        _(
+            "The stored content failed its integrity check. It is shown again once an "
+            "operator restores it or the same file is uploaded again."
+        ),
+        status=503,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Cache-Control"] = "no-store"
     return response
 
 

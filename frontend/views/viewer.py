@@ -61,6 +61,10 @@ def viewer(request, document_id):
     if current.expunged_at is not None:
         # A tombstone: nothing of its content is loaded, not even its text.
         kind, renditions = "expunged", {}
+    elif current.blob.is_corrupt and not only_redacted:
+        # Its content failed its integrity check (`dossier.fixity`): say so plainly rather
+        # than load what the content URL refuses (503) until it is repaired.
+        kind, renditions = "corrupt", {}
     # Only a PDF or a raster image is loaded inline; anything else (HTML, SVG, XML, ...) is
     # shown as its extracted text and never loaded from the content URL at all.
     shown_url = f"{content_url}?disposition=inline" if kind in ("pdf", "image") else ""
@@ -118,7 +122,7 @@ def viewer(request, document_id):
                 )
                 for r in renditions.values()
             ],
-            "renditions_pending": kind != "expunged"
+            "renditions_pending": kind not in ("expunged", "corrupt")
             and processing is not None
             and processing.renditions_state in (State.PENDING, State.RUNNING),
             "text_url": reverse("api:version-text", args=[document.id, current.number]),

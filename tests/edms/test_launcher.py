@@ -8,9 +8,11 @@ its own broker and database under a temporary data directory.
 from __future__ import annotations
 
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import psutil
@@ -131,6 +133,25 @@ def test_a_killed_worker_and_a_killed_broker_are_started_again_and_work_goes_on(
     # Its text was extracted in a child of the shared zygote: no worker started one of its own.
     [shared] = sandbox_zygotes(run)
     assert shared.ppid() == run.process.pid
+
+    # The fixity scrub ran its first pass at the start, like the sweeper: once, and well.
+    wait_until(
+        lambda: scheduled_fixity_passes(run) == 1,
+        timeout=PROCESS_TIMEOUT,
+        what="the scheduled fixity pass",
+        explain=run.log_tail,
+    )
+    assert "fixity scrub (pid" not in run.log()  # it never exited badly
+
+
+def scheduled_fixity_passes(run: EdmsRun) -> int:
+    """Finished passes of the scrub `edms run` schedules (read from its SQLite database)."""
+    with closing(sqlite3.connect(run.data_dir / "edms.sqlite3", timeout=30)) as db:
+        (count,) = db.execute(
+            "SELECT count(*) FROM dossier_fixitypass "
+            "WHERE cycle_days IS NOT NULL AND finished_at IS NOT NULL"
+        ).fetchone()
+    return count
 
 
 def sandbox_zygotes(run: EdmsRun) -> list[psutil.Process]:
