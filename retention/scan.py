@@ -38,7 +38,7 @@ def scan(now: dt.datetime | None = None) -> RetentionScan:
     hold covers; withdraw pending items that are held or no longer due. Safe to run twice."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    rules = list(RetentionRule.objects.select_related(None))
+    rules = list(RetentionRule.objects.all())
     held = set(held_documents().values_list("pk", flat=True))
     due = _due_documents(rules, today, held)
 

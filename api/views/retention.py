@@ -4,7 +4,7 @@ approves: administrators only (`access.can_manage_retention`)."""
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -107,8 +107,16 @@ class DispositionQueueView(GenericAPIView):
         description="Filled by the daily scan (`edms sweep`); nothing here is destroyed until "
         "a records manager approves it. `state` selects decided items too (default: pending).",
         operation_id="disposition_queue_list",
-        responses={200: s.DispositionItemSerializer(many=True), **problems(400, 401, 403)},
-        parameters=PAGE_PARAMETERS,
+        responses={200: s.DispositionItemSerializer(many=True), **problems(400, 401, 403, 404)},
+        parameters=[
+            OpenApiParameter(
+                "state",
+                str,
+                enum=DispositionState.values,
+                description="Items in this state (default: `pending`).",
+            ),
+            *PAGE_PARAMETERS,
+        ],
     )
     def get(self, request):
         _require_records_manager(request, "read the disposition queue")
