@@ -42,7 +42,7 @@ def approve_disposition(item_ids: Sequence[int], *, actor: Actor) -> Outcome:
     outcome = Outcome()
     for item_id in wanted:
         claimed = DispositionItem.objects.filter(pk=item_id, state=DispositionState.PENDING).update(
-            state=DispositionState.DISPOSING
+            state=DispositionState.DISPOSING, decided_at=timezone.now()
         )
         if not claimed:
             outcome.skipped.append(item_id)

@@ -21,6 +21,8 @@ from retention.models import DispositionItem, DispositionState, RetentionRule, R
 from retention.rules import due_on, rule_for, trigger_of
 
 OPEN = [DispositionState.PENDING, DispositionState.DISPOSING]
+# An approval expunges one document at a time: one claimed this long ago was interrupted.
+INTERRUPTED_AFTER = dt.timedelta(hours=1)
 
 
 def scan_when_due(now: dt.datetime | None = None) -> int:
@@ -42,6 +44,7 @@ def scan(now: dt.datetime | None = None) -> RetentionScan:
     held = set(held_documents().values_list("pk", flat=True))
     due = _due_documents(rules, today, held)
 
+    _recover_interrupted(now)
     withdrawn = 0
     for item in DispositionItem.objects.filter(state=DispositionState.PENDING):
         if item.document_id in held:
@@ -104,6 +107,18 @@ def _due_documents(rules: list[RetentionRule], today: dt.date, held: set) -> dic
         if day is not None and day <= today:
             due[document_id] = (rule, trigger, day)
     return due
+
+
+def _recover_interrupted(now: dt.datetime) -> None:
+    """Items an approval claimed and never finished (its process died): disposed of if their
+    document was expunged, else back in the queue to be approved again."""
+    stale = DispositionItem.objects.filter(
+        state=DispositionState.DISPOSING, decided_at__lt=now - INTERRUPTED_AFTER
+    )
+    stale.filter(document__expunged_at__isnull=False).update(state=DispositionState.DISPOSED)
+    stale.filter(document__expunged_at__isnull=True).update(
+        state=DispositionState.PENDING, decided_at=None
+    )
 
 
 def _withdraw(item: DispositionItem, reason: str, now: dt.datetime) -> int:

@@ -178,3 +178,19 @@ def test_approval_is_bounded_by_the_batch_size(case, settings):
     with pytest.raises(actions.InvalidChange, match="at most 1"):
         approve_disposition(ids, actor=RECORDS_MANAGER)
     assert len(pending()) == 2
+
+
+def test_an_approval_interrupted_midway_is_taken_up_by_the_next_scan(case):
+    scan(day("2025-03-01"))
+    queue = pending()
+    # An approval's process died after claiming both and expunging the claims only.
+    claimed = day("2025-03-02")
+    DispositionItem.objects.update(state=DispositionState.DISPOSING, decided_at=claimed)
+    actions.expunge_document(
+        queue["CLM"].document, reason="retention", reference="item", actor=RECORDS_MANAGER
+    )
+    scan(claimed + dt.timedelta(minutes=30))  # may still be running: left alone
+    assert pending() == {}
+    scan(claimed + dt.timedelta(hours=2))
+    assert DispositionItem.objects.get(pk=queue["CLM"].pk).state == DispositionState.DISPOSED
+    assert set(pending()) == {"DESC"}
