@@ -23,6 +23,7 @@ from dossier.actions import (
     DocumentCancelledError,
     DomainError,
     InvalidChange,
+    LegalHoldActive,
     ViewerLinkExpired,
     ViewerLinkInvalid,
 )
@@ -71,6 +72,7 @@ _TYPES = [
     ProblemType("not-acceptable", "No acceptable representation", 406),
     ProblemType("idempotency-conflict", "A request with this Idempotency-Key is in progress", 409),
     ProblemType("document-cancelled", "The document is cancelled", 409),
+    ProblemType("legal-hold", "A legal hold keeps the document", 409),
     ProblemType("processing-in-progress", "The version is being processed right now", 409),
     ProblemType("delivery-in-progress", "The webhook delivery is being sent right now", 409),
     ProblemType("upload-offset-mismatch", "Upload-Offset is not where the upload stands", 409),
@@ -168,6 +170,8 @@ def _from_exception(exc) -> tuple[str, str, str | None, dict]:
         return "digest-mismatch", str(exc), exc.field, {}
     if isinstance(exc, ContentExpunged):
         return "content-expunged", str(exc), exc.field, {}
+    if isinstance(exc, LegalHoldActive):
+        return "legal-hold", str(exc), None, {}
     if isinstance(exc, DocumentCancelledError):
         return "document-cancelled", str(exc), exc.field, {}
     if isinstance(exc, ViewerLinkInvalid | ViewerLinkExpired):

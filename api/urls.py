@@ -12,6 +12,7 @@ from api.views import (
     exports,
     problems,
     redaction,
+    retention,
     search,
     upload_sessions,
     uploads,
@@ -30,6 +31,22 @@ urlpatterns = [
         r"^dossiers/(?P<key>.+)/documents$",
         dossiers.DossierDocumentsView.as_view(),
         name="dossier-documents",
+    ),
+    re_path(
+        r"^dossiers/(?P<key>.+)/legal-holds$",
+        retention.DossierLegalHoldsView.as_view(),
+        name="dossier-legal-holds",
+    ),
+    path(
+        "legal-holds/<uuid:hold_id>/release",
+        retention.LegalHoldReleaseView.as_view(),
+        name="legal-hold-release",
+    ),
+    path("disposition", retention.DispositionQueueView.as_view(), name="disposition-queue"),
+    path(
+        "disposition/approve",
+        retention.DispositionApprovalView.as_view(),
+        name="disposition-approve",
     ),
     re_path(
         r"^dossiers/(?P<key>.+)/case-events$",

@@ -298,6 +298,12 @@ def can_expunge(user) -> bool:
     return role_of(user) == Role.ADMIN
 
 
+def can_manage_retention(user) -> bool:
+    """Place and release legal holds, read the disposition queue and approve disposition: the
+    records manager's work, which edms gives administrators (it ends in expunge)."""
+    return role_of(user) == Role.ADMIN
+
+
 def sees_expunge_details(user) -> bool:
     """Whether `user` sees who expunged a version, why and on what authority, besides that it
     was and when: anyone with a role. Not the public: the reason and reference of a court order

@@ -397,6 +397,37 @@ class Rendition(models.Model):
         return f"{self.version} {self.kind}"
 
 
+class LegalHold(models.Model):
+    """A litigation or investigation hold on a whole dossier (`document` empty) or one document:
+    until it is released, retention never disposes of what it covers and expunge refuses it
+    (`actions.place_legal_hold`, `actions.release_legal_hold`). Rows are never deleted: a
+    released hold stays, with who released it, when and why."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="legal_holds")
+    document = models.ForeignKey(
+        Document, on_delete=models.PROTECT, null=True, blank=True, related_name="legal_holds"
+    )
+    reason = models.TextField()
+    reference = models.CharField(max_length=200, help_text="Court case, order or request.")
+    placed_by = models.CharField(max_length=150)
+    placed_at = models.DateTimeField()
+    released_by = models.CharField(max_length=150, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-placed_at"]
+        indexes = [models.Index(fields=["dossier", "released_at"])]
+
+    def __str__(self) -> str:
+        return f"hold {self.reference} on {self.document_id or self.dossier_id}"
+
+    @property
+    def active(self) -> bool:
+        return self.released_at is None
+
+
 class AuditEvent(models.Model):
     """Who did what to which object, when, from where. Written by every action and download."""
 
@@ -441,6 +472,10 @@ class EventKind(models.TextChoices):
     CASE_EVENT = "dossier.case_event"
     # A redacted copy of a version, for the public, was stored (`actions.store_redacted_copy`).
     REDACTED_COPY_STORED = "document.redacted_copy_stored"
+    # A legal hold was placed on the dossier or one of its documents, or released
+    # (`actions.place_legal_hold`): while it holds, nothing of it is disposed of or expunged.
+    LEGAL_HOLD_PLACED = "dossier.legal_hold_placed"
+    LEGAL_HOLD_RELEASED = "dossier.legal_hold_released"
 
 
 class Event(models.Model):

@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "search.apps.SearchConfig",
     "watch.apps.WatchConfig",
     "annotations.apps.AnnotationsConfig",
+    # Retention rules, the disposition queue (its scan is the last of `edms sweep`'s hooks).
+    "retention.apps.RetentionConfig",
     "frontend.apps.FrontendConfig",
     "operations.apps.OperationsConfig",
     # The project's own: registers the readiness checks with `edms check --deploy`.
@@ -564,6 +566,11 @@ EDMS_INGEST_MAX_TEXT_CHARS = env_int("EDMS_INGEST_MAX_TEXT_CHARS", 5_000_000, mi
 # than this many seconds. `edms run` sweeps every EDMS_SWEEP_INTERVAL seconds.
 EDMS_REQUEUE_AFTER = env_int("EDMS_REQUEUE_AFTER", 900, minimum=60)
 EDMS_SWEEP_INTERVAL = env_int("EDMS_SWEEP_INTERVAL", 300, minimum=10)
+# Retention (README, "Retention, disposition and legal holds"): the sweeper scans for documents
+# due for disposition at most once every EDMS_RETENTION_SCAN_INTERVAL seconds (a day), and a
+# records manager approves at most EDMS_DISPOSITION_BATCH of them at a time.
+EDMS_RETENTION_SCAN_INTERVAL = env_int("EDMS_RETENTION_SCAN_INTERVAL", 86400, minimum=60)
+EDMS_DISPOSITION_BATCH = env_int("EDMS_DISPOSITION_BATCH", 50, minimum=1)
 # What else `edms sweep` queues again (webhook deliveries, renditions) each app registers from
 # its AppConfig.ready (see dossier.requeue_hooks), so that the sweeper need not know them.
 # Fixity scrub (`edms fixity --cycle-days`): each pass re-hashes the share of the blobs due, the

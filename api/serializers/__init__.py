@@ -2,7 +2,8 @@
 
 One module a resource: `dossiers` (and the export's parameters), `case_events`, `documents` (a
 document and its versions as read), `document_writes` (registering, new versions, changes),
-`events`, `search`; `validation` holds what more than one of them checks. Views import this package.
+`events`, `retention` (legal holds, the disposition queue), `search`; `validation` holds what
+more than one of them checks. Views import this package.
 
 A version's processing results (detected media type, page count, languages, metadata,
 renditions) are the facts `dossier` records on it; `ingest.models` is read only for the
@@ -37,6 +38,14 @@ from api.serializers.dossiers import (
     TextStatusSerializer,
 )
 from api.serializers.events import EventPageSerializer, EventSerializer
+from api.serializers.retention import (
+    DispositionApprovalSerializer,
+    DispositionItemSerializer,
+    DispositionOutcomeSerializer,
+    LegalHoldReleaseSerializer,
+    LegalHoldSerializer,
+    LegalHoldWriteSerializer,
+)
 from api.serializers.search import (
     DocumentFilterSerializer,
     FacetValueSerializer,
@@ -50,6 +59,9 @@ from api.serializers.validation import document_type, reject_nul_characters
 __all__ = [
     "CaseEventSerializer",
     "CaseEventWriteSerializer",
+    "DispositionApprovalSerializer",
+    "DispositionItemSerializer",
+    "DispositionOutcomeSerializer",
     "DocumentFilterSerializer",
     "DocumentListItemSerializer",
     "DocumentPatchSerializer",
@@ -63,6 +75,9 @@ __all__ = [
     "ExportParamsSerializer",
     "ExpungeSerializer",
     "FacetValueSerializer",
+    "LegalHoldReleaseSerializer",
+    "LegalHoldSerializer",
+    "LegalHoldWriteSerializer",
     "PaperOriginalRecordSerializer",
     "PaperOriginalSerializer",
     "PriorityClaimSerializer",

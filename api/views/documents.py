@@ -102,9 +102,10 @@ class DocumentExpungeView(IdempotentMixin, APIView):
         summary="Expunge the document's versions (all, or `versions`): administrators only",
         description="The content, extracted text and renditions leave the blob store (unless a "
         "live version shares them) and the document leaves search and exports; the version rows "
-        "stay as tombstones (digest, who, when, why) and their content answers 410.",
+        "stay as tombstones (digest, who, when, why) and their content answers 410. A document "
+        "under a legal hold (its own or its dossier's) is refused: 409 `legal-hold`.",
         request=s.ExpungeSerializer,
-        responses={200: s.DocumentSerializer, **problems(403)},
+        responses={200: s.DocumentSerializer, **problems(403, 409)},
         parameters=[IDEMPOTENCY_HEADER],
     )
     def post(self, request, document_id):

@@ -8,10 +8,11 @@ ever created for content that is completely stored.
 The actions live in modules by what they change: `dossiers`, `case_events` (the registry's
 legal-status events), `filing` (content in: a new document, a new version), `documents`
 (metadata, moves, cancellation), `versions` (an older version restored), `expunge` (content
-removed for good), `paper` (a paper original received), `redaction` (a redacted copy for the
-public), `quality_control` (scanned documents held for QC), `downloads` (reading is audited) and
-`viewer_links` (signed links that open one document without credentials); `errors` holds what
-they refuse. This package is their public face: callers write `actions.attach_document(...)`.
+removed for good), `legal_holds` (a dossier or document kept whatever retention says), `paper`
+(a paper original received), `redaction` (a redacted copy for the public), `quality_control`
+(scanned documents held for QC), `downloads` (reading is audited) and `viewer_links` (signed
+links that open one document without credentials); `errors` holds what they refuse. This
+package is their public face: callers write `actions.attach_document(...)`.
 """
 
 from __future__ import annotations
@@ -26,9 +27,16 @@ from dossier.actions.errors import (
     DocumentCancelledError,
     DomainError,
     InvalidChange,
+    LegalHoldActive,
 )
 from dossier.actions.expunge import expunge_document, purge_expunged_blobs
 from dossier.actions.filing import add_version, attach_document
+from dossier.actions.legal_holds import (
+    active_holds_on,
+    held_documents,
+    place_legal_hold,
+    release_legal_hold,
+)
 from dossier.actions.paper import record_paper_original
 from dossier.actions.quality_control import approve_scanned_document, reject_scanned_document
 from dossier.actions.redaction import store_redacted_copy
@@ -48,21 +56,26 @@ __all__ = [
     "DocumentCancelledError",
     "DomainError",
     "InvalidChange",
+    "LegalHoldActive",
     "ViewerLinkExpired",
     "ViewerLinkInvalid",
+    "active_holds_on",
     "add_version",
     "approve_scanned_document",
     "attach_document",
     "cancel_document",
     "check_viewer_link",
     "expunge_document",
+    "held_documents",
     "issue_viewer_link",
+    "place_legal_hold",
     "purge_expunged_blobs",
     "record_case_event",
     "record_download",
     "record_paper_original",
     "record_view",
     "reject_scanned_document",
+    "release_legal_hold",
     "restore_version",
     "store_redacted_copy",
     "update_document",

@@ -30,3 +30,9 @@ class ContentExpunged(DomainError):
     """The version's content was expunged: it is a tombstone, nothing can be read or made of it."""
 
     code = "content-expunged"
+
+
+class LegalHoldActive(DomainError):
+    """A legal hold covers the document (or its dossier): nothing of it may be removed."""
+
+    code = "legal-hold"

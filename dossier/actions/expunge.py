@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dossier.actions.errors import InvalidChange
+from dossier.actions.legal_holds import refuse_if_held
 from dossier.actions.payloads import document_payload
 from dossier.audit import Actor, record_audit
 from dossier.blobbackends import blob_backend
@@ -36,7 +37,8 @@ def expunge_document(
     """Expunge `versions` (numbers; None: all) of `document`; returns the versions expunged now
     (already expunged ones are left as they are). Call it outside any transaction: the blobs
     are deleted once the tombstones are committed, so a failure in between leaves content
-    marked expunged but present, which `purge_expunged_blobs` (or expunging again) removes."""
+    marked expunged but present, which `purge_expunged_blobs` (or expunging again) removes.
+    Refuses (`LegalHoldActive`) a document a legal hold covers, its own or its dossier's."""
     reason, reference = reason.strip(), reference.strip()
     if not reason:
         raise InvalidChange("a reason is required to expunge", field="reason")
@@ -51,6 +53,8 @@ def expunge_document(
         document = (
             Document.objects.select_for_update().select_related("dossier").get(pk=document.pk)
         )
+        # Checked under the document's lock: a hold placed meanwhile is seen (LegalHoldActive).
+        refuse_if_held(document)
         rows = Version.objects.filter(document=document)
         if wanted is not None:
             known = set(rows.filter(number__in=wanted).values_list("number", flat=True))

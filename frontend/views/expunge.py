@@ -65,7 +65,8 @@ def _expunge(
         expunged = actions.expunge_document(
             document, reason=reason, reference=reference, versions=versions, actor=actor_of(request)
         )
-    except actions.InvalidChange as exc:
+    except (actions.InvalidChange, actions.LegalHoldActive) as exc:
+        # A legal hold names itself (reference, who placed it): shown as the API's 409 says it.
         messages.error(request, str(exc))
         return redirect
     if not expunged:

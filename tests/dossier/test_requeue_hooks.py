@@ -9,6 +9,7 @@ from api import upload_sessions
 from api.resumable import delete_expired
 from dossier.requeue_hooks import cleanup_hooks, register_requeue_hook, requeue_hooks
 from ingest.pipeline import requeue_stalled_renditions
+from retention.scan import scan_when_due
 from search.tasks import queue_late_announcements, queue_rebuild_of_outdated_index
 from watch.notify import requeue_unsent_mail
 from webhooks.deliveries import requeue_due_deliveries
@@ -21,6 +22,7 @@ def test_each_app_registers_its_hook_once_in_the_order_apps_are_installed():
         "search index rebuilds": queue_rebuild_of_outdated_index,
         "indexed-event announcements": queue_late_announcements,
         "notification e-mails": requeue_unsent_mail,
+        "documents due for disposition": scan_when_due,
     }
     register_requeue_hook("webhook deliveries", requeue_due_deliveries)  # ready() run again
     assert list(requeue_hooks()) == [
@@ -29,6 +31,7 @@ def test_each_app_registers_its_hook_once_in_the_order_apps_are_installed():
         "search index rebuilds",
         "indexed-event announcements",
         "notification e-mails",
+        "documents due for disposition",
     ]
 
 

@@ -234,3 +234,17 @@ def test_the_dossier_page_lists_an_expunged_document(document):
     response = signed_in(Role.EXAMINER).get("/dossiers/BG/P/2023/7")
     assert response.status_code == 200
     assert f"/documents/{document.id}" in response.content.decode()
+
+
+def test_a_document_under_a_legal_hold_is_refused_with_the_hold_named(document):
+    actions.place_legal_hold(
+        document.dossier,
+        document=document,
+        reason="evidence in an infringement case",
+        reference="District Court 4 O 12/2025",
+        actor=Actor(label="records manager"),
+    )
+    response = signed_in(Role.ADMIN).post(document_url(document), form(), follow=True)
+    assert response.status_code == 200
+    assert "District Court 4 O 12/2025" in response.text
+    assert expunged_numbers(document) == []

@@ -173,7 +173,7 @@ def test_the_command_reports_what_it_queued(dossier):
     assert (
         "0 events dispatched, 1 versions and 0 scan batches, 0 webhook deliveries, "
         "0 version renditions, 0 search index rebuilds, 0 indexed-event announcements, "
-        "0 notification e-mails queued again" in out.getvalue()
+        "0 notification e-mails, 0 documents due for disposition queued again" in out.getvalue()
     )
 
 

@@ -64,6 +64,7 @@ def concrete(template: str, document_id: str = UUID) -> str:
         "notification_id": "1",
         "upload_id": UUID,
         "annotation_id": UUID,
+        "hold_id": UUID,
     }
     return re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], template)
 

@@ -484,6 +484,7 @@ def test_a_delivery_whose_task_was_lost_is_queued_again(
         "search index rebuilds": 0,
         "indexed-event announcements": 0,
         "notification e-mails": 0,
+        "documents due for disposition": 0,
     }
     assert receiver.kinds == ["dossier.created"]
     assert the_delivery().state == "delivered"
