@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('dossier', '0013_legal_hold'),
+        ('dossier', '0014_legal_hold'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -26,7 +26,7 @@ def seed(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("retention", "0001_initial"),
-        ("dossier", "0013_legal_hold"),
+        ("dossier", "0014_legal_hold"),
     ]
 
     operations = [migrations.RunPython(seed, migrations.RunPython.noop)]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dossier', '0012_redaction'),
+        ('dossier', '0013_fixity_pass'),
     ]
 
     operations = [
