@@ -353,6 +353,11 @@ def run(database_url: str, steps: list[int], runs: int) -> None:
             loaded = step
             print_step(step, load_s, measure_step(step, runs), baseline)
             print_sizes(table_sizes(connection))
+    print(
+        "\nGROWS: p95 more than 3x the first step's. Known causes (infra/SCALING.md): the page"
+        " count (COUNT(*)) of page-number pagination, deep OFFSETs of middle pages, and q='s"
+        " ILIKE '%...%' scan of the dossier table."
+    )
 
 
 if __name__ == "__main__":
