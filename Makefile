@@ -73,7 +73,8 @@ format: $(STAMP)
 # THROUGHPUT_ARGS to the end-to-end one (`edms run` for real). The search benchmark runs on an
 # OpenSearch node beside the embedded engine and the ingestion benchmark with a Tika server
 # beside the embedded extractor, each started for the run (SEARCH_BENCH_ARGS and
-# INGEST_BENCH_ARGS replace these options, e.g. with `--opensearch-url URL`).
+# INGEST_BENCH_ARGS replace these options, e.g. with `--opensearch-url URL`). SCALE_BENCH_ARGS goes
+# to the scale benchmark (`--steps 10000,100000` for a quick run).
 SEARCH_BENCH_ARGS ?= --opensearch
 INGEST_BENCH_ARGS ?= --tika-server
 
@@ -85,6 +86,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench.ingest $(INGEST_BENCH_ARGS)
 	$(BIN)/python -m tests.bench.scan
 	$(BIN)/python -m tests.bench.ui
+	$(BIN)/python -m tests.bench.scale $(SCALE_BENCH_ARGS)
 	$(BIN)/python -m tests.bench.throughput $(THROUGHPUT_ARGS)
 
 clean:
