@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dossier', '0012_redaction'),
+        ('dossier', '0014_legal_hold'),
     ]
 
     operations = [
