@@ -3,7 +3,16 @@ API's actions, which audit and announce every change; the admin manages the tabl
 
 from django.contrib import admin
 
-from dossier.models import AuditEvent, CaseEvent, Document, DocumentType, Dossier, Event, Version
+from dossier.models import (
+    AuditCheckpoint,
+    AuditEvent,
+    CaseEvent,
+    Document,
+    DocumentType,
+    Dossier,
+    Event,
+    Version,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -85,7 +94,9 @@ class DocumentAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
+    # Read-only: the rows are evidence, chained by hash (`edms audit verify`).
     list_display = [
+        "seq",
         "at",
         "actor_label",
         "action",
@@ -97,6 +108,13 @@ class AuditEventAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "dossier_key", "actor_label", "request_id"]
+    readonly_fields = [field.name for field in AuditEvent._meta.fields]
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ["seq", "head_hash", "at", "key_id"]
+    readonly_fields = ["seq", "head_hash", "at", "key_id", "signature"]
 
 
 @admin.register(Event)

@@ -33,7 +33,7 @@ def write_rows(count: int = 6) -> list[AuditEvent]:
             "document.download",
             object_type="document",
             object_id=str(n),
-            dossier_key="BG/P/2024/000123" if n % 2 else "BG/P/2024/000124",
+            dossier_key="BG/P/2024/123" if n % 2 else "BG/P/2024/124",
             detail={"n": n, "name": "Prüfbericht", "z": [1, 2.5, None]},
         )
         for n in range(1, count + 1)
@@ -129,7 +129,7 @@ def forged_after(previous: AuditEvent, seq: int) -> AuditEvent:
         action="document.download",
         object_type="document",
         object_id="999",
-        dossier_key="BG/P/2024/000123",
+        dossier_key="BG/P/2024/123",
         detail={},
         seq=seq,
         prev_hash=previous.row_hash,
@@ -231,7 +231,7 @@ def test_the_export_holds_the_dossiers_rows_and_the_proof(rows, signing_key, tmp
     call_command("audit", "export", "BG/P/2024/000123", "--output", str(target))
     lines = [json.loads(line) for line in target.read_text().splitlines()]
     header, *entries, proof = lines
-    assert header["dossier"] == "BG/P/2024/000123"
+    assert header["dossier"] == "BG/P/2024/123"
     assert [entry["seq"] for entry in entries] == [rows[n].seq for n in (0, 2, 4)]
     assert entries[0]["detail"]["name"] == "Prüfbericht"
     assert proof["checkpoint"]["seq"] == rows[-1].seq

@@ -7,6 +7,7 @@ from dossier.audit_chain import verify_chain
 from dossier.audit_export import export_lines
 from dossier.audit_signing import checkpoint_problems, public_key_pem, signing_key, write_checkpoint
 from dossier.models import AuditCheckpoint
+from dossier.numbering import InvalidFileNumber, normalise_key
 
 
 class Command(BaseCommand):
@@ -61,6 +62,10 @@ class Command(BaseCommand):
         self.stdout.write(public_key_pem(key.public_key()).strip())
 
     def _export(self, key, output=None, **options):
+        try:
+            key = normalise_key(key)  # any accepted form of the file number
+        except InvalidFileNumber as exc:
+            raise CommandError(str(exc)) from None
         target = open(output, "w", encoding="utf-8") if output else None
         stream = target or self.stdout
         try:
