@@ -86,6 +86,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench.scan
 	$(BIN)/python -m tests.bench.ui
 	$(BIN)/python -m tests.bench.throughput $(THROUGHPUT_ARGS)
+	$(BIN)/python -m tests.bench.audit_chain
 
 clean:
 	rm -rf $(VENV) var frontend/node_modules $(VENDOR) infra/opensearch/target

@@ -55,6 +55,8 @@ def sql(statement: str, *params) -> None:
 
 
 TABLE = AuditEvent._meta.db_table
+# These tests break the chain on purpose and check it themselves (see tests/conftest.py).
+pytestmark = pytest.mark.audit_chain_tampered
 
 
 @pytest.fixture
