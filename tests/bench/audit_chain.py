@@ -2,25 +2,30 @@
 throughput. Goal: at most 10 % fewer uploads per second with it than without.
 
 Two legs, each a fresh data directory and the real server (gunicorn, one gthread worker with
-four threads; SQLite, or the PostgreSQL database `--database-url` names, emptied first): with the
+four threads; SQLite, or with `--postgres URL` a fresh PostgreSQL database on that server): with the
 chain on (the default) and off (EDMS_AUDIT_CHAIN=false, a setting for this benchmark only). In
 each, N small documents are filed through `POST /api/v1/dossiers/{key}/documents` by
 `--concurrency` clients at once; every filing writes its audit row, so writers queue on the
 chain's head when it is on. The legs alternate `--rounds` times; the best round of each counts.
 It prints uploads per second of both and their ratio, and runs `edms audit verify` on the chain.
+As the HTTP path's time varies with the machine's load, it also times one audit row written
+in-process, chain off and on: the chain's own cost per row, beside a filing's time.
 
     python -m tests.bench.audit_chain [--uploads 300] [--concurrency 4] [--rounds 2]
-                                      [--database-url postgres://…/scratch]
+                                      [--postgres postgres://user:password@host:port]
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import requests
 
 from edms import localbroker
@@ -39,16 +44,34 @@ def file_one(session: requests.Session, url: str, n: int) -> None:
     expect(response, 201)
 
 
-def leg(
-    workdir: Path, *, chain: bool, uploads: int, concurrency: int, database_url: str = ""
+@contextlib.contextmanager
+def fresh_database(server: str, name: str) -> Iterator[str]:
+    """An empty PostgreSQL database on `server` for one leg, dropped afterwards."""
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def leg(workdir: Path, *, chain: bool, uploads: int, concurrency: int, postgres: str = "") -> float:
+    if not postgres:
+        return _leg(workdir, chain=chain, uploads=uploads, concurrency=concurrency)
+    with fresh_database(postgres, "edms_bench_audit_chain") as url:
+        return _leg(workdir, chain=chain, uploads=uploads, concurrency=concurrency, database=url)
+
+
+def _leg(
+    workdir: Path, *, chain: bool, uploads: int, concurrency: int, database: str = ""
 ) -> float:
     """Uploads per second with the chain on or off, in a fresh data directory."""
     data_dir = Path(tempfile.mkdtemp(prefix="chain-on-" if chain else "chain-off-", dir=workdir))
     env = leg_environment(data_dir, EDMS_AUDIT_CHAIN="true" if chain else "false")
-    if database_url:
-        env["DATABASE_URL"] = database_url
-        edms(env, "migrate", "--no-input")
-        edms(env, "flush", "--no-input")
+    if database:
+        env["DATABASE_URL"] = database
     edms(env, "migrate", "--no-input")
     key = edms(env, "createapikey", "--name", "bench", "--role", "registry_system")
     token = key.strip().splitlines()[-1]
@@ -73,7 +96,42 @@ def leg(
         seconds = time.perf_counter() - started
     if chain:
         print("  " + edms(env, "audit", "verify").strip())
+    else:  # this database's rows are unchained already: time single rows here
+        off, on = row_cost(env)
+        print(f"  one audit row: {off:.0f} µs unchained, {on:.0f} µs chained (+{on - off:.0f} µs)")
     return uploads / seconds
+
+
+# One audit row written in its own transaction, timed in-process with the chain off and on
+# (alternating, best of three): the chain's own cost per row, free of the HTTP path's noise.
+ROW_COST = """
+import time
+from django.db import transaction
+from django.test.utils import override_settings
+from dossier.audit import SYSTEM, record_audit
+
+def per_row(count):
+    started = time.perf_counter()
+    for n in range(count):
+        with transaction.atomic():
+            record_audit(SYSTEM, "bench.row", object_type="bench", object_id=str(n))
+    return (time.perf_counter() - started) / count
+
+per_row(50)
+off, on = [], []
+for _ in range(3):
+    with override_settings(EDMS_AUDIT_CHAIN=False):
+        off.append(per_row(500))
+    with override_settings(EDMS_AUDIT_CHAIN=True):
+        on.append(per_row(500))
+print(min(off) * 1e6, min(on) * 1e6)
+"""
+
+
+def row_cost(env: dict[str, str]) -> tuple[float, float]:
+    """Microseconds to write one audit row without and with the chain."""
+    off, on = edms(env, "shell", "-c", ROW_COST).split()[-2:]
+    return float(off), float(on)
 
 
 def main() -> None:
@@ -82,7 +140,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--tmp-dir", default=None)
-    parser.add_argument("--database-url", default="", help="A PostgreSQL database to empty.")
+    parser.add_argument("--postgres", default="", help="postgres://user:password@host:port")
     options = parser.parse_args()
     print(
         f"audit chain: {options.uploads} small uploads, {options.concurrency} clients, "
@@ -97,7 +155,7 @@ def main() -> None:
                     chain=chain,
                     uploads=options.uploads,
                     concurrency=options.concurrency,
-                    database_url=options.database_url,
+                    postgres=options.postgres,
                 )
                 best[chain] = max(best[chain], rate)
                 print(f"  round {round_number}, chain {'on ' if chain else 'off'}: {rate:.1f}/s")
