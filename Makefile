@@ -88,6 +88,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench.ui
 	$(BIN)/python -m tests.bench.scale $(SCALE_BENCH_ARGS)
 	$(BIN)/python -m tests.bench.throughput $(THROUGHPUT_ARGS)
+	$(BIN)/python -m tests.bench.audit_chain
 
 clean:
 	rm -rf $(VENV) var frontend/node_modules $(VENDOR) infra/opensearch/target

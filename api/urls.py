@@ -5,6 +5,7 @@ from api.scan_urls import scan_urlpatterns
 from api.schema_view import SchemaView
 from api.views import (
     annotations,
+    audit,
     case_events,
     documents,
     dossiers,
@@ -52,6 +53,11 @@ urlpatterns = [
         r"^dossiers/(?P<key>.+)/case-events$",
         case_events.DossierCaseEventsView.as_view(),
         name="dossier-case-events",
+    ),
+    re_path(
+        r"^dossiers/(?P<key>.+)/audit$",
+        audit.DossierAuditView.as_view(),
+        name="dossier-audit",
     ),
     re_path(
         r"^dossiers/(?P<key>.+)/export$",

@@ -311,6 +311,12 @@ def sees_expunge_details(user) -> bool:
     return role_of(user) != Role.PUBLIC
 
 
+def can_read_audit_trail(user) -> bool:
+    """Read who did what to a dossier (downloads included): administrators and records staff,
+    who answer for the file wrapper as evidence."""
+    return role_of(user) in (Role.ADMIN, Role.RECORDS_CLERK)
+
+
 def can_see_operations(user) -> bool:
     """Operational state (index lag, queues): staff and the registry, not the public."""
     return role_of(user) != Role.PUBLIC

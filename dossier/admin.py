@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from dossier.models import (
+    AuditCheckpoint,
     AuditEvent,
     CaseEvent,
     Document,
@@ -96,7 +97,9 @@ class DocumentAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
+    # Read-only: the rows are evidence, chained by hash (`edms audit verify`).
     list_display = [
+        "seq",
         "at",
         "actor_label",
         "action",
@@ -108,6 +111,13 @@ class AuditEventAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "dossier_key", "actor_label", "request_id"]
+    readonly_fields = [field.name for field in AuditEvent._meta.fields]
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ["seq", "head_hash", "at", "key_id"]
+    readonly_fields = ["seq", "head_hash", "at", "key_id", "signature"]
 
 
 @admin.register(Event)

@@ -12,6 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from dossier.blobstore import Promotion, StagedFile, promote, storage_key
@@ -448,10 +449,14 @@ class LegalHold(models.Model):
 class AuditEvent(models.Model):
     """Who did what to which object, when, from where. Written by every action and download."""
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set before the row is hashed (see dossier.audit_chain), so not `auto_now_add`.
+    at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The actor's user id as written: the foreign key turns null when the user is deleted, and
+    # the chain's hash must not change with it.
+    actor_ref = models.CharField(max_length=64, blank=True)
     actor_label = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=40, db_index=True)
     object_type = models.CharField(max_length=40)
@@ -460,6 +465,12 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     client_address = models.GenericIPAddressField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # The tamper-evident chain (dossier.audit_chain): the row's place in the one chain, the hash
+    # of the row before it and the hash of its own canonical content joined to that one. Null
+    # only for rows written with EDMS_AUDIT_CHAIN off (the benchmark's baseline).
+    seq = models.BigIntegerField(null=True, blank=True, unique=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    row_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -467,6 +478,34 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.object_id}"
+
+
+class AuditChainHead(models.Model):
+    """The chain's last row (one row, id 1): locked by every writer of an audit row inside its
+    transaction, so that the row and the head move together (no forks, no gaps)."""
+
+    seq = models.BigIntegerField(default=0)
+    row_hash = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"audit chain head {self.seq}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement that the chain's row `seq` has the hash `head_hash` (Ed25519, by the
+    key EDMS_AUDIT_SIGNING_KEY): rows up to it cannot be rewritten without the key."""
+
+    seq = models.BigIntegerField(db_index=True)
+    head_hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)  # the first hex digits of the public key's SHA-256
+    signature = models.CharField(max_length=100)  # base64
+
+    class Meta:
+        ordering = ["-seq", "-id"]
+
+    def __str__(self) -> str:
+        return f"audit checkpoint {self.seq} {self.head_hash[:12]}"
 
 
 class EventKind(models.TextChoices):

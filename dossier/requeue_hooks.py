@@ -35,6 +35,9 @@ _requeue = _Hooks("requeue hook")
 # Cleanup hooks: what `edms sweep` removes for other apps (expired resumable uploads), reported
 # as `<count> <name> removed`; the same rules as requeue hooks.
 _cleanup = _Hooks("cleanup hook")
+# Periodic hooks: work due now and then that is neither lost nor expired (signing the audit
+# chain's checkpoint), reported as `<count> <name>`; the same rules again.
+_periodic = _Hooks("periodic hook")
 
 
 def register_requeue_hook(name: str, hook: RequeueHook) -> None:
@@ -56,3 +59,13 @@ def register_cleanup_hook(name: str, hook: RequeueHook) -> None:
 def cleanup_hooks() -> dict[str, RequeueHook]:
     """The registered cleanup hooks by name, in the order they were registered."""
     return _cleanup.all()
+
+
+def register_periodic_hook(name: str, hook: RequeueHook) -> None:
+    """Have `edms sweep` run `hook`, which does what is due and returns how much it did."""
+    _periodic.register(name, hook)
+
+
+def periodic_hooks() -> dict[str, RequeueHook]:
+    """The registered periodic hooks by name, in the order they were registered."""
+    return _periodic.all()

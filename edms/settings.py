@@ -583,6 +583,16 @@ EDMS_FIXITY_INTERVAL = env_int("EDMS_FIXITY_INTERVAL", 86400, minimum=0)
 EDMS_FIXITY_MAX_BYTES = env_int("EDMS_FIXITY_MAX_BYTES", 0, minimum=0)
 EDMS_FIXITY_MAX_SECONDS = env_int("EDMS_FIXITY_MAX_SECONDS", 4 * 3600, minimum=0)
 
+# --- Audit trail -----------------------------------------------------------------------------
+# Every audit row is chained by hash to the one before it (dossier.audit_chain). Off only for the
+# benchmark that measures what the chain costs (tests/bench/audit_chain.py).
+EDMS_AUDIT_CHAIN = env_bool("EDMS_AUDIT_CHAIN", True)
+# The Ed25519 key signing the chain's checkpoints (base64 of the 32-byte seed, or PEM; or
+# EDMS_AUDIT_SIGNING_KEY_FILE). Empty: no checkpoints. `edms run` writes one every
+# EDMS_AUDIT_CHECKPOINT_INTERVAL seconds when rows were added; `edms audit checkpoint` at once.
+EDMS_AUDIT_SIGNING_KEY = env_str("EDMS_AUDIT_SIGNING_KEY")
+EDMS_AUDIT_CHECKPOINT_INTERVAL = env_int("EDMS_AUDIT_CHECKPOINT_INTERVAL", 3600, minimum=10)
+
 # --- Digitization ---------------------------------------------------------------------------
 # The scanners' watched folder (empty: none). `edms run` watches it; files are moved to done/.
 EDMS_SCAN_INBOX = env_str("EDMS_SCAN_INBOX")

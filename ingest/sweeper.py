@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from dossier import blobstore
 from dossier.models import DocumentState, Version
-from dossier.requeue_hooks import cleanup_hooks, requeue_hooks
+from dossier.requeue_hooks import cleanup_hooks, periodic_hooks, requeue_hooks
 from dossier.tasks import dispatch_events
 from ingest import lease, page_images, pipeline
 from ingest.broker_tasks import task_ids_in_broker
@@ -47,6 +47,7 @@ class SweepReport:
     batches: int  # scan batches whose split task was sent again (`BATCH_SWEEPERS`)
     others: dict[str, int] = field(default_factory=dict)  # what the requeue hooks sent again
     removed: dict[str, int] = field(default_factory=dict)  # what the cleanup hooks removed
+    done: dict[str, int] = field(default_factory=dict)  # what the periodic hooks did
 
     @property
     def anything(self) -> bool:
@@ -56,14 +57,16 @@ class SweepReport:
             or self.batches
             or any(self.others.values())
             or any(self.removed.values())
+            or any(self.done.values())
         )
 
     def __str__(self) -> str:
         others = "".join(f", {count} {name}" for name, count in self.others.items())
         removed = "".join(f"; {count} {name} removed" for name, count in self.removed.items())
+        done = "".join(f"; {count} {name}" for name, count in self.done.items())
         return (
             f"{self.events} events dispatched, {self.versions} versions and "
-            f"{self.batches} scan batches{others} queued again{removed}"
+            f"{self.batches} scan batches{others} queued again{removed}{done}"
         )
 
 
@@ -149,10 +152,11 @@ def sweep(*, dry_run: bool = False) -> SweepReport:
     batches = _sweep_batches(now, dry_run=False)
     others = {name: hook() for name, hook in requeue_hooks().items()}  # other apps' lost work
     removed = {name: hook() for name, hook in cleanup_hooks().items()}  # what other apps let expire
+    done = {name: hook() for name, hook in periodic_hooks().items()}  # what is due (checkpoints)
     if leftovers := blobstore.sweep_stale():
         log.warning("sweep: removed %d spool/staging leftovers of killed processes", leftovers)
     page_images.prune()  # the viewer's page images nobody looked at lately, or expunged
-    report = SweepReport(events, len(unprocessed) + len(versions), batches, others, removed)
+    report = SweepReport(events, len(unprocessed) + len(versions), batches, others, removed, done)
     if report.anything:
         log.warning("sweep: %s", report)
     return report

@@ -33,6 +33,35 @@ pytest_plugins = [
 ]
 
 
+_DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """`edms audit verify` over every audit row the suite writes: after each test that uses the
+    database (while its rows still exist: most tests' transactions are rolled back, and the
+    test database is destroyed at the end), the chain from the first row it wrote must hold.
+    Tests that break it on purpose are marked `audit_chain_tampered`."""
+    uses_database = item.get_closest_marker("django_db") or _DATABASE_FIXTURES.intersection(
+        getattr(item, "fixturenames", ())
+    )
+    if not uses_database or item.get_closest_marker("audit_chain_tampered"):
+        return (yield)
+    from dossier.audit_chain import verify_chain
+    from dossier.models import AuditChainHead
+
+    def head_seq() -> int:
+        head = AuditChainHead.objects.filter(pk=1).first()
+        return head.seq if head is not None else 0
+
+    before = head_seq()
+    result = yield
+    if head_seq() > before:
+        _checked, found = verify_chain(since=before + 1)
+        assert found is None, f"the audit chain this test wrote does not hold: {found}"
+    return result
+
+
 @pytest.fixture(scope="session", autouse=True)
 def collected_static():
     """The static files collected under STATIC_ROOT with their hashed names, as `edms run` does.

@@ -10,6 +10,7 @@ renditions) are the facts `dossier` records on it; `ingest.models` is read only 
 `processing` block, which shows how its run is going (presentation may show ingest's run state;
 only the facts are for other subscribers)."""
 
+from api.serializers.audit import AuditEntrySerializer
 from api.serializers.case_events import CaseEventSerializer, CaseEventWriteSerializer
 from api.serializers.document_writes import (
     DocumentPatchSerializer,
@@ -57,6 +58,7 @@ from api.serializers.search import (
 from api.serializers.validation import document_type, reject_nul_characters
 
 __all__ = [
+    "AuditEntrySerializer",
     "CaseEventSerializer",
     "CaseEventWriteSerializer",
     "DispositionApprovalSerializer",

@@ -7,7 +7,13 @@ import pytest
 
 from api import upload_sessions
 from api.resumable import delete_expired
-from dossier.requeue_hooks import cleanup_hooks, register_requeue_hook, requeue_hooks
+from dossier.audit_signing import sweep_checkpoint
+from dossier.requeue_hooks import (
+    cleanup_hooks,
+    periodic_hooks,
+    register_requeue_hook,
+    requeue_hooks,
+)
 from ingest.pipeline import requeue_stalled_renditions
 from retention.scan import scan_when_due
 from search.tasks import queue_late_announcements, queue_rebuild_of_outdated_index
@@ -46,3 +52,7 @@ def test_the_api_registers_the_removal_of_expired_uploads_as_a_cleanup_hook():
         "expired uploads": delete_expired,
         "expired upload sessions": upload_sessions.delete_expired,
     }
+
+
+def test_the_audit_trail_registers_its_checkpoint_as_a_periodic_hook():
+    assert periodic_hooks() == {"audit checkpoints signed": sweep_checkpoint}
