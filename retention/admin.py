@@ -4,6 +4,7 @@ API); scans and decided items are read-only records."""
 
 from django.contrib import admin, messages
 
+from dossier.admin import ReadOnlyAdmin
 from dossier.audit import actor_of
 from dossier.models import LegalHold
 from retention.disposition import approve_disposition
@@ -17,19 +18,10 @@ class RetentionRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(DispositionItem)
-class DispositionItemAdmin(admin.ModelAdmin):
+class DispositionItemAdmin(ReadOnlyAdmin):
     list_display = ["document", "due_on", "trigger_kind", "trigger_date", "rule_text", "state"]
     list_filter = ["state"]
     actions = ["approve"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Approve disposition (expunge the documents)")
     def approve(self, request, queryset):
@@ -44,28 +36,13 @@ class DispositionItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(RetentionScan)
-class RetentionScanAdmin(admin.ModelAdmin):
+class RetentionScanAdmin(ReadOnlyAdmin):
     list_display = ["ran_at", "as_of", "queued", "withdrawn"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LegalHold)
-class LegalHoldAdmin(admin.ModelAdmin):
+class LegalHoldAdmin(ReadOnlyAdmin):
     """Read-only: holds are placed and released through the API's actions (audited)."""
 
     list_display = ["reference", "dossier", "document", "placed_by", "placed_at", "released_at"]
     list_filter = ["released_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
