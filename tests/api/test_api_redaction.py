@@ -181,6 +181,9 @@ def test_a_public_hit_lands_on_the_page_of_the_copy(public, registry, records_cl
         assert [hit["pages"] for hit in found["results"]] == [[2]], q
         assert SECRET not in json.dumps(found)
     assert [hit["pages"] for hit in searched(registry, "handle")["results"]] == [[None]]
+    # The search page's link opens the viewer (which shows the public the copy) on that page.
+    page = public.get("/search", {"q": "handle"}).content.decode()
+    assert f"/documents/{document.id}?version=1&amp;page=2&amp;hl=handle" in page
     for q in (SECRET, "Sofia"):  # only under the box: nothing found, so no page told
         found = searched(public, q)
         assert (found["count"], found["results"]) == (0, []), q
