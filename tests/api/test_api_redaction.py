@@ -25,7 +25,8 @@ from ingest import render
 from ingest.renditions import save_rendition
 from search import indexer
 from tests.conftest import create_dossier, file_document, make_user
-from tests.redaction_support import paged_pdf, text_pdf
+from tests.pages_support import paged_pdf
+from tests.redaction_support import text_pdf
 from tests.search_support import give_text
 
 pytestmark = pytest.mark.django_db
@@ -168,14 +169,11 @@ def test_the_public_never_reaches_the_secret(public, registry, records_clerk, do
 def test_a_public_hit_lands_on_the_page_of_the_copy(public, registry, records_clerk, document):
     """The copy's text keeps its page breaks: the public's hit names the copy's page of the
     words (here 2), while the original's text (one page, as the fixture gives it) names none."""
-    copy = paged_pdf(("Request for grant",), ("Applicant [redacted]", "A widget with a handle"))
+    copy = paged_pdf("Request for grant", "Applicant [redacted]. A widget with a handle")
     assert put_pdf(records_clerk, document, copy).status_code == 200
     indexer.sync()
     text = body(public.get(url(document, tail="text"))).decode()
-    assert text.split("\f") == [
-        "Request for grant",
-        "Applicant [redacted]\r\nA widget with a handle",
-    ]
+    assert text.split("\f") == ["Request for grant", "Applicant [redacted]. A widget with a handle"]
     for q in ("handle", "widget redacted"):
         found = searched(public, q)
         assert [hit["pages"] for hit in found["results"]] == [[2]], q
