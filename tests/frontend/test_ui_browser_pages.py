@@ -1,6 +1,7 @@
-"""A hit on page 2 of a born-digital PDF opens the viewer on page 2 (issue 16, point 1): the PDF
-is made in the test, ingested by the real pipeline (its text extracted page by page) and indexed
-by the real indexer; Chromium searches, clicks the hit and finds the term highlighted there."""
+"""A hit on page 2 of a born-digital PDF opens the viewer on page 2 (issue 16, point 1), and so
+does the public's hit on page 2 of a redacted copy (on the copy): the PDFs are made in the test,
+ingested by the real pipeline (their text extracted page by page) and indexed by the real
+indexer; Chromium searches, clicks the hit and finds the term highlighted there."""
 
 from __future__ import annotations
 
