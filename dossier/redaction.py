@@ -53,8 +53,9 @@ def check_flattened(path: str) -> int:
 
 
 def extract_text(path: str) -> str:
-    """The text a reader could copy out of the PDF at `path`, page after page; raise
-    `NotARedactedPdf` if it cannot be read."""
+    """The text a reader could copy out of the PDF at `path`, page after page, a form feed
+    between pages (as extraction separates them: a public search hit names its page of the
+    copy by them); raise `NotARedactedPdf` if it cannot be read."""
     import pypdfium2
 
     try:

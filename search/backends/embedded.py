@@ -287,6 +287,7 @@ class Backend(SearchBackend):
             text = (
                 REDACTED if reads_redacted(principals, redacted, request.principals) else ORIGINAL
             )
+            # The page too is counted in that text: the copy's form feeds for the public's hit.
             snippet = snippets[text.plain].best(
                 stored.get_first(text.plain) or "", stored.get_all("analysis")
             )

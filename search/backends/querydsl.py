@@ -9,7 +9,8 @@ client. Text is one `text` field with a sub-field per language analyzer (`text.f
 whichever sub-field matched. The redacted copy's text of a document the public reads only
 redacted is `public_text`, analysed alike (`REDACTED`), and `redacted` marks such a document: a
 caller reading it only as the public is matched by that text alone (`readable_matches`) and
-quoted from it alone (`hit_from` keeps the snippet of the text the caller reads).
+quoted from it alone (`hit_from` keeps the snippet of the text the caller reads), and given a
+page of it alone (`querydsl_pages`: each text's pages are indexed apart).
 """
 
 from __future__ import annotations
@@ -46,7 +47,10 @@ from search.backends.base import (
 )
 from search.backends.querydsl_pages import (
     MAPPING_VERSION,
+    MAX_PAGES,
     PAGES,
+    PUBLIC_PAGE_HIT,
+    PUBLIC_PAGES,
     best_page,
     page_of,
     pages_field,
@@ -57,7 +61,10 @@ KEYWORDS = ("id", "stamp", "dossier", "type", "direction", "language", "ip_type"
 KEYWORDS += ("year", "state", "principals", "analysis", "redacted")
 # The page texts are indexed, never stored: `_source` keeps the text once, in `text`. `_meta`
 # says which mapping built an index (`mapping_outdated`).
-MAPPING_META = {"_source": {"excludes": [PAGES]}, "_meta": {"edms_mapping": MAPPING_VERSION}}
+MAPPING_META = {
+    "_source": {"excludes": [PAGES, PUBLIC_PAGES]},
+    "_meta": {"edms_mapping": MAPPING_VERSION},
+}
 WORDS = analyzer("edms_words", tokenizer="standard", filter=["lowercase"])
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 REDACTED_MARK = "yes"  # the `redacted` keyword of a document the public reads only redacted
@@ -104,6 +111,7 @@ class PageTextFields(TextFields):
 
 
 PAGE_TEXT = PageTextFields(f"{PAGES}.text")
+PUBLIC_PAGE_TEXT = PageTextFields(f"{PUBLIC_PAGES}.text")
 
 
 def mapping() -> Mapping:
@@ -116,6 +124,7 @@ def mapping() -> Mapping:
     for text in (ORIGINAL, REDACTED):
         m.field(text.name, Text(analyzer=WORDS, fields=subfields))
     m.field(PAGES, pages_field(WORDS, subfields))
+    m.field(PUBLIC_PAGES, pages_field(WORDS, subfields))
     for name, value in MAPPING_META.items():
         m.meta(name, value)
     m.field("title", Text(analyzer=WORDS, fields={"raw": Keyword()}))
@@ -219,7 +228,7 @@ def readable_matches(request: SearchRequest, *, pages: bool = False) -> Query:
     of the caller's principals may read (`base.principal_filter_parts`): by the original's text
     where the caller reads the original, by the redacted copy's text (`REDACTED`) where the
     caller reads the document only as the public and the public reads it only redacted. With
-    `pages`, a match by the original's text also asks for its best page (`querydsl_pages`)."""
+    `pages`, a match also asks for its best page of the text it matched (`querydsl_pages`)."""
     outright, public = principal_filter_parts(request.principals)
     public_now = [
         Q("term", principals=PUBLIC),
@@ -240,7 +249,12 @@ def readable_matches(request: SearchRequest, *, pages: bool = False) -> Query:
         options.append(Q("bool", must=[original], filter=[readers], should=should))
     if public:
         copy = QueryBuilder(REDACTED).build(request.query)
-        options.append(Q("bool", must=[copy], filter=[*public_now, redacted]))
+        page = None
+        if pages:
+            builder = QueryBuilder(PUBLIC_PAGE_TEXT)
+            page = best_page(request, builder, path=PUBLIC_PAGES, name=PUBLIC_PAGE_HIT)
+        should = [page] if page else []
+        options.append(Q("bool", must=[copy], filter=[*public_now, redacted], should=should))
     if not options:
         return Q("bool", must_not=[Q("match_all")])
     return Q("bool", should=options, minimum_should_match=1)
@@ -296,6 +310,13 @@ def bulk_actions(
 def source(document: IndexDocument, max_text_chars: int) -> dict:
     public_from = document.public_from if PUBLIC in document.principals else None
     redacted = document.public_text is not None
+    text = document.text[:max_text_chars]
+    public_text = document.public_text[:max_text_chars] if redacted else None
+    pages = pages_source(text)
+    # The copy's pages get what the original's leave of a document's nested objects.
+    public_pages = (
+        pages_source(public_text, limit=MAX_PAGES - len(pages or ())) if redacted else None
+    )
     return {
         "id": document.id,
         "stamp": document.stamp,
@@ -313,13 +334,14 @@ def source(document: IndexDocument, max_text_chars: int) -> dict:
         "analysis": list(document.analysis_languages),
         "title": document.title,
         "state": document.state,
-        "text": document.text[:max_text_chars],
-        PAGES: pages_source(document.text[:max_text_chars]),
+        "text": text,
+        PAGES: pages,
         "meta": document.meta,
         "principals": list(document.principals),
         "public_from": _clamped(public_from).isoformat() if public_from else None,
         "redacted": REDACTED_MARK if redacted else None,
-        "public_text": document.public_text[:max_text_chars] if redacted else None,
+        "public_text": public_text,
+        PUBLIC_PAGES: public_pages,
     }
 
 

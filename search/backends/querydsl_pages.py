@@ -13,8 +13,12 @@ search asks, beside the hit, for its best-matching page: a nested query of the q
 - The nested query carries no weight (boost 0): it never changes which documents match or how
   they rank; it is there only for its inner hit.
 - A phrase whose words run over a page break matches no page's text: that hit has no page.
-- The redacted copy's text (`public_text`) has no pages: a hit read only by the public through
-  that copy gets no page (`page_of` is told so), never one found in the original's text.
+- The redacted copy's text (`public_text`) has pages of its own, `public_pages`, mapped and left
+  out of `_source` alike: a hit the public reads only through that copy asks them (its inner hit
+  is `public_page`), and `page_of` reads that page and only that one, never a page found in the
+  original's text (the copy's pages are where its words are, as the public is shown them).
+- A document holds at most `MAX_PAGES` page objects in all: the copy's pages get what the
+  original's leave.
 - An index built before pages were indexed (`MAPPING_VERSION`) has no `pages` field: the nested
   query ignores it (`ignore_unmapped`) and hits have no page until the index is rebuilt
   (`SearchBackend.outdated`, which the index worker acts on).
@@ -29,14 +33,17 @@ from search import querylang as q
 from search.backends.base import SearchRequest
 
 PAGE_BREAK = "\f"  # what extraction puts between pages (`ingest.pages`; search never imports it)
-PAGES = "pages"
-PAGE_HIT = "page"  # the inner hits' name in a hit's `inner_hits`
+PAGES = "pages"  # the original's text, page by page
+PUBLIC_PAGES = "public_pages"  # the redacted copy's text (`public_text`), page by page
+PAGE_HIT = "page"  # the inner hits' name in a hit's `inner_hits` (the original's pages)
+PUBLIC_PAGE_HIT = "public_page"  # ... and the copy's: each hit reads only its reader's
 # Elasticsearch's and OpenSearch's default `index.mapping.nested_objects.limit`: a document with
-# more pages than that would be refused whole; its later pages go unindexed instead.
+# more page objects than that (both texts' together) would be refused whole; its later pages go
+# unindexed instead.
 MAX_PAGES = 10_000
 # Raised whenever the mapping changes in a way an existing index cannot follow: an index whose
-# `_meta` names an older version is rebuilt (`outdated`). 2: `pages` added.
-MAPPING_VERSION = 2
+# `_meta` names an older version is rebuilt (`outdated`). 2: `pages` added. 3: `public_pages`.
+MAPPING_VERSION = 3
 
 
 def pages_field(analyzer, subfields: dict) -> Nested:
@@ -44,24 +51,28 @@ def pages_field(analyzer, subfields: dict) -> Nested:
     return Nested(properties={"n": Integer(), "text": Text(analyzer=analyzer, fields=subfields)})
 
 
-def pages_source(text: str) -> list[dict] | None:
+def pages_source(text: str, *, limit: int = MAX_PAGES) -> list[dict] | None:
     """The page objects of a text (already cut to the index's length): one per non-empty page,
-    numbered from 1; None for a text without form feeds (one page, no page to tell)."""
+    numbered from 1, at most `limit`; None for a text without form feeds (one page, no page to
+    tell)."""
     if PAGE_BREAK not in text:
         return None
     pages = text.split(PAGE_BREAK)
-    return [{"n": n, "text": page} for n, page in enumerate(pages, 1) if page.strip()][:MAX_PAGES]
+    return [{"n": n, "text": page} for n, page in enumerate(pages, 1) if page.strip()][:limit]
 
 
-def best_page(request: SearchRequest, builder) -> Query | None:
-    """A query that matches whatever it is added to, and whose inner hit is the hit's page that
-    best matches the query's words (`builder` builds each word's query for `pages.text`)."""
+def best_page(
+    request: SearchRequest, builder, *, path: str = PAGES, name: str = PAGE_HIT
+) -> Query | None:
+    """A query that matches whatever it is added to, and whose inner hit `name` is the hit's page
+    (of the nested field `path`) that best matches the query's words (`builder` builds each
+    word's query for `<path>.text`)."""
     words = q.positive_terms(request.query)
     if not words:
         return None
     return Q(
         "nested",
-        path=PAGES,
+        path=path,
         query=Q("bool", should=[builder.build(word) for word in words], minimum_should_match=1),
         score_mode="max",
         ignore_unmapped=True,
@@ -69,19 +80,18 @@ def best_page(request: SearchRequest, builder) -> Query | None:
         # The page's number from its doc values: `_nested.offset` counts indexed page objects,
         # and empty pages are not indexed.
         inner_hits={
-            "name": PAGE_HIT,
+            "name": name,
             "size": 1,
             "_source": False,
-            "docvalue_fields": [f"{PAGES}.n"],
+            "docvalue_fields": [f"{path}.n"],
         },
     )
 
 
 def page_of(raw: dict, *, redacted_copy: bool) -> int | None:
-    """The page a response's hit lands on, if the engine found one: None for a hit quoted from
-    the redacted copy (its pages are not the original's)."""
-    if redacted_copy:
-        return None
-    found = ((raw.get("inner_hits") or {}).get(PAGE_HIT) or {}).get("hits", {}).get("hits") or []
-    numbers = (found[0].get("fields") or {}).get(f"{PAGES}.n") if found else None
+    """The page a response's hit lands on, if the engine found one: for a hit quoted from the
+    redacted copy, the copy's page (`public_pages`) alone, never the original's."""
+    name, path = (PUBLIC_PAGE_HIT, PUBLIC_PAGES) if redacted_copy else (PAGE_HIT, PAGES)
+    found = ((raw.get("inner_hits") or {}).get(name) or {}).get("hits", {}).get("hits") or []
+    numbers = (found[0].get("fields") or {}).get(f"{path}.n") if found else None
     return int(numbers[0]) if numbers else None

@@ -25,6 +25,7 @@ from ingest import render
 from ingest.renditions import save_rendition
 from search import indexer
 from tests.conftest import create_dossier, file_document, make_user
+from tests.pages_support import paged_pdf
 from tests.redaction_support import text_pdf
 from tests.search_support import give_text
 
@@ -163,6 +164,27 @@ def test_the_public_never_reaches_the_secret(public, registry, records_clerk, do
     assert searched(registry, "Sofia")["count"] == 1
     assert searched(registry, "redacted")["count"] == 0  # staff search the original only
     assert zip_holds_secret(export(registry))
+
+
+def test_a_public_hit_lands_on_the_page_of_the_copy(public, registry, records_clerk, document):
+    """The copy's text keeps its page breaks: the public's hit names the copy's page of the
+    words (here 2), while the original's text (one page, as the fixture gives it) names none."""
+    copy = paged_pdf("Request for grant", "Applicant [redacted]. A widget with a handle")
+    assert put_pdf(records_clerk, document, copy).status_code == 200
+    indexer.sync()
+    text = body(public.get(url(document, tail="text"))).decode()
+    assert text.split("\f") == ["Request for grant", "Applicant [redacted]. A widget with a handle"]
+    for q in ("handle", "widget redacted"):
+        found = searched(public, q)
+        assert [hit["pages"] for hit in found["results"]] == [[2]], q
+        assert SECRET not in json.dumps(found)
+    assert [hit["pages"] for hit in searched(registry, "handle")["results"]] == [[None]]
+    # The search page's link opens the viewer (which shows the public the copy) on that page.
+    page = public.get("/search", {"q": "handle"}).content.decode()
+    assert f"/documents/{document.id}?version=1&amp;page=2&amp;hl=handle" in page
+    for q in (SECRET, "Sofia"):  # only under the box: nothing found, so no page told
+        found = searched(public, q)
+        assert (found["count"], found["results"]) == (0, []), q
 
 
 def test_a_document_requiring_redaction_is_invisible_to_the_public_until_its_copy_exists(

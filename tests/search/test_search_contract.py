@@ -263,6 +263,27 @@ def test_a_hit_the_public_reads_redacted_never_gets_a_page_of_the_original(engin
     assert hit.pages == [None]  # the copy has one page: no page to tell, and never page 3
 
 
+def test_a_hit_the_public_reads_redacted_lands_on_the_page_of_the_copy(engine):
+    # The copy's own page breaks give the page (here the copy left out the applicant's page,
+    # so its pages are not the original's): the page is where the public is shown the words.
+    doc = redacted_doc(
+        text=f"Cover.\fApplicant {SECRET}, Sofia.\fA widget with a detachable handle.",
+        public_text="Cover.\fA widget with a detachable handle.\fApplicant [withheld].",
+    )
+    engine.upsert([doc])
+    assert [hit.pages for hit in ask(engine, "widget").hits] == [[3]]
+    for query in ("widget", "detachable handles", f"widget OR {SECRET}", f"widget -{SECRET}"):
+        (hit,) = ask(engine, query, principals=PUBLIC_ONLY).hits
+        assert hit.pages == [2] and SECRET not in hit.snippets[0], query
+    (hit,) = ask(engine, "withheld", principals=PUBLIC_ONLY).hits
+    assert hit.pages == [3]
+    # A word only under a redaction box finds nothing, so tells no page (staff find it on 2).
+    assert [hit.pages for hit in ask(engine, SECRET).hits] == [[2]]
+    for query in (SECRET, f'"Applicant {SECRET}"', "Zanzib*"):
+        found = ask(engine, query, principals=PUBLIC_ONLY)
+        assert (found.count, found.hits) == (0, []), query
+
+
 def test_sort_by_date_and_pages(engine):
     docs = [index_doc(text="gear", official_date=dt.date(2020, 1, day)) for day in range(1, 8)]
     engine.upsert(docs)
@@ -478,6 +499,7 @@ def test_a_cluster_index_of_an_earlier_mapping_answers_until_it_is_rebuilt(name,
         for earlier_lacked in ("_meta", "_source"):
             del body["mappings"][earlier_lacked]
         del body["mappings"]["properties"]["pages"]
+        del body["mappings"]["properties"]["public_pages"]
         old = f"{backend.alias}-20240101000000-old"
         if name == "opensearch":
             backend.client.indices.create(index=old, body=body)

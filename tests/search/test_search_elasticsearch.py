@@ -152,14 +152,19 @@ def test_the_search_body_filters_before_counting_faceting_and_highlighting():
     body = dsl.search_body(request, index="edms-documents").to_dict()
     query = body["query"]["bool"]
     assert query["must"] == [matches(frozenset({"public"}), pages=True)]
-    # The original's match asks for its best page, by the words alone and with no weight; the
-    # redacted copy's does not (its pages are not the original's).
+    # Each match asks for its best page, by the words alone and with no weight: the original's
+    # among the original's pages, the redacted copy's among the copy's, each by a name of its own.
     original, copy = query["must"][0]["bool"]["should"]
     (page,) = original["bool"]["should"]
     assert page["nested"]["path"] == "pages" and page["nested"]["boost"] == 0
     assert page["nested"]["query"]["bool"]["should"] == [shape("brevet", dsl.PAGE_TEXT)]
     assert page["nested"]["inner_hits"]["size"] == 1
-    assert "should" not in copy["bool"]
+    assert page["nested"]["inner_hits"]["name"] == "page"
+    (public_page,) = copy["bool"]["should"]
+    assert public_page["nested"]["path"] == "public_pages" and public_page["nested"]["boost"] == 0
+    words = public_page["nested"]["query"]["bool"]["should"]
+    assert words == [shape("brevet", dsl.PUBLIC_PAGE_TEXT)]
+    assert public_page["nested"]["inner_hits"]["name"] == "public_page"
     assert query["filter"] == [{"term": {"type": "CLM"}}]
     assert body["track_total_hits"] is True
     assert (body["from"], body["size"]) == (40, 20)
@@ -211,7 +216,9 @@ def test_the_template_indexes_pages_unstored_and_names_its_mapping_version():
     assert pages["type"] == "nested"
     assert pages["properties"]["n"] == {"type": "integer"}
     assert pages["properties"]["text"]["fields"]["fr"] == {"type": "text", "analyzer": "french"}
-    assert mappings["_source"] == {"excludes": ["pages"]}
+    # The redacted copy's pages are mapped alike, apart from the original's.
+    assert mappings["properties"]["public_pages"] == pages
+    assert mappings["_source"] == {"excludes": ["pages", "public_pages"]}
     assert mappings["_meta"] == {"edms_mapping": querydsl_pages.MAPPING_VERSION}
     index = {"mappings": mappings}
     assert not dsl.mapping_outdated({"edms-documents-1": index})
@@ -224,6 +231,19 @@ def test_page_objects_are_the_non_empty_pages_of_a_paged_text():
         {"n": 1, "text": "one"},
         {"n": 3, "text": " three "},
     ]
+
+
+def test_each_text_has_its_own_page_objects_and_the_copys_get_what_the_originals_leave():
+    original = "\f".join(f"page {n}" for n in range(1, querydsl_pages.MAX_PAGES - 1))
+    doc = index_doc(text=original, public_text="cover\fname [withheld]\fclaims")
+    indexed = dsl.source(doc, max_text_chars=len(original))
+    assert len(indexed["pages"]) == querydsl_pages.MAX_PAGES - 2
+    assert indexed["public_pages"] == [
+        {"n": 1, "text": "cover"},
+        {"n": 2, "text": "name [withheld]"},
+    ]
+    read_whole = dsl.source(index_doc(text="one\ftwo"), max_text_chars=100)
+    assert read_whole["public_pages"] is None and len(read_whole["pages"]) == 2
 
 
 def test_bulk_actions_index_and_delete_by_document_id():

@@ -247,7 +247,7 @@ def test_the_elasticsearch_body_excludes_in_the_same_filter():
     )
     query = es.search_body(request, index="edms-documents").to_dict()["query"]["bool"]
     # The permissions (and which text each reader reads) are the `must`; these the filter.
-    assert query["must"] == [querydsl.readable_matches(request).to_dict()]
+    assert query["must"] == [querydsl.readable_matches(request, pages=True).to_dict()]
     assert query["filter"] == [
         {"bool": {"must": [{"match_all": {}}], "must_not": [{"terms": {"id": ["a", "b"]}}]}},
         {"bool": {"must": [{"match_all": {}}], "must_not": [{"terms": {"dossier": ["K"]}}]}},
