@@ -18,11 +18,12 @@ pytestmark = pytest.mark.django_db
 
 KEY = "BG/P/2025/000042"
 EVENTS = f"/api/v1/dossiers/{KEY}/case-events"
-TODAY = timezone.localdate()
 
 
 def days_ago(n: int) -> dt.date:
-    return TODAY - dt.timedelta(days=n)
+    # Today as the test runs, not as the module was collected: a run across midnight had the
+    # documents dated a day off from what the server counts from.
+    return timezone.localdate() - dt.timedelta(days=n)
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def wrapper(search_backend) -> dict[str, str]:
     documents = {
         "claims": file_document(dossier, type_code="CLM", official_date=days_ago(30)),
         "report": file_document(dossier, type_code="SR", official_date=days_ago(1)),
-        "action": file_document(dossier, type_code="OA", official_date=TODAY),
+        "action": file_document(dossier, type_code="OA", official_date=days_ago(0)),
     }
     for name, document in documents.items():
         give_text(document, f"sprocket {name}", languages=["en"])
