@@ -186,7 +186,8 @@ def run(argv: list[str]) -> int:
         if settings.EDMS_FIXITY_INTERVAL:
             # The fixity scrub likewise: a share of the blobs each pass, all within
             # EDMS_FIXITY_CYCLE_DAYS (see dossier.fixity_pass); damage goes to the event feed.
-            scrub = [str(bin_dir / "edms"), "fixity", "--scheduled"]
+            # At a lower priority (nice), so reading the store does not slow what people do.
+            scrub = ["nice", "-n", "10", str(bin_dir / "edms"), "fixity", "--scheduled"]
             children.append(("fixity scrub", scrub, {}, float(settings.EDMS_FIXITY_INTERVAL)))
         if settings.EDMS_SCAN_INBOX:
             inbox = [str(bin_dir / "edms"), "scan_inbox"]

@@ -5,6 +5,7 @@ embedded engine, and the subscribers are handed the events as the dispatcher han
 from __future__ import annotations
 
 import datetime as dt
+import signal
 
 import pytest
 from django.core import mail
@@ -109,8 +110,17 @@ def test_a_match_whose_check_failed_is_told_after_the_retry_and_once(search_back
     assert Notification.objects.count() == 1
 
 
+@pytest.fixture
+def interruptible():
+    """SIGINT raises KeyboardInterrupt, as in a process started in the foreground: a shell starts
+    background jobs (CI's test run among them) with SIGINT ignored, and Python keeps it so."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def test_a_match_is_told_after_the_process_was_stopped_before_the_check(
-    search_backend, examiner_user, settings
+    search_backend, examiner_user, settings, interruptible
 ):
     """The index consumer is stopped (a real SIGINT) after it applied a batch and before the
     saved searches checked it: its next pass tells of the match, once."""

@@ -1,5 +1,3 @@
-import os
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -66,7 +64,6 @@ class Command(BaseCommand):
             # A restart of `edms run` starts its processes again: not another pass each time.
             if ran_recently(settings.EDMS_FIXITY_INTERVAL * 0.9):
                 return
-            os.nice(10)  # reading the store must not slow what people are doing
         if max_bytes is None:
             max_bytes = settings.EDMS_FIXITY_MAX_BYTES
         if max_seconds is None:
