@@ -275,7 +275,7 @@ def _write_from_a_thread(barrier) -> None:
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_writers_leave_one_gapless_chain():
     """Writers in threads (each its own connection) at once: no fork, no gap, no duplicate."""
     import threading
