@@ -29,6 +29,12 @@ pytestmark = pytest.mark.skipif(
 EMBEDDED = {"BACKEND": "ingest.extractors.embedded.Extractor", "OPTIONS": {}}
 SERVER = {"BACKEND": "ingest.extractors.tika_server.Extractor", "OPTIONS": {"url": SERVER_URL}}
 LIMITS = sandbox.Limits(timeout_s=120, memory_mib=1024)
+# How long the server may take to come back after a parse that exhausted its heap. Usually its
+# parsing JVM exits at once and is restarted in seconds; but when the out-of-memory error lands in
+# that JVM's status-watcher thread instead, nothing in it exits, it answers 503, and only the
+# server's watchdog restarts it, once its status is older than the task timeout (120 s in
+# `infra/tika-server.sh`). So: that timeout, plus the new JVM's start.
+RECOVERY_S = int(os.environ.get("TIKA_SERVER_TASK_TIMEOUT_MS", "120000")) / 1000 + 90
 Outcome = tuple[str, str]  # ("text", the words joined by single spaces) or ("failed", reason)
 
 
@@ -92,11 +98,21 @@ def _outcome(config: dict, path: str, workdir) -> Outcome:
             if failure.transient and attempt < 2:
                 # The server restarts its parsing JVM after a file that exhausted its memory;
                 # edms retries such an extraction later, and so does this test.
-                wait_until(_server_answers, timeout=120, what="the Tika server to answer again")
+                _wait_for_the_server()
                 continue
             return "failed", failure.code  # the catalogue's (`ingest.reasons`)
         break
     return "text", " ".join(text_path.read_text(encoding="utf-8").split())
+
+
+@pytest.fixture(autouse=True)
+def _server_is_up():
+    # A test after the corpus test may find the server restarting its parsing JVM.
+    _wait_for_the_server()
+
+
+def _wait_for_the_server() -> None:
+    wait_until(_server_answers, timeout=RECOVERY_S, what="the Tika server to answer again")
 
 
 def _server_answers() -> bool:
