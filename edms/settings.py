@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "annotations.apps.AnnotationsConfig",
     # Retention rules, the disposition queue (its scan is the last of `edms sweep`'s hooks).
     "retention.apps.RetentionConfig",
+    "exchange.apps.ExchangeConfig",
+    "similarity.apps.SimilarityConfig",
     "frontend.apps.FrontendConfig",
     "operations.apps.OperationsConfig",
     # The project's own: registers the readiness checks with `edms check --deploy`.
