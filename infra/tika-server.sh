@@ -9,6 +9,11 @@
 #
 # Settings (environment): TIKA_SERVER_VERSION (3.3.2), TIKA_SERVER_PORT (default: a free port),
 # TIKA_SERVER_HEAP (the parsing JVM's heap, 1g), TIKA_SERVER_TASK_TIMEOUT_MS (120000).
+#
+# After a file exhausts the parsing JVM's heap, that JVM usually exits and is back in seconds. When
+# the out-of-memory error lands in its status-watcher thread instead, it answers 503 until the
+# server finds its status stale, after the task timeout: up to two minutes. edms treats 503 as
+# "the extractor is unavailable" and retries the extraction later, so nothing is lost meanwhile.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/java-service.sh"
 
