@@ -201,6 +201,11 @@ def test_the_office_and_file_type_are_configured(public, wrapper, settings):
     # Its own number still names it; the bag then names it by its file number.
     answer = public.get(f"/api/v1/patent/applications/{KEY}/documents").json()
     assert {entry["applicationNumberText"] for entry in answer["documentBag"]} == {KEY}
+    # ... and so do its download URIs, slashes and all.
+    claims = next(e for e in answer["documentBag"] if e["documentCode"] == "CLM")
+    url = claims["downloadOptionBag"][0]["downloadUrl"]
+    assert url == f"http://testserver/api/v1/download/applications/{KEY}/{wrapper['claims'].id}.pdf"
+    assert sha256(body(public.get(url))) == sha256(CLAIMS)
 
 
 def test_filters_as_the_odp_filters(public, wrapper):
