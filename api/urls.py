@@ -17,6 +17,7 @@ from api.views import (
     search,
     upload_sessions,
     uploads,
+    uspto_odp,
     versions,
     viewer_links,
 )
@@ -176,6 +177,19 @@ urlpatterns = [
         "upload-sessions/<uuid:session_id>/parts/<int:number>",
         upload_sessions.UploadSessionPartView.as_view(),
         name="upload-session-part",
+    ),
+    # USPTO-shaped public reads (exchange.uspto_odp): where USPTO Open Data Portal clients look.
+    # Application numbers may be edms file numbers, slashes and all.
+    re_path(
+        r"^patent/applications/(?P<applicationNumberText>.+)/documents$",
+        uspto_odp.ApplicationDocumentsView.as_view(),
+        name="uspto-documents",
+    ),
+    re_path(
+        r"^download/applications/(?P<applicationNumberText>.+)/"
+        r"(?P<documentIdentifier>[0-9A-Fa-f-]{36})\.pdf$",
+        uspto_odp.ApplicationDocumentDownloadView.as_view(),
+        name="uspto-download",
     ),
     path("events", events.EventFeedView.as_view(), name="events"),
     *webhook_urlpatterns,

@@ -345,6 +345,20 @@ EDMS_PUBLIC_FROM_FILING = env_list("EDMS_PUBLIC_FROM_FILING")
 EDMS_PUBLIC_ACCESS = env_bool("EDMS_PUBLIC_ACCESS", True)
 EDMS_IDEMPOTENCY_TTL_HOURS = env_int("EDMS_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
 
+# --- Exchange: USPTO-shaped public reads (exchange.uspto_odp) ---------------------------------
+# Which dossiers the eight-digit numbers of USPTO clients name (`24000123` is
+# `{office}/{file type}/2024/123`): the office (empty: any, as an installation holds one office's
+# dossiers) and the file type.
+EDMS_ODP_OFFICE = env_str("EDMS_ODP_OFFICE").strip().upper()
+EDMS_ODP_FILE_TYPE = env_str("EDMS_ODP_FILE_TYPE", "P").strip().upper()
+if EDMS_ODP_OFFICE and not (len(EDMS_ODP_OFFICE) == 2 and EDMS_ODP_OFFICE.isalpha()):
+    raise ImproperlyConfigured(f"EDMS_ODP_OFFICE={EDMS_ODP_OFFICE!r} is not a two-letter code")
+if not (len(EDMS_ODP_FILE_TYPE) == 1 and EDMS_ODP_FILE_TYPE.isalpha()):
+    raise ImproperlyConfigured(f"EDMS_ODP_FILE_TYPE={EDMS_ODP_FILE_TYPE!r} is not one letter")
+# The X-API-KEY values USPTO clients must send (comma-separated; `_FILE` for a secret file).
+# Empty: the header is ignored and anyone reads, as anyone reads public file wrappers anyway.
+EDMS_ODP_API_KEYS = env_list("EDMS_ODP_API_KEYS")
+
 # --- Metrics (/metrics, the `metrics` package) ------------------------------------------------
 # Every process (web workers, Celery workers, commands) writes its counters to files in this
 # directory, and a scrape adds them up: it must be the same for all the processes of a machine,

@@ -65,6 +65,8 @@ def concrete(template: str, document_id: str = UUID) -> str:
         "upload_id": UUID,
         "annotation_id": UUID,
         "hold_id": UUID,
+        "applicationNumberText": "24000123",  # the USPTO-shaped reads (exchange.uspto_odp)
+        "documentIdentifier": UUID,
     }
     return re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], template)
 
