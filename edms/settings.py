@@ -345,6 +345,10 @@ EDMS_PUBLIC_FROM_FILING = env_list("EDMS_PUBLIC_FROM_FILING")
 EDMS_PUBLIC_ACCESS = env_bool("EDMS_PUBLIC_ACCESS", True)
 EDMS_IDEMPOTENCY_TTL_HOURS = env_int("EDMS_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
 
+# --- Exchange with other offices (the `exchange` app) -----------------------------------------
+# WIPO CASE providing service: how long a bearer token issued to a CASE client lasts (seconds).
+EDMS_CASE_TOKEN_SECONDS = env_int("EDMS_CASE_TOKEN_SECONDS", 3600, minimum=60)
+
 # --- Metrics (/metrics, the `metrics` package) ------------------------------------------------
 # Every process (web workers, Celery workers, commands) writes its counters to files in this
 # directory, and a scrape adds them up: it must be the same for all the processes of a machine,
