@@ -10,6 +10,7 @@ import hashlib
 import pytest
 from django.http import StreamingHttpResponse
 
+from dossier import actions, blobstore
 from dossier.audit import Actor
 from dossier.models import AuditEvent
 from exchange.case.citations import record_citation
@@ -209,3 +210,26 @@ def test_doclists_costs_the_same_queries_for_more_documents(
     with django_assert_max_num_queries(12):
         answer = caller.get(DOCLISTS, {"applicationIdentifier": KEY})
     assert answer.json()["documentTotalQuantity"] == 8
+
+
+def test_a_document_requiring_redaction_is_shared_only_as_its_redacted_copy(published):
+    _, caller = case_client()
+    claims = published["claims"]
+    actions.update_document(claims, {"redaction_required": True}, actor=Actor(label="tests"))
+    listed = caller.get(DOCLISTS, {"applicationIdentifier": KEY}).json()["documentIncludedBag"]
+    assert str(claims.id) not in {item["documentIncluded"]["id"] for item in listed}
+    assert_problem(caller.get(f"/api/v1/case/documents/{claims.id}"), 404, "unknown-document")
+
+    copy = text_pdf("1. A [redacted].")
+    version = claims.versions.get(number=1)
+    actions.store_redacted_copy(
+        version, blobstore.spool([copy], filename="r.pdf"), actor=Actor(label="tests")
+    )
+    listed = caller.get(DOCLISTS, {"applicationIdentifier": KEY}).json()["documentIncludedBag"]
+    shared = next(
+        i["documentIncluded"] for i in listed if i["documentIncluded"]["id"] == str(claims.id)
+    )
+    assert shared["documentSizeQuantity"] == len(copy)
+    answer = caller.get(shared["documentLocationURI"])
+    assert answer.status_code == 200
+    assert b"".join(answer.streaming_content) == copy
