@@ -17,9 +17,10 @@ from rest_framework.views import APIView
 
 from api.case_auth import CaseClientAuthentication, CaseClientOnly, case_actor
 from api.content import JsonForErrors, blob_response
+from api.idempotency import IdempotentMixin
 from api.permissions import require
 from api.problems import Problem
-from api.schema import CONTENT_HEADERS, content_responses, problems
+from api.schema import CONTENT_HEADERS, IDEMPOTENCY_HEADER, content_responses, problems
 from api.serializers import case as s
 from dossier import access, actions
 from dossier.audit import actor_of
@@ -186,7 +187,7 @@ class CaseDocumentView(CaseView):
         return response
 
 
-class DossierCitationsView(APIView):
+class DossierCitationsView(IdempotentMixin, APIView):
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -206,7 +207,8 @@ class DossierCitationsView(APIView):
         ),
         operation_id="dossier_citations_create",
         request=s.CitationSerializer,
-        responses={201: s.CitationSerializer, **problems(400, 401, 403, 404)},
+        responses={201: s.CitationSerializer, **problems(400, 401, 403, 404, 409, 422)},
+        parameters=[IDEMPOTENCY_HEADER],
         examples=[
             OpenApiExample(
                 "Patent citation",

@@ -92,3 +92,12 @@ def test_only_examiners_and_the_registry_record_citations(public, records_clerk,
     assert registry.post(URL, NPL, format="json").status_code == 201
     unknown = "/api/v1/dossiers/BG/P/2024/999999/citations"
     assert_problem(registry.post(unknown, NPL, format="json"), 404, "unknown-dossier")
+
+
+def test_a_retried_write_with_its_idempotency_key_records_the_citation_once(examiner):
+    create_dossier(KEY)
+    first = examiner.post(URL, NPL, format="json", HTTP_IDEMPOTENCY_KEY="sr-2024-1")
+    again = examiner.post(URL, NPL, format="json", HTTP_IDEMPOTENCY_KEY="sr-2024-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert len(examiner.get(URL).json()) == 1
