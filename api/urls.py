@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
+from api.case_urls import case_urlpatterns, citation_urlpatterns
 from api.scan_urls import scan_urlpatterns
 from api.schema_view import SchemaView
 from api.views import (
@@ -65,6 +66,8 @@ urlpatterns = [
         dossiers.DossierExportView.as_view(),
         name="dossier-export",
     ),
+    # Before the dossier itself, whose key pattern would take the suffix too.
+    *citation_urlpatterns,
     re_path(r"^dossiers/(?P<key>.+)$", dossiers.DossierDetailView.as_view(), name="dossier-detail"),
     path(
         "documents/<uuid:document_id>",
@@ -195,6 +198,7 @@ urlpatterns = [
     *webhook_urlpatterns,
     *watch_urlpatterns,
     *scan_urlpatterns,
+    *case_urlpatterns,
     path("search", search.SearchView.as_view(), name="search"),
     path("search/status", search.SearchStatusView.as_view(), name="search-status"),
     path("problems/<slug:slug>", problems.ProblemTypeView.as_view(), name="problem-type"),

@@ -19,6 +19,8 @@ a result limit and never re-implemented in a view. The rules follow DOMAIN.md "W
 - examiners, the registry system and admins see every document, cancelled tombstones included;
 - scanned documents awaiting (or rejected in) quality control are seen only by records clerks and
   admins: they are not yet part of the file wrapper.
+- other offices (WIPO CASE, `exchange.case`) receive only what the public could read of a
+  *published* dossier (`shareable_documents`).
 
 Domain events (the registry's change feed and webhooks) follow the same rules through
 `visible_events`.
@@ -128,6 +130,25 @@ def visible_documents(user, *, today: dt.date | None = None) -> QuerySet[Documen
     if not can_do_quality_control(user):
         documents = documents.exclude(state__in=QC_STATES)
     return documents
+
+
+def shareable_documents(*, today: dt.date | None = None) -> QuerySet[Document]:
+    """The documents edms may give other offices (WIPO CASE): those of dossiers *published* by
+    `today` that the public's rules let anyone read — active, `public` or
+    `public_after_publication`, dispatched, redacted where required — and never of a secret
+    dossier. Unlike `visible_documents` for the public, neither `EDMS_PUBLIC_FROM_FILING` (an
+    office may open a trademark file at filing without sharing it) nor `EDMS_PUBLIC_ACCESS` (about
+    anonymous readers of this instance) applies: publication is what makes a file shareable."""
+    today = today or _today()
+    return Document.objects.filter(
+        _dispatched_q(today),
+        _redacted_if_required_q(),
+        dossier__secret=False,
+        dossier__published_at__lte=today,
+        state=DocumentState.ACTIVE,
+        visibility__in=[Visibility.PUBLIC, Visibility.PUBLIC_AFTER_PUBLICATION],
+        expunged_at__isnull=True,
+    )
 
 
 def visible_events(user) -> QuerySet[Event]:
@@ -286,6 +307,11 @@ def can_change_documents(user) -> bool:
 def can_redact(user) -> bool:
     """Store a redacted copy of a document for the public: the registry and records staff."""
     return role_of(user) in (Role.ADMIN, Role.REGISTRY_SYSTEM, Role.RECORDS_CLERK)
+
+
+def can_record_citations(user) -> bool:
+    """Record the citations of a search report: examiners and the registry."""
+    return role_of(user) in (Role.ADMIN, Role.REGISTRY_SYSTEM, Role.EXAMINER)
 
 
 def can_cancel_documents(user) -> bool:

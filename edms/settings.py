@@ -359,6 +359,10 @@ if not (len(EDMS_ODP_FILE_TYPE) == 1 and EDMS_ODP_FILE_TYPE.isalpha()):
 # Empty: the header is ignored and anyone reads, as anyone reads public file wrappers anyway.
 EDMS_ODP_API_KEYS = env_list("EDMS_ODP_API_KEYS")
 
+# --- Exchange with other offices (the `exchange` app) -----------------------------------------
+# WIPO CASE providing service: how long a bearer token issued to a CASE client lasts (seconds).
+EDMS_CASE_TOKEN_SECONDS = env_int("EDMS_CASE_TOKEN_SECONDS", 3600, minimum=60)
+
 # --- Metrics (/metrics, the `metrics` package) ------------------------------------------------
 # Every process (web workers, Celery workers, commands) writes its counters to files in this
 # directory, and a scrape adds them up: it must be the same for all the processes of a machine,
