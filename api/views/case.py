@@ -57,6 +57,7 @@ class CaseTokenView(APIView):
         responses={200: s.TokenSerializer, **problems(400, 401)},
     )
     def post(self, request):
+        _refuse_other_credentials(request)
         body = s.TokenRequestSerializer(data=request.data)
         if not body.is_valid():
             raise Problem(
@@ -83,6 +84,18 @@ class CaseTokenView(APIView):
         )
         response["Cache-Control"] = "no-store"  # RFC 6749 §5.1
         return response
+
+
+def _refuse_other_credentials(request) -> None:
+    # Credentials of another kind (an edms API key, a bearer token) are a failed client
+    # authentication, answered before the body is read (RFC 6749 §5.2: 401 invalid_client).
+    scheme = request.headers.get("Authorization", "").partition(" ")[0]
+    if scheme and scheme.lower() != "basic":
+        raise Problem(
+            "authentication-failed",
+            "the token endpoint takes the client's id and secret (HTTP Basic), not an API key",
+            extra={"error": "invalid_client"},
+        )
 
 
 def _credentials(request, data: dict) -> tuple[str, str]:
