@@ -44,6 +44,7 @@ from dossier.models import (
     Version,
 )
 from dossier.numbering import InvalidFileNumber, normalise_key, parse_file_number
+from exchange.models import DocumentTypeCrosswalk
 
 # The two forms a USPTO client sends: `24000123` and the series-code form `24/000123`.
 _ODP_NUMBER = re.compile(r"^(\d{2})/?(\d{6})$")
@@ -55,41 +56,21 @@ DIRECTION_CATEGORY = {
     Direction.INTERNAL: "INTERNAL",
 }
 
+
 # edms's seed document types (shared/DOMAIN.md) with a USPTO document code of the same meaning.
 # Types not listed keep their edms code, which the description text names.
-_USPTO_CODES = {
-    "REQ": "ADS",  # application data sheet
-    "DESC": "SPEC",
-    "CLM": "CLM",
-    "ABST": "ABST",
-    "DRW": "DRW",
-    "SEQL": "SEQLIST",
-    "PRIO": "FRPR",  # certified copy of a foreign priority application
-    "POA": "PA..",
-    "INV": "OATH",
-    "IDS": "IDS",
-    "RESP": "REM",  # applicant arguments / remarks
-    "APPEAL": "N/AP",
-    "RCPT": "APP.FILE.REC",
-    "OA": "CTNF",
-    "OA-F": "CTFR",
-    "UNITY": "CTRS",
-    "INTV": "EXIN",
-    "ALLOW": "NOA",
-    "GRANT": "ISSUE.NTF",
-    "ABAND": "ABN",
-    "BIB": "BIB",
-    "SRCH-NOTE": "SRNT",
-}
+def uspto_document_codes() -> dict[str, str]:
+    """edms document type code → USPTO document code, as the exchange app's crosswalk maps them
+    (seeded for the seed types, editable in the admin). An unmapped type keeps its edms code
+    (`uspto_document_code`). One query: read once per answer, not per document."""
+    mapped = DocumentTypeCrosswalk.objects.exclude(uspto_code="")
+    return dict(mapped.values_list("doc_type_id", "uspto_code"))
 
 
-def uspto_document_code(edms_code: str) -> str:
-    """The USPTO document code for an edms document type code, or the edms code itself.
-
-    A small table of the seed types' equivalents; the exchange app's document-type crosswalk
-    (editable in the admin, issue 19) supersedes it once it exists, and only this function then
-    changes."""
-    return _USPTO_CODES.get(edms_code, edms_code)
+def uspto_document_code(edms_code: str, codes: dict[str, str]) -> str:
+    """The USPTO document code for an edms document type code in `codes`
+    (`uspto_document_codes()`), or the edms code itself."""
+    return codes.get(edms_code, edms_code)
 
 
 def application_number_text(dossier: Dossier) -> str:
@@ -205,7 +186,11 @@ def official_date_text(document: Document) -> str | None:
 
 
 def document_entry(
-    document: Document, version: Version | None, number_text: str, download_uri: str
+    document: Document,
+    version: Version | None,
+    number_text: str,
+    download_uri: str,
+    codes: dict[str, str],
 ) -> dict:
     """One `documentBag` entry. The download's URI is given twice: as `downloadURI`, the field's
     name in the ODP's published data dictionary, and as `downloadUrl`, the name the live ODP
@@ -225,7 +210,7 @@ def document_entry(
         "applicationNumberText": number_text,
         "officialDate": official_date_text(document),
         "documentIdentifier": str(document.id),
-        "documentCode": uspto_document_code(document.doc_type_id),
+        "documentCode": uspto_document_code(document.doc_type_id, codes),
         "documentCodeDescriptionText": document.doc_type.label("en"),
         "documentDirectionCategory": DIRECTION_CATEGORY.get(document.direction, "INTERNAL"),
         "downloadOptionBag": options,
@@ -244,10 +229,11 @@ def document_bag(
     filtered as the ODP filters (`documentCodes`, `officialDateFrom`, `officialDateTo`).
     `download_uri(number_text, document)` makes a document's absolute download URI."""
     number_text = application_number_text(dossier)
-    codes = {code.strip() for code in document_codes if code.strip()}
+    wanted = {code.strip() for code in document_codes if code.strip()}
+    codes = uspto_document_codes()
     bag = []
     for document, version in public_documents(dossier):
-        if codes and uspto_document_code(document.doc_type_id) not in codes:
+        if wanted and uspto_document_code(document.doc_type_id, codes) not in wanted:
             continue
         day = document.official_date
         if official_date_from and (day is None or day < official_date_from):
@@ -255,7 +241,7 @@ def document_bag(
         if official_date_to and (day is None or day > official_date_to):
             continue
         uri = download_uri(number_text, document)
-        bag.append(document_entry(document, version, number_text, uri))
+        bag.append(document_entry(document, version, number_text, uri, codes))
     return {"count": len(bag), "documentBag": bag}
 
 
