@@ -8,6 +8,28 @@ UPDATE inside the transaction that writes the row, so concurrent writers (web pr
 queue on that row lock on PostgreSQL, and SQLite (IMMEDIATE transactions) serialises them already.
 The lock is held until the writer's transaction commits: a rolled-back action takes its row and
 its step of the head with it, so the chain has neither forks nor gaps.
+
+**Lock order.** Because the head is held until commit, it must be the last lock a transaction
+takes (only the event feed's advisory lock, `dossier.events.append_event`, comes after it, and
+always after it). Every action keeps that order on its own: it locks its rows (the document, the
+dossier, the hold, the batch, the blob) first and writes its audit row last, beside its outbox
+event; what it writes after the audit row is new rows (the event), which wait on no one. The
+order breaks only when one transaction runs several actions one after another: the second locks
+its rows while holding the head since the first's audit row, and a writer that locked one of
+those rows first and now waits for the head makes a deadlock (PostgreSQL aborts one of them).
+Checked (stop 30) for every `record_audit` caller:
+- approving a disposition batch (`retention.disposition.approve_disposition`) expunges document
+  after document; it runs outside a transaction (each expunge its own), but the API's
+  `Idempotency-Key` handling wrapped the whole request in one on PostgreSQL. That view now
+  claims its key apart from the work (`api.idempotency.IdempotentMixin.claim_with_the_work`);
+  tests/retention/test_disposition_lock_order.py has the two writers in opposite orders.
+- filing content whose stored copy was marked corrupt repairs it (`Blob.objects.store`, which
+  audits `blob.repaired`) before the filing action locks the document; inside an outer
+  transaction (an upload session's commit, `api.upload_filing`) that is the head before the
+  document. Left as it is: it needs a corrupt blob refiled at the moment the same document is
+  changed, and the deadlock then aborts one request (5xx: the upload can be committed again).
+A new caller that runs several actions in one transaction must do the same: one transaction
+per action, or every row lock taken before the first audit row.
 """
 
 from __future__ import annotations
