@@ -147,11 +147,18 @@ def claims_with_the_work() -> bool:
 class IdempotentMixin:
     """For APIViews: honour `Idempotency-Key` on the unsafe methods they implement."""
 
+    # False for a view whose work is several actions, each in its own transaction (approving a
+    # disposition batch): one transaction around them all would hold the audit chain's head
+    # from the first action's audit row on while the next action locks its document, the
+    # reverse of every action's own order (see dossier.audit_chain). Its claim commits first,
+    # as on SQLite; the work is safe to retry (each item is claimed by a conditional update).
+    claim_with_the_work = True
+
     def dispatch(self, request, *args, **kwargs):
         if request.method not in IDEMPOTENT_METHODS or "Idempotency-Key" not in request.headers:
             return super().dispatch(request, *args, **kwargs)
         try:
-            if claims_with_the_work():
+            if self.claim_with_the_work and claims_with_the_work():
                 with transaction.atomic():
                     return super().dispatch(request, *args, **kwargs)
             return super().dispatch(request, *args, **kwargs)

@@ -8,6 +8,28 @@ UPDATE inside the transaction that writes the row, so concurrent writers (web pr
 queue on that row lock on PostgreSQL, and SQLite (IMMEDIATE transactions) serialises them already.
 The lock is held until the writer's transaction commits: a rolled-back action takes its row and
 its step of the head with it, so the chain has neither forks nor gaps.
+
+**Lock order.** Because the head is held until commit, it must be the last lock a transaction
+takes (only the event feed's advisory lock, `dossier.events.append_event`, comes after it, and
+always after it). Every action keeps that order on its own: it locks its rows (the document, the
+dossier, the hold, the batch, the blob) first and writes its audit row last, beside its outbox
+event; what it writes after the audit row is new rows (the event), which wait on no one. The
+order breaks only when one transaction runs several actions one after another: the second locks
+its rows while holding the head since the first's audit row, and a writer that locked one of
+those rows first and now waits for the head makes a deadlock (PostgreSQL aborts one of them).
+Checked (stop 30) for every `record_audit` caller:
+- approving a disposition batch (`retention.disposition.approve_disposition`) expunges document
+  after document; it runs outside a transaction (each expunge its own), but the API's
+  `Idempotency-Key` handling wrapped the whole request in one on PostgreSQL. That view now
+  claims its key apart from the work (`api.idempotency.IdempotentMixin.claim_with_the_work`);
+  tests/retention/test_disposition_lock_order.py has the two writers in opposite orders.
+- filing content whose stored copy was marked corrupt repairs it (`Blob.objects.store`, which
+  audits `blob.repaired`) before the filing action locks the document; inside an outer
+  transaction (an upload session's commit, `api.upload_filing`) that is the head before the
+  document. Left as it is: it needs a corrupt blob refiled at the moment the same document is
+  changed, and the deadlock then aborts one request (5xx: the upload can be committed again).
+A new caller that runs several actions in one transaction must do the same: one transaction
+per action, or every row lock taken before the first audit row.
 """
 
 from __future__ import annotations
@@ -16,7 +38,7 @@ import datetime as dt
 import hashlib
 import ipaddress
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -122,28 +144,73 @@ def chained_rows(since: int = 1) -> Iterator[AuditEvent]:
     return AuditEvent.objects.filter(seq__gte=since).order_by("seq").iterator(chunk_size=2000)
 
 
+@dataclass(frozen=True)
+class Link:
+    """What the walk needs of a row: its place, its hashes, and whether its content still
+    matches its hash. Read from the database (`verify_chain`) or from an export
+    (`dossier.audit_export_check`), so both name the same break in the same words."""
+
+    seq: int
+    prev_hash: str
+    row_hash: str
+    content_holds: bool
+
+
+def link_of(event: AuditEvent) -> Link:
+    return Link(
+        event.seq,
+        event.prev_hash,
+        event.row_hash,
+        row_hash(event.prev_hash, event) == event.row_hash,
+    )
+
+
+def walk(
+    links: Iterator[Link], since: int, points_at: Callable[[str], int | None]
+) -> tuple[int, Break | None, Link | None]:
+    """Walk rows in their order from row `since` (trusting its link backwards): how many were
+    checked, the first break, and the last row. `points_at` gives the number of the row that
+    carries a hash (None if none does)."""
+    previous: Link | None = None
+    checked = 0
+    link = next(links, None)
+    while link is not None:
+        following = next(links, None)
+        checked += 1
+        found = _break_at(link, previous, following, since, points_at)
+        if found is not None:
+            return checked, found, link
+        previous, link = link, following
+    return checked, None, previous
+
+
 def verify_chain(since: int = 1) -> tuple[int, Break | None]:
     """Walk the chain from row `since` (trusting that row's link backwards) and return how many
     rows were checked and the first break, if any."""
-    previous: AuditEvent | None = None
-    checked = 0
-    rows = chained_rows(since)
-    event = next(rows, None)
-    while event is not None:
-        following = next(rows, None)
-        checked += 1
-        found = _break_at(event, previous, following, since)
-        if found is not None:
-            return checked, found
-        previous, event = event, following
-    return checked, _break_at_the_end(previous)
+    links = (link_of(event) for event in chained_rows(since))
+    checked, found, last = walk(links, since, _chained_row_with_hash)
+    if found is not None:
+        return checked, found
+    return checked, _break_at_the_end(last)
+
+
+def _chained_row_with_hash(hash_: str) -> int | None:
+    return (
+        AuditEvent.objects.filter(row_hash=hash_, seq__isnull=False)
+        .values_list("seq", flat=True)
+        .first()
+    )
 
 
 def _break_at(
-    event: AuditEvent, previous: AuditEvent | None, following: AuditEvent | None, since: int
+    event: Link,
+    previous: Link | None,
+    following: Link | None,
+    since: int,
+    points_at: Callable[[str], int | None],
 ) -> Break | None:
     expected_seq = since if previous is None else previous.seq + 1
-    if row_hash(event.prev_hash, event) != event.row_hash:
+    if not event.content_holds:
         return Break(event.seq, "edited", "its content does not match its hash")
     if previous is None:
         if event.seq != expected_seq:
@@ -157,13 +224,9 @@ def _break_at(
             return Break(event.seq, "edited", f"numbered {event.seq}, not {expected_seq}")
         return None
     # The link is broken: where the row's `prev_hash` points tells what happened.
-    points_at = (
-        AuditEvent.objects.filter(row_hash=event.prev_hash, seq__isnull=False)
-        .values_list("seq", flat=True)
-        .first()
-    )
-    if points_at is not None and points_at > event.seq:
-        return Break(event.seq, "reordered", f"it follows row {points_at}, found after it")
+    target = points_at(event.prev_hash)
+    if target is not None and target > event.seq:
+        return Break(event.seq, "reordered", f"it follows row {target}, found after it")
     if event.prev_hash == previous.prev_hash and previous.prev_hash:
         # This row's predecessor was slipped in before it (later rows renumbered).
         return Break(previous.seq, "inserted", f"row {event.seq} does not follow it")
@@ -176,13 +239,23 @@ def _break_at(
     return Break(event.seq, "deleted", f"the row it follows is not row {previous.seq}")
 
 
-def _break_at_the_end(last: AuditEvent | None) -> Break | None:
+def break_against_head(last: Link | None, head_seq: int, head_name: str) -> Break | None:
+    """Rows cut off the chain's end, or added past its head (`head_name` says what the head
+    is: the database's chain head, or an export's last row)."""
+    if last is None or head_seq == last.seq:
+        return None
+    if head_seq > last.seq:
+        return Break(last.seq + 1, "deleted", f"the chain ends at {last.seq}, not {head_seq}")
+    return Break(head_seq + 1, "inserted", f"{head_name} is row {head_seq}")
+
+
+def _break_at_the_end(last: Link | None) -> Break | None:
     """Rows cut off the chain's end, or added past its head, or outside it."""
     head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and last is not None and head.seq != last.seq:
-        if head.seq > last.seq:
-            return Break(last.seq + 1, "deleted", f"the chain ends at {last.seq}, not {head.seq}")
-        return Break(head.seq + 1, "inserted", f"the chain's head is row {head.seq}")
+    if head is not None:
+        found = break_against_head(last, head.seq, "the chain's head")
+        if found is not None:
+            return found
     outside = AuditEvent.objects.filter(seq__isnull=True).order_by("id").first()
     if outside is not None:
         return Break(None, "inserted", f"id {outside.pk} has no place in the chain")

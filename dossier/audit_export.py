@@ -1,15 +1,28 @@
 """A dossier's audit trail as evidence (`edms audit export`, the API's audit call): its rows
 with the fields their hashes cover, the latest signed checkpoint, and the content hashes of the
 rows between them, so that anyone holding the public key can recompute the chain from the
-dossier's first row up to the signed head without seeing other dossiers' rows."""
+dossier's first row up to the signed head without seeing other dossiers' rows.
+
+`chain_export_lines` writes every row from one on in the same form (`edms audit export --since`;
+the test suite archives each test's rows so; `dossier.audit_export_check` verifies either)."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.utils import timezone
+
 from dossier import audit_chain
-from dossier.audit_signing import key_id, public_key_pem, signing_key, write_checkpoint
-from dossier.models import AuditCheckpoint, AuditEvent
+from dossier.audit_signing import (
+    key_id,
+    public_key_pem,
+    signed_message,
+    signing_key,
+    write_checkpoint,
+)
+from dossier.models import AuditChainHead, AuditCheckpoint, AuditEvent
 
 FORMAT = "edms-audit-export/1"
 
@@ -75,11 +88,59 @@ def export_lines(dossier_key: str) -> Iterator[dict]:
             }
             for other in between.iterator(chunk_size=2000)
         ]
+    yield proof(checkpoint_dict(latest), key, links)
+
+
+def proof(checkpoint: dict | None, key: Ed25519PrivateKey | None, links: list[dict]) -> dict:
+    """An export's last line: the checkpoint, the key to check it with, the other rows."""
     public = key.public_key() if key is not None else None
-    yield {
-        "checkpoint": checkpoint_dict(latest),
+    return {
+        "checkpoint": checkpoint,
         "public_key": public_key_pem(public) if public is not None else None,
         "public_key_id": key_id(public) if public is not None else None,
         "links": links,
         "signed_message": "edms-audit-checkpoint:v1:{seq}:{head_hash}:{at}",
+    }
+
+
+def chain_export_lines(
+    since: int, *, key: Ed25519PrivateKey | None = None, label: str = ""
+) -> Iterator[dict]:
+    """Every row from row `since` to the chain's head, as JSON-lines objects: a header naming
+    the range, the rows, and the proof. With the configured key, the head's checkpoint is the
+    latest stored one, or a fresh one signed and stored; with `key` given (the test suite's own
+    key), the head is signed without storing a checkpoint (the database is not the office's)."""
+    head = AuditChainHead.objects.filter(pk=1).first()
+    until = head.seq if head is not None else 0
+    checkpoint = None
+    if key is not None:
+        if head is not None and until >= since:
+            checkpoint = _signed_head(key, head)
+    else:
+        key = signing_key()
+        latest = AuditCheckpoint.objects.order_by("-seq", "-id").first()
+        if key is not None and until >= since and (latest is None or latest.seq < until):
+            latest = write_checkpoint(key)
+        if latest is not None and latest.seq >= since:
+            checkpoint = checkpoint_dict(latest)
+    header = {"format": FORMAT, "since": since, "until": until}
+    if label:
+        header["label"] = label
+    yield header
+    rows = AuditEvent.objects.filter(seq__gte=since, seq__lte=until).order_by("seq")
+    for event in rows.iterator(chunk_size=2000):
+        yield entry(event)
+    yield proof(checkpoint, key, [])
+
+
+def _signed_head(key: Ed25519PrivateKey, head: AuditChainHead) -> dict:
+    at = timezone.now()
+    return {
+        "seq": head.seq,
+        "head_hash": head.row_hash,
+        "at": at.isoformat(timespec="microseconds"),
+        "key_id": key_id(key.public_key()),
+        "signature": base64.b64encode(
+            key.sign(signed_message(head.seq, head.row_hash, at))
+        ).decode(),
     }

@@ -202,6 +202,9 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "edms.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "dossier.audit.client_address"
+# Sign-ins through the OpenID provider are neither counted nor refused: the provider checks and
+# limits passwords, and refusals there must not lock an office's NAT address out.
+AXES_WHITELIST_CALLABLE = "frontend.sso.is_provider_sign_in"
 # Log failures only (AccessAttempt); no row per successful sign-in.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False

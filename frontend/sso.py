@@ -198,6 +198,22 @@ class ProviderBackend(OIDCAuthenticationBackend):
         return user
 
 
+def is_provider_sign_in(request, credentials: dict | None) -> bool:
+    """django-axes' AXES_WHITELIST_CALLABLE: True for a sign-in through the provider (its
+    callback's authorization code, sent with the PKCE verifier and the nonce; no password),
+    which the sign-in limits neither count nor refuse.
+
+    Without it, Django's `authenticate` reports every refused callback (a person with no mapped
+    group, a deactivated account) as a failed sign-in, and django-axes counted them against the
+    address: five refusals from an office's NAT address locked everyone behind it out of both
+    single sign-on and the emergency password sign-in. No password is guessed there: the
+    provider checked the password and limits its own failures, and a code is good once. Wrong
+    passwords at edms's own sign-in (and wrong API keys) are still counted."""
+    credentials = credentials or {}
+    from_callback = "code_verifier" in credentials or "nonce" in credentials
+    return from_callback and credentials.get("password") is None
+
+
 class LocalPasswordBackend(ModelBackend):
     """Django's password sign-in, for the people `EDMS_LOCAL_LOGIN` allows: everyone, only
     superusers (an emergency administrator while the provider is down), or no one. Sessions

@@ -24,6 +24,7 @@ from dossier.audit import Actor
 from dossier.models import Document, DocumentType, Dossier
 from dossier.roles import Role
 from edms.localbroker import LocalBroker
+from tests.audit_archive import archive_dir, archive_rows
 
 pytest_plugins = [
     "tests.services",
@@ -41,7 +42,9 @@ def pytest_runtest_call(item):
     """`edms audit verify` over every audit row the suite writes: after each test that uses the
     database (while its rows still exist: most tests' transactions are rolled back, and the
     test database is destroyed at the end), the chain from the first row it wrote must hold.
-    Tests that break it on purpose are marked `audit_chain_tampered`."""
+    With EDMS_TEST_AUDIT_ARCHIVE set, those rows are also exported there, for CI to verify the
+    exports offline (tests/audit_archive.py). Tests that break it on purpose are marked
+    `audit_chain_tampered`."""
     uses_database = item.get_closest_marker("django_db") or _DATABASE_FIXTURES.intersection(
         getattr(item, "fixturenames", ())
     )
@@ -59,6 +62,9 @@ def pytest_runtest_call(item):
     if head_seq() > before:
         _checked, found = verify_chain(since=before + 1)
         assert found is None, f"the audit chain this test wrote does not hold: {found}"
+        archive = archive_dir()
+        if archive is not None:
+            archive_rows(archive, before + 1, item.nodeid)
     return result
 
 

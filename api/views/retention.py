@@ -134,6 +134,7 @@ class DispositionQueueView(GenericAPIView):
 
 class DispositionApprovalView(IdempotentMixin, GenericAPIView):
     parser_classes = [JSONParser]
+    claim_with_the_work = False  # each item is expunged in a transaction of its own
     serializer_class = s.DispositionOutcomeSerializer
 
     @extend_schema(

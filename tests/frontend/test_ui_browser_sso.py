@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from dossier.roles import Role, role_of
 from tests.conftest import create_dossier, file_document
@@ -226,3 +228,37 @@ def test_no_mapped_group_no_sign_in(page, sso, transactional_db):
         assert not get_user_model().objects.filter(username="carl").exists()
     finally:
         admin.set_groups("carl", ["edms-clerks"])
+
+
+def test_refused_provider_sign_ins_do_not_lock_the_address_out(page, sso, transactional_db):
+    """More refused single sign-ins from one address (an office's NAT: every browser here is
+    127.0.0.1) than the sign-in limit allows leave that address open: the provider checked the
+    passwords. Wrong passwords at edms's own sign-in from it are still counted and lock it."""
+    admin = KeycloakAdmin(sso)
+    admin.set_groups("carl", [])
+    try:
+        for attempt in range(settings.AXES_FAILURE_LIMIT + 1):
+            page.goto("/login")
+            page.locator("#sso-sign-in").click()
+            if attempt == 0:  # later ones ride the provider's session: no form, refused again
+                page.locator("#username").fill("carl")
+                page.locator("#password").fill(PASSWORD)
+                page.locator("#kc-login").click()
+            page.wait_for_url(re.compile(r"/login"))
+            assert "did not sign you in" in page.locator(".messages").inner_text()
+        assert not AccessAttempt.objects.exists()
+    finally:
+        admin.set_groups("carl", ["edms-clerks"])
+    page.context.clear_cookies()  # carl's session at the provider
+    sign_in_at_provider(page, "erika")
+    assert page.locator(".account .who").inner_text() == "erika"
+
+    # The emergency password sign-in from the same address: guessing locks it.
+    get_user_model().objects.create_superuser("root", password="right horse")
+    guesser = Client(REMOTE_ADDR="127.0.0.1")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        guesser.post("/login", {"username": f"guess{n}", "password": "wrong"})
+    locked = Client(REMOTE_ADDR="127.0.0.1").post(
+        "/login", {"username": "root", "password": "right horse"}
+    )
+    assert locked.status_code == 429

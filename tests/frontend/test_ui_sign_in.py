@@ -121,3 +121,26 @@ def test_a_deactivated_users_provider_session_ends(sso_on):
     person.is_active = False
     person.save()
     assert not client.get("/").context["user"].is_authenticated
+
+
+def test_refused_provider_sign_ins_are_not_counted_but_wrong_passwords_are(sso_on, people):
+    """What the provider's callback hands Django when edms refuses the person (the browser test
+    against Keycloak drives the real flow): the PKCE verifier and the nonce, no password. Refused
+    any number of times from one address, it leaves the address open; wrong passwords lock it."""
+    from axes.models import AccessAttempt
+    from django.contrib.auth import authenticate
+    from django.test import RequestFactory
+
+    address = "198.51.100.7"
+    for n in range(sso_on.AXES_FAILURE_LIMIT + 2):
+        callback = RequestFactory().get("/oidc/callback", REMOTE_ADDR=address)
+        assert authenticate(callback, nonce=f"nonce-{n}", code_verifier=f"verifier-{n}") is None
+    assert not AccessAttempt.objects.exists()
+    emergency = Client(REMOTE_ADDR=address)
+    assert emergency.post("/login", {"username": "root", "password": PASSWORD}).status_code == 302
+
+    guesser = Client(REMOTE_ADDR=address)
+    for n in range(sso_on.AXES_FAILURE_LIMIT):
+        guesser.post("/login", {"username": f"guess{n}", "password": "wrong"})
+    locked = Client(REMOTE_ADDR=address).post("/login", {"username": "root", "password": PASSWORD})
+    assert locked.status_code == 429
