@@ -91,6 +91,7 @@ class FakeDas:
             Rule("/_fake/notifications", endpoint="notifications"),
             Rule("/_fake/stats", endpoint="stats"),
             Rule("/_fake/revoke-tokens", endpoint="revoke_tokens", methods=["POST"]),
+            Rule("/_fake/notify", endpoint="notify", methods=["POST"]),
             Rule("/oauth2/token", endpoint="token", methods=["POST"]),
             Rule(f"{API}/url-uploads", endpoint="url_upload", methods=["POST"]),
             Rule(f"{API}/uploads/<file_id>", endpoint="put_file", methods=["PUT"]),
@@ -113,7 +114,7 @@ class FakeDas:
             endpoint, args = adapter.match()
         except Exception:
             return _json({"statusMessage": "not found"}, 404)(environ, start_response)
-        if not endpoint.startswith(("health", "unavailable", "notifications", "stats", "revoke")):
+        if not endpoint.startswith(("health", "unavailable", "notif", "stats", "revoke")):
             with self.lock:
                 if self.unavailable > 0:
                     self.unavailable -= 1
@@ -158,6 +159,13 @@ class FakeDas:
         with self.lock:
             self.tokens.clear()
         return _json({"revoked": True})
+
+    def on_notify(self, request):
+        """Where to notify a client's requests from now on (`{"client", "url"}`)."""
+        body = request.get_json(force=True, silent=True) or {}
+        with self.lock:
+            self.notify_urls[body["client"]] = body["url"]
+        return _json({"notify": dict(self.notify_urls)})
 
     # --- the API ---------------------------------------------------------------------------
     def on_token(self, request):
@@ -311,7 +319,7 @@ class FakeDas:
             },
         )
         try:
-            with urllib.request.urlopen(call, timeout=10) as answer:
+            with urllib.request.urlopen(call, timeout=60) as answer:
                 status = answer.status
         except urllib.error.HTTPError as exc:
             status = exc.code
