@@ -9,29 +9,30 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from dossier.models import Document, Dossier
 
 
 class Role(models.TextChoices):
-    OFF = "OFF", "Office of first filing"
-    OSF = "OSF", "Office of second filing"
+    OFF = "OFF", _("Office of first filing")
+    OSF = "OSF", _("Office of second filing")
 
 
 class Operation(models.TextChoices):
     # The values are DAS's own `operationCategory`.
-    REGISTRATION = "registration", "Registration"
-    RETRIEVAL = "retrieval", "Retrieval"
-    WITHDRAWAL = "withdrawal", "Withdrawal"
+    REGISTRATION = "registration", _("Registration")
+    RETRIEVAL = "retrieval", _("Retrieval")
+    WITHDRAWAL = "withdrawal", _("Withdrawal")
 
 
 class State(models.TextChoices):
-    QUEUED = "queued", "Queued: not yet sent to DAS"
-    PENDING = "pending", "Sent: DAS is working on it"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")  # not yet sent to DAS
+    PENDING = "pending", _("Pending at DAS")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
     # A registration that was later withdrawn (by a withdrawal request of its own).
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 OPEN_STATES = (State.QUEUED, State.PENDING)

@@ -65,6 +65,7 @@ def concrete(template: str, document_id: str = UUID) -> str:
         "upload_id": UUID,
         "annotation_id": UUID,
         "hold_id": UUID,
+        "request_id": UUID,
     }
     return re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], template)
 
