@@ -110,6 +110,8 @@ def _send(client: DasClient, request: DasRequest) -> None:
     }
     if request.operation == Operation.REGISTRATION:
         document = request.document
+        if document is None:
+            raise DasRefused("the document to register no longer exists", code="no_document")
         version = document.versions.select_related("blob").get(number=document.latest_version)
         content = b"".join(blobstore.read_verified(version.blob_id, version.blob.size))
         file_id = client.upload(content, filename=version.filename, media_type=version.media_type)
@@ -138,35 +140,41 @@ def _send(client: DasClient, request: DasRequest) -> None:
 
 
 def _succeed(client: DasClient, request: DasRequest, status: Status, now: dt.datetime) -> None:
-    changes: dict = {"available_from": status.available_from}
-    filed = None
+    # What is to be filed is fetched first, outside the transaction; filing it and settling the
+    # request then commit together, so a retry never files it twice.
+    number = request.document_number.replace("/", "-")
+    to_file = None
     if request.operation == Operation.REGISTRATION:
-        filed = _file(
-            request,
-            client.certificate(request.das_request_id),
+        to_file = dict(
+            content=client.certificate(request.das_request_id),
             type_code=settings.EDMS_DAS_CERTIFICATE_TYPE,
-            filename=f"das-certificate-{request.document_number.replace('/', '-')}.pdf",
+            filename=f"das-certificate-{number}.pdf",
             title=f"DAS registration certificate ({request.document_number})",
+            field="certificate",
         )
-        changes["certificate"] = filed
     elif request.operation == Operation.RETRIEVAL:
-        filed = _file(
-            request,
-            client.download(status.document_url),
+        if not status.document_url:
+            raise DasRefused("DAS reported success without a documentUrl", code="no_document")
+        to_file = dict(
+            content=client.download(status.document_url),
             type_code="PRIO",
-            filename=f"priority-{request.document_number.replace('/', '-')}.pdf",
+            filename=f"priority-{number}.pdf",
             title=f"Priority document {request.document_number} (DAS)",
+            field="document",
         )
-        changes["document"] = filed
     with transaction.atomic():
+        changes: dict = {"available_from": status.available_from}
+        detail = {"available_from": _iso(status.available_from)}
+        if to_file is not None:
+            field = to_file.pop("field")
+            filed = _file(request, **to_file)
+            changes[field] = filed
+            detail["filed_document"] = str(filed.id)
         DasRequest.objects.filter(pk=request.pk).update(
             state=State.SUCCEEDED, finished_at=now, error_code="", last_error="", **changes
         )
         if request.operation == Operation.WITHDRAWAL:
             DasRequest.objects.filter(pk=request.withdraws_id).update(state=State.WITHDRAWN)
-        detail = {"available_from": _iso(status.available_from)}
-        if filed is not None:
-            detail["filed_document"] = str(filed.id)
         _audit(request, "succeeded", detail)
 
 
