@@ -17,9 +17,10 @@ from dossier import blobstore
 from dossier.audit import Actor
 from dossier.models import AuditEvent, Event, EventKind
 from exchange.das import progress, submit
+from exchange.das.client import DasClient, DasRefused, forget_tokens
 from exchange.das.models import OPEN_STATES, DasRequest, Role, State
 from tests.conftest import create_dossier, file_document
-from tests.exchange.conftest import PRIORITY_PDF
+from tests.exchange.conftest import OFFICE_A, PRIORITY_PDF, start_fake_das, stop_fake_das
 from tests.services import wait_until
 
 pytestmark = pytest.mark.django_db
@@ -182,7 +183,11 @@ def test_the_notification_makes_the_next_poll_due_at_once(office_a):
     request.refresh_from_db()
     assert request.state == State.PENDING
     assert progress.advance(request.pk) is None  # not due
-    wait_until(lambda: time.sleep(0.2) or True, timeout=1, what="the fake to settle")
+    wait_until(
+        lambda: DasClient().status(request.das_request_id).category == "success",
+        timeout=10,
+        what="the fake DAS to settle the registration",
+    )
     assert progress.notified(request.das_request_id) == request
     progress.advance(request.pk)
     request.refresh_from_db()
@@ -194,3 +199,25 @@ def test_requests_are_refused_when_das_is_not_configured(settings, db):
     dossier = create_dossier("BG/P/2025/000110")
     with pytest.raises(submit.DasNotConfiguredError):
         submit.request_retrieval(dossier, actor=ACTOR, document_number="X", access_code="A")
+
+
+def test_a_token_is_fetched_again_shortly_before_it_expires(settings):
+    fake = start_fake_das("--token-lifetime", "61")  # cached for 1 s: 60 s are the margin
+    try:
+        settings.EDMS_DAS_URL = fake.url
+        settings.EDMS_DAS_TOKEN_URL = f"{fake.url}/oauth2/token"
+        settings.EDMS_DAS_CLIENT_ID, settings.EDMS_DAS_CLIENT_SECRET = OFFICE_A
+        forget_tokens()
+        client = DasClient()
+        for _ in range(3):
+            with pytest.raises(DasRefused) as refused:
+                client.status("req-unknown")
+            assert refused.value.status == 404  # past the token check
+        assert fake.control("stats")["tokensIssued"] == 1
+        time.sleep(1.2)
+        with pytest.raises(DasRefused):
+            client.status("req-unknown")
+        assert fake.control("stats")["tokensIssued"] == 2
+    finally:
+        forget_tokens()
+        stop_fake_das(fake)
