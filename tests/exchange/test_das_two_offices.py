@@ -1,24 +1,25 @@
 """Two edms offices exchange a priority document through the fake DAS, end to end.
 
 Office A is this test's edms (its database and data directory), driven through its API, its
-DAS request moved on step by step as its task would. Office B is a real gunicorn process on a
-database and data directory of its own: a copy of the freshly migrated test database (SQLite;
-a fresh `edms run` per office took minutes on a busy 2-core runner), with its tasks run inside
-its requests (EDMS_CELERY_EAGER). A registers its priority document; B retrieves it with the
-access code A's applicant would pass on and learns of the result only from DAS's notification
-(B's poll interval is an hour), which it answers 204. The bytes B files, as `PRIO` with channel
-`das`, are A's, SHA-256 and all; both offices' audit trails and event feeds show it.
+DAS request moved on step by step as its task would. Office B is a real gunicorn process with a
+data directory and a SQLite database of its own, migrated for the test (`edms migrate`; a whole
+`edms run` per office took minutes on a busy 2-core runner), its tasks run inside its requests
+(EDMS_CELERY_EAGER). A registers its priority document; B retrieves it with the access code A's
+applicant would pass on and learns of the result only from DAS's notification (B's poll interval
+is an hour), which it answers 204. The bytes B files, as `PRIO` with channel `das`, are A's,
+SHA-256 and all; both offices' audit trails and event feeds show it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import sqlite3
+import subprocess
+from pathlib import Path
 
 import pytest
 import requests
-from django.db import connection
+from django.conf import settings
 
 from api.models import ApiKey
 from dossier.roles import Role
@@ -27,11 +28,10 @@ from tests.conftest import client_for_key, create_dossier, file_document
 from tests.exchange.conftest import NOTIFY_TOKEN, OFFICE_B, PRIORITY_PDF
 from tests.exchange.test_das import drive
 from tests.gunicorn_server import GunicornServer, gunicorn_server
+from tests.launcher_support import EDMS, embedded_env
 from tests.services import wait_until
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "sqlite", reason="office B is a copy of the SQLite test database"
-)
+pytestmark = pytest.mark.django_db
 PRIORITY_NUMBER = "BG/P/2025/000777"
 SECOND_FILING = "BG/P/2026/000042"
 
@@ -42,31 +42,40 @@ def call(server: GunicornServer, method: str, path: str, key: str, **kwargs):
     return requests.request(method, url, headers=headers, timeout=120, **kwargs)
 
 
-def copy_database(target: str) -> None:
-    """Office B's database: the test database as it stands (migrated, seeded, committed)."""
-    with sqlite3.connect(connection.settings_dict["NAME"]) as source:
-        with sqlite3.connect(target) as copy:
-            source.backup(copy)
+def edms(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [EDMS, *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_office_a_registers_and_office_b_retrieves_the_same_bytes(office_a, tmp_path):
-    fake = office_a  # the fake DAS, with this edms configured as office A
-    # Office B's credentials, made before its database is copied from this one.
-    _, registry_b = ApiKey.create("office-b-registry", Role.REGISTRY_SYSTEM)
-    _, clerk_b = ApiKey.create("office-b-records", Role.RECORDS_CLERK)
-    copy_database(str(tmp_path / "office-b.sqlite3"))
-    (tmp_path / "office-b-data").mkdir()
-    office_b_env = {
-        "EDMS_SQLITE_PATH": str(tmp_path / "office-b.sqlite3"),
-        "EDMS_DATA_DIR": str(tmp_path / "office-b-data"),
+def office_b_env(data_dir: Path, das_url: str) -> dict[str, str]:
+    """An embedded edms of its own (SQLite, blobs and index in `data_dir`), as office B with
+    the fake DAS; its tasks run in its requests, and the few it sends by name go to the test
+    session's broker (none of them is B's own work)."""
+    data_dir.mkdir()
+    return embedded_env(data_dir) | {
+        "DJANGO_SETTINGS_MODULE": "edms.settings",
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "EDMS_CELERY_EAGER": "true",
-        "EDMS_DAS_URL": fake.url,
+        "EDMS_DAS_URL": das_url,
         "EDMS_DAS_CLIENT_ID": OFFICE_B[0],
         "EDMS_DAS_CLIENT_SECRET": OFFICE_B[1],
         "EDMS_DAS_NOTIFICATION_TOKEN": NOTIFY_TOKEN,
         "EDMS_DAS_POLL_SECONDS": "3600",
+        "PYTHONUNBUFFERED": "1",
     }
+
+
+def test_office_a_registers_and_office_b_retrieves_the_same_bytes(office_a, tmp_path):
+    fake = office_a  # the fake DAS, with this edms configured as office A
+    env_b = office_b_env(tmp_path / "office-b", fake.url)
+    edms(env_b, "migrate", "--verbosity", "0")
+    registry_b = edms(env_b, "createapikey", "--name", "ipas-b").splitlines()[-1]
+    clerk_b = edms(
+        env_b, "createapikey", "--name", "records-b", "--role", "records_clerk"
+    ).splitlines()[-1]
 
     # Office A: the first filing, its priority document, and the registration.
     dossier = create_dossier(PRIORITY_NUMBER, filing_date=dt.date(2025, 6, 2))
@@ -83,7 +92,7 @@ def test_office_a_registers_and_office_b_retrieves_the_same_bytes(office_a, tmp_
     registration = drive(DasRequest.objects.get(pk=started.json()["id"]))
     assert registration.state == State.SUCCEEDED, registration.last_error
 
-    with gunicorn_server(tmp_path, env=office_b_env) as office_b:
+    with gunicorn_server(tmp_path, base_env=env_b) as office_b:
         fake.control(
             "notify",
             {
