@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean system-packages vendor messages opensearch
+.PHONY: run test lint format bench clean system-packages vendor messages opensearch exchange-demo
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
@@ -67,6 +67,11 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# A fake WIPO DAS for trying the DAS exchange (README, "Exchange with other offices").
+DAS_DEMO_ARGS ?= --port 8765 --client demo:demo-secret
+exchange-demo: $(STAMP)
+	$(BIN)/python -m tests.exchange.fake_das $(DAS_DEMO_ARGS)
 
 # Benchmarks print figures; they are not tests. BENCH_ARGS goes to the transfer benchmark,
 # UPLOADS_BENCH_ARGS to the upload-session one (S3Proxy, started for the run),

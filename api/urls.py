@@ -2,6 +2,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from api.case_urls import case_urlpatterns, citation_urlpatterns
+from api.das_urls import das_urlpatterns
 from api.scan_urls import scan_urlpatterns
 from api.schema_view import SchemaView
 from api.views import (
@@ -68,6 +69,7 @@ urlpatterns = [
     ),
     # Before the dossier itself, whose key pattern would take the suffix too.
     *citation_urlpatterns,
+    *das_urlpatterns,  # before the dossier's own route, which takes any path under it
     re_path(r"^dossiers/(?P<key>.+)$", dossiers.DossierDetailView.as_view(), name="dossier-detail"),
     path(
         "documents/<uuid:document_id>",

@@ -570,6 +570,30 @@ EDMS_WEBHOOK_MAX_ATTEMPTS = env_int("EDMS_WEBHOOK_MAX_ATTEMPTS", 30, minimum=1)
 # even so, e.g. a receiver on the office's own network (`10.20.0.0/16`). Empty by default.
 EDMS_WEBHOOK_ALLOWED_NETWORKS = env_networks("EDMS_WEBHOOK_ALLOWED_NETWORKS")
 
+# WIPO DAS, priority documents exchanged with other offices (exchange.das; README, "Exchange with
+# other offices"). Empty URL: DAS is not configured, and starting a request is refused.
+EDMS_DAS_URL = env_str("EDMS_DAS_URL").rstrip("/")
+# The OAuth2 token endpoint (client credentials); empty: `<EDMS_DAS_URL>/oauth2/token`.
+EDMS_DAS_TOKEN_URL = env_str("EDMS_DAS_TOKEN_URL") or (
+    f"{EDMS_DAS_URL}/oauth2/token" if EDMS_DAS_URL else ""
+)
+EDMS_DAS_CLIENT_ID = env_str("EDMS_DAS_CLIENT_ID")
+EDMS_DAS_CLIENT_SECRET = env_str("EDMS_DAS_CLIENT_SECRET")
+EDMS_DAS_SCOPE = env_str("EDMS_DAS_SCOPE", "das-api/office-exchange")
+# The office's contact address sent with each registration (the request's `email`).
+EDMS_DAS_OFFICE_EMAIL = env_str("EDMS_DAS_OFFICE_EMAIL")
+# The bearer token DAS presents when it notifies edms of a request's new status; empty: the
+# notification endpoint refuses every call and edms relies on polling alone.
+EDMS_DAS_NOTIFICATION_TOKEN = env_str("EDMS_DAS_NOTIFICATION_TOKEN")
+# Seconds between two polls of a pending request, and for each call to DAS at most.
+EDMS_DAS_POLL_SECONDS = env_float("EDMS_DAS_POLL_SECONDS", 60.0, minimum=0.1)
+EDMS_DAS_TIMEOUT = env_float("EDMS_DAS_TIMEOUT", 30.0, minimum=0.1)
+# Attempts at a request while DAS is unreachable or answers 5xx/429 before it is marked failed
+# (backoff: 30 s doubling up to an hour, so 12 attempts span about half a day).
+EDMS_DAS_MAX_ATTEMPTS = env_int("EDMS_DAS_MAX_ATTEMPTS", 12, minimum=1)
+# The document type the registration certificate DAS issues is filed as, in the dossier.
+EDMS_DAS_CERTIFICATE_TYPE = env_str("EDMS_DAS_CERTIFICATE_TYPE", "RCPT")
+
 # --- Ingestion ------------------------------------------------------------------------------
 # Text extraction: embedded Tika (native code, no Java, no server) unless a Tika server is named.
 TIKA_SERVER_URL = env_str("TIKA_SERVER_URL")

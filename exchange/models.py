@@ -1,5 +1,6 @@
 """What the exchange services keep: CASE callers and their tokens, search-report citations per
-dossier, and the document-type crosswalk to other offices' codes."""
+dossier, and the document-type crosswalk to other offices' codes. The DAS requests live with
+their service (`exchange.das.models`) and are imported here so that Django finds them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,16 @@ import uuid
 from django.db import models
 
 from dossier.models import DocumentType, Dossier
+from exchange.das.models import DasRequest
+
+__all__ = [
+    "CaseClient",
+    "CaseToken",
+    "Citation",
+    "CitationKind",
+    "DasRequest",
+    "DocumentTypeCrosswalk",
+]
 
 
 class CaseClient(models.Model):

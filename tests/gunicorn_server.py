@@ -128,10 +128,15 @@ class GunicornServer:
 
 @contextmanager
 def gunicorn_server(
-    log_dir: Path, *, workers: int = 1, env: dict[str, str] | None = None
+    log_dir: Path,
+    *,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    base_env: dict[str, str] | None = None,
 ) -> Iterator[GunicornServer]:
     """`workers` sync workers (one by default) on a free port, against the test database, with
-    `env` added to the environment; stopped on exit."""
+    `env` added to the environment; stopped on exit. `base_env` replaces the environment that
+    points it at the test database (another edms of its own: tests/exchange)."""
     port = free_port()
     log_path = log_dir / "gunicorn.log"
     command = [
@@ -159,7 +164,7 @@ def gunicorn_server(
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**process_env(), **(env or {})},
+            env={**(process_env() if base_env is None else base_env), **(env or {})},
             start_new_session=True,
         )
     server = GunicornServer(process, port, log_path)

@@ -8,6 +8,7 @@ import uuid
 from collections import Counter
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -36,6 +37,7 @@ from dossier.models import (
 )
 from dossier.numbering import InvalidFileNumber
 from dossier.roles import Role, role_of
+from exchange.das import listing as das_listing
 from frontend.labels import type_labels
 from frontend.views.case_events import kind_choices, may_record_case_events
 from frontend.views.visible import dossier_or_404
@@ -221,6 +223,7 @@ def dossier_detail(request, key):
     )
     rows = list(page.object_list)
     prepare_rows(rows, labels, request.user)
+    may_see_das = access.can_see_operations(request.user)
     may_annotate = annotation_access.may_annotate(request.user)
     notes = annotation_access.dossier_notes(request.user, dossier) if may_annotate else []
     if len(notes) < annotation_access.DOSSIER_NOTES_SHOWN:
@@ -261,6 +264,10 @@ def dossier_detail(request, key):
             "can_record_paper": _can_record_paper(request.user),
             "can_cancel": access.can_cancel_documents(request.user),
             "watching": is_watching(request.user, dossier),
+            # Priority documents registered with or retrieved from WIPO DAS, and their state.
+            "das_requests": das_listing.requests_of(dossier) if may_see_das else [],
+            "das_configured": bool(settings.EDMS_DAS_URL),
+            "can_see_das": may_see_das,
             "today": timezone.localdate(),
             **row_context(request.user),
             # Notes on the documents (yours and shared ones): a count per row and a list.

@@ -17,6 +17,7 @@ from dossier import access
 from dossier.fixity_pass import last_passes
 from dossier.lanes import Lane
 from dossier.models import Blob, Version
+from exchange.das import listing as das_listing
 from frontend.views.visible import document_or_404
 from ingest import pipeline
 from ingest.models import Processing, Stage, State
@@ -71,6 +72,7 @@ def operations(request):
             "broker": broker.broker_state(),
             "fixity_pass": next(iter(last_passes(1)), None),
             "corrupt": corrupt_contents(readable),
+            "das_requests": das_listing.needing_attention(access.visible_dossiers(request.user)),
         },
     )
 

@@ -67,6 +67,7 @@ def concrete(template: str, document_id: str = UUID) -> str:
         "hold_id": UUID,
         "applicationNumberText": "24000123",  # the USPTO-shaped reads (exchange.uspto_odp)
         "documentIdentifier": UUID,
+        "request_id": UUID,
     }
     return re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], template)
 
