@@ -559,12 +559,24 @@ def _bucket_object_lock(storage: S3Storage) -> bool:
     return enabled
 
 
+# What a server answers for an object without a retention: AWS's code, SeaweedFS's (the
+# bucket-level one), and no such object or version.
+_NO_RETENTION = frozenset(
+    {
+        "NoSuchObjectLockConfiguration",
+        "ObjectLockConfigurationNotFoundError",
+        "NoSuchKey",
+        "NoSuchVersion",
+    }
+)
+
+
 def _retention(client, where: dict) -> dict | None:
     """The object (version)'s retention {"Mode", "RetainUntilDate"}, or None."""
     try:
         return client.get_object_retention(**where)["Retention"]
     except client.exceptions.ClientError as exc:
-        if _error_code(exc) in ("NoSuchObjectLockConfiguration", "NoSuchKey", "NoSuchVersion"):
+        if _error_code(exc) in _NO_RETENTION:
             return None
         raise
 
