@@ -362,7 +362,7 @@ class S3Blobs:
         # content behind a delete marker: each version is deleted by its id, and a version the
         # bucket keeps (retention, legal hold) is reported, not hidden.
         client = self.storage.connection.meta.client
-        for version in self._versions(sha256):
+        for version in self._versions(sha256, markers=True):
             try:
                 client.delete_object(
                     Bucket=self.storage.bucket_name, Key=self._key(sha256), VersionId=version
@@ -424,8 +424,9 @@ class S3Blobs:
                 self._versioning = False
         return self._versioning
 
-    def _versions(self, sha256: str) -> list[str]:
-        """The ids of every version (and delete marker) stored under the content's key."""
+    def _versions(self, sha256: str, *, markers: bool = False) -> list[str]:
+        """The ids of every version stored under the content's key (and of its delete markers
+        with `markers`)."""
         client = self.storage.connection.meta.client
         key = self._key(sha256)
         found = []
@@ -434,7 +435,10 @@ class S3Blobs:
                 Bucket=self.storage.bucket_name, Prefix=key
             )
             for page in pages:
-                for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                entries = page.get("Versions", []) + (
+                    page.get("DeleteMarkers", []) if markers else []
+                )
+                for entry in entries:
                     if entry["Key"] == key:
                         found.append(entry["VersionId"])
         return found

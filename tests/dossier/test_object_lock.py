@@ -262,3 +262,18 @@ def test_object_lock_off_writes_plainly_even_to_a_locked_bucket(settings, client
         assert bucket.retention(content_of(grant)) is None
     finally:
         bucket.empty()
+
+
+def test_the_api_refuses_to_expunge_locked_content_naming_the_lock(locked, admin_client):
+    grant = file_document(create_dossier(), b"a grant the bucket keeps", type_code="GRANT")
+    response = admin_client.post(
+        f"/api/v1/documents/{grant.id}/expunge",
+        {"reason": "court order", "reference": "C-2/26"},
+        format="json",
+    )
+    assert response.status_code == 409
+    problem = response.json()
+    assert problem["type"].endswith("legal-hold")
+    assert "S3 Object Lock" in problem["detail"]
+    assert content_of(grant) in problem["detail"]
+    assert blobstore.exists(content_of(grant))
