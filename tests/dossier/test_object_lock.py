@@ -9,6 +9,7 @@ wrote, which the server allows only when asked to)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import uuid
 from dataclasses import dataclass
@@ -19,8 +20,9 @@ from django.core.files.storage import storages
 
 from dossier import actions, blobstore
 from dossier.audit import Actor
-from dossier.blobbackends import blob_backend, storage_key
+from dossier.blobbackends import ObjectLock, blob_backend, storage_key
 from dossier.models import Version
+from dossier.object_lock import permanent_until
 from tests.conftest import create_dossier, file_document
 
 ENDPOINT = os.environ.get("EDMS_TEST_OBJECT_LOCK_ENDPOINT", "")
@@ -277,3 +279,27 @@ def test_the_api_refuses_to_expunge_locked_content_naming_the_lock(locked, admin
     assert "S3 Object Lock" in problem["detail"]
     assert content_of(grant) in problem["detail"]
     assert blobstore.exists(content_of(grant))
+
+
+def test_large_and_adopted_content_is_written_locked_too(locked):
+    """A multipart upload (over the 8 MB threshold) and a server-side copy of an upload sent
+    straight to the bucket (`adopt`) carry the lock like a single PUT."""
+    backend = blob_backend()
+    lock = ObjectLock(mode="GOVERNANCE", retain_until=permanent_until(), legal_hold=True)
+    large = os.urandom(9 * 1024 * 1024 + 7)
+    staged = blobstore.spool([large], filename="large.bin")
+    blobstore.promote(staged, lock)
+    staged.discard()
+    sha256 = hashlib.sha256(large).hexdigest()
+    assert locked.retention(sha256)["Mode"] == "GOVERNANCE"
+    assert locked.legal_hold(sha256) == "ON"
+
+    small = b"sent straight to the bucket, then adopted"
+    staged_key = f"uploads/{uuid.uuid4().hex}"
+    locked.client.put_object(Bucket=locked.name, Key=f"{locked.prefix}/{staged_key}", Body=small)
+    adopted = hashlib.sha256(small).hexdigest()
+    backend.adopt(adopted, staged_key, lock)
+    backend.delete_staged(staged_key)
+    assert locked.retention(adopted)["Mode"] == "GOVERNANCE"
+    assert locked.legal_hold(adopted) == "ON"
+    assert b"".join(blobstore.read_chunks(adopted)) == small
