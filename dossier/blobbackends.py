@@ -325,10 +325,15 @@ class S3Blobs:
                 )
 
     def delete_staged(self, staged_key: str) -> None:
+        client = self.storage.connection.meta.client
+        key = self.bucket_key(staged_key)
         with s3_availability():
-            self.storage.connection.meta.client.delete_object(
-                Bucket=self.storage.bucket_name, Key=self.bucket_key(staged_key)
-            )
+            if not self._versioned():
+                client.delete_object(Bucket=self.storage.bucket_name, Key=key)
+                return
+            # Versioned: every version by its id, or the upload's bytes would stay behind.
+            for version in self._key_versions(key, markers=True):
+                client.delete_object(Bucket=self.storage.bucket_name, Key=key, VersionId=version)
 
     def exists(self, sha256: str) -> bool:
         with s3_availability():
@@ -427,8 +432,11 @@ class S3Blobs:
     def _versions(self, sha256: str, *, markers: bool = False) -> list[str]:
         """The ids of every version stored under the content's key (and of its delete markers
         with `markers`)."""
+        return self._key_versions(self._key(sha256), markers=markers)
+
+    def _key_versions(self, key: str, *, markers: bool = False) -> list[str]:
+        """`_versions` of a key of the bucket."""
         client = self.storage.connection.meta.client
-        key = self._key(sha256)
         found = []
         with s3_availability():
             pages = client.get_paginator("list_object_versions").paginate(

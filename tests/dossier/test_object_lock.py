@@ -300,6 +300,11 @@ def test_large_and_adopted_content_is_written_locked_too(locked):
     adopted = hashlib.sha256(small).hexdigest()
     backend.adopt(adopted, staged_key, lock)
     backend.delete_staged(staged_key)
+    # Gone, not hidden behind a delete marker: the upload's bytes leave the versioned bucket.
+    left = locked.client.list_object_versions(
+        Bucket=locked.name, Prefix=f"{locked.prefix}/{staged_key}"
+    )
+    assert left.get("Versions", []) == [] and left.get("DeleteMarkers", []) == []
     assert locked.retention(adopted)["Mode"] == "GOVERNANCE"
     assert locked.legal_hold(adopted) == "ON"
     assert b"".join(blobstore.read_chunks(adopted)) == small
