@@ -14,15 +14,18 @@ the key (a staging file renamed into place; an S3 upload that only appears once 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import logging
 import os
 import shutil
 import uuid
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
@@ -63,6 +66,36 @@ class StorageUnavailable(Exception):
         super().__init__(f"blob storage {reason}")
 
 
+class BlobLocked(Exception):
+    """The store keeps the content under S3 Object Lock (a retention date not yet passed, or
+    an object legal hold): it refused to delete it, and nothing was deleted."""
+
+    def __init__(self, sha256: str, lock: str):
+        super().__init__(f"blob {sha256} is under S3 Object Lock ({lock}): the store keeps it")
+        self.sha256 = sha256
+        self.lock = lock
+
+
+@dataclass(frozen=True)
+class ObjectLock:
+    """What S3 Object Lock a blob is written with: a retention (`mode` GOVERNANCE or
+    COMPLIANCE until `retain_until`) and/or an object legal hold."""
+
+    mode: str | None = None
+    retain_until: dt.datetime | None = None
+    legal_hold: bool = False
+
+    def headers(self) -> dict:
+        """The arguments of a PutObject or CopyObject that write the object locked."""
+        args: dict = {}
+        if self.mode and self.retain_until:
+            args["ObjectLockMode"] = self.mode
+            args["ObjectLockRetainUntilDate"] = self.retain_until
+        if self.legal_hold:
+            args["ObjectLockLegalHoldStatus"] = "ON"
+        return args
+
+
 def storage_key(sha256: str) -> str:
     return f"{KEY_PREFIX}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
@@ -73,11 +106,12 @@ class BlobBackend(Protocol):
     # A folder of the store's own for half-written files (swept when stale), or None.
     staging_dir: Path | None
 
-    def put(self, sha256: str, path: str) -> None:
+    def put(self, sha256: str, path: str, lock: ObjectLock | None = None) -> None:
         """Store the local file at `path` under `sha256`, replacing whatever is there, so that
-        the key shows the old content or all of the new, never part of it."""
+        the key shows the old content or all of the new, never part of it; written under
+        `lock` where the store has Object Lock (`object_lock_enabled`)."""
 
-    def adopt(self, sha256: str, staged_key: str) -> None:
+    def adopt(self, sha256: str, staged_key: str, lock: ObjectLock | None = None) -> None:
         """Store what the store itself holds under `staged_key` (a key relative to its
         location, like content keys: an upload sent straight to it) under `sha256`, without
         the bytes passing through this process, crash-safe like `put`. The staged copy
@@ -98,7 +132,22 @@ class BlobBackend(Protocol):
         before this returns: a missing blob raises `BlobMissing` here, not mid-stream."""
 
     def delete(self, sha256: str) -> None:
-        """Remove the content if present."""
+        """Remove the content if present (every stored version of it); raises `BlobLocked`
+        when the store keeps it under Object Lock."""
+
+    def object_lock_enabled(self) -> bool:
+        """The store writes and keeps S3 Object Lock (`EDMS_S3_OBJECT_LOCK` and the bucket)."""
+
+    def lock(self, sha256: str, lock: ObjectLock) -> None:
+        """Extend the stored content's Object Lock to at least `lock` (a retention is never
+        shortened; an object legal hold is set ON when `lock` has one)."""
+
+    def set_legal_hold(self, sha256: str, on: bool) -> None:
+        """Set the stored content's object legal hold ON or OFF."""
+
+    def locks(self, sha256: str) -> list[str]:
+        """What keeps each stored version of the content ("an object legal hold", "GOVERNANCE
+        retention until 2126-01-01"); empty when nothing keeps it."""
 
     def iter_digests(self) -> Iterator[str]:
         """The digest of every stored blob, in no particular order."""
@@ -115,7 +164,7 @@ class FilesystemBlobs:
         self.root = Path(storage.location)
         self.staging_dir = self.root / STAGING_DIR
 
-    def put(self, sha256: str, path: str) -> None:
+    def put(self, sha256: str, path: str, lock: ObjectLock | None = None) -> None:
         # Written under a staging name and renamed onto the key: the key only ever holds complete
         # content, and a corrupt copy (read-only like all stored content) is replaced atomically,
         # which needs write access to its directory only, not to the file.
@@ -135,7 +184,7 @@ class FilesystemBlobs:
         os.replace(staging, final)
         _fsync_dir(final.parent)
 
-    def adopt(self, sha256: str, staged_key: str) -> None:
+    def adopt(self, sha256: str, staged_key: str, lock: ObjectLock | None = None) -> None:
         self.put(sha256, self.storage.path(staged_key))
 
     def delete_staged(self, staged_key: str) -> None:
@@ -168,6 +217,19 @@ class FilesystemBlobs:
     def local_path(self, sha256: str) -> str | None:
         return self.storage.path(storage_key(sha256))
 
+    # A filesystem has no Object Lock: its content is kept by file modes and backups.
+    def object_lock_enabled(self) -> bool:
+        return False
+
+    def lock(self, sha256: str, lock: ObjectLock) -> None:
+        pass
+
+    def set_legal_hold(self, sha256: str, on: bool) -> None:
+        pass
+
+    def locks(self, sha256: str) -> list[str]:
+        return []
+
 
 def _iter_file(
     handle: BinaryIO, start: int, end: int | None, chunk_size: int
@@ -198,9 +260,13 @@ class S3Blobs:
 
     staging_dir = None  # an unfinished upload is invisible (and the bucket's lifecycle rules)
 
-    def __init__(self, storage: S3Storage):
+    def __init__(self, storage: S3Storage, object_lock: str | None = None):
         self.storage = storage
         self.prefix = (storage.location or "").strip("/")
+        # "auto" (use Object Lock where the bucket has it) or "off"; learnt once per backend.
+        mode = object_lock or settings.EDMS_S3_OBJECT_LOCK
+        self._object_lock: bool | None = False if mode == "off" else None
+        self._versioning: bool | None = None
 
     def bucket_key(self, key: str) -> str:
         """The bucket's key for a key of the store (under its `location` prefix)."""
@@ -209,7 +275,7 @@ class S3Blobs:
     def _key(self, sha256: str) -> str:
         return self.bucket_key(storage_key(sha256))
 
-    def put(self, sha256: str, path: str) -> None:
+    def put(self, sha256: str, path: str, lock: ObjectLock | None = None) -> None:
         # An S3 PUT replaces the object whole and the object (multipart or not) becomes visible
         # only when the upload completes: a reader sees the old copy or the new one, never a mix.
         # From the spool's path, not a file object: boto3 then reads each part lazily from disk,
@@ -220,6 +286,7 @@ class S3Blobs:
             extra["ACL"] = self.storage.default_acl
         config = self.storage.transfer_config
         extra.update(sha256_checksum(sha256, os.path.getsize(path), config.multipart_threshold))
+        extra.update(self._lock_headers(lock))
         from boto3.exceptions import S3UploadFailedError  # boto3 only with S3 (`_backend_for`)
 
         try:
@@ -232,13 +299,14 @@ class S3Blobs:
                 raise DigestRefused(sha256) from exc
             raise
 
-    def adopt(self, sha256: str, staged_key: str) -> None:
+    def adopt(self, sha256: str, staged_key: str, lock: ObjectLock | None = None) -> None:
         # A server-side copy: the object appears under the content key whole, once copied.
         # One CopyObject up to S3's 5 GiB limit for it; a multipart copy above.
         key = storage_key(sha256)
         extra = {"ContentType": _S3_CONTENT_TYPE, **self.storage.get_object_parameters(key)}
         if self.storage.default_acl:
             extra["ACL"] = self.storage.default_acl
+        extra.update(self._lock_headers(lock))
         source = {"Bucket": self.storage.bucket_name, "Key": self.bucket_key(staged_key)}
         client = self.storage.connection.meta.client
         with s3_availability():
@@ -257,10 +325,15 @@ class S3Blobs:
                 )
 
     def delete_staged(self, staged_key: str) -> None:
+        client = self.storage.connection.meta.client
+        key = self.bucket_key(staged_key)
         with s3_availability():
-            self.storage.connection.meta.client.delete_object(
-                Bucket=self.storage.bucket_name, Key=self.bucket_key(staged_key)
-            )
+            if not self._versioned():
+                client.delete_object(Bucket=self.storage.bucket_name, Key=key)
+                return
+            # Versioned: every version by its id, or the upload's bytes would stay behind.
+            for version in self._key_versions(key, markers=True):
+                client.delete_object(Bucket=self.storage.bucket_name, Key=key, VersionId=version)
 
     def exists(self, sha256: str) -> bool:
         with s3_availability():
@@ -286,8 +359,121 @@ class S3Blobs:
         return _iter_body(body, chunk_size)
 
     def delete(self, sha256: str) -> None:
+        if not self._versioned():
+            with s3_availability():
+                self.storage.delete(storage_key(sha256))
+            return
+        # In a versioned bucket (every bucket with Object Lock) a plain DELETE only hides the
+        # content behind a delete marker: each version is deleted by its id, and a version the
+        # bucket keeps (retention, legal hold) is reported, not hidden.
+        client = self.storage.connection.meta.client
+        for version in self._versions(sha256, markers=True):
+            try:
+                client.delete_object(
+                    Bucket=self.storage.bucket_name, Key=self._key(sha256), VersionId=version
+                )
+            except Exception as exc:
+                # S3 refuses to delete a locked version as it refuses a wrong key: AccessDenied.
+                if _error_code(exc) == "AccessDenied" and (lock := self._lock_of(sha256, version)):
+                    raise BlobLocked(sha256, lock) from exc
+                with s3_availability():
+                    raise
+
+    def object_lock_enabled(self) -> bool:
+        if self._object_lock is None:
+            self._object_lock = _bucket_object_lock(self.storage)
+        return self._object_lock
+
+    def lock(self, sha256: str, lock: ObjectLock) -> None:
+        if not self.object_lock_enabled():
+            return
+        client = self.storage.connection.meta.client
+        where = {"Bucket": self.storage.bucket_name, "Key": self._key(sha256)}
         with s3_availability():
-            self.storage.delete(storage_key(sha256))
+            if lock.mode and lock.retain_until:
+                current = _retention(client, where)
+                if current is None or current["RetainUntilDate"] < lock.retain_until:
+                    client.put_object_retention(
+                        **where,
+                        Retention={"Mode": lock.mode, "RetainUntilDate": lock.retain_until},
+                    )
+            if lock.legal_hold:
+                client.put_object_legal_hold(**where, LegalHold={"Status": "ON"})
+
+    def set_legal_hold(self, sha256: str, on: bool) -> None:
+        if not self.object_lock_enabled():
+            return
+        client = self.storage.connection.meta.client
+        with s3_availability():
+            for version in self._versions(sha256):
+                client.put_object_legal_hold(
+                    Bucket=self.storage.bucket_name,
+                    Key=self._key(sha256),
+                    VersionId=version,
+                    LegalHold={"Status": "ON" if on else "OFF"},
+                )
+
+    def _lock_headers(self, lock: ObjectLock | None) -> dict:
+        return lock.headers() if lock is not None and self.object_lock_enabled() else {}
+
+    def _versioned(self) -> bool:
+        if self._versioning is None:
+            client = self.storage.connection.meta.client
+            try:
+                with s3_availability():
+                    status = client.get_bucket_versioning(Bucket=self.storage.bucket_name)
+                self._versioning = status.get("Status") in ("Enabled", "Suspended")
+            except StorageUnavailable:
+                raise
+            except Exception:  # a server without versioning (S3Proxy answers 501)
+                self._versioning = False
+        return self._versioning
+
+    def _versions(self, sha256: str, *, markers: bool = False) -> list[str]:
+        """The ids of every version stored under the content's key (and of its delete markers
+        with `markers`)."""
+        return self._key_versions(self._key(sha256), markers=markers)
+
+    def _key_versions(self, key: str, *, markers: bool = False) -> list[str]:
+        """`_versions` of a key of the bucket."""
+        client = self.storage.connection.meta.client
+        found = []
+        with s3_availability():
+            pages = client.get_paginator("list_object_versions").paginate(
+                Bucket=self.storage.bucket_name, Prefix=key
+            )
+            for page in pages:
+                entries = page.get("Versions", []) + (
+                    page.get("DeleteMarkers", []) if markers else []
+                )
+                for entry in entries:
+                    if entry["Key"] == key:
+                        found.append(entry["VersionId"])
+        return found
+
+    def _lock_of(self, sha256: str, version: str) -> str | None:
+        """What keeps one version: "legal hold", "MODE until DATE", or None."""
+        client = self.storage.connection.meta.client
+        where = {"Bucket": self.storage.bucket_name, "Key": self._key(sha256), "VersionId": version}
+        with s3_availability():
+            try:
+                hold = client.get_object_legal_hold(**where)["LegalHold"]["Status"]
+            except client.exceptions.ClientError:
+                hold = "OFF"
+            retention = _retention(client, where)
+        if hold == "ON":
+            return "an object legal hold"
+        if retention and retention["RetainUntilDate"] > dt.datetime.now(dt.UTC):
+            return f"{retention['Mode']} retention until {retention['RetainUntilDate']:%Y-%m-%d}"
+        return None
+
+    def locks(self, sha256: str) -> list[str]:
+        """What keeps each stored version of the content (empty: nothing keeps it)."""
+        if not self.object_lock_enabled():
+            return []
+        return [
+            lock for version in self._versions(sha256) if (lock := self._lock_of(sha256, version))
+        ]
 
     def iter_digests(self) -> Iterator[str]:
         top = f"{self.prefix}/{KEY_PREFIX}/" if self.prefix else f"{KEY_PREFIX}/"
@@ -367,6 +553,44 @@ def _unavailability(exc: BaseException | None, errors) -> str | None:
     if isinstance(exc, errors.ConnectionError | errors.HTTPClientError):
         return "is unreachable"
     return None
+
+
+def _bucket_object_lock(storage: S3Storage) -> bool:
+    """The bucket was made with Object Lock (GetObjectLockConfiguration says Enabled)."""
+    client = storage.connection.meta.client
+    try:
+        with s3_availability():
+            answer = client.get_object_lock_configuration(Bucket=storage.bucket_name)
+    except StorageUnavailable:
+        raise
+    except Exception as exc:  # ObjectLockConfigurationNotFoundError; NotImplemented (S3Proxy)
+        log.info("bucket %s has no S3 Object Lock: %s", storage.bucket_name, exc)
+        return False
+    enabled = answer.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
+    log.info("bucket %s has S3 Object Lock: %s", storage.bucket_name, enabled)
+    return enabled
+
+
+# What a server answers for an object without a retention: AWS's code, SeaweedFS's (the
+# bucket-level one), and no such object or version.
+_NO_RETENTION = frozenset(
+    {
+        "NoSuchObjectLockConfiguration",
+        "ObjectLockConfigurationNotFoundError",
+        "NoSuchKey",
+        "NoSuchVersion",
+    }
+)
+
+
+def _retention(client, where: dict) -> dict | None:
+    """The object (version)'s retention {"Mode", "RetainUntilDate"}, or None."""
+    try:
+        return client.get_object_retention(**where)["Retention"]
+    except client.exceptions.ClientError as exc:
+        if _error_code(exc) in _NO_RETENTION:
+            return None
+        raise
 
 
 def _iter_body(body, chunk_size: int) -> Generator[bytes, None, None]:

@@ -35,8 +35,10 @@ from django.core.files.storage import Storage, storages
 # Re-exported: what callers of the blob store use, wherever the bytes live.
 from dossier.blobbackends import CHUNK_SIZE as CHUNK_SIZE
 from dossier.blobbackends import STAGING_DIR as STAGING_DIR
+from dossier.blobbackends import BlobLocked as BlobLocked
 from dossier.blobbackends import BlobMissing as BlobMissing
 from dossier.blobbackends import DigestRefused as DigestRefused
+from dossier.blobbackends import ObjectLock as ObjectLock
 from dossier.blobbackends import StorageUnavailable as StorageUnavailable
 from dossier.blobbackends import blob_backend
 from dossier.blobbackends import storage_key as storage_key
@@ -221,20 +223,24 @@ def exists(sha256: str) -> bool:
     return blob_backend().exists(sha256)
 
 
-def promote(staged: StagedFile) -> Promotion:
+def promote(staged: StagedFile, lock: ObjectLock | None = None) -> Promotion:
     """Make the staged content available under its content key. Idempotent.
 
     Content already stored under the key is re-hashed first and deduplicated onto only when it
-    is intact; a missing or altered copy is (re)written from the staged bytes.
+    is intact; a missing or altered copy is (re)written from the staged bytes. `lock`: the S3
+    Object Lock the content is written with, or extended to on an intact copy (where the
+    bucket has Object Lock; `dossier.object_lock`).
     """
     backend = blob_backend()
     present = backend.exists(staged.sha256)
     if present and _stored_copy_intact(staged):
+        if lock is not None:
+            backend.lock(staged.sha256, lock)
         return Promotion.PRESENT
     if isinstance(staged, StagedInStore):
-        backend.adopt(staged.sha256, staged.staged_key)
+        backend.adopt(staged.sha256, staged.staged_key, lock)
     else:
-        backend.put(staged.sha256, staged.path)
+        backend.put(staged.sha256, staged.path, lock)
     return Promotion.REPLACED if present else Promotion.STORED
 
 

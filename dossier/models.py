@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from dossier.blobstore import Promotion, StagedFile, promote, storage_key
+from dossier.blobstore import ObjectLock, Promotion, StagedFile, promote, storage_key
 from dossier.case_events import CaseEventKind
 from dossier.lanes import Lane
 from dossier.numbering import parse_file_number
@@ -179,6 +179,7 @@ class BlobManager(models.Manager):
         media_type: str | None = None,
         actor=None,  # a `dossier.audit.Actor` (which builds on these models); None: the system
         keep_spool: bool = False,
+        lock: ObjectLock | None = None,
     ) -> Blob:
         """Promote staged content to storage and return its blob row (created if new): the one
         way content is stored, for uploads and for what edms makes (text, renditions, scans).
@@ -187,10 +188,11 @@ class BlobManager(models.Manager):
         missing or altered one is replaced by these bytes, hashed while they were spooled, and
         a blob marked corrupt is then repaired (served again, `blob.repaired` announced, by
         `actor`). `media_type` defaults to the sniffed type. The spool is used up, stored or
-        not, unless `keep_spool` (the caller then discards it).
+        not, unless `keep_spool` (the caller then discards it). `lock`: the S3 Object Lock the
+        content is written with (`dossier.object_lock.lock_for`).
         """
         try:
-            outcome = promote(staged)
+            outcome = promote(staged, lock)
             blob, created = self.get_or_create(
                 sha256=staged.sha256,
                 defaults={"size": staged.size, "media_type": media_type or staged.media_type},

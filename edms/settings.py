@@ -305,6 +305,18 @@ else:
         "OPTIONS": {"location": str(DATA_DIR / "blobs")},
     }
 
+# S3 Object Lock (README, "Object Lock"): "auto" writes the content of permanent and held
+# documents locked where the bucket was made with Object Lock (asked once per process), "off"
+# never does. The retention mode of permanent content, and how far ahead "permanent" reaches
+# (a retention date must be a date; it is extended when content is filed again).
+EDMS_S3_OBJECT_LOCK = env_str("EDMS_S3_OBJECT_LOCK", "auto")
+if EDMS_S3_OBJECT_LOCK not in ("auto", "off"):
+    raise ImproperlyConfigured("EDMS_S3_OBJECT_LOCK must be auto or off")
+EDMS_S3_OBJECT_LOCK_MODE = env_str("EDMS_S3_OBJECT_LOCK_MODE", "GOVERNANCE").upper()
+if EDMS_S3_OBJECT_LOCK_MODE not in ("GOVERNANCE", "COMPLIANCE"):
+    raise ImproperlyConfigured("EDMS_S3_OBJECT_LOCK_MODE must be GOVERNANCE or COMPLIANCE")
+EDMS_S3_OBJECT_LOCK_PERMANENT_YEARS = env_int("EDMS_S3_OBJECT_LOCK_PERMANENT_YEARS", 100, minimum=1)
+
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",

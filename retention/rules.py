@@ -32,6 +32,12 @@ def rule_for(rules: Iterable[RetentionRule], ip_type: str, doc_type: str) -> Ret
     )
 
 
+def is_permanent(ip_type: str, doc_type: str) -> bool:
+    """A document of `doc_type` in a dossier of `ip_type` is kept for good by its rule."""
+    rule = rule_for(RetentionRule.objects.all(), ip_type, doc_type)
+    return rule is not None and rule.permanent
+
+
 @dataclass(frozen=True)
 class Trigger:
     kind: str

@@ -23,6 +23,7 @@ from dossier.actions.dossiers import DOSSIER_FIELDS, upsert_dossier
 from dossier.actions.downloads import record_download, record_view
 from dossier.actions.errors import (
     ContentExpunged,
+    ContentLocked,
     DigestMismatch,
     DocumentCancelledError,
     DomainError,
@@ -52,6 +53,7 @@ __all__ = [
     "DOCUMENT_FIELDS",
     "DOSSIER_FIELDS",
     "ContentExpunged",
+    "ContentLocked",
     "DigestMismatch",
     "DocumentCancelledError",
     "DomainError",

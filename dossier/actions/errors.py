@@ -36,3 +36,9 @@ class LegalHoldActive(DomainError):
     """A legal hold covers the document (or its dossier): nothing of it may be removed."""
 
     code = "legal-hold"
+
+
+class ContentLocked(LegalHoldActive):
+    """The bucket keeps the content under S3 Object Lock (a retention date not yet passed, an
+    object legal hold): it cannot be expunged until then. Answered as the problem `legal-hold`
+    too: something keeps the document, here the store itself."""

@@ -11,19 +11,23 @@ A document whose every version is expunged leaves search (the indexer reacts to
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from dossier.actions.errors import InvalidChange
+from dossier.actions.errors import ContentLocked, InvalidChange
 from dossier.actions.legal_holds import refuse_if_held
 from dossier.actions.payloads import document_payload
 from dossier.audit import Actor, record_audit
-from dossier.blobbackends import blob_backend
+from dossier.blobbackends import BlobLocked, blob_backend
 from dossier.events import append_event
 from dossier.models import Blob, Document, EventKind, Rendition, Version
+from dossier.object_lock import locked_content
+
+log = logging.getLogger(__name__)
 
 
 def expunge_document(
@@ -38,7 +42,8 @@ def expunge_document(
     (already expunged ones are left as they are). Call it outside any transaction: the blobs
     are deleted once the tombstones are committed, so a failure in between leaves content
     marked expunged but present, which `purge_expunged_blobs` (or expunging again) removes.
-    Refuses (`LegalHoldActive`) a document a legal hold covers, its own or its dossier's."""
+    Refuses (`LegalHoldActive`) a document a legal hold covers, its own or its dossier's, and
+    (`ContentLocked`) content the bucket keeps under S3 Object Lock, changing nothing."""
     reason, reference = reason.strip(), reference.strip()
     if not reason:
         raise InvalidChange("a reason is required to expunge", field="reason")
@@ -80,6 +85,7 @@ def expunge_document(
             text=None,
         )
         doomed = sorted(blobs - _still_needed(blobs))
+        _refuse_if_locked(doomed)
         Blob.objects.filter(pk__in=doomed).update(expunged_at=now)
         all_gone = not Version.objects.filter(document=document, expunged_at__isnull=True).exists()
         if all_gone:
@@ -134,9 +140,25 @@ def purge_expunged_blobs(sha256s: Iterable[str]) -> int:
     marked = Blob.objects.filter(pk__in=list(sha256s), expunged_at__isnull=False)
     purged = 0
     for sha256 in marked.values_list("sha256", flat=True):
-        backend.delete(sha256)
+        try:
+            backend.delete(sha256)
+        except BlobLocked as exc:
+            # Locked after `_refuse_if_locked` looked (or by hand): it stays marked, and a
+            # later purge removes it once the lock has passed.
+            log.error("expunged content kept by the bucket: %s", exc)
+            continue
         purged += 1
     return purged
+
+
+def _refuse_if_locked(digests: list[str]) -> None:
+    """Raise `ContentLocked` naming what keeps each of `digests` the bucket locks."""
+    if locked := locked_content(digests):
+        kept = "; ".join(f"{sha256}: {', '.join(locks)}" for sha256, locks in locked.items())
+        raise ContentLocked(
+            f"the blob store keeps this content under S3 Object Lock ({kept}); it can be "
+            "expunged once the retention date has passed and no object legal hold remains"
+        )
 
 
 def _blobs_of(versions: list[Version]) -> set[str]:

@@ -25,21 +25,33 @@ from dossier.models import (
     EventKind,
     Version,
 )
+from dossier.object_lock import lock_for
 from metrics.instruments import UPLOAD_BYTES, UPLOADS
 
 
-def _store(staged: StagedFile, expected_sha256: str | None, actor: Actor) -> Blob:
-    """Check and promote staged content; returns its (possibly pre-existing) blob row.
+def _store(
+    staged: StagedFile,
+    expected_sha256: str | None,
+    actor: Actor,
+    *,
+    dossier: Dossier,
+    doc_type: str,
+    document: Document | None = None,
+) -> Blob:
+    """Check and promote staged content of `document` (None: a new one of `doc_type` in
+    `dossier`); returns its (possibly pre-existing) blob row. Written under S3 Object Lock
+    where the document is permanent or held (`dossier.object_lock`).
 
     The staged spool file is used up either way: it is removed once stored or refused.
     """
     try:
         _check(staged, expected_sha256)
+        lock = lock_for(dossier, doc_type, document)
     except Exception:
         staged.discard()
         raise
     # Verifies a stored copy before deduplicating onto it, and repairs a corrupt one.
-    blob = Blob.objects.store(staged, actor=actor)
+    blob = Blob.objects.store(staged, actor=actor, lock=lock)
     UPLOADS.inc()  # every way a file arrives (API, UI, resumable, import, scans) ends here
     UPLOAD_BYTES.inc(staged.size)
     return blob
@@ -79,7 +91,7 @@ def attach_document(
     """
     if parent is not None and parent.dossier_id != dossier.id:
         raise InvalidChange("an annex must be in its parent's dossier", field="parent")
-    blob = _store(staged, expected_sha256, actor)
+    blob = _store(staged, expected_sha256, actor, dossier=dossier, doc_type=doc_type.code)
     with transaction.atomic():
         document = Document.objects.create(
             dossier=dossier,
@@ -133,7 +145,14 @@ def add_version(
     """
     if document.state in (DocumentState.CANCELLED, DocumentState.QC_REJECTED):
         raise DocumentCancelledError("the document is cancelled; it takes no new versions")
-    blob = _store(staged, expected_sha256, actor)
+    blob = _store(
+        staged,
+        expected_sha256,
+        actor,
+        dossier=document.dossier,
+        doc_type=document.doc_type_id,
+        document=document,
+    )
     with transaction.atomic():
         document = (
             Document.objects.select_for_update().select_related("dossier").get(pk=document.pk)

@@ -4,6 +4,8 @@ court case, an appeal or an investigation needs it.
 A hold names its reason and reference, and who placed it when; it is released, never deleted,
 with a reason. While any hold covers a document, the expunge action refuses it (`LegalHoldActive`,
 answered as the problem `legal-hold`) and retention leaves it out of the disposition queue.
+Where the bucket has S3 Object Lock, the content a hold covers gets an object legal hold too
+(`dossier.object_lock`): set before the hold is committed, cleared after its release is.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dossier.actions.errors import InvalidChange, LegalHoldActive
 from dossier.audit import Actor, record_audit
 from dossier.events import append_event
 from dossier.models import Document, Dossier, EventKind, LegalHold
+from dossier.object_lock import hold_content, release_content
 
 
 def active_holds_on(document: Document) -> QuerySet[LegalHold]:
@@ -74,6 +77,9 @@ def place_legal_hold(
             placed_at=timezone.now(),
         )
         _announce(hold, "dossier.legal_hold", EventKind.LEGAL_HOLD_PLACED, actor)
+        # Last, inside the transaction: a store that refuses leaves no hold placed in edms
+        # that the bucket does not keep (StorageUnavailable rolls it back).
+        hold_content(hold)
     return hold
 
 
@@ -91,6 +97,9 @@ def release_legal_hold(hold: LegalHold, *, reason: str, actor: Actor) -> LegalHo
         hold.release_reason = reason
         hold.save(update_fields=["released_by", "released_at", "release_reason"])
         _announce(hold, "dossier.legal_hold_release", EventKind.LEGAL_HOLD_RELEASED, actor)
+        # Once committed (until then the content stays held in the bucket too); a store that
+        # refuses then leaves it held, logged with the digests (`release_content`).
+        transaction.on_commit(lambda: release_content(hold), robust=True)
     return hold
 
 
