@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-WORD = re.compile(r"\S+")
+# A "word" is a run of at most 10 characters: scripts written without spaces (Japanese, Chinese)
+# then still come in windows of bounded length, and a 30-letter German compound merely counts as
+# three.
+WORD = re.compile(r"\S{1,10}")
 
 
 @dataclass(frozen=True)

@@ -57,10 +57,12 @@ def nearest(
         return []
     count = min(total, max(limit * FIRST_FETCH_FACTOR, 32))
     while True:
-        best = _best_per_document(index, query_vectors, count, exclude)
+        best, farther = _best_per_document(index, query_vectors, count, exclude)
         readable = allowed(set(best)) if best else set()
         ranked = sorted((best[d] for d in readable), key=lambda m: m[0], reverse=True)[:limit]
-        if len(ranked) >= limit or count >= total:
+        # Widen while too few readable documents were found and the farthest chunks fetched
+        # were still near enough: beyond them nothing is (the graph returns nearest first).
+        if len(ranked) >= limit or count >= total or not farther:
             break
         count = min(total, count * 4)
     passages = dict(
@@ -77,10 +79,13 @@ def nearest(
     ]
 
 
-def _best_per_document(index, query_vectors: np.ndarray, count: int, exclude) -> dict:
+def _best_per_document(index, query_vectors: np.ndarray, count: int, exclude):
+    """({document: (similarity, chunk key, query passage, document)}, whether the farthest chunk
+    fetched for some query passage was still near enough to look farther)."""
     matches = index.search(query_vectors, count)
     keys = np.atleast_2d(matches.keys)
     distances = np.atleast_2d(matches.distances)
+    farther = bool(distances.size) and float(distances[:, -1].min()) <= 1.0 - MIN_SIMILARITY
     # Each chunk's best similarity to any query passage, and which passage that was.
     hits: dict[int, tuple[float, int]] = {}
     for q in range(keys.shape[0]):
@@ -100,4 +105,4 @@ def _best_per_document(index, query_vectors: np.ndarray, count: int, exclude) ->
         similarity, q = hits[key]
         if document_id not in best or best[document_id][0] < similarity:
             best[document_id] = (similarity, key, q, document_id)
-    return best
+    return best, farther
