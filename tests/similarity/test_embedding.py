@@ -4,9 +4,10 @@ index file on disk is only a cache of the database (deleted, corrupt or stale, i
 from __future__ import annotations
 
 import pytest
+from celery import current_app
 from django.core.management import call_command
 
-from dossier import actions, blobstore
+from dossier import actions, blobstore, events
 from dossier.audit import Actor
 from similarity import dense, embedder, embedding, vectorindex
 from similarity.models import Chunk, EmbeddedText
@@ -116,3 +117,24 @@ def test_the_index_file_is_rebuilt_from_the_database(similarity_dir):
     path.write_bytes(b"not an index")
     assert call_command("similarity", "rebuild") is None
     assert len(vectorindex.reader()) == 3
+
+
+def test_a_processed_version_queues_its_embedding_on_the_similarity_queue(
+    django_capture_on_commit_callbacks,
+):
+    def queued() -> int:
+        with current_app.connection_for_write() as connection:
+            client = connection.default_channel.client
+            return sum(client.llen(key) for key in client.keys("similarity*"))
+
+    before = queued()
+    document = file_document(create_dossier())
+    with django_capture_on_commit_callbacks(execute=True):
+        give_text(document, GEARS)
+    # The subscriber runs as the outbox is dispatched, and sends once that commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        events.dispatch_events()
+    assert queued() == before + 1
+    assert not Chunk.objects.filter(document=document).exists()  # not done in the request
+    with current_app.connection_for_write() as connection:
+        connection.default_channel.queue_purge("similarity")  # no worker here takes it
