@@ -10,10 +10,13 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from dossier import actions, blobstore
+from dossier.audit import Actor
 from dossier.roles import Role
 from search import indexer
 from tests.conftest import create_dossier, file_document
 from tests.factories import UserFactory
+from tests.redaction_support import text_pdf
 from tests.search_support import give_text
 
 pytestmark = pytest.mark.django_db
@@ -157,3 +160,32 @@ def test_bad_requests_are_problems(client, office):
     # A document the caller may not read is not found, as everywhere else.
     response = client.get(f"/api/v1/documents/{office['secret']}/similar")
     assert response.status_code == 404
+
+
+def test_the_public_never_gets_a_passage_of_an_original_it_reads_only_redacted(
+    public, examiner, office
+):
+    actor = Actor(label="tests")
+    dossier = create_dossier("BG/P/2023/1")
+    request = file_document(
+        dossier, text_pdf("Request"), filename="request.pdf", type_code="DESC", visibility="public"
+    )
+    give_text(request, DESCRIPTION + " Inventor: Ziggy Zanzibarov, 3 Rue des Lilas, Lyon.")
+    actions.update_document(request, {"redaction_required": True}, actor=actor)
+    version = request.versions.get(number=1)
+    copy = blobstore.spool([text_pdf("Inventor: [redacted]")], filename="redacted.pdf")
+    actions.store_redacted_copy(version, copy, actor=actor)
+    indexer.sync()
+    call_command("similarity", "backfill")
+
+    # Staff read the original: its passage is the reason it is like the claims.
+    staff = {r["document"]: r for r in similar(examiner, office["claims"], limit=50)}
+    assert "Zanzibarov" in staff[str(request.id)]["reason"]["passage"]
+    # The public reads it (through the copy) but never the original's words.
+    response = public.get(f"/api/v1/documents/{office['claims']}/similar", {"limit": 50})
+    assert response.status_code == 200
+    assert "Zanzibarov" not in response.content.decode()
+    response = public.post("/api/v1/search/similar", {"text": DESCRIPTION}, format="json")
+    assert response.status_code == 200
+    assert "Zanzibarov" not in response.content.decode()
+    assert office["description"] in {r["document"] for r in response.json()["results"]}
