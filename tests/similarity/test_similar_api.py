@@ -8,6 +8,8 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dossier import actions, blobstore
@@ -189,3 +191,18 @@ def test_the_public_never_gets_a_passage_of_an_original_it_reads_only_redacted(
     assert response.status_code == 200
     assert "Zanzibarov" not in response.content.decode()
     assert office["description"] in {r["document"] for r in response.json()["results"]}
+
+
+def test_the_queries_do_not_grow_with_the_results(examiner, office, django_assert_max_num_queries):
+    def queries_for(limit: int) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert similar(examiner, office["claims"], limit=limit)
+        return len(captured)
+
+    # No query per result: fifty results cost what one does, plus at most a widening round of
+    # the dense search (two queries: the chunks' owners, the permission check).
+    similar(examiner, office["claims"])  # the first call also opens the vector index
+    one, many = queries_for(1), queries_for(50)
+    assert one <= many <= one + 2
+    with django_assert_max_num_queries(15):
+        similar(examiner, office["claims"], limit=50)
