@@ -94,6 +94,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench.scale $(SCALE_BENCH_ARGS)
 	$(BIN)/python -m tests.bench.throughput $(THROUGHPUT_ARGS)
 	$(BIN)/python -m tests.bench.audit_chain
+	$(BIN)/python -m tests.bench.similar $(SIMILAR_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var frontend/node_modules $(VENDOR) infra/opensearch/target

@@ -17,6 +17,7 @@ from api.views import (
     redaction,
     retention,
     search,
+    similarity,
     upload_sessions,
     uploads,
     uspto_odp,
@@ -75,6 +76,11 @@ urlpatterns = [
         "documents/<uuid:document_id>",
         documents.DocumentDetailView.as_view(),
         name="document-detail",
+    ),
+    path(
+        "documents/<uuid:document_id>/similar",
+        similarity.DocumentSimilarView.as_view(),
+        name="document-similar",
     ),
     path(
         "documents/<uuid:document_id>/expunge",
@@ -203,6 +209,7 @@ urlpatterns = [
     *case_urlpatterns,
     path("search", search.SearchView.as_view(), name="search"),
     path("search/status", search.SearchStatusView.as_view(), name="search-status"),
+    path("search/similar", similarity.TextSimilarView.as_view(), name="search-similar"),
     path("problems/<slug:slug>", problems.ProblemTypeView.as_view(), name="problem-type"),
     path("schema", SchemaView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: the page needs no inline script.

@@ -436,6 +436,8 @@ CELERY_TASK_ROUTES = {
     "ingest.tasks.render_version": {"queue": "render"},
     # Its own queue, so receivers that time out never delay ingestion.
     "webhooks.tasks.deliver_webhook": {"queue": "webhook"},
+    # Embeddings for similar documents: after everything that makes a document searchable.
+    "similarity.tasks.embed_document": {"queue": "similarity"},
 }
 # Interactive work (a single upload, a new version, an approved scan part: see dossier.lanes)
 # sends every pipeline stage to this queue instead, consumed by a worker of its own, so bulk
@@ -460,7 +462,17 @@ EDMS_LOCAL_WORKERS = [
         # burst of it (a registry sending 500 documents unmarked) one at a time on one core while
         # this worker idled; bulk work still never occupies the interactive worker. Renditions
         # only when nothing that makes a document searchable (or that someone waits for) is queued.
-        "queues": [EDMS_INTERACTIVE_QUEUE, "celery", "webhook", "extract", "ocr", "scan", "render"],
+        "queues": [
+            EDMS_INTERACTIVE_QUEUE,
+            "celery",
+            "webhook",
+            "extract",
+            "ocr",
+            "scan",
+            "render",
+            # Last: embeddings never delay what makes a document searchable.
+            "similarity",
+        ],
         "concurrency": 2,
     },
     {"name": "interactive", "queues": ["index", EDMS_INTERACTIVE_QUEUE], "concurrency": 1},
@@ -552,7 +564,13 @@ EDMS_EVENT_SUBSCRIBERS = [
     "scanning.subscribers.follow_expunges",
     "webhooks.deliveries.queue_deliveries",
     "watch.dossier_watch.notify_watchers",
+    "similarity.subscribers.queue_embedding",
 ]
+# Similar documents (see similarity): the embedded vector index's folder (a cache of the
+# database, rebuilt from it when missing), and how many passages of one document are embedded
+# (taken evenly over a longer text).
+EDMS_SIMILARITY_DIR = Path(env_str("EDMS_SIMILARITY_DIR", str(DATA_DIR / "similarity"))).resolve()
+EDMS_SIMILARITY_MAX_CHUNKS = env_int("EDMS_SIMILARITY_MAX_CHUNKS", 256, minimum=1)
 # Who reacts once the index has applied a batch of events (see search.indexer.announce_indexed):
 # saved searches are checked against the documents that just became searchable.
 EDMS_INDEXED_SUBSCRIBERS = ["watch.saved_searches.notify_matches"]

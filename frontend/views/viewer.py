@@ -127,6 +127,9 @@ def viewer(request, document_id):
             and processing.renditions_state in (State.PENDING, State.RUNNING),
             "text_url": reverse("api:version-text", args=[document.id, current.number]),
             "document_url": reverse("api:document-detail", args=[document.id]),
+            # Asked for when the reader opens the panel (frontend/similar.js), not with the page.
+            "similar_url": reverse("api:document-similar", args=[document.id]),
+            "viewer_base": reverse("frontend:viewer", args=[NIL_UUID]).removesuffix(str(NIL_UUID)),
             "page": page,
             # The page it opens on as an image, painted before pdf.js has drawn it.
             "first_paint": first_paint,

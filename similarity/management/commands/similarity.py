@@ -1,0 +1,53 @@
+"""`edms similarity <backfill|rebuild|status>`: operate the similar-documents index."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from django.core.management.base import BaseCommand
+
+from similarity import embedding, vectorindex
+from similarity.models import Chunk, EmbeddedText
+
+
+class Command(BaseCommand):
+    help = "Embed documents not yet embedded, rebuild the vector index file, show status."
+
+    def add_arguments(self, parser):
+        commands = parser.add_subparsers(dest="action", required=True)
+        backfill = commands.add_parser(
+            "backfill", help="Embed every document whose current text has no embeddings yet."
+        )
+        backfill.add_argument("--batch-size", type=int, default=200)
+        commands.add_parser("rebuild", help="Write the vector index file afresh from the DB.")
+        commands.add_parser("status", help="How many documents and chunks are embedded.")
+
+    def handle(self, *args, action: str, **options):
+        getattr(self, f"do_{action}")(**options)
+
+    def do_backfill(self, *, batch_size: int = 200, **options):
+        todo = list(embedding.documents_to_embed())
+        started, chunks = time.monotonic(), 0
+        for first in range(0, len(todo), max(batch_size, 1)):
+            outcomes = embedding.embed_documents(todo[first : first + batch_size])
+            chunks += sum(o.chunks for o in outcomes if not o.skipped)
+            self._progress(min(first + batch_size, len(todo)), len(todo))
+        if todo:
+            self.stderr.write("")
+        seconds = time.monotonic() - started
+        self.stdout.write(f"embedded {len(todo)} documents ({chunks} chunks) in {seconds:.1f} s")
+
+    def _progress(self, done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        bar = "#" * filled + "-" * (width - filled)
+        sys.stderr.write(f"\r[{bar}] {done}/{total}")
+        sys.stderr.flush()
+
+    def do_rebuild(self, **options):
+        self.stdout.write(f"rebuilt the vector index: {vectorindex.rebuild()} chunks")
+
+    def do_status(self, **options):
+        documents, chunks = EmbeddedText.objects.count(), Chunk.objects.count()
+        self.stdout.write(f"{documents} documents embedded, {chunks} chunks")
