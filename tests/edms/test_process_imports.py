@@ -77,6 +77,15 @@ def test_the_web_server_and_workers_load_no_pdf_or_image_library(code):
     assert [name for name in PDF_AND_IMAGE_LIBRARIES if name in modules] == []
 
 
+def test_a_worker_does_not_import_django_rest_framework_until_it_needs_it():
+    # ~13 MiB with the PostgreSQL fields and psycopg it imports: the API's sweep hooks and the
+    # webhooks' bodies import it when they run (api.apps, webhooks.attempts).
+    modules = loaded_modules(WORKER)
+    assert "webhooks.tasks" in modules and "api" in modules
+    heavy = ("rest_framework.fields", "rest_framework.serializers")
+    assert [name for name in heavy if name in modules] == []
+
+
 def test_a_worker_does_not_import_the_urlconf():
     # Celery's Django fixup would run the system checks, which import every view.
     modules = loaded_modules(WORKER)
