@@ -171,7 +171,7 @@ def run(argv: list[str]) -> int:
         zygote = [sys.executable, "-m", "ingest.sandbox", "--zygote", "--listen"]
         zygote_env = child_environment(tempfile.gettempdir())
         children.append((SANDBOX_ZYGOTE, [*zygote, str(zygote_socket)], zygote_env, None))
-        worker_env = {SHARED_ZYGOTE_ENV: str(zygote_socket)}
+        worker_env = {SHARED_ZYGOTE_ENV: str(zygote_socket), **_threaded_environment()}
         # The web server renders the viewer's page images (`ingest.page_images`) through it too.
         web_env[SHARED_ZYGOTE_ENV] = str(zygote_socket)
         children += [
@@ -268,7 +268,21 @@ def _web_environment() -> dict[str, str]:
         "MALLOC_MMAP_THRESHOLD_": str(4 * 1024 * 1024),
         "MALLOC_TRIM_THRESHOLD_": str(16 * 1024 * 1024),
     }
-    return {name: value for name, value in defaults.items() if name not in os.environ}
+    return {
+        **_threaded_environment(),
+        **{name: value for name, value in defaults.items() if name not in os.environ},
+    }
+
+
+def _threaded_environment() -> dict[str, str]:
+    """What the environment of a process with threads (the web server, the workers) adds."""
+    # glibc gives each thread that allocates while another does an arena of its own (up to 8
+    # per core), each keeping freed pages of its own: the web server has 8 threads, the main
+    # worker one per slot. Two arenas are enough for threads that mostly wait on I/O and hold
+    # the GIL when they allocate. A value already in the environment wins.
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return {}
+    return {"MALLOC_ARENA_MAX": "2"}
 
 
 def _renditions_status() -> str:

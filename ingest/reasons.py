@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils.translation import gettext
-
 
 def gettext_noop(message: str) -> str:
     """Marks `message` for translation; it stays as it is (see the module's doc)."""
@@ -168,6 +166,8 @@ def get(code: str) -> Reason:
 
 def translated_action(code: str) -> str:
     """What to do about the reason, in the active language ("" for a code not catalogued)."""
+    from django.utils.translation import gettext  # see `translated`
+
     reason = REASONS.get(code)
     return gettext(reason.action) if reason else ""
 
@@ -175,6 +175,10 @@ def translated_action(code: str) -> str:
 def translated(code: str, fallback: str = "") -> str:
     """The reason's sentence in the active language; `fallback` (the stored English reason)
     for a code not in the catalogue, e.g. a processing that failed before codes existed."""
+    # Imported here: Django's translation machinery (~6 MiB with asyncio) is never needed in
+    # the sandbox zygote, which imports this module, and each of its children would copy it.
+    from django.utils.translation import gettext
+
     reason = REASONS.get(code)
     return gettext(reason.sentence) if reason else fallback
 

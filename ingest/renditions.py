@@ -221,6 +221,7 @@ def _ocr_pass(
         },
         network=False,
         limits=Limits(timeout_s=settings.EDMS_OCR_TIMEOUT, memory_mib=settings.EDMS_OCR_MEMORY_MIB),
+        warm_up="ingest.ocr:preload",
     )
     OCR_PAGES.inc(found["pages"])
     text = Path(text_path).read_text(encoding="utf-8", errors="replace")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sys
 import time
 
 from ingest.extractors import BaseExtractor, Extraction
@@ -89,6 +90,12 @@ def process_identity() -> dict:
         "threads": len(os.listdir("/proc/self/task")),
         "niceness": os.nice(0),
     }
+
+
+def modules_loaded(names: list[str]) -> dict:
+    """A sandbox operation reporting which of the modules `names` its process holds (imported
+    by the zygote it was forked from: the job imports nothing itself)."""
+    return {"loaded": [name for name in names if name in sys.modules]}
 
 
 def identity_at_gate(gate: str) -> dict:

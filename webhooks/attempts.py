@@ -25,8 +25,6 @@ import urllib3
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
-from rest_framework.fields import DateTimeField
-from rest_framework.renderers import JSONRenderer
 
 from dossier import access
 from dossier.feed import feed_item
@@ -86,6 +84,12 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 def body_of(delivery: WebhookDelivery) -> bytes:
     """The JSON sent: the event exactly as the change feed shows it to the webhook's acting
     user, or a ping."""
+    # Imported here: every worker imports this module (webhooks.tasks), and Django REST
+    # framework with what it imports (see api.apps) costs ~13 MiB in a worker that never
+    # delivers a webhook; a worker that does loads it then.
+    from rest_framework.fields import DateTimeField
+    from rest_framework.renderers import JSONRenderer
+
     if delivery.event is not None:
         reader = delivery.webhook.acting_user()
         return JSONRenderer().render(feed_item(delivery.event, reader))

@@ -24,10 +24,14 @@ The forked child then does what a fresh one does (its own session, limits, empty
 namespace, death with its parent) and runs one job only: no file ever sees a process another
 file ran in. The embedded Tika's runtime (a GraalVM isolate) is started once in the zygote too,
 by parsing a PDF of edms's own (`warm_up`), because starting it cost each child four times the
-parse of a small file: every child is a copy of a runtime that has read only that PDF. The
-zygote refuses to fork while it has a thread other than its own and that runtime's sleeping
-reference handler, and the worker then falls back to a fresh `python -m ingest.sandbox` child,
-as it does for a child that dies of the inherited runtime (`zygote_server.FORK_SAFE_THREADS`).
+parse of a small file: every child is a copy of a runtime that has read only that PDF. OCRmyPDF
+is loaded likewise, at the first OCR job (`ingest.ocr.preload`), not at the start: a forked
+child's RSS counts the zygote's resident heap again, so only what every job needs is preloaded.
+Warm-ups and the imports are then frozen out of the garbage collector's sight (`gc.freeze`), so a
+child's collection does not copy the pages it shares with the zygote. The zygote refuses to
+fork while it has a thread other than its own and that runtime's sleeping reference handler,
+and the worker then falls back to a fresh `python -m ingest.sandbox` child, as it does for a
+child that dies of the inherited runtime (`zygote_server.FORK_SAFE_THREADS`).
 
 Whatever happens inside (a parser crash, an out-of-memory abort, an endless loop) the parent gets
 either the operation's JSON result or a `SandboxFailure` whose reason a person can act on.

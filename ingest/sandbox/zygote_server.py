@@ -4,6 +4,7 @@ enforcing each job's timeout. `zygote` is the workers' handle on it."""
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -20,7 +21,10 @@ from dataclasses import dataclass
 from ingest.sandbox.child import die_with_parent, run_job
 from ingest.sandbox.processes import kill_pgid
 
-# Imported once by the zygote, before it forks: Python modules only, none starts a thread.
+# Imported once by the zygote, before it forks: Python modules only, none starts a thread. Every
+# child is a copy of the zygote, and a forked child's RSS counts the zygote's whole resident heap
+# again, so what only some jobs use is loaded by those jobs' warm-up instead (OCRmyPDF, ~20 MiB
+# of heap: `ingest.ocr.preload`, run in the zygote at the first OCR job).
 PRELOADED = (
     "ingest.identify",
     "ingest.markup",  # lxml and charset-normalizer, for text, HTML and XML
@@ -34,7 +38,6 @@ PRELOADED = (
     "pikepdf",
     "pypdfium2",
     "PIL.Image",
-    "ocrmypdf",
 )
 # The zygote's exit status when it refuses to fork (it has threads).
 ZYGOTE_REFUSED = 3
@@ -104,6 +107,7 @@ def zygote_main(listen: str | None = None) -> int:
             importlib.import_module(name)
         except ImportError:
             pass  # an optional tool that is not installed: its job will say so
+    _freeze_heap()
     listener = _listen(listen) if listen else None
     stopping = _stop_signal() if listen else None
     channels: dict[int, _Channel] = {}  # by fd
@@ -144,6 +148,7 @@ def zygote_main(listen: str | None = None) -> int:
                 if job.get("warm_up") and job["warm_up"] not in warmed:
                     warmed.add(job["warm_up"])  # tried once: if it fails, children stay cold
                     _warm_up(job["warm_up"])
+                    _freeze_heap()
                 if not _forkable():
                     # Forking a process with other threads may leave the child holding locks
                     # that no thread will ever release: let the workers start fresh children.
@@ -223,6 +228,14 @@ def _warm_up(operation: str) -> None:
         getattr(importlib.import_module(module_name), function_name)()
     except Exception:
         traceback.print_exc()
+
+
+def _freeze_heap() -> None:
+    """Move the objects the zygote holds now out of the garbage collector's sight: a child's
+    collection would otherwise write to every one of them (their reference counts and links),
+    copying the pages it shares with the zygote into its own memory."""
+    gc.collect()
+    gc.freeze()
 
 
 def _forkable() -> bool:

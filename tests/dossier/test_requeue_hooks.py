@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from api import upload_sessions
-from api.resumable import delete_expired
+from api.apps import delete_expired_upload_sessions, delete_expired_uploads
 from dossier.audit_signing import sweep_checkpoint
 from dossier.requeue_hooks import (
     cleanup_hooks,
@@ -51,9 +50,11 @@ def test_another_hook_may_not_take_a_registered_name():
 
 
 def test_the_api_registers_the_removal_of_expired_uploads_as_a_cleanup_hook():
+    # Each imports the API's modules as it runs (see api.apps); the sweep tests of
+    # tests/api/test_tus_uploads.py and test_upload_sessions.py see them remove what expired.
     assert cleanup_hooks() == {
-        "expired uploads": delete_expired,
-        "expired upload sessions": upload_sessions.delete_expired,
+        "expired uploads": delete_expired_uploads,
+        "expired upload sessions": delete_expired_upload_sessions,
     }
 
 

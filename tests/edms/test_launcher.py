@@ -57,6 +57,8 @@ def test_a_killed_worker_and_a_killed_broker_are_started_again_and_work_goes_on(
     # The index's one writer is the interactive worker.
     [writer] = run.children("interactive@%h")
     assert writer.cmdline()[-2:] == ["-Q", "index,interactive"]
+    # Processes with threads keep to two malloc arenas (see edms.launcher._threaded_environment).
+    assert {p.environ().get("MALLOC_ARENA_MAX") for p in (web, worker, writer)} == {"2"}
 
     worker.send_signal(signal.SIGKILL)
 

@@ -34,6 +34,17 @@ from celery.bin.celery import find_app
 find_app("edms").loader.import_default_modules()
 """
 
+# What the sandbox zygote imports before it forks (ingest.sandbox.zygote_server).
+ZYGOTE = """
+import importlib
+from ingest.sandbox.zygote_server import PRELOADED
+for name in PRELOADED:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        pass
+"""
+
 SUPERVISOR = "import edms.supervisor  # as `python -m edms.supervisor` does\n"
 
 REPORT = """
@@ -66,11 +77,29 @@ def test_the_web_server_and_workers_load_no_pdf_or_image_library(code):
     assert [name for name in PDF_AND_IMAGE_LIBRARIES if name in modules] == []
 
 
+def test_a_worker_does_not_import_django_rest_framework_until_it_needs_it():
+    # ~13 MiB with the PostgreSQL fields and psycopg it imports: the API's sweep hooks and the
+    # webhooks' bodies import it when they run (api.apps, webhooks.attempts).
+    modules = loaded_modules(WORKER)
+    assert "webhooks.tasks" in modules and "api" in modules
+    heavy = ("rest_framework.fields", "rest_framework.serializers")
+    assert [name for name in heavy if name in modules] == []
+
+
 def test_a_worker_does_not_import_the_urlconf():
     # Celery's Django fixup would run the system checks, which import every view.
     modules = loaded_modules(WORKER)
     assert "scanning.tasks" in modules
     assert "edms.urls" not in modules and "drf_spectacular.views" not in modules
+
+
+def test_the_sandbox_zygote_preloads_neither_ocrmypdf_nor_djangos_translation():
+    # Every child forked from the zygote holds a copy of its heap (counted again in each child's
+    # RSS): OCRmyPDF is loaded at the first OCR job (`ingest.ocr.preload`), and the reasons'
+    # translation (Django's, with asyncio) only where a sentence is shown.
+    modules = loaded_modules(ZYGOTE)
+    assert "iscc_tika" in modules and "ingest.reasons" in modules
+    assert [n for n in ("ocrmypdf", "django.utils.translation", "asyncio") if n in modules] == []
 
 
 def test_the_supervisor_holds_neither_django_nor_celery_nor_a_redis_client():

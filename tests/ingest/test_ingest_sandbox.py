@@ -217,6 +217,23 @@ def test_the_embedded_tika_runs_no_program(dossier, tmp_path, monkeypatch):
     assert not ran.exists(), ran.read_text()
 
 
+def test_ocrmypdf_is_loaded_into_the_zygote_at_its_first_ocr_job_only(tmp_path):
+    # A forked child's RSS counts the zygote's whole heap again: born-digital files' children
+    # do not carry OCRmyPDF's ~20 MiB; once a scan has come, OCR children start with it loaded.
+    restart_zygote()
+    limits = sandbox.Limits(timeout_s=30)
+    operation, params = "tests.ingest_hostile:modules_loaded", {"names": ["ocrmypdf", "pikepdf"]}
+
+    cold = sandbox.run(operation, params, limits=limits, workdir=str(tmp_path))
+    warm = sandbox.run(
+        operation, params, limits=limits, workdir=str(tmp_path), warm_up="ingest.ocr:preload"
+    )
+    after = sandbox.run(operation, params, limits=limits, workdir=str(tmp_path))
+
+    assert cold["loaded"] == ["pikepdf"]  # preloaded by the zygote, unlike OCRmyPDF
+    assert warm["loaded"] == after["loaded"] == ["ocrmypdf", "pikepdf"]
+
+
 def test_a_dead_zygote_is_replaced_by_the_next_job(tmp_path):
     run_identity(str(tmp_path))
     dead = sandbox.zygote_pid()
