@@ -9,6 +9,7 @@ from api.views import (
     case_events,
     documents,
     dossiers,
+    duplicates,
     events,
     exports,
     problems,
@@ -44,6 +45,12 @@ urlpatterns = [
         name="legal-hold-release",
     ),
     path("disposition", retention.DispositionQueueView.as_view(), name="disposition-queue"),
+    path("duplicates", duplicates.DuplicateFlagListView.as_view(), name="duplicate-flags"),
+    path(
+        "duplicates/<int:flag_id>/review",
+        duplicates.DuplicateFlagReviewView.as_view(),
+        name="duplicate-flag-review",
+    ),
     path(
         "disposition/approve",
         retention.DispositionApprovalView.as_view(),

@@ -87,7 +87,7 @@ INSTALLED_APPS = [
     "search.apps.SearchConfig",
     "watch.apps.WatchConfig",
     "annotations.apps.AnnotationsConfig",
-    # Retention rules, the disposition queue (its scan is the last of `edms sweep`'s hooks).
+    # Retention rules, the disposition queue (its scan runs after every hook but similarity's).
     "retention.apps.RetentionConfig",
     "exchange.apps.ExchangeConfig",
     "similarity.apps.SimilarityConfig",
@@ -403,6 +403,8 @@ CELERY_TASK_ROUTES = {
     "ingest.tasks.render_version": {"queue": "render"},
     # Its own queue, so receivers that time out never delay ingestion.
     "webhooks.tasks.deliver_webhook": {"queue": "webhook"},
+    # After processing, on a queue of its own taken last: never before "searchable".
+    "similarity.find_duplicates": {"queue": "duplicates"},
 }
 # Interactive work (a single upload, a new version, an approved scan part: see dossier.lanes)
 # sends every pipeline stage to this queue instead, consumed by a worker of its own, so bulk
@@ -427,7 +429,16 @@ EDMS_LOCAL_WORKERS = [
         # burst of it (a registry sending 500 documents unmarked) one at a time on one core while
         # this worker idled; bulk work still never occupies the interactive worker. Renditions
         # only when nothing that makes a document searchable (or that someone waits for) is queued.
-        "queues": [EDMS_INTERACTIVE_QUEUE, "celery", "webhook", "extract", "ocr", "scan", "render"],
+        "queues": [
+            EDMS_INTERACTIVE_QUEUE,
+            "celery",
+            "webhook",
+            "extract",
+            "ocr",
+            "scan",
+            "render",
+            "duplicates",
+        ],
         "concurrency": 2,
     },
     {"name": "interactive", "queues": ["index", EDMS_INTERACTIVE_QUEUE], "concurrency": 1},
@@ -519,7 +530,17 @@ EDMS_EVENT_SUBSCRIBERS = [
     "scanning.subscribers.follow_expunges",
     "webhooks.deliveries.queue_deliveries",
     "watch.dossier_watch.notify_watchers",
+    "similarity.duplicate_subscribers.check_for_duplicates",
 ]
+
+# Near-duplicates at intake (similarity.near_duplicates): a processed version is flagged as
+# "probably a re-filing" of another document whose text is this alike (estimated Jaccard
+# similarity of word 5-grams, 0..1), or whose first page's image is at most this many bits of
+# 256 apart (perceptual hash). The first-page image comes after the text: the check looks for
+# it once more after this many seconds (then the sweep does).
+EDMS_DUPLICATE_TEXT_SIMILARITY = env_float("EDMS_DUPLICATE_TEXT_SIMILARITY", 0.8, minimum=0.3)
+EDMS_DUPLICATE_PAGE_DISTANCE = env_int("EDMS_DUPLICATE_PAGE_DISTANCE", 20, minimum=0)
+EDMS_DUPLICATE_PAGE_RECHECK = env_int("EDMS_DUPLICATE_PAGE_RECHECK", 120, minimum=1)
 # Who reacts once the index has applied a batch of events (see search.indexer.announce_indexed):
 # saved searches are checked against the documents that just became searchable.
 EDMS_INDEXED_SUBSCRIBERS = ["watch.saved_searches.notify_matches"]

@@ -6,6 +6,7 @@ from frontend.views import (
     case_events,
     compare,
     dossiers,
+    duplicates,
     editing,
     expunge,
     favicon,
@@ -78,6 +79,8 @@ urlpatterns = [
         name="document-expunge",
     ),
     path("operations", operations.operations, name="operations"),
+    path("duplicates", duplicates.duplicates, name="duplicates"),
+    path("duplicates/<int:flag_id>/review", duplicates.review_duplicate, name="review-duplicate"),
     path(
         "operations/retry/<uuid:document_id>/<int:number>",
         operations.retry_processing,

@@ -38,6 +38,11 @@ from api.serializers.dossiers import (
     PriorityClaimSerializer,
     TextStatusSerializer,
 )
+from api.serializers.duplicates import (
+    DuplicateFlagSerializer,
+    DuplicateReviewSerializer,
+    DuplicateSerializer,
+)
 from api.serializers.events import EventPageSerializer, EventSerializer
 from api.serializers.retention import (
     DispositionApprovalSerializer,
@@ -72,6 +77,9 @@ __all__ = [
     "DossierDetailSerializer",
     "DossierSerializer",
     "DossierWriteSerializer",
+    "DuplicateFlagSerializer",
+    "DuplicateReviewSerializer",
+    "DuplicateSerializer",
     "EventPageSerializer",
     "EventSerializer",
     "ExportParamsSerializer",

@@ -22,6 +22,8 @@ from ingest import pipeline
 from ingest.models import Processing, Stage, State
 from operations import broker
 from search import indexer
+from similarity import near_duplicates
+from similarity.duplicate_models import DuplicateStatus
 
 FAILED_SHOWN = 100
 CORRUPT_SHOWN = 100
@@ -71,6 +73,10 @@ def operations(request):
             "broker": broker.broker_state(),
             "fixity_pass": next(iter(last_passes(1)), None),
             "corrupt": corrupt_contents(readable),
+            "open_duplicates": near_duplicates.visible_flags(request.user)
+            .filter(status=DuplicateStatus.OPEN)
+            .count(),
+            "can_review_duplicates": near_duplicates.can_review(request.user),
         },
     )
 

@@ -17,6 +17,7 @@ from dossier.requeue_hooks import (
 from ingest.pipeline import requeue_stalled_renditions
 from retention.scan import scan_when_due
 from search.tasks import queue_late_announcements, queue_rebuild_of_outdated_index
+from similarity.duplicate_tasks import queue_missing
 from watch.notify import requeue_unsent_mail
 from webhooks.deliveries import requeue_due_deliveries
 
@@ -29,6 +30,7 @@ def test_each_app_registers_its_hook_once_in_the_order_apps_are_installed():
         "indexed-event announcements": queue_late_announcements,
         "notification e-mails": requeue_unsent_mail,
         "documents due for disposition": scan_when_due,
+        "duplicate checks": queue_missing,
     }
     register_requeue_hook("webhook deliveries", requeue_due_deliveries)  # ready() run again
     assert list(requeue_hooks()) == [
@@ -38,6 +40,7 @@ def test_each_app_registers_its_hook_once_in_the_order_apps_are_installed():
         "indexed-event announcements",
         "notification e-mails",
         "documents due for disposition",
+        "duplicate checks",
     ]
 
 
