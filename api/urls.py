@@ -12,6 +12,7 @@ from api.views import (
     duplicates,
     events,
     exports,
+    marks,
     problems,
     redaction,
     retention,
@@ -46,6 +47,7 @@ urlpatterns = [
     ),
     path("disposition", retention.DispositionQueueView.as_view(), name="disposition-queue"),
     path("duplicates", duplicates.DuplicateFlagListView.as_view(), name="duplicate-flags"),
+    path("marks/similar", marks.SimilarMarksView.as_view(), name="marks-similar"),
     path(
         "duplicates/<int:flag_id>/review",
         duplicates.DuplicateFlagReviewView.as_view(),

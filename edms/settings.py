@@ -541,6 +541,8 @@ EDMS_EVENT_SUBSCRIBERS = [
 EDMS_DUPLICATE_TEXT_SIMILARITY = env_float("EDMS_DUPLICATE_TEXT_SIMILARITY", 0.8, minimum=0.3)
 EDMS_DUPLICATE_PAGE_DISTANCE = env_int("EDMS_DUPLICATE_PAGE_DISTANCE", 20, minimum=0)
 EDMS_DUPLICATE_PAGE_RECHECK = env_int("EDMS_DUPLICATE_PAGE_RECHECK", 120, minimum=1)
+# Similar marks (similarity.marks): the largest query image `POST /api/v1/marks/similar` takes.
+EDMS_MARK_QUERY_MAX_BYTES = env_int("EDMS_MARK_QUERY_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 # Who reacts once the index has applied a batch of events (see search.indexer.announce_indexed):
 # saved searches are checked against the documents that just became searchable.
 EDMS_INDEXED_SUBSCRIBERS = ["watch.saved_searches.notify_matches"]

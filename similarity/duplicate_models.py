@@ -77,3 +77,17 @@ class DuplicateFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id} ~ {self.original_id} ({self.status})"
+
+
+class MarkImage(models.Model):
+    """The similar-marks features of a mark's representation (a `MARK` document, or a design's
+    first reproduction, `DREP`): `marks_features.VIEWS` float32 unit vectors, from the first-page
+    image processing renders of the version (`similarity.marks`)."""
+
+    version = models.OneToOneField(Version, on_delete=models.CASCADE, related_name="mark_image")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
+    vectors = models.BinaryField()
+    computed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"mark image of {self.version}"

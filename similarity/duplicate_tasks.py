@@ -1,5 +1,6 @@
-"""The near-duplicate check as a task of its own, on its own queue (`duplicates`, consumed
-after every pipeline queue), so it never stands before a document becoming searchable."""
+"""The near-duplicate check (and a mark image's description) as a task of its own, on its own
+queue (`duplicates`, consumed after every pipeline queue), so it never stands before a document
+becoming searchable."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from similarity import near_duplicates
+from similarity import marks, near_duplicates
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,9 @@ def find_duplicates(version_id: int, recheck_page: bool = True) -> None:
     made after the text (on `render`): if it is not there yet, look once more a little later;
     the sweep catches whatever is still missing."""
     near_duplicates.fingerprint_version(version_id)
+    # A mark's (or design's) representation is described for the similar-marks search from the
+    # same first-page image, so it rides on the same check.
+    marks.index_mark(version_id)
     if recheck_page and not near_duplicates.page_checked(version_id):
         find_duplicates.apply_async(
             (version_id,),

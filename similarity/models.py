@@ -5,4 +5,5 @@ from similarity.duplicate_models import (  # noqa: F401
     DuplicateStatus,
     Fingerprint,
     FingerprintKey,
+    MarkImage,
 )

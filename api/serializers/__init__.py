@@ -44,6 +44,11 @@ from api.serializers.duplicates import (
     DuplicateSerializer,
 )
 from api.serializers.events import EventPageSerializer, EventSerializer
+from api.serializers.marks import (
+    SimilarMarkSerializer,
+    SimilarMarksQuerySerializer,
+    SimilarMarksSerializer,
+)
 from api.serializers.retention import (
     DispositionApprovalSerializer,
     DispositionItemSerializer,
@@ -98,6 +103,9 @@ __all__ = [
     "SearchParamsSerializer",
     "SearchResultSerializer",
     "SearchStatusSerializer",
+    "SimilarMarkSerializer",
+    "SimilarMarksQuerySerializer",
+    "SimilarMarksSerializer",
     "TextStatusSerializer",
     "VersionRestoreSerializer",
     "VersionSerializer",

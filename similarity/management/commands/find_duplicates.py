@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from similarity import near_duplicates
+from similarity import marks, near_duplicates
 
 
 class Command(BaseCommand):
@@ -27,6 +27,7 @@ class Command(BaseCommand):
         flags = 0
         for version_id in tqdm(ids, unit="version", disable=None, file=self.stderr):
             flags += len(near_duplicates.fingerprint_version(version_id))
+            marks.index_mark(version_id)
         self.stdout.write(
             f"checked {len(ids)} version(s); {flags} duplicate flag(s) raised or updated"
         )
