@@ -10,6 +10,7 @@ from frontend.views import (
     editing,
     expunge,
     favicon,
+    marks,
     merged_pdf,
     operations,
     page_image,
@@ -80,6 +81,7 @@ urlpatterns = [
     ),
     path("operations", operations.operations, name="operations"),
     path("duplicates", duplicates.duplicates, name="duplicates"),
+    path("marks/similar", marks.similar_marks, name="similar-marks"),
     path("duplicates/<int:flag_id>/review", duplicates.review_duplicate, name="review-duplicate"),
     path(
         "operations/retry/<uuid:document_id>/<int:number>",

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import io
 import random
+import re
 
 import pytest
+from django.test import Client
 from PIL import Image
 
 from dossier.models import DocumentType
+from dossier.roles import Role
 from similarity.duplicate_models import MarkImage
 from tests.bench.marks import logo, variant
 from tests.conftest import create_dossier, file_document
+from tests.factories import UserFactory
 from tests.similarity.test_near_duplicates import settle  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +106,23 @@ def test_bad_queries_are_problems(examiner, register, settings):
     big = ask(examiner, Image.effect_noise((200, 200), 80))
     assert big.status_code == 413 and big.json()["limit"] == 2000
     assert examiner.post(URL, {}, format="multipart").status_code == 400
+
+
+def test_the_page_shows_the_matches_beside_the_query(logos, register):
+    client = Client()
+    client.force_login(UserFactory(role=Role.EXAMINER))
+    assert 'id="mark-query"' in client.get("/marks/similar").content.decode()
+    upload = io.BytesIO(png(variant(logos[2], "cropped", random.Random(5))))
+    upload.name = "query.png"
+    page = client.post("/marks/similar", {"image": upload}).content.decode()
+    assert 'src="data:image/png;base64,' in page  # the query, beside the matches
+    matches = re.findall(r'<li data-document="([0-9a-f-]+)">', page)
+    assert matches[0] == str(register[2].id)
+    assert str(register[1].id) not in matches  # the secret dossier's mark
+    assert f"/api/v1/documents/{register[2].id}/versions/1/renditions/thumbnail" in page
+    upload = io.BytesIO(b"not an image")
+    upload.name = "query.png"
+    refused = client.post("/marks/similar", {"image": upload})
+    assert refused.status_code == 400
+    assert "This file is not an image that can be compared." in refused.content.decode()
+    assert Client().get("/marks/similar").status_code == 302
