@@ -491,6 +491,9 @@ SPECTACULAR_SETTINGS = {
         "ProcessingStateEnum": "ingest.models.State",
         "ScanBatchStateEnum": "scanning.models.BatchState",
         "EventKindEnum": "dossier.models.EventKind",
+        # Similar marks take two of the IP types: both sets named, so neither gets a hash suffix.
+        "IpTypeEnum": "dossier.models.IpType",
+        "MarkIpTypeEnum": "api.serializers.marks.MARK_IP_TYPES",
         "CaseEventKindEnum": "dossier.case_events.CaseEventKind",
         "WebhookDeliveryStateEnum": "webhooks.models.DeliveryState",
         "AnnotationVisibilityEnum": "annotations.models.Sharing",

@@ -28,7 +28,7 @@ class SimilarMarksView(APIView):
         "`EDMS_MARK_QUERY_MAX_BYTES`: `413 file-too-large`.",
         operation_id="marks_similar",
         request={"multipart/form-data": s.SimilarMarksQuerySerializer},
-        responses={200: s.SimilarMarksSerializer, **problems(400, 413)},
+        responses={200: s.SimilarMarksSerializer, **problems(400, 401, 413)},
     )
     def post(self, request):
         body = s.SimilarMarksQuerySerializer(data=request.data)
