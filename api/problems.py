@@ -51,6 +51,7 @@ _TYPES = [
     ProblemType("malformed-file-number", "The file number is malformed", 400),
     ProblemType("unknown-document-type", "The document type is unknown", 400),
     ProblemType("empty-file", "The file is empty", 400),
+    ProblemType("bad-image", "The file is not an image that can be compared", 400),
     ProblemType("invalid-change", "The change is not allowed", 400),
     ProblemType("invalid-query", "The search query is malformed", 400),
     ProblemType("bad-request", "The request is malformed", 400),

@@ -87,7 +87,7 @@ INSTALLED_APPS = [
     "search.apps.SearchConfig",
     "watch.apps.WatchConfig",
     "annotations.apps.AnnotationsConfig",
-    # Retention rules, the disposition queue (its scan is the last of `edms sweep`'s hooks).
+    # Retention rules, the disposition queue (its scan runs after every hook but similarity's).
     "retention.apps.RetentionConfig",
     "exchange.apps.ExchangeConfig",
     "similarity.apps.SimilarityConfig",
@@ -438,6 +438,8 @@ CELERY_TASK_ROUTES = {
     "webhooks.tasks.deliver_webhook": {"queue": "webhook"},
     # Embeddings for similar documents: after everything that makes a document searchable.
     "similarity.tasks.embed_document": {"queue": "similarity"},
+    # After processing, on a queue of its own taken last: never before "searchable".
+    "similarity.find_duplicates": {"queue": "duplicates"},
 }
 # Interactive work (a single upload, a new version, an approved scan part: see dossier.lanes)
 # sends every pipeline stage to this queue instead, consumed by a worker of its own, so bulk
@@ -472,6 +474,7 @@ EDMS_LOCAL_WORKERS = [
             "render",
             # Last: embeddings never delay what makes a document searchable.
             "similarity",
+            "duplicates",
         ],
         "concurrency": 2,
     },
@@ -525,6 +528,9 @@ SPECTACULAR_SETTINGS = {
         "ProcessingStateEnum": "ingest.models.State",
         "ScanBatchStateEnum": "scanning.models.BatchState",
         "EventKindEnum": "dossier.models.EventKind",
+        # Similar marks take two of the IP types: both sets named, so neither gets a hash suffix.
+        "IpTypeEnum": "dossier.models.IpType",
+        "MarkIpTypeEnum": "api.serializers.marks.MARK_IP_TYPES",
         "CaseEventKindEnum": "dossier.case_events.CaseEventKind",
         "WebhookDeliveryStateEnum": "webhooks.models.DeliveryState",
         "AnnotationVisibilityEnum": "annotations.models.Sharing",
@@ -565,12 +571,24 @@ EDMS_EVENT_SUBSCRIBERS = [
     "webhooks.deliveries.queue_deliveries",
     "watch.dossier_watch.notify_watchers",
     "similarity.subscribers.queue_embedding",
+    "similarity.duplicate_subscribers.check_for_duplicates",
 ]
 # Similar documents (see similarity): the embedded vector index's folder (a cache of the
 # database, rebuilt from it when missing), and how many passages of one document are embedded
 # (taken evenly over a longer text).
 EDMS_SIMILARITY_DIR = Path(env_str("EDMS_SIMILARITY_DIR", str(DATA_DIR / "similarity"))).resolve()
 EDMS_SIMILARITY_MAX_CHUNKS = env_int("EDMS_SIMILARITY_MAX_CHUNKS", 256, minimum=1)
+
+# Near-duplicates at intake (similarity.near_duplicates): a processed version is flagged as
+# "probably a re-filing" of another document whose text is this alike (estimated Jaccard
+# similarity of word 5-grams, 0..1), or whose first page's image is at most this many bits of
+# 256 apart (perceptual hash). The first-page image comes after the text: the check looks for
+# it once more after this many seconds (then the sweep does).
+EDMS_DUPLICATE_TEXT_SIMILARITY = env_float("EDMS_DUPLICATE_TEXT_SIMILARITY", 0.8, minimum=0.3)
+EDMS_DUPLICATE_PAGE_DISTANCE = env_int("EDMS_DUPLICATE_PAGE_DISTANCE", 20, minimum=0)
+EDMS_DUPLICATE_PAGE_RECHECK = env_int("EDMS_DUPLICATE_PAGE_RECHECK", 120, minimum=1)
+# Similar marks (similarity.marks): the largest query image `POST /api/v1/marks/similar` takes.
+EDMS_MARK_QUERY_MAX_BYTES = env_int("EDMS_MARK_QUERY_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 # Who reacts once the index has applied a batch of events (see search.indexer.announce_indexed):
 # saved searches are checked against the documents that just became searchable.
 EDMS_INDEXED_SUBSCRIBERS = ["watch.saved_searches.notify_matches"]

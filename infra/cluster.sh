@@ -67,7 +67,7 @@ command_of() { # name
             --threads 4 --worker-class gthread --timeout 300
         ;;
     worker1 | worker2)
-        echo "$BIN/celery" -A edms worker -Q interactive,celery,webhook,extract,ocr,scan,render \
+        echo "$BIN/celery" -A edms worker -Q interactive,celery,webhook,extract,ocr,scan,render,duplicates \
             --loglevel INFO --concurrency 1 --hostname "$1@%h"
         ;;
     interactive)

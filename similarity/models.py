@@ -1,12 +1,20 @@
 """What the similarity index holds, kept in the database so the vector index on disk can always be
 rebuilt from it (`similarity.vectorindex`): each document's latest text cut into chunks, with
-each chunk's embedding."""
+each chunk's embedding. The near-duplicate and similar-mark models live in
+`similarity.duplicate_models` and are imported here so that Django finds them."""
 
 from __future__ import annotations
 
 from django.db import models
 
 from dossier.models import Document
+from similarity.duplicate_models import (  # noqa: F401
+    DuplicateFlag,
+    DuplicateStatus,
+    Fingerprint,
+    FingerprintKey,
+    MarkImage,
+)
 
 
 class EmbeddedText(models.Model):

@@ -38,7 +38,17 @@ from api.serializers.dossiers import (
     PriorityClaimSerializer,
     TextStatusSerializer,
 )
+from api.serializers.duplicates import (
+    DuplicateFlagSerializer,
+    DuplicateReviewSerializer,
+    DuplicateSerializer,
+)
 from api.serializers.events import EventPageSerializer, EventSerializer
+from api.serializers.marks import (
+    SimilarMarkSerializer,
+    SimilarMarksQuerySerializer,
+    SimilarMarksSerializer,
+)
 from api.serializers.retention import (
     DispositionApprovalSerializer,
     DispositionItemSerializer,
@@ -72,6 +82,9 @@ __all__ = [
     "DossierDetailSerializer",
     "DossierSerializer",
     "DossierWriteSerializer",
+    "DuplicateFlagSerializer",
+    "DuplicateReviewSerializer",
+    "DuplicateSerializer",
     "EventPageSerializer",
     "EventSerializer",
     "ExportParamsSerializer",
@@ -90,6 +103,9 @@ __all__ = [
     "SearchParamsSerializer",
     "SearchResultSerializer",
     "SearchStatusSerializer",
+    "SimilarMarkSerializer",
+    "SimilarMarksQuerySerializer",
+    "SimilarMarksSerializer",
     "TextStatusSerializer",
     "VersionRestoreSerializer",
     "VersionSerializer",

@@ -13,10 +13,12 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.serializers.duplicates import DuplicateSerializer
 from dossier import access, redaction
 from dossier.models import Channel, Document, Rendition, TextQuality, Version
 from ingest.models import Processing, State
 from scanning import coversheets
+from similarity import near_duplicates
 
 BARCODE_HELP = (
     "The QR payload of the document's cover sheet or reception receipt, in the scanning "
@@ -282,6 +284,11 @@ class DocumentSerializer(serializers.ModelSerializer):
         help_text="When the paper original was received (`received_on` null: not yet), where "
         "it is kept, a note.",
     )
+    duplicates = serializers.SerializerMethodField(
+        help_text="Near-duplicates found at intake (same text or first page), in this dossier "
+        "or another, that the caller may read; hints for review, nothing is merged. Empty for "
+        "the public."
+    )
 
     class Meta:
         model = Document
@@ -314,6 +321,7 @@ class DocumentSerializer(serializers.ModelSerializer):
             "cover_sheet_url",
             "paper_original_expected",
             "paper_original",
+            "duplicates",
             "versions",
         ]
         read_only_fields = fields
@@ -333,6 +341,10 @@ class DocumentSerializer(serializers.ModelSerializer):
     def get_cover_sheet_url(self, document: Document) -> str:
         return reverse("api:document-cover-sheet", args=[document.id])
 
+    @extend_schema_field(DuplicateSerializer(many=True))
+    def get_duplicates(self, document: Document) -> list[dict]:
+        return near_duplicates.duplicates_for(document, _reader(self))
+
 
 class DocumentListItemSerializer(DocumentSerializer):
     """A document in the file-wrapper listing: its latest version only, never its text."""
@@ -340,7 +352,10 @@ class DocumentListItemSerializer(DocumentSerializer):
     latest = serializers.SerializerMethodField()
 
     class Meta(DocumentSerializer.Meta):
-        fields = [f for f in DocumentSerializer.Meta.fields if f != "versions"] + ["latest"]
+        # Neither the versions nor the duplicates (a query a row): the detail view has them.
+        fields = [
+            f for f in DocumentSerializer.Meta.fields if f not in ("versions", "duplicates")
+        ] + ["latest"]
         read_only_fields = fields
 
     @extend_schema_field(VersionSerializer(allow_null=True))

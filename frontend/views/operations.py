@@ -23,6 +23,8 @@ from ingest import pipeline
 from ingest.models import Processing, Stage, State
 from operations import broker
 from search import indexer
+from similarity import near_duplicates
+from similarity.duplicate_models import DuplicateStatus
 
 FAILED_SHOWN = 100
 CORRUPT_SHOWN = 100
@@ -73,6 +75,10 @@ def operations(request):
             "fixity_pass": next(iter(last_passes(1)), None),
             "corrupt": corrupt_contents(readable),
             "das_requests": das_listing.needing_attention(access.visible_dossiers(request.user)),
+            "open_duplicates": near_duplicates.visible_flags(request.user)
+            .filter(status=DuplicateStatus.OPEN)
+            .count(),
+            "can_review_duplicates": near_duplicates.can_review(request.user),
         },
     )
 

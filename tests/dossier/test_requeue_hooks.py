@@ -17,6 +17,7 @@ from exchange.das.tasks import requeue_das_requests
 from ingest.pipeline import requeue_stalled_renditions
 from retention.scan import scan_when_due
 from search.tasks import queue_late_announcements, queue_rebuild_of_outdated_index
+from similarity.duplicate_tasks import queue_missing
 from watch.notify import requeue_unsent_mail
 from webhooks.deliveries import requeue_due_deliveries
 
@@ -30,6 +31,7 @@ def test_each_app_registers_its_hook_once_in_the_order_apps_are_installed():
         "notification e-mails": requeue_unsent_mail,
         "documents due for disposition": scan_when_due,
         "DAS requests": requeue_das_requests,
+        "duplicate checks": queue_missing,
     }
     register_requeue_hook("webhook deliveries", requeue_due_deliveries)  # ready() run again
     assert list(requeue_hooks()) == [
@@ -40,6 +42,7 @@ def test_each_app_registers_its_hook_once_in_the_order_apps_are_installed():
         "notification e-mails",
         "documents due for disposition",
         "DAS requests",
+        "duplicate checks",
     ]
 
 

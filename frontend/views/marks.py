@@ -1,0 +1,66 @@
+"""Similar marks for people: drop or choose an image, see the marks and designs most like it
+beside it (`similarity.marks`, the same search as `POST /api/v1/marks/similar`)."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+from PIL import Image
+
+from dossier.models import IpType
+from similarity import marks
+
+SHOWN = 30
+PREVIEW_SIDE = 320
+
+
+@require_http_methods(["GET", "POST"])
+def similar_marks(request):
+    """GET: the form. POST (multipart `image`, optional `ip_type`): the matches beside it."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    context = {"ip_types": [(IpType.TRADEMARK, _("Trademark")), (IpType.DESIGN, _("Design"))]}
+    if request.method == "POST":
+        context.update(_search(request))
+    return render(
+        request, "frontend/similar_marks.html", context, status=context.get("status", 200)
+    )
+
+
+def _search(request) -> dict:
+    image = request.FILES.get("image")
+    ip_type = request.POST.get("ip_type", "")
+    if image is None:
+        return {"error": _("Choose an image first."), "status": 400}
+    if image.size > settings.EDMS_MARK_QUERY_MAX_BYTES:
+        return {"error": _("The image is too large."), "status": 413}
+    try:
+        query = marks.query_features(image)
+        image.seek(0)
+        preview = _preview(image)
+    except marks.BadImage:
+        return {"error": _("This file is not an image that can be compared."), "status": 400}
+    found = marks.similar_marks(
+        query,
+        request.user,
+        limit=SHOWN,
+        ip_types=[ip_type] if ip_type in (IpType.TRADEMARK, IpType.DESIGN) else [],
+    )
+    return {"preview": preview, "found": found, "ip_type": ip_type}
+
+
+def _preview(upload) -> str:
+    """The query as a small PNG data URL, shown beside the matches (nothing is stored)."""
+    with Image.open(upload) as image:
+        image.draft("RGB", (PREVIEW_SIDE, PREVIEW_SIDE))
+        small = image.convert("RGBA")
+        small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+    buffer = io.BytesIO()
+    small.save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()

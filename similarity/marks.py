@@ -1,0 +1,135 @@
+"""Similar marks and designs (issue 20, point 3): the representation of each trademark (`MARK`
+document) and design (`DREP`, its first image) is described (`marks_features`) once processing
+has rendered its first page, and `similar_marks` answers the most similar ones among the
+dossiers a caller may see, filtered by IP type and status.
+
+The image described is processing's first-page thumbnail (rendered in its sandbox), so an
+uploaded file is never decoded here; a query image is decoded once, bounded in pixels. The
+vectors of every mark are held in one matrix per process (`marks_index.MarkIndex`), reloaded
+when marks were added or removed. The Vienna classification is not stored by edms yet, so it is
+no filter yet.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from django.db.models import Count, Max
+from PIL import Image
+
+from dossier import access, blobstore
+from dossier.models import RenditionKind, Version
+from similarity import marks_features
+from similarity.duplicate_models import MarkImage
+from similarity.marks_index import Hit, MarkIndex
+
+log = logging.getLogger(__name__)
+
+MARK_TYPES = ("MARK", "DREP")
+# A query image larger than this (in pixels) is refused before it is decoded: the features need
+# 128 px, and a decompression bomb must not take the web process down.
+MAX_QUERY_PIXELS = 40_000_000
+
+
+class BadImage(ValueError):
+    """The query is not an image edms can read (or is blank, or too large in pixels)."""
+
+
+def index_mark(version_id: int) -> bool:
+    """Describe the version if it is the latest of a mark's (or design's) representation and its
+    first-page image is there; drop the description of one that no longer is. Returns whether
+    it is described now. Safe to run twice."""
+    version = Version.objects.select_related("document").filter(pk=version_id).first()
+    if version is None:
+        return False
+    document = version.document
+    current = (
+        document.doc_type_id in MARK_TYPES
+        and version.number == document.latest_version
+        and version.expunged_at is None
+        and document.expunged_at is None
+    )
+    thumbnail = version.renditions.filter(kind=RenditionKind.THUMBNAIL).first()
+    vectors = None
+    if current and thumbnail is not None:
+        try:
+            data = b"".join(blobstore.read_chunks(thumbnail.blob_id))
+            with Image.open(io.BytesIO(data)) as image:
+                vectors = marks_features.mark_vectors(image)
+        except (OSError, Image.DecompressionBombError):
+            log.warning("the first-page image of version %s could not be read", version_id)
+    if vectors is None:
+        MarkImage.objects.filter(version_id=version_id).delete()
+        return False
+    # A new version replaces the document's earlier one.
+    MarkImage.objects.filter(document=document).exclude(version_id=version_id).delete()
+    MarkImage.objects.update_or_create(
+        version=version, defaults={"document": document, "vectors": vectors.tobytes()}
+    )
+    return True
+
+
+def query_features(upload) -> np.ndarray:
+    """The query views of an uploaded image (a file object); `BadImage` if it cannot be read."""
+    try:
+        with Image.open(upload) as image:
+            width, height = image.size
+            if width * height > MAX_QUERY_PIXELS:
+                raise BadImage(f"the image is {width} x {height} pixels: at most 40 megapixels")
+            image.draft("RGB", (512, 512))  # JPEG: decode at a fraction of the size
+            vectors = marks_features.query_vectors(image)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        if isinstance(exc, BadImage):
+            raise
+        raise BadImage("the file is not an image edms can read") from None
+    if vectors is None:
+        raise BadImage("the image is blank: there is no figure to compare")
+    return vectors
+
+
+@dataclass(frozen=True)
+class SimilarMark:
+    mark: MarkImage
+    score: float
+
+
+def similar_marks(
+    query: np.ndarray, user, *, limit: int = 20, ip_types=(), statuses=()
+) -> list[SimilarMark]:
+    """The marks most similar to the query views, best first, among the documents `user` may
+    read (applied before the limit), in dossiers of `ip_types` and `statuses` when given."""
+    index = _index()
+    readable = MarkImage.objects.filter(document__in=access.visible_documents(user))
+    if ip_types:
+        readable = readable.filter(document__dossier__ip_type__in=ip_types)
+    if statuses:
+        readable = readable.filter(document__dossier__status__in=statuses)
+    allowed_ids = set(readable.values_list("id", flat=True))
+    allowed = np.fromiter((key in allowed_ids for key in index.keys), dtype=bool, count=len(index))
+    hits: list[Hit] = index.search(query, limit, allowed=allowed)
+    marks = MarkImage.objects.select_related("version", "document__dossier").in_bulk(
+        [hit.key for hit in hits]
+    )
+    return [SimilarMark(marks[hit.key], hit.score) for hit in hits if hit.key in marks]
+
+
+_cache: dict[str, object] = {}
+_lock = threading.Lock()
+
+
+def _index() -> MarkIndex:
+    """The process's matrix of every mark's vectors, reloaded when marks changed."""
+    state = MarkImage.objects.aggregate(n=Count("id"), last=Max("computed_at"), top=Max("id"))
+    stamp = (state["n"], state["last"], state["top"])
+    with _lock:
+        if _cache.get("stamp") != stamp:
+            rows = list(MarkImage.objects.order_by("id").values_list("id", "vectors"))
+            shape = (len(rows), marks_features.VIEWS, marks_features.DIMENSIONS)
+            vectors = np.frombuffer(b"".join(bytes(v) for _, v in rows), dtype=np.float32)
+            _cache["index"] = MarkIndex([key for key, _ in rows], vectors.reshape(shape))
+            _cache["stamp"] = stamp
+        return _cache["index"]

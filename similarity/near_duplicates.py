@@ -1,0 +1,277 @@
+"""Near-duplicates at intake (issue 20, point 2): when a version has been processed, find the
+documents, in its dossier or another, with nearly the same text (MinHash of word 5-grams) or
+the same first page (perceptual hash), and flag it "probably a re-filing of X".
+
+Nothing is merged or rejected: a flag is a hint that records staff review (`review_flag`), and
+readers see a document's flags only where they may read the other document (`duplicates_for`).
+This runs as its own task after processing has finished (`similarity.duplicate_tasks`), so a
+document is searchable before it is checked.
+
+The text is the version's extracted text (a processing fact); the page image is the first-page
+thumbnail that processing renders in its sandbox, so no untrusted file is decoded here.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from PIL import Image
+
+from dossier import access, blobstore
+from dossier.models import Document, RenditionKind, Version
+from dossier.roles import Role, role_of
+from similarity import minhash, perceptual
+from similarity.duplicate_models import DuplicateFlag, DuplicateStatus, Fingerprint, FingerprintKey
+
+log = logging.getLogger(__name__)
+
+# The head of a text that is compared: a re-filing is alike from its first pages, and a 5 MB
+# text would cost seconds of hashing for nothing more.
+MAX_TEXT_BYTES = 2_000_000
+# Compared in full at most: the fingerprints sharing the most keys.
+MAX_CANDIDATES = 200
+
+
+@dataclass(frozen=True)
+class Match:
+    fingerprint: Fingerprint
+    text_similarity: float | None
+    page_distance: int | None
+
+
+def fingerprint_version(version_id: int) -> list[DuplicateFlag]:
+    """Fingerprint the version (again) and flag its near-duplicates; returns the flags raised or
+    updated. Safe to run twice; a version gone, expunged or not processed is left alone (an
+    expunged one loses its fingerprint)."""
+    version = Version.objects.select_related("document").filter(pk=version_id).first()
+    if version is None:
+        return []
+    if version.expunged_at is not None or version.document.expunged_at is not None:
+        Fingerprint.objects.filter(version_id=version_id).delete()
+        return []
+    if version.text_id is None and not version.renditions.filter(kind=RenditionKind.THUMBNAIL):
+        return []  # not processed (yet): the processed event brings it back
+    signature = minhash.signature(_text_of(version)) if version.text_id else None
+    page_hash, page_checked = _first_page_hash(version)
+    with transaction.atomic():
+        fingerprint, _ = Fingerprint.objects.update_or_create(
+            version=version,
+            defaults={
+                "document": version.document,
+                "text_signature": signature,
+                "page_hash": page_hash or "",
+                "page_checked": page_checked,
+            },
+        )
+        keys = (minhash.band_keys(signature) if signature else []) + (
+            perceptual.lsh_keys(page_hash) if page_hash else []
+        )
+        fingerprint.keys.all().delete()
+        FingerprintKey.objects.bulk_create(
+            FingerprintKey(fingerprint=fingerprint, key=key) for key in keys
+        )
+        return [_flag(fingerprint, match) for match in _matches(fingerprint, keys)]
+
+
+def _text_of(version: Version) -> str:
+    head = bytearray()
+    for chunk in blobstore.read_chunks(version.text_id):
+        head += chunk
+        if len(head) >= MAX_TEXT_BYTES:
+            break
+    return bytes(head[:MAX_TEXT_BYTES]).decode("utf-8", errors="ignore")
+
+
+def _first_page_hash(version: Version) -> tuple[str | None, bool]:
+    """The first page's hash (None for a blank page or none), and whether there was an image."""
+    thumbnail = version.renditions.filter(kind=RenditionKind.THUMBNAIL).first()
+    if thumbnail is None:
+        return None, False
+    try:
+        data = b"".join(blobstore.read_chunks(thumbnail.blob_id))
+        with Image.open(io.BytesIO(data)) as image:
+            return perceptual.page_hash(image), True
+    except (OSError, Image.DecompressionBombError):
+        log.warning("the first-page image of version %s could not be read", version.pk)
+        return None, True
+
+
+def _matches(fingerprint: Fingerprint, keys: list[str]) -> list[Match]:
+    """The fingerprints of other documents close enough to this one: best one per document."""
+    if not keys:
+        return []
+    candidates = (
+        Fingerprint.objects.filter(keys__key__in=keys)
+        .exclude(document_id=fingerprint.document_id)
+        .filter(version__expunged_at__isnull=True, document__expunged_at__isnull=True)
+        .annotate(shared=Count("keys"))
+        .order_by("-shared", "id")[:MAX_CANDIDATES]
+    )
+    best: dict[object, Match] = {}
+    for candidate in candidates:
+        match = _compare(fingerprint, candidate)
+        if match is None:
+            continue
+        kept = best.get(candidate.document_id)
+        if kept is None or _strength(match) > _strength(kept):
+            best[candidate.document_id] = match
+    return list(best.values())
+
+
+def _compare(fingerprint: Fingerprint, candidate: Fingerprint) -> Match | None:
+    text = page = None
+    if fingerprint.text_signature and candidate.text_signature:
+        text = minhash.similarity(fingerprint.text_signature, candidate.text_signature)
+        if text < settings.EDMS_DUPLICATE_TEXT_SIMILARITY:
+            text = None
+    if fingerprint.page_hash and candidate.page_hash:
+        page = perceptual.distance(fingerprint.page_hash, candidate.page_hash)
+        if page > settings.EDMS_DUPLICATE_PAGE_DISTANCE:
+            page = None
+    if text is None and page is None:
+        return None
+    return Match(candidate, text, page)
+
+
+def _strength(match: Match) -> tuple[float, int]:
+    return (match.text_similarity or 0.0, -(match.page_distance or perceptual.BITS))
+
+
+def _flag(fingerprint: Fingerprint, match: Match) -> DuplicateFlag:
+    """Raise (or update the scores of) the flag: the later filed document is the re-filing.
+    A reviewed flag keeps its review."""
+    this, other = fingerprint, match.fingerprint
+    documents = Document.objects.in_bulk([this.document_id, other.document_id])
+    if (documents[other.document_id].created_at, str(other.document_id)) > (
+        documents[this.document_id].created_at,
+        str(this.document_id),
+    ):
+        this, other = other, this
+    flag, _ = DuplicateFlag.objects.update_or_create(
+        document_id=this.document_id,
+        original_id=other.document_id,
+        defaults={
+            "version_id": this.version_id,
+            "original_version_id": other.version_id,
+            "text_similarity": match.text_similarity,
+            "page_distance": match.page_distance,
+        },
+    )
+    return flag
+
+
+# --- Reading flags --------------------------------------------------------------------------
+
+
+def sees_duplicates(user) -> bool:
+    """Flags are the office's working notes: staff and the registry, never the public."""
+    return role_of(user) != Role.PUBLIC
+
+
+def visible_flags(user) -> QuerySet[DuplicateFlag]:
+    """The flags `user` may see: both documents readable by them, neither expunged."""
+    if not sees_duplicates(user):
+        return DuplicateFlag.objects.none()
+    readable = access.visible_documents(user).filter(expunged_at__isnull=True).values("id")
+    return DuplicateFlag.objects.filter(document__in=readable, original__in=readable)
+
+
+def duplicates_for(document: Document, user) -> list[dict]:
+    """The document's near-duplicates that `user` may read, for its API representation: those
+    it is probably a re-filing of, then those that are probably re-filings of it."""
+    flags = (
+        visible_flags(user)
+        .filter(Q(document=document) | Q(original=document))
+        .select_related("document__dossier", "original__dossier")
+        .order_by("created_at", "id")
+    )
+    found = []
+    for flag in flags:
+        refiling = flag.document_id == document.id
+        other = flag.original if refiling else flag.document
+        found.append(
+            {
+                "flag": flag.id,
+                "relation": "refiling_of" if refiling else "refiled_as",
+                "document": str(other.id),
+                "dossier": other.dossier.display_key,
+                "title": other.title,
+                "text_similarity": flag.text_similarity,
+                "page_distance": flag.page_distance,
+                "status": flag.status,
+            }
+        )
+    found.sort(key=lambda item: item["relation"] != "refiling_of")
+    return found
+
+
+# --- Reviewing ------------------------------------------------------------------------------
+
+
+def can_review(user) -> bool:
+    """Records staff (and administrators) answer for the file wrapper: they review flags."""
+    return access.can_do_quality_control(user)
+
+
+def review_flag(flag: DuplicateFlag, status: str, *, user) -> DuplicateFlag:
+    """Record a person's judgement on the flag (`DuplicateStatus`): reviewed (a duplicate indeed)
+    or not a duplicate; `open` undoes it. Changes no document."""
+    if status not in DuplicateStatus.values:
+        raise ValueError(f"not a review status: {status!r}")
+    reviewed = status != DuplicateStatus.OPEN
+    flag.status = status
+    flag.reviewed_by = user if reviewed and user.is_authenticated else None
+    flag.reviewed_at = timezone.now() if reviewed else None
+    flag.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    return flag
+
+
+# --- Catching up ----------------------------------------------------------------------------
+
+
+_PROCESSED = Q(text__isnull=False) | Q(renditions__kind=RenditionKind.THUMBNAIL)
+
+
+def processed_versions() -> QuerySet[Version]:
+    """Versions with a text or a first-page image, not expunged, oldest first."""
+    live = Version.objects.filter(expunged_at__isnull=True, document__expunged_at__isnull=True)
+    return live.filter(_PROCESSED).distinct().order_by("id")
+
+
+def versions_to_fingerprint(*, missing_pages: bool = True) -> QuerySet[Version]:
+    """Processed versions without a fingerprint, and (with `missing_pages`) those fingerprinted
+    before their first-page image was made and that have one now."""
+    live = Version.objects.filter(expunged_at__isnull=True, document__expunged_at__isnull=True)
+    todo = Q(duplicate_fingerprint__isnull=True) & _PROCESSED
+    if missing_pages:
+        todo |= Q(
+            duplicate_fingerprint__page_checked=False,
+            renditions__kind=RenditionKind.THUMBNAIL,
+        )
+    return live.filter(todo).distinct().order_by("id")
+
+
+def count_open_flags() -> int:
+    return DuplicateFlag.objects.filter(status=DuplicateStatus.OPEN).count()
+
+
+def page_checked(version_id: int) -> bool:
+    """Whether the version's fingerprint has seen its first-page image (or has none to see)."""
+    return Fingerprint.objects.filter(version_id=version_id, page_checked=True).exists() or not (
+        Fingerprint.objects.filter(version_id=version_id).exists()
+    )
+
+
+def forget_expunged() -> int:
+    """Drop the fingerprints of expunged versions (what was derived from removed content goes
+    with it); returns how many."""
+    deleted, _ = Fingerprint.objects.filter(
+        Q(version__expunged_at__isnull=False) | Q(document__expunged_at__isnull=False)
+    ).delete()
+    return deleted
