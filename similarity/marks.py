@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db.models import Count, Max
-from PIL import Image
 
 from dossier import access, blobstore
 from dossier.models import RenditionKind, Version
@@ -56,6 +55,8 @@ def index_mark(version_id: int) -> bool:
     thumbnail = version.renditions.filter(kind=RenditionKind.THUMBNAIL).first()
     vectors = None
     if current and thumbnail is not None:
+        from PIL import Image  # here: the web server and workers keep no image library loaded
+
         try:
             data = b"".join(blobstore.read_chunks(thumbnail.blob_id))
             with Image.open(io.BytesIO(data)) as image:
@@ -75,6 +76,8 @@ def index_mark(version_id: int) -> bool:
 
 def query_features(upload) -> np.ndarray:
     """The query views of an uploaded image (a file object); `BadImage` if it cannot be read."""
+    from PIL import Image  # here: the web server and workers keep no image library loaded
+
     try:
         with Image.open(upload) as image:
             width, height = image.size

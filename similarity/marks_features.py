@@ -22,8 +22,12 @@ one matrix product per query view.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from PIL import Image, ImageOps
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 SIDE = 16
 DIMENSIONS = SIDE * SIDE
@@ -40,6 +44,8 @@ BAND_GAP = 0.04
 def load(image: Image.Image) -> Image.Image:
     """The image upright, in RGB over white (transparency is background), at most
     `WORKING_SIDE` px on its longer side."""
+    from PIL import Image, ImageOps  # here: the web server and workers keep no image library
+
     image = ImageOps.exif_transpose(image)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
@@ -59,6 +65,8 @@ def figure_mask(image: Image.Image) -> np.ndarray:
 
 
 def _square_vector(mask: np.ndarray) -> np.ndarray | None:
+    from PIL import Image  # here: the web server and workers keep no image library
+
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
     if len(rows) == 0:
@@ -113,6 +121,8 @@ def mark_vectors(image: Image.Image) -> np.ndarray | None:
 
 def query_vectors(image: Image.Image) -> np.ndarray | None:
     """The query's views, each also turned by `QUERY_TURNS`: (turns x views) x DIMENSIONS."""
+    from PIL import Image  # here: the web server and workers keep no image library
+
     mask = figure_mask(load(image))
     if not mask.any():
         return None
@@ -137,6 +147,8 @@ _DCT = np.array(
 def phash(image: Image.Image) -> int:
     """The classic 64-bit perceptual hash: the low 8 x 8 frequencies of a 32 x 32 grey image's
     DCT, each above or below their median."""
+    from PIL import Image  # here: the web server and workers keep no image library
+
     grey = load(image).convert("L").resize((32, 32), Image.Resampling.LANCZOS)
     pixels = np.asarray(grey, dtype=np.float64)
     low = (_DCT @ pixels @ _DCT.T)[:8, :8].flatten()

@@ -21,7 +21,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
-from PIL import Image
 
 from dossier import access, blobstore
 from dossier.models import Document, RenditionKind, Version
@@ -93,6 +92,8 @@ def _first_page_hash(version: Version) -> tuple[str | None, bool]:
     thumbnail = version.renditions.filter(kind=RenditionKind.THUMBNAIL).first()
     if thumbnail is None:
         return None, False
+    from PIL import Image  # here: the web server and workers keep no image library loaded
+
     try:
         data = b"".join(blobstore.read_chunks(thumbnail.blob_id))
         with Image.open(io.BytesIO(data)) as image:

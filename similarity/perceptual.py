@@ -9,8 +9,12 @@ letterhead are alike at 64 bits.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from PIL import Image, ImageOps
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 SIDE = 16
 BITS = SIDE * SIDE
@@ -29,6 +33,10 @@ TIE_MARGIN = 8.0
 
 
 def page_hash(image: Image.Image) -> str | None:
+    # Pillow is imported here, not with the module: the web server and the workers keep no image
+    # library loaded (tests/edms/test_process_imports.py); only the duplicate check hashes.
+    from PIL import Image, ImageOps
+
     """The page's difference hash as 64 hex digits, or None for a blank page."""
     # Stretched to full contrast first: a lighter or darker rescan is the same page.
     grey = ImageOps.autocontrast(ImageOps.exif_transpose(image).convert("L"), cutoff=1)

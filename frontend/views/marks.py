@@ -11,7 +11,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from PIL import Image
 
 from dossier.models import IpType
 from similarity import marks
@@ -57,6 +56,8 @@ def _search(request) -> dict:
 
 def _preview(upload) -> str:
     """The query as a small PNG data URL, shown beside the matches (nothing is stored)."""
+    from PIL import Image  # here: the web server keeps no image library loaded until asked
+
     with Image.open(upload) as image:
         image.draft("RGB", (PREVIEW_SIDE, PREVIEW_SIDE))
         small = image.convert("RGBA")

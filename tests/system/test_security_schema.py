@@ -68,6 +68,7 @@ def concrete(template: str, document_id: str = UUID) -> str:
         "applicationNumberText": "24000123",  # the USPTO-shaped reads (exchange.uspto_odp)
         "documentIdentifier": UUID,
         "request_id": UUID,
+        "flag_id": "1",
     }
     return re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], template)
 
