@@ -355,6 +355,10 @@ class S3Blobs:
     def read_range(
         self, sha256: str, start: int = 0, end: int | None = None, chunk_size: int = CHUNK_SIZE
     ) -> Generator[bytes, None, None]:
+        if start == 0 and end is None:
+            # The whole object, asked without a range: S3 answers `bytes=0-` of an empty
+            # object (an extracted text with no words) with 416 InvalidRange.
+            return _iter_body(self.open(sha256), chunk_size)
         body = self._get(sha256, Range=f"bytes={start}-{'' if end is None else end}")["Body"]
         return _iter_body(body, chunk_size)
 
