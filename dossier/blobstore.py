@@ -269,6 +269,22 @@ def read_chunks(
     return blob_backend().read_range(sha256, start, end, chunk_size)
 
 
+def read_text_head(sha256: str, max_bytes: int) -> str:
+    """The first `max_bytes` bytes (about) of a stored UTF-8 text, decoded; "" when there is
+    none or its blob is missing (fixity reports that). Reads no more than it keeps."""
+    if not sha256:
+        return ""
+    head = bytearray()
+    try:
+        for chunk in read_chunks(sha256):
+            head += chunk
+            if len(head) >= max_bytes:
+                break
+    except BlobMissing:
+        return ""
+    return bytes(head[:max_bytes]).decode("utf-8", "replace")
+
+
 def read_verified(sha256: str, size: int, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
     """Stream the whole blob, checking it against its digest and size on the way.
 

@@ -164,15 +164,5 @@ def _redacted_text(source: Source, max_text_chars: int) -> str:
 
 
 def _read_text(sha256: str, max_text_chars: int) -> str:
-    if not sha256:
-        return ""
-    chunks, size = [], 0
-    try:
-        for chunk in blobstore.read_chunks(sha256):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size >= MAX_TEXT_BYTES:
-                break
-    except blobstore.BlobMissing:
-        return ""  # fixity reports it; the metadata stays findable
-    return b"".join(chunks).decode("utf-8", "replace")[:max_text_chars]
+    # A missing blob reads as no text: fixity reports it, and the metadata stays findable.
+    return blobstore.read_text_head(sha256, MAX_TEXT_BYTES)[:max_text_chars]

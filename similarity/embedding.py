@@ -37,16 +37,7 @@ def current_text(document: Document) -> tuple[str, str]:
 
 
 def read_text(sha256: str) -> str:
-    chunks, size = [], 0
-    try:
-        for chunk in blobstore.read_chunks(sha256):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size >= MAX_TEXT_BYTES:
-                break
-    except blobstore.BlobMissing:
-        return ""
-    return b"".join(chunks).decode("utf-8", "replace")
+    return blobstore.read_text_head(sha256, MAX_TEXT_BYTES)
 
 
 def embed_document(document_id: str) -> Outcome:

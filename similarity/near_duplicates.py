@@ -79,12 +79,7 @@ def fingerprint_version(version_id: int) -> list[DuplicateFlag]:
 
 
 def _text_of(version: Version) -> str:
-    head = bytearray()
-    for chunk in blobstore.read_chunks(version.text_id):
-        head += chunk
-        if len(head) >= MAX_TEXT_BYTES:
-            break
-    return bytes(head[:MAX_TEXT_BYTES]).decode("utf-8", errors="ignore")
+    return blobstore.read_text_head(version.text_id, MAX_TEXT_BYTES)
 
 
 def _first_page_hash(version: Version) -> tuple[str | None, bool]:
