@@ -204,7 +204,7 @@ def _from_exception(exc) -> tuple[str, str, str | None, dict]:
 
 
 def storage_unavailable_detail(exc: StorageUnavailable) -> str:
-    # Logged once, with boto's reason, where it happened (dossier.blobbackends): not again here.
+    # Logged once, with boto's reason, where it happened (dossier.blobs_s3): not again here.
     return f"{exc}; nothing was stored or read, an operator is needed"
 
 

@@ -39,7 +39,8 @@ from api.resumable import check_length, resolve_target
 from api.upload_filing import Filed, file_and_record, outcome
 from dossier import access, blobstore, bucket_uploads
 from dossier.audit import Actor
-from dossier.blobbackends import S3Blobs, blob_backend
+from dossier.blobbackends import blob_backend
+from dossier.blobs_s3 import S3Blobs
 from dossier.blobstore import StagedFile, StagedInStore
 from dossier.uploads import clean_filename
 

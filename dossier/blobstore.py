@@ -33,15 +33,15 @@ from django.conf import settings
 from django.core.files.storage import Storage, storages
 
 # Re-exported: what callers of the blob store use, wherever the bytes live.
-from dossier.blobbackends import CHUNK_SIZE as CHUNK_SIZE
-from dossier.blobbackends import STAGING_DIR as STAGING_DIR
-from dossier.blobbackends import BlobLocked as BlobLocked
-from dossier.blobbackends import BlobMissing as BlobMissing
-from dossier.blobbackends import DigestRefused as DigestRefused
-from dossier.blobbackends import ObjectLock as ObjectLock
-from dossier.blobbackends import StorageUnavailable as StorageUnavailable
+from dossier.blob_interface import CHUNK_SIZE as CHUNK_SIZE
+from dossier.blob_interface import STAGING_DIR as STAGING_DIR
+from dossier.blob_interface import BlobLocked as BlobLocked
+from dossier.blob_interface import BlobMissing as BlobMissing
+from dossier.blob_interface import DigestRefused as DigestRefused
+from dossier.blob_interface import ObjectLock as ObjectLock
+from dossier.blob_interface import StorageUnavailable as StorageUnavailable
+from dossier.blob_interface import storage_key as storage_key
 from dossier.blobbackends import blob_backend
-from dossier.blobbackends import storage_key as storage_key
 
 # What `filetype` reads of a file to recognise it.
 _SNIFF_BYTES = 8192

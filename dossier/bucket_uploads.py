@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dossier.blobbackends import S3Blobs, s3_availability
+from dossier.blobs_s3 import S3Blobs, s3_availability
 
 UPLOADS_DIR = "uploads"
 # S3's bounds for a multipart upload: every part but the last at least 5 MiB, at most 5 GiB,

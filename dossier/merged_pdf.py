@@ -29,7 +29,7 @@ from typing import BinaryIO
 from django.conf import settings
 
 from dossier import blobstore
-from dossier.blobbackends import BlobMissing
+from dossier.blob_interface import BlobMissing
 from dossier.models import Blob, Document, Rendition, RenditionKind, Version
 
 PDF = "application/pdf"

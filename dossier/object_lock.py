@@ -26,7 +26,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from dossier.blobbackends import ObjectLock, blob_backend
+from dossier.blob_interface import ObjectLock
+from dossier.blobbackends import blob_backend
 from dossier.models import Document, Dossier, LegalHold, Version
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,8 @@ from dossier.actions.errors import ContentLocked, InvalidChange
 from dossier.actions.legal_holds import refuse_if_held
 from dossier.actions.payloads import document_payload
 from dossier.audit import Actor, record_audit
-from dossier.blobbackends import BlobLocked, blob_backend
+from dossier.blob_interface import BlobLocked
+from dossier.blobbackends import blob_backend
 from dossier.events import append_event
 from dossier.models import Blob, Document, EventKind, Rendition, Version
 from dossier.object_lock import locked_content

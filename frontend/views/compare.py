@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dossier import access, actions, blobstore, redaction
 from dossier.audit import actor_of
-from dossier.blobbackends import BlobMissing
+from dossier.blob_interface import BlobMissing
 from dossier.models import Document, Rendition, RenditionKind, Version
 from frontend import compare
 from frontend.labels import ui_language

@@ -57,7 +57,7 @@ def unreachable_s3(settings):
 def storage_errors(caplog) -> list[logging.LogRecord]:
     # Errors only: on S3 the first write also logs (INFO) whether the bucket has Object Lock.
     return [
-        r for r in caplog.records if r.name == "dossier.blobbackends" and r.levelno >= logging.ERROR
+        r for r in caplog.records if r.name == "dossier.blobs_s3" and r.levelno >= logging.ERROR
     ]
 
 

@@ -19,14 +19,10 @@ from django.core.files.storage import FileSystemStorage
 from storages.backends.s3 import S3Storage
 
 from dossier import blobstore
-from dossier.blobbackends import (
-    STAGING_DIR,
-    BlobBackend,
-    BlobMissing,
-    FilesystemBlobs,
-    S3Blobs,
-    blob_backend,
-)
+from dossier.blob_interface import STAGING_DIR, BlobBackend, BlobMissing
+from dossier.blobbackends import blob_backend
+from dossier.blobs_filesystem import FilesystemBlobs
+from dossier.blobs_s3 import S3Blobs
 from dossier.blobstore import Promotion
 from tests.services import blobs_on_s3
 

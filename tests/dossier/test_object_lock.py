@@ -20,7 +20,8 @@ from django.core.files.storage import storages
 
 from dossier import actions, blobstore
 from dossier.audit import Actor
-from dossier.blobbackends import ObjectLock, blob_backend, storage_key
+from dossier.blob_interface import ObjectLock, storage_key
+from dossier.blobbackends import blob_backend
 from dossier.models import Version
 from dossier.object_lock import permanent_until
 from tests.conftest import create_dossier, file_document

@@ -82,7 +82,7 @@ def test_a_wrong_secret_is_refused_and_nothing_is_stored(
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["type"] == "/api/v1/problems/storage-unavailable"
     assert response.json()["detail"].startswith("blob storage refused our credentials")
-    assert len([r for r in caplog.records if r.name == "dossier.blobbackends"]) == 1
+    assert len([r for r in caplog.records if r.name == "dossier.blobs_s3"]) == 1
     assert Blob.objects.count() == 0 and Version.objects.count() == 0
     assert _absent(s3_bucket, _key(s3_bucket, content))
 
