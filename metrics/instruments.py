@@ -37,8 +37,13 @@ HTTP_DURATION = Histogram(
 )
 UPLOADS = Counter("edms_uploads", "Files received and stored (each becomes a version).")
 UPLOAD_BYTES = Counter("edms_upload_bytes", "Bytes of the files received and stored.")
-DOWNLOADS = Counter("edms_downloads", "Content downloads started, whole or a byte range.", ["kind"])
-DOWNLOAD_BYTES = Counter("edms_download_bytes", "Content bytes sent to clients.")
+DOWNLOADS = Counter(
+    "edms_downloads",
+    "Content downloads started: whole, a byte range, or a ZIP of several (exports, publication "
+    "batches, the dossier page's download).",
+    ["kind"],
+)
+DOWNLOAD_BYTES = Counter("edms_download_bytes", "Content bytes sent to clients (ZIPs included).")
 STEP_DURATION = Histogram(
     "edms_processing_step_duration_seconds",
     "Duration of each processing step (fetch, identify, extract, ocr, ...), by its outcome.",
@@ -62,12 +67,18 @@ FIXITY_CHECKS = Counter(
 
 # Every known label value at 0 from the start: a series that appears only at its first event
 # makes `rate()` and alerts miss that event, and dashboards show "no data" for "none".
-for _kind in ("whole", "range"):
+for _kind in ("whole", "range", "zip"):
     DOWNLOADS.labels(kind=_kind)
 for _result in ("ok", "missing", "mismatch"):
     FIXITY_CHECKS.labels(result=_result)
 for _state in ("delivered", "pending", "failed", "gave_up"):
     WEBHOOK_DELIVERIES.labels(state=_state)
+
+
+def counted_zip(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """A ZIP download started: counted as one, its bytes as they are sent."""
+    DOWNLOADS.labels(kind="zip").inc()
+    return counted_download(chunks)
 
 
 def counted_download(chunks: Iterable[bytes]) -> Iterator[bytes]:

@@ -31,6 +31,7 @@ from dossier.audit import actor_of
 from dossier.models import Document
 from dossier.uploads import staged_from_upload
 from ingest.status import text_status
+from metrics.instruments import counted_zip
 
 
 class DossierListView(GenericAPIView):
@@ -206,7 +207,9 @@ class DossierExportView(APIView):
             request.user, dossier, params.apply(Document.objects.all()), selection
         )
         package.record_downloads(actor_of(request))
-        response = StreamingHttpResponse(package.stream(), content_type="application/zip")
+        response = StreamingHttpResponse(
+            counted_zip(package.stream()), content_type="application/zip"
+        )
         response["Content-Disposition"] = content_disposition_header(True, package.filename)
         response["Cache-Control"] = "private, no-cache"
         response["X-Content-Type-Options"] = "nosniff"

@@ -13,6 +13,7 @@ from api import publication_batch
 from api.content import JsonForErrors
 from api.schema import problems
 from dossier.audit import actor_of
+from metrics.instruments import counted_zip
 
 
 class PublicationBatchParamsSerializer(serializers.Serializer):
@@ -42,7 +43,9 @@ class PublicationBatchView(APIView):
         batch = publication_batch.build_batch(
             request.user, params.validated_data["date"], actor=actor_of(request)
         )
-        response = StreamingHttpResponse(batch.stream(), content_type="application/zip")
+        response = StreamingHttpResponse(
+            counted_zip(batch.stream()), content_type="application/zip"
+        )
         response["Content-Disposition"] = content_disposition_header(True, batch.filename)
         response["Cache-Control"] = "private, no-cache"
         response["X-Content-Type-Options"] = "nosniff"

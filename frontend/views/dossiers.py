@@ -43,6 +43,7 @@ from frontend.views.case_events import kind_choices, may_record_case_events
 from frontend.views.visible import dossier_or_404
 from frontend.views.watch import is_watching
 from ingest.models import Processing, State
+from metrics.instruments import counted_zip
 from search.criteria import DocumentFilterSerializer
 
 DOSSIERS_PER_PAGE = 50
@@ -366,7 +367,7 @@ def download_zip(request, key):
         body = annotation_export.annotations_json(dossier.display_key, notes)
         extra.append(zipstream.Member.of_bytes(annotation_export.FILENAME, body, timezone.now()))
     archive = zipstream.stream_zip([*extra, *_zip_members(members, gone)])
-    response = StreamingHttpResponse(archive, content_type="application/zip")
+    response = StreamingHttpResponse(counted_zip(archive), content_type="application/zip")
     filename = f"{dossier.display_key.replace('/', '-')}.zip"
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response

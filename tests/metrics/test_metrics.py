@@ -110,6 +110,32 @@ def test_requests_uploads_downloads_and_processing_are_counted(registry, dossier
     assert {"edms_ocr_pages_total", "edms_webhook_deliveries_total"} <= names(after)
 
 
+def test_zip_downloads_are_counted_with_their_bytes(registry, dossier, metrics_on):
+    """An export is a download too: counted as a ZIP, every byte sent included."""
+    upload = SimpleUploadedFile("claims.txt", b"Claims: a widget.", "text/plain")
+    filed = registry.post(
+        f"{DOSSIER_URL}/documents", {"file": upload, "type": "CLM"}, format="multipart"
+    )
+    assert filed.status_code == 201, filed.content
+    before = scrape()
+    exported = registry.get(f"{DOSSIER_URL}/export")
+    assert exported.status_code == 200
+    size = len(b"".join(exported.streaming_content))
+    after = scrape()
+    assert (
+        value(after, "edms_downloads_total", kind="zip")
+        - value(before, "edms_downloads_total", kind="zip")
+        == 1
+    )
+    assert (
+        value(after, "edms_download_bytes_total") - value(before, "edms_download_bytes_total")
+        == size
+    )
+    assert value(after, "edms_downloads_total", kind="whole") == value(
+        before, "edms_downloads_total", kind="whole"
+    )
+
+
 def test_scanned_pages_are_counted_by_station(db, metrics_on):
     from tests.scan_support import batch_pdf, blank_page, split_now, text_page
 
