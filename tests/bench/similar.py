@@ -21,6 +21,7 @@ is measured by `tests.bench.search`.
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import random
 import re
@@ -29,7 +30,7 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,14 @@ def parse_args(argv):
 
 # --- The labelled set -----------------------------------------------------------------------
 
-OCR_CACHE = "edms-bench-similar-ocr"  # under the temporary directory: the scans' OCR text
+# Under the temporary directory: the scans' OCR text and the other files' extracted text.
+OCR_CACHE = "edms-bench-similar-texts"
+# The corpus's kinds of file read as the archive's other documents (not the broken files, nor
+# archives, whose members are files of these kinds).
+OTHER_KINDS = {"pdf", "office", "other", "email"}
+OTHER_LABEL = "other corpus document"
+# A dependent claim refers to another ("of claim 1", "according to any one of claims", "請求項１").
+DEPENDENT = re.compile(r"\bclaims? \d|\bany (one )?of claims?\b|請求項", re.IGNORECASE)
 
 
 @dataclass
@@ -61,6 +69,7 @@ class Patent:
     and a drawing)."""
 
     claims: str = ""
+    independent_claims: list[str] = field(default_factory=list)
     description: str = ""
     abstract: str = ""
     front_page: str = ""
@@ -95,6 +104,7 @@ def patents(ocr_cache: Path) -> dict[str, Patent]:
 def _patent(text, source: str) -> Patent:
     return Patent(
         claims="\n".join(text.claims),
+        independent_claims=[c for c in text.claims if not DEPENDENT.search(c)],
         description=text.description,
         abstract=text.abstract,
         source=source,
@@ -104,15 +114,17 @@ def _patent(text, source: str) -> Patent:
 def ocr(path: Path, cache: Path) -> str:
     """The text of a scanned PDF as ingest's OCR step reads it (`ingest.ocr.ocr_to_pdfa` in the
     sandbox, every page rendered and read, in English), cached by the file's digest."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return _cached(cache, digest, "ocr", lambda: _ocr(path))
+
+
+def _ocr(path: Path) -> str:
     from django.conf import settings
 
     from ingest.renditions import ocr_preprocessing
     from ingest.sandbox import Limits, SandboxFailure
     from ingest.sandbox import run as run_sandboxed
 
-    cached = cache / f"{hashlib.sha256(path.read_bytes()).hexdigest()}.txt"
-    if cached.exists():
-        return cached.read_text()
     with tempfile.TemporaryDirectory() as workdir:
         text_path = Path(workdir) / "ocr.txt"
         try:
@@ -135,7 +147,58 @@ def ocr(path: Path, cache: Path) -> str:
         except SandboxFailure as failure:
             print(f"OCR of {path.name} failed: {failure}", file=sys.stderr)
             return ""
-        text = text_path.read_text(errors="replace")
+        return text_path.read_text(errors="replace")
+
+
+def other_documents(cache: Path) -> list[tuple[str, str, str]]:
+    """(name, label, text) of the corpus's other readable files (letters, forms, articles, a
+    book, spreadsheets: what an office's archive holds besides patents), through edms's
+    sandboxed extractor, cached like the OCR: candidates unrelated to every patent. Never
+    queries: whether two of them are alike (the test suites' files often are) is unknown."""
+    found = []
+    with open(CORPUS / "manifest.tsv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    for row in rows:
+        if row["kind"] not in OTHER_KINDS:
+            continue
+        path = CORPUS / row["file"]
+        text = _cached(cache, row["sha256"], "text", lambda path=path: extract(path))
+        if len(text.split()) > 50:
+            found.append((path.stem, OTHER_LABEL, text))
+    return found
+
+
+def extract(path: Path) -> str:
+    """The file's text as ingest's extraction step reads it (sandboxed); "" if it fails."""
+    from django.conf import settings
+
+    from ingest.sandbox import Limits, SandboxFailure
+    from ingest.sandbox import run as run_sandboxed
+
+    with tempfile.TemporaryDirectory() as workdir:
+        text_path = Path(workdir) / "text.txt"
+        try:
+            run_sandboxed(
+                "ingest.extractors:extract_to_file",
+                {
+                    "path": str(path),
+                    "config": settings.EDMS_EXTRACTOR,
+                    "max_chars": 400_000,
+                    "text_path": str(text_path),
+                },
+                limits=Limits(timeout_s=60, memory_mib=1024),
+                workdir=workdir,
+            )
+        except SandboxFailure:
+            return ""
+        return text_path.read_text(errors="replace") if text_path.exists() else ""
+
+
+def _cached(cache: Path, digest: str, kind: str, read) -> str:
+    cached = cache / f"{digest}.{kind}.txt"
+    if cached.exists():
+        return cached.read_text()
+    text = read()
     cache.mkdir(parents=True, exist_ok=True)
     cached.write_text(text)
     return text
@@ -156,9 +219,10 @@ def labelled_set(
     rng: random.Random, ocr_cache: Path
 ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
     """(patent, label, text) of every document of the set, and the pasted queries: (patent,
-    its first claim alone). A patent with claims gives its claims, their amended next version,
-    its abstract and its description in four parts; a scanned front page stands alone, so it is
-    unrelated to every other document (and, as a query, has nothing relevant to find)."""
+    one of its independent claims, alone), the corpus's other documents last. A patent with
+    claims gives its claims, their amended next version, its abstract and its description in
+    four parts; a scanned front page stands alone, so it is unrelated to every other document
+    (and, as a query, has nothing relevant to find)."""
     documents, pasted = [], []
     for name, patent in patents(ocr_cache).items():
         if patent.front_page:
@@ -178,9 +242,8 @@ def labelled_set(
                 for n in range(4)
             ],
         ]
-        first_claim = re.split(r"\n+", patent.claims.strip())[0]
-        pasted.append((name, first_claim))
-    return documents, pasted
+        pasted += [(name, claim) for claim in patent.independent_claims]
+    return documents + other_documents(ocr_cache), pasted
 
 
 def file_set(documents) -> list:
@@ -272,13 +335,15 @@ def report_quality(documents, filed, pasted, user) -> None:
     """Print the set's size and the measures of both sides (`quality`, `dense_threshold`)."""
     from similarity.dense import MIN_SIMILARITY
 
-    patents_count = len({p for p, _, _ in documents})
+    others = sum(1 for _, label, _ in documents if label == OTHER_LABEL)
+    patents_count = len({p for p, label, _ in documents if label != OTHER_LABEL})
     alone = sum(1 for _, label, _ in documents if label == "front page (OCR)")
+    queries = len(documents) - others + len(pasted)
     print(
-        f"labelled set: {len(documents)} documents of {patents_count} corpus patents "
-        f"({alone} of them a scanned front page only, unrelated to all others); "
-        f"{len(documents) + len(pasted)} queries (each document, and each first claim pasted "
-        "alone)"
+        f"labelled set: {len(documents) - others} documents of {patents_count} corpus patents "
+        f"({alone} of them a scanned front page only, unrelated to all others) among {others} "
+        f"other corpus documents; {queries} queries (each patent document, and each "
+        "independent claim pasted alone)"
     )
     figures = quality(documents, filed, pasted, user)
     columns = ["recall@10", "precision@R", "MRR", "unrelated@R", "misordered"]
@@ -286,7 +351,7 @@ def report_quality(documents, filed, pasted, user) -> None:
     for name, row in figures.items():
         print(f"{name:12}" + "".join(f" {row[c]:>12.3f}" for c in columns))
     print(
-        "  (unrelated@R: share of the top R from other patents; misordered: share of "
+        "  (unrelated@R: share of the top R not of the query's patent; misordered: share of "
         "(relevant, unrelated) pairs with the unrelated one ranked higher)"
     )
     pairs = dense_threshold(documents, filed, pasted, user)
@@ -299,8 +364,13 @@ def report_quality(documents, filed, pasted, user) -> None:
 
 
 def _queries(documents, filed, pasted):
-    """(patent, text, the document it is, or None for a pasted claim) of every query."""
-    queries = [(documents[i][0], documents[i][2], d) for i, d in enumerate(filed)]
+    """(patent, text, the document it is, or None for a pasted claim) of every query: each
+    patent document (a front page too) and pasted claim, none of the other documents."""
+    queries = [
+        (documents[i][0], documents[i][2], d)
+        for i, d in enumerate(filed)
+        if documents[i][1] != OTHER_LABEL
+    ]
     return queries + [(patent, claim, None) for patent, claim in pasted]
 
 
