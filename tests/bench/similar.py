@@ -2,13 +2,18 @@
 similarity on a labelled set from the corpus's patents, the embedding rate, and the latency of a
 similar-documents query at scale.
 
-The labelled set: each patent of `shared/corpus/patent` (the XML ones through edms's own patent
-reader; the PDFs through the sandboxed extractor, split at "What is claimed is") gives its claims,
-its description in two halves, and an amended version of its claims (claims renumbered, one
-dropped, some words changed: the same application's next version). Each of these documents asks
-for its similar documents; the other documents of the same patent are the relevant ones, every
-other patent's are unrelated. Printed: recall@10, precision@R (R = relevant ones) and MRR for
-the engine's more-like-this alone and for the hybrid, on the same index.
+The labelled set: every patent file of `shared/corpus/patent`, read as edms reads it (the XML
+ones and the Green Book one through edms's patent readers, the scanned PDFs through its
+sandboxed OCR). A patent with claims gives its claims, an amended version of them (a claim
+dropped, some words changed: the same application's next version), its abstract and its
+description in four parts; a scanned PDF gives its front page, alone. The corpus's other
+readable files join as candidates. Each patent document asks for its similar documents, and so
+does each independent claim pasted alone; the same patent's documents are the relevant ones,
+everything else is unrelated. Printed: recall@10, precision@R (R = relevant ones), MRR and the
+unrelated pairs (the share of the top R that is unrelated; the share of relevant-unrelated pairs
+ranked the wrong way round) for the engine's more-like-this alone and for the hybrid, on the
+same index; and the dense side's hits at its threshold among related and unrelated pairs (its
+false-positive rate).
 
 Latency: the dense side (vector index, permission filter, passages) and the fusion for one
 query, over `--docs` documents of synthetic vectors (random unit vectors, as many chunks each as
