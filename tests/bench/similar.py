@@ -386,13 +386,13 @@ def _uuid(value: str):
 
 
 def _measures(ranked: list[str], relevant: set[str], unrelated: set[str]) -> dict[str, float]:
-    """recall@10, precision@R, MRR, and the unrelated pairs: the share of unrelated documents
-    in the top R, and the share of (relevant, unrelated) pairs ranked the wrong way round (an
-    unrelated document above a relevant one; one not in the list ranks below all that are,
-    two not in it count half)."""
-    r = len(relevant)
+    """Of the first ten ranked: recall@10, precision@R, MRR, and the unrelated pairs: the share
+    of unrelated documents in the top R, and the share of (relevant, unrelated) pairs ranked the
+    wrong way round (an unrelated document above a relevant one; one not in the ten ranks below
+    all that are, two not in it count half)."""
+    r, ranked = len(relevant), ranked[:10]
     first = next((n for n, d in enumerate(ranked) if d in relevant), None)
-    rank = {d: n for n, d in enumerate(ranked[:10])}
+    rank = {d: n for n, d in enumerate(ranked)}
     beyond = len(ranked) + 1
     wrong = 0.0
     for u in unrelated:
@@ -400,7 +400,7 @@ def _measures(ranked: list[str], relevant: set[str], unrelated: set[str]) -> dic
             mine, theirs = rank.get(d, beyond), rank.get(u, beyond)
             wrong += 1.0 if theirs < mine else 0.5 if theirs == mine else 0.0
     return {
-        "recall@10": len(set(ranked[:10]) & relevant) / r,
+        "recall@10": len(set(ranked) & relevant) / r,
         "precision@R": len(set(ranked[:r]) & relevant) / r,
         "MRR": 0.0 if first is None else 1.0 / (first + 1),
         "unrelated@R": len(set(ranked[:r]) & unrelated) / r,
