@@ -7,7 +7,8 @@
 - patent XML (ST.36, ST.96, ST.32, with or without an `<?xml` declaration) gives its title,
   abstract, claims and description as fields, and as text in reading order (`ingest.patent_xml`);
   other XML without a declaration gets one, so the extractor reads it as XML, not as text with
-  tags.
+  tags;
+- a USPTO Green Book (APS) full text gives the same fields and text (`ingest.patent_greenbook`).
 
 It returns `{}` when the file is fine as it is, else the file to extract instead (`path`) and
 what it found (`media_type`, `metadata`, `detail`). The original is never touched.
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-from ingest import charsets, patent_xml
+from ingest import charsets, patent_greenbook, patent_xml
 from ingest.identify import HTML_MEDIA_TYPE, XML_MEDIA_TYPE
 
 XML_TYPES = {XML_MEDIA_TYPE, "text/xml"}
@@ -57,20 +58,7 @@ def _xml(path: str, workdir: str) -> dict:
         return {}
     patent = patent_xml.patent_text(root)
     if patent is not None:
-        target = _write(workdir, "patent.txt", patent.reading_order().encode("utf-8"))
-        fields = patent.fields()
-        return {
-            "path": target,
-            "media_type": XML_MEDIA_TYPE,
-            # Its title is the document's (the extractor finds none in the text it is given).
-            "metadata": {
-                "patent": fields,
-                **({"title": patent.title[:500]} if patent.title else {}),
-            },
-            "detail": f"patent XML ({patent.shape}): title, abstract, "
-            f"{len(patent.claims)} claims, description of {fields['description_chars']} "
-            "characters",
-        }
+        return _patent(patent, workdir, XML_MEDIA_TYPE, f"patent XML ({patent.shape})")
     with open(path, "rb") as handle:
         data = handle.read()
     data = data.removeprefix(b"\xef\xbb\xbf")
@@ -81,6 +69,22 @@ def _xml(path: str, workdir: str) -> dict:
         "media_type": XML_MEDIA_TYPE,
         "metadata": {},
         "detail": "XML without a declaration, recognised by its content",
+    }
+
+
+def _patent(patent: patent_xml.PatentText, workdir: str, media_type: str, what: str) -> dict:
+    target = _write(workdir, "patent.txt", patent.reading_order().encode("utf-8"))
+    fields = patent.fields()
+    return {
+        "path": target,
+        "media_type": media_type,
+        # Its title is the document's (the extractor finds none in the text it is given).
+        "metadata": {
+            "patent": fields,
+            **({"title": patent.title[:500]} if patent.title else {}),
+        },
+        "detail": f"{what}: title, abstract, {len(patent.claims)} claims, description of "
+        f"{fields['description_chars']} characters",
     }
 
 
@@ -100,6 +104,10 @@ def _html(data: bytes, workdir: str) -> dict:
 
 
 def _text(data: bytes, workdir: str, media_type: str) -> dict:
+    if patent_greenbook.looks_like(data[:64]):
+        patent = patent_greenbook.patent_text(data.decode("utf-8", errors="replace"))
+        if patent is not None:
+            return _patent(patent, workdir, "text/plain", "USPTO Green Book full text")
     if _is_utf8(data, None):
         return {}
     if b"\x00" in data[:8192] and not data.startswith(_UTF16_32_BOMS):

@@ -2,13 +2,18 @@
 similarity on a labelled set from the corpus's patents, the embedding rate, and the latency of a
 similar-documents query at scale.
 
-The labelled set: each patent of `shared/corpus/patent` (the XML ones through edms's own patent
-reader; the PDFs through the sandboxed extractor, split at "What is claimed is") gives its claims,
-its description in two halves, and an amended version of its claims (claims renumbered, one
-dropped, some words changed: the same application's next version). Each of these documents asks
-for its similar documents; the other documents of the same patent are the relevant ones, every
-other patent's are unrelated. Printed: recall@10, precision@R (R = relevant ones) and MRR for
-the engine's more-like-this alone and for the hybrid, on the same index.
+The labelled set: every patent file of `shared/corpus/patent`, read as edms reads it (the XML
+ones and the Green Book one through edms's patent readers, the scanned PDFs through its
+sandboxed OCR). A patent with claims gives its claims, an amended version of them (a claim
+dropped, some words changed: the same application's next version), its abstract and its
+description in four parts; a scanned PDF gives its front page, alone. The corpus's other
+readable files join as candidates. Each patent document asks for its similar documents, and so
+does each independent claim pasted alone; the same patent's documents are the relevant ones,
+everything else is unrelated. Printed: recall@10, precision@R (R = relevant ones), MRR and the
+unrelated pairs (the share of the top R that is unrelated; the share of relevant-unrelated pairs
+ranked the wrong way round) for the engine's more-like-this alone and for the hybrid, on the
+same index; and the dense side's hits at its threshold among related and unrelated pairs (its
+false-positive rate).
 
 Latency: the dense side (vector index, permission filter, passages) and the fusion for one
 query, over `--docs` documents of synthetic vectors (random unit vectors, as many chunks each as
@@ -21,6 +26,8 @@ is measured by `tests.bench.search`.
 from __future__ import annotations
 
 import argparse
+import csv
+import hashlib
 import random
 import re
 import statistics
@@ -28,14 +35,13 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from edms import localbroker
 from tests.bench.search import CORPUS, percentile, setup_django
-
-CLAIMED = re.compile(r"(what is claimed is|we claim|i claim|claims?:)", re.IGNORECASE)
 
 
 def parse_args(argv):
@@ -51,26 +57,124 @@ def parse_args(argv):
 
 # --- The labelled set -----------------------------------------------------------------------
 
+# Under the temporary directory: the scans' OCR text and the other files' extracted text.
+OCR_CACHE = "edms-bench-similar-texts"
+# The corpus's kinds of file read as the archive's other documents (not the broken files, nor
+# archives, whose members are files of these kinds).
+OTHER_KINDS = {"pdf", "office", "other", "email"}
+OTHER_LABEL = "other corpus document"
+# A dependent claim refers to another ("of claim 1", "according to any one of claims", "請求項１").
+DEPENDENT = re.compile(r"\bclaims? \d|\bany (one )?of claims?\b|請求項", re.IGNORECASE)
 
-def patents() -> dict[str, tuple[str, str]]:
-    """Patent name -> (claims, description), from the corpus."""
-    from ingest import patent_xml
+
+@dataclass
+class Patent:
+    """What the corpus gives of one application: its claims, description and abstract (empty
+    when the file has none), or only its front page (the scanned PDFs: bibliography, abstract
+    and a drawing)."""
+
+    claims: str = ""
+    independent_claims: list[str] = field(default_factory=list)
+    description: str = ""
+    abstract: str = ""
+    front_page: str = ""
+    source: str = ""
+
+
+def patents(ocr_cache: Path) -> dict[str, Patent]:
+    """Patent name -> its texts, from every patent file of the corpus: the XML ones and the
+    Green Book one through edms's own readers (`ingest.patent_xml`, `ingest.patent_greenbook`),
+    the scanned PDFs through edms's sandboxed OCR (their text cached in `ocr_cache`). Files
+    without claims and a description (the trademark XML) or without text are left out. No
+    other file of the corpus has claims and a description (its manifest lists none)."""
+    from ingest import patent_greenbook, patent_xml
 
     found = {}
     for path in sorted((CORPUS / "patent").glob("*.xml")):
         root = patent_xml.parse(str(path))
         text = patent_xml.patent_text(root) if root is not None else None
         if text is not None and text.claims and text.description:
-            found[path.stem] = ("\n".join(text.claims), text.description)
+            found[path.stem] = _patent(text, f"XML ({text.shape})")
+    for path in sorted((CORPUS / "patent").glob("*.greenbook")):
+        text = patent_greenbook.patent_text(path.read_text(errors="replace"))
+        if text is not None and text.claims and text.description:
+            found[path.stem] = _patent(text, "Green Book")
     for path in sorted((CORPUS / "patent").glob("*.pdf")):
-        text = extract(path)
-        match = CLAIMED.search(text)
-        if match and len(text) > 2000:
-            found[path.stem] = (text[match.end() :], text[: match.start()])
+        text = ocr(path, ocr_cache)
+        if len(text.split()) > 50:
+            found[path.stem] = Patent(front_page=text, source="scanned PDF, OCR")
+    return found
+
+
+def _patent(text, source: str) -> Patent:
+    return Patent(
+        claims="\n".join(text.claims),
+        independent_claims=[c for c in text.claims if not DEPENDENT.search(c)],
+        description=text.description,
+        abstract=text.abstract,
+        source=source,
+    )
+
+
+def ocr(path: Path, cache: Path) -> str:
+    """The text of a scanned PDF as ingest's OCR step reads it (`ingest.ocr.ocr_to_pdfa` in the
+    sandbox, every page rendered and read, in English), cached by the file's digest."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return _cached(cache, digest, "ocr", lambda: _ocr(path))
+
+
+def _ocr(path: Path) -> str:
+    from django.conf import settings
+
+    from ingest.renditions import ocr_preprocessing
+    from ingest.sandbox import Limits, SandboxFailure
+    from ingest.sandbox import run as run_sandboxed
+
+    with tempfile.TemporaryDirectory() as workdir:
+        text_path = Path(workdir) / "ocr.txt"
+        try:
+            run_sandboxed(
+                "ingest.ocr:ocr_to_pdfa",
+                {
+                    "path": str(path),
+                    "media_type": "application/pdf",
+                    "languages": ["eng"],
+                    "output_path": str(Path(workdir) / "ocr.pdf"),
+                    "text_path": str(text_path),
+                    "preprocessing": ocr_preprocessing()[0],
+                    "force": True,  # one of the two has a text layer, and it is unreadable
+                },
+                limits=Limits(
+                    timeout_s=settings.EDMS_OCR_TIMEOUT, memory_mib=settings.EDMS_OCR_MEMORY_MIB
+                ),
+                workdir=workdir,
+            )
+        except SandboxFailure as failure:
+            print(f"OCR of {path.name} failed: {failure}", file=sys.stderr)
+            return ""
+        return text_path.read_text(errors="replace")
+
+
+def other_documents(cache: Path) -> list[tuple[str, str, str]]:
+    """(name, label, text) of the corpus's other readable files (letters, forms, articles, a
+    book, spreadsheets: what an office's archive holds besides patents), through edms's
+    sandboxed extractor, cached like the OCR: candidates unrelated to every patent. Never
+    queries: whether two of them are alike (the test suites' files often are) is unknown."""
+    found = []
+    with open(CORPUS / "manifest.tsv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    for row in rows:
+        if row["kind"] not in OTHER_KINDS:
+            continue
+        path = CORPUS / row["file"]
+        text = _cached(cache, row["sha256"], "text", lambda path=path: extract(path))
+        if len(text.split()) > 50:
+            found.append((path.stem, OTHER_LABEL, text))
     return found
 
 
 def extract(path: Path) -> str:
+    """The file's text as ingest's extraction step reads it (sandboxed); "" if it fails."""
     from django.conf import settings
 
     from ingest.sandbox import Limits, SandboxFailure
@@ -92,7 +196,17 @@ def extract(path: Path) -> str:
             )
         except SandboxFailure:
             return ""
-        return text_path.read_text(errors="replace")
+        return text_path.read_text(errors="replace") if text_path.exists() else ""
+
+
+def _cached(cache: Path, digest: str, kind: str, read) -> str:
+    cached = cache / f"{digest}.{kind}.txt"
+    if cached.exists():
+        return cached.read_text()
+    text = read()
+    cache.mkdir(parents=True, exist_ok=True)
+    cached.write_text(text)
+    return text
 
 
 def amended(claims: str, rng: random.Random) -> str:
@@ -106,23 +220,35 @@ def amended(claims: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def labelled_set(rng: random.Random) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+def labelled_set(
+    rng: random.Random, ocr_cache: Path
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
     """(patent, label, text) of every document of the set, and the pasted queries: (patent,
-    its first claim alone)."""
+    one of its independent claims, alone), the corpus's other documents last. A patent with
+    claims gives its claims, their amended next version, its abstract and its description in
+    four parts; a scanned front page stands alone, so it is unrelated to every other document
+    (and, as a query, has nothing relevant to find)."""
     documents, pasted = [], []
-    for name, (claims, description) in patents().items():
-        quarter = len(description) // 4
+    for name, patent in patents(ocr_cache).items():
+        if patent.front_page:
+            documents.append((name, "front page (OCR)", patent.front_page))
+            continue
+        quarter = len(patent.description) // 4
         documents += [
-            (name, "claims", claims),
-            (name, "claims v2", amended(claims, rng)),
+            (name, "claims", patent.claims),
+            (name, "claims v2", amended(patent.claims, rng)),
+            *([(name, "abstract", patent.abstract)] if patent.abstract.strip() else []),
             *[
-                (name, f"description part {n + 1}", description[n * quarter : (n + 1) * quarter])
+                (
+                    name,
+                    f"description part {n + 1}",
+                    patent.description[n * quarter : (n + 1) * quarter],
+                )
                 for n in range(4)
             ],
         ]
-        first_claim = re.split(r"\n+", claims.strip())[0]
-        pasted.append((name, first_claim))
-    return documents, pasted
+        pasted += [(name, claim) for claim in patent.independent_claims]
+    return documents + other_documents(ocr_cache), pasted
 
 
 def file_set(documents) -> list:
@@ -144,17 +270,20 @@ def file_set(documents) -> list:
 
 
 def quality(documents, filed, pasted, user) -> dict[str, dict[str, float]]:
+    """Each measure's mean over the queries with relevant documents, for the term side alone
+    and for the hybrid (the dense side's own hits: `dense_threshold`)."""
     from search.more_like_this import more_like_this
     from similarity import finding
     from similarity.hybrid import TermMatch
 
     patent_of = {str(d.id): documents[i][0] for i, d in enumerate(filed)}
     scores = {"term only": [], "hybrid": []}
-    queries = [(documents[i][0], documents[i][2], d) for i, d in enumerate(filed)]
-    queries += [(patent, claim, None) for patent, claim in pasted]
-    for patent, text, document in queries:
+    for patent, text, document in _queries(documents, filed, pasted):
         exclude = str(document.id) if document is not None else None
         relevant = {d for d, p in patent_of.items() if p == patent} - {exclude}
+        if not relevant:  # a scanned front page: measured by `dense_threshold` only
+            continue
+        unrelated = set(patent_of) - relevant - {exclude}
         terms = more_like_this(user, text, exclude=exclude, limit=10)
         term_ids = [t.id for t in terms]
         matches = [TermMatch(document_id=_uuid(t.id), score=t.score) for t in terms]
@@ -162,12 +291,92 @@ def quality(documents, filed, pasted, user) -> dict[str, dict[str, float]]:
             user, text, terms=matches, exclude=document.id if document else None, limit=10
         )
         hybrid_ids = [r["document"] for r in hybrid]
-        scores["term only"].append(_measures(term_ids, relevant))
-        scores["hybrid"].append(_measures(hybrid_ids, relevant))
+        scores["term only"].append(_measures(term_ids, relevant, unrelated))
+        scores["hybrid"].append(_measures(hybrid_ids, relevant, unrelated))
     return {
         name: {key: statistics.mean(m[key] for m in rows) for key in rows[0]}
         for name, rows in scores.items()
     }
+
+
+def dense_threshold(documents, filed, pasted, user) -> dict[str, tuple[int, int]]:
+    """{"related" | "unrelated": (pairs the dense side returns, pairs)}: which (query, document)
+    pairs score at least `dense.MIN_SIMILARITY` (their best passage pair), i.e. which documents
+    the dense side offers the fusion at all, with a shared passage as the reason. Every query,
+    a scanned front page's included (all its pairs are unrelated)."""
+    from similarity import chunking, dense, embedder, embedding, finding
+
+    patent_of = {d.id: documents[i][0] for i, d in enumerate(filed)}
+    counts = {"related": [0, 0], "unrelated": [0, 0]}
+    for patent, text, document in _queries(documents, filed, pasted):
+        exclude = document.id if document is not None else None
+        passages = chunking.passages(
+            text,
+            words=embedding.PASSAGE_WORDS,
+            overlap=embedding.PASSAGE_OVERLAP,
+            limit=dense.MAX_QUERY_PASSAGES,
+        )
+        texts = [p.text for p in passages]
+        found = {
+            m.document_id
+            for m in dense.nearest(
+                embedder.embed(texts),
+                texts,
+                allowed=finding.allowed_for(user),
+                exclude=exclude,
+                limit=len(filed),
+            )
+        }
+        for document_id, other in patent_of.items():
+            if document_id == exclude:
+                continue
+            pair = counts["related" if other == patent else "unrelated"]
+            pair[0] += document_id in found
+            pair[1] += 1
+    return {kind: (hits, total) for kind, (hits, total) in counts.items()}
+
+
+def report_quality(documents, filed, pasted, user) -> None:
+    """Print the set's size and the measures of both sides (`quality`, `dense_threshold`)."""
+    from similarity.dense import MIN_SIMILARITY
+
+    others = sum(1 for _, label, _ in documents if label == OTHER_LABEL)
+    patents_count = len({p for p, label, _ in documents if label != OTHER_LABEL})
+    alone = sum(1 for _, label, _ in documents if label == "front page (OCR)")
+    queries = len(documents) - others + len(pasted)
+    print(
+        f"labelled set: {len(documents) - others} documents of {patents_count} corpus patents "
+        f"({alone} of them a scanned front page only, unrelated to all others) among {others} "
+        f"other corpus documents; {queries} queries (each patent document, and each "
+        "independent claim pasted alone)"
+    )
+    figures = quality(documents, filed, pasted, user)
+    columns = ["recall@10", "precision@R", "MRR", "unrelated@R", "misordered"]
+    print(f"{'':12}" + "".join(f" {c:>12}" for c in columns))
+    for name, row in figures.items():
+        print(f"{name:12}" + "".join(f" {row[c]:>12.3f}" for c in columns))
+    print(
+        "  (unrelated@R: share of the top R not of the query's patent; misordered: share of "
+        "(relevant, unrelated) pairs with the unrelated one ranked higher)"
+    )
+    pairs = dense_threshold(documents, filed, pasted, user)
+    (tp, related), (fp, unrelated) = pairs["related"], pairs["unrelated"]
+    print(
+        f"dense side at its threshold (cosine >= {MIN_SIMILARITY}): {tp} of {related} related "
+        f"pairs found ({tp / related:.3f}), {fp} of {unrelated} unrelated pairs "
+        f"({fp / unrelated:.3f}: the false-positive rate)"
+    )
+
+
+def _queries(documents, filed, pasted):
+    """(patent, text, the document it is, or None for a pasted claim) of every query: each
+    patent document (a front page too) and pasted claim, none of the other documents."""
+    queries = [
+        (documents[i][0], documents[i][2], d)
+        for i, d in enumerate(filed)
+        if documents[i][1] != OTHER_LABEL
+    ]
+    return queries + [(patent, claim, None) for patent, claim in pasted]
 
 
 def _uuid(value: str):
@@ -176,13 +385,26 @@ def _uuid(value: str):
     return uuid.UUID(value)
 
 
-def _measures(ranked: list[str], relevant: set[str]) -> dict[str, float]:
-    r = len(relevant)
+def _measures(ranked: list[str], relevant: set[str], unrelated: set[str]) -> dict[str, float]:
+    """Of the first ten ranked: recall@10, precision@R, MRR, and the unrelated pairs: the share
+    of unrelated documents in the top R, and the share of (relevant, unrelated) pairs ranked the
+    wrong way round (an unrelated document above a relevant one; one not in the ten ranks below
+    all that are, two not in it count half)."""
+    r, ranked = len(relevant), ranked[:10]
     first = next((n for n, d in enumerate(ranked) if d in relevant), None)
+    rank = {d: n for n, d in enumerate(ranked)}
+    beyond = len(ranked) + 1
+    wrong = 0.0
+    for u in unrelated:
+        for d in relevant:
+            mine, theirs = rank.get(d, beyond), rank.get(u, beyond)
+            wrong += 1.0 if theirs < mine else 0.5 if theirs == mine else 0.0
     return {
-        "recall@10": len(set(ranked[:10]) & relevant) / r,
+        "recall@10": len(set(ranked) & relevant) / r,
         "precision@R": len(set(ranked[:r]) & relevant) / r,
         "MRR": 0.0 if first is None else 1.0 / (first + 1),
+        "unrelated@R": len(set(ranked[:r]) & unrelated) / r,
+        "misordered": wrong / (len(unrelated) * r) if unrelated else 0.0,
     }
 
 
@@ -293,22 +515,12 @@ def main(argv: list[str] | None = None) -> int:
         build(settings.EDMS_SEARCH).reset()
         user = UserFactory(role=Role.EXAMINER)
         rng = random.Random(args.seed)
-        documents, pasted = labelled_set(rng)
-        patents_count = len({p for p, _, _ in documents})
-        print(f"model: {MODEL_NAME}")
-        print(
-            f"labelled set: {len(documents)} documents of {patents_count} corpus patents; "
-            f"{len(documents) + len(pasted)} queries (each document, and each first claim "
-            "pasted alone)"
+        documents, pasted = labelled_set(
+            rng, Path(args.tmp_dir or tempfile.gettempdir()) / OCR_CACHE
         )
+        print(f"model: {MODEL_NAME}")
         filed = file_set(documents)
-        figures = quality(documents, filed, pasted, user)
-        print(f"{'':12} {'recall@10':>10} {'precision@R':>12} {'MRR':>6}")
-        for name, row in figures.items():
-            print(
-                f"{name:12} {row['recall@10']:>10.3f} {row['precision@R']:>12.3f} "
-                f"{row['MRR']:>6.3f}"
-            )
+        report_quality(documents, filed, pasted, user)
         wall, cpu = embedding_rate(documents, args.embed_chunks)
         print(
             f"embedding: {wall:.0f} chunks/s of wall time ({cpu:.0f} per CPU-second), "

@@ -19,6 +19,7 @@ ST96 = corpus_file("bb3de881_PatentPublication_Example.xml")
 JP_GAZETTE = corpus_file("fb23bfca_2021193879.xml")  # ST.36 (JP), no `<?xml` declaration
 US_GRANT = corpus_file("278d1f88_US06859910.xml")  # ST.36 (US grant, v4.0)
 US_ST32 = corpus_file("9285a394_US06337117.xml")  # declares external entities in its DOCTYPE
+GREENBOOK = corpus_file("d7b40ffa_US03937375.greenbook")  # USPTO APS full text, 1976
 
 ARABIC = (
     "يتعلق الاختراع بجهاز لتنقية المياه باستخدام الطاقة الشمسية، "
@@ -215,6 +216,26 @@ def test_st96_gives_title_abstract_claims_and_description(dossier):
     positions.append(text.index(patent["claims"][0][:60]))
     assert positions == sorted(positions) and positions[0] == 0
     assert "<" not in text and "08936998" not in text
+
+
+def test_a_green_book_full_text_gives_title_abstract_claims_and_description(dossier):
+    processing = processed(dossier, GREENBOOK.path.read_bytes(), GREENBOOK.name)
+    patent = processing.metadata["patent"]
+    text = text_of(processing)
+
+    assert processing.state == State.DONE
+    assert patent["shape"] == "greenbook"
+    assert patent["title"] == processing.metadata["title"] == "Bumper support for a boat loader"
+    assert patent["abstract"].startswith("A unit mountable on a rear bumper of a vehicle")
+    assert len(patent["claims"]) == patent["claim_count"] == 3
+    assert patent["claims"][0].startswith("1. In a bumper support for a boat loader")
+    assert patent["claims"][2].endswith("to protect said car bumper from being scratched thereby.")
+    assert patent["description_chars"] > 3000
+    # Reading order, and none of the fixed-field tags or bibliographic numbers.
+    assert text.startswith("Bumper support for a boat loader\n")
+    assert text.index(patent["abstract"][:60]) < text.index(patent["claims"][0][:60])
+    assert text.index(patent["claims"][0][:60]) < text.index("reference numeral 10 represents")
+    assert "PAR  " not in text and "WKU" not in text and "039373754" not in text
 
 
 @pytest.mark.parametrize(
