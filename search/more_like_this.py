@@ -66,7 +66,6 @@ def more_like_this(user, text: str, *, exclude: str | None, limit: int) -> list[
         limit=limit,
         facets=(),
         highlight=True,
-        count=False,  # only the best `limit` are wanted
     )
     result = freshness.drop_unreadable(user, get_backend().search(request))
     return [TermNeighbour(hit.id, hit.score, hit.snippets) for hit in result.hits]

@@ -85,10 +85,6 @@ class SearchRequest:
     limit: int = 20
     facets: Sequence[str] = FACETS
     highlight: bool = True
-    # False when the caller needs no count of every match (more-like-this): the embedded engine
-    # then only ranks, which lets it skip counting the many documents a long OR matches, and
-    # answers the number of hits as the count.
-    count: bool = True
 
 
 @dataclass

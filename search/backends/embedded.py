@@ -241,7 +241,7 @@ class Backend(SearchBackend):
             query,
             limit=max(request.limit, 1),
             offset=request.offset,
-            count=request.count,
+            count=True,
             order_by_field="date_sort" if by_date else None,
             order=tantivy.Order.Desc,
         )
@@ -258,7 +258,7 @@ class Backend(SearchBackend):
             self._hit(searcher, score, address, request, snippets) for score, address in hits
         ]
         return SearchResult(
-            count=found.count if request.count else len(results),
+            count=found.count,
             hits=results,
             facets=_facets(searcher, query, request.facets),
         )
