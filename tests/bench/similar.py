@@ -15,12 +15,18 @@ ranked the wrong way round) for the engine's more-like-this alone and for the hy
 same index; and the dense side's hits at its threshold among related and unrelated pairs (its
 false-positive rate).
 
-Latency: the dense side (vector index, permission filter, passages) and the fusion for one
-query, over `--docs` documents of synthetic vectors (random unit vectors, as many chunks each as
-`--chunks`; their rows are in the database as well) — the term side is the search engine's and
-is measured by `tests.bench.search`.
+Latency: what a caller waits for, over an archive of `--docs` documents that have text in the
+embedded search engine's index and chunks (real embeddings) in the vector index
+(`tests.bench.similar_archive`: texts recombined from the labelled set's and the corpus's real
+texts). `GET /api/v1/documents/{id}/similar` goes through the real view with the test client, as
+an examiner and as the public (whose permissions narrow both sides): authentication, the text
+read as the caller reads it, the engine's more-like-this with highlighted snippets, the dense
+side, permissions, fusion, the final check, the JSON. Printed per query: median and p95 of wall
+time and of this process's CPU time (the figure to read on a shared machine), for the whole
+request and for each side alone. `--data-dir` keeps the archive, so that a second run only times
+the queries again (after a change to the code); `--profile` adds cProfile's heaviest functions.
 
-    python -m tests.bench.similar [--docs 100000] [--chunks 2] [--queries 200]
+    python -m tests.bench.similar [--docs 100000] [--queries 200] [--data-dir DIR] [--profile]
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import logging
+import os
 import random
 import re
 import statistics
@@ -38,8 +46,6 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from edms import localbroker
 from tests.bench.search import CORPUS, percentile, setup_django
 
@@ -47,11 +53,20 @@ from tests.bench.search import CORPUS, percentile, setup_django
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=100_000)
-    parser.add_argument("--chunks", type=int, default=2, help="Chunks per synthetic document.")
+    parser.add_argument("--words", type=int, default=200, help="Words per archive document.")
+    parser.add_argument("--query-docs", type=int, default=100)
+    parser.add_argument("--corpus-files", type=int, default=120)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--embed-chunks", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=20)
+    parser.add_argument("--profile", action="store_true", help="cProfile the requests too")
     parser.add_argument("--tmp-dir", default=None)
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="Keep the database and indexes here (not removed); a run that finds them there "
+        "reuses the archive and only times the queries.",
+    )
     return parser.parse_args(argv)
 
 
@@ -431,110 +446,152 @@ def embedding_rate(documents, count: int) -> tuple[float, float]:
     return count / (time.perf_counter() - wall), count / (time.process_time() - cpu)
 
 
-def synthetic_index(args, rng: np.random.Generator) -> None:
-    """`args.docs` documents of `args.chunks` synthetic vectors each, in the database and the
-    vector index (the database rows as bulk inserts: what the latency needs, not actions). Each
-    vector is a real passage's vector of the labelled set plus noise (cosine 0.3 to 0.95 to it),
-    so the queries meet many neighbours near enough to count, as in an office's archive of
-    related patents, rather than the empty neighbourhood random vectors would give."""
-    from dossier.models import Document, DocumentType
-    from similarity import vectorindex
-    from similarity.embedder import DIMENSIONS
-    from similarity.models import Chunk
-    from tests.conftest import create_dossier
+def archive(args, documents) -> list[str]:
+    """The archive of `args.docs` documents (`tests.bench.similar_archive`), texts recombined
+    from the labelled set's and the corpus's; the ids of its query documents."""
+    from tests.bench import similar_archive
+    from tests.bench.search import corpus_documents
 
-    dossier = create_dossier("BG/P/2019/1", title="Synthetic")
-    real = np.frombuffer(
-        b"".join(bytes(v) for v in Chunk.objects.values_list("vector", flat=True)),
-        dtype=np.float32,
-    ).reshape(-1, DIMENSIONS)
-    doc_type = DocumentType.objects.get(code="DESC")
-    batch = 5000
-    for first in range(0, args.docs, batch):
-        documents = Document.objects.bulk_create(
-            Document(dossier=dossier, doc_type=doc_type, direction="in", visibility="public")
-            for _ in range(min(batch, args.docs - first))
-        )
-        n = len(documents) * args.chunks
-        noise = rng.standard_normal((n, DIMENSIONS)) / np.sqrt(DIMENSIONS)
-        vectors = real[rng.integers(0, len(real), n)] + noise * rng.uniform(0.3, 3.0, (n, 1))
-        vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
-        Chunk.objects.bulk_create(
-            Chunk(
-                document=d,
-                ordinal=c,
-                start=0,
-                end=0,
-                passage="synthetic",
-                vector=vectors[n * args.chunks + c].tobytes(),
-            )
-            for n, d in enumerate(documents)
-            for c in range(args.chunks)
-        )
+    logging.getLogger("ingest.pipeline").setLevel(logging.WARNING)  # not a line per document
+    rng = random.Random(args.seed)
     started = time.perf_counter()
-    vectorindex.rebuild()
+    corpus = [d.text for d in corpus_documents(args.corpus_files, random.Random(args.seed + 1))]
+    pool = similar_archive.sources([text for _, _, text in documents] + corpus)
     print(
-        f"vector index: {args.docs} synthetic documents, {args.docs * args.chunks} chunks, "
-        f"built in {time.perf_counter() - started:.1f} s"
+        f"archive texts: recombined from {len(pool)} real texts ({len(corpus)} corpus files "
+        f"extracted in {time.perf_counter() - started:.0f} s)"
     )
+    composer = similar_archive.Composer(pool, rng, words=args.words)
+    similar_archive.build_archive(composer, args.docs - args.query_docs, rng)
+    return similar_archive.query_documents(composer, args.query_docs)
 
 
-def latency(args, documents, user) -> tuple[list[float], list[float]]:
-    """Milliseconds of wall time and of this process's CPU time, per query (the CPU time is the
-    figure to read on a machine shared with other work)."""
+@dataclass
+class Samples:
+    """Milliseconds per query: wall and this process's CPU time (the CPU time is the figure to
+    read on a machine shared with other work)."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def timed(self, function, *args, **kwargs):
+        started, used = time.perf_counter(), time.process_time()
+        result = function(*args, **kwargs)
+        self.wall.append((time.perf_counter() - started) * 1000)
+        self.cpu.append((time.process_time() - used) * 1000)
+        return result
+
+    def line(self) -> str:
+        return (
+            f"wall p50 {statistics.median(self.wall):6.1f} p95 {percentile(self.wall, 0.95):6.1f}"
+            f" | CPU p50 {statistics.median(self.cpu):6.1f} p95 {percentile(self.cpu, 0.95):6.1f}"
+        )
+
+
+def latency(args, query_ids: list[str], user, label: str) -> None:
+    """`GET /api/v1/documents/{id}/similar` through the real view (authentication, the text read
+    as the caller reads it, the engine's more-like-this with snippets, the dense side,
+    permissions, fusion, the final check, JSON), then its two sides alone on the same texts."""
+    from django.contrib.auth.models import AnonymousUser
+    from rest_framework.test import APIClient
+
+    from dossier.models import Document
+    from search.more_like_this import more_like_this
     from similarity import finding
 
-    texts = [text[:3000] for _, _, text in documents]
-    finding.similar(user, texts[0], terms=[], exclude=None, limit=10)  # index opened
-    wall, cpu = [], []
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    caller = user or AnonymousUser()
+    whole, term, dense = Samples(), Samples(), Samples()
+    found = 0
+    client.get(f"/api/v1/documents/{query_ids[0]}/similar")  # indexes opened, model loaded
     for n in range(args.queries):
-        started, used = time.perf_counter(), time.process_time()
-        finding.similar(user, texts[n % len(texts)], terms=[], exclude=None, limit=10)
-        wall.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.process_time() - used) * 1000)
-    return wall, cpu
+        document_id = query_ids[n % len(query_ids)]
+        response = whole.timed(client.get, f"/api/v1/documents/{document_id}/similar")
+        assert response.status_code == 200, response.content
+        found += len(response.json()["results"])
+    for n in range(args.queries):
+        document = Document.objects.get(id=query_ids[n % len(query_ids)])
+        text = finding.readable_text(caller, document)
+        term.timed(more_like_this, caller, text, exclude=str(document.id), limit=10)
+        dense.timed(finding.similar, caller, text, terms=[], exclude=document.id, limit=10)
+    print(f"{label}, {args.queries} queries, {found / args.queries:.1f} results each (ms):")
+    print(f"  whole request   {whole.line()}")
+    print(f"  term side only  {term.line()}  (more-like-this with snippets)")
+    print(f"  dense side only {dense.line()}  (embedding, vectors, permissions, final check)")
+    if args.profile:
+        profile(client, query_ids, args.queries)
+
+
+def profile(client, query_ids: list[str], queries: int) -> None:
+    """Where a request's time goes: cProfile's heaviest functions over `queries` requests."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for n in range(queries):
+        client.get(f"/api/v1/documents/{query_ids[n % len(query_ids)]}/similar")
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv if argv is not None else sys.argv[1:])
     with ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=args.tmp_dir)))
-        stack.enter_context(localbroker.running(tmp))
-        setup_django(tmp)
+        if args.data_dir:  # kept: a second run with it only times the queries again
+            data = Path(args.data_dir)
+            data.mkdir(parents=True, exist_ok=True)
+        else:
+            data = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=args.tmp_dir)))
+        stack.enter_context(localbroker.running(data))
+        setup_django(data)
         from django.conf import settings
 
         from dossier.roles import Role
-        from search.backends import build
-        from similarity.embedder import MODEL_NAME
         from tests.factories import UserFactory
 
         settings.EDMS_SEARCH = {
             "BACKEND": "search.backends.embedded.Backend",
-            "OPTIONS": {"path": str(tmp / "search")},
+            "OPTIONS": {"path": str(data / "search")},
         }
-        build(settings.EDMS_SEARCH).reset()
         user = UserFactory(role=Role.EXAMINER)
-        rng = random.Random(args.seed)
-        documents, pasted = labelled_set(
-            rng, Path(args.tmp_dir or tempfile.gettempdir()) / OCR_CACHE
-        )
-        print(f"model: {MODEL_NAME}")
-        filed = file_set(documents)
-        report_quality(documents, filed, pasted, user)
-        wall, cpu = embedding_rate(documents, args.embed_chunks)
-        print(
-            f"embedding: {wall:.0f} chunks/s of wall time ({cpu:.0f} per CPU-second), "
-            "120-word passages"
-        )
-        synthetic_index(args, np.random.default_rng(args.seed))
-        wall, cpu = latency(args, documents, user)
-        print(
-            f"similar documents (dense side, permissions, fusion) at {args.docs} documents, "
-            f"{len(wall)} queries (synthetic vectors): wall median {statistics.median(wall):.1f} "
-            f"ms, p95 {percentile(wall, 0.95):.1f} ms; CPU median {statistics.median(cpu):.1f} "
-            f"ms, p95 {percentile(cpu, 0.95):.1f} ms"
-        )
+        built = data / "query-documents.txt"
+        if built.exists():
+            query_ids = built.read_text().split()
+            print(f"archive: reused from {data} ({args.docs} documents asked)")
+        else:
+            query_ids = build_all(args, user)
+            if args.data_dir:
+                built.write_text("\n".join(query_ids))
+        load = os.getloadavg()
+        print(f"load average before timing: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        latency(args, query_ids, user, f"similar documents at {args.docs} documents, examiner")
+        latency(args, query_ids, None, f"similar documents at {args.docs} documents, public")
     return 0
+
+
+def build_all(args, user) -> list[str]:
+    """The labelled set, its quality figures, the embedding rate, then the archive; the ids of
+    the archive's query documents."""
+    from django.conf import settings
+
+    from search.backends import build
+    from similarity.embedder import MODEL_NAME
+
+    build(settings.EDMS_SEARCH).reset()
+    rng = random.Random(args.seed)
+    documents, pasted = labelled_set(rng, Path(args.tmp_dir or tempfile.gettempdir()) / OCR_CACHE)
+    print(f"model: {MODEL_NAME}")
+    filed = file_set(documents)
+    report_quality(documents, filed, pasted, user)
+    wall, cpu = embedding_rate(documents, args.embed_chunks)
+    print(
+        f"embedding: {wall:.0f} chunks/s of wall time ({cpu:.0f} per CPU-second), 120-word passages"
+    )
+    return archive(args, documents)
 
 
 if __name__ == "__main__":
