@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 
 import pytest
 from PIL import Image
@@ -28,6 +29,15 @@ from tests.similarity.test_near_duplicates import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def sign_in_in(page, username: str) -> None:
+    """`sign_in` on a page in another language (its labels are translated)."""
+    page.goto("/login")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("#id_password").press("Enter")
+    page.wait_for_url(re.compile(r"/$"))
 
 
 def png(image: Image.Image) -> bytes:
@@ -149,6 +159,35 @@ def test_a_bad_file_says_so_clearly(page, marks):
         assert said in alert.inner_text()
         assert chooser.get_attribute("aria-invalid") == "true"
         assert page.locator("#mark-results").count() == 0
+
+
+@pytest.fixture
+def arabic_page(browser, live_server):
+    """A tab whose browser asks for Arabic (`Accept-Language: ar`)."""
+    context = browser.new_context(base_url=live_server.url, locale="ar")
+    context.set_default_timeout(30_000)
+    yield context.new_page()
+    context.close()
+
+
+def test_in_arabic_the_page_is_right_to_left_with_its_keys_in_order(arabic_page, marks):
+    logos, (lion, _hidden, _teapot) = marks
+    UserFactory(username="erika", password=PASSWORD, role=Role.EXAMINER)
+    page = arabic_page
+    sign_in_in(page, "erika")
+    page.goto("/marks/similar")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    chooser = page.locator("#mark-image")
+    chooser.set_input_files(as_file("notes.png", b"not an image\n" * 40))
+    page.locator("#mark-query button[type=submit]").click()
+    assert page.get_by_role("alert").inner_text() == "هذا الملف ليس صورة يمكن مقارنتها."
+    chooser.set_input_files(as_file("query.png", png(logos[0])))
+    page.locator("#mark-query button[type=submit]").click()
+    first = page.locator(".mark-matches li").first
+    first.wait_for()
+    assert first.get_attribute("data-document") == str(lion.id)
+    # The file number is a left-to-right island in the right-to-left line.
+    assert first.locator("bdi").first.inner_text() == "BG/T/2024/000101"
 
 
 def test_the_page_messages_are_translated():
