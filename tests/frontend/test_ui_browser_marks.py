@@ -199,6 +199,8 @@ def test_the_page_messages_are_translated():
         "The image is blank: there is no figure to compare.",
         "The image has too many pixels to be compared (at most 40 megapixels).",
         "Drop an image here, or choose one",
+        "No mark of this IP type that you may see is stored yet.",
+        "No flag has this status yet.",
     )
     for language in ("fr", "es", "ar"):
         with translation.override(language):
@@ -264,6 +266,8 @@ def test_records_staff_confirm_and_dismiss_flags_from_the_list(page, flags):
     page.get_by_text("Review recorded.").wait_for()  # back on the flags to review
     assert page.locator('[aria-current="page"]').inner_text() == "To review"
     assert page.locator(f'tr[data-flag="{first.id}"]').is_visible()
+    page.get_by_role("link", name="Reviewed: a duplicate").click()
+    page.get_by_text("No flag has this status yet.").wait_for()
 
 
 def test_an_examiner_cannot_review_flags(page, flags):

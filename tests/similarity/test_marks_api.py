@@ -166,3 +166,16 @@ def test_a_bomb_a_truncated_jpeg_and_a_non_image_are_refused_by_the_sandbox(exam
     whole = io.BytesIO(jpeg.read_bytes())
     whole.name = "whole.jpg"
     assert examiner.post(URL, {"image": whole}, format="multipart").status_code == 200
+
+
+def test_the_page_says_when_no_mark_may_be_compared(logos):
+    client = Client()
+    client.force_login(UserFactory(role=Role.EXAMINER))
+    for fields, said in (
+        ({}, "No mark you may see is stored yet."),
+        ({"ip_type": "design"}, "No mark of this IP type that you may see is stored yet."),
+    ):
+        upload = io.BytesIO(png(logos[0]))
+        upload.name = "query.png"
+        page = client.post("/marks/similar", {"image": upload, **fields}).content.decode()
+        assert 'id="mark-query-image"' in page and said in page
