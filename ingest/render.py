@@ -131,13 +131,15 @@ def bounded_png(*, path: str, side: int, max_pixels: int, output_path: str) -> d
                 return {"made": False, "width": width, "height": height}
             image.draft("RGB", (side, side))  # JPEG: decode at a fraction of the size
             upright = ImageOps.exif_transpose(image)
-            if upright.mode in ("RGBA", "LA", "PA") or (
+            transparent = upright.mode in ("RGBA", "LA", "PA") or (
                 upright.mode == "P" and "transparency" in upright.info
-            ):
-                rgba = upright.convert("RGBA")
-                upright = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
-            small = upright.convert("RGB")
+            )
+            # Reduced first, then laid over white: the large image is touched once.
+            small = upright.convert("RGBA" if transparent else "RGB")
             small.thumbnail((side, side), Image.Resampling.LANCZOS)
+            if transparent:
+                white = Image.new("RGBA", small.size, "white")
+                small = Image.alpha_composite(white, small).convert("RGB")
     except Image.DecompressionBombError as exc:
         return {"made": False, "detail": str(exc)}
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
