@@ -46,3 +46,14 @@ def test_a_non_image_is_unreadable():
     with pytest.raises(uploaded_images.UnreadableImage, match="not an image") as refused:
         uploaded_images.bounded_png(SimpleUploadedFile("query.png", b"%PDF-1.7\n" * 100))
     assert not refused.value.too_large
+
+
+def test_the_sandbox_memory_cap_bounds_the_decoding(settings):
+    """36 megapixels of RGBA (~140 MiB decoded, from a 150 kB PNG) under a 200 MiB cap: the
+    child is stopped, the web process is not touched; a small image still passes."""
+    settings.EDMS_INGEST_MEMORY_MIB = 200
+    large = upload(Image.new("RGBA", (6000, 6000), (10, 20, 30, 255)))
+    with pytest.raises(uploaded_images.UnreadableImage, match="within the limits") as refused:
+        uploaded_images.bounded_png(large)
+    assert refused.value.too_large
+    assert uploaded_images.bounded_png(upload(Image.new("RGBA", (300, 300), "red")))
