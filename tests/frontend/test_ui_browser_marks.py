@@ -98,7 +98,12 @@ def test_an_examiner_finds_a_mark_from_a_changed_copy_and_filters_by_ip_type(pag
     assert str(hidden.id) not in found  # the secret dossier's mark, even when most alike
     first = page.locator(".mark-matches li").first
     assert "BG/T/2024/000101" in first.get_by_role("link").inner_text()
-    assert first.locator("img").evaluate("image => image.complete && image.naturalWidth > 0")
+    # The match's first page is shown (lazily loaded: waited for, not sampled).
+    thumbnail = first.locator("img")
+    thumbnail.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "image => image.complete && image.naturalWidth > 0", arg=thumbnail.element_handle()
+    )
 
     # The secret mark's own image finds the others, never it.
     page.get_by_label("Drop an image here, or choose one").set_input_files(
@@ -118,6 +123,7 @@ def test_an_examiner_finds_a_mark_from_a_changed_copy_and_filters_by_ip_type(pag
     page.locator("#mark-results").wait_for()
     assert shown(page) == [str(teapot.id)]
     assert page.get_by_label("IP type").input_value() == "design"  # the filter is kept
+    page.wait_for_load_state("networkidle")  # the matches' images answered before teardown
 
 
 def test_an_image_dropped_on_the_drop_zone_is_the_query(page, marks):
@@ -139,6 +145,7 @@ def test_an_image_dropped_on_the_drop_zone_is_the_query(page, marks):
     page.locator("#mark-results").wait_for()
     assert shown(page)[0] == str(teapot.id)
     assert str(hidden.id) not in shown(page)
+    page.wait_for_load_state("networkidle")
 
 
 def test_a_bad_file_says_so_clearly(page, marks):
@@ -166,7 +173,9 @@ def arabic_page(browser, live_server):
     """A tab whose browser asks for Arabic (`Accept-Language: ar`)."""
     context = browser.new_context(base_url=live_server.url, locale="ar")
     context.set_default_timeout(30_000)
-    yield context.new_page()
+    tab = context.new_page()
+    yield tab
+    tab.wait_for_load_state("networkidle")  # the matches' images answered before teardown
     context.close()
 
 
