@@ -1,6 +1,7 @@
 """Renditions made from untrusted files (sandbox side): office documents to PDF with LibreOffice,
-first-page thumbnails with pypdfium2 (PDFs) or Pillow (images), and the page images the viewer
-paints before pdf.js has the page (`ingest.page_images`).
+first-page thumbnails with pypdfium2 (PDFs) or Pillow (images), the page images the viewer
+paints before pdf.js has the page (`ingest.page_images`), and a person's uploaded query image as
+a small PNG the web process may read (`ingest.uploaded_images`).
 
 Both run in the sandbox child (`ingest.sandbox`); LibreOffice runs as the child's own child, so
 it inherits the memory cap, the empty network namespace and the process group a timeout kills.
@@ -113,6 +114,38 @@ def page_image(*, path: str, page: int, width: int, quality: int, output_path: s
         pdf.close()
     image.save(output_path, format="WEBP", quality=quality, method=4)
     return {"pages": pages, "made": True, "width": image.width, "height": image.height}
+
+
+def bounded_png(*, path: str, side: int, max_pixels: int, output_path: str) -> dict:
+    """Sandbox operation: an untrusted image (a query someone uploaded) as an RGB PNG at most
+    `side` pixels on its longer side, upright (EXIF), transparency over white. An image of more
+    than `max_pixels` is refused from its header, before it is decoded (`made` false, with its
+    size); one Pillow cannot read (a non-image, a truncated file) is `unreadable-image`."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow refuses more itself too (a bomb's frames)
+    try:
+        with open_image(path) as image:
+            width, height = image.size
+            if width * height > max_pixels:
+                return {"made": False, "width": width, "height": height}
+            image.draft("RGB", (side, side))  # JPEG: decode at a fraction of the size
+            upright = ImageOps.exif_transpose(image)
+            transparent = upright.mode in ("RGBA", "LA", "PA") or (
+                upright.mode == "P" and "transparency" in upright.info
+            )
+            # Reduced first, then laid over white: the large image is touched once.
+            small = upright.convert("RGBA" if transparent else "RGB")
+            small.thumbnail((side, side), Image.Resampling.LANCZOS)
+            if transparent:
+                white = Image.new("RGBA", small.size, "white")
+                small = Image.alpha_composite(white, small).convert("RGB")
+    except Image.DecompressionBombError as exc:
+        return {"made": False, "detail": str(exc)}
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ExtractionFailed("unreadable-image", f"Pillow: {exc}") from None
+    small.save(output_path, format="PNG")
+    return {"made": True, "width": small.width, "height": small.height}
 
 
 def _first_pdf_page(path: str, width: int):

@@ -3,8 +3,9 @@ document) and design (`DREP`, its first image) is described (`marks_features`) o
 has rendered its first page, and `similar_marks` answers the most similar ones among the
 dossiers a caller may see, filtered by IP type and status.
 
-The image described is processing's first-page thumbnail (rendered in its sandbox), so an
-uploaded file is never decoded here; a query image is decoded once, bounded in pixels. The
+The image described is processing's first-page thumbnail (rendered in its sandbox), and a
+query is the small PNG the sandbox made of the uploaded image (`ingest.uploaded_images`, called
+by the API and the page), so an uploaded file is never decoded here. The
 vectors of every mark are held in one matrix per process (`marks_index.MarkIndex`), reloaded
 when marks were added or removed. The Vienna classification is not stored by edms yet, so it is
 no filter yet.
@@ -29,9 +30,9 @@ from similarity.marks_index import Hit, MarkIndex
 log = logging.getLogger(__name__)
 
 MARK_TYPES = ("MARK", "DREP")
-# A query image larger than this (in pixels) is refused before it is decoded: the features need
-# 128 px, and a decompression bomb must not take the web process down.
-MAX_QUERY_PIXELS = 40_000_000
+# The sandbox hands back at most 512 x 512: anything larger is not its PNG, and is refused
+# before it is decoded.
+MAX_QUERY_PIXELS = 1024 * 1024
 
 
 class BadImage(ValueError):
@@ -74,16 +75,16 @@ def index_mark(version_id: int) -> bool:
     return True
 
 
-def query_features(upload) -> np.ndarray:
-    """The query views of an uploaded image (a file object); `BadImage` if it cannot be read."""
+def query_features(png: bytes) -> np.ndarray:
+    """The query views of an image already made safe by the sandbox (a small PNG); `BadImage`
+    if it cannot be read or is blank."""
     from PIL import Image  # here: the web server and workers keep no image library loaded
 
     try:
-        with Image.open(upload) as image:
+        with Image.open(io.BytesIO(png), formats=["PNG"]) as image:
             width, height = image.size
             if width * height > MAX_QUERY_PIXELS:
-                raise BadImage(f"the image is {width} x {height} pixels: at most 40 megapixels")
-            image.draft("RGB", (512, 512))  # JPEG: decode at a fraction of the size
+                raise BadImage(f"the image is {width} x {height} pixels: not the sandbox's PNG")
             vectors = marks_features.query_vectors(image)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         if isinstance(exc, BadImage):

@@ -1,5 +1,6 @@
 """`POST /api/v1/marks/similar`: the marks and designs most like an uploaded image, among the
-dossiers the caller may see (`similarity.marks`)."""
+dossiers the caller may see (`similarity.marks`). The upload is decoded in the sandbox
+(`ingest.uploaded_images`), never in the web process."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from rest_framework.views import APIView
 from api import serializers as s
 from api.problems import Problem
 from api.schema import problems
+from ingest import uploaded_images
 from similarity import marks
 
 
@@ -24,8 +26,9 @@ class SimilarMarksView(APIView):
         description="Compares the figure (its shape, whatever its colours, size, a small "
         "rotation, a crop of a tenth, words added) with every mark representation (`MARK`) and "
         "design reproduction (`DREP`) of the dossiers the caller may see; best first. A file "
-        "that is not a readable image, or a blank one: `400 bad-image`; larger than "
-        "`EDMS_MARK_QUERY_MAX_BYTES`: `413 file-too-large`.",
+        "that is not a readable image (decoded in the sandbox: a decompression bomb, a "
+        "truncated or damaged file, more than 40 megapixels), or a blank one: "
+        "`400 bad-image`; larger than `EDMS_MARK_QUERY_MAX_BYTES`: `413 file-too-large`.",
         operation_id="marks_similar",
         request={"multipart/form-data": s.SimilarMarksQuerySerializer},
         responses={200: s.SimilarMarksSerializer, **problems(400, 401, 413)},
@@ -43,8 +46,8 @@ class SimilarMarksView(APIView):
                 extra={"limit": limit},
             )
         try:
-            query = marks.query_features(image)
-        except marks.BadImage as exc:
+            query = marks.query_features(uploaded_images.bounded_png(image))
+        except (uploaded_images.UnreadableImage, marks.BadImage) as exc:
             raise Problem("bad-image", str(exc), field="image") from None
         found = marks.similar_marks(
             query,

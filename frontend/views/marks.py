@@ -1,5 +1,6 @@
 """Similar marks for people: drop or choose an image, see the marks and designs most like it
-beside it (`similarity.marks`, the same search as `POST /api/v1/marks/similar`)."""
+beside it (`similarity.marks`, the same search as `POST /api/v1/marks/similar`). The upload is
+decoded in the sandbox (`ingest.uploaded_images`); the page reads only the PNG made of it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from dossier.models import IpType
+from ingest import uploaded_images
 from similarity import marks
 
 SHOWN = 30
@@ -40,11 +42,17 @@ def _search(request) -> dict:
     if image.size > settings.EDMS_MARK_QUERY_MAX_BYTES:
         return {"error": _("The image is too large."), "status": 413}
     try:
-        query = marks.query_features(image)
-        image.seek(0)
-        preview = _preview(image)
+        png = uploaded_images.bounded_png(image)
+        query = marks.query_features(png)
+    except uploaded_images.UnreadableImage as refused:
+        if refused.too_large:
+            message = _("The image has too many pixels to be compared (at most 40 megapixels).")
+        else:
+            message = _("This file is not an image that can be compared.")
+        return {"error": message, "status": 400}
     except marks.BadImage:
-        return {"error": _("This file is not an image that can be compared."), "status": 400}
+        return {"error": _("The image is blank: there is no figure to compare."), "status": 400}
+    preview = _preview(png)
     found = marks.similar_marks(
         query,
         request.user,
@@ -54,14 +62,13 @@ def _search(request) -> dict:
     return {"preview": preview, "found": found, "ip_type": ip_type}
 
 
-def _preview(upload) -> str:
+def _preview(png: bytes) -> str:
     """The query as a small PNG data URL, shown beside the matches (nothing is stored)."""
     from PIL import Image  # here: the web server keeps no image library loaded until asked
 
-    with Image.open(upload) as image:
-        image.draft("RGB", (PREVIEW_SIDE, PREVIEW_SIDE))
-        small = image.convert("RGBA")
-        small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+    with Image.open(io.BytesIO(png), formats=["PNG"]) as image:
+        small = image.convert("RGB")
+    small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
     buffer = io.BytesIO()
     small.save(buffer, "PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()

@@ -7,6 +7,9 @@ from __future__ import annotations
 import io
 import random
 import re
+import struct
+import zlib
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -126,3 +129,53 @@ def test_the_page_shows_the_matches_beside_the_query(logos, register):
     assert refused.status_code == 400
     assert "This file is not an image that can be compared." in refused.content.decode()
     assert Client().get("/marks/similar").status_code == 302
+
+
+def bomb_png(side: int = 30_000) -> bytes:
+    """A decompression bomb: a PNG header saying `side` x `side` pixels over a few hundred kB of
+    zlib-compressed zeros (1 bit per pixel, so it is quick to make)."""
+    row = b"\x00" * (1 + side // 8)  # filter byte, then the row's bits
+    packer = zlib.compressobj(9)
+    idat = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        checksum = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + checksum
+
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    chunks = chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks
+
+
+def test_a_bomb_a_truncated_jpeg_and_a_non_image_are_refused_by_the_sandbox(examiner, register):
+    """Each is decoded (or refused) in the sandbox: a 400 problem, never a 500."""
+    jpeg = Path("/work/shared/corpus/image/643dbb91_testJPEG.jpg")
+    cases = {
+        "bomb.png": (bomb_png(), "too many pixels"),
+        "cut.jpg": (jpeg.read_bytes()[: jpeg.stat().st_size // 2], "not an image edms can read"),
+        "notes.png": (b"just some words, not an image\n" * 50, "not an image edms can read"),
+    }
+    for name, (data, said) in cases.items():
+        upload = io.BytesIO(data)
+        upload.name = name
+        response = examiner.post(URL, {"image": upload}, format="multipart")
+        assert response.status_code == 400, (name, response.content)
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["type"].endswith("/bad-image")
+        assert said in response.json()["detail"], name
+    whole = io.BytesIO(jpeg.read_bytes())
+    whole.name = "whole.jpg"
+    assert examiner.post(URL, {"image": whole}, format="multipart").status_code == 200
+
+
+def test_the_page_says_when_no_mark_may_be_compared(logos):
+    client = Client()
+    client.force_login(UserFactory(role=Role.EXAMINER))
+    for fields, said in (
+        ({}, "No mark you may see is stored yet."),
+        ({"ip_type": "design"}, "No mark of this IP type that you may see is stored yet."),
+    ):
+        upload = io.BytesIO(png(logos[0]))
+        upload.name = "query.png"
+        page = client.post("/marks/similar", {"image": upload, **fields}).content.decode()
+        assert 'id="mark-query-image"' in page and said in page
