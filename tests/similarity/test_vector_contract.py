@@ -164,12 +164,11 @@ def test_the_store_follows_a_new_version_an_expunge_and_a_rebuild(office, store,
     assert found(examiner, ANTIBODY)[0] == str(office["unrelated"].id)
 
 
+@pytest.mark.parametrize("store", ["opensearch"], indirect=True)
 def test_the_search_cluster_filters_by_readers_inside_the_query(office, store):
     """The k-NN store itself returns only chunks the principals may read (the embedded one
-    cannot: `similarity.dense` widens and checks instead)."""
-    name, chosen = store
-    if name == "embedded":
-        pytest.skip("the embedded store does not filter inside its graph search")
+    cannot: `similarity.dense` widens and checks the database instead)."""
+    _, chosen = store
     query = embedder.embed([GEARS])
     today = timezone.localdate()
     examiner = user_principals(UserFactory(role=Role.EXAMINER))
