@@ -438,6 +438,7 @@ CELERY_TASK_ROUTES = {
     "webhooks.tasks.deliver_webhook": {"queue": "webhook"},
     # Embeddings for similar documents: after everything that makes a document searchable.
     "similarity.tasks.embed_document": {"queue": "similarity"},
+    "similarity.tasks.refresh_vector_readers": {"queue": "similarity"},
     # After processing, on a queue of its own taken last: never before "searchable".
     "similarity.find_duplicates": {"queue": "duplicates"},
 }
@@ -571,6 +572,7 @@ EDMS_EVENT_SUBSCRIBERS = [
     "webhooks.deliveries.queue_deliveries",
     "watch.dossier_watch.notify_watchers",
     "similarity.subscribers.queue_embedding",
+    "similarity.vector_subscribers.queue_readers_refresh",
     "similarity.duplicate_subscribers.check_for_duplicates",
 ]
 # Similar documents (see similarity): the embedded vector index's folder (a cache of the

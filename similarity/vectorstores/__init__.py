@@ -32,6 +32,9 @@ class Writer(Protocol):
 
 
 class VectorStore(Protocol):
+    # Whether the store keeps each chunk's readers (and so must hear when they change).
+    indexes_readers: bool
+
     def writing(self) -> AbstractContextManager[Writer]:
         """A writer whose changes are applied when the block ends without error (after the
         caller's database transaction, when that is opened inside it)."""
@@ -53,6 +56,9 @@ class VectorStore(Protocol):
 
     def rebuild(self) -> int:
         """Refill the store from the database; how many chunks it then holds."""
+
+    def refresh_readers(self, document_ids: list) -> None:
+        """Bring the readers kept with these documents' chunks in line with the database."""
 
 
 _stores: dict[str, VectorStore] = {}

@@ -27,6 +27,8 @@ class _Writer:
 
 
 class Store:
+    indexes_readers = False
+
     @contextlib.contextmanager
     def writing(self) -> Iterator[_Writer]:
         with vectorindex.writing() as index:
@@ -53,3 +55,6 @@ class Store:
 
     def rebuild(self) -> int:
         return vectorindex.rebuild()
+
+    def refresh_readers(self, document_ids: list) -> None:
+        pass  # no readers kept: `similarity.dense` asks the database

@@ -9,10 +9,11 @@ applies the filter during the graph search, so the k nearest *readable* chunks c
 few documents the caller may read. The Lucene engine is the one that needs no native library (the
 launcher in `infra/opensearch` has no other: see README, "OpenSearch k-NN").
 
-The readers are those of the moment a chunk was embedded: a later change of a document's readers
-reaches the store at its next embedding or `edms similarity rebuild`. Until then a store may
-offer a document the caller can no longer read, which `similarity.dense` drops (it checks every
-candidate against the database), or miss one the caller now may.
+The readers are written with the chunks, and again after any other change of the document or its
+dossier (`similarity.vector_subscribers`: a visibility, a secrecy order, a publication date).
+Between a change and that refresh (a queued task) the store may offer a document the caller can
+no longer read, which `similarity.dense` drops (it checks every candidate against the database),
+or miss one the caller now may.
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ def _reader_fields(document: Document) -> dict:
 
 
 class Store:
+    indexes_readers = True
+
     def __init__(
         self,
         *,
@@ -199,9 +202,22 @@ class Store:
         )
         return self.count()
 
-    def _all_chunks(self) -> Iterator[dict]:
+    def refresh_readers(self, document_ids: list) -> None:
+        # Chunks are written whole (vector from the database): the Lucene graph keeps a vector
+        # per document version anyway, and an update script would need the painless module.
+        self._ensure_index()
+        helpers.bulk(
+            self.client,
+            self._all_chunks(document_ids),
+            chunk_size=BULK_CHUNK,
+            refresh=self.refresh,
+        )
+
+    def _all_chunks(self, document_ids: list | None = None) -> Iterator[dict]:
         fields: dict = {}  # per document, computed once
         rows = Chunk.objects.select_related("document__dossier").order_by("document_id", "id")
+        if document_ids is not None:
+            rows = rows.filter(document_id__in=document_ids)
         for chunk in rows.iterator(chunk_size=2000):
             document = chunk.document
             if document.id not in fields:

@@ -11,11 +11,12 @@ import datetime as dt
 import uuid
 
 import pytest
+from celery import current_app
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
 from django.utils import timezone
 
-from dossier import actions, blobstore
+from dossier import actions, blobstore, events
 from dossier.access import user_principals
 from dossier.audit import Actor
 from dossier.roles import Role
@@ -184,3 +185,43 @@ def test_the_search_cluster_filters_by_readers_inside_the_query(office, store):
     assert Chunk.objects.get(id=keys[0][0]).document_id in {
         office[n].id for n in ("public", "internal", "secret")
     }
+
+
+@pytest.mark.parametrize("store", ["opensearch"], indirect=True)
+def test_a_change_of_readers_reaches_the_search_cluster(
+    office, store, django_capture_on_commit_callbacks
+):
+    """A document made internal, and a dossier placed under a secrecy order: the readers kept
+    beside their chunks follow (the outbox's subscriber queues the refresh), so the filter inside
+    the query already leaves them out for the callers who lost them."""
+    _, chosen = store
+    query = embedder.embed([GEARS])
+    today = timezone.localdate()
+    clerk = user_principals(UserFactory(role=Role.RECORDS_CLERK))
+    examiner = user_principals(UserFactory(role=Role.EXAMINER))
+
+    def owners(principals) -> set:
+        keys, _ = chosen.search(query, 10, principals=principals, today=today)
+        ids = Chunk.objects.filter(id__in=keys[0][keys[0] >= 0]).values_list("document", flat=True)
+        return set(ids)
+
+    assert office["public"].id in owners(clerk)
+    assert office["unrelated"].id in owners(examiner)
+    eager = current_app.conf.task_always_eager
+    current_app.conf.task_always_eager = True
+    try:
+        actions.update_document(
+            office["public"], {"visibility": "internal"}, actor=Actor(label="tests")
+        )
+        actions.upsert_dossier("BG/P/2023/9", {"secret": True}, actor=Actor(label="tests"))
+        with django_capture_on_commit_callbacks() as callbacks:
+            events.dispatch_events()
+        # Only the refresh runs here (eagerly); other subscribers' tasks are not this test's.
+        ours = [c for c in callbacks if c.__module__ == "similarity.vector_subscribers"]
+        assert len(ours) == 1
+        ours[0]()
+    finally:
+        current_app.conf.task_always_eager = eager
+    assert office["public"].id not in owners(clerk)
+    assert office["public"].id in owners(examiner)
+    assert office["unrelated"].id not in owners(examiner)
