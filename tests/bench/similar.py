@@ -16,6 +16,11 @@ query, over `--docs` documents of synthetic vectors (random unit vectors, as man
 is measured by `tests.bench.search`.
 
     python -m tests.bench.similar [--docs 100000] [--chunks 2] [--queries 200]
+        [--opensearch-url URL]
+
+With `--opensearch-url` (a node of `infra/opensearch.sh start`, whose launcher loads k-NN) the
+vectors are kept in OpenSearch's k-NN (`EDMS_SIMILARITY_VECTORS=search`) instead of the embedded
+file, for every figure: the labelled set's and the latency's.
 """
 
 from __future__ import annotations
@@ -46,6 +51,9 @@ def parse_args(argv):
     parser.add_argument("--embed-chunks", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=20)
     parser.add_argument("--tmp-dir", default=None)
+    parser.add_argument(
+        "--opensearch-url", default="", help="Keep the vectors in this node's k-NN plugin."
+    )
     return parser.parse_args(argv)
 
 
@@ -216,7 +224,7 @@ def synthetic_index(args, rng: np.random.Generator) -> None:
     so the queries meet many neighbours near enough to count, as in an office's archive of
     related patents, rather than the empty neighbourhood random vectors would give."""
     from dossier.models import Document, DocumentType
-    from similarity import vectorindex
+    from similarity import vectorstores
     from similarity.embedder import DIMENSIONS
     from similarity.models import Chunk
     from tests.conftest import create_dossier
@@ -250,9 +258,11 @@ def synthetic_index(args, rng: np.random.Generator) -> None:
             for c in range(args.chunks)
         )
     started = time.perf_counter()
-    vectorindex.rebuild()
+    store = type(vectorstores.configured()).__module__.rsplit(".", 1)[-1]
+    vectorstores.configured().rebuild()
     print(
-        f"vector index: {args.docs} synthetic documents, {args.docs * args.chunks} chunks, "
+        f"vector store ({store}): {args.docs} synthetic documents, "
+        f"{args.docs * args.chunks} chunks, "
         f"built in {time.perf_counter() - started:.1f} s"
     )
 
@@ -291,6 +301,17 @@ def main(argv: list[str] | None = None) -> int:
             "OPTIONS": {"path": str(tmp / "search")},
         }
         build(settings.EDMS_SEARCH).reset()
+        if args.opensearch_url:
+            settings.EDMS_SIMILARITY_VECTOR_STORE = {
+                "BACKEND": "similarity.vectorstores.opensearch.Store",
+                "OPTIONS": {
+                    "hosts": args.opensearch_url,
+                    "index": f"edms-bench-chunks-{tmp.name.lower()}",
+                    "replicas": 0,
+                    "refresh": True,  # the labelled set is queried as soon as it is embedded
+                },
+            }
+            stack.callback(_drop_vector_index)
         user = UserFactory(role=Role.EXAMINER)
         rng = random.Random(args.seed)
         documents, pasted = labelled_set(rng)
@@ -323,6 +344,13 @@ def main(argv: list[str] | None = None) -> int:
             f"ms, p95 {percentile(cpu, 0.95):.1f} ms"
         )
     return 0
+
+
+def _drop_vector_index() -> None:
+    from similarity import vectorstores
+
+    store = vectorstores.configured()
+    store.client.indices.delete(index=store.index, ignore_unavailable=True)
 
 
 if __name__ == "__main__":
