@@ -23,6 +23,11 @@ from django.utils.module_loading import import_string
 from dossier.models import Document
 
 
+class StoreUnavailable(OSError):
+    """The store could not be reached or refused a write (an OSError: the embedding task retries
+    it with backoff)."""
+
+
 class Writer(Protocol):
     def remove(self, keys: list[int]) -> None:
         """Forget these chunks."""

@@ -29,7 +29,8 @@ from opensearchpy import exceptions as os_exceptions
 from dossier.access import PUBLIC, document_readers
 from dossier.models import Document
 from similarity.embedder import DIMENSIONS
-from similarity.models import Chunk
+from similarity.models import Chunk, EmbeddedText
+from similarity.vectorstores import StoreUnavailable
 
 # HNSW graph parameters: Lucene's defaults' order (16 links per node), as the embedded index's.
 GRAPH = {"m": 16, "ef_construction": 100}
@@ -63,12 +64,14 @@ class _Writer:
     def __init__(self):
         self.removed: list[int] = []
         self.added: list[dict] = []
+        self.documents: set[str] = set()
 
     def remove(self, keys: list[int]) -> None:
         self.removed.extend(keys)
 
     def add(self, document: Document, keys: list[int], vectors: np.ndarray) -> None:
         fields = _reader_fields(document)
+        self.documents.add(str(document.id))
         rows = np.asarray(vectors, dtype=np.float32).reshape(len(keys), DIMENSIONS)
         for key, row in zip(keys, rows, strict=True):
             self.added.append({"_id": str(key), "vector": row.tolist(), **fields})
@@ -136,12 +139,14 @@ class Store:
     def writing(self) -> Iterator[_Writer]:
         writer = _Writer()
         yield writer
-        self._ensure_index()
         actions = [
             {"_op_type": "delete", "_index": self.index, "_id": str(key)} for key in writer.removed
         ]
         actions += [{"_index": self.index, **doc} for doc in writer.added]
-        if actions:
+        if not actions:
+            return
+        try:
+            self._ensure_index()
             # A chunk removed before it reached the store is no error (404 on delete).
             helpers.bulk(
                 self.client,
@@ -151,6 +156,12 @@ class Store:
                 raise_on_error=True,
                 ignore_status=(404,),
             )
+        except os_exceptions.OpenSearchException as exc:  # unreachable, or a write refused
+            # The database has committed these chunks; the store lacks them. Forgetting that
+            # the documents were embedded makes the retry (and `edms similarity backfill`)
+            # embed them again, rather than leave them unfindable until a rebuild.
+            EmbeddedText.objects.filter(document_id__in=writer.documents).delete()
+            raise StoreUnavailable(f"the k-NN index {self.index} refused a write: {exc}") from exc
 
     def search(
         self,

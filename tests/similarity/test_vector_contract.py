@@ -225,3 +225,18 @@ def test_a_change_of_readers_reaches_the_search_cluster(
     assert office["public"].id not in owners(clerk)
     assert office["public"].id in owners(examiner)
     assert office["unrelated"].id not in owners(examiner)
+
+
+def test_a_write_the_search_cluster_missed_is_embedded_again(settings, tmp_path):
+    """The database commits first; when the cluster then cannot take the chunks, the task fails
+    with an error it retries (an OSError), and the document counts as not embedded, so the retry
+    and the backfill embed it again (nothing to start: the port has no server)."""
+    settings.EDMS_SIMILARITY_VECTOR_STORE = {
+        "BACKEND": STORES["opensearch"],
+        "OPTIONS": {"hosts": "http://127.0.0.1:9", "index": "edms-test-nowhere"},
+    }
+    document = file_document(create_dossier())
+    give_text(document, GEARS)
+    with pytest.raises(OSError, match="edms-test-nowhere"):
+        embedding.embed_document(str(document.id))
+    assert list(embedding.documents_to_embed()) == [document.id]
