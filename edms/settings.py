@@ -438,6 +438,7 @@ CELERY_TASK_ROUTES = {
     "webhooks.tasks.deliver_webhook": {"queue": "webhook"},
     # Embeddings for similar documents: after everything that makes a document searchable.
     "similarity.tasks.embed_document": {"queue": "similarity"},
+    "similarity.tasks.refresh_vector_readers": {"queue": "similarity"},
     # After processing, on a queue of its own taken last: never before "searchable".
     "similarity.find_duplicates": {"queue": "duplicates"},
 }
@@ -571,6 +572,7 @@ EDMS_EVENT_SUBSCRIBERS = [
     "webhooks.deliveries.queue_deliveries",
     "watch.dossier_watch.notify_watchers",
     "similarity.subscribers.queue_embedding",
+    "similarity.vector_subscribers.queue_readers_refresh",
     "similarity.duplicate_subscribers.check_for_duplicates",
 ]
 # Similar documents (see similarity): the embedded vector index's folder (a cache of the
@@ -733,6 +735,27 @@ else:
         "BACKEND": "search.backends.embedded.Backend",
         "OPTIONS": {"path": _search_path} if _search_path else {},
     }
+# Where the similar-documents vectors are searched (similarity.vectorstores): "embedded" (the
+# default: a usearch file under EDMS_SIMILARITY_DIR) or "search" (the OpenSearch cluster's k-NN
+# plugin, Lucene engine, in the index EDMS_SIMILARITY_VECTOR_INDEX; needs OPENSEARCH_URL). The
+# database keeps every vector either way; `edms similarity rebuild` refills the store from it.
+_vectors = env_str("EDMS_SIMILARITY_VECTORS", "embedded")
+if _vectors == "embedded":
+    EDMS_SIMILARITY_VECTOR_STORE = {"BACKEND": "similarity.vectorstores.embedded.Store"}
+elif _vectors == "search" and OPENSEARCH_URL:
+    EDMS_SIMILARITY_VECTOR_STORE = {
+        "BACKEND": "similarity.vectorstores.opensearch.Store",
+        "OPTIONS": {
+            "hosts": OPENSEARCH_URL,
+            "index": env_str("EDMS_SIMILARITY_VECTOR_INDEX", "edms-chunks"),
+            "username": env_str("OPENSEARCH_USERNAME") or None,
+            "password": env_str("OPENSEARCH_PASSWORD") or None,
+        },
+    }
+elif _vectors == "search":
+    raise ImproperlyConfigured("EDMS_SIMILARITY_VECTORS=search needs OPENSEARCH_URL (k-NN)")
+else:
+    raise ImproperlyConfigured("EDMS_SIMILARITY_VECTORS must be 'embedded' or 'search'")
 # OCR of scans (OCRmyPDF + Tesseract) into a searchable PDF/A. The office's languages, in
 # Tesseract's codes or ISO 639-1, `+`-joined (`ara+eng`); a document's own language comes first.
 EDMS_OCR_LANGUAGES = env_str("EDMS_OCR_LANGUAGES", "eng")

@@ -52,7 +52,7 @@ launch() { # k: starts node k of the cluster `nodes`/`port` describe, in the bac
         exit 1
     fi
     java -Xms"${OPENSEARCH_HEAP:-512m}" -Xmx"${OPENSEARCH_HEAP:-512m}" \
-        -cp "$JAR:$LAUNCHER/target/lib/*" edms.infra.OpenSearchNode \
+        -cp "$JAR:$LAUNCHER/target/lib/*:$LAUNCHER/target/knn/*" edms.infra.OpenSearchNode \
         "$home" "node$k" $((port + k - 1)) $((port + 99 + k)) edms "$seeds" "$managers" \
         >>"$home/node.log" 2>&1 &
     echo $! >"$home/pid"

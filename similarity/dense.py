@@ -5,17 +5,20 @@ Permissions are part of the search, not a filter on its result: `allowed` (built
 `dossier.access.visible_documents`) decides for every candidate, and the search widens until it
 has `limit` readable documents or has looked at every chunk, so a caller who may read few
 documents still gets the nearest of those, and one who may not read a document never sees it.
+A store that indexes readers (`similarity.vectorstores.opensearch`) also filters by the caller's
+`principals` inside its graph search; `allowed` still decides, as the database says now.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from similarity import vectorindex
+from similarity import vectorstores
 from similarity.models import Chunk
 
 # Candidates fetched per query passage at first, as a multiple of the documents wanted (several
@@ -43,21 +46,25 @@ def nearest(
     allowed: Callable[[set[uuid.UUID]], set[uuid.UUID]],
     exclude: uuid.UUID | None,
     limit: int,
+    principals: frozenset[str] | None = None,
 ) -> list[DenseMatch]:
-    """The `limit` readable documents nearest to the query, best first."""
+    """The `limit` readable documents nearest to the query, best first. `principals`: the
+    caller's (`dossier.access.user_principals`), for a store that filters inside the search."""
     if len(query_vectors) == 0:
         return []
     if len(query_vectors) > MAX_QUERY_PASSAGES:  # evenly over a long query document
         picks = np.linspace(0, len(query_vectors) - 1, MAX_QUERY_PASSAGES).astype(int)
         query_vectors = query_vectors[picks]
         query_passages = [query_passages[i] for i in picks]
-    index = vectorindex.reader()
-    total = len(index)
+    store = vectorstores.configured()
+    total = store.count()
     if total == 0:
         return []
     count = min(total, max(limit * FIRST_FETCH_FACTOR, 32))
+    today = dt.date.today()
     while True:
-        best, farther = _best_per_document(index, query_vectors, count, exclude)
+        keys, similarities = store.search(query_vectors, count, principals=principals, today=today)
+        best, farther = _best_per_document(keys, similarities, exclude)
         readable = allowed(set(best)) if best else set()
         ranked = sorted((best[d] for d in readable), key=lambda m: m[0], reverse=True)[:limit]
         # Widen while too few readable documents were found and the farthest chunks fetched
@@ -79,18 +86,15 @@ def nearest(
     ]
 
 
-def _best_per_document(index, query_vectors: np.ndarray, count: int, exclude):
+def _best_per_document(keys: np.ndarray, similarities: np.ndarray, exclude):
     """({document: (similarity, chunk key, query passage, document)}, whether the farthest chunk
     fetched for some query passage was still near enough to look farther)."""
-    matches = index.search(query_vectors, count)
-    keys = np.atleast_2d(matches.keys)
-    distances = np.atleast_2d(matches.distances)
-    farther = bool(distances.size) and float(distances[:, -1].min()) <= 1.0 - MIN_SIMILARITY
+    farther = bool(similarities.size) and float(similarities[:, -1].max()) >= MIN_SIMILARITY
     # Each chunk's best similarity to any query passage, and which passage that was.
     hits: dict[int, tuple[float, int]] = {}
     for q in range(keys.shape[0]):
-        for key, distance in zip(keys[q], distances[q], strict=True):
-            similarity = 1.0 - float(distance)
+        for key, similarity in zip(keys[q], similarities[q], strict=True):
+            similarity = float(similarity)
             if similarity < MIN_SIMILARITY:
                 continue
             key = int(key)

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from dossier import blobstore
 from dossier.models import Document, Version
-from similarity import chunking, embedder, vectorindex
+from similarity import chunking, embedder, vectorstores
 from similarity.models import Chunk, EmbeddedText
 
 PASSAGE_WORDS = 120
@@ -42,7 +42,8 @@ def read_text(sha256: str) -> str:
 
 def embed_document(document_id: str) -> Outcome:
     """Bring the document's chunks in line with its current text (none when it has no text or is
-    gone). Safe to run twice and concurrently: the index's writer lock orders the writers."""
+    gone). Safe to run twice and concurrently: the embedded index's writer lock orders the
+    writers; a search cluster's store takes each chunk by its key."""
     return embed_documents([document_id])[0]
 
 
@@ -78,7 +79,8 @@ def embed_documents(document_ids: list[str]) -> list[Outcome]:
         vectors = embedder.embed([p.text for p in passages])
         plans.append(_Plan(str(document_id), document, digest, passages, vectors))
     if plans:
-        with vectorindex.writing() as index, transaction.atomic():
+        # The store's writes are applied after the transaction commits (the database first).
+        with vectorstores.configured().writing() as index, transaction.atomic():
             for plan in plans:
                 outcomes[plan.document_id] = _replace_chunks(index, plan)
     return [outcomes[str(d)] for d in document_ids]
@@ -87,8 +89,7 @@ def embed_documents(document_ids: list[str]) -> list[Outcome]:
 def _replace_chunks(index, plan: _Plan) -> Outcome:
     old = list(Chunk.objects.filter(document_id=plan.document_id).values_list("id", flat=True))
     Chunk.objects.filter(id__in=old).delete()
-    for key in old:
-        index.remove(key)
+    index.remove(old)
     if plan.document is None or not plan.digest:
         EmbeddedText.objects.filter(document_id=plan.document_id).delete()
         return Outcome(plan.document_id, 0)
@@ -111,7 +112,7 @@ def _replace_chunks(index, plan: _Plan) -> Outcome:
             "chunk_count": len(new),
         },
     )
-    vectorindex.add(index, [c.id for c in new], plan.vectors)
+    index.add(plan.document, [c.id for c in new], plan.vectors)
     return Outcome(plan.document_id, len(new))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 
 from dossier import redaction
-from dossier.access import visible_documents
+from dossier.access import user_principals, visible_documents
 from dossier.models import Document, RenditionKind, Version
 from dossier.roles import Role, role_of
 from similarity import chunking, dense, embedder, embedding, hybrid
@@ -64,7 +64,12 @@ def similar(
     )
     texts = [p.text for p in passages]
     near = dense.nearest(
-        embedder.embed(texts), texts, allowed=allowed_for(user), exclude=exclude, limit=limit
+        embedder.embed(texts),
+        texts,
+        allowed=allowed_for(user),
+        exclude=exclude,
+        limit=limit,
+        principals=user_principals(user),
     )
     merged = hybrid.fuse(terms, near, limit=limit)
     # Shown only what `user` may read, checked once more against the database: the engine's

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from similarity import embedding
+from dossier.models import Document
+from similarity import embedding, vectorstores
 
 
 @shared_task(
@@ -19,3 +20,24 @@ from similarity import embedding
 )
 def embed_document(document_id: str) -> int:
     return embedding.embed_document(document_id).chunks
+
+
+@shared_task(
+    name="similarity.tasks.refresh_vector_readers",
+    ignore_result=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=5,
+)
+def refresh_vector_readers(document_ids: list[str], dossier_keys: list[str]) -> int:
+    """Rewrite the readers the vector store keeps for these documents and every document of
+    these dossiers (`similarity.vector_subscribers`); how many documents that was."""
+    ids = set(document_ids)
+    ids |= {
+        str(i)
+        for i in Document.objects.filter(dossier__key__in=dossier_keys).values_list("id", flat=True)
+    }
+    vectorstores.configured().refresh_readers(sorted(ids))
+    return len(ids)

@@ -27,6 +27,11 @@ request and for each side alone. `--data-dir` keeps the archive, so that a secon
 the queries again (after a change to the code); `--profile` adds cProfile's heaviest functions.
 
     python -m tests.bench.similar [--docs 100000] [--queries 200] [--data-dir DIR] [--profile]
+        [--opensearch-url URL]
+
+With `--opensearch-url` (a node of `infra/opensearch.sh start`, whose launcher loads k-NN) the
+vectors are kept in OpenSearch's k-NN (`EDMS_SIMILARITY_VECTORS=search`) instead of the embedded
+file, for every figure: the labelled set's and the latency's.
 """
 
 from __future__ import annotations
@@ -61,6 +66,9 @@ def parse_args(argv):
     parser.add_argument("--seed", type=int, default=20)
     parser.add_argument("--profile", action="store_true", help="cProfile the requests too")
     parser.add_argument("--tmp-dir", default=None)
+    parser.add_argument(
+        "--opensearch-url", default="", help="Keep the vectors in this node's k-NN plugin."
+    )
     parser.add_argument(
         "--data-dir",
         default=None,
@@ -557,6 +565,18 @@ def main(argv: list[str] | None = None) -> int:
             "BACKEND": "search.backends.embedded.Backend",
             "OPTIONS": {"path": str(data / "search")},
         }
+        if args.opensearch_url:
+            settings.EDMS_SIMILARITY_VECTOR_STORE = {
+                "BACKEND": "similarity.vectorstores.opensearch.Store",
+                "OPTIONS": {
+                    "hosts": args.opensearch_url,
+                    "index": f"edms-bench-chunks-{data.name.lower()}",
+                    "replicas": 0,
+                    "refresh": True,  # the labelled set is queried as soon as it is embedded
+                },
+            }
+            if not args.data_dir:
+                stack.callback(_drop_vector_index)
         user = UserFactory(role=Role.EXAMINER)
         built = data / "query-documents.txt"
         if built.exists():
@@ -592,6 +612,13 @@ def build_all(args, user) -> list[str]:
         f"embedding: {wall:.0f} chunks/s of wall time ({cpu:.0f} per CPU-second), 120-word passages"
     )
     return archive(args, documents)
+
+
+def _drop_vector_index() -> None:
+    from similarity import vectorstores
+
+    store = vectorstores.configured()
+    store.client.indices.delete(index=store.index, ignore_unavailable=True)
 
 
 if __name__ == "__main__":

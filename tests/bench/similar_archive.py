@@ -11,9 +11,9 @@ posting lists.
 The bulk of the archive is written the fastest honest way: database rows in bulk, and what
 `search.documents.build` makes of each row (the principals, metadata and analysis languages edms
 would index) handed to the engine in the indexer's batches, with the composed text as the text;
-chunks cut by `similarity.chunking` and embedded by the real model, stored and indexed by
-`vectorindex.rebuild`. Only the query documents (whose text the API reads from its blob) are
-filed through the actions and the real indexer and embedder.
+chunks cut by `similarity.chunking` and embedded by the real model, stored, and indexed by the
+configured vector store's `rebuild`. Only the query documents (whose text the API reads from its
+blob) are filed through the actions and the real indexer and embedder.
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ def build_archive(composer: Composer, count: int, rng: random.Random) -> None:
     """`count` documents in the database, the engine's index and the vector index; prints the
     time each part took."""
     from search.backends import get_backend
-    from similarity import vectorindex
+    from similarity import vectorstores
 
     backend = get_backend()
     seconds = {"rows": 0.0, "index": 0.0, "embed": 0.0}
@@ -214,7 +214,7 @@ def build_archive(composer: Composer, count: int, rng: random.Random) -> None:
             rate = done / (time.perf_counter() - started)
             print(f"\rarchive: {done}/{count} documents ({rate:,.0f}/s)", end="", flush=True)
     at = time.perf_counter()
-    vectorindex.rebuild()
+    vectorstores.configured().rebuild()
     seconds["vector index"] = time.perf_counter() - at
     print(
         f"\narchive: {count} documents, {chunks} chunks (real embeddings), "

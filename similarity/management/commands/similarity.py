@@ -7,7 +7,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from similarity import embedding, vectorindex
+from similarity import embedding, vectorstores
 from similarity.models import Chunk, EmbeddedText
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
             "backfill", help="Embed every document whose current text has no embeddings yet."
         )
         backfill.add_argument("--batch-size", type=int, default=200)
-        commands.add_parser("rebuild", help="Write the vector index file afresh from the DB.")
+        commands.add_parser("rebuild", help="Refill the vector store afresh from the DB.")
         commands.add_parser("status", help="How many documents and chunks are embedded.")
 
     def handle(self, *args, action: str, **options):
@@ -46,7 +46,9 @@ class Command(BaseCommand):
         sys.stderr.flush()
 
     def do_rebuild(self, **options):
-        self.stdout.write(f"rebuilt the vector index: {vectorindex.rebuild()} chunks")
+        # The configured store: the embedded file, or the search cluster's k-NN index.
+        count = vectorstores.configured().rebuild()
+        self.stdout.write(f"rebuilt the vector index: {count} chunks")
 
     def do_status(self, **options):
         documents, chunks = EmbeddedText.objects.count(), Chunk.objects.count()

@@ -27,9 +27,16 @@ import org.opensearch.transport.Netty4Plugin;
  */
 public final class OpenSearchNode {
 
-    /** The modules edms's mappings and queries need: HTTP and transport, and the analyzers. */
-    private static final List<Class<? extends Plugin>> MODULES =
-            List.of(Netty4Plugin.class, CommonAnalysisPlugin.class);
+    /**
+     * The modules edms's mappings and queries need: HTTP and transport, the analyzers, and k-NN
+     * (the similar-documents vectors with `EDMS_SIMILARITY_VECTORS=search`; its Lucene engine only).
+     * k-NN comes as a zip, not a jar Maven can compile against: it is named, and found on the
+     * classpath (target/knn) at start.
+     */
+    private static final List<String> MODULES = List.of(
+            Netty4Plugin.class.getName(),
+            CommonAnalysisPlugin.class.getName(),
+            "org.opensearch.knn.plugin.KNNPlugin");
 
     /** Node's plugin-taking constructor is protected: it is how OpenSearch's own test nodes start. */
     private static final class ClasspathNode extends Node {
@@ -66,7 +73,11 @@ public final class OpenSearchNode {
         }
         Environment environment = InternalSettingsPreparer.prepareEnvironment(
                 settings.build(), Map.of(), home.resolve("config"), () -> name);
-        Node node = new ClasspathNode(environment, MODULES);
+        List<Class<? extends Plugin>> modules = new java.util.ArrayList<>();
+        for (String module : MODULES) {
+            modules.add(Class.forName(module).asSubclass(Plugin.class));
+        }
+        Node node = new ClasspathNode(environment, modules);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
