@@ -1,5 +1,5 @@
-"""What hashing every page costs processing (issue 20, point 2): the corpus's PDFs (born-digital)
-and its patent PDFs (scans), each hashed page by page as the render stage does
+"""What hashing every page costs processing (issue 20, point 2): the corpus's PDFs (born-digital),
+its patent PDFs (scans) and its raster images, each hashed page by page as the render stage does
 (`ingest.page_hashing`, in this process: the sandbox adds one fork per version, not per page),
 against rendering the first-page thumbnail it already makes. Also how far page 1's hash is from
 the hash of the thumbnail (what versions processed before pages were hashed are compared by).
@@ -26,19 +26,28 @@ from similarity import perceptual
 THUMBNAIL_WIDTH = 320  # EDMS_THUMBNAIL_WIDTH's default
 
 
+MEDIA_TYPES = {
+    ".pdf": render.PDF_MEDIA_TYPE,
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
+
+
 def measure(path: Path, max_pages: int, workdir: Path) -> dict | None:
     thumbnail = workdir / "thumbnail.png"
+    media_type = MEDIA_TYPES[path.suffix.lower()]
     try:
         started = time.perf_counter()
         render.thumbnail(
-            path=str(path),
-            media_type=render.PDF_MEDIA_TYPE,
-            output_path=str(thumbnail),
-            width=THUMBNAIL_WIDTH,
+            path=str(path), media_type=media_type, output_path=str(thumbnail), width=THUMBNAIL_WIDTH
         )
         thumbnail_s = time.perf_counter() - started
         started = time.perf_counter()
-        found = page_hashes(path=str(path), media_type=render.PDF_MEDIA_TYPE, max_pages=max_pages)
+        found = page_hashes(path=str(path), media_type=media_type, max_pages=max_pages)
         hashes_s = time.perf_counter() - started
     except ExtractionFailed:
         return None
@@ -81,9 +90,15 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/bench-page-hashes"))
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    for label, folder in (("born-digital PDFs", "pdf"), ("scanned patent PDFs", "patent")):
+    for label, folder in (
+        ("born-digital PDFs", "pdf"),
+        ("scanned patent PDFs", "patent"),
+        ("raster images", "image"),
+    ):
         rows = []
-        for path in sorted((args.corpus / folder).glob("*.pdf")):
+        for path in sorted((args.corpus / folder).iterdir()):
+            if path.suffix.lower() not in MEDIA_TYPES:
+                continue
             row = measure(path, args.max_pages, args.workdir)
             if row is not None:
                 rows.append(row)

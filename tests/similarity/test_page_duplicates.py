@@ -23,6 +23,8 @@ from django.test import Client
 from dossier.models import PageHashes
 from dossier.processing_facts import record_page_hashes
 from dossier.roles import Role
+from ingest.page_hashing import page_hashes
+from similarity import perceptual
 from similarity.duplicate_models import DuplicateFlag, Fingerprint
 from tests.conftest import create_dossier, file_document
 from tests.factories import UserFactory
@@ -190,3 +192,24 @@ def test_a_version_processed_before_pages_were_hashed_is_compared_by_its_thumbna
     assert len(Fingerprint.objects.get(version=version).page_hashes) == 4
     [found] = duplicates(examiner, again)
     assert (found["pages_same"], found["pages_compared"]) == (4, 4)
+
+
+def test_an_image_files_frames_hash_as_the_pdfs_pages(tmp_path):
+    """A multi-page TIFF of a PDF's pages (a fax, a scanner's TIFF) hashes frame by frame, close
+    to the PDF's pages: the sandbox operation the render stage runs, on both."""
+    content = drawn_pdf(71, 72, 73, text=11)
+    pdf_path = tmp_path / "pages.pdf"
+    pdf_path.write_bytes(content)
+    pdf = pdfium.PdfDocument(content)
+    frames = [pdf[index].render(scale=150 / 72).to_pil().convert("L") for index in range(3)]
+    tiff_path = tmp_path / "pages.tif"
+    frames[0].save(tiff_path, save_all=True, append_images=frames[1:], compression="tiff_lzw")
+
+    from_pdf = page_hashes(path=str(pdf_path), media_type="application/pdf", max_pages=300)
+    from_tiff = page_hashes(path=str(tiff_path), media_type="image/tiff", max_pages=2)
+
+    assert from_pdf["pages"] == 3 and from_tiff["pages"] == 3
+    assert len(from_tiff["hashes"]) == 2  # the cap
+    apart = perceptual.distances(from_pdf["hashes"][:2], from_tiff["hashes"])
+    assert apart[0, 0] <= 10 and apart[1, 1] <= 10
+    assert apart[0, 1] > 40 and apart[1, 0] > 40
