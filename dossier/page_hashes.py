@@ -14,9 +14,9 @@ letterhead are alike at 64 bits.
 
 from __future__ import annotations
 
+import itertools
+import statistics
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -32,15 +32,21 @@ TIE_MARGIN = 8.0
 def page_hash(image: Image.Image) -> str | None:
     """The page's difference hash as 64 hex digits, or None for a blank page."""
     # Pillow is imported here, not with the module: the web server and the workers keep no image
-    # library loaded (tests/edms/test_process_imports.py).
+    # library loaded (tests/edms/test_process_imports.py). No numpy either: the sandbox child
+    # that hashes pages would import it afresh for each file (a third of a second).
     from PIL import Image, ImageOps
 
     # Stretched to full contrast first: a lighter or darker rescan is the same page.
     grey = ImageOps.autocontrast(ImageOps.exif_transpose(image).convert("L"), cutoff=1)
-    pixels = np.asarray(grey.resize((SIDE + 1, SIDE), Image.Resampling.LANCZOS), dtype=float)
-    if pixels.std() < MIN_SPREAD:
+    small = grey.resize((SIDE + 1, SIDE), Image.Resampling.LANCZOS)
+    pixels = list(small.getdata())
+    if statistics.pstdev(pixels) < MIN_SPREAD:
         return None
-    # "Brighter by a margin": in a page's white (or flat) areas neighbours are equal, and
-    # without it scanner and JPEG noise would decide those bits.
-    bits = (pixels[:, 1:] > pixels[:, :-1] + TIE_MARGIN).flatten()
-    return np.packbits(bits).tobytes().hex()
+    value = 0
+    for row in range(SIDE):
+        line = pixels[row * (SIDE + 1) : (row + 1) * (SIDE + 1)]
+        for left, right in itertools.pairwise(line):
+            # "Brighter by a margin": in a page's white (or flat) areas neighbours are equal,
+            # and without it scanner and JPEG noise would decide those bits.
+            value = value << 1 | (right > left + TIE_MARGIN)
+    return f"{value:0{BITS // 4}x}"
