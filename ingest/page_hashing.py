@@ -39,7 +39,11 @@ def _pdf_hashes(path: str, max_pages: int) -> dict:
     try:
         pages = len(pdf)
         for index in range(min(pages, max_pages)):
-            page = pdf[index]
+            try:
+                page = pdf[index]
+            except pdfium.PdfiumError:
+                hashes.append(None)  # a damaged page says nothing, as a blank one
+                continue
             try:
                 scale = WIDTH / max(page.get_width(), 1)
                 # Grayscale straight from pdfium: a third of the pixels to make and convert.
