@@ -585,7 +585,7 @@ EDMS_SIMILARITY_MAX_CHUNKS = env_int("EDMS_SIMILARITY_MAX_CHUNKS", 256, minimum=
 # as another when their perceptual hashes are at most this many bits of 256 apart, and two
 # documents are when at least this share of the shorter one's pages are. Processing hashes the
 # first this many pages of each version (with its renditions: a few ms a born-digital page,
-# about 20 a scanned one). The page images come after the text: the check looks for them once
+# 10-20 a scanned one). The page images come after the text: the check looks for them once
 # more after this many seconds (then the sweep does).
 EDMS_DUPLICATE_TEXT_SIMILARITY = env_float("EDMS_DUPLICATE_TEXT_SIMILARITY", 0.8, minimum=0.3)
 EDMS_DUPLICATE_PAGE_DISTANCE = env_int("EDMS_DUPLICATE_PAGE_DISTANCE", 20, minimum=0)
