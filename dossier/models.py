@@ -417,6 +417,25 @@ class Rendition(models.Model):
         return f"{self.version} {self.kind}"
 
 
+class PageHashes(models.Model):
+    """The perceptual hash of each page of a version (`dossier.page_hashes`; up to a cap), made by
+    processing in its sandbox with the renditions, for the near-duplicate check: a re-filing with
+    a new cover page, or a scan of a PDF, shares the later pages. Derived from the content like a
+    rendition: recorded and withdrawn only through `dossier.processing_facts`, gone with an
+    expunge. A table of its own, so that version rows stay small."""
+
+    version = models.OneToOneField(Version, on_delete=models.CASCADE, related_name="page_hashes")
+    # 64 hex digits a page, in page order; null for a blank page (all blank pages are alike).
+    hashes = models.JSONField(default=list)
+    # How many pages the version has: more than `len(hashes)` when the cap cut it short.
+    pages = models.PositiveIntegerField()
+    # When they were last recorded: a near-duplicate fingerprint older than that is redone.
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"page hashes of {self.version}"
+
+
 class LegalHold(models.Model):
     """A litigation or investigation hold on a whole dossier (`document` empty) or one document:
     until it is released, retention never disposes of what it covers and expunge refuses it

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from dossier.actions.expunge import discard_for_expunged
-from dossier.models import UPLOADED_RENDITIONS, Blob, Rendition, Version
+from dossier.models import UPLOADED_RENDITIONS, Blob, PageHashes, Rendition, Version
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ def withdraw_processing_facts(version_id: int) -> None:
     and gets them again. A redacted copy is people's work, not processing's: it stays."""
     record_processing_facts(version_id, NO_FACTS)
     Rendition.objects.filter(version_id=version_id).exclude(kind__in=UPLOADED_RENDITIONS).delete()
+    PageHashes.objects.filter(version_id=version_id).delete()
 
 
 @transaction.atomic
@@ -78,6 +79,19 @@ def record_rendition(version: Version, kind: str, blob: Blob, media_type: str) -
         version=version, kind=kind, defaults={"blob": blob, "media_type": media_type}
     )
     return rendition
+
+
+@transaction.atomic
+def record_page_hashes(version: Version, hashes: list[str | None], pages: int) -> bool:
+    """Record the perceptual hashes of the version's pages (None for a blank one; the first
+    `len(hashes)` of its `pages`), replacing earlier ones; False if the version was expunged
+    meanwhile (nothing derived from removed content is kept)."""
+    if _expunged(version.pk):
+        return False
+    PageHashes.objects.update_or_create(
+        version=version, defaults={"hashes": list(hashes), "pages": pages}
+    )
+    return True
 
 
 def _expunged(version_id: int) -> bool:

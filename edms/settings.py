@@ -583,11 +583,16 @@ EDMS_SIMILARITY_MAX_CHUNKS = env_int("EDMS_SIMILARITY_MAX_CHUNKS", 256, minimum=
 
 # Near-duplicates at intake (similarity.near_duplicates): a processed version is flagged as
 # "probably a re-filing" of another document whose text is this alike (estimated Jaccard
-# similarity of word 5-grams, 0..1), or whose first page's image is at most this many bits of
-# 256 apart (perceptual hash). The first-page image comes after the text: the check looks for
-# it once more after this many seconds (then the sweep does).
+# similarity of word 5-grams, 0..1), or whose pages' images are the same: a page is the same
+# as another when their perceptual hashes are at most this many bits of 256 apart, and two
+# documents are when at least this share of the shorter one's pages are. Processing hashes the
+# first this many pages of each version (with its renditions: a few ms a born-digital page,
+# 10-20 a scanned one). The page images come after the text: the check looks for them once
+# more after this many seconds (then the sweep does).
 EDMS_DUPLICATE_TEXT_SIMILARITY = env_float("EDMS_DUPLICATE_TEXT_SIMILARITY", 0.8, minimum=0.3)
 EDMS_DUPLICATE_PAGE_DISTANCE = env_int("EDMS_DUPLICATE_PAGE_DISTANCE", 20, minimum=0)
+EDMS_DUPLICATE_PAGE_SHARE = env_float("EDMS_DUPLICATE_PAGE_SHARE", 0.5, minimum=0.05)
+EDMS_DUPLICATE_PAGES = env_int("EDMS_DUPLICATE_PAGES", 300, minimum=1)
 EDMS_DUPLICATE_PAGE_RECHECK = env_int("EDMS_DUPLICATE_PAGE_RECHECK", 120, minimum=1)
 # Similar marks (similarity.marks): the largest query image `POST /api/v1/marks/similar` takes.
 EDMS_MARK_QUERY_MAX_BYTES = env_int("EDMS_MARK_QUERY_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)

@@ -1,7 +1,8 @@
 """The steps after extraction: plan what else a version needs before its text is complete
 (OCR of scans into a searchable PDF/A); then, once it is searchable, its renditions: an office
 document's PDF (or an image's that the browser cannot show and OCR did not make a PDF/A of), a
-first-page thumbnail; and storing renditions."""
+first-page thumbnail, every page's perceptual hash (for the near-duplicate check); and storing
+renditions."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.conf import settings
 
 from dossier import blobstore
 from dossier.models import Rendition, RenditionKind, TextQuality, Version
-from dossier.processing_facts import record_rendition
+from dossier.processing_facts import record_page_hashes, record_rendition
 from ingest import capabilities, quality
 from ingest.image_formats import SHOWN_AS_PDF_IMAGE_TYPES
 from ingest.languages import detect_languages
@@ -333,20 +334,27 @@ def image_pdf(run: Run) -> StepResult | None:
     return StepResult(f"{found['pages']} page(s) by {found['converter']}")
 
 
+def _page_source(run: Run) -> tuple[str, str] | None:
+    """What the version's pages are drawn from, and its media type: the PDF made in this stage
+    (what the viewer shows), else the original PDF or image; None: nothing with pages."""
+    media_type = run.processing.media_type
+    if run.rendered_pdf:
+        return run.rendered_pdf, PDF_MEDIA_TYPE
+    if media_type == PDF_MEDIA_TYPE:
+        return run.readable, media_type
+    if media_type in OCR_IMAGE_TYPES:
+        return run.source, media_type
+    return None
+
+
 def thumbnail(run: Run) -> StepResult | None:
     """The first page as a PNG, from the PDF made in this stage or the original PDF or image.
     Not fatal: a version without a thumbnail is still readable and searchable."""
-    media_type = run.processing.media_type
     if run.next_stage:
         return None  # the next stage makes it, from its own PDF
-    if run.rendered_pdf:
-        source, media_type = run.rendered_pdf, PDF_MEDIA_TYPE
-    elif media_type == PDF_MEDIA_TYPE:
-        source = run.readable
-    elif media_type in OCR_IMAGE_TYPES:
-        source = run.source
-    else:
+    if (found_source := _page_source(run)) is None:
         return None
+    source, media_type = found_source
     output_path = os.path.join(run.workdir, "thumbnail.png")
     params = {"path": source, "media_type": media_type, "output_path": output_path}
     try:
@@ -362,6 +370,30 @@ def thumbnail(run: Run) -> StepResult | None:
         run.version, RenditionKind.THUMBNAIL, output_path, THUMBNAIL_MEDIA_TYPE, "page-1.png"
     )
     return StepResult(f"{found['width']}x{found['height']} PNG")
+
+
+def page_hashes(run: Run) -> StepResult | None:
+    """Every page's perceptual hash (the first `EDMS_DUPLICATE_PAGES`), drawn from what the
+    thumbnail is, recorded on the version for the near-duplicate check. Not fatal: without
+    them the check compares the thumbnail."""
+    if run.next_stage or (found_source := _page_source(run)) is None:
+        return None
+    source, media_type = found_source
+    try:
+        found = sandboxed(
+            run,
+            "ingest.page_hashing:page_hashes",
+            {"path": source, "media_type": media_type, "max_pages": settings.EDMS_DUPLICATE_PAGES},
+            network=False,
+        )
+    except StepFailed as failure:
+        return StepResult(failure.described, StepState.FAILED)
+    hashes = found["hashes"]
+    record_page_hashes(run.version, hashes, found["pages"])
+    blank = sum(1 for value in hashes if value is None)
+    return StepResult(
+        f"{len(hashes)} of {found['pages']} page(s) hashed" + (f", {blank} blank" if blank else "")
+    )
 
 
 def save_rendition(

@@ -21,7 +21,15 @@ from ingest.identify import PDF_MEDIA_TYPE, is_pdf, misnamed_archive
 from ingest.identify import identify as sniff
 from ingest.languages import detect_languages
 from ingest.models import Stage, StepState
-from ingest.renditions import image_pdf, ocr, ocr_wanted, office_pdf, plan, thumbnail
+from ingest.renditions import (
+    image_pdf,
+    ocr,
+    ocr_wanted,
+    office_pdf,
+    page_hashes,
+    plan,
+    thumbnail,
+)
 from ingest.sandbox import Limits
 from ingest.steps import (
     Run,
@@ -218,4 +226,5 @@ RENDITIONS: list[tuple[str, Step]] = [
     ("pdf", office_pdf),
     ("pdf", image_pdf),  # of a TIFF or HEIC image OCR made no PDF/A of
     ("thumbnail", thumbnail),
+    ("page hashes", page_hashes),
 ]

@@ -1,5 +1,5 @@
 """What near-duplicate detection keeps: each processed version's fingerprint (a MinHash of its
-text, a perceptual hash of its first page), the LSH keys that find candidates, and the flags it
+text, the perceptual hashes of its pages), the LSH keys that find candidates, and the flags it
 raised for records staff to review. Nothing here changes a dossier: a flag is a hint."""
 
 from __future__ import annotations
@@ -22,8 +22,12 @@ class Fingerprint(models.Model):
     text_signature = models.JSONField(null=True, blank=True)
     # 64 hex digits (256 bits) of the first page's image; "" without one (or a blank page).
     page_hash = models.CharField(max_length=64, blank=True)
-    # Whether the first page's image was there to hash (renditions come after "searchable"):
-    # a fingerprint made before it is completed by `find_duplicates --missing` or the sweep.
+    # The hashes of its pages that are not blank, in page order (from processing's
+    # `PageHashes`); a version processed before pages were hashed has only its first page's,
+    # from its thumbnail.
+    page_hashes = models.JSONField(default=list, blank=True)
+    # Whether the pages' images were there to hash (renditions come after "searchable"):
+    # a fingerprint made before them is completed by `find_duplicates` or the sweep.
     page_checked = models.BooleanField(default=False)
     computed_at = models.DateTimeField(auto_now=True)
 
@@ -50,8 +54,9 @@ class DuplicateStatus(models.TextChoices):
 
 class DuplicateFlag(models.Model):
     """`document` is probably a re-filing of `original` (filed earlier): nearly the same text
-    (`text_similarity`, estimated Jaccard of word 5-grams) or the same first page
-    (`page_distance` bits of 256 apart). Records staff mark it reviewed or not a duplicate."""
+    (`text_similarity`, estimated Jaccard of word 5-grams) or the same pages (`pages_same` of
+    its `pages_compared` pages are the same as pages of the original, the least alike of them
+    `page_distance` bits of 256 apart). Records staff mark it reviewed or not a duplicate."""
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="+")
@@ -59,6 +64,9 @@ class DuplicateFlag(models.Model):
     original_version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="+")
     text_similarity = models.FloatField(null=True, blank=True)
     page_distance = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Null for a flag raised before pages were compared (then only the first pages were).
+    pages_same = models.PositiveIntegerField(null=True, blank=True)
+    pages_compared = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(
         max_length=16, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN
     )

@@ -19,9 +19,9 @@ SWEEP_BATCH = 500
 
 @shared_task(name="similarity.find_duplicates", ignore_result=True, acks_late=True)
 def find_duplicates(version_id: int, recheck_page: bool = True) -> None:
-    """Fingerprint a processed version and flag its near-duplicates. The first-page image is
-    made after the text (on `render`): if it is not there yet, look once more a little later;
-    the sweep catches whatever is still missing."""
+    """Fingerprint a processed version and flag its near-duplicates. The pages' images (their
+    hashes, the first-page thumbnail) are made after the text (on `render`): if they are not
+    there yet, look once more a little later; the sweep catches whatever is still missing."""
     near_duplicates.fingerprint_version(version_id)
     # A mark's (or design's) representation is described for the similar-marks search from the
     # same first-page image, so it rides on the same check.
@@ -35,8 +35,8 @@ def find_duplicates(version_id: int, recheck_page: bool = True) -> None:
 
 
 def queue_missing() -> int:
-    """Queue the check of processed versions that have no fingerprint, or whose first-page
-    image came after it (the sweep's requeue hook); returns how many were queued."""
+    """Queue the check of processed versions that have no fingerprint, or whose page images
+    came after it (the sweep's requeue hook); returns how many were queued."""
     ids = list(near_duplicates.versions_to_fingerprint().values_list("id", flat=True)[:SWEEP_BATCH])
     for version_id in ids:
         find_duplicates.delay(version_id, recheck_page=False)

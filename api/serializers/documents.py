@@ -285,7 +285,7 @@ class DocumentSerializer(serializers.ModelSerializer):
         "it is kept, a note.",
     )
     duplicates = serializers.SerializerMethodField(
-        help_text="Near-duplicates found at intake (same text or first page), in this dossier "
+        help_text="Near-duplicates found at intake (same text or same pages), in this dossier "
         "or another, that the caller may read; hints for review, nothing is merged. Empty for "
         "the public."
     )

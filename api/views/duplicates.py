@@ -25,7 +25,7 @@ class DuplicateFlagListView(GenericAPIView):
 
     @extend_schema(
         summary="Near-duplicate flags to review (records staff)",
-        description="Documents found at intake to be nearly the same (text or first page) as "
+        description="Documents found at intake to be nearly the same (text or pages) as "
         "an earlier one, newest first, among the documents the caller may read. `status` "
         "selects reviewed ones too (default: `open`).",
         operation_id="duplicate_flags_list",

@@ -25,7 +25,7 @@ from dossier.audit import Actor, record_audit
 from dossier.blob_interface import BlobLocked
 from dossier.blobbackends import blob_backend
 from dossier.events import append_event
-from dossier.models import Blob, Document, EventKind, Rendition, Version
+from dossier.models import Blob, Document, EventKind, PageHashes, Rendition, Version
 from dossier.object_lock import locked_content
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ def expunge_document(
         now = timezone.now()
         blobs = _blobs_of(chosen)
         Rendition.objects.filter(version__in=chosen).delete()
+        PageHashes.objects.filter(version__in=chosen).delete()
         Version.objects.filter(pk__in=[v.pk for v in chosen]).update(
             expunged_at=now,
             expunged_by=actor.user_or_none,

@@ -19,7 +19,7 @@ from celery import current_app
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from dossier import blobstore
-from dossier.models import Rendition
+from dossier.models import PageHashes, Rendition
 from ingest import capabilities
 from ingest.checks import check_renditions
 from ingest.languages import ocr_languages, tesseract_code
@@ -126,7 +126,10 @@ def test_an_image_only_pdf_from_the_corpus_gets_a_searchable_pdfa(dossier):
         "extract",
         "ocr",
         "thumbnail",
+        "page hashes",
     ]
+    # Each page hashed for the near-duplicate check, from the PDF/A the viewer shows.
+    assert len(PageHashes.objects.get(version=processing.version).hashes) == 2
     text = text_of(processing)
     assert "United States Patent" in text and "Van Dusen" in text
     pdfa = rendition(processing, "pdfa")

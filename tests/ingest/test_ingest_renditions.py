@@ -76,7 +76,7 @@ def test_an_office_document_gets_a_pdf_for_viewing_on_the_render_queue(dossier):
     # Searchable after extraction; LibreOffice's PDF followed on the render queue.
     assert (processing.stage, processing.renditions_state) == (Stage.EXTRACT, State.DONE)
     names = [step["name"] for step in processing.steps]
-    assert names == ["fetch", "identify", "extract", "pdf", "thumbnail"]
+    assert names == ["fetch", "identify", "extract", "pdf", "thumbnail", "page hashes"]
     assert all(step["state"] == "done" for step in processing.steps), processing.steps
     kinds = {r.kind: r for r in Rendition.objects.filter(version=processing.version)}
     assert set(kinds) == {"pdf", "thumbnail"}
@@ -105,7 +105,7 @@ def test_a_born_digital_pdf_gets_its_thumbnail_without_another_queue(dossier):
     processing = processed(dossier, PDF)
 
     assert (processing.state, processing.stage) == (State.DONE, Stage.EXTRACT)
-    assert [s["name"] for s in processing.steps][-1] == "thumbnail"
+    assert [s["name"] for s in processing.steps][-2:] == ["thumbnail", "page hashes"]
     (thumbnail,) = Rendition.objects.filter(version=processing.version)
     assert thumbnail.kind == "thumbnail"
     assert_png_thumbnail(b"".join(blobstore.read_chunks(thumbnail.blob_id)))

@@ -49,7 +49,7 @@ def test_the_thumbnail_follows_and_is_recorded_as_a_step(dossier):
 
     processing.refresh_from_db()
     assert (processing.state, processing.renditions_state) == (State.DONE, State.DONE)
-    assert [s["name"] for s in processing.steps][-1] == "thumbnail"
+    assert [s["name"] for s in processing.steps][-2:] == ["thumbnail", "page hashes"]
     assert Rendition.objects.get(version=processing.version).kind == "thumbnail"
     # Made once: a redelivered task finds nothing pending and changes nothing.
     assert pipeline.make_renditions(processing.version_id) is None

@@ -21,7 +21,6 @@ from similarity.duplicate_models import MarkImage
 from tests.bench.marks import logo, variant
 from tests.conftest import create_dossier, file_document
 from tests.factories import UserFactory
-from tests.similarity.test_near_duplicates import settle  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +40,7 @@ def logos():
 
 
 @pytest.fixture
-def register(logos, settle):  # noqa: F811
+def register(logos, settle):
     """Four marks: a trademark, a secret trademark, a design, a refused trademark."""
     dossiers = [
         create_dossier("BG/T/2024/000001", ip_type="trademark", status="registered"),

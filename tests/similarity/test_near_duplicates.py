@@ -8,13 +8,11 @@ from __future__ import annotations
 import random
 
 import pytest
-from celery import current_app
 from django.core.management import call_command
 from django.test import Client
 
 from dossier import actions
 from dossier.audit import Actor
-from dossier.events import dispatch_events
 from dossier.models import Version
 from dossier.roles import Role
 from similarity.duplicate_models import DuplicateFlag, Fingerprint
@@ -44,23 +42,6 @@ def refiled(text: str) -> str:
         words[position] = "modified"
     lines = [" ".join(words[i : i + 12]) for i in range(0, len(words), 12)]
     return "AMENDED FILING\n" + "\n".join(lines)
-
-
-@pytest.fixture
-def settle(django_capture_on_commit_callbacks):
-    """Dispatch events, run the tasks they queue in this process, until nothing is left: an
-    upload is processed, its processed event dispatched, its duplicate check run."""
-    current_app.conf.task_always_eager = True
-
-    def run() -> None:
-        for _ in range(10):
-            with django_capture_on_commit_callbacks(execute=True):
-                handed = dispatch_events()
-            if not handed:
-                return
-
-    yield run
-    current_app.conf.task_always_eager = False
 
 
 def filed(key: str, text: str, **fields):

@@ -11,7 +11,8 @@ from similarity import marks, near_duplicates
 class Command(BaseCommand):
     help = (
         "Check processed versions for near-duplicates: those never checked and those whose "
-        "first-page image came later (--all: every version again). Here, not on the queue."
+        "page images came later, or were hashed page by page later (--all: every version "
+        "again). Here, not on the queue."
     )
 
     def add_arguments(self, parser) -> None:
