@@ -21,12 +21,8 @@ from tests.bench.marks import logo, variant
 from tests.browser_support import PASSWORD, sign_in
 from tests.conftest import create_dossier, file_document
 from tests.factories import UserFactory
-from tests.similarity.test_near_duplicates import (
-    filed,
-    prose,
-    refiled,
-    settle,  # noqa: F401 (a fixture)
-)
+from tests.similarity.conftest import settle  # noqa: F401 (a fixture)
+from tests.similarity.test_near_duplicates import filed, prose, refiled
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
