@@ -89,6 +89,8 @@ class Dossier(models.Model):
     priority_claims = models.JSONField(default=list, blank=True)
     vienna_codes = models.JSONField(
         default=list,
+        # Rows written by SQL (bulk loads, benchmarks) that do not name it get none too.
+        db_default=[],
         blank=True,
         help_text="Vienna classification of the mark's figurative elements (dossier.vienna).",
     )
