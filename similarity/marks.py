@@ -109,26 +109,47 @@ def similar_marks(
     Vienna code under one of `vienna_prefixes` (checked by `dossier.vienna.clean_prefixes`),
     when given."""
     index = _index()
-    readable = MarkImage.objects.filter(document__in=access.visible_documents(user))
+    matching = _matching(ip_types, statuses, vienna_prefixes)
+    readable = (MarkImage.objects.all() if matching is None else matching).filter(
+        document__in=access.visible_documents(user)
+    )
+    scores = index.scores(query)
+    hits = _best_in_windows(index, scores, readable, limit)
+    if hits is None and matching is not None:
+        # Filters that keep few marks (a Vienna category: a few per cent): which marks match
+        # is one query without the permission rules, then the best-scored of those are checked.
+        matching_ids = np.fromiter(matching.values_list("id", flat=True), dtype=np.int64)
+        scores = np.where(np.isin(index.keys, matching_ids), scores, -np.inf)
+        hits = _best_in_windows(index, scores, readable, limit)
+    if hits is None:
+        # A caller who may read few of the best marks: every mark is checked, in one query.
+        allowed_ids = np.fromiter(readable.values_list("id", flat=True), dtype=np.int64)
+        hits = index.best(scores, limit, allowed=np.isin(index.keys, allowed_ids))
+    marks = MarkImage.objects.select_related("version", "document__dossier").in_bulk(
+        [hit.key for hit in hits]
+    )
+    return [SimilarMark(marks[hit.key], hit.score) for hit in hits if hit.key in marks]
+
+
+def _matching(ip_types, statuses, vienna_prefixes):
+    """The marks of dossiers the filters keep (a MarkImage query set), or None without one."""
+    if not (ip_types or statuses or vienna_prefixes):
+        return None
+    matching = MarkImage.objects.all()
     if ip_types:
-        readable = readable.filter(document__dossier__ip_type__in=ip_types)
+        matching = matching.filter(document__dossier__ip_type__in=ip_types)
     if statuses:
-        readable = readable.filter(document__dossier__status__in=statuses)
+        matching = matching.filter(document__dossier__status__in=statuses)
     if vienna_prefixes:
         # The codes' JSON text (`dossier.vienna.json_fragment`): the same on SQLite and PostgreSQL.
-        readable = readable.annotate(
+        matching = matching.annotate(
             vienna_text=Cast("document__dossier__vienna_codes", TextField())
         )
         under_any = Q()
         for prefix in vienna_prefixes:
             under_any |= Q(vienna_text__contains=vienna.json_fragment(prefix))
-        readable = readable.filter(under_any)
-    scores = index.scores(query)
-    hits = _best_readable(index, scores, readable, limit)
-    marks = MarkImage.objects.select_related("version", "document__dossier").in_bulk(
-        [hit.key for hit in hits]
-    )
-    return [SimilarMark(marks[hit.key], hit.score) for hit in hits if hit.key in marks]
+        matching = matching.filter(under_any)
+    return matching
 
 
 # The windows of best-scored marks whose permissions are checked first, as multiples of the
@@ -138,27 +159,29 @@ WINDOWS = (4, 32)
 WHOLE_SET_SHARE = 4
 
 
-def _best_readable(index: MarkIndex, scores: np.ndarray, readable, limit: int) -> list[Hit]:
-    """The `limit` best-scored marks among `readable` (a MarkImage query set).
+def _best_in_windows(
+    index: MarkIndex, scores: np.ndarray, readable, limit: int
+) -> list[Hit] | None:
+    """The `limit` best-scored marks among `readable` (a MarkImage query set), or None when the
+    windows are not enough to tell.
 
     Asking the database which of all 50,000 marks a caller may read costs 80-200 ms (every
     document's and dossier's rules are evaluated); asking it about the few best-scored ones uses
     the primary keys and costs a few milliseconds. So the best marks are checked in a widening
-    window first: when `limit` of a window's marks are readable they are the answer, exactly,
-    since every mark outside the window scores no better. A caller who may read few marks, or
-    filters that keep few, end with the whole set checked at once, as before."""
+    window: when `limit` of a window's marks are readable (or the window holds every mark with
+    a score) they are the answer, exactly, since every mark outside the window scores no
+    better."""
     for times in WINDOWS:
         window = limit * times
         if window * WHOLE_SET_SHARE >= len(index):
-            break
+            return None
         candidates = index.best(scores, window)
         keys = [hit.key for hit in candidates]
         allowed = set(readable.filter(id__in=keys).values_list("id", flat=True))
         hits = [hit for hit in candidates if hit.key in allowed]
-        if len(hits) >= limit:
+        if len(hits) >= limit or len(candidates) < window:
             return hits[:limit]
-    allowed_ids = np.fromiter(readable.values_list("id", flat=True), dtype=np.int64)
-    return index.best(scores, limit, allowed=np.isin(index.keys, allowed_ids))
+    return None
 
 
 _cache: dict[str, object] = {}

@@ -8,6 +8,7 @@ import io
 import random
 import re
 
+import numpy as np
 import pytest
 from django.db import connection
 from django.test import Client
@@ -258,3 +259,35 @@ def test_the_page_filters_by_vienna_codes_and_shows_them(logos, classified):
     refused = client.post("/marks/similar", {"image": upload, "vienna": "26.1"})
     assert refused.status_code == 400
     assert "Vienna codes are written 26, 26.01 or 26.01.03." in refused.content.decode()
+
+
+def test_a_selective_filter_checks_its_own_best_marks_and_keeps_permissions(
+    examiner, logos, register
+):
+    """When the best-scored marks do not match the filter, the marks the filter keeps are found
+    first (no permission rules), then the best of them are checked: a secret one is still never
+    answered."""
+    secret_mark = MarkImage.objects.get(document=register[1])
+    exact = np.frombuffer(bytes(secret_mark.vectors), dtype=np.float32).reshape(2, -1)
+    blurred = exact + np.random.default_rng(2).normal(0, 0.05, exact.shape).astype(np.float32)
+    blurred /= np.linalg.norm(blurred, axis=1, keepdims=True)
+    open_coded = create_dossier("BG/T/2024/000005", ip_type="trademark", vienna_codes=["26.01.03"])
+    secret_coded = create_dossier(
+        "BG/T/2024/000006", ip_type="trademark", secret=True, vienna_codes=["26.01.03"]
+    )
+    placed = [(register[1].dossier, exact)] * 36 + [(secret_coded, exact)] * 2
+    placed += [(open_coded, blurred)] * 6
+    for dossier, vectors in placed:
+        copy = file_document(dossier, png(logos[1]), type_code="MARK", filename="copy.png")
+        MarkImage.objects.create(
+            version=copy.versions.get(), document=copy, vectors=vectors.tobytes()
+        )
+    with CaptureQueriesContext(connection) as queries:
+        found = ask(examiner, logos[1], vienna="26", limit=1).json()["results"]
+    filter_only = [q for q in queries if "LIKE" in q["sql"] and "IN (SELECT" not in q["sql"]]
+    assert filter_only, "the filter's own marks were not looked up"
+    assert len(found) == 1 and found[0]["dossier"] == "BG/T/2024/000005"
+    assert 0.5 < found[0]["score"] < 0.999  # a blurred copy: below the secret exact ones
+    assert ask(examiner, logos[1], vienna="26", limit=2).json()["results"][1]["dossier"] == (
+        "BG/T/2024/000005"
+    )
