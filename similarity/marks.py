@@ -114,10 +114,12 @@ def similar_marks(
         document__in=access.visible_documents(user)
     )
     scores = index.scores(query)
-    hits = _best_in_windows(index, scores, readable, limit)
+    # A Vienna code keeps few marks (a category a few per cent, a division or code far fewer), so
+    # the best-scored marks of all are rarely among them: those filters start from their own.
+    hits = None if vienna_prefixes else _best_in_windows(index, scores, readable, limit)
     if hits is None and matching is not None:
-        # Filters that keep few marks (a Vienna category: a few per cent): which marks match
-        # is one query without the permission rules, then the best-scored of those are checked.
+        # Filters that keep few marks: which marks match is one query without the permission
+        # rules, then the best-scored of those are checked.
         matching_ids = np.fromiter(matching.values_list("id", flat=True), dtype=np.int64)
         scores = np.where(np.isin(index.keys, matching_ids), scores, -np.inf)
         hits = _best_in_windows(index, scores, readable, limit)
