@@ -87,6 +87,13 @@ class Dossier(models.Model):
     status = models.CharField(max_length=64, blank=True, help_text="Mirrored from the registry.")
     language = models.CharField(max_length=8, blank=True, help_text="Language of proceedings.")
     priority_claims = models.JSONField(default=list, blank=True)
+    vienna_codes = models.JSONField(
+        default=list,
+        # Rows written by SQL (bulk loads, benchmarks) that do not name it get none too.
+        db_default=[],
+        blank=True,
+        help_text="Vienna classification of the mark's figurative elements (dossier.vienna).",
+    )
     secret = models.BooleanField(default=False, help_text="Secrecy order: overrides every rule.")
     paper_location = models.CharField(max_length=200, blank=True)
     revision = models.PositiveIntegerField(default=1)

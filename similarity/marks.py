@@ -7,8 +7,8 @@ The image described is processing's first-page thumbnail (rendered in its sandbo
 query is the small PNG the sandbox made of the uploaded image (`ingest.uploaded_images`, called
 by the API and the page), so an uploaded file is never decoded here. The
 vectors of every mark are held in one matrix per process (`marks_index.MarkIndex`), reloaded
-when marks were added or removed. The Vienna classification is not stored by edms yet, so it is
-no filter yet.
+when marks were added or removed. The Vienna codes the registry supplies with a dossier
+(`dossier.vienna`) are a filter too.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q, TextField
+from django.db.models.functions import Cast
 
-from dossier import access, blobstore
+from dossier import access, blobstore, vienna
 from dossier.models import RenditionKind, Version
 from similarity import marks_features
 from similarity.duplicate_models import MarkImage
@@ -102,23 +103,88 @@ class SimilarMark:
 
 
 def similar_marks(
-    query: np.ndarray, user, *, limit: int = 20, ip_types=(), statuses=()
+    query: np.ndarray, user, *, limit: int = 20, ip_types=(), statuses=(), vienna_prefixes=()
 ) -> list[SimilarMark]:
     """The marks most similar to the query views, best first, among the documents `user` may
-    read (applied before the limit), in dossiers of `ip_types` and `statuses` when given."""
+    read (applied before the limit), in dossiers of `ip_types` and `statuses`, and with a
+    Vienna code under one of `vienna_prefixes` (checked by `dossier.vienna.clean_prefixes`),
+    when given."""
     index = _index()
-    readable = MarkImage.objects.filter(document__in=access.visible_documents(user))
-    if ip_types:
-        readable = readable.filter(document__dossier__ip_type__in=ip_types)
-    if statuses:
-        readable = readable.filter(document__dossier__status__in=statuses)
-    allowed_ids = set(readable.values_list("id", flat=True))
-    allowed = np.fromiter((key in allowed_ids for key in index.keys), dtype=bool, count=len(index))
-    hits: list[Hit] = index.search(query, limit, allowed=allowed)
+    matching = _matching(ip_types, statuses, vienna_prefixes)
+    readable = (MarkImage.objects.all() if matching is None else matching).filter(
+        document__in=access.visible_documents(user)
+    )
+    scores = index.scores(query)
+    # A Vienna code keeps few marks (a category a few per cent, a division or code far fewer), so
+    # the best-scored marks of all are rarely among them: those filters start from their own.
+    hits = None if vienna_prefixes else _best_in_windows(index, scores, readable, limit)
+    if hits is None and matching is not None:
+        # Filters that keep few marks: which marks match is one query without the permission
+        # rules, then the best-scored of those are checked.
+        matching_ids = np.fromiter(matching.values_list("id", flat=True), dtype=np.int64)
+        scores = np.where(np.isin(index.keys, matching_ids), scores, -np.inf)
+        hits = _best_in_windows(index, scores, readable, limit)
+    if hits is None:
+        # A caller who may read few of the best marks: every mark is checked, in one query.
+        allowed_ids = np.fromiter(readable.values_list("id", flat=True), dtype=np.int64)
+        hits = index.best(scores, limit, allowed=np.isin(index.keys, allowed_ids))
     marks = MarkImage.objects.select_related("version", "document__dossier").in_bulk(
         [hit.key for hit in hits]
     )
     return [SimilarMark(marks[hit.key], hit.score) for hit in hits if hit.key in marks]
+
+
+def _matching(ip_types, statuses, vienna_prefixes):
+    """The marks of dossiers the filters keep (a MarkImage query set), or None without one."""
+    if not (ip_types or statuses or vienna_prefixes):
+        return None
+    matching = MarkImage.objects.all()
+    if ip_types:
+        matching = matching.filter(document__dossier__ip_type__in=ip_types)
+    if statuses:
+        matching = matching.filter(document__dossier__status__in=statuses)
+    if vienna_prefixes:
+        # The codes' JSON text (`dossier.vienna.json_fragment`): the same on SQLite and PostgreSQL.
+        matching = matching.annotate(
+            vienna_text=Cast("document__dossier__vienna_codes", TextField())
+        )
+        under_any = Q()
+        for prefix in vienna_prefixes:
+            under_any |= Q(vienna_text__contains=vienna.json_fragment(prefix))
+        matching = matching.filter(under_any)
+    return matching
+
+
+# The windows of best-scored marks whose permissions are checked first, as multiples of the
+# limit: most callers may read most marks, so the first is usually enough. A window over a
+# quarter of all marks is not worth it: the whole set is checked at once.
+WINDOWS = (4, 32)
+WHOLE_SET_SHARE = 4
+
+
+def _best_in_windows(
+    index: MarkIndex, scores: np.ndarray, readable, limit: int
+) -> list[Hit] | None:
+    """The `limit` best-scored marks among `readable` (a MarkImage query set), or None when the
+    windows are not enough to tell.
+
+    Asking the database which of all 50,000 marks a caller may read costs 80-200 ms (every
+    document's and dossier's rules are evaluated); asking it about the few best-scored ones uses
+    the primary keys and costs a few milliseconds. So the best marks are checked in a widening
+    window: when `limit` of a window's marks are readable (or the window holds every mark with
+    a score) they are the answer, exactly, since every mark outside the window scores no
+    better."""
+    for times in WINDOWS:
+        window = limit * times
+        if window * WHOLE_SET_SHARE >= len(index):
+            return None
+        candidates = index.best(scores, window)
+        keys = [hit.key for hit in candidates]
+        allowed = set(readable.filter(id__in=keys).values_list("id", flat=True))
+        hits = [hit for hit in candidates if hit.key in allowed]
+        if len(hits) >= limit or len(candidates) < window:
+            return hits[:limit]
+    return None
 
 
 _cache: dict[str, object] = {}

@@ -41,7 +41,10 @@ class MarkIndex:
     def search(self, query: np.ndarray, k: int = 10, *, allowed=None) -> list[Hit]:
         """The `k` most similar marks, best first; `allowed` (a boolean mask over the keys)
         keeps only those the caller may see, before the limit."""
-        scores = self.scores(query)
+        return self.best(self.scores(query), k, allowed=allowed)
+
+    def best(self, scores: np.ndarray, k: int, *, allowed=None) -> list[Hit]:
+        """The `k` best of `scores` (from `scores`), best first, among the `allowed` ones."""
         if allowed is not None:
             scores = np.where(allowed, scores, -np.inf)
         k = min(k, int(np.isfinite(scores).sum()))

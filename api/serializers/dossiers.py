@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from api.export import EXPORTABLE_RENDITIONS, Selection
 from api.serializers.validation import reject_nul_characters
+from dossier import vienna
 from dossier.actions import DOSSIER_FIELDS
 from dossier.models import Dossier, IpType
 from search.criteria import CommaListField, DocumentFilterSerializer
@@ -26,6 +27,7 @@ class DossierSerializer(serializers.ModelSerializer):
     applicants = serializers.ListField(child=serializers.JSONField())
     representatives = serializers.ListField(child=serializers.JSONField())
     priority_claims = PriorityClaimSerializer(many=True)
+    vienna_codes = serializers.ListField(child=serializers.CharField())
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -90,8 +92,21 @@ class DossierWriteSerializer(serializers.Serializer):
     status = serializers.CharField(required=False, allow_blank=True, max_length=64)
     language = serializers.CharField(required=False, allow_blank=True, max_length=8)
     priority_claims = PriorityClaimSerializer(many=True, required=False)
+    vienna_codes = serializers.ListField(
+        child=serializers.CharField(max_length=8),
+        required=False,
+        max_length=vienna.MAX_CODES,
+        help_text="Vienna classification of the mark's figurative elements: codes "
+        "category.division.section, two digits each (26.01.03). Kept sorted, without repeats.",
+    )
     secret = serializers.BooleanField(required=False)
     paper_location = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    def validate_vienna_codes(self, values: list[str]) -> list[str]:
+        try:
+            return vienna.clean_codes(values)
+        except vienna.InvalidViennaCode as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
     def to_internal_value(self, data):
         values = super().to_internal_value(data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
+from dossier import vienna
 from dossier.models import IpType
 
 MARK_IP_TYPES = [(IpType.TRADEMARK.value, "Trademark"), (IpType.DESIGN.value, "Industrial design")]
@@ -21,7 +22,20 @@ class SimilarMarksQuerySerializer(serializers.Serializer):
         max_length=20,
         help_text="Only dossiers with one of these statuses (as the registry reports them).",
     )
+    vienna = serializers.ListField(
+        child=serializers.CharField(max_length=8),
+        required=False,
+        max_length=20,
+        help_text="Only dossiers with a Vienna code under one of these: a whole code (26.01.03), "
+        "a division (26.01) or a category (26). Dossiers the registry gave no codes are left out.",
+    )
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+
+    def validate_vienna(self, values: list[str]) -> list[str]:
+        try:
+            return vienna.clean_prefixes(values)
+        except vienna.InvalidViennaCode as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
 
 class SimilarMarkSerializer(serializers.Serializer):
@@ -33,6 +47,11 @@ class SimilarMarkSerializer(serializers.Serializer):
     title = serializers.CharField(source="mark.document.dossier.title", allow_blank=True)
     score = serializers.FloatField(
         help_text="Shape similarity, -1..1 (1: the same figure); the list is best first."
+    )
+    vienna_codes = serializers.ListField(
+        child=serializers.CharField(),
+        source="mark.document.dossier.vienna_codes",
+        help_text="The dossier's Vienna codes, as the registry supplied them (may be empty).",
     )
     image_url = serializers.SerializerMethodField(help_text="The mark's first-page image.")
 

@@ -25,10 +25,12 @@ class SimilarMarksView(APIView):
         summary="Marks and designs most similar to an image",
         description="Compares the figure (its shape, whatever its colours, size, a small "
         "rotation, a crop of a tenth, words added) with every mark representation (`MARK`) and "
-        "design reproduction (`DREP`) of the dossiers the caller may see; best first. A file "
-        "that is not a readable image (decoded in the sandbox: a decompression bomb, a "
-        "truncated or damaged file, more than 40 megapixels), or a blank one: "
-        "`400 bad-image`; larger than `EDMS_MARK_QUERY_MAX_BYTES`: `413 file-too-large`.",
+        "design reproduction (`DREP`) of the dossiers the caller may see; best first; "
+        "filtered by IP type, the dossier's status and Vienna codes or prefixes (each result "
+        "lists its dossier's codes; `400` problem for a malformed one). A file that is not a "
+        "readable image (decoded in the sandbox: a decompression bomb, a truncated or damaged "
+        "file, more than 40 megapixels), or a blank one: `400 bad-image`; larger than "
+        "`EDMS_MARK_QUERY_MAX_BYTES`: `413 file-too-large`.",
         operation_id="marks_similar",
         request={"multipart/form-data": s.SimilarMarksQuerySerializer},
         responses={200: s.SimilarMarksSerializer, **problems(400, 401, 413)},
@@ -55,5 +57,6 @@ class SimilarMarksView(APIView):
             limit=body.validated_data["limit"],
             ip_types=sorted(body.validated_data.get("ip_type", ())),
             statuses=body.validated_data.get("status", ()),
+            vienna_prefixes=body.validated_data.get("vienna", ()),
         )
         return Response(s.SimilarMarksSerializer({"results": found}).data)

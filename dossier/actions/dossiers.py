@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from dossier import vienna
 from dossier.actions.case_events import record_published_at
 from dossier.actions.errors import InvalidChange
 from dossier.audit import Actor, record_audit
@@ -22,6 +23,7 @@ DOSSIER_FIELDS = (
     "status",
     "language",
     "priority_claims",
+    "vienna_codes",
     "secret",
     "paper_location",
 )
@@ -33,11 +35,17 @@ def upsert_dossier(raw_key: str, fields: dict, *, actor: Actor) -> tuple[Dossier
     Idempotent: repeating the same data changes nothing and appends no event. Fields left out
     keep their values. Setting `published_at` sets it as given and records the publication case
     event it stands for (`record_case_event` is the fuller way: a kind, a WIPO code, a note).
+    Vienna codes are checked and kept in one form (`dossier.vienna`).
     """
     number = parse_file_number(raw_key)
     unknown = set(fields) - set(DOSSIER_FIELDS)
     if unknown:
         raise InvalidChange(f"unknown dossier field(s): {', '.join(sorted(unknown))}")
+    if "vienna_codes" in fields:
+        try:
+            fields = {**fields, "vienna_codes": vienna.clean_codes(fields["vienna_codes"])}
+        except vienna.InvalidViennaCode as exc:
+            raise InvalidChange(str(exc), field="vienna_codes") from None
     try:
         with transaction.atomic():
             return _upsert_dossier(number.key, raw_key, fields, actor)

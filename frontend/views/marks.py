@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -13,6 +14,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from dossier import vienna
 from dossier.models import IpType
 from ingest import uploaded_images
 from similarity import marks
@@ -23,7 +25,8 @@ PREVIEW_SIDE = 320
 
 @require_http_methods(["GET", "POST"])
 def similar_marks(request):
-    """GET: the form. POST (multipart `image`, optional `ip_type`): the matches beside it."""
+    """GET: the form. POST (multipart `image`, optional `ip_type` and `vienna`, codes or
+    prefixes separated by commas): the matches beside it."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     context = {"ip_types": [(IpType.TRADEMARK, _("Trademark")), (IpType.DESIGN, _("Design"))]}
@@ -37,6 +40,15 @@ def similar_marks(request):
 def _search(request) -> dict:
     image = request.FILES.get("image")
     ip_type = request.POST.get("ip_type", "")
+    typed = request.POST.get("vienna", "")
+    try:
+        prefixes = vienna.clean_prefixes(code for code in re.split(r"[\s,;]+", typed) if code)
+    except vienna.InvalidViennaCode:
+        return {
+            "error": _("Vienna codes are written 26, 26.01 or 26.01.03."),
+            "status": 400,
+            "vienna": typed,
+        }
     if image is None:
         return {"error": _("Choose an image first."), "status": 400}
     if image.size > settings.EDMS_MARK_QUERY_MAX_BYTES:
@@ -58,8 +70,9 @@ def _search(request) -> dict:
         request.user,
         limit=SHOWN,
         ip_types=[ip_type] if ip_type in (IpType.TRADEMARK, IpType.DESIGN) else [],
+        vienna_prefixes=prefixes,
     )
-    return {"preview": preview, "found": found, "ip_type": ip_type}
+    return {"preview": preview, "found": found, "ip_type": ip_type, "vienna": ", ".join(prefixes)}
 
 
 def _preview(png: bytes) -> str:

@@ -10,9 +10,13 @@ queries whose first answer is their mark (precision@1).
 
 Latency: the index is filled to `--scale` marks (the generated marks' vectors, each copy
 jittered, since what is timed is the search, not how the vectors came), and each query's time
-covers its features and the search; p50 and p95 over the variant queries.
+covers its features and the search; p50 and p95 over the variant queries. Then (unless
+`--no-database`) the same marks are stored in PostgreSQL as documents of as many dossiers and
+the whole query is timed, permissions included, for an examiner and the public, and the first
+query of a cold process (`tests.bench.marks_database`).
 
     python -m tests.bench.marks [--marks 100] [--distractors 200] [--scale 50000] [--seed 1]
+        [--queries 200] [--no-database]
 """
 
 from __future__ import annotations
@@ -132,6 +136,14 @@ def main() -> None:
     parser.add_argument("--distractors", type=int, default=200)
     parser.add_argument("--scale", type=int, default=50_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--database",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time the whole query (permissions, filters, rows) with --scale marks stored "
+        "in PostgreSQL (EDMS_BENCH_POSTGRES)",
+    )
+    parser.add_argument("--queries", type=int, default=200, help="timed queries per case")
     args = parser.parse_args()
     chooser = random.Random(args.seed)
     stored = [logo(chooser) for _ in range(args.marks + args.distractors)]
@@ -181,7 +193,7 @@ def main() -> None:
     big /= np.linalg.norm(big, axis=2, keepdims=True)
     large = MarkIndex(list(range(len(big))), big)
     timings = []
-    for _, _, image in queries[:200]:
+    for _, _, image in queries[: args.queries]:
         start = time.perf_counter()
         large.search(marks_features.query_vectors(image), 10)
         timings.append((time.perf_counter() - start) * 1000)
@@ -192,6 +204,11 @@ def main() -> None:
         f"p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms (goal <= 200 ms); "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
+    if args.database:
+        from tests.bench import marks_database
+
+        marks_database.run(big, [image for _, _, image in queries[: args.queries]])
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
