@@ -17,9 +17,9 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from similarity import embedding
+from similarity import embedding, vectorindex
 from similarity.models import EmbeddingQueued
-from similarity.tasks import embed_document
+from similarity.tasks import catch_up_index, embed_document
 
 log = logging.getLogger(__name__)
 
@@ -78,4 +78,19 @@ def queue_lost_embeddings() -> int:
     if ids:
         stamp(ids, now)  # first: the next sweep waits a full period before sending once more
         send(ids)
+    _catch_up_a_lagging_file()
     return len(ids)
+
+
+def _catch_up_a_lagging_file() -> None:
+    """A file behind the database longer than a save interval (its writer was killed before its
+    save, and no task came since) is caught up by a task on the `similarity` queue."""
+    if not (vectorindex.directory() / vectorindex.FILE_NAME).exists():
+        return  # none yet: the first reader or writer builds it
+    newer, removed = vectorindex.lag()
+    if newer or removed:
+        log.info("the similarity index file lags (%d new, %d removed chunks)", newer, removed)
+        try:
+            catch_up_index.delay()
+        except Exception:
+            log.exception("could not queue the similarity index's catch-up")

@@ -3,9 +3,14 @@ document searchable (EDMS_LOCAL_WORKERS), so embeddings never delay search."""
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
 
-from similarity import embedding
+from celery import shared_task
+from celery.signals import worker_process_shutdown, worker_shutdown
+
+from similarity import embedding, vectorindex
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -19,3 +24,21 @@ from similarity import embedding
 )
 def embed_document(document_id: str) -> int:
     return embedding.embed_document(document_id).chunks
+
+
+@shared_task(name="similarity.tasks.catch_up_index", ignore_result=True)
+def catch_up_index() -> int:
+    """Bring the index file in line with the database (queued by the sweep when the file lags:
+    a writer was killed between its commit and its save)."""
+    return vectorindex.catch_up_file()
+
+
+@worker_process_shutdown.connect
+@worker_shutdown.connect
+def _save_index_on_shutdown(**kwargs) -> None:
+    """A worker process stopping writes what it holds unsaved (a killed one cannot: the next
+    writer, or the sweep's catch-up, takes its chunks over from the database)."""
+    try:
+        vectorindex.flush()
+    except Exception:
+        log.exception("could not save the similarity index at shutdown")

@@ -99,21 +99,25 @@ def test_the_index_file_is_rebuilt_from_the_database(similarity_dir):
     give_text(valve, VALVE)
     embedding.embed_document(str(valve.id))
 
-    # Lost: readers rebuild it.
+    # Lost: readers rebuild it (a reader process: this one's writer copy forgotten).
+    vectorindex.forget_copy()
     path.unlink()
     assert nearest_document(VALVE) == str(valve.id)
     assert path.exists()
 
-    # Stale, as after a crash between a writer's commit and its save: the next writer notices
-    # (its count and top key differ from the database's) and rebuilds before adding.
+    # Stale, as after a crash between a writer's commit and its save: the next writer (a new
+    # process) loads it and catches up with the database before adding.
+    vectorindex.forget_copy()
     path.write_bytes(old_copy)
     third = file_document(dossier)
     give_text(third, "A wind turbine blade with a serrated trailing edge against noise. " * 3)
     embedding.embed_document(str(third.id))
+    vectorindex.forget_copy()  # what a reader process sees: the file
     assert len(vectorindex.reader()) == Chunk.objects.count() == 3
     assert nearest_document(VALVE) == str(valve.id)
 
     # Corrupt: rebuilt too.
+    vectorindex.forget_copy()
     path.write_bytes(b"not an index")
     assert call_command("similarity", "rebuild") is None
     assert len(vectorindex.reader()) == 3
