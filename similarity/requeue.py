@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterable
+from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef
@@ -85,8 +87,13 @@ def queue_lost_embeddings() -> int:
 def _catch_up_a_lagging_file() -> None:
     """A file behind the database longer than a save interval (its writer was killed before its
     save, and no task came since) is caught up by a task on the `similarity` queue."""
-    if not (vectorindex.directory() / vectorindex.FILE_NAME).exists():
-        return  # none yet: the first reader or writer builds it
+    path = Path(settings.EDMS_SIMILARITY_DIR) / vectorindex.FILE_NAME
+    try:
+        age = time.time() - path.stat().st_mtime
+    except OSError:
+        return  # none yet (or not on this host): the first reader or writer builds it
+    if age < 2 * settings.EDMS_SIMILARITY_SAVE_INTERVAL:
+        return  # written just now: a worker is at work and writes it again soon
     newer, removed = vectorindex.lag()
     if newer or removed:
         log.info("the similarity index file lags (%d new, %d removed chunks)", newer, removed)

@@ -255,15 +255,16 @@ def flush() -> bool:
     """Write this process's copy to the file now if it has unsaved changes, caught up first
     (a worker process stopping, the backfill's end, the sweep's catch-up task); whether it
     wrote."""
-    folder = directory()
-    with _copy_lock, _locked(folder):
+    folder = Path(settings.EDMS_SIMILARITY_DIR)
+    with _copy_lock:
         copy = _copy.get(str(folder))
         if copy is None or not copy.dirty:
-            return False
-        if copy.writes != _read_writes(folder):
-            catch_up(copy)
-            copy.writes = _read_writes(folder)
-        _save_copy(folder, copy)
+            return False  # nothing held (a process that never wrote): the folder not touched
+        with _locked(folder):
+            if copy.writes != _read_writes(folder):
+                catch_up(copy)
+                copy.writes = _read_writes(folder)
+            _save_copy(folder, copy)
         return True
 
 
@@ -296,7 +297,7 @@ def _file_shape(path: Path) -> tuple[int, int] | None:
 def lag(shape: tuple[int, int] | None = None) -> tuple[int, int]:
     """How far the file is behind the database: (chunks committed after its highest key, keys it
     still holds that the database removed, as far as counts tell)."""
-    shape = shape or _file_shape(directory() / FILE_NAME) or (0, 0)
+    shape = shape or _file_shape(Path(settings.EDMS_SIMILARITY_DIR) / FILE_NAME) or (0, 0)
     vectors, top = shape
     newer = Chunk.objects.filter(id__gt=top).count()
     older = Chunk.objects.count() - newer
