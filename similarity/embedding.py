@@ -58,7 +58,7 @@ class _Plan:
 
 
 def embed_documents(document_ids: list[str]) -> list[Outcome]:
-    """`embed_document` for many, with one save of the index file for all (the backfill)."""
+    """`embed_document` for many, under one hold of the index's writer lock (the backfill)."""
     outcomes: dict[str, Outcome] = {}
     plans = []
     for document_id in document_ids:

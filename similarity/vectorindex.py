@@ -63,7 +63,7 @@ class _Copy:
     top: int  # every chunk key up to this one was looked at (keys never come back)
     writes: int  # the shared write counter when this copy was last current
     dirty: bool = False  # changed since the file was written
-    saved_at: float = 0.0  # time.monotonic() of this copy's last save
+    saved_at: float = float("-inf")  # time.monotonic() of this copy's last save: none yet
     changed_at: float = 0.0
 
 
