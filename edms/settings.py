@@ -439,6 +439,7 @@ CELERY_TASK_ROUTES = {
     # Embeddings for similar documents: after everything that makes a document searchable.
     "similarity.tasks.embed_document": {"queue": "similarity"},
     "similarity.tasks.refresh_vector_readers": {"queue": "similarity"},
+    "similarity.tasks.catch_up_index": {"queue": "similarity"},
     # After processing, on a queue of its own taken last: never before "searchable".
     "similarity.find_duplicates": {"queue": "duplicates"},
 }
@@ -580,6 +581,10 @@ EDMS_EVENT_SUBSCRIBERS = [
 # (taken evenly over a longer text).
 EDMS_SIMILARITY_DIR = Path(env_str("EDMS_SIMILARITY_DIR", str(DATA_DIR / "similarity"))).resolve()
 EDMS_SIMILARITY_MAX_CHUNKS = env_int("EDMS_SIMILARITY_MAX_CHUNKS", 256, minimum=1)
+# The `similarity` worker keeps the vector index in memory between tasks and writes its file at
+# most this often (seconds; 0: after every task), when idle that long, and when it stops:
+# readers find a newly embedded document at most this long after its task (similarity.vectorindex).
+EDMS_SIMILARITY_SAVE_INTERVAL = env_float("EDMS_SIMILARITY_SAVE_INTERVAL", 5.0, minimum=0.0)
 
 # Near-duplicates at intake (similarity.near_duplicates): a processed version is flagged as
 # "probably a re-filing" of another document whose text is this alike (estimated Jaccard

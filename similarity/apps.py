@@ -9,6 +9,8 @@ class SimilarityConfig(AppConfig):
     def ready(self) -> None:
         from dossier.requeue_hooks import register_requeue_hook
         from similarity.duplicate_tasks import queue_missing
+        from similarity.requeue import queue_lost_embeddings
 
-        # Imported here, as the models it uses can be imported only once apps are loaded.
+        # Imported here, as the models they use can be imported only once apps are loaded.
+        register_requeue_hook("embeddings", queue_lost_embeddings)
         register_requeue_hook("duplicate checks", queue_missing)

@@ -4,11 +4,13 @@ was already embedded by the current model is left alone."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, F, OuterRef, QuerySet
 
 from dossier import blobstore
 from dossier.models import Document, Version
@@ -57,7 +59,7 @@ class _Plan:
 
 
 def embed_documents(document_ids: list[str]) -> list[Outcome]:
-    """`embed_document` for many, with one save of the index file for all (the backfill)."""
+    """`embed_document` for many, under one hold of the index's writer lock (the backfill)."""
     outcomes: dict[str, Outcome] = {}
     plans = []
     for document_id in document_ids:
@@ -116,16 +118,33 @@ def _replace_chunks(index, plan: _Plan) -> Outcome:
     return Outcome(plan.document_id, len(new))
 
 
-def documents_to_embed():
-    """Documents with a text whose chunks are missing or were made from another text or model
-    (what the backfill and the sweep hand to `embed_document`)."""
-    embedded = {
-        row[0]: (row[1], row[2])
-        for row in EmbeddedText.objects.values_list("document_id", "text_sha256", "model")
-    }
-    versions = Version.objects.filter(
-        text__isnull=False, document__expunged_at__isnull=True
-    ).values_list("document_id", "number", "text_id", "document__latest_version")
-    for document_id, number, text_id, latest in versions.iterator(chunk_size=2000):
-        if number == latest and embedded.get(document_id) != (text_id, embedder.MODEL_NAME):
-            yield document_id
+def waiting() -> QuerySet[Version]:
+    """The latest versions whose text has no chunks by the current model (none, or made from an
+    earlier text or by another model), of documents not expunged, oldest first."""
+    current = EmbeddedText.objects.filter(
+        document_id=OuterRef("document_id"),
+        text_sha256=OuterRef("text_id"),
+        model=embedder.MODEL_NAME,
+    )
+    return (
+        Version.objects.filter(
+            text__isnull=False,
+            document__expunged_at__isnull=True,
+            number=F("document__latest_version"),
+        )
+        .exclude(Exists(current))
+        .order_by("id")
+    )
+
+
+def leftovers() -> QuerySet[EmbeddedText]:
+    """Expunged documents that still have chunks (their task was lost): the passages hold the
+    removed text, so they must go."""
+    return EmbeddedText.objects.filter(document__expunged_at__isnull=False).order_by("embedded_at")
+
+
+def documents_to_embed() -> Iterator:
+    """Documents whose chunks do not follow their current text: what the backfill and the
+    sweep hand to `embed_document`."""
+    yield from waiting().values_list("document_id", flat=True).iterator(chunk_size=2000)
+    yield from leftovers().values_list("document_id", flat=True).iterator(chunk_size=2000)

@@ -50,3 +50,15 @@ class Chunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id} #{self.ordinal}"
+
+
+class EmbeddingQueued(models.Model):
+    """When a document's embedding task was last sent (by the subscriber or the sweep): the sweep
+    sends it again only when that is `EDMS_REQUEUE_AFTER` ago and the document still waits, so a
+    task still in the queue behind a backlog is not sent twice."""
+
+    document_id = models.UUIDField(primary_key=True)
+    queued_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.document_id} queued {self.queued_at:%Y-%m-%d %H:%M}"

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.db import transaction
 
 from dossier.models import Event, EventKind
-from similarity.tasks import embed_document
-
-log = logging.getLogger(__name__)
+from similarity import requeue
 
 # A version's text came (or went), the document was cancelled or its content expunged: its chunks
 # must follow. `embed_document` reads the current state, so one task per document suffices.
@@ -20,17 +16,10 @@ CHANGES_TEXT = {
 
 
 def queue_embedding(events: list[Event]) -> None:
-    """Queue each document whose text changed for (re-)embedding once the dispatch commits."""
-    ids = {str(e.document_id) for e in events if e.kind in CHANGES_TEXT and e.document_id}
+    """Queue each document whose text changed for (re-)embedding once the dispatch commits,
+    stamped in the dispatch's transaction (`similarity.requeue`): a send that fails, or a task
+    lost later, is sent again by the sweep."""
+    ids = sorted({str(e.document_id) for e in events if e.kind in CHANGES_TEXT and e.document_id})
     if ids:
-        transaction.on_commit(lambda: _send(sorted(ids)))
-
-
-def _send(ids: list[str]) -> None:
-    try:
-        for document_id in ids:
-            embed_document.delay(document_id)
-    except Exception:
-        # Never fails the change that announced it: `edms similarity backfill` embeds whatever
-        # was missed.
-        log.exception("could not queue embeddings; `edms similarity backfill` catches up")
+        requeue.stamp(ids)
+        transaction.on_commit(lambda: requeue.send(ids))

@@ -3,10 +3,15 @@ document searchable (EDMS_LOCAL_WORKERS), so embeddings never delay search."""
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
+from celery.signals import worker_process_shutdown, worker_shutdown
 
 from dossier.models import Document
-from similarity import embedding, vectorstores
+from similarity import embedding, vectorindex, vectorstores
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -41,3 +46,21 @@ def refresh_vector_readers(document_ids: list[str], dossier_keys: list[str]) -> 
     }
     vectorstores.configured().refresh_readers(sorted(ids))
     return len(ids)
+
+
+@shared_task(name="similarity.tasks.catch_up_index", ignore_result=True)
+def catch_up_index() -> int:
+    """Bring the index file in line with the database (queued by the sweep when the file lags:
+    a writer was killed between its commit and its save)."""
+    return vectorindex.catch_up_file()
+
+
+@worker_process_shutdown.connect
+@worker_shutdown.connect
+def _save_index_on_shutdown(**kwargs) -> None:
+    """A worker process stopping writes what it holds unsaved (a killed one cannot: the next
+    writer, or the sweep's catch-up, takes its chunks over from the database)."""
+    try:
+        vectorindex.flush()
+    except Exception:
+        log.exception("could not save the similarity index at shutdown")

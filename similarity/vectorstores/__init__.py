@@ -66,6 +66,15 @@ class VectorStore(Protocol):
         """Bring the readers kept with these documents' chunks in line with the database."""
 
 
+EMBEDDED = "similarity.vectorstores.embedded.Store"
+
+
+def uses_index_file() -> bool:
+    """The configured store is the embedded file (`similarity.vectorindex`), which the workers
+    save and the sweep catches up; a cluster's store keeps no file."""
+    return settings.EDMS_SIMILARITY_VECTOR_STORE["BACKEND"] == EMBEDDED
+
+
 _stores: dict[str, VectorStore] = {}
 _stores_lock = threading.Lock()
 

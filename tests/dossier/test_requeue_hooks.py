@@ -18,6 +18,7 @@ from ingest.pipeline import requeue_stalled_renditions
 from retention.scan import scan_when_due
 from search.tasks import queue_late_announcements, queue_rebuild_of_outdated_index
 from similarity.duplicate_tasks import queue_missing
+from similarity.requeue import queue_lost_embeddings
 from watch.notify import requeue_unsent_mail
 from webhooks.deliveries import requeue_due_deliveries
 
@@ -31,6 +32,7 @@ def test_each_app_registers_its_hook_once_in_the_order_apps_are_installed():
         "notification e-mails": requeue_unsent_mail,
         "documents due for disposition": scan_when_due,
         "DAS requests": requeue_das_requests,
+        "embeddings": queue_lost_embeddings,
         "duplicate checks": queue_missing,
     }
     register_requeue_hook("webhook deliveries", requeue_due_deliveries)  # ready() run again
@@ -42,6 +44,7 @@ def test_each_app_registers_its_hook_once_in_the_order_apps_are_installed():
         "notification e-mails",
         "documents due for disposition",
         "DAS requests",
+        "embeddings",
         "duplicate checks",
     ]
 

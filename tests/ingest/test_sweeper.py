@@ -174,7 +174,7 @@ def test_the_command_reports_what_it_queued(dossier):
         "0 events dispatched, 1 versions and 0 scan batches, 0 webhook deliveries, "
         "0 version renditions, 0 search index rebuilds, 0 indexed-event announcements, "
         "0 notification e-mails, 0 documents due for disposition, 0 DAS requests,"
-        " 0 duplicate checks queued again" in out.getvalue()
+        " 0 embeddings, 0 duplicate checks queued again" in out.getvalue()
     )
     # The periodic hooks last: no signing key here, so no audit checkpoint is due.
     assert out.getvalue().strip().endswith("; 0 audit checkpoints signed")

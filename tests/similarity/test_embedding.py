@@ -3,6 +3,8 @@ index file on disk is only a cache of the database (deleted, corrupt or stale, i
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from celery import current_app
 from django.core.management import call_command
@@ -99,21 +101,25 @@ def test_the_index_file_is_rebuilt_from_the_database(similarity_dir):
     give_text(valve, VALVE)
     embedding.embed_document(str(valve.id))
 
-    # Lost: readers rebuild it.
+    # Lost: readers rebuild it (a reader process: this one's writer copy forgotten).
+    vectorindex.forget_copy()
     path.unlink()
     assert nearest_document(VALVE) == str(valve.id)
     assert path.exists()
 
-    # Stale, as after a crash between a writer's commit and its save: the next writer notices
-    # (its count and top key differ from the database's) and rebuilds before adding.
+    # Stale, as after a crash between a writer's commit and its save: the next writer (a new
+    # process) loads it and catches up with the database before adding.
+    vectorindex.forget_copy()
     path.write_bytes(old_copy)
     third = file_document(dossier)
     give_text(third, "A wind turbine blade with a serrated trailing edge against noise. " * 3)
     embedding.embed_document(str(third.id))
+    vectorindex.forget_copy()  # what a reader process sees: the file
     assert len(vectorindex.reader()) == Chunk.objects.count() == 3
     assert nearest_document(VALVE) == str(valve.id)
 
     # Corrupt: rebuilt too.
+    vectorindex.forget_copy()
     path.write_bytes(b"not an index")
     assert call_command("similarity", "rebuild") is None
     assert len(vectorindex.reader()) == 3
@@ -138,3 +144,31 @@ def test_a_processed_version_queues_its_embedding_on_the_similarity_queue(
     assert not Chunk.objects.filter(document=document).exists()  # not done in the request
     with current_app.connection_for_write() as connection:
         connection.default_channel.queue_purge("similarity")  # no worker here takes it
+
+
+def test_the_file_is_written_at_most_every_save_interval_and_when_idle(settings, similarity_dir):
+    settings.EDMS_SIMILARITY_SAVE_INTERVAL = 1
+    vectorindex.forget_copy()
+    dossier = create_dossier()
+    gears, valve = file_document(dossier), file_document(dossier)
+    give_text(gears, GEARS)
+    give_text(valve, VALVE)
+    path = similarity_dir / vectorindex.FILE_NAME
+
+    def saved_keys() -> set[int]:
+        from usearch.index import Index
+
+        return {int(k) for k in Index.restore(str(path), view=True).keys}
+
+    embedding.embed_document(str(gears.id))  # a new copy's first task writes the file
+    assert saved_keys() == set(Chunk.objects.values_list("id", flat=True))
+    embedding.embed_document(str(valve.id))  # within the interval: held in memory
+    assert len(saved_keys()) == 1
+    assert vectorindex.lag() == (1, 0)
+    # The worker stays idle: its timer writes the file once the interval is over.
+    deadline = time.monotonic() + 10
+    while vectorindex.lag() != (0, 0) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert saved_keys() == set(Chunk.objects.values_list("id", flat=True))
+    assert len(saved_keys()) == 2
+    vectorindex.forget_copy()

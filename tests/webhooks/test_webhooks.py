@@ -487,6 +487,7 @@ def test_a_delivery_whose_task_was_lost_is_queued_again(
         "notification e-mails": 0,
         "documents due for disposition": 0,
         "DAS requests": 0,
+        "embeddings": 0,
         "duplicate checks": 0,
     }
     assert report.done == {"audit checkpoints signed": 0}  # no signing key configured

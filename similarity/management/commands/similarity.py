@@ -7,7 +7,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from similarity import embedding, vectorstores
+from similarity import embedding, vectorindex, vectorstores
 from similarity.models import Chunk, EmbeddedText
 
 
@@ -21,7 +21,10 @@ class Command(BaseCommand):
         )
         backfill.add_argument("--batch-size", type=int, default=200)
         commands.add_parser("rebuild", help="Refill the vector store afresh from the DB.")
-        commands.add_parser("status", help="How many documents and chunks are embedded.")
+        commands.add_parser(
+            "status",
+            help="How many documents are embedded and wait, and how far the index file lags.",
+        )
 
     def handle(self, *args, action: str, **options):
         getattr(self, f"do_{action}")(**options)
@@ -33,6 +36,7 @@ class Command(BaseCommand):
             outcomes = embedding.embed_documents(todo[first : first + batch_size])
             chunks += sum(o.chunks for o in outcomes if not o.skipped)
             self._progress(min(first + batch_size, len(todo)), len(todo))
+        vectorindex.flush()
         if todo:
             self.stderr.write("")
         seconds = time.monotonic() - started
@@ -52,4 +56,16 @@ class Command(BaseCommand):
 
     def do_status(self, **options):
         documents, chunks = EmbeddedText.objects.count(), Chunk.objects.count()
+        waiting = embedding.waiting().count() + embedding.leftovers().count()
         self.stdout.write(f"{documents} documents embedded, {chunks} chunks")
+        self.stdout.write(f"{waiting} documents wait for embeddings")
+        if not vectorstores.uses_index_file():
+            self.stdout.write(f"vector store: {vectorstores.configured().count()} chunks")
+            return
+        if not (vectorindex.directory() / vectorindex.FILE_NAME).exists():
+            self.stdout.write("no index file yet: the first search or embedding builds it")
+            return
+        newer, removed = vectorindex.lag()
+        self.stdout.write(
+            f"index file: {newer} chunks not saved in it yet, {removed} removed ones still in it"
+        )
