@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from similarity import embedding, vectorindex, vectorstores
+from similarity import embedding, vectorstores
 from similarity.models import EmbeddingQueued
 from similarity.tasks import catch_up_index, embed_document
 
@@ -89,6 +89,8 @@ def _catch_up_a_lagging_file() -> None:
     save, and no task came since) is caught up by a task on the `similarity` queue."""
     if not vectorstores.uses_index_file():
         return
+    from similarity import vectorindex  # usearch: only where the file is used (`tasks`)
+
     path = Path(settings.EDMS_SIMILARITY_DIR) / vectorindex.FILE_NAME
     try:
         age = time.time() - path.stat().st_mtime

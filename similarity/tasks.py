@@ -4,12 +4,13 @@ document searchable (EDMS_LOCAL_WORKERS), so embeddings never delay search."""
 from __future__ import annotations
 
 import logging
+import sys
 
 from celery import shared_task
 from celery.signals import worker_process_shutdown, worker_shutdown
 
 from dossier.models import Document
-from similarity import embedding, vectorindex, vectorstores
+from similarity import embedding, vectorstores
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ def refresh_vector_readers(document_ids: list[str], dossier_keys: list[str]) -> 
 def catch_up_index() -> int:
     """Bring the index file in line with the database (queued by the sweep when the file lags:
     a writer was killed between its commit and its save)."""
+    from similarity import vectorindex  # usearch: only where the file is used (see below)
+
     return vectorindex.catch_up_file()
 
 
@@ -60,6 +63,9 @@ def catch_up_index() -> int:
 def _save_index_on_shutdown(**kwargs) -> None:
     """A worker process stopping writes what it holds unsaved (a killed one cannot: the next
     writer, or the sweep's catch-up, takes its chunks over from the database)."""
+    vectorindex = sys.modules.get("similarity.vectorindex")
+    if vectorindex is None:
+        return  # this process never held the index: nothing unsaved
     try:
         vectorindex.flush()
     except Exception:

@@ -32,6 +32,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+# pikepdf before usearch, always: usearch's compiled module, loaded first, breaks pikepdf's
+# conversion of PDF numbers in the same process (a `TypeError` "Unable to convert function
+# return value" reading an img2pdf page's MediaBox) and pillow-heif's HEIF encoder ("x265
+# encoder could not be opened"), while the other order leaves both working. Every process
+# that searches or writes the index (web, `similarity` worker) may also read PDFs with pikepdf
+# (merged downloads, image conversion); tests/similarity/test_library_order.py keeps this true.
+import pikepdf  # noqa: F401
 from django.conf import settings
 from usearch.index import Index
 

@@ -75,6 +75,9 @@ def test_the_web_server_and_workers_load_no_pdf_or_image_library(code):
     modules = loaded_modules(code)
     assert "scanning" in modules and "ingest" in modules  # the apps were really imported
     assert [name for name in PDF_AND_IMAGE_LIBRARIES if name in modules] == []
+    # The vector index (usearch, and pikepdf before it) loads at the first similar-documents
+    # query or embedding task, not at start.
+    assert "usearch" not in modules
 
 
 def test_a_worker_does_not_import_django_rest_framework_until_it_needs_it():
