@@ -34,6 +34,7 @@ per action, or every row lock taken before the first audit row.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import ipaddress
@@ -187,11 +188,28 @@ def walk(
 def verify_chain(since: int = 1) -> tuple[int, Break | None]:
     """Walk the chain from row `since` (trusting that row's link backwards) and return how many
     rows were checked and the first break, if any."""
-    links = (link_of(event) for event in chained_rows(since))
-    checked, found, last = walk(links, since, _chained_row_with_hash)
-    if found is not None:
-        return checked, found
-    return checked, _break_at_the_end(last)
+    with _one_snapshot():
+        links = (link_of(event) for event in chained_rows(since))
+        checked, found, last = walk(links, since, _chained_row_with_hash)
+        if found is not None:
+            return checked, found
+        return checked, _break_at_the_end(last)
+
+
+@contextlib.contextmanager
+def _one_snapshot() -> Iterator[None]:
+    """The rows and the head read as of one moment. On a live system a write commits its row and
+    the head together; read apart (PostgreSQL's READ COMMITTED gives each query its own
+    snapshot), a write landing between the walk and the head's read looked like rows cut off the
+    chain's end. Inside a caller's transaction its snapshot rules (a test's, a command's)."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
 
 
 def _chained_row_with_hash(hash_: str) -> int | None:

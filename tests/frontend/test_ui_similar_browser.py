@@ -63,3 +63,5 @@ def test_the_panel_lists_similar_documents_the_reader_may_read(
     assert "BG/P/2023/72" not in panel.inner_text()
     link.click()
     page.wait_for_url(f"**/documents/{description.id}")
+    # The page it opened has answered before the test ends (and its audit rows are checked).
+    page.wait_for_load_state("networkidle")
